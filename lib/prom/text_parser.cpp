@@ -1,0 +1,1 @@
+#include "prom/text_parser.hpp"  // placeholder: being implemented

@@ -1,0 +1,1 @@
+#include "sim/metrics_exporter.hpp"  // placeholder: being implemented

@@ -1,0 +1,1 @@
+#include "sim/prefix_cache.hpp"  // placeholder: being implemented

@@ -1,0 +1,1 @@
+#include "sim/tokenizer.hpp"  // placeholder: being implemented
