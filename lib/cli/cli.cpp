@@ -1,11 +1,20 @@
 #include "cli/cli.hpp"
 
+#include <algorithm>
+
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/sim_command.hpp"
 
 namespace llmd::cli {
+
+namespace {
+
+constexpr const char* k_version = "0.1.0";
+
+}  // namespace
 
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -14,17 +23,31 @@ int run(int argc, char** argv) {
 
 int run(std::vector<std::string> args) {
   CLI::App app{"llmd-bench: load and prefix-cache validation for vLLM / llm-d serving stacks", "llmd-bench"};
+  app.set_version_flag("--version", k_version);
   app.require_subcommand(1);
-  std::reverse(args.begin(), args.end());
+
+  SimOptions sim_options;
+  auto* sim = app.add_subcommand("sim", "Run the embedded vLLM-compatible fleet (pods + gateway) in the foreground");
+  add_sim_options(*sim, sim_options);
+
+  std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "llmd-bench: error: {}\n", e.what());
+    // CLI11's own codes (100-127) are not ours: every usage error is exit 2 (README "Exit codes").
+    fmt::print(stderr, "llmd-bench: error: {}\nRun 'llmd-bench --help' for usage.\n", e.what());
     return k_exit_usage;
   }
-  return k_exit_ok;
+  if (sim->parsed()) {
+    return run_sim_command(sim_options);
+  }
+  return k_exit_usage;
 }
 
 }  // namespace llmd::cli

@@ -57,6 +57,11 @@ struct ParseError {
 };
 
 // Parses a whole exposition. Lines may end in \n or \r\n; blank lines are skipped.
+// A sample joins the family of the latest # HELP/# TYPE line when its name is that family's name,
+// or the name plus a suffix of the family's type (counter: _total _created; histogram: _bucket
+// _sum _count _created; summary: _sum _count _created; info: _info; gaugehistogram: _gsum
+// _gcount _bucket); otherwise the family named exactly like the sample (untyped when new).
+// An empty text is a valid, empty exposition; `# EOF` must be the last non-blank line.
 tl::expected<Exposition, ParseError> parse_text(std::string_view text);
 
 // "SOURCE:LINE: MESSAGE", e.g. "http://10.0.0.5:8200/metrics:12: expected '=' after label name \"model\"".

@@ -26,10 +26,12 @@ namespace llmd::sim {
 using BlockHash = std::uint64_t;
 
 // Chained hashes of the FULL blocks of `tokens` (a trailing partial block has none).
+// Hash of block i: 64-bit FNV-1a over hash(i-1) (8 bytes, little endian; a fixed seed for
+// block 0, like vLLM's NONE_HASH) followed by the block's token ids (4 bytes each, little endian).
 std::vector<BlockHash> block_hashes(std::span<const TokenId> tokens, std::size_t block_size_tokens);
 
 struct CacheConfig {
-  std::size_t block_size_tokens = 16;
+  std::size_t block_size_tokens = 16;  // 0 is treated as 1
   std::size_t num_blocks = 8192;
   bool enable_prefix_caching = true;
 };
@@ -42,7 +44,7 @@ class PrefixCache {
     AllocationId id = 0;
     std::size_t hit_tokens = 0;     // prompt tokens served from cache (multiple of block size, < prompt)
     std::size_t hit_blocks = 0;     // hit_tokens / block size
-    std::size_t query_blocks = 0;   // full prompt blocks looked up
+    std::size_t query_blocks = 0;   // full prompt blocks looked up (0 with caching disabled)
     std::size_t blocks_held = 0;    // blocks this request pins (prompt + output)
   };
 

@@ -1,1 +1,62 @@
-#include "sim/tokenizer.hpp"  // placeholder: being implemented
+#include "sim/tokenizer.hpp"
+
+namespace llmd::sim {
+namespace {
+
+constexpr std::uint32_t k_fnv32_offset_basis = 2166136261U;
+constexpr std::uint32_t k_fnv32_prime = 16777619U;
+
+// The whitespace bytes that separate pieces: the C locale's isspace() set, without the locale.
+constexpr bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+// 32-bit FNV-1a of the piece's bytes.
+constexpr TokenId fnv1a_32(std::string_view piece) {
+  std::uint32_t hash = k_fnv32_offset_basis;
+  for (const char c : piece) {
+    hash ^= static_cast<std::uint8_t>(c);
+    hash *= k_fnv32_prime;
+  }
+  return hash;
+}
+
+// Calls on_piece(piece) for every piece of `text`, in order, without allocating.
+template <typename OnPiece>
+void for_each_piece(std::string_view text, OnPiece&& on_piece) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    if (is_space(text[pos])) {
+      ++pos;
+      continue;
+    }
+    std::size_t run_end = pos;
+    while (run_end < text.size() && !is_space(text[run_end])) {
+      ++run_end;
+    }
+    // Cut the non-whitespace run [pos, run_end) into chunks of at most k_max_piece_bytes.
+    while (pos < run_end) {
+      const std::size_t len =
+          (run_end - pos < k_max_piece_bytes) ? run_end - pos : k_max_piece_bytes;
+      on_piece(text.substr(pos, len));
+      pos += len;
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<TokenId> tokenize(std::string_view text) {
+  std::vector<TokenId> tokens;
+  tokens.reserve(count_tokens(text));
+  for_each_piece(text, [&tokens](std::string_view piece) { tokens.push_back(fnv1a_32(piece)); });
+  return tokens;
+}
+
+std::size_t count_tokens(std::string_view text) {
+  std::size_t count = 0;
+  for_each_piece(text, [&count](std::string_view /*piece*/) { ++count; });
+  return count;
+}
+
+}  // namespace llmd::sim

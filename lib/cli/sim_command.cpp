@@ -1,0 +1,99 @@
+#include "cli/sim_command.hpp"
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.hpp"
+#include "sim/fleet.hpp"
+#include "util/process.hpp"
+
+namespace llmd::cli {
+
+void add_sim_options(CLI::App& command, SimOptions& options) {
+  auto& config = options.config;
+  auto& pod = config.pod;
+  command.add_option("--pods", config.pods, "Number of simulated vLLM pods")->capture_default_str();
+  command.add_option("--bind", config.bind_address, "Address every port binds to")->capture_default_str();
+  command.add_option("--gateway-port", config.gateway_port, "Gateway port (0 = ephemeral)")->capture_default_str();
+  command.add_option("--first-pod-port", config.first_pod_port, "Port of pod 0; pod i uses it + i (0 = all ephemeral)")
+      ->capture_default_str();
+  command.add_option("--host", config.host, "Virtual host the gateway requires in the Host header (empty = any)");
+  command.add_option("--route", options.route, "Gateway routing: prefix, session, round-robin, random, least-loaded")
+      ->capture_default_str();
+  command.add_option("--session-timeout", config.session_timeout_s, "Session affinity idle timeout, seconds")->capture_default_str();
+  command.add_option("--prefix-index-blocks", config.prefix_index_blocks, "Gateway prefix index capacity, in blocks")
+      ->capture_default_str();
+  command.add_option("--seed", config.seed, "Seed of random routing and fault injection")->capture_default_str();
+  command.add_option("--model", pod.model, "Served model name")->capture_default_str();
+  command.add_option("--block-size", pod.block_size_tokens, "KV cache block size, tokens")->capture_default_str();
+  command.add_option("--kv-blocks", pod.kv_blocks, "KV cache blocks per pod")->capture_default_str();
+  command.add_flag("--no-prefix-caching", options.no_prefix_caching, "Disable prefix caching (counters stay 0)");
+  command.add_option("--metrics-flavor", options.metrics_flavor, "Metric names of vLLM: v0, v0.10, v0.11")->capture_default_str();
+  command.add_option("--max-num-seqs", pod.max_num_seqs, "Requests a pod runs at once; the rest wait")->capture_default_str();
+  command.add_option("--max-model-len", pod.max_model_len, "Prompt + max_tokens limit, tokens")->capture_default_str();
+  command.add_option("--default-max-tokens", pod.default_max_tokens, "Output tokens when a request sets no max_tokens")
+      ->capture_default_str();
+  command.add_option("--prefill-base-ms", pod.timing.prefill_base_ms, "Fixed part of prefill, ms")->capture_default_str();
+  command.add_option("--prefill-per-token-us", pod.timing.prefill_per_token_us, "Prefill time per UNCACHED prompt token, us")
+      ->capture_default_str();
+  command.add_option("--inter-token-ms", pod.timing.inter_token_ms, "Interval between output tokens, ms")->capture_default_str();
+  command.add_option("--time-scale", pod.timing.time_scale, "Multiplies every simulated delay (0.01 = 100x faster)")
+      ->capture_default_str();
+  command.add_option("--error-rate", pod.error_rate, "Fraction of requests answered with HTTP 500")->capture_default_str();
+  command.add_option("--abort-rate", pod.abort_rate, "Fraction of streams cut mid-way")->capture_default_str();
+  command.add_option("--restart-downtime", pod.restart_downtime_s, "Seconds a restarted pod answers 503 (scaled)")
+      ->capture_default_str();
+}
+
+util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
+  sim::SimConfig config = options.config;
+  auto route = sim::parse_route_policy(options.route);
+  if (!route) {
+    return util::fail("--route: " + route.error());
+  }
+  config.route = *route;
+  auto flavor = sim::parse_metrics_flavor(options.metrics_flavor);
+  if (!flavor) {
+    return util::fail("--metrics-flavor: " + flavor.error());
+  }
+  config.pod.metrics_flavor = *flavor;
+  if (options.no_prefix_caching) {
+    config.pod.enable_prefix_caching = false;
+  }
+  if (auto valid = sim::validate(config); !valid) {
+    return util::fail(valid.error());
+  }
+  return config;
+}
+
+int run_sim_command(const SimOptions& options) {
+  auto config = finish_sim_options(options);
+  if (!config) {
+    fmt::print(stderr, "llmd-bench: error: {}\n", config.error());
+    return k_exit_usage;
+  }
+  util::raise_open_file_limit();
+  sim::net::io_context io(1);
+  sim::Fleet fleet(io, *config);
+  if (auto started = fleet.start(); !started) {
+    fmt::print(stderr, "llmd-bench: error: {}\n", started.error());
+    return k_exit_run_failed;
+  }
+  // One JSON line on stdout so scripts and tests can find the ports; the human summary on stderr.
+  fmt::print("{}\n", fleet.describe().dump());
+  std::fflush(stdout);
+  fmt::print(stderr, "llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
+             fleet.pod_count(), fleet.gateway_url(), sim::to_string(config->route),
+             config->host.empty() ? "any" : config->host, sim::to_string(config->pod.metrics_flavor));
+  sim::net::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    fleet.stop();
+    io.stop();
+  });
+  io.run();
+  fmt::print(stderr, "llmd-bench sim: stopped\n");
+  return k_exit_ok;
+}
+
+}  // namespace llmd::cli

@@ -1,0 +1,24 @@
+#pragma once
+#include <CLI/CLI.hpp>
+
+#include "sim/sim_config.hpp"
+
+namespace llmd::cli {
+
+// Options of `llmd-bench sim`, bound to a SimConfig whose defaults the help text shows.
+struct SimOptions {
+  sim::SimConfig config;
+  std::string route = std::string(sim::to_string(config.route));
+  std::string metrics_flavor = std::string(sim::to_string(config.pod.metrics_flavor));
+  bool no_prefix_caching = false;
+};
+
+// Adds the simulator's flags to `command` (used by `sim`; `run` reuses them for the embedded fleet).
+void add_sim_options(CLI::App& command, SimOptions& options);
+// Applies the string-valued options (route, flavor, caching) and validates; the error names the flag.
+util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options);
+
+// Runs the simulator in the foreground until SIGINT/SIGTERM. Returns the exit code.
+int run_sim_command(const SimOptions& options);
+
+}  // namespace llmd::cli

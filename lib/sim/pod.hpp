@@ -1,0 +1,89 @@
+#pragma once
+// One simulated vLLM pod: an OpenAI-compatible server with vLLM V1-style scheduling (FCFS waiting
+// queue, at most max_num_seqs running, KV blocks from the prefix cache), the TTFT/ITL timing
+// model of PodTiming, /metrics in vLLM's names, fault injection and restarts.
+//
+// Endpoints: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /health,
+// GET /metrics, and the simulator's own POST /admin/restart, GET /admin/state.
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_set>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "sim/http_server.hpp"
+#include "sim/metrics_exporter.hpp"
+#include "sim/openai_api.hpp"
+#include "sim/prefix_cache.hpp"
+#include "sim/sim_config.hpp"
+
+namespace llmd::sim {
+
+class Pod {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint64_t seed);
+  Pod(const Pod&) = delete;
+  Pod& operator=(const Pod&) = delete;
+  ~Pod();
+
+  util::Result<void> listen(const std::string& address, std::uint16_t port);
+  void start();
+  void stop();
+
+  std::size_t index() const { return m_index; }
+  const std::string& name() const { return m_name; }
+  std::uint16_t port() const { return m_server.port(); }
+  const PodSettings& settings() const { return m_settings; }
+
+  // As after `kubectl delete pod`: in-flight requests are cut, the KV cache and every counter
+  // start from zero, and for restart_downtime_s the pod answers 503.
+  void restart();
+  std::uint64_t restarts() const { return m_restarts; }
+
+  // Requests this pod holds now (running + waiting).
+  std::size_t in_flight() const { return m_running.size() + m_waiting.size(); }
+  const PodMetrics& metrics() const { return m_metrics; }
+  const PrefixCache& cache() const { return m_cache; }
+  std::string render_metrics() const;
+  // The pod's counters as JSON (GET /admin/state).
+  nlohmann::json state() const;
+
+ private:
+  struct Job;
+
+  net::awaitable<bool> handle(Request& request, Connection& connection);
+  net::awaitable<bool> handle_generation(Api api, Request& request, Connection& connection);
+  net::awaitable<bool> stream_tokens(std::shared_ptr<Job> job, const GenerationRequest& request, Request& http_request);
+  // Sleeps until `when`; false when the pod restarted or stopped meanwhile (the job is void).
+  net::awaitable<bool> sleep_until(const std::shared_ptr<Job>& job, Clock::time_point when);
+  net::awaitable<bool> send_error(Request& request, Connection& connection, const ApiError& error);
+  void schedule();
+  void admit(Job& job, const PrefixCache::Allocation& allocation);
+  void finish(const std::shared_ptr<Job>& job, const char* reason);
+  std::chrono::nanoseconds scaled(double microseconds) const;
+  bool is_down() const;
+  std::vector<std::pair<std::string, std::string>> pod_headers() const;
+
+  net::io_context& m_io;
+  std::size_t m_index;
+  std::string m_name;
+  PodSettings m_settings;
+  HttpServer m_server;
+  PrefixCache m_cache;
+  PodMetrics m_metrics;
+  std::mt19937_64 m_rng;
+  std::uint64_t m_generation = 0;  // bumped by restart(): jobs of an older generation are void
+  std::uint64_t m_restarts = 0;
+  std::uint64_t m_next_request_id = 0;
+  Clock::time_point m_down_until{};
+  std::deque<std::shared_ptr<Job>> m_waiting;
+  std::unordered_set<std::shared_ptr<Job>> m_running;
+};
+
+}  // namespace llmd::sim

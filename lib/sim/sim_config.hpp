@@ -1,0 +1,70 @@
+#pragma once
+// Settings of `llmd-bench sim` (and of the embedded simulator `run` starts). Every default here
+// is the one the CLI help shows (cli/sim_command.cpp reads them from a default-constructed
+// SimConfig, so help text and behaviour cannot drift apart).
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sim/metrics_exporter.hpp"
+#include "util/result.hpp"
+
+namespace llmd::sim {
+
+// How the gateway picks a pod for a request.
+enum class RoutePolicy {
+  prefix,        // prefix-cache-aware: longest matching block prefix (llm-d prefix scorer), ties -> least loaded, then random
+  session,       // sticky by x-session-id header, else client address, with an idle timeout (ClientIP affinity)
+  round_robin,   // pods in turn
+  random,        // uniformly random pod
+  least_loaded,  // fewest in-flight requests, ties -> random
+};
+
+// "prefix" | "session" | "round-robin" | "random" | "least-loaded"; the error lists the choices.
+util::Result<RoutePolicy> parse_route_policy(std::string_view text);
+std::string_view to_string(RoutePolicy policy);
+
+// The timing model of one pod. TTFT = queue wait + prefill_base_ms + prefill_per_token_us x
+// UNCACHED prompt tokens; then one output token every inter_token_ms. Every delay is multiplied
+// by time_scale (0.01 makes a 10 ms token interval 100 us), so tests run fast.
+struct PodTiming {
+  double prefill_base_ms = 2.0;
+  double prefill_per_token_us = 40.0;  // 1,000 uncached tokens -> 40 ms
+  double inter_token_ms = 10.0;
+  double time_scale = 1.0;
+};
+
+struct PodSettings {
+  std::string model = "meta-llama/Llama-3.2-3B-Instruct";  // served model name (vLLM --served-model-name)
+  std::size_t block_size_tokens = 16;                      // vLLM --block-size
+  std::size_t kv_blocks = 16384;                           // KV pool size in blocks (num_gpu_blocks)
+  bool enable_prefix_caching = true;                       // false: as vLLM --no-enable-prefix-caching / ARM CPU
+  std::size_t max_num_seqs = 256;                          // concurrently running requests; the rest wait
+  std::size_t max_model_len = 32768;                       // prompt + max_tokens limit, in tokens
+  std::size_t default_max_tokens = 16;                     // when a request gives no max_tokens
+  MetricsFlavor metrics_flavor = MetricsFlavor::v0_11;
+  PodTiming timing;
+  double error_rate = 0.0;   // fraction of generation requests answered with HTTP 500
+  double abort_rate = 0.0;   // fraction of streams cut mid-way (connection closed before [DONE])
+  double restart_downtime_s = 0.0;  // after a restart, answer 503 for this long (before time_scale)
+};
+
+struct SimConfig {
+  std::size_t pods = 4;
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t gateway_port = 0;    // 0 = ephemeral
+  std::uint16_t first_pod_port = 0;  // 0 = every pod ephemeral; else pods use first_pod_port + i
+  std::string host;                  // required Host header at the gateway ("" = any host)
+  RoutePolicy route = RoutePolicy::prefix;
+  double session_timeout_s = 10800;  // session affinity idle timeout (Kubernetes ClientIP default)
+  std::size_t prefix_index_blocks = 1u << 20;  // gateway prefix index capacity (block hashes)
+  std::uint64_t seed = 1;            // random routing, error/abort injection
+  PodSettings pod;
+};
+
+// Checks ranges (pods >= 1, rates in [0,1], time_scale > 0, block size >= 1, ...); the error
+// names the flag (--pods, --error-rate, ...) and the accepted range.
+util::Result<void> validate(const SimConfig& config);
+
+}  // namespace llmd::sim

@@ -1,0 +1,253 @@
+#include "sse/json_scanner.hpp"
+
+namespace llmd::sse {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+// UTF-8 length of a Basic Multilingual Plane code point (surrogates are handled by the caller).
+std::size_t utf8_bytes(std::uint32_t code_point) {
+  if (code_point < 0x80) {
+    return 1;
+  }
+  return code_point < 0x800 ? 2 : 3;
+}
+
+}  // namespace
+
+void JsonCursor::skip_ws() {
+  while (m_pos < m_text.size()) {
+    const char c = m_text[m_pos];
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+      return;
+    }
+    ++m_pos;
+  }
+}
+
+bool JsonCursor::consume(char c) {
+  skip_ws();
+  if (m_pos >= m_text.size() || m_text[m_pos] != c) {
+    return false;
+  }
+  ++m_pos;
+  return true;
+}
+
+bool JsonCursor::consume_null() {
+  skip_ws();
+  return peek() == 'n' && skip_literal("null");
+}
+
+bool JsonCursor::at_end() {
+  skip_ws();
+  return m_pos == m_text.size();
+}
+
+bool JsonCursor::read_string(JsonString& out) {
+  if (!consume('"')) {
+    return false;
+  }
+  const std::size_t start = m_pos;
+  out.decoded_bytes = 0;
+  out.has_escapes = false;
+  while (m_pos < m_text.size()) {
+    const auto c = static_cast<unsigned char>(m_text[m_pos]);
+    if (c == '"') {
+      out.raw = m_text.substr(start, m_pos - start);
+      ++m_pos;
+      return true;
+    }
+    if (c < 0x20) {
+      return false;  // raw control characters must be escaped in JSON strings
+    }
+    if (c == '\\') {
+      out.has_escapes = true;
+      if (!read_escape(out.decoded_bytes)) {
+        return false;
+      }
+      continue;
+    }
+    ++out.decoded_bytes;
+    ++m_pos;
+  }
+  return false;  // unterminated string
+}
+
+// At a backslash: consumes one escape and adds the UTF-8 length of what it decodes to.
+bool JsonCursor::read_escape(std::size_t& decoded_bytes) {
+  ++m_pos;
+  const char kind = peek();
+  ++m_pos;
+  switch (kind) {
+    case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+      ++decoded_bytes;
+      return true;
+    case 'u':
+      break;
+    default:
+      return false;
+  }
+  std::uint32_t unit = 0;
+  if (!read_hex4(unit)) {
+    return false;
+  }
+  if (unit >= 0xDC00 && unit <= 0xDFFF) {
+    return false;  // low surrogate without a high one
+  }
+  if (unit >= 0xD800 && unit <= 0xDBFF) {
+    std::uint32_t low = 0;
+    if (m_text.substr(m_pos, 2) != "\\u") {
+      return false;  // high surrogate without a low one
+    }
+    m_pos += 2;
+    if (!read_hex4(low) || low < 0xDC00 || low > 0xDFFF) {
+      return false;
+    }
+    decoded_bytes += 4;  // a supplementary-plane code point
+    return true;
+  }
+  decoded_bytes += utf8_bytes(unit);
+  return true;
+}
+
+bool JsonCursor::read_hex4(std::uint32_t& code_unit) {
+  if (m_pos + 4 > m_text.size()) {
+    return false;
+  }
+  code_unit = 0;
+  for (int i = 0; i < 4; ++i) {
+    const int digit = hex_value(m_text[m_pos++]);
+    if (digit < 0) {
+      return false;
+    }
+    code_unit = code_unit * 16 + static_cast<std::uint32_t>(digit);
+  }
+  return true;
+}
+
+bool JsonCursor::read_count(std::int64_t& out) {
+  skip_ws();
+  const std::size_t start = m_pos;
+  std::int64_t value = 0;
+  while (is_digit(peek())) {
+    if (m_pos - start >= 18) {
+      return false;  // would risk overflow; no token count is that large
+    }
+    value = value * 10 + (m_text[m_pos] - '0');
+    ++m_pos;
+  }
+  const std::size_t length = m_pos - start;
+  const char next = peek();
+  if (length == 0 || (length > 1 && m_text[start] == '0') || next == '.' || next == 'e' || next == 'E') {
+    return false;
+  }
+  out = value;
+  return true;
+}
+
+bool JsonCursor::skip_value(int depth) {
+  skip_ws();
+  switch (peek()) {
+    case '{':
+      return skip_container('}', depth);
+    case '[':
+      return skip_container(']', depth);
+    case '"': {
+      JsonString ignored;
+      return read_string(ignored);
+    }
+    case 't':
+      return skip_literal("true");
+    case 'f':
+      return skip_literal("false");
+    case 'n':
+      return skip_literal("null");
+    default:
+      return skip_number();
+  }
+}
+
+// At '{' or '[': skips the whole container, checking commas, colons and (for objects) string keys.
+bool JsonCursor::skip_container(char close, int depth) {
+  if (depth >= k_max_depth) {
+    return false;
+  }
+  ++m_pos;
+  if (consume(close)) {
+    return true;
+  }
+  do {
+    if (close == '}') {
+      JsonString key;
+      if (!read_string(key) || !consume(':')) {
+        return false;
+      }
+    }
+    if (!skip_value(depth + 1)) {
+      return false;
+    }
+  } while (consume(','));
+  return consume(close);
+}
+
+// JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool JsonCursor::skip_number() {
+  if (peek() == '-') {
+    ++m_pos;
+  }
+  if (peek() == '0') {
+    ++m_pos;
+  } else if (is_digit(peek())) {
+    while (is_digit(peek())) {
+      ++m_pos;
+    }
+  } else {
+    return false;
+  }
+  if (peek() == '.') {
+    ++m_pos;
+    if (!is_digit(peek())) {
+      return false;
+    }
+    while (is_digit(peek())) {
+      ++m_pos;
+    }
+  }
+  if (peek() == 'e' || peek() == 'E') {
+    ++m_pos;
+    if (peek() == '+' || peek() == '-') {
+      ++m_pos;
+    }
+    if (!is_digit(peek())) {
+      return false;
+    }
+    while (is_digit(peek())) {
+      ++m_pos;
+    }
+  }
+  return true;
+}
+
+bool JsonCursor::skip_literal(std::string_view word) {
+  if (m_text.substr(m_pos, word.size()) != word) {
+    return false;
+  }
+  m_pos += word.size();
+  return true;
+}
+
+}  // namespace llmd::sse

@@ -1,0 +1,247 @@
+// Fast path of OpenAiStreamDecoder: one pass of JsonCursor over the payload, no allocation.
+// Every "false" below means "unsure": decode() then asks decode_slow() (nlohmann/json).
+#include "sse/openai_stream.hpp"
+
+#include "sse/json_scanner.hpp"
+#include "sse/openai_stream_rules.hpp"
+
+namespace llmd::sse {
+namespace {
+
+// Calls on_member(key) with the cursor at each member's value; keys with escapes are "unsure"
+// (an escaped "choices" would otherwise be skipped as an unknown key).
+template <class OnMember>
+bool for_each_member(JsonCursor& cursor, OnMember&& on_member) {
+  if (!cursor.consume('{')) {
+    return false;
+  }
+  if (cursor.consume('}')) {
+    return true;
+  }
+  do {
+    JsonString key;
+    if (!cursor.read_string(key) || key.has_escapes || !cursor.consume(':') || !on_member(key.raw)) {
+      return false;
+    }
+  } while (cursor.consume(','));
+  return cursor.consume('}');
+}
+
+// A string (its decoded bytes added to `total_bytes`) or null.
+bool scan_text(JsonCursor& cursor, std::size_t& total_bytes) {
+  if (cursor.consume_null()) {
+    return true;
+  }
+  JsonString text;
+  if (!cursor.read_string(text)) {
+    return false;
+  }
+  total_bytes += text.decoded_bytes;
+  return true;
+}
+
+bool scan_delta(JsonCursor& cursor, OpenAiChunk& chunk) {
+  return for_each_member(cursor, [&](std::string_view key) {
+    if (key == "content") {
+      return scan_text(cursor, chunk.text_bytes);
+    }
+    if (key == "reasoning_content" || key == "reasoning") {
+      return scan_text(cursor, chunk.reasoning_bytes);
+    }
+    return cursor.skip_value();  // role, tool_calls, ...
+  });
+}
+
+bool scan_finish_reason(JsonCursor& cursor, OpenAiChunk& chunk) {
+  if (cursor.consume_null()) {
+    return true;
+  }
+  JsonString reason;
+  if (!cursor.read_string(reason) || reason.has_escapes) {
+    return false;
+  }
+  chunk.finish_reason = reason.raw;
+  return true;
+}
+
+// One element of "choices". Only its own "text" / "delta" / "finish_reason" are read: "logprobs"
+// (whose entries have "text" / "content" keys of their own) is skipped whole.
+bool scan_choice(JsonCursor& cursor, OpenAiChunk& chunk) {
+  ++chunk.choice_count;
+  return for_each_member(cursor, [&](std::string_view key) {
+    if (key == "text") {
+      return scan_text(cursor, chunk.text_bytes);
+    }
+    if (key == "delta") {
+      return scan_delta(cursor, chunk);
+    }
+    if (key == "finish_reason") {
+      return scan_finish_reason(cursor, chunk);
+    }
+    return cursor.skip_value();
+  });
+}
+
+bool scan_choices(JsonCursor& cursor, OpenAiChunk& chunk) {
+  if (!cursor.consume('[')) {
+    return false;
+  }
+  if (cursor.consume(']')) {
+    return true;
+  }
+  do {
+    if (!scan_choice(cursor, chunk)) {
+      return false;
+    }
+  } while (cursor.consume(','));
+  return cursor.consume(']');
+}
+
+bool scan_prompt_details(JsonCursor& cursor, Usage& usage) {
+  if (cursor.consume_null()) {
+    return true;
+  }
+  return for_each_member(cursor, [&](std::string_view key) {
+    if (key != "cached_tokens") {
+      return cursor.skip_value();
+    }
+    if (cursor.consume_null()) {
+      return true;
+    }
+    std::int64_t cached = 0;
+    if (!cursor.read_count(cached)) {
+      return false;
+    }
+    usage.cached_tokens = cached;
+    return true;
+  });
+}
+
+// null, or an object with integer prompt_tokens and completion_tokens (anything else: unsure).
+bool scan_usage(JsonCursor& cursor, OpenAiChunk& chunk) {
+  if (cursor.consume_null()) {
+    return true;
+  }
+  Usage usage;
+  bool has_prompt = false;
+  bool has_completion = false;
+  const bool ok = for_each_member(cursor, [&](std::string_view key) {
+    if (key == "prompt_tokens") {
+      return has_prompt = cursor.read_count(usage.prompt_tokens);
+    }
+    if (key == "completion_tokens") {
+      return has_completion = cursor.read_count(usage.completion_tokens);
+    }
+    if (key == "prompt_tokens_details") {
+      return scan_prompt_details(cursor, usage);
+    }
+    return cursor.skip_value();  // total_tokens, ...
+  });
+  if (!ok || !has_prompt || !has_completion) {
+    return false;
+  }
+  chunk.usage = usage;
+  return true;
+}
+
+// The whole payload; false when unsure (including "error" payloads and non-chunks).
+bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
+  JsonCursor cursor(data);
+  bool has_choices = false;
+  const bool ok = for_each_member(cursor, [&](std::string_view key) {
+    if (key == "choices") {
+      has_choices = true;
+      return scan_choices(cursor, chunk);
+    }
+    if (key == "usage") {
+      return scan_usage(cursor, chunk);
+    }
+    if (key == "error") {
+      return false;  // rare: nlohmann extracts the message
+    }
+    return cursor.skip_value();
+  });
+  if (!ok || !cursor.at_end()) {
+    return false;
+  }
+  const auto kind = rules::kind_of(chunk, has_choices);
+  if (!kind) {
+    return false;
+  }
+  chunk.kind = *kind;
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(ChunkKind kind) {
+  switch (kind) {
+    case ChunkKind::content:
+      return "content";
+    case ChunkKind::empty_delta:
+      return "empty_delta";
+    case ChunkKind::usage_only:
+      return "usage_only";
+    case ChunkKind::done:
+      return "done";
+    case ChunkKind::error:
+      return "error";
+    case ChunkKind::malformed:
+      return "malformed";
+  }
+  return "unknown";
+}
+
+std::int64_t StreamTally::output_tokens() const {
+  return last_usage ? last_usage->completion_tokens : static_cast<std::int64_t>(content_events);
+}
+
+OpenAiChunk OpenAiStreamDecoder::decode(std::string_view data) {
+  OpenAiChunk chunk;
+  if (rules::is_done(data)) {
+    chunk.kind = ChunkKind::done;
+  } else if (!scan_chunk(data, chunk)) {
+    chunk = decode_slow(data);
+  }
+  fold(chunk);
+  return chunk;
+}
+
+void OpenAiStreamDecoder::fold(const OpenAiChunk& chunk) {
+  if (m_tally.done_seen) {
+    ++m_tally.events_after_done;
+  }
+  ++m_tally.events;
+  m_tally.text_bytes += chunk.text_bytes;
+  m_tally.reasoning_bytes += chunk.reasoning_bytes;
+  if (chunk.usage) {
+    m_tally.last_usage = chunk.usage;
+  }
+  if (!chunk.finish_reason.empty()) {
+    m_tally.finish_reason.assign(chunk.finish_reason);
+  }
+  switch (chunk.kind) {
+    case ChunkKind::content:
+      ++m_tally.content_events;
+      break;
+    case ChunkKind::done:
+      m_tally.done_seen = true;
+      break;
+    case ChunkKind::error:
+      ++m_tally.error_events;
+      if (!m_tally.first_error) {
+        m_tally.first_error = chunk.error;
+      }
+      break;
+    case ChunkKind::malformed:
+      ++m_tally.malformed_events;
+      break;
+    case ChunkKind::empty_delta:
+    case ChunkKind::usage_only:
+      break;
+  }
+}
+
+void OpenAiStreamDecoder::reset() { m_tally = StreamTally{}; }
+
+}  // namespace llmd::sse

@@ -1,0 +1,299 @@
+#include "sse/openai_stream.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sse/sse_test_support.hpp"
+
+namespace llmd::sse {
+namespace {
+
+// Decodes with the fast path and checks the nlohmann-only path classifies identically.
+OpenAiChunk decode_checked(std::string_view data) {
+  OpenAiStreamDecoder decoder;
+  OpenAiChunk fast = decoder.decode(data);
+  const std::string fast_reason(fast.finish_reason);
+  OpenAiStreamDecoder slow_decoder;
+  const OpenAiChunk slow = slow_decoder.decode_slow(data);
+  EXPECT_EQ(fast.kind, slow.kind) << data;
+  EXPECT_EQ(fast.text_bytes, slow.text_bytes) << data;
+  EXPECT_EQ(fast.reasoning_bytes, slow.reasoning_bytes) << data;
+  EXPECT_EQ(fast.choice_count, slow.choice_count) << data;
+  EXPECT_EQ(fast_reason, slow.finish_reason) << data;
+  EXPECT_EQ(fast.usage, slow.usage) << data;
+  EXPECT_EQ(fast.error, slow.error) << data;
+  EXPECT_EQ(fast.problem, slow.problem) << data;
+  return fast;
+}
+
+TEST(OpenAiStreamDecoder, CompletionsTextIsContent) {
+  const auto chunk = decode_checked(
+      R"({"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,)"
+      R"("text":" Hello","logprobs":null,"finish_reason":null,"stop_reason":null}],"usage":null})");
+  EXPECT_EQ(chunk.kind, ChunkKind::content);
+  EXPECT_EQ(chunk.text_bytes, 6u);
+  EXPECT_EQ(chunk.choice_count, 1u);
+  EXPECT_EQ(chunk.finish_reason, "");
+  EXPECT_EQ(chunk.usage, std::nullopt);
+}
+
+TEST(OpenAiStreamDecoder, ChatRoleOnlyFirstDeltaIsNotAToken) {
+  const auto role_only = decode_checked(
+      R"({"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"role":"assistant"},"logprobs":null,"finish_reason":null}]})");
+  EXPECT_EQ(role_only.kind, ChunkKind::empty_delta);
+  EXPECT_EQ(role_only.text_bytes, 0u);
+  const auto empty_content = decode_checked(R"({"choices":[{"delta":{"role":"assistant","content":""}}]})");
+  EXPECT_EQ(empty_content.kind, ChunkKind::empty_delta);
+  const auto content = decode_checked(R"({"choices":[{"delta":{"content":"Hi"},"finish_reason":null}]})");
+  EXPECT_EQ(content.kind, ChunkKind::content);
+  EXPECT_EQ(content.text_bytes, 2u);
+}
+
+TEST(OpenAiStreamDecoder, ReportsFinishReason) {
+  const auto chunk = decode_checked(R"({"choices":[{"index":0,"delta":{},"finish_reason":"length"}],"usage":null})");
+  EXPECT_EQ(chunk.kind, ChunkKind::empty_delta);
+  EXPECT_EQ(chunk.finish_reason, "length");
+}
+
+TEST(OpenAiStreamDecoder, UsageOnlyLastChunkWithEmptyChoices) {
+  const auto chunk = decode_checked(
+      R"({"id":"x","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":15,)"
+      R"("total_tokens":128,"completion_tokens":113,"prompt_tokens_details":{"cached_tokens":12}}})");
+  EXPECT_EQ(chunk.kind, ChunkKind::usage_only);
+  EXPECT_EQ(chunk.usage, (Usage{15, 113, 12}));
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"completion_tokens":3,"prompt_tokens":4,"prompt_tokens_details":null}})").usage,
+            (Usage{4, 3, std::nullopt}));
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":null})").kind, ChunkKind::empty_delta);
+}
+
+TEST(OpenAiStreamDecoder, RecognisesDone) {
+  EXPECT_EQ(decode_checked("[DONE]").kind, ChunkKind::done);
+  EXPECT_EQ(decode_checked(" [DONE]\n").kind, ChunkKind::done);
+  EXPECT_EQ(decode_checked("[DONE]x").kind, ChunkKind::malformed);
+}
+
+TEST(OpenAiStreamDecoder, InBandErrorInBothVllmShapes) {
+  const auto nested = decode_checked(
+      R"({"error":{"message":"Engine died","type":"InternalServerError","param":null,"code":500}})");
+  EXPECT_EQ(nested.kind, ChunkKind::error);
+  EXPECT_EQ(nested.error, (ApiError{500, "InternalServerError", "Engine died"}));
+  const auto old_flat_inside = decode_checked(
+      R"({"error":{"object":"error","message":"bad","type":"BadRequestError","param":null,"code":400}})");
+  EXPECT_EQ(old_flat_inside.error, (ApiError{400, "BadRequestError", "bad"}));
+}
+
+TEST(OpenAiStreamDecoder, TruncatedJsonIsMalformed) {
+  const auto chunk = decode_checked(R"({"choices":[{"delta":{"content":"a"})");
+  EXPECT_EQ(chunk.kind, ChunkKind::malformed);
+  EXPECT_EQ(chunk.problem,
+            "SSE data is not JSON ([json.exception.parse_error.101] parse error at line 1, column 37: syntax error while "
+            "parsing object - unexpected end of input; expected '}'): "
+            R"("{\"choices\":[{\"delta\":{\"content\":\"a\"}")");
+}
+
+TEST(OpenAiStreamDecoder, WrongShapesAreMalformedWithReason) {
+  EXPECT_EQ(decode_checked(R"({"choices":{"text":"a"}})").problem,
+            R"(SSE data is not an OpenAI stream chunk ("choices" is object, not an array): "{\"choices\":{\"text\":\"a\"}}")");
+  EXPECT_EQ(decode_checked(R"({"id":"x"})").problem,
+            R"(SSE data is not an OpenAI stream chunk (no "choices", "usage" or "error"): "{\"id\":\"x\"}")");
+  EXPECT_EQ(decode_checked(R"([1])").problem,
+            R"(SSE data is not an OpenAI stream chunk (the payload is array, not an object): "[1]")");
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":5}]})").problem,
+            R"(SSE data is not an OpenAI stream chunk ("text" is number, not a string): "{\"choices\":[{\"text\":5}]}")");
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1}})").problem,
+            R"(SSE data is not an OpenAI stream chunk ("usage" has no non-negative integer "completion_tokens"): )"
+            R"("{\"choices\":[],\"usage\":{\"prompt_tokens\":1}}")");
+}
+
+TEST(OpenAiStreamDecoder, MeasuresDecodedUtf8BytesOfEscapedText) {
+  // é (2) \n (1) \" (1) \\ (1) \/ (1) U+1F600 as a surrogate pair (4) A (1) \u0041 (1)
+  const auto escaped = decode_checked(R"({"choices":[{"delta":{"content":"\u00e9\n\"\\\/\ud83d\ude00A\u0041"}}]})");
+  EXPECT_EQ(escaped.text_bytes, 12u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"\u20ac"}]})").text_bytes, 3u);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"\xC3\xA9\"}]}").text_bytes, 2u);  // raw é
+  // A lone surrogate is invalid JSON for nlohmann, so both paths call it malformed.
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"\ud83d"}]})").kind, ChunkKind::malformed);
+}
+
+TEST(OpenAiStreamDecoder, IgnoresDecoyTextKeysInsideLogprobs) {
+  const auto completions = decode_checked(
+      R"({"choices":[{"index":0,"logprobs":{"text_offset":[0],"tokens":["decoy"],"top_logprobs":[{"text":"decoy","content":"x"}],)"
+      R"("text":"decoy text"},"text":"","finish_reason":null}],"text":"top-level decoy"})");
+  EXPECT_EQ(completions.kind, ChunkKind::empty_delta);
+  EXPECT_EQ(completions.text_bytes, 0u);
+  const auto chat = decode_checked(
+      R"({"choices":[{"logprobs":{"content":[{"token":"Hi","logprob":-0.25,"bytes":[72,105],)"
+      R"("top_logprobs":[{"token":"Hello","content":"Hello","text":"Hello"}]}]},"delta":{"content":"Hi"}}]})");
+  EXPECT_EQ(chat.kind, ChunkKind::content);
+  EXPECT_EQ(chat.text_bytes, 2u);
+}
+
+TEST(OpenAiStreamDecoder, AcceptsWhitespaceAndAnyKeyOrder) {
+  const auto chunk = decode_checked(
+      "{ \"usage\" :\n{ \"completion_tokens\" : 7 ,\t\"prompt_tokens\":\r\n3 } ,\n"
+      "  \"choices\" : [ { \"finish_reason\" : \"stop\" , \"delta\" : { \"content\" : \"ok\" } } ] ,\"id\":\"c\" }\n");
+  EXPECT_EQ(chunk.kind, ChunkKind::content);
+  EXPECT_EQ(chunk.text_bytes, 2u);
+  EXPECT_EQ(chunk.finish_reason, "stop");
+  EXPECT_EQ(chunk.usage, (Usage{3, 7, std::nullopt}));
+}
+
+TEST(OpenAiStreamDecoder, FallsBackForShapesTheScannerDoesNotTake) {
+  EXPECT_EQ(decode_checked(R"({"ch\u006fices":[{"text":"ab"}]})").text_bytes, 2u);  // escaped key
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":15.0,"completion_tokens":2}})").usage,
+            (Usage{15, 2, std::nullopt}));
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"x","finish_reason":"st\u006fp"}]})").finish_reason, "stop");
+  EXPECT_EQ(decode_checked(R"({"choices":null,"usage":null})").kind, ChunkKind::empty_delta);
+}
+
+TEST(OpenAiStreamDecoder, CountsReasoningAsGeneratedText) {
+  const auto chunk = decode_checked(R"({"choices":[{"delta":{"reasoning_content":"hmm","content":null}}]})");
+  EXPECT_EQ(chunk.kind, ChunkKind::content);
+  EXPECT_EQ(chunk.text_bytes, 0u);
+  EXPECT_EQ(chunk.reasoning_bytes, 3u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"reasoning":"ok"}}]})").reasoning_bytes, 2u);
+}
+
+TEST(OpenAiStreamDecoder, SumsTextOverChoices) {
+  const auto chunk = decode_checked(R"({"choices":[{"index":0,"text":"ab"},{"index":1,"text":"cde","finish_reason":"length"}]})");
+  EXPECT_EQ(chunk.choice_count, 2u);
+  EXPECT_EQ(chunk.text_bytes, 5u);
+  EXPECT_EQ(chunk.finish_reason, "length");
+}
+
+TEST(OpenAiStreamDecoder, TallyUsesLastUsageElseContentEvents) {
+  OpenAiStreamDecoder decoder;
+  for (const char* data : {R"({"choices":[{"delta":{"role":"assistant"}}]})", R"({"choices":[{"delta":{"content":"a"}}]})",
+                           R"({"choices":[{"delta":{"content":"bc"}}]})", R"({"choices":[{"delta":{},"finish_reason":"stop"}]})"}) {
+    decoder.decode(data);
+  }
+  EXPECT_EQ(decoder.tally().output_tokens(), 2);
+  EXPECT_EQ(decoder.tally().text_bytes, 3u);
+  EXPECT_EQ(decoder.tally().finish_reason, "stop");
+  decoder.decode(R"({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":4}})");
+  decoder.decode("[DONE]");
+  decoder.decode(R"({"choices":[{"text":"late"}]})");
+  const StreamTally& tally = decoder.tally();
+  EXPECT_EQ(tally.output_tokens(), 4);
+  EXPECT_EQ(tally.events, 7u);
+  EXPECT_EQ(tally.content_events, 3u);
+  EXPECT_TRUE(tally.done_seen);
+  EXPECT_EQ(tally.events_after_done, 1u);
+  decoder.reset();
+  EXPECT_EQ(decoder.tally().events, 0u);
+  EXPECT_FALSE(decoder.tally().done_seen);
+}
+
+TEST(OpenAiStreamDecoder, TallyCountsErrorsAndMalformed) {
+  OpenAiStreamDecoder decoder;
+  decoder.decode(R"({"choices":[{"text":"a"}]})");
+  decoder.decode(R"({"error":{"message":"first","type":"InternalServerError","code":500}})");
+  decoder.decode(R"({"error":{"message":"second"}})");
+  decoder.decode("{oops");
+  EXPECT_EQ(decoder.tally().error_events, 2u);
+  EXPECT_EQ(decoder.tally().malformed_events, 1u);
+  EXPECT_EQ(decoder.tally().first_error, (ApiError{500, "InternalServerError", "first"}));
+  EXPECT_FALSE(decoder.tally().done_seen);
+}
+
+// ---- recorded vLLM streams, fed at every split ----
+
+struct DecodedEvent {
+  ChunkKind kind = ChunkKind::malformed;
+  std::size_t text_bytes = 0;
+  std::string finish_reason;
+  std::optional<Usage> usage;
+  bool operator==(const DecodedEvent&) const = default;
+};
+
+struct DecodedStream {
+  std::vector<DecodedEvent> events;
+  std::optional<DecodedEvent> pending;  // the undispatched event at the cut, decoded
+  std::int64_t output_tokens = 0;
+  bool done_seen = false;
+  bool operator==(const DecodedStream&) const = default;
+};
+
+DecodedEvent to_decoded(const OpenAiChunk& chunk) {
+  return {chunk.kind, chunk.text_bytes, std::string(chunk.finish_reason), chunk.usage};
+}
+
+DecodedStream decode_recording(const test::Recording& recording) {
+  OpenAiStreamDecoder decoder;
+  DecodedStream out;
+  for (const auto& event : recording.events) {
+    out.events.push_back(to_decoded(decoder.decode(event.data)));
+  }
+  out.output_tokens = decoder.tally().output_tokens();
+  out.done_seen = decoder.tally().done_seen;
+  if (recording.event_pending) {
+    out.pending = to_decoded(OpenAiStreamDecoder().decode(recording.pending_data));
+  }
+  return out;
+}
+
+TEST(OpenAiFixtures, EveryRecordedStreamDecodesTheSameAtEverySplit) {
+  const auto fixtures = test::sse_fixtures();
+  ASSERT_EQ(fixtures.size(), 3u);
+  for (const auto& path : fixtures) {
+    for (const char* line_end : {"\n", "\r\n", "\r"}) {
+      const std::string stream = test::with_line_ends(test::read_file(path), line_end);
+      SCOPED_TRACE(path.filename().string() + " with line ends " + (line_end[0] == '\n' ? "LF" : line_end[1] ? "CRLF" : "CR"));
+      const DecodedStream expected = decode_recording(test::parse_one_shot(stream));
+      ASSERT_FALSE(expected.events.empty());
+      for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+        ASSERT_EQ(decode_recording(test::parse_in_pieces(stream, {cut})), expected) << "split at byte " << cut;
+      }
+      ASSERT_EQ(decode_recording(test::parse_byte_by_byte(stream)), expected);
+      ASSERT_EQ(test::first_split_difference(stream), "");
+    }
+  }
+}
+
+DecodedStream decode_fixture(std::string_view name) {
+  return decode_recording(test::parse_one_shot(test::read_fixture(std::string("openai/") + std::string(name))));
+}
+
+// The excerpts end with a single "\n": their last event is pending (undispatched) at the cut.
+TEST(OpenAiFixtures, OmniTailEndsWithUsageOnlyChunkThenPendingDone) {
+  const auto stream = decode_fixture("vllm-omni-chat-stream-include_usage-continuous-pr2313-TAIL-EXCERPT.sse");
+  const Usage final_usage{15, 113, std::nullopt};
+  EXPECT_EQ(stream.events, (std::vector<DecodedEvent>{{ChunkKind::content, 6, "", Usage{15, 111, std::nullopt}},
+                                                      {ChunkKind::content, 1, "", Usage{15, 112, std::nullopt}},
+                                                      {ChunkKind::empty_delta, 0, "stop", final_usage},
+                                                      {ChunkKind::usage_only, 0, "", final_usage}}));
+  EXPECT_EQ(stream.output_tokens, 113);
+  EXPECT_FALSE(stream.done_seen);
+  EXPECT_EQ(stream.pending, (DecodedEvent{ChunkKind::done, 0, "", std::nullopt}));
+}
+
+TEST(OpenAiFixtures, OmniHeadStartsWithEmptyRoleDeltaCarryingUsage) {
+  const auto stream = decode_fixture("vllm-omni-chat-stream-include_usage-continuous-pr2313-HEAD-EXCERPT.sse");
+  EXPECT_EQ(stream.events, (std::vector<DecodedEvent>{{ChunkKind::empty_delta, 0, "", Usage{15, 0, std::nullopt}}}));
+  EXPECT_EQ(stream.pending, (DecodedEvent{ChunkKind::content, 1, "", Usage{15, 1, std::nullopt}}));
+}
+
+TEST(OpenAiFixtures, V05ChatStreamCountsContentEventsWithoutUsage) {
+  const auto stream = decode_fixture("vllm-v0.5-chat-stream-issue6083-EXCERPT.sse");
+  EXPECT_EQ(stream.events, (std::vector<DecodedEvent>{{ChunkKind::empty_delta, 0, "", std::nullopt},
+                                                      {ChunkKind::content, 6, "", std::nullopt},
+                                                      {ChunkKind::content, 6, "", std::nullopt},
+                                                      {ChunkKind::content, 3, "", std::nullopt},
+                                                      {ChunkKind::content, 6, "", std::nullopt}}));
+  EXPECT_EQ(stream.output_tokens, 4);
+  EXPECT_EQ(stream.pending, (DecodedEvent{ChunkKind::content, 9, "", std::nullopt}));
+}
+
+TEST(OpenAiFixtures, CompletedTailStreamEndsCleanlyWithDone) {
+  const std::string stream =
+      test::read_fixture("openai/vllm-omni-chat-stream-include_usage-continuous-pr2313-TAIL-EXCERPT.sse") + "\n";
+  const test::Recording recording = test::parse_one_shot(stream);
+  EXPECT_FALSE(recording.event_pending);
+  EXPECT_FALSE(recording.line_pending);
+  const DecodedStream decoded = decode_recording(recording);
+  EXPECT_TRUE(decoded.done_seen);
+  EXPECT_EQ(decoded.events.size(), 5u);
+}
+
+}  // namespace
+}  // namespace llmd::sse
