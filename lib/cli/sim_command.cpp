@@ -76,6 +76,12 @@ int run_sim_command(const SimOptions& options) {
   util::raise_open_file_limit();
   sim::net::io_context io(1);
   sim::Fleet fleet(io, *config);
+  // Handle signals before the JSON line announces readiness, so a script may stop us at once.
+  sim::net::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int) {
+    fleet.stop();
+    io.stop();
+  });
   if (auto started = fleet.start(); !started) {
     fmt::print(stderr, "llmd-bench: error: {}\n", started.error());
     return k_exit_run_failed;
@@ -86,11 +92,6 @@ int run_sim_command(const SimOptions& options) {
   fmt::print(stderr, "llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
              fleet.pod_count(), fleet.gateway_url(), sim::to_string(config->route),
              config->host.empty() ? "any" : config->host, sim::to_string(config->pod.metrics_flavor));
-  sim::net::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    fleet.stop();
-    io.stop();
-  });
   io.run();
   fmt::print(stderr, "llmd-bench sim: stopped\n");
   return k_exit_ok;

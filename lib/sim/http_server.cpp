@@ -94,7 +94,7 @@ net::awaitable<void> HttpServer::serve(tcp::socket socket) {
 
 net::awaitable<void> write_response(beast::tcp_stream& stream, const Request& request, http::status status,
                                     std::string_view content_type, std::string body,
-                                    const std::vector<std::pair<std::string, std::string>>& extra_headers) {
+                                    std::vector<std::pair<std::string, std::string>> extra_headers) {
   http::response<http::string_body> response{status, request.version()};
   response.set(http::field::server, "llmd-bench-sim");
   if (!content_type.empty()) {
@@ -111,7 +111,7 @@ net::awaitable<void> write_response(beast::tcp_stream& stream, const Request& re
 
 net::awaitable<void> write_chunked_header(beast::tcp_stream& stream, const Request& request, http::status status,
                                           std::string_view content_type,
-                                          const std::vector<std::pair<std::string, std::string>>& extra_headers) {
+                                          std::vector<std::pair<std::string, std::string>> extra_headers) {
   http::response<http::empty_body> response{status, request.version()};
   response.set(http::field::server, "llmd-bench-sim");
   response.set(http::field::content_type, beast::string_view(content_type.data(), content_type.size()));

@@ -65,15 +65,17 @@ class HttpServer {
   std::unordered_set<beast::tcp_stream*> m_connections;
 };
 
-// Writes a complete response with a body.
+// Writes a complete response with a body. Parameters are taken by value on purpose: coroutine
+// parameters live in the frame, while temporaries bound to const& in a co_await expression have
+// been miscompiled by GCC 12 (double destruction).
 net::awaitable<void> write_response(beast::tcp_stream& stream, const Request& request, http::status status,
                                     std::string_view content_type, std::string body,
-                                    const std::vector<std::pair<std::string, std::string>>& extra_headers = {});
+                                    std::vector<std::pair<std::string, std::string>> extra_headers = {});
 
 // Begins a chunked response (headers only); send pieces with write_chunk, finish with write_last_chunk.
 net::awaitable<void> write_chunked_header(beast::tcp_stream& stream, const Request& request, http::status status,
                                           std::string_view content_type,
-                                          const std::vector<std::pair<std::string, std::string>>& extra_headers);
+                                          std::vector<std::pair<std::string, std::string>> extra_headers);
 net::awaitable<void> write_chunk(beast::tcp_stream& stream, std::string_view data);
 net::awaitable<void> write_last_chunk(beast::tcp_stream& stream);
 

@@ -195,18 +195,19 @@ net::awaitable<bool> Pod::handle_generation(Api api, Request& request, Connectio
   job->arrival = Clock::now();
   job->prompt_tokens = prompt_tokens;
   job->total_tokens = prompt_tokens + parsed->max_tokens;
-  if (m_cache.blocks_needed(job->total_tokens) > m_cache.total_blocks()) {
-    co_return co_await send_error(
-        request, connection,
-        ApiError{400, "BadRequestError",
-                 fmt::format("The request needs {} KV cache blocks ({} tokens) but the pod has only {} (--kv-blocks).",
-                             m_cache.blocks_needed(job->total_tokens), job->total_tokens, m_cache.total_blocks()),
-                 std::nullopt});
-  }
+  // Named, not temporaries in the co_await expression: GCC 12 double-destroys those (PR 100611).
+  std::optional<ApiError> rejection;
   std::uniform_real_distribution<double> coin(0.0, 1.0);
-  if (m_settings.error_rate > 0 && coin(m_rng) < m_settings.error_rate) {
-    co_return co_await send_error(request, connection,
-                                  ApiError{500, "InternalServerError", "Injected failure (llmd-bench sim --error-rate)", std::nullopt});
+  if (m_cache.blocks_needed(job->total_tokens) > m_cache.total_blocks()) {
+    rejection = ApiError{400, "BadRequestError",
+                         fmt::format("The request needs {} KV cache blocks ({} tokens) but the pod has only {} (--kv-blocks).",
+                                     m_cache.blocks_needed(job->total_tokens), job->total_tokens, m_cache.total_blocks()),
+                         std::nullopt};
+  } else if (m_settings.error_rate > 0 && coin(m_rng) < m_settings.error_rate) {
+    rejection = ApiError{500, "InternalServerError", "Injected failure (llmd-bench sim --error-rate)", std::nullopt};
+  }
+  if (rejection) {
+    co_return co_await send_error(request, connection, *rejection);
   }
   if (m_settings.abort_rate > 0 && coin(m_rng) < m_settings.abort_rate) {
     std::uniform_int_distribution<std::size_t> where(1, parsed->max_tokens);

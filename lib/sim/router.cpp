@@ -33,8 +33,6 @@ std::size_t Router::least_loaded(std::span<const std::size_t> candidates, std::s
 }
 
 RouteDecision Router::choose(const RouteInput& input, std::span<const std::size_t> in_flight, Clock::time_point now) {
-  std::vector<std::size_t> all(m_pods);
-  std::iota(all.begin(), all.end(), std::size_t{0});
   switch (m_policy) {
     case RoutePolicy::prefix:
       return choose_prefix(input.prompt_blocks, in_flight);
@@ -47,14 +45,19 @@ RouteDecision Router::choose(const RouteInput& input, std::span<const std::size_
       return {pick(m_rng), 0};
     }
     case RoutePolicy::least_loaded:
-      return {least_loaded(all, in_flight), 0};
+      return {least_loaded(all_pods(), in_flight), 0};
   }
   return {0, 0};
 }
 
+std::vector<std::size_t> Router::all_pods() const {
+  std::vector<std::size_t> pods(m_pods);
+  std::iota(pods.begin(), pods.end(), std::size_t{0});
+  return pods;
+}
+
 RouteDecision Router::choose_prefix(std::span<const BlockHash> blocks, std::span<const std::size_t> in_flight) {
-  std::vector<std::size_t> candidates(m_pods);
-  std::iota(candidates.begin(), candidates.end(), std::size_t{0});
+  std::vector<std::size_t> candidates = all_pods();
   std::size_t matched = 0;
   for (BlockHash hash : blocks) {
     auto it = m_index.find(hash);
@@ -108,9 +111,7 @@ std::size_t Router::choose_session(std::string_view key, std::span<const std::si
     it->second.last_seen = now;
     return it->second.pod;
   }
-  std::vector<std::size_t> all(m_pods);
-  std::iota(all.begin(), all.end(), std::size_t{0});
-  const std::size_t pod = least_loaded(all, in_flight);
+  const std::size_t pod = least_loaded(all_pods(), in_flight);
   m_sessions[std::string(key)] = Session{pod, now};
   return pod;
 }

@@ -56,6 +56,7 @@ class Router {
     Clock::time_point last_seen;
   };
 
+  std::vector<std::size_t> all_pods() const;
   std::size_t least_loaded(std::span<const std::size_t> candidates, std::span<const std::size_t> in_flight);
   RouteDecision choose_prefix(std::span<const BlockHash> blocks, std::span<const std::size_t> in_flight);
   std::size_t choose_session(std::string_view key, std::span<const std::size_t> in_flight, Clock::time_point now);

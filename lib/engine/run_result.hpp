@@ -1,0 +1,130 @@
+#pragma once
+// What `llmd-bench run` measured, as plain data: one PhaseResult per phase and their merge. Filled
+// by the engine (recorder.hpp), rendered by the report module; to_json() is the machine-readable
+// form (histograms in the stats module's sparse JSON, plus a precomputed summary of each).
+//
+// Counting rules (every started request ends in exactly one of ok / failed / aborted):
+//   started   = ok + failed + aborted + (still in flight: 0 once the phase finished)
+//   completed = ok + failed
+//   dropped   : open-loop requests that were due while max_in_flight were in flight; never started,
+//               so not part of `started`.
+// Latencies are nanoseconds, measured from the request's reference instant: the SCHEDULED time for
+// open-loop executors (so a late start shows up in the latency: no coordinated omission) and the
+// actual start for closed-loop executors. schedule_lag_ns (open loop only) is actual start − scheduled.
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "scenario/scenario.hpp"
+#include "stats/histogram.hpp"
+#include "util/result.hpp"
+
+namespace llmd::engine {
+
+// Why a request failed. Each failed request has exactly one class (the first that applies, in this
+// order of precedence: transport problems, then HTTP status, then what the stream contained).
+enum class FailureClass : std::uint8_t {
+  connect,             // no connection: refused, unresolvable host, connect timeout
+  tls,                 // TLS handshake or certificate verification failed
+  timeout,             // connected, but request_timeout elapsed before the response ended
+  http_status,         // the response status was not 2xx (see PhaseResult::failures_by_status)
+  stream_cut,          // the connection ended before `data: [DONE]` (or before any response)
+  malformed_event,     // an SSE payload that is not an OpenAI chunk, an oversized event, or a 2xx
+                       // body that is not the expected SSE stream / JSON document
+  server_error_event,  // an in-band `data: {"error":...}` event
+  other,               // anything else libcurl reported (message kept in failure_examples)
+};
+inline constexpr std::size_t k_failure_class_count = 8;
+// "connect", "tls", "timeout", "http_status", "stream_cut", "malformed_event", "server_error_event", "other"
+std::string_view to_string(FailureClass failure);
+
+// scenario::CheckKind values, as array indexes.
+inline constexpr std::size_t k_check_count = 3;
+// "status_200", "non_empty_content", "sse_content_type"
+std::string_view to_string(scenario::CheckKind check);
+// k6 executor names: "constant-vus", "ramping-vus", "constant-arrival-rate", "poisson", "iterations"
+std::string_view to_string(scenario::ExecutorKind executor);
+
+struct CheckCounts {
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+};
+
+// The layout every engine histogram uses: <= 0.39% percentile error, 0 .. 2^42-1 (73 minutes in
+// ns), 0 tracked (a zero inter-token gap is real when two events arrive in one read).
+stats::HistogramLayout engine_histogram_layout();
+stats::LogLinearHistogram make_engine_histogram();
+
+struct PhaseHistograms {
+  stats::LogLinearHistogram first_byte_ns = make_engine_histogram();   // first response byte (headers)
+  stats::LogLinearHistogram first_event_ns = make_engine_histogram();  // first SSE event, any kind
+  stats::LogLinearHistogram ttft_ns = make_engine_histogram();         // first event with non-empty text
+  // Gap between consecutive events with non-empty text, recorded as they arrive on every stream
+  // (also streams that fail later: the gap was observed either way).
+  stats::LogLinearHistogram inter_token_latency_ns = make_engine_histogram();
+  stats::LogLinearHistogram http_req_duration_ns = make_engine_histogram();  // end-to-end; ok requests only
+  stats::LogLinearHistogram schedule_lag_ns = make_engine_histogram();       // open loop only
+  stats::LogLinearHistogram output_tokens = make_engine_histogram();         // per ok request
+  // Output tokens / end-to-end seconds of each ok request with >= 1 token, x 1000 (milli-tokens/s,
+  // so the integer histogram keeps 1% precision at low rates).
+  stats::LogLinearHistogram tokens_per_second_milli = make_engine_histogram();
+};
+
+struct PhaseResult {
+  std::string name;                                  // "total" for RunResult::total
+  std::optional<scenario::ExecutorKind> executor;    // nullopt for RunResult::total
+  std::uint64_t started = 0;
+  std::uint64_t completed = 0;
+  std::uint64_t ok = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t dropped = 0;
+  std::uint64_t aborted = 0;   // cut by the engine: graceful_stop elapsed, or the second Ctrl-C
+  std::array<std::uint64_t, k_failure_class_count> failures_by_class{};  // indexed by FailureClass
+  std::map<int, std::uint64_t> failures_by_status;   // HTTP status -> requests (http_status failures)
+  // The first message seen for each failure class, e.g. "HTTP 404: The model `x` does not exist."
+  std::array<std::optional<std::string>, k_failure_class_count> failure_examples;
+  std::vector<scenario::CheckKind> checks;           // the checks evaluated (scenario order)
+  std::array<CheckCounts, k_check_count> check_counts{};  // indexed by CheckKind
+  PhaseHistograms histograms;
+  std::uint64_t output_tokens_total = 0;             // summed over ok requests
+  std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
+  double mean_in_flight = 0;                         // time-weighted mean over wall_duration
+  std::chrono::nanoseconds wall_duration{};          // first possible start to last request end
+  std::optional<std::chrono::nanoseconds> started_at;  // offset of the phase start from the run start
+
+  std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
+};
+
+struct RunResult {
+  std::vector<PhaseResult> phases;
+  PhaseResult total;         // every phase merged (peak/mean in flight: of the whole run)
+  bool interrupted = false;  // the stop flag (first Ctrl-C) ended the run early
+  bool aborted = false;      // the abort flag (second Ctrl-C) cut in-flight requests
+  std::chrono::system_clock::time_point started_at;
+  std::chrono::system_clock::time_point ended_at;
+};
+
+// Adds `from` into `into` (counters, maps, histograms, checks). Keeps into's name and executor;
+// peak/mean in flight and durations are NOT merged (they are not additive).
+util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
+
+// {"name","executor","counts":{...},"failures":{"connect":0,...},"failures_by_status":{"404":3},
+//  "failure_examples":{...},"checks":{"status_200":{"passed":..,"failed":..}},
+//  "metrics":{"ttft_ns":{"summary":{count,min,max,mean,p50,p90,p95,p99,p999,overflow},"histogram":{...}},...},
+//  "output_tokens_total","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
+nlohmann::json to_json(const PhaseResult& phase);
+// {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
+//  "phases":[...],"total":{...}}; times are RFC 3339 UTC with milliseconds.
+nlohmann::json to_json(const RunResult& run);
+inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
+inline constexpr int k_run_result_schema_version = 1;
+
+}  // namespace llmd::engine

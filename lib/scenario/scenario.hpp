@@ -1,0 +1,126 @@
+#pragma once
+// The scenario: everything `llmd-bench run` needs to know, as plain data. Loaded from YAML/JSON by
+// loader.hpp (schema: scenarios/README.md), overridden by CLI flags, consumed by the engine, the
+// cache snapshotter and the report. Durations are std::chrono::nanoseconds; token counts _tokens.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "scenario/source_location.hpp"
+#include "scenario/thresholds.hpp"
+#include "sim/sim_config.hpp"
+
+namespace llmd::scenario {
+
+using Duration = std::chrono::nanoseconds;
+
+enum class ApiKind { completions, chat };  // /v1/completions or /v1/chat/completions
+
+struct Target {
+  std::string base_url;  // "http://gw.ns.svc:80" (path prefix allowed); empty = the embedded simulator
+  std::string host;      // sent as the Host header (virtual-host gateways); empty = from the URL
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+  std::string api_key_env;  // NAME of the env var holding a bearer token; the token itself is never stored here
+  bool insecure = false;    // true = skip TLS certificate verification (explicit opt-in)
+  bool http2 = false;       // negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)
+  Duration connect_timeout = std::chrono::seconds(10);
+  Duration request_timeout = std::chrono::seconds(300);  // whole request, including streaming
+};
+
+enum class PromptKind {
+  fixed,          // the same `text` every request
+  shared_prefix,  // prefix_tokens shared by ALL requests + suffix_tokens unique per request
+  per_session,    // each virtual user: its own prefix_tokens prefix + unique suffix, and its own x-session-id
+  dataset,        // prompts (or chat messages) from a JSONL file, in order, wrapping around
+  random,         // random words, length drawn from `length`
+};
+
+struct LengthDistribution {
+  enum class Kind { constant, uniform, normal, lognormal };
+  Kind kind = Kind::constant;
+  double a = 128;  // constant: value; uniform: min; normal/lognormal: mean (of the tokens, not of the log)
+  double b = 0;    // uniform: max; normal/lognormal: standard deviation
+  std::size_t min_tokens = 1;
+  std::size_t max_tokens = 32768;
+};
+
+struct RequestSpec {
+  ApiKind api = ApiKind::completions;
+  std::string model;  // empty = ask GET /v1/models and take the first
+  PromptKind prompt = PromptKind::shared_prefix;
+  std::string text;                 // fixed
+  std::size_t prefix_tokens = 1000; // shared_prefix, per_session
+  std::size_t suffix_tokens = 16;   // shared_prefix, per_session: unique tail per request
+  std::string dataset_path;         // dataset: JSONL, one {"prompt": "..."} or {"messages": [...]} per line
+  LengthDistribution length;        // random
+  std::size_t max_tokens = 64;
+  std::optional<double> temperature;
+  bool stream = true;
+  bool include_usage = true;        // stream_options.include_usage (when stream)
+  bool ignore_eos = false;          // vLLM extension: generate exactly max_tokens
+  std::uint64_t seed = 1;           // prompt generation
+  std::string session_header = "x-session-id";  // per_session: header carrying the VU's session id
+};
+
+enum class ExecutorKind {
+  constant_vus,           // `vus` users looping for `duration` (closed loop)
+  ramping_vus,            // users ramp linearly through `stages` starting from `start_vus` (closed loop)
+  constant_arrival_rate,  // `rate` requests/s on a fixed schedule for `duration` (open loop)
+  poisson,                // `rate` requests/s with exponential gaps (open loop)
+  iterations,             // exactly `iterations` requests shared by `vus` users (closed loop), bounded by max_duration
+};
+
+struct Stage {
+  Duration duration{};
+  std::size_t target_vus = 0;
+};
+
+struct Phase {
+  std::string name;
+  ExecutorKind executor = ExecutorKind::constant_vus;
+  Duration start_time{};          // offset from the start of the measured run (k6 startTime)
+  Duration duration{};            // constant_vus, constant_arrival_rate, poisson
+  std::size_t vus = 0;            // constant_vus, iterations
+  std::size_t start_vus = 0;      // ramping_vus
+  std::vector<Stage> stages;      // ramping_vus
+  double rate_per_s = 0;          // constant_arrival_rate, poisson
+  std::size_t max_in_flight = 0;  // open loop: requests in flight at most; a due request beyond it is DROPPED (counted)
+  std::size_t iterations = 0;     // iterations
+  Duration max_duration = std::chrono::minutes(10);  // iterations: give up after this
+  Duration graceful_stop = std::chrono::seconds(30); // in-flight requests may finish this long after the phase ends
+  SourceLocation where;
+};
+
+enum class CheckKind { status_200, non_empty_content, sse_content_type };
+
+struct CacheSpec {
+  enum class Source { automatic, none, urls, files };  // automatic: the embedded sim's pods, else none
+  Source source = Source::automatic;
+  std::vector<std::string> urls;          // urls: pod metrics URLs (http://10.0.0.5:8200/metrics)
+  std::vector<std::string> files;         // files: saved dumps (used by tests and `diff`)
+  std::string model_filter;               // only series with this model_name (empty = all)
+  Duration scrape_timeout = std::chrono::seconds(10);
+  std::size_t max_parallel_scrapes = 32;
+  SourceLocation where;
+};
+
+struct Scenario {
+  std::string name;        // default: file stem
+  std::string path;        // file it was loaded from ("" for built-in)
+  Target target;
+  RequestSpec request;
+  std::optional<Phase> warmup;   // unmeasured, before the "before" snapshot
+  std::vector<Phase> phases;     // measured
+  std::vector<CheckKind> checks;
+  std::vector<Threshold> thresholds;
+  CacheSpec cache;
+  sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
+  double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
+};
+
+}  // namespace llmd::scenario

@@ -1,0 +1,27 @@
+#pragma once
+// Where pod metrics come from. One interface, one file per implementation (STYLE.md habit 1):
+//   url_source.hpp   direct HTTP scrape of {pod, URL} pairs (libcurl multi, all pods in parallel)
+//   file_source.hpp  saved dumps (<pod>.txt / <pod>.prom)
+// Kubernetes sources (kubectl exec, API-server pod proxy, Prometheus API) implement the same
+// interface.
+#include <string>
+#include <vector>
+
+#include "scrape/snapshot.hpp"
+
+namespace llmd::scrape {
+
+class MetricsSource {
+ public:
+  virtual ~MetricsSource();
+
+  // One line for logs and reports, e.g. "direct HTTP scrape of 3 pods (max 16 in parallel, 5 s timeout)".
+  virtual std::string describe() const = 0;
+
+  // Fetches every pod's exposition, in parallel where the source allows. Exactly one entry per pod,
+  // in the source's pod order; a pod that could not be fetched carries an error naming the pod,
+  // the source (URL or file) and what to try. Never throws for expected failures.
+  virtual std::vector<PodScrape> scrape_all() = 0;
+};
+
+}  // namespace llmd::scrape

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages llmd-bench needs to build and test, only those that are missing.
+# Idempotent and quick when everything is there. Needs root (or sudo) only when installing.
+set -euo pipefail
+
+packages=(
+  g++ cmake ninja-build pkg-config
+  libcurl4-openssl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
+  libboost-dev libexpected-dev libgtest-dev libgmock-dev
+  curl ca-certificates
+)
+packages+=("$@")  # extra packages a caller needs (bench.sh adds its peers)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "setup: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup: error: not root and no sudo; install as root: apt-get install ${missing[*]}" >&2; exit 2; }
+  SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,136 @@
+// `llmd-bench sim` end to end through its gateway: Host enforcement, prefix-aware vs round-robin
+// routing measured on the pods' own /metrics, streaming pass-through, session stickiness.
+#include <nlohmann/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/http_client.hpp"
+#include "support/sim_process.hpp"
+
+using llmd::test::http_post;
+using llmd::test::SimProcess;
+using llmd::test::words;
+using nlohmann::json;
+
+namespace {
+
+const std::string k_model = "meta-llama/Llama-3.2-3B-Instruct";
+
+std::string completion(const std::string& prompt, int max_tokens, bool stream = false) {
+  return json{{"model", k_model}, {"prompt", prompt}, {"max_tokens", max_tokens}, {"stream", stream}}.dump();
+}
+
+// Sends `n` requests, one after another, sharing a 1,000-token prefix with a unique suffix each.
+void send_shared_prefix_loop(const SimProcess& sim, int n) {
+  const std::string prefix = words(1000);
+  for (int i = 0; i < n; ++i) {
+    auto result = http_post(sim.gateway() + "/v1/completions", completion(prefix + " unique" + std::to_string(i) + " tail", 2));
+    ASSERT_EQ(result.status, 200) << result.body;
+  }
+}
+
+}  // namespace
+
+TEST(SimGateway, EnforcesTheVirtualHostLikeEnvoy) {
+  SimProcess sim({"--pods", "2", "--host", "llm-d.demo.local", "--time-scale", "0.01"});
+  const auto body = completion("hello world", 2);
+  auto right = http_post(sim.gateway() + "/v1/completions", body, {"Host: llm-d.demo.local"});
+  EXPECT_EQ(right.status, 200) << right.body;
+  auto with_port = http_post(sim.gateway() + "/v1/completions", body, {"Host: LLM-D.demo.local:80"});
+  EXPECT_EQ(with_port.status, 200) << with_port.body;
+  auto wrong = http_post(sim.gateway() + "/v1/completions", body);  // Host: 127.0.0.1:PORT
+  EXPECT_EQ(wrong.status, 404);
+  EXPECT_EQ(wrong.body, "");
+  EXPECT_EQ(sim.counters(0).requests + sim.counters(1).requests, 2) << "the 404 must not reach a pod";
+}
+
+TEST(SimGateway, PrefixRoutingKeepsASharedPrefixOnOnePodWithHighHitRate) {
+  SimProcess sim({"--pods", "4", "--route", "prefix", "--time-scale", "0.01"});
+  send_shared_prefix_loop(sim, 20);
+  int serving = -1;
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    const auto counters = sim.counters(i);
+    if (counters.queries_tokens > 0) {
+      ASSERT_EQ(serving, -1) << "more than one pod got queries";
+      serving = static_cast<int>(i);
+      EXPECT_EQ(counters.requests, 20);
+      // 20 prompts of 1,002 tokens; the 19 after the first hit 62 full blocks (992 tokens).
+      EXPECT_EQ(counters.queries_tokens, 20 * 1002);
+      EXPECT_EQ(counters.hits_tokens, 19 * 992);
+      EXPECT_GE(counters.hits_tokens / counters.queries_tokens, 0.90);
+    } else {
+      EXPECT_EQ(counters.requests, 0) << "pod " << i;
+    }
+  }
+  EXPECT_NE(serving, -1);
+}
+
+TEST(SimGateway, RoundRobinSpreadsTrafficAndLowersTheHitRate) {
+  SimProcess sim({"--pods", "4", "--route", "round-robin", "--time-scale", "0.01"});
+  send_shared_prefix_loop(sim, 20);
+  double queries = 0;
+  double hits = 0;
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    const auto counters = sim.counters(i);
+    EXPECT_EQ(counters.requests, 5) << "pod " << i;
+    queries += counters.queries_tokens;
+    hits += counters.hits_tokens;
+  }
+  // Each pod misses once (4 misses of 20) instead of once in all: 16 x 992 / 20,060.
+  EXPECT_EQ(hits, 16 * 992);
+  EXPECT_EQ(queries, 20 * 1002);
+  EXPECT_LT(hits / queries, 0.90);
+}
+
+TEST(SimGateway, StreamsEventsAsTheyAreGeneratedNotAsOneBlob) {
+  // 6 tokens 30 ms apart (time scale 1): the client must see them arrive over >= 100 ms in pieces.
+  SimProcess sim({"--pods", "1", "--inter-token-ms", "30", "--prefill-base-ms", "1", "--prefill-per-token-us", "0"});
+  auto result = http_post(sim.gateway() + "/v1/completions", completion("stream me please", 6, true));
+  ASSERT_EQ(result.status, 200) << result.body;
+  EXPECT_THAT(result.headers["content-type"], testing::StartsWith("text/event-stream"));
+  ASSERT_GE(result.pieces.size(), 6u) << "the gateway buffered the stream";
+  const double span = result.pieces.back().first - result.pieces.front().first;
+  EXPECT_GE(span, 0.100) << "events arrived within " << span << " s";
+  EXPECT_NE(result.body.find("data: [DONE]"), std::string::npos);
+  std::size_t events = 0;
+  for (std::size_t at = result.body.find("data: "); at != std::string::npos; at = result.body.find("data: ", at + 1)) {
+    ++events;
+  }
+  EXPECT_EQ(events, 7u);  // 6 tokens + [DONE]
+}
+
+TEST(SimGateway, SessionRoutingIsStickyPerSessionHeader) {
+  SimProcess sim({"--pods", "4", "--route", "session", "--time-scale", "0.01"});
+  for (int round = 0; round < 3; ++round) {
+    for (int session = 0; session < 4; ++session) {
+      auto result = http_post(sim.gateway() + "/v1/completions", completion("hi there " + std::to_string(round), 1),
+                              {"x-session-id: user-" + std::to_string(session)});
+      ASSERT_EQ(result.status, 200);
+    }
+  }
+  // 4 sessions, least-loaded placement: each session keeps one pod, so each pod served 3 requests
+  // or a multiple of 3 (two sessions may share a pod when placement ties break the same way).
+  double total = 0;
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    const double requests = sim.counters(i).requests;
+    EXPECT_EQ(static_cast<int>(requests) % 3, 0) << "pod " << i << " served a session only partly";
+    total += requests;
+  }
+  EXPECT_EQ(total, 12);
+}
+
+TEST(SimGateway, AdminEndpointRestartsAPodAndItsCountersStartOver) {
+  SimProcess sim({"--pods", "1", "--time-scale", "0.01"});
+  send_shared_prefix_loop(sim, 2);
+  EXPECT_GT(sim.counters(0).queries_tokens, 0);
+  auto restart = llmd::test::http_request("POST", sim.gateway() + "/admin/pods/0/restart");
+  ASSERT_EQ(restart.status, 200) << restart.body;
+  EXPECT_EQ(json::parse(restart.body)["restarts"], 1);
+  const auto after = sim.counters(0);
+  EXPECT_EQ(after.queries_tokens, 0);
+  EXPECT_EQ(after.requests, 0);
+  auto missing = llmd::test::http_request("POST", sim.gateway() + "/admin/pods/7/restart");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_THAT(missing.body, testing::HasSubstr("no pod \\\"7\\\""));
+}

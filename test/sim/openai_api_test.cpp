@@ -1,0 +1,116 @@
+#include "sim/openai_api.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <gtest/gtest.h>
+
+using llmd::sim::Api;
+using llmd::sim::ApiError;
+using llmd::sim::ErrorFormat;
+using llmd::sim::parse_generation_request;
+using llmd::sim::PodSettings;
+using llmd::sim::ResponseWriter;
+using nlohmann::json;
+
+namespace {
+
+PodSettings settings() {
+  PodSettings s;
+  s.model = "m";
+  s.max_model_len = 50;
+  s.default_max_tokens = 7;
+  return s;
+}
+
+ApiError error_of(Api api, const std::string& body) {
+  auto parsed = parse_generation_request(api, body, settings());
+  EXPECT_FALSE(parsed) << body;
+  return parsed ? ApiError{} : parsed.error();
+}
+
+json event_json(const std::string& event) {
+  EXPECT_EQ(event.rfind("data: ", 0), 0u);
+  EXPECT_EQ(event.substr(event.size() - 2), "\n\n");
+  return json::parse(event.substr(6, event.size() - 8));
+}
+
+}  // namespace
+
+TEST(OpenAiApi, ParsesCompletionDefaultsAndOptions) {
+  std::size_t tokens = 0;
+  auto parsed = parse_generation_request(Api::completions, R"({"prompt":"a b c","stream":true,"stream_options":{"include_usage":true}})",
+                                         settings(), &tokens);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->model, "m");
+  EXPECT_EQ(parsed->max_tokens, 7u);
+  EXPECT_TRUE(parsed->stream);
+  EXPECT_TRUE(parsed->include_usage);
+  EXPECT_EQ(tokens, 3u);
+}
+
+TEST(OpenAiApi, RendersChatMessagesThroughTheTemplate) {
+  auto parsed = parse_generation_request(
+      Api::chat, R"({"messages":[{"role":"system","content":"be brief"},{"role":"user","content":[{"type":"text","text":"hi"}]}]})",
+      settings());
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->prompt_text, "<|system|> be brief <|user|> hi");
+}
+
+TEST(OpenAiApi, RejectsBadRequestsWithVllmMessages) {
+  EXPECT_EQ(error_of(Api::completions, "[1,2]").message, "The request body must be a JSON object, got array.");
+  EXPECT_EQ(error_of(Api::completions, R"({"prompt":"x","max_tokens":0})").message, "max_tokens must be at least 1, got 0.");
+  EXPECT_EQ(error_of(Api::completions, R"({"prompt":"x","temperature":-1})").message, "temperature must be non-negative, got -1.");
+  EXPECT_EQ(error_of(Api::completions, R"({"prompt":"x","stream_options":{"include_usage":true}})").message,
+            "Stream options can only be defined when `stream=True`.");
+  EXPECT_EQ(error_of(Api::completions, R"({"max_tokens":3})").param, "prompt");
+  EXPECT_EQ(error_of(Api::chat, R"({"messages":[]})").param, "messages");
+  EXPECT_EQ(error_of(Api::chat, R"({"messages":[{"content":"no role"}]})").message,
+            "messages[0] must be an object with a string 'role'");
+  const auto unknown = error_of(Api::completions, R"({"model":"other","prompt":"x"})");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.type, "NotFoundError");
+  EXPECT_EQ(error_of(Api::completions, R"({"prompt":"x","max_tokens":50})").message,
+            "This model's maximum context length is 50 tokens. However, you requested 51 tokens (1 in the messages, 50 in "
+            "the completion). Please reduce the length of the messages or completion.");
+}
+
+TEST(OpenAiApi, AcceptsTokenIdPrompts) {
+  std::size_t tokens = 0;
+  auto parsed = parse_generation_request(Api::completions, R"({"prompt":[101,102,103,104]})", settings(), &tokens);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(tokens, 4u);
+}
+
+TEST(OpenAiApi, RendersBothVllmErrorFormats) {
+  const ApiError error{404, "NotFoundError", "The model `x` does not exist.", "model"};
+  const auto flat = json::parse(render_error(error, ErrorFormat::flat));
+  EXPECT_EQ(flat, json::parse(R"({"object":"error","message":"The model `x` does not exist.","type":"NotFoundError","param":null,"code":404})"));
+  const auto nested = json::parse(render_error(error, ErrorFormat::nested));
+  EXPECT_EQ(nested, json::parse(R"({"error":{"message":"The model `x` does not exist.","type":"NotFoundError","param":"model","code":404}})"));
+}
+
+TEST(OpenAiApi, StreamChunksHaveTheShapesClientsParse) {
+  auto request = parse_generation_request(Api::completions, R"({"prompt":"x"})", settings());
+  ASSERT_TRUE(request);
+  const ResponseWriter writer(*request, "cmpl-1", 1700000000);
+  const auto token = event_json(writer.stream_token_chunk(" he said \"hi\"", nullptr));
+  EXPECT_EQ(token["object"], "text_completion");
+  EXPECT_EQ(token["choices"][0]["text"], " he said \"hi\"");
+  EXPECT_TRUE(token["choices"][0]["finish_reason"].is_null());
+  const auto last = event_json(writer.stream_token_chunk(" end", "length"));
+  EXPECT_EQ(last["choices"][0]["finish_reason"], "length");
+  const auto usage = event_json(writer.stream_usage_chunk(10, 3));
+  EXPECT_TRUE(usage["choices"].empty());
+  EXPECT_EQ(usage["usage"], json::parse(R"({"prompt_tokens":10,"total_tokens":13,"completion_tokens":3})"));
+  EXPECT_EQ(ResponseWriter::stream_done(), "data: [DONE]\n\n");
+
+  auto chat = parse_generation_request(Api::chat, R"({"messages":[{"role":"user","content":"x"}]})", settings());
+  ASSERT_TRUE(chat);
+  const ResponseWriter chat_writer(*chat, "chatcmpl-1", 1700000000);
+  const auto role = event_json(chat_writer.stream_role_chunk());
+  EXPECT_EQ(role["object"], "chat.completion.chunk");
+  EXPECT_EQ(role["choices"][0]["delta"]["role"], "assistant");
+  const auto full = json::parse(chat_writer.full_response(" a b", "length", 4, 2));
+  EXPECT_EQ(full["object"], "chat.completion");
+  EXPECT_EQ(full["choices"][0]["message"]["content"], " a b");
+}
