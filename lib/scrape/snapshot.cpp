@@ -97,7 +97,7 @@ class Reader {
 bool mentions_blocks(std::string_view help) {
   std::string lower(help);
   std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-  return lower.find("block") != std::string::npos;
+  return lower.find("blocks") != std::string::npos;  // "... number of queried blocks." (0.7.3-0.8.5)
 }
 
 // The first generation (in preference order) exporting `role`: current, deprecated, inference-sim.

@@ -190,15 +190,30 @@ std::vector<PodScrape> UrlSource::scrape_all() {
   std::vector<PodScrape> scrapes(m_pods.size());
   MultiHandle multi(curl_multi_init());
   std::vector<std::unique_ptr<Transfer>> active;
+  auto fail = [&](std::size_t index, std::string_view cause) {
+    scrapes[index] = PodScrape{m_pods[index].pod, m_pods[index].url,
+                               util::fail(fmt::format("pod {} ({}): {}", m_pods[index].pod, m_pods[index].url, cause)),
+                               {}, std::chrono::system_clock::now()};
+  };
   std::size_t next = 0;
   while (next < m_pods.size() || !active.empty()) {
-    while (active.size() < m_options.max_parallel && next < m_pods.size()) {
-      active.push_back(start_transfer(next, m_pods[next], m_options));
-      curl_multi_add_handle(multi.get(), active.back()->easy.get());
-      ++next;
+    for (; active.size() < m_options.max_parallel && next < m_pods.size(); ++next) {
+      auto transfer = start_transfer(next, m_pods[next], m_options);
+      if (!transfer->easy || curl_multi_add_handle(multi.get(), transfer->easy.get()) != CURLM_OK) {
+        fail(next, "libcurl could not start the transfer (out of memory?)");
+        continue;
+      }
+      active.push_back(std::move(transfer));
     }
     int running = 0;
-    curl_multi_perform(multi.get(), &running);
+    if (const CURLMcode code = curl_multi_perform(multi.get(), &running); code != CURLM_OK) {
+      for (const auto& transfer : active) {
+        curl_multi_remove_handle(multi.get(), transfer->easy.get());
+        fail(transfer->index, fmt::format("libcurl failed: {}", curl_multi_strerror(code)));
+      }
+      active.clear();
+      continue;
+    }
     int queued = 0;
     while (CURLMsg* message = curl_multi_info_read(multi.get(), &queued)) {
       if (message->msg != CURLMSG_DONE) {

@@ -16,7 +16,7 @@ namespace llmd::sim {
 
 namespace {
 
-constexpr std::size_t k_relay_buffer_bytes = 16 * 1024;
+constexpr std::size_t k_relay_buffer_bytes = 4 * 1024;  // SSE events are ~250 bytes; this is per open stream
 constexpr std::size_t k_max_idle_per_pod = 1024;
 
 bool iequals(std::string_view a, std::string_view b) {

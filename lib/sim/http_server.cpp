@@ -57,7 +57,10 @@ net::awaitable<void> HttpServer::accept_loop() {
       if (ec == net::error::operation_aborted || !m_acceptor.is_open()) {
         co_return;
       }
-      continue;  // e.g. EMFILE: keep serving the connections we have
+      // e.g. EMFILE: keep serving the connections we have, and retry shortly rather than spin.
+      net::steady_timer pause(m_io, std::chrono::milliseconds(10));
+      co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+      continue;
     }
     net::co_spawn(m_io, serve(std::move(socket)), net::detached);
   }

@@ -1,0 +1,87 @@
+// to_json(CacheReport): the prefix-cache section of the JSON result file. snake_case keys;
+// nullopt (and NaN) values are null, never 0.
+#include <nlohmann/json.hpp>
+
+#include "scrape/cache_report.hpp"
+
+namespace llmd::scrape {
+
+namespace {
+
+using nlohmann::json;
+
+template <class T>
+json optional_json(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json span_json(const CounterSpan& span) {
+  return {{"before", optional_json(span.before)},
+          {"after", optional_json(span.after)},
+          {"delta", optional_json(span.delta)},
+          {"delta_status", prom::to_string(span.delta_status)}};
+}
+
+json row_json(const PodCacheRow& row) {
+  return {{"pod", row.pod},
+          {"source", row.source},
+          {"status", to_string(row.status)},
+          {"flavor", to_string(row.flavor)},
+          {"flavor_text", row.flavor_text},
+          {"unit", to_string(row.unit)},
+          {"queries_metric", row.queries_metric},
+          {"hits_metric", row.hits_metric},
+          {"queries", span_json(row.queries)},
+          {"hits", span_json(row.hits)},
+          {"requests_success", span_json(row.requests_success)},
+          {"external_queries_tokens", span_json(row.external_queries_tokens)},
+          {"external_hits_tokens", span_json(row.external_hits_tokens)},
+          {"hit_rate", optional_json(row.hit_rate)},
+          {"share_of_queries", optional_json(row.share_of_queries)},
+          {"hit_rate_gauge_after", optional_json(row.hit_rate_gauge_after)},
+          {"prefix_caching_enabled", optional_json(row.prefix_caching_enabled)},
+          {"prefix_caching_label", row.prefix_caching_label},
+          {"block_size_tokens", optional_json(row.block_size_tokens)},
+          {"model_names_seen", row.model_names_seen},
+          {"reset", row.reset},
+          {"reset_reason", row.reset_reason},
+          {"in_totals", row.in_totals},
+          {"error", row.error}};
+}
+
+json totals_json(const CacheTotals& totals) {
+  return {{"queries", totals.queries},
+          {"hits", totals.hits},
+          {"requests_success", totals.requests_success},
+          {"hit_rate", optional_json(totals.hit_rate)},
+          {"max_pod_share", optional_json(totals.max_pod_share)},
+          {"max_share_pod", totals.max_share_pod.empty() ? json(nullptr) : json(totals.max_share_pod)},
+          {"external_queries_tokens", optional_json(totals.external_queries_tokens)},
+          {"external_hits_tokens", optional_json(totals.external_hits_tokens)},
+          {"pods_ok", totals.pods_ok},
+          {"pods_failed", totals.pods_failed},
+          {"mixed_units", totals.mixed_units}};
+}
+
+json diagnostic_json(const CacheDiagnostic& diagnostic) {
+  return {{"severity", to_string(diagnostic.severity)},
+          {"pod", optional_json(diagnostic.pod)},
+          {"message", diagnostic.message},
+          {"fix", diagnostic.fix}};
+}
+
+}  // namespace
+
+nlohmann::json to_json(const CacheReport& report) {
+  json pods = json::array();
+  for (const PodCacheRow& row : report.pods) {
+    pods.push_back(row_json(row));
+  }
+  json diagnostics = json::array();
+  for (const CacheDiagnostic& diagnostic : report.diagnostics) {
+    diagnostics.push_back(diagnostic_json(diagnostic));
+  }
+  return {{"pods", std::move(pods)}, {"totals", totals_json(report.totals)}, {"diagnostics", std::move(diagnostics)}};
+}
+
+}  // namespace llmd::scrape
