@@ -6,13 +6,14 @@
 #include <fmt/core.h>
 
 #include "cli/exit_codes.hpp"
+#include "cli/run_command.hpp"
 #include "cli/sim_command.hpp"
 
 namespace llmd::cli {
 
 namespace {
 
-constexpr const char* k_version = "0.1.0";
+constexpr const char* k_version = LLMD_VERSION;
 
 }  // namespace
 
@@ -30,6 +31,10 @@ int run(std::vector<std::string> args) {
   auto* sim = app.add_subcommand("sim", "Run the embedded vLLM-compatible fleet (pods + gateway) in the foreground");
   add_sim_options(*sim, sim_options);
 
+  RunOptions run_options;
+  auto* run_cmd = app.add_subcommand("run", "Drive load from a scenario file and judge its gates (see scenarios/README.md)");
+  add_run_options(*run_cmd, run_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -43,6 +48,9 @@ int run(std::vector<std::string> args) {
     // CLI11's own codes (100-127) are not ours: every usage error is exit 2 (README "Exit codes").
     fmt::print(stderr, "llmd-bench: error: {}\nRun 'llmd-bench --help' for usage.\n", e.what());
     return k_exit_usage;
+  }
+  if (run_cmd->parsed()) {
+    return run_run_command(run_options);
   }
   if (sim->parsed()) {
     return run_sim_command(sim_options);

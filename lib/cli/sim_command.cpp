@@ -1,6 +1,8 @@
 #include "cli/sim_command.hpp"
 
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -78,9 +80,10 @@ int run_sim_command(const SimOptions& options) {
   sim::Fleet fleet(io, *config);
   // Handle signals before the JSON line announces readiness, so a script may stop us at once.
   sim::net::signal_set signals(io, SIGINT, SIGTERM);
+  std::atomic<bool> stopping{false};
   signals.async_wait([&](const boost::system::error_code&, int) {
     fleet.stop();
-    io.stop();
+    stopping = true;
   });
   if (auto started = fleet.start(); !started) {
     fmt::print(stderr, "llmd-bench: error: {}\n", started.error());
@@ -92,8 +95,13 @@ int run_sim_command(const SimOptions& options) {
   fmt::print(stderr, "llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
              fleet.pod_count(), fleet.gateway_url(), sim::to_string(config->route),
              config->host.empty() ? "any" : config->host, sim::to_string(config->pod.metrics_flavor));
-  io.run();
+  const bool drained = sim::run_until_drained(io, stopping, std::chrono::seconds(5));
   fmt::print(stderr, "llmd-bench sim: stopped\n");
+  if (!drained) {
+    // Handlers still hold pods and the gateway: leave without destroying them.
+    std::fflush(nullptr);
+    std::_Exit(k_exit_ok);
+  }
   return k_exit_ok;
 }
 

@@ -11,6 +11,10 @@
 // Latencies are nanoseconds, measured from the request's reference instant: the SCHEDULED time for
 // open-loop executors (so a late start shows up in the latency: no coordinated omission) and the
 // actual start for closed-loop executors. schedule_lag_ns (open loop only) is actual start − scheduled.
+// Which requests feed which histogram: first_byte / first_event / ttft: every completed request that
+// reached that instant (failed ones too: a TTFT observed before a cut is still a TTFT);
+// http_req_duration / output_tokens / tokens_per_second: ok requests only; inter_token_latency:
+// every gap as it arrives, aborted requests included. Aborted requests record nothing else.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -29,8 +33,8 @@
 
 namespace llmd::engine {
 
-// Why a request failed. Each failed request has exactly one class (the first that applies, in this
-// order of precedence: transport problems, then HTTP status, then what the stream contained).
+// Why a request failed. Each failed request has exactly one class (the first that applies: connect,
+// tls, timeout; then HTTP status; then what the stream contained; precedence in outcome.hpp).
 enum class FailureClass : std::uint8_t {
   connect,             // no connection: refused, unresolvable host, connect timeout
   tls,                 // TLS handshake or certificate verification failed
@@ -95,6 +99,7 @@ struct PhaseResult {
   std::array<CheckCounts, k_check_count> check_counts{};  // indexed by CheckKind
   PhaseHistograms histograms;
   std::uint64_t output_tokens_total = 0;             // summed over ok requests
+  std::uint64_t connections_opened = 0;              // new connections (CURLINFO_NUM_CONNECTS); the rest reused one
   std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
   double mean_in_flight = 0;                         // time-weighted mean over wall_duration
   std::chrono::nanoseconds wall_duration{};          // first possible start to last request end
@@ -119,7 +124,7 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 // {"name","executor","counts":{...},"failures":{"connect":0,...},"failures_by_status":{"404":3},
 //  "failure_examples":{...},"checks":{"status_200":{"passed":..,"failed":..}},
 //  "metrics":{"ttft_ns":{"summary":{count,min,max,mean,p50,p90,p95,p99,p999,overflow},"histogram":{...}},...},
-//  "output_tokens_total","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
+//  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...}}; times are RFC 3339 UTC with milliseconds.

@@ -30,6 +30,7 @@ struct Target {
   bool http2 = false;       // negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)
   Duration connect_timeout = std::chrono::seconds(10);
   Duration request_timeout = std::chrono::seconds(300);  // whole request, including streaming
+  SourceLocation where;  // the `target` section (or the --target flag), for run-time errors (unset api_key_env)
 };
 
 enum class PromptKind {
@@ -65,6 +66,7 @@ struct RequestSpec {
   bool ignore_eos = false;          // vLLM extension: generate exactly max_tokens
   std::uint64_t seed = 1;           // prompt generation
   std::string session_header = "x-session-id";  // per_session: header carrying the VU's session id
+  SourceLocation where;  // the `requests` section, for run-time errors (unreadable dataset)
 };
 
 enum class ExecutorKind {

@@ -1,5 +1,6 @@
 #include "scenario/thresholds.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -229,24 +230,28 @@ util::Result<Threshold> parse_threshold(std::string_view metric_name, std::strin
   if (text.empty()) {
     return fail(fmt::format("empty threshold; {}", what_it_takes(*metric)));
   }
-  const std::size_t operator_at = text.find_first_of(k_operator_chars);
-  auto aggregation = parse_aggregation(source, trim(text.substr(0, operator_at)), *metric);
+  // The aggregation word runs to the first operator character or blank: "p(95)", "avg", "" (short form).
+  const std::size_t word_end = std::min(text.find_first_of(k_operator_chars), text.find_first_of(" \t"));
+  const std::string_view word = text.substr(0, word_end);
+  auto aggregation = parse_aggregation(source, word, *metric);
   if (!aggregation) {
     return fail(aggregation.error());
   }
-  if (operator_at == std::string_view::npos) {
-    return fail(fmt::format("\"{}\": expected an operator (<, <=, >, >=, ==, !=) after \"{}\"", source, text));
+  std::string_view rest = word_end == std::string_view::npos ? std::string_view() : trim_front(text.substr(word_end));
+  if (rest.empty() || k_operator_chars.find(rest.front()) == std::string_view::npos) {
+    return fail(fmt::format("\"{}\": expected an operator (<, <=, >, >=, ==, !=) after \"{}\"", source, word));
   }
-  std::string_view rest = text.substr(operator_at);
   Threshold threshold{std::string(metric->name), std::string(source), {}, *aggregation, Comparison::less, 0};
+  bool matched = false;
   for (const auto& [op, comparison] : k_operators) {
     if (rest.substr(0, op.size()) == op) {
       threshold.comparison = comparison;
       rest.remove_prefix(op.size());
+      matched = true;
       break;
     }
   }
-  if (rest.size() == text.size() - operator_at) {  // nothing matched: a lone '=' or '!'
+  if (!matched) {  // a lone '=' or '!'
     return fail(fmt::format("\"{}\": unknown operator at \"{}\"; expected <, <=, >, >=, == or !=", source, rest));
   }
   auto limit = parse_limit(source, trim_front(rest), *metric, *aggregation);

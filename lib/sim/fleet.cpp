@@ -1,5 +1,7 @@
 #include "sim/fleet.hpp"
 
+#include <optional>
+
 #include <fmt/format.h>
 
 namespace llmd::sim {
@@ -64,6 +66,20 @@ nlohmann::json Fleet::describe() const {
           {"block_size", m_config.pod.block_size_tokens},
           {"prefix_caching", m_config.pod.enable_prefix_caching},
           {"pods", pods}};
+}
+
+bool run_until_drained(net::io_context& io, const std::atomic<bool>& stop_requested, std::chrono::milliseconds grace) {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  while (!io.stopped()) {
+    io.run_one_for(std::chrono::milliseconds(50));
+    if (stop_requested && !deadline) {
+      deadline = std::chrono::steady_clock::now() + grace;
+    }
+    if (deadline && std::chrono::steady_clock::now() > *deadline) {
+      return io.stopped();
+    }
+  }
+  return true;
 }
 
 }  // namespace llmd::sim

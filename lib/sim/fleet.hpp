@@ -1,6 +1,8 @@
 #pragma once
 // The whole simulated stack in one io_context: N pods and one gateway, all on loopback (or the
 // configured bind address). `llmd-bench sim` runs it in the foreground; `llmd-bench run` embeds it.
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,5 +45,10 @@ class Fleet {
   std::vector<std::unique_ptr<Pod>> m_pods;
   std::unique_ptr<Gateway> m_gateway;
 };
+
+// Runs `io` until it has no work left. Once `stop_requested` is set (call Fleet::stop() from a
+// handler first), in-flight work gets `grace` to end. Returns false when it had to give up with
+// handlers still pending: the caller must then not destroy the fleet (those handlers use it).
+bool run_until_drained(net::io_context& io, const std::atomic<bool>& stop_requested, std::chrono::milliseconds grace);
 
 }  // namespace llmd::sim

@@ -1,5 +1,6 @@
 #include "util/duration.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -16,7 +17,6 @@ namespace {
 constexpr std::string_view k_units_help = "units: h, m, s, ms, us, ns";
 constexpr double k_max_ns = 100.0 * 365.25 * 24 * 3600 * 1e9;  // ~100 years, well inside int64 ns
 
-// Longest spelling first, so "ms" is not read as "m" followed by "s".
 constexpr std::array<std::pair<std::string_view, double>, 7> k_units = {{
     {"ms", 1e6},
     {"us", 1e3},
@@ -97,19 +97,13 @@ Result<std::chrono::nanoseconds> parse_duration(std::string_view text) {
       return fail(fmt::format("duration \"{}\" ends in a number without a unit (\"{}\"); add one ({})", text, number,
                               k_units_help));
     }
-    bool matched = false;
-    for (const auto& [unit, scale] : k_units) {
-      if (rest.substr(0, unit.size()) == unit) {
-        total_ns += value * scale;
-        rest.remove_prefix(unit.size());
-        matched = true;
-        break;
-      }
+    const std::string_view unit = rest.substr(0, rest.find_first_of("0123456789."));
+    const auto* row = std::find_if(k_units.begin(), k_units.end(), [&](const auto& entry) { return entry.first == unit; });
+    if (row == k_units.end()) {
+      return fail(fmt::format("duration \"{}\" has an unknown unit \"{}\"; {}", text, unit, k_units_help));
     }
-    if (!matched) {
-      const std::size_t unit_end = rest.find_first_of("0123456789.");
-      return fail(fmt::format("duration \"{}\" has an unknown unit \"{}\"; {}", text, rest.substr(0, unit_end), k_units_help));
-    }
+    total_ns += value * row->second;
+    rest.remove_prefix(unit.size());
   }
   if (!(total_ns <= k_max_ns)) {
     return fail(fmt::format("duration \"{}\" is too long (at most 100 years)", text));

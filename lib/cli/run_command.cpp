@@ -1,0 +1,364 @@
+#include "cli/run_command.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.hpp"
+#include "cli/run_signals.hpp"
+#include "engine/engine.hpp"
+#include "report/gates.hpp"
+#include "report/json_report.hpp"
+#include "report/text_report.hpp"
+#include "scenario/loader.hpp"
+#include "scrape/file_source.hpp"
+#include "scrape/url_source.hpp"
+#include "sim/fleet.hpp"
+#include "util/atomic_file.hpp"
+#include "util/process.hpp"
+
+namespace llmd::cli {
+
+namespace {
+
+struct OutputFile {
+  std::string format;  // "json"
+  std::string path;
+};
+
+util::Result<std::vector<OutputFile>> parse_outputs(const std::vector<std::string>& specs) {
+  std::vector<OutputFile> outputs;
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    const std::string format = spec.substr(0, eq);
+    if (eq == std::string::npos || eq + 1 == spec.size() || format != "json") {
+      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json, e.g. --out json=result.json", spec));
+    }
+    outputs.push_back({format, spec.substr(eq + 1)});
+  }
+  return outputs;
+}
+
+util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& options) {
+  auto& sim = s.sim;
+  if (options.sim_route) {
+    auto route = sim::parse_route_policy(*options.sim_route);
+    if (!route) {
+      return util::fail("--sim-route: " + route.error());
+    }
+    sim.route = *route;
+  }
+  if (options.sim_metrics_flavor) {
+    auto flavor = sim::parse_metrics_flavor(*options.sim_metrics_flavor);
+    if (!flavor) {
+      return util::fail("--sim-metrics-flavor: " + flavor.error());
+    }
+    sim.pod.metrics_flavor = *flavor;
+  }
+  if (options.sim_pods) sim.pods = *options.sim_pods;
+  if (options.sim_no_prefix_caching) sim.pod.enable_prefix_caching = false;
+  if (options.sim_error_rate) sim.pod.error_rate = *options.sim_error_rate;
+  if (options.sim_abort_rate) sim.pod.abort_rate = *options.sim_abort_rate;
+  if (options.sim_time_scale) sim.pod.timing.time_scale = *options.sim_time_scale;
+  if (auto valid = sim::validate(sim); !valid) {
+    return util::fail("embedded simulator: " + valid.error());
+  }
+  return {};
+}
+
+// The scenario as it will run: file + flags, checked. Errors are usage errors (exit 2).
+util::Result<scenario::Scenario> prepare_scenario(const RunOptions& options) {
+  auto loaded = scenario::load_scenario(options.scenario_path);
+  if (!loaded) {
+    return loaded;
+  }
+  scenario::Overrides overrides = options.overrides;
+  if (options.insecure) {
+    overrides.insecure = true;
+  }
+  if (auto applied = scenario::apply_overrides(*loaded, overrides); !applied) {
+    return util::fail(applied.error());
+  }
+  if (auto applied = apply_sim_options(*loaded, options); !applied) {
+    return util::fail(applied.error());
+  }
+  return loaded;
+}
+
+util::Result<std::string> bearer_token(const scenario::Scenario& s) {
+  if (s.target.api_key_env.empty()) {
+    return std::string();
+  }
+  const char* value = std::getenv(s.target.api_key_env.c_str());
+  if (value == nullptr || *value == '\0') {
+    return util::fail(fmt::format("target.api_key_env names the environment variable {}, which is not set; export it "
+                                  "with the bearer token, or remove api_key_env",
+                                  s.target.api_key_env));
+  }
+  return std::string(value);
+}
+
+// The embedded fleet on its own thread (its own io_context). Destruction stops the fleet, lets
+// in-flight work drain (bounded) and joins; if work would not drain, the fleet is leaked on
+// purpose rather than destroyed under its handlers (the process is about to exit).
+class EmbeddedSim {
+ public:
+  explicit EmbeddedSim(const sim::SimConfig& config)
+      : m_io(std::make_unique<sim::net::io_context>(1)), m_fleet(std::make_unique<sim::Fleet>(*m_io, config)) {}
+  ~EmbeddedSim() {
+    if (!m_thread.joinable()) {
+      return;
+    }
+    sim::net::post(*m_io, [this] {
+      m_fleet->stop();
+      m_stopping = true;
+    });
+    m_thread.join();
+    if (!m_drained) {
+      (void)m_fleet.release();
+      (void)m_io.release();
+    }
+  }
+  util::Result<void> start() {
+    if (auto started = m_fleet->start(); !started) {
+      return started;
+    }
+    m_description = m_fleet->describe();
+    m_thread = std::thread([this] { m_drained = sim::run_until_drained(*m_io, m_stopping, std::chrono::seconds(5)); });
+    return {};
+  }
+  // Ports and names only (set before the thread starts): safe to read from this thread.
+  const sim::Fleet& fleet() const { return *m_fleet; }
+  const nlohmann::json& description() const { return m_description; }
+
+ private:
+  std::unique_ptr<sim::net::io_context> m_io;
+  std::unique_ptr<sim::Fleet> m_fleet;
+  nlohmann::json m_description;
+  std::atomic<bool> m_stopping{false};
+  bool m_drained = false;
+  std::thread m_thread;
+};
+
+// "http://10.0.0.5:8200/metrics" -> "10.0.0.5:8200": the pod's address names it in the report.
+std::string pod_name_from_url(const std::string& url) {
+  const auto scheme = url.find("://");
+  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  return url.substr(start, url.find('/', start) - start);
+}
+
+std::unique_ptr<scrape::MetricsSource> make_cache_source(const scenario::Scenario& s, const EmbeddedSim* embedded,
+                                                         std::string& error) {
+  const auto& cache = s.cache;
+  scrape::UrlSourceOptions url_options;
+  url_options.max_parallel = std::max<std::size_t>(1, cache.max_parallel_scrapes);
+  url_options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
+  using Source = scenario::CacheSpec::Source;
+  if (cache.source == Source::urls) {
+    std::vector<scrape::PodUrl> pods;
+    for (const auto& url : cache.urls) {
+      pods.push_back({pod_name_from_url(url), url});
+    }
+    return std::make_unique<scrape::UrlSource>(std::move(pods), url_options);
+  }
+  if (cache.source == Source::files) {
+    std::vector<std::filesystem::path> paths(cache.files.begin(), cache.files.end());
+    auto files = scrape::FileSource::open(paths);
+    if (!files) {
+      error = files.error();
+      return nullptr;
+    }
+    return std::make_unique<scrape::FileSource>(std::move(*files));
+  }
+  if (cache.source == Source::automatic && embedded != nullptr) {
+    std::vector<scrape::PodUrl> pods;
+    const auto& fleet = embedded->fleet();
+    for (std::size_t i = 0; i < fleet.pod_count(); ++i) {
+      pods.push_back({fleet.pod(i).name(), fleet.pod_url(i) + "/metrics"});
+    }
+    return std::make_unique<scrape::UrlSource>(std::move(pods), url_options);
+  }
+  return nullptr;
+}
+
+std::vector<scrape::PodSnapshotResult> snapshot(scrape::MetricsSource& source, const scenario::Scenario& s) {
+  return scrape::snapshot_pods(source.scrape_all(), s.cache.model_filter);
+}
+
+bool all_failed(const std::vector<scrape::PodSnapshotResult>& snapshots) {
+  return !snapshots.empty() && std::none_of(snapshots.begin(), snapshots.end(), [](const auto& p) { return p.snapshot.has_value(); });
+}
+
+// A run in which not one request got a response: the target is not reachable.
+std::optional<std::string> unreachable(const engine::RunResult& run, const std::string& url) {
+  const auto& t = run.total;
+  const auto transport = t.failures(engine::FailureClass::connect) + t.failures(engine::FailureClass::tls);
+  if (t.completed == 0 || t.ok > 0 || transport != t.failed) {
+    return std::nullopt;
+  }
+  const auto& example = t.failure_examples[static_cast<std::size_t>(engine::FailureClass::connect)];
+  return fmt::format("no request reached the target {} ({} of {} failed to connect{}); check --target / target.base_url and "
+                     "that the server is up",
+                     url, transport, t.completed, example ? ": " + *example : "");
+}
+
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : m_enabled(enabled) {}
+  ~ProgressLine() { clear(); }
+  void show(const engine::Progress& p) {
+    if (!m_enabled) {
+      return;
+    }
+    fmt::print("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
+               p.phase.empty() ? "-" : p.phase, report::format_seconds(std::chrono::duration<double>(p.elapsed).count()),
+               p.active_vus, p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
+               p.errors, p.dropped);
+    std::fflush(stdout);
+    m_shown = true;
+  }
+  void clear() {
+    if (m_shown) {
+      fmt::print("\r\033[K");
+      std::fflush(stdout);
+      m_shown = false;
+    }
+  }
+
+ private:
+  bool m_enabled;
+  bool m_shown = false;
+};
+
+int finish(report::RunReport& report, const std::vector<OutputFile>& outputs) {
+  report::judge(report);
+  fmt::print("{}", report::render_text(report));
+  std::fflush(stdout);
+  int code = report.exit_code;
+  for (const auto& output : outputs) {
+    if (auto written = util::write_file_atomically(output.path, report::to_json(report).dump(2) + "\n"); !written) {
+      fmt::print(stderr, "llmd-bench: error: --out {}={}: {}\n", output.format, output.path, written.error());
+      code = code == k_exit_ok ? k_exit_run_failed : code;
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+int run_run_command(const RunOptions& options) {
+  auto prepared = prepare_scenario(options);
+  auto outputs = parse_outputs(options.outputs);
+  auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
+  for (const auto* error : {prepared ? nullptr : &prepared.error(), outputs ? nullptr : &outputs.error(),
+                            token ? nullptr : &token.error()}) {
+    if (error != nullptr) {
+      fmt::print(stderr, "llmd-bench: error: {}\n", *error);
+      return k_exit_usage;
+    }
+  }
+  scenario::Scenario& s = *prepared;
+  util::raise_open_file_limit();
+  RunSignals signals;
+
+  report::RunReport report;
+  report.scenario = &s;
+  std::unique_ptr<EmbeddedSim> embedded;
+  if (s.target.base_url.empty()) {
+    embedded = std::make_unique<EmbeddedSim>(s.sim);
+    if (auto started = embedded->start(); !started) {
+      report.errors.push_back("embedded simulator: " + started.error());
+      return finish(report, *outputs);
+    }
+    report.embedded_sim = true;
+    report.sim_description = embedded->description();
+    report.target_url = embedded->fleet().gateway_url();
+    if (s.target.host.empty()) {
+      s.target.host = s.sim.host;
+    }
+    report.notes.push_back("no target given: running against the embedded simulator (llmd-bench sim)");
+  } else {
+    report.target_url = s.target.base_url;
+  }
+  report.model = !s.request.model.empty() ? s.request.model : (embedded ? s.sim.pod.model : "");
+
+  std::string source_error;
+  auto source = make_cache_source(s, embedded.get(), source_error);
+  if (!source_error.empty()) {
+    report.errors.push_back(source_error);
+    return finish(report, *outputs);
+  }
+  ProgressLine progress(::isatty(STDOUT_FILENO) == 1 && !options.quiet);
+  engine::EngineConfig config;
+  config.scenario = &s;
+  config.base_url = report.target_url;
+  config.model = report.model;
+  config.bearer_token = *token;
+  config.on_progress = [&progress](const engine::Progress& p) { progress.show(p); };
+  config.stop = &signals.stop_flag();
+  config.abort = &signals.abort_flag();
+
+  if (s.warmup) {
+    auto warmup = engine::run_phases(config, std::span(&*s.warmup, 1));
+    if (!warmup) {
+      report.errors.push_back("warmup: " + warmup.error());
+      return finish(report, *outputs);
+    }
+    report.warmup = std::move(*warmup);
+  }
+  std::vector<scrape::PodSnapshotResult> before;
+  if (source) {
+    report.cache_source = source->describe();
+    before = snapshot(*source, s);
+    if (all_failed(before)) {
+      report.errors.push_back(fmt::format("no pod could be scraped before the run ({}): {}", report.cache_source,
+                                          before.front().snapshot.error()));
+      return finish(report, *outputs);
+    }
+  }
+  auto run = engine::run_phases(config, s.phases);
+  progress.clear();
+  if (!run) {
+    report.errors.push_back(run.error());
+    return finish(report, *outputs);
+  }
+  report.run = std::move(*run);
+  report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
+  if (source) {
+    report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
+  }
+  if (auto error = unreachable(*report.run, report.target_url)) {
+    report.errors.push_back(*error);
+  }
+  return finish(report, *outputs);
+}
+
+void add_run_options(CLI::App& command, RunOptions& options) {
+  auto& o = options.overrides;
+  command.add_option("scenario", options.scenario_path, "Scenario file (YAML or JSON; see scenarios/README.md)")->required();
+  command.add_option("--target", o.target, "Base URL of the gateway or server (default: the embedded simulator)");
+  command.add_option("--host", o.host, "Host header to send (virtual-host gateways)");
+  command.add_option("--model", o.model, "Model name to request");
+  command.add_option("--api", o.api, "completions or chat");
+  command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
+  command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
+  command.add_option("--time-scale", o.time_scale, "Multiply every phase duration and start time (e.g. 0.01 in tests)");
+  command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
+  command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
+      ->allow_extra_args(false);
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE (repeatable)")->allow_extra_args(false);
+  command.add_flag("-q,--quiet", options.quiet, "No live progress line");
+  command.add_option("--sim-route", options.sim_route, "Embedded simulator: gateway routing (prefix, session, round-robin, random, least-loaded)");
+  command.add_option("--sim-pods", options.sim_pods, "Embedded simulator: number of pods");
+  command.add_option("--sim-metrics-flavor", options.sim_metrics_flavor, "Embedded simulator: v0, v0.10 or v0.11");
+  command.add_flag("--sim-no-prefix-caching", options.sim_no_prefix_caching, "Embedded simulator: prefix caching off");
+  command.add_option("--sim-error-rate", options.sim_error_rate, "Embedded simulator: fraction of requests answered 500");
+  command.add_option("--sim-abort-rate", options.sim_abort_rate, "Embedded simulator: fraction of streams cut mid-way");
+  command.add_option("--sim-time-scale", options.sim_time_scale, "Embedded simulator: multiply every simulated delay");
+}
+
+}  // namespace llmd::cli

@@ -1,0 +1,34 @@
+#pragma once
+// `llmd-bench run SCENARIO`: load a scenario, start the embedded simulator when there is no
+// target, snapshot prefix-cache counters around the measured phases, drive the load, judge the
+// gates, print the summary and write the result files.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "scenario/overrides.hpp"
+
+namespace llmd::cli {
+
+struct RunOptions {
+  std::string scenario_path;
+  scenario::Overrides overrides;
+  std::vector<std::string> outputs;  // --out FORMAT=FILE (json)
+  bool quiet = false;                // no live progress line
+  bool insecure = false;             // --insecure (copied into overrides.insecure)
+  // The embedded simulator (used when no target is given), overriding the scenario's `sim:`.
+  std::optional<std::string> sim_route;
+  std::optional<std::size_t> sim_pods;
+  std::optional<std::string> sim_metrics_flavor;
+  bool sim_no_prefix_caching = false;
+  std::optional<double> sim_error_rate;
+  std::optional<double> sim_abort_rate;
+  std::optional<double> sim_time_scale;
+};
+
+void add_run_options(CLI::App& command, RunOptions& options);
+int run_run_command(const RunOptions& options);
+
+}  // namespace llmd::cli

@@ -1,0 +1,182 @@
+#include "engine/curl_multi.hpp"
+
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace llmd::engine {
+
+namespace {
+
+constexpr int k_max_events = 256;
+// Longest single wait (the engine always passes a nearer wake_at; this only bounds a bad clock).
+constexpr auto k_max_wait = std::chrono::hours(1);
+// Non-null marker stored with curl_multi_assign: the socket is in the epoll set.
+char g_registered_marker = 0;
+
+std::uint32_t epoll_events_for(int what) {
+  std::uint32_t events = 0;
+  if ((what & CURL_POLL_IN) != 0) {
+    events |= EPOLLIN;
+  }
+  if ((what & CURL_POLL_OUT) != 0) {
+    events |= EPOLLOUT;
+  }
+  return events;
+}
+
+int curl_flags_for(std::uint32_t events) {
+  int flags = 0;
+  if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0) {
+    flags |= CURL_CSELECT_IN;
+  }
+  if ((events & EPOLLOUT) != 0) {
+    flags |= CURL_CSELECT_OUT;
+  }
+  if ((events & EPOLLERR) != 0) {
+    flags |= CURL_CSELECT_ERR;
+  }
+  return flags;
+}
+
+}  // namespace
+
+util::Result<std::unique_ptr<CurlMulti>> CurlMulti::create(const CurlMultiOptions& options) {
+  std::unique_ptr<CurlMulti> loop(new CurlMulti());
+  loop->m_epoll = epoll_create1(EPOLL_CLOEXEC);
+  if (loop->m_epoll < 0) {
+    return util::fail(fmt::format("cannot create the event loop: epoll_create1: {}", std::strerror(errno)));
+  }
+  loop->m_multi = curl_multi_init();
+  if (loop->m_multi == nullptr) {
+    return util::fail("cannot create the event loop: curl_multi_init failed");
+  }
+  CURLM* multi = loop->m_multi;
+  curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
+  curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, loop.get());
+  curl_multi_setopt(multi, CURLMOPT_TIMERFUNCTION, &CurlMulti::on_timer);
+  curl_multi_setopt(multi, CURLMOPT_TIMERDATA, loop.get());
+  curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_connections);
+  curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_connections);
+  if (options.max_cached_connections > 0) {
+    curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, options.max_cached_connections);
+  }
+  return loop;
+}
+
+CurlMulti::~CurlMulti() {
+  if (m_multi != nullptr) {
+    curl_multi_cleanup(m_multi);
+  }
+  if (m_epoll >= 0) {
+    close(m_epoll);
+  }
+}
+
+util::Result<void> CurlMulti::add(CURL* easy) {
+  const CURLMcode code = curl_multi_add_handle(m_multi, easy);
+  if (code != CURLM_OK) {
+    return util::fail(fmt::format("cannot start a request: curl_multi_add_handle: {}", curl_multi_strerror(code)));
+  }
+  ++m_active;
+  return {};
+}
+
+void CurlMulti::remove(CURL* easy) {
+  if (curl_multi_remove_handle(m_multi, easy) == CURLM_OK && m_active > 0) {
+    --m_active;
+  }
+}
+
+int CurlMulti::on_socket(CURL* /*easy*/, curl_socket_t socket, int what, void* self, void* socket_data) {
+  return static_cast<CurlMulti*>(self)->update_socket(socket, what, socket_data);
+}
+
+int CurlMulti::on_timer(CURLM* /*multi*/, long timeout_ms, void* self) {
+  auto* loop = static_cast<CurlMulti*>(self);
+  loop->m_curl_deadline = timeout_ms < 0 ? TimePoint::max() : Clock::now() + std::chrono::milliseconds(timeout_ms);
+  return 0;
+}
+
+int CurlMulti::update_socket(curl_socket_t socket, int what, void* socket_data) {
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(m_epoll, EPOLL_CTL_DEL, socket, nullptr);  // may already be gone with the fd: fine
+    return 0;
+  }
+  epoll_event event{};
+  event.events = epoll_events_for(what);
+  event.data.fd = socket;
+  const bool known = socket_data != nullptr;
+  if (epoll_ctl(m_epoll, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event) != 0) {
+    // A recycled fd number (EEXIST) or one dropped from the set by close() (ENOENT): flip the op.
+    if (epoll_ctl(m_epoll, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, socket, &event) != 0) {
+      return -1;  // libcurl fails the transfers on this socket
+    }
+  }
+  if (!known) {
+    curl_multi_assign(m_multi, socket, &g_registered_marker);
+  }
+  return 0;
+}
+
+void CurlMulti::wait_for_events(TimePoint until) {
+  const TimePoint now = Clock::now();
+  const TimePoint deadline = std::min({until, m_curl_deadline, now + k_max_wait});
+  const auto remaining = std::max(Clock::duration::zero(), deadline - now);
+  epoll_event events[k_max_events];
+  int ready = -1;
+  if (m_precise_wait) {
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(remaining).count();
+    const timespec timeout{static_cast<std::time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+    ready = epoll_pwait2(m_epoll, events, k_max_events, &timeout, nullptr);
+    if (ready < 0 && errno == ENOSYS) {
+      m_precise_wait = false;
+    }
+  }
+  if (!m_precise_wait) {
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
+    ready = epoll_wait(m_epoll, events, k_max_events, static_cast<int>(std::min<long long>(ms, INT_MAX)));
+  }
+  int running = 0;
+  for (int i = 0; i < ready; ++i) {
+    curl_multi_socket_action(m_multi, events[i].data.fd, curl_flags_for(events[i].events), &running);
+  }
+}
+
+void CurlMulti::run_expired_timer() {
+  if (Clock::now() < m_curl_deadline) {
+    return;
+  }
+  m_curl_deadline = TimePoint::max();  // on_timer sets the next one from inside socket_action
+  int running = 0;
+  curl_multi_socket_action(m_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
+void CurlMulti::drain_finished(TransferSink& sink) {
+  int left = 0;
+  while (CURLMsg* message = curl_multi_info_read(m_multi, &left)) {
+    if (message->msg != CURLMSG_DONE) {
+      continue;
+    }
+    // Copy out before removing: the message does not survive curl_multi_remove_handle.
+    CURL* easy = message->easy_handle;
+    const CURLcode result = message->data.result;
+    remove(easy);
+    sink.on_transfer_done(easy, result);
+  }
+}
+
+void CurlMulti::wait_and_process(TimePoint wake_at, TransferSink& sink) {
+  wait_for_events(wake_at);
+  run_expired_timer();
+  drain_finished(sink);
+}
+
+}  // namespace llmd::engine

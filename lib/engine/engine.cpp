@@ -1,0 +1,186 @@
+// Engine (engine_loop.hpp): phase lifecycle, the stop/abort flags, progress, and the loop itself.
+#include "engine/engine.hpp"
+
+#include <algorithm>
+
+#include "engine/engine_loop.hpp"
+#include "engine/prompt_words.hpp"
+
+namespace llmd::engine {
+
+namespace {
+
+// Longest wait between two looks at the stop/abort flags.
+constexpr auto k_flag_poll = std::chrono::milliseconds(20);
+constexpr std::uint64_t k_tag_poisson = 0x706f6973;
+
+}  // namespace
+
+void Engine::process_deferred(TimePoint now) {
+  auto deferred = std::move(m_deferred);
+  m_deferred.clear();
+  for (const auto& [phase_index, vu] : deferred) {
+    PhaseLauncher launcher(*this, phase_index);
+    m_phases[phase_index].executor->on_done(vu, now, launcher);
+  }
+}
+
+void Engine::begin_stop(TimePoint now) {
+  m_stopping = true;
+  for (auto& phase : m_phases) {
+    if (phase.executor) {
+      phase.executor->stop();
+    }
+    if (phase.state == PhaseState::running || phase.state == PhaseState::draining) {
+      phase.state = PhaseState::draining;
+      phase.graceful_deadline = std::min(phase.graceful_deadline, now + phase.phase.graceful_stop);
+    }
+  }
+}
+
+TimePoint Engine::advance_phase(std::size_t index, TimePoint now) {
+  PhaseRun& phase = m_phases[index];
+  if (phase.state == PhaseState::pending) {
+    if (m_stopping) {
+      phase.finish(now, m_run_start);  // never started
+      return TimePoint::max();
+    }
+    if (now < phase.start) {
+      return phase.start;
+    }
+    phase.state = PhaseState::running;
+    phase.in_flight.reset(phase.start);
+  }
+  TimePoint wake = TimePoint::max();
+  if (phase.state == PhaseState::running) {
+    PhaseLauncher launcher(*this, index);
+    wake = phase.executor->tick(now, launcher);
+    if (!phase.executor->done_starting(now)) {
+      return wake;
+    }
+    phase.state = PhaseState::draining;
+    phase.graceful_deadline = std::max(now, phase.executor->end_time()) + phase.phase.graceful_stop;
+  }
+  if (phase.state == PhaseState::draining) {
+    if (phase.in_flight.current() > 0 && now >= phase.graceful_deadline) {
+      abort_in_flight(index, now);
+    }
+    if (phase.in_flight.current() == 0 && m_deferred.empty()) {
+      phase.finish(now, m_run_start);
+      return TimePoint::max();
+    }
+    return phase.graceful_deadline;
+  }
+  return wake;
+}
+
+TimePoint Engine::advance(TimePoint now) {
+  TimePoint wake = TimePoint::max();
+  for (std::size_t i = 0; i < m_phases.size(); ++i) {
+    wake = std::min(wake, advance_phase(i, now));
+  }
+  return wake;
+}
+
+void Engine::report_progress(TimePoint now) {
+  Progress progress;
+  for (const auto& phase : m_phases) {
+    if (phase.state == PhaseState::running || phase.state == PhaseState::draining) {
+      progress.phase += progress.phase.empty() ? phase.phase.name : "," + phase.phase.name;
+      progress.active_vus += phase.executor->active();
+    }
+    progress.dropped += phase.result.dropped;
+  }
+  progress.elapsed = now - m_run_start;
+  progress.in_flight = m_multi->active();
+  const double seconds = std::chrono::duration<double>(now - m_last_progress).count();
+  progress.requests_per_s = seconds > 0 ? static_cast<double>(m_completed - m_completed_at_progress) / seconds : 0;
+  if (auto p95 = m_live_ttft.percentile(95)) {
+    progress.ttft_p95_seconds = *p95 / 1e9;
+  }
+  progress.completed = m_completed;
+  progress.errors = m_errors;
+  m_completed_at_progress = m_completed;
+  m_last_progress = now;
+  m_config.on_progress(progress);
+}
+
+RunResult Engine::run() {
+  const auto started_at = std::chrono::system_clock::now();
+  m_run_start = Clock::now();
+  m_last_progress = m_run_start;
+  m_total_in_flight.reset(m_run_start);
+  for (std::size_t i = 0; i < m_phases.size(); ++i) {
+    auto& phase = m_phases[i];
+    phase.start = m_run_start + phase.phase.start_time;
+    phase.executor = make_executor(phase.phase, phase.start, mix64(m_spec.seed, k_tag_poisson, i));
+  }
+  TimePoint now = m_run_start;
+  while (true) {
+    now = Clock::now();
+    process_deferred(now);
+    if (m_config.abort != nullptr && m_config.abort->load(std::memory_order_relaxed)) {
+      m_aborted = true;
+      begin_stop(now);
+      for (std::size_t i = 0; i < m_phases.size(); ++i) {
+        abort_in_flight(i, now);
+      }
+    } else if (!m_stopping && m_config.stop != nullptr && m_config.stop->load(std::memory_order_relaxed)) {
+      begin_stop(now);
+    }
+    TimePoint wake = advance(now);
+    if (std::all_of(m_phases.begin(), m_phases.end(), [](const PhaseRun& p) { return p.state == PhaseState::finished; })) {
+      break;
+    }
+    if (m_config.on_progress) {
+      if (now >= m_last_progress + m_config.progress_interval) {
+        report_progress(now);
+      }
+      wake = std::min(wake, m_last_progress + m_config.progress_interval);
+    }
+    if (m_config.stop != nullptr || m_config.abort != nullptr) {
+      wake = std::min(wake, now + k_flag_poll);
+    }
+    m_multi->wait_and_process(m_deferred.empty() ? wake : now, *this);
+  }
+  RunResult result = collect(now);
+  result.started_at = started_at;
+  return result;
+}
+
+RunResult Engine::collect(TimePoint now) {
+  RunResult result;
+  result.interrupted = m_stopping;
+  result.aborted = m_aborted;
+  result.total.name = "total";
+  result.total.checks = m_config.scenario->checks;
+  for (auto& phase : m_phases) {
+    (void)merge_into(result.total, phase.result);  // same layouts: cannot fail
+    result.phases.push_back(std::move(phase.result));
+  }
+  result.total.wall_duration = now - m_run_start;
+  result.total.started_at = std::chrono::nanoseconds::zero();
+  result.total.peak_in_flight = m_total_in_flight.peak();
+  result.total.mean_in_flight = m_total_in_flight.mean(now);
+  result.ended_at = std::chrono::system_clock::now();
+  return result;
+}
+
+
+util::Result<RunResult> run_phases(const EngineConfig& config, std::span<const scenario::Phase> phases) {
+  if (config.scenario == nullptr) {
+    return util::fail("run_phases: no scenario given");
+  }
+  auto prompts = PromptSource::create(config.scenario->request);
+  if (!prompts) {
+    return util::fail(prompts.error());
+  }
+  Engine engine(config, std::move(*prompts));
+  if (auto ready = engine.setup(phases); !ready) {
+    return util::fail(ready.error());
+  }
+  return engine.run();
+}
+
+
+}  // namespace llmd::engine

@@ -1,0 +1,68 @@
+#pragma once
+// The load engine of `llmd-bench run`: runs scenario phases against an OpenAI-compatible server.
+//
+// How it runs. run_phases() runs ONE event loop on the calling thread (curl_multi.hpp: libcurl's
+// multi interface, socket-action API on epoll): every transfer, SSE parse, measurement, executor
+// decision (executors.hpp) and progress callback happens on that thread. No thread per user, no
+// locks on the hot path; the only cross-thread inputs are the two atomic flags below. Connections
+// are kept alive and reused across requests (one multi handle, its connection cache sized to the
+// run's peak concurrency); HTTP/2 multiplexes when target.http2 is set.
+//
+// Phases start at their start_time offset from the run start and may overlap (k6 scenarios). A
+// phase stops starting requests at its end; its in-flight requests then get graceful_stop to
+// finish, after which they are aborted and counted as aborted. Durations are multiplied by
+// Scenario::time_scale here (the engine is where it is applied; rates are not scaled).
+//
+// Allocation. Per token: nothing (the SSE parser and decoder reuse their buffers; histograms are
+// preallocated). Per request: the JSON body (nlohmann object + dump), the prompt text when its
+// buffer has to grow, and strings for failure messages. Request slots (easy handle, parser,
+// buffers) are pooled; per-session header lists are built once per virtual user.
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "engine/run_result.hpp"
+#include "scenario/scenario.hpp"
+#include "util/result.hpp"
+
+namespace llmd::engine {
+
+// A snapshot for the live progress line.
+struct Progress {
+  std::string phase;                         // running phases, comma-separated ("" between phases)
+  std::chrono::nanoseconds elapsed{};        // since the run started
+  std::size_t active_vus = 0;                // closed loop: users with a request in flight; open loop: in flight
+  std::size_t in_flight = 0;                 // requests in flight, all phases
+  double requests_per_s = 0;                 // completed (ok + failed) over the last interval
+  std::optional<double> ttft_p95_seconds;    // over every request so far; nullopt before the first token
+  std::uint64_t completed = 0;               // so far, all phases
+  std::uint64_t errors = 0;                  // failed so far
+  std::uint64_t dropped = 0;                 // dropped so far
+};
+
+struct EngineConfig {
+  const scenario::Scenario* scenario = nullptr;  // request spec, target, checks, time_scale; must outlive the run
+  std::string base_url;      // overrides scenario->target.base_url when non-empty (e.g. the embedded sim's gateway)
+  std::string model;         // model sent in requests; empty = scenario->request.model; both empty = omitted
+  std::string bearer_token;  // read by the CALLER from the env var target.api_key_env; sent as
+                             // "Authorization: Bearer ..."; never printed, never in results
+  std::function<void(const Progress&)> on_progress;  // called every progress_interval, on the loop thread
+  std::chrono::nanoseconds progress_interval = std::chrono::seconds(1);
+  // First Ctrl-C: start nothing new, let in-flight requests finish within each phase's graceful_stop.
+  const std::atomic<bool>* stop = nullptr;
+  // Second Ctrl-C: abort in-flight requests now (counted as aborted) and return.
+  const std::atomic<bool>* abort = nullptr;
+};
+
+// Runs `phases` (e.g. {*scenario.warmup} or scenario.phases) and returns what was measured. Fails
+// only when the run cannot be set up: invalid phase, bad URL or header, unreadable dataset, libcurl
+// initialisation. A target that refuses every connection still yields a RunResult (every request
+// failed with class connect): the caller maps that to exit code 3 and still writes the JSON.
+util::Result<RunResult> run_phases(const EngineConfig& config, std::span<const scenario::Phase> phases);
+
+}  // namespace llmd::engine

@@ -1,0 +1,86 @@
+#pragma once
+// Internal to the engine module: the event loop object behind run_phases() (engine.hpp). Split
+// over engine_requests.cpp (setup, request slots, launching and completing requests) and
+// engine.cpp (phase lifecycle, stop/abort flags, progress, the loop itself).
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/curl_multi.hpp"
+#include "engine/engine.hpp"
+#include "engine/executors.hpp"
+#include "engine/phase_run.hpp"
+#include "engine/prompt_source.hpp"
+#include "engine/request_builder.hpp"
+#include "engine/request_state.hpp"
+
+namespace llmd::engine {
+
+// Runs phases on one thread; see engine.hpp.
+class Engine final : public TransferSink {
+ public:
+  Engine(const EngineConfig& config, PromptSource prompts) : m_config(config), m_spec(config.scenario->request),
+                                                             m_prompts(std::move(prompts)) {}
+
+  util::Result<void> setup(std::span<const scenario::Phase> phases);
+  RunResult run();
+
+ private:
+  // Binds launches and drops of one phase to the engine.
+  class PhaseLauncher final : public Launcher {
+   public:
+    PhaseLauncher(Engine& engine, std::size_t phase) : m_engine(engine), m_phase(phase) {}
+    void launch(std::size_t vu, TimePoint scheduled) override { m_engine.launch(m_phase, vu, scheduled); }
+    void drop(TimePoint /*scheduled*/) override { ++m_engine.m_phases[m_phase].result.dropped; }
+
+   private:
+    Engine& m_engine;
+    std::size_t m_phase;
+  };
+
+  void on_transfer_done(CURL* easy, CURLcode code) override;
+  void launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled);
+  void fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message);
+  util::Result<RequestState*> acquire_slot();
+  void release_slot(RequestState* slot, PhaseRun& phase, TimePoint now);
+  curl_slist* headers_for(std::size_t session);
+  TimePoint advance(TimePoint now);
+  TimePoint advance_phase(std::size_t index, TimePoint now);
+  void abort_in_flight(std::size_t phase_index, TimePoint now);
+  void begin_stop(TimePoint now);
+  void process_deferred(TimePoint now);
+  void report_progress(TimePoint now);
+  RunResult collect(TimePoint now);
+
+  const EngineConfig& m_config;
+  const scenario::RequestSpec& m_spec;
+  PromptSource m_prompts;
+  Prompt m_prompt;  // scratch, reused by every launch
+  std::string m_model;
+  TransferSettings m_transfer;
+  std::vector<std::string> m_header_lines;
+  HeaderList m_headers;
+  std::unordered_map<std::size_t, HeaderList> m_session_headers;  // per_session: one list per session
+  std::unique_ptr<CurlMulti> m_multi;
+  std::vector<std::unique_ptr<RequestState>> m_pool;  // every slot ever created
+  std::vector<RequestState*> m_free;
+  std::vector<PhaseRun> m_phases;
+  std::vector<std::pair<std::size_t, std::size_t>> m_deferred;  // (phase, vu) whose launch failed
+  std::uint64_t m_next_request_index = 0;
+  TimePoint m_run_start{};
+  bool m_stopping = false;
+  bool m_aborted = false;
+  InFlightTracker m_total_in_flight;
+  stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only
+  std::uint64_t m_completed = 0;
+  std::uint64_t m_errors = 0;
+  std::uint64_t m_completed_at_progress = 0;
+  TimePoint m_last_progress{};
+};
+
+}  // namespace llmd::engine

@@ -1,0 +1,191 @@
+// Engine (engine_loop.hpp): setup, the request slot pool, launching and completing requests.
+#include <algorithm>
+#include <mutex>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+
+#include "engine/engine_loop.hpp"
+#include "util/process.hpp"
+
+namespace llmd::engine {
+
+namespace {
+
+void init_curl_once() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
+  const auto& scenario = *m_config.scenario;
+  const std::string& base_url = m_config.base_url.empty() ? scenario.target.base_url : m_config.base_url;
+  if (base_url.empty()) {
+    return util::fail("no target: target.base_url is empty and no simulator URL was given");
+  }
+  auto url = join_url(base_url, endpoint_path(m_spec.api));
+  if (!url) {
+    return util::fail(url.error());
+  }
+  auto lines = build_header_lines(scenario.target, m_config.bearer_token, m_spec);
+  if (!lines) {
+    return util::fail(lines.error());
+  }
+  m_header_lines = std::move(*lines);
+  m_headers = HeaderList(m_header_lines);
+  m_model = m_config.model.empty() ? m_spec.model : m_config.model;
+  m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
+                                scenario.target.connect_timeout, scenario.target.request_timeout};
+  std::size_t concurrency = 0;
+  bool unbounded = false;
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    if (auto valid = validate_phase(phases[i]); !valid) {
+      return valid;
+    }
+    PhaseRun& run = m_phases.emplace_back();
+    run.phase = scale_phase(phases[i], scenario.time_scale);
+    run.result.name = run.phase.name;
+    run.result.executor = run.phase.executor;
+    run.result.checks = scenario.checks;
+    const std::size_t peak = peak_concurrency(run.phase);
+    unbounded = unbounded || peak == 0;
+    concurrency += peak;
+  }
+  init_curl_once();
+  util::raise_open_file_limit();
+  const long connections = unbounded ? 0 : static_cast<long>(std::max<std::size_t>(concurrency, 1));
+  auto multi = CurlMulti::create(CurlMultiOptions{connections, connections});
+  if (!multi) {
+    return util::fail(multi.error());
+  }
+  m_multi = std::move(*multi);
+  auto probe = acquire_slot();  // fails early on a URL libcurl rejects
+  if (!probe) {
+    return util::fail(probe.error());
+  }
+  m_free.push_back(*probe);
+  return {};
+}
+
+util::Result<RequestState*> Engine::acquire_slot() {
+  if (!m_free.empty()) {
+    RequestState* slot = m_free.back();
+    m_free.pop_back();
+    return slot;
+  }
+  auto created = RequestState::create(m_transfer);
+  if (!created) {
+    return util::fail(created.error());
+  }
+  m_pool.push_back(std::move(*created));
+  return m_pool.back().get();
+}
+
+void Engine::release_slot(RequestState* slot, PhaseRun& phase, TimePoint now) {
+  slot->in_use = false;
+  m_free.push_back(slot);
+  phase.in_flight.change(now, -1);
+  m_total_in_flight.change(now, -1);
+  phase.last_completion = now;
+}
+
+curl_slist* Engine::headers_for(std::size_t session) {
+  if (!m_prompts.sends_session_header()) {
+    return m_headers.get();
+  }
+  auto [it, inserted] = m_session_headers.try_emplace(session);
+  if (inserted) {
+    it->second = HeaderList(m_header_lines);
+    it->second.append(fmt::format("{}: {}", m_spec.session_header, m_prompts.session_id(session)));
+  }
+  return it->second.get();
+}
+
+void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled) {
+  PhaseRun& phase = m_phases[phase_index];
+  const TimePoint now = Clock::now();
+  ++phase.result.started;
+  phase.in_flight.change(now, +1);
+  m_total_in_flight.change(now, +1);
+  auto slot = acquire_slot();
+  if (!slot) {
+    fail_launch(phase, vu, nullptr, slot.error());
+    return;
+  }
+  RequestState& state = **slot;
+  m_prompts.fill(m_next_request_index++, vu, m_prompt);
+  build_body(m_spec, m_model, m_prompt, state.body());
+  state.phase = phase_index;
+  state.vu = vu;
+  state.loop = phase.executor->loop();
+  const TimePoint start = Clock::now();
+  state.begin(headers_for(vu), state.loop == LoopKind::open ? scheduled : start, start,
+              &phase.result.histograms.inter_token_latency_ns);
+  if (auto added = m_multi->add(state.easy()); !added) {
+    fail_launch(phase, vu, &state, added.error());
+    return;
+  }
+  state.in_use = true;
+}
+
+void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message) {
+  const TimePoint now = Clock::now();
+  ++phase.result.completed;
+  ++phase.result.failed;
+  ++m_completed;
+  ++m_errors;
+  const auto other = static_cast<std::size_t>(FailureClass::other);
+  ++phase.result.failures_by_class[other];
+  if (!phase.result.failure_examples[other]) {
+    phase.result.failure_examples[other] = message;
+  }
+  if (slot != nullptr) {
+    release_slot(slot, phase, now);
+  } else {
+    phase.in_flight.change(now, -1);
+    m_total_in_flight.change(now, -1);
+  }
+  m_deferred.emplace_back(static_cast<std::size_t>(&phase - m_phases.data()), vu);
+}
+
+void Engine::on_transfer_done(CURL* easy, CURLcode code) {
+  RequestState* state = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &state);
+  const TimePoint now = Clock::now();
+  state->end(code, now);
+  PhaseRun& phase = m_phases[state->phase];
+  const TransferFacts facts = state->facts();
+  const Outcome outcome = classify(facts);
+  record_completion(phase.result, facts, outcome, state->timing(), state->loop);
+  const RequestTiming& timing = state->timing();
+  if (timing.first_token != TimePoint{}) {
+    const TimePoint origin = state->loop == LoopKind::open ? timing.scheduled : timing.started;
+    m_live_ttft.record(elapsed_ns(origin, timing.first_token));
+  }
+  ++m_completed;
+  m_errors += outcome.ok ? 0 : 1;
+  const std::size_t vu = state->vu;
+  release_slot(state, phase, now);
+  PhaseLauncher launcher(*this, state->phase);
+  phase.executor->on_done(vu, now, launcher);
+}
+
+void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
+  PhaseRun& phase = m_phases[phase_index];
+  PhaseLauncher launcher(*this, phase_index);
+  for (std::size_t i = 0; i < m_pool.size(); ++i) {  // by index: on_done may grow the pool
+    RequestState* slot = m_pool[i].get();
+    if (!slot->in_use || slot->phase != phase_index) {
+      continue;
+    }
+    m_multi->remove(slot->easy());
+    ++phase.result.aborted;
+    release_slot(slot, phase, now);
+    phase.executor->on_done(slot->vu, now, launcher);  // the executor is done starting: no relaunch
+  }
+}
+
+
+}  // namespace llmd::engine

@@ -1,0 +1,311 @@
+#include "engine/executors.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "engine/prompt_words.hpp"
+#include "engine/run_result.hpp"
+
+namespace llmd::engine {
+
+using scenario::Duration;
+using scenario::ExecutorKind;
+using scenario::Phase;
+
+namespace {
+
+std::string phase_label(const Phase& phase) {
+  if (phase.where.file.empty()) {
+    return fmt::format("phase \"{}\"", phase.name);
+  }
+  if (phase.where.line == 0) {
+    return fmt::format("phase \"{}\" ({})", phase.name, phase.where.file);
+  }
+  return fmt::format("phase \"{}\" ({}:{})", phase.name, phase.where.file, phase.where.line);
+}
+
+Duration scaled(Duration duration, double time_scale) {
+  return Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(duration.count()) * time_scale)));
+}
+
+Duration from_seconds(double seconds) {
+  return Duration(static_cast<Duration::rep>(std::llround(seconds * 1e9)));
+}
+
+// constant_vus, ramping_vus, iterations.
+class ClosedLoop final : public Executor {
+ public:
+  ClosedLoop(const Phase& phase, TimePoint start)
+      : m_phase(phase),
+        m_start(start),
+        m_end(start + scheduled_duration(phase)),
+        m_limit(phase.executor == ExecutorKind::iterations ? phase.iterations : UINT64_MAX),
+        m_in_flight(peak_concurrency(phase), false) {}
+
+  TimePoint tick(TimePoint now, Launcher& launcher) override {
+    if (now < m_start) {
+      return m_start;
+    }
+    if (done_starting(now)) {
+      return TimePoint::max();
+    }
+    const RampPoint point = target_at(now);
+    for (std::size_t vu = 0; vu < point.target_vus && may_issue(); ++vu) {
+      if (!m_in_flight[vu]) {
+        start(vu, now, launcher);
+      }
+    }
+    TimePoint next = m_end;
+    if (point.next_change) {
+      next = std::min(next, m_start + *point.next_change);
+    }
+    return next;
+  }
+
+  void on_done(std::size_t vu, TimePoint now, Launcher& launcher) override {
+    if (vu >= m_in_flight.size() || !m_in_flight[vu]) {
+      return;
+    }
+    m_in_flight[vu] = false;
+    --m_active;
+    if (!done_starting(now) && now >= m_start && vu < target_at(now).target_vus && may_issue()) {
+      start(vu, now, launcher);
+    }
+  }
+
+  void stop() override { m_stopped = true; }
+  bool done_starting(TimePoint now) const override { return m_stopped || now >= m_end || !may_issue(); }
+  TimePoint end_time() const override { return m_end; }
+  std::size_t active() const override { return m_active; }
+  LoopKind loop() const override { return LoopKind::closed; }
+
+ private:
+  bool may_issue() const { return m_issued < m_limit; }
+
+  RampPoint target_at(TimePoint now) const {
+    switch (m_phase.executor) {
+      case ExecutorKind::ramping_vus:
+        return ramp_at(m_phase.start_vus, m_phase.stages, now - m_start);
+      case ExecutorKind::iterations:
+        return RampPoint{std::min<std::size_t>(m_phase.vus, m_phase.iterations), std::nullopt};
+      default:
+        return RampPoint{m_phase.vus, std::nullopt};
+    }
+  }
+
+  void start(std::size_t vu, TimePoint now, Launcher& launcher) {
+    m_in_flight[vu] = true;
+    ++m_active;
+    ++m_issued;
+    launcher.launch(vu, now);
+  }
+
+  Phase m_phase;
+  TimePoint m_start;
+  TimePoint m_end;
+  std::uint64_t m_limit;
+  std::uint64_t m_issued = 0;
+  std::vector<bool> m_in_flight;  // per VU
+  std::size_t m_active = 0;
+  bool m_stopped = false;
+};
+
+// constant_arrival_rate, poisson.
+class OpenLoop final : public Executor {
+ public:
+  OpenLoop(const Phase& phase, TimePoint start, std::uint64_t seed)
+      : m_poisson(phase.executor == ExecutorKind::poisson),
+        m_rate_per_s(phase.rate_per_s),
+        m_max_in_flight(phase.max_in_flight),
+        m_sessions(std::max<std::size_t>(1, phase.max_in_flight)),
+        m_start(start),
+        m_end(start + phase.duration),
+        m_rng(seed) {
+    m_next_due = m_poisson ? start + gap() : start;
+  }
+
+  TimePoint tick(TimePoint now, Launcher& launcher) override {
+    while (!m_stopped && m_next_due <= now && m_next_due < m_end) {
+      if (m_max_in_flight == 0 || m_in_flight < m_max_in_flight) {
+        ++m_in_flight;
+        launcher.launch(static_cast<std::size_t>(m_index % m_sessions), m_next_due);
+      } else {
+        launcher.drop(m_next_due);
+      }
+      ++m_index;
+      m_next_due = m_poisson ? m_next_due + gap() : m_start + from_seconds(static_cast<double>(m_index) / m_rate_per_s);
+    }
+    if (m_stopped || m_next_due >= m_end) {
+      return TimePoint::max();
+    }
+    return m_next_due;
+  }
+
+  void on_done(std::size_t /*vu*/, TimePoint /*now*/, Launcher& /*launcher*/) override {
+    if (m_in_flight > 0) {
+      --m_in_flight;
+    }
+  }
+
+  void stop() override { m_stopped = true; }
+  bool done_starting(TimePoint now) const override { return m_stopped || now >= m_end || m_next_due >= m_end; }
+  TimePoint end_time() const override { return m_end; }
+  std::size_t active() const override { return m_in_flight; }
+  LoopKind loop() const override { return LoopKind::open; }
+
+ private:
+  Duration gap() { return from_seconds(std::exponential_distribution<double>(m_rate_per_s)(m_rng)); }
+
+  bool m_poisson;
+  double m_rate_per_s;
+  std::size_t m_max_in_flight;
+  std::size_t m_sessions;
+  TimePoint m_start;
+  TimePoint m_end;
+  SplitMix64 m_rng;
+  TimePoint m_next_due;
+  std::uint64_t m_index = 0;
+  std::size_t m_in_flight = 0;
+  bool m_stopped = false;
+};
+
+}  // namespace
+
+util::Result<void> validate_phase(const Phase& phase) {
+  auto problem = [&phase](std::string_view what) {
+    return util::fail(fmt::format("{}: {} {}", phase_label(phase), to_string(phase.executor), what));
+  };
+  if (phase.start_time < Duration::zero() || phase.graceful_stop < Duration::zero()) {
+    return problem("needs start_time and graceful_stop >= 0");
+  }
+  switch (phase.executor) {
+    case ExecutorKind::constant_vus:
+      if (phase.vus == 0) {
+        return problem("needs vus >= 1");
+      }
+      if (phase.duration <= Duration::zero()) {
+        return problem("needs a duration > 0");
+      }
+      break;
+    case ExecutorKind::ramping_vus:
+      if (phase.stages.empty()) {
+        return problem("needs at least one stage");
+      }
+      if (std::any_of(phase.stages.begin(), phase.stages.end(), [](const auto& s) { return s.duration < Duration::zero(); })) {
+        return problem("needs stage durations >= 0");
+      }
+      break;
+    case ExecutorKind::constant_arrival_rate:
+    case ExecutorKind::poisson:
+      if (!(phase.rate_per_s > 0) || !std::isfinite(phase.rate_per_s)) {
+        return problem(fmt::format("needs a rate > 0 requests/s, got {}", phase.rate_per_s));
+      }
+      if (phase.duration <= Duration::zero()) {
+        return problem("needs a duration > 0");
+      }
+      break;
+    case ExecutorKind::iterations:
+      if (phase.iterations == 0 || phase.vus == 0) {
+        return problem("needs iterations >= 1 and vus >= 1");
+      }
+      if (phase.max_duration <= Duration::zero()) {
+        return problem("needs a max_duration > 0");
+      }
+      break;
+  }
+  return {};
+}
+
+Phase scale_phase(const Phase& phase, double time_scale) {
+  Phase scaled_phase = phase;
+  if (time_scale == 1.0) {
+    return scaled_phase;
+  }
+  scaled_phase.start_time = scaled(phase.start_time, time_scale);
+  scaled_phase.duration = scaled(phase.duration, time_scale);
+  scaled_phase.max_duration = scaled(phase.max_duration, time_scale);
+  scaled_phase.graceful_stop = scaled(phase.graceful_stop, time_scale);
+  for (auto& stage : scaled_phase.stages) {
+    stage.duration = scaled(stage.duration, time_scale);
+  }
+  return scaled_phase;
+}
+
+Duration scheduled_duration(const Phase& phase) {
+  switch (phase.executor) {
+    case ExecutorKind::ramping_vus: {
+      Duration total{};
+      for (const auto& stage : phase.stages) {
+        total += stage.duration;
+      }
+      return total;
+    }
+    case ExecutorKind::iterations:
+      return phase.max_duration;
+    default:
+      return phase.duration;
+  }
+}
+
+std::size_t peak_concurrency(const Phase& phase) {
+  switch (phase.executor) {
+    case ExecutorKind::ramping_vus: {
+      std::size_t peak = phase.start_vus;
+      for (const auto& stage : phase.stages) {
+        peak = std::max(peak, stage.target_vus);
+      }
+      return peak;
+    }
+    case ExecutorKind::iterations:
+      return std::min<std::size_t>(phase.vus, phase.iterations);
+    case ExecutorKind::constant_vus:
+      return phase.vus;
+    default:
+      return phase.max_in_flight;
+  }
+}
+
+RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages, Duration elapsed) {
+  double from = static_cast<double>(start_vus);
+  Duration begin{};
+  for (const auto& stage : stages) {
+    const Duration end = begin + stage.duration;
+    const double to = static_cast<double>(stage.target_vus);
+    if (elapsed < end) {
+      const double length = static_cast<double>(stage.duration.count());
+      const double value = from + (to - from) * static_cast<double>((elapsed - begin).count()) / length;
+      RampPoint point;
+      double change_at = length;  // within the stage, in ns from its begin
+      if (to >= from) {
+        const double target = std::floor(value + 1e-9);
+        point.target_vus = static_cast<std::size_t>(target);
+        if (to > from && target + 1 <= to) {
+          change_at = std::ceil((target + 1 - from) * length / (to - from));
+        }
+      } else {
+        const double target = std::ceil(value - 1e-9);
+        point.target_vus = static_cast<std::size_t>(target);
+        change_at = std::ceil((from - (target - 1)) * length / (from - to));
+      }
+      Duration next = begin + Duration(static_cast<Duration::rep>(std::min(change_at, length)));
+      point.next_change = std::max(next, elapsed + Duration(1));
+      return point;
+    }
+    from = to;
+    begin = end;
+  }
+  return RampPoint{static_cast<std::size_t>(from), std::nullopt};
+}
+
+std::unique_ptr<Executor> make_executor(const Phase& phase, TimePoint phase_start, std::uint64_t seed) {
+  if (phase.executor == ExecutorKind::constant_arrival_rate || phase.executor == ExecutorKind::poisson) {
+    return std::make_unique<OpenLoop>(phase, phase_start, seed);
+  }
+  return std::make_unique<ClosedLoop>(phase, phase_start);
+}
+
+}  // namespace llmd::engine

@@ -1,0 +1,245 @@
+#include "engine/outcome.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sse/openai_error.hpp"
+#include "sse/preview.hpp"
+
+namespace llmd::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::size_t k_quote_bytes = 200;
+
+Outcome failure(FailureClass failure_class, std::string message) {
+  Outcome outcome;
+  outcome.failure = failure_class;
+  outcome.message = std::move(message);
+  return outcome;
+}
+
+std::string curl_message(const TransferFacts& facts) {
+  if (!facts.curl_error.empty()) {
+    return std::string(facts.curl_error);
+  }
+  return curl_easy_strerror(facts.code);
+}
+
+bool is_connect_error(CURLcode code) {
+  return code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_COULDNT_CONNECT;
+}
+
+bool is_tls_error(CURLcode code) {
+  return code == CURLE_SSL_CONNECT_ERROR || code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CERTPROBLEM ||
+         code == CURLE_SSL_CIPHER || code == CURLE_SSL_CACERT_BADFILE || code == CURLE_SSL_ISSUER_ERROR ||
+         code == CURLE_SSL_PINNEDPUBKEYNOTMATCH || code == CURLE_SSL_INVALIDCERTSTATUS;
+}
+
+// The transfer ended early: the connection broke or closed mid-response.
+bool is_cut(CURLcode code) {
+  return code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR || code == CURLE_SEND_ERROR ||
+         code == CURLE_GOT_NOTHING || code == CURLE_HTTP2 || code == CURLE_HTTP2_STREAM || code == CURLE_WRITE_ERROR;
+}
+
+// Step 1 of classify(): failures decided by libcurl before any response mattered.
+std::optional<Outcome> classify_transport(const TransferFacts& facts) {
+  if (is_connect_error(facts.code) || (facts.code == CURLE_OPERATION_TIMEDOUT && !facts.request_sent)) {
+    return failure(FailureClass::connect, curl_message(facts));
+  }
+  if (is_tls_error(facts.code)) {
+    return failure(FailureClass::tls, curl_message(facts));
+  }
+  if (facts.code == CURLE_OPERATION_TIMEDOUT) {
+    return failure(FailureClass::timeout, curl_message(facts));
+  }
+  return std::nullopt;
+}
+
+Outcome classify_status(const TransferFacts& facts) {
+  std::string reason;
+  if (auto error = sse::classify_error_body(facts.body); error && !error->message.empty()) {
+    reason = error->message;
+  } else if (!facts.body.empty()) {
+    reason = fmt::format("\"{}\"", sse::preview(facts.body, k_quote_bytes));
+  } else {
+    reason = "(empty body)";
+  }
+  Outcome outcome = failure(FailureClass::http_status, fmt::format("HTTP {}: {}", facts.http_status, reason));
+  outcome.http_status = facts.http_status;
+  return outcome;
+}
+
+bool is_event_stream(std::string_view content_type) {
+  constexpr std::string_view k_sse = "text/event-stream";
+  return content_type.size() >= k_sse.size() &&
+         std::equal(k_sse.begin(), k_sse.end(), content_type.begin(),
+                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+}
+
+Outcome classify_stream(const TransferFacts& facts) {
+  const sse::StreamTally& tally = *facts.tally;
+  Outcome outcome;
+  outcome.non_empty_content = tally.content_events > 0;
+  outcome.output_tokens = tally.output_tokens();
+  auto fail_with = [&outcome](FailureClass failure_class, std::string message) {
+    outcome.failure = failure_class;
+    outcome.message = std::move(message);
+    return outcome;
+  };
+  if (tally.error_events > 0) {
+    const auto& error = tally.first_error;
+    return fail_with(FailureClass::server_error_event,
+                     fmt::format("in-band error event: {}{}", error && error->code ? fmt::format("{} ", *error->code) : "",
+                                 error ? error->message : ""));
+  }
+  if (tally.malformed_events > 0 || !facts.stream_problem.empty()) {
+    return fail_with(FailureClass::malformed_event, fmt::format("malformed event: {}", facts.stream_problem));
+  }
+  if (tally.events == 0 && !is_event_stream(facts.content_type) && facts.code == CURLE_OK) {
+    return fail_with(FailureClass::malformed_event,
+                     fmt::format("expected an SSE stream, got Content-Type \"{}\"", sse::preview(facts.content_type)));
+  }
+  if (facts.code != CURLE_OK || !tally.done_seen) {
+    return fail_with(FailureClass::stream_cut,
+                     fmt::format("stream ended before [DONE] after {} events{}", tally.events,
+                                 facts.code != CURLE_OK ? fmt::format(" ({})", curl_message(facts)) : ""));
+  }
+  outcome.ok = true;
+  return outcome;
+}
+
+// Total length of choices[].text and choices[].message.content of a non-streamed completion.
+std::size_t completion_text_bytes(const json& choices) {
+  std::size_t bytes = 0;
+  for (const auto& choice : choices) {
+    if (!choice.is_object()) {
+      continue;
+    }
+    if (auto text = choice.find("text"); text != choice.end() && text->is_string()) {
+      bytes += text->get_ref<const std::string&>().size();
+    }
+    if (auto message = choice.find("message"); message != choice.end() && message->is_object()) {
+      if (auto content = message->find("content"); content != message->end() && content->is_string()) {
+        bytes += content->get_ref<const std::string&>().size();
+      }
+    }
+  }
+  return bytes;
+}
+
+Outcome classify_document(const TransferFacts& facts) {
+  if (facts.code != CURLE_OK) {
+    return failure(FailureClass::stream_cut, fmt::format("response cut: {}", curl_message(facts)));
+  }
+  const json body = json::parse(facts.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_discarded() && body.is_object()) {
+    if (auto error = sse::api_error_from_json(body)) {
+      return failure(FailureClass::server_error_event, fmt::format("error body: {}", error->message));
+    }
+  }
+  if (body.is_discarded() || !body.is_object() || !body.contains("choices") || !body["choices"].is_array()) {
+    return failure(FailureClass::malformed_event,
+                   fmt::format("not a completion response: \"{}\"", sse::preview(facts.body, k_quote_bytes)));
+  }
+  Outcome outcome;
+  outcome.ok = true;
+  outcome.non_empty_content = completion_text_bytes(body["choices"]) > 0;
+  if (auto usage = body.find("usage"); usage != body.end() && usage->is_object()) {
+    outcome.output_tokens = usage->value("completion_tokens", std::int64_t{0});
+  }
+  return outcome;
+}
+
+}  // namespace
+
+std::uint64_t elapsed_ns(TimePoint from, TimePoint to) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
+  return ns > 0 ? static_cast<std::uint64_t>(ns) : 0;
+}
+
+Outcome classify(const TransferFacts& facts) {
+  if (auto transport = classify_transport(facts)) {
+    return std::move(*transport);
+  }
+  if (facts.http_status != 0 && (facts.http_status < 200 || facts.http_status > 299)) {
+    return classify_status(facts);
+  }
+  if (facts.http_status == 0) {
+    if (is_cut(facts.code)) {
+      return failure(FailureClass::stream_cut, fmt::format("no response: {}", curl_message(facts)));
+    }
+    return failure(FailureClass::other, curl_message(facts));
+  }
+  if (facts.code != CURLE_OK && !is_cut(facts.code)) {
+    return failure(FailureClass::other, curl_message(facts));
+  }
+  Outcome outcome = facts.stream && facts.tally != nullptr ? classify_stream(facts) : classify_document(facts);
+  outcome.http_status = facts.http_status;
+  return outcome;
+}
+
+bool check_passes(scenario::CheckKind check, const TransferFacts& facts, const Outcome& outcome) {
+  switch (check) {
+    case scenario::CheckKind::status_200:
+      return facts.http_status == 200;
+    case scenario::CheckKind::non_empty_content:
+      return outcome.non_empty_content;
+    case scenario::CheckKind::sse_content_type:
+      return is_event_stream(facts.content_type);
+  }
+  return false;
+}
+
+void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
+                       const RequestTiming& timing, LoopKind loop) {
+  ++phase.completed;
+  phase.connections_opened += static_cast<std::uint64_t>(std::max(facts.new_connections, 0L));
+  for (const auto check : phase.checks) {
+    auto& counts = phase.check_counts[static_cast<std::size_t>(check)];
+    ++(check_passes(check, facts, outcome) ? counts.passed : counts.failed);
+  }
+  auto& h = phase.histograms;
+  const TimePoint origin = loop == LoopKind::open ? timing.scheduled : timing.started;
+  if (loop == LoopKind::open) {
+    h.schedule_lag_ns.record(elapsed_ns(timing.scheduled, timing.started));
+  }
+  if (timing.first_byte != TimePoint{}) {
+    h.first_byte_ns.record(elapsed_ns(origin, timing.first_byte));
+  }
+  if (timing.first_event != TimePoint{}) {
+    h.first_event_ns.record(elapsed_ns(origin, timing.first_event));
+  }
+  if (timing.first_token != TimePoint{}) {
+    h.ttft_ns.record(elapsed_ns(origin, timing.first_token));
+  }
+  if (!outcome.ok) {
+    ++phase.failed;
+    const auto index = static_cast<std::size_t>(outcome.failure);
+    ++phase.failures_by_class[index];
+    if (outcome.failure == FailureClass::http_status) {
+      ++phase.failures_by_status[static_cast<int>(outcome.http_status)];
+    }
+    if (!phase.failure_examples[index]) {
+      phase.failure_examples[index] = outcome.message;
+    }
+    return;
+  }
+  ++phase.ok;
+  const std::uint64_t duration_ns = elapsed_ns(origin, timing.ended);
+  h.http_req_duration_ns.record(duration_ns);
+  const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
+  h.output_tokens.record(tokens);
+  phase.output_tokens_total += tokens;
+  if (tokens > 0 && duration_ns > 0) {
+    h.tokens_per_second_milli.record(
+        static_cast<std::uint64_t>(static_cast<double>(tokens) * 1e12 / static_cast<double>(duration_ns) + 0.5));
+  }
+}
+
+}  // namespace llmd::engine

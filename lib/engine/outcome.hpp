@@ -1,0 +1,84 @@
+#pragma once
+// Deciding what a finished request was (ok, or which FailureClass), and recording it into a
+// PhaseResult. Pure functions of the facts collected during the transfer: unit-testable without
+// a network.
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <curl/curl.h>
+
+#include "engine/run_result.hpp"
+#include "sse/openai_stream.hpp"
+
+namespace llmd::engine {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+// Instants of one request; TimePoint{} means "did not happen".
+struct RequestTiming {
+  TimePoint scheduled{};    // open loop: when the request was due; closed loop: == started
+  TimePoint started{};      // handed to libcurl
+  TimePoint first_byte{};   // first response header byte
+  TimePoint first_event{};  // first dispatched SSE event (any kind, [DONE] included)
+  TimePoint first_token{};  // first event with non-empty text (TTFT)
+  TimePoint last_token{};   // latest event with non-empty text
+  TimePoint ended{};        // libcurl reported the transfer done
+};
+
+// What the transfer left behind. Views point into the RequestState and are valid until its next request.
+struct TransferFacts {
+  CURLcode code = CURLE_OK;
+  std::string_view curl_error;    // libcurl's error buffer (may be empty)
+  bool request_sent = false;      // the request went out on a connection (CURLINFO_REQUEST_SIZE > 0)
+  long new_connections = 0;       // connections opened for this request (CURLINFO_NUM_CONNECTS; 0 = reused)
+  long http_status = 0;           // 0: no response status
+  std::string_view content_type;  // response Content-Type ("" if none)
+  bool stream = true;             // an SSE stream was requested
+  const sse::StreamTally* tally = nullptr;  // stream: what the events amounted to
+  std::string_view stream_problem;  // stream: why the bytes were rejected (oversized event) or the first
+                                    // malformed payload's problem; "" if none
+  std::string_view body;          // non-2xx: the error body (first 16 KiB); 2xx non-stream: the JSON body
+  bool body_truncated = false;    // `body` was cut at its limit
+};
+
+struct Outcome {
+  bool ok = false;
+  FailureClass failure = FailureClass::other;  // meaningful when !ok
+  long http_status = 0;
+  std::string message;             // failures only: what went wrong, quoting the server
+  std::int64_t output_tokens = 0;  // stream: tally.output_tokens(); non-stream: usage.completion_tokens
+  bool non_empty_content = false;  // at least one non-empty text (stream: a content event)
+};
+
+// Classification, first match wins:
+//   1. libcurl: resolve / connect errors, or a timeout before the request was sent -> connect;
+//      TLS errors -> tls; a timeout after it was sent -> timeout;
+//   2. a non-2xx status -> http_status ("HTTP 404: <server message>");
+//   3. stream: an in-band error event -> server_error_event; a malformed payload or rejected
+//      bytes -> malformed_event; a 2xx that is not SSE (no event, Content-Type not
+//      text/event-stream) -> malformed_event; a transfer error or no [DONE] -> stream_cut;
+//      non-stream: the JSON body is not a completion -> malformed_event; an "error" body ->
+//      server_error_event; a transfer error -> stream_cut;
+//   4. any other libcurl error -> other; else ok.
+Outcome classify(const TransferFacts& facts);
+
+// Checks evaluated for one completed request.
+bool check_passes(scenario::CheckKind check, const TransferFacts& facts, const Outcome& outcome);
+
+// Where a request's latencies are measured from (see run_result.hpp).
+enum class LoopKind { closed, open };
+
+// Folds one completed (not aborted) request into `phase`: counters, failure class, checks and
+// histograms (first_byte / first_event / ttft whenever the request reached that instant;
+// http_req_duration / output_tokens / tokens_per_second for ok requests; schedule_lag for open loop).
+void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
+                       const RequestTiming& timing, LoopKind loop);
+
+// Nanoseconds from `from` to `to`, 0 when negative.
+std::uint64_t elapsed_ns(TimePoint from, TimePoint to);
+
+}  // namespace llmd::engine

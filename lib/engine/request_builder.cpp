@@ -1,0 +1,159 @@
+#include "engine/request_builder.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "sse/preview.hpp"
+
+namespace llmd::engine {
+
+using nlohmann::json;
+using util::fail;
+using util::Result;
+
+namespace {
+
+bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) {
+    return false;
+  }
+  return std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  });
+}
+
+// RFC 9110 token characters.
+bool is_token(std::string_view name) {
+  if (name.empty()) {
+    return false;
+  }
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return std::isalnum(byte) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
+
+bool has_line_break(std::string_view value) { return value.find_first_of("\r\n") != std::string_view::npos; }
+
+}  // namespace
+
+std::string_view endpoint_path(scenario::ApiKind api) {
+  return api == scenario::ApiKind::chat ? "/v1/chat/completions" : "/v1/completions";
+}
+
+Result<std::string> join_url(std::string_view base_url, std::string_view path) {
+  std::size_t scheme_bytes = 0;
+  if (starts_with_ignoring_case(base_url, "http://")) {
+    scheme_bytes = 7;
+  } else if (starts_with_ignoring_case(base_url, "https://")) {
+    scheme_bytes = 8;
+  } else {
+    return fail(fmt::format("target.base_url: \"{}\" must start with http:// or https://", sse::preview(base_url)));
+  }
+  if (base_url.find_first_of("?#") != std::string_view::npos) {
+    return fail(fmt::format("target.base_url: \"{}\" must not have a query or fragment", sse::preview(base_url)));
+  }
+  std::string_view trimmed = base_url;
+  while (trimmed.size() > scheme_bytes && trimmed.back() == '/') {
+    trimmed.remove_suffix(1);
+  }
+  const std::string_view authority = trimmed.substr(scheme_bytes, trimmed.find('/', scheme_bytes) - scheme_bytes);
+  if (authority.empty()) {
+    return fail(fmt::format("target.base_url: \"{}\" has no host", sse::preview(base_url)));
+  }
+  const std::string_view base_path = trimmed.substr(scheme_bytes + authority.size());
+  if (base_path.size() >= 3 && base_path.substr(base_path.size() - 3) == "/v1" && path.substr(0, 4) == "/v1/") {
+    path.remove_prefix(3);
+  }
+  std::string url(trimmed);
+  url += path;
+  return url;
+}
+
+void build_body(const scenario::RequestSpec& spec, std::string_view model, const Prompt& prompt, std::string& out) {
+  json body = json::object();
+  if (!model.empty()) {
+    body["model"] = model;
+  }
+  if (spec.api == scenario::ApiKind::chat) {
+    if (prompt.messages != nullptr) {
+      body["messages"] = *prompt.messages;
+    } else {
+      body["messages"] = json::array({json{{"role", "user"}, {"content", prompt.text}}});
+    }
+  } else {
+    body["prompt"] = prompt.text;
+  }
+  body["max_tokens"] = spec.max_tokens;
+  if (spec.temperature) {
+    body["temperature"] = *spec.temperature;
+  }
+  body["stream"] = spec.stream;
+  if (spec.stream && spec.include_usage) {
+    body["stream_options"] = {{"include_usage", true}};
+  }
+  if (spec.ignore_eos) {
+    body["ignore_eos"] = true;
+  }
+  out = body.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Result<std::vector<std::string>> build_header_lines(const scenario::Target& target, std::string_view bearer_token,
+                                                    const scenario::RequestSpec& spec) {
+  std::vector<std::string> lines = {"Content-Type: application/json",
+                                    spec.stream ? "Accept: text/event-stream" : "Accept: application/json", "Expect:"};
+  if (!target.host.empty()) {
+    if (has_line_break(target.host) || target.host.find_first_of(" \t") != std::string::npos) {
+      return fail(fmt::format("target.host: \"{}\" is not a valid Host header value", sse::preview(target.host)));
+    }
+    lines.push_back("Host: " + target.host);
+  }
+  if (!bearer_token.empty()) {
+    if (has_line_break(bearer_token)) {
+      return fail(fmt::format("the bearer token (from ${}) contains a line break", target.api_key_env));
+    }
+    lines.push_back(fmt::format("Authorization: Bearer {}", bearer_token));
+  }
+  for (const auto& [name, value] : target.headers) {
+    if (!is_token(name)) {
+      return fail(fmt::format("target.headers: header name \"{}\" is not a valid HTTP token", sse::preview(name)));
+    }
+    if (has_line_break(value)) {
+      return fail(fmt::format("target.headers: the value of \"{}\" contains a line break", sse::preview(name)));
+    }
+    lines.push_back(value.empty() ? name + ";" : name + ": " + value);  // "Name;" sends an empty header
+  }
+  return lines;
+}
+
+HeaderList::HeaderList(const std::vector<std::string>& lines) {
+  for (const auto& line : lines) {
+    append(line);
+  }
+}
+
+HeaderList& HeaderList::operator=(HeaderList&& other) noexcept {
+  if (this != &other) {
+    curl_slist_free_all(m_list);
+    m_list = other.m_list;
+    other.m_list = nullptr;
+  }
+  return *this;
+}
+
+HeaderList::~HeaderList() { curl_slist_free_all(m_list); }
+
+void HeaderList::append(const std::string& line) {
+  curl_slist* extended = curl_slist_append(m_list, line.c_str());
+  if (extended == nullptr) {
+    std::abort();  // out of memory
+  }
+  m_list = extended;
+}
+
+}  // namespace llmd::engine

@@ -1,0 +1,66 @@
+#pragma once
+// What goes on the wire for one request: the URL, the header lines and the JSON body.
+// Pure functions (plus an RAII wrapper for libcurl's header list); no I/O.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/prompt_source.hpp"
+#include "scenario/scenario.hpp"
+#include "util/result.hpp"
+
+struct curl_slist;
+
+namespace llmd::engine {
+
+// "/v1/completions" or "/v1/chat/completions".
+std::string_view endpoint_path(scenario::ApiKind api);
+
+// Joins target.base_url and an endpoint path. The base may carry a path prefix
+// ("http://gw/llm" + "/v1/completions" -> "http://gw/llm/v1/completions"); trailing slashes are
+// dropped, and a base that already ends in "/v1" (as OpenAI client base URLs do) is not doubled
+// ("http://gw/v1" -> "http://gw/v1/completions"). Errors quote the URL:
+//   "target.base_url: \"gw:80\" must start with http:// or https://"
+//   "target.base_url: \"http://\" has no host"
+//   "target.base_url: \"http://gw/?a=1\" must not have a query or fragment"
+util::Result<std::string> join_url(std::string_view base_url, std::string_view path);
+
+// The request body, serialised with nlohmann/json ONCE per request into `out` (replaced):
+//   {"model":M,                         (omitted when `model` is empty: the server's default)
+//    "prompt":TEXT | "messages":[...],  (chat without dataset messages: [{"role":"user","content":TEXT}])
+//    "max_tokens":N, "temperature":T,   (temperature only when set)
+//    "stream":true, "stream_options":{"include_usage":true},  (stream_options only with include_usage)
+//    "ignore_eos":true}                 (only when set: a vLLM extension)
+void build_body(const scenario::RequestSpec& spec, std::string_view model, const Prompt& prompt, std::string& out);
+
+// Header lines ("Name: value") for every request of a run, in this order:
+//   Content-Type: application/json
+//   Accept: text/event-stream (spec.stream) | application/json
+//   Expect:                      (empty: disables curl's "Expect: 100-continue" round trip on large bodies)
+//   Host: <target.host>          (when set: virtual-host gateways)
+//   Authorization: Bearer <token> (when the caller passed a token; never logged or stored in results)
+//   <target.headers...>
+// Fails on a header name that is not an HTTP token or a value with CR/LF (quoting the name; never
+// the token): "target.headers: header name \"X Y\" is not a valid HTTP token".
+util::Result<std::vector<std::string>> build_header_lines(const scenario::Target& target, std::string_view bearer_token,
+                                                          const scenario::RequestSpec& spec);
+
+// An owned libcurl header list (curl_slist_append / curl_slist_free_all). Movable, not copyable.
+class HeaderList {
+ public:
+  HeaderList() = default;
+  explicit HeaderList(const std::vector<std::string>& lines);
+  HeaderList(HeaderList&& other) noexcept : m_list(other.m_list) { other.m_list = nullptr; }
+  HeaderList& operator=(HeaderList&& other) noexcept;
+  HeaderList(const HeaderList&) = delete;
+  HeaderList& operator=(const HeaderList&) = delete;
+  ~HeaderList();
+
+  void append(const std::string& line);
+  curl_slist* get() const { return m_list; }
+
+ private:
+  curl_slist* m_list = nullptr;
+};
+
+}  // namespace llmd::engine

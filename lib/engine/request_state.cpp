@@ -1,0 +1,184 @@
+#include "engine/request_state.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace llmd::engine {
+
+namespace {
+
+long to_ms(std::chrono::nanoseconds duration) {
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(duration).count();
+  return static_cast<long>(std::max<std::int64_t>(ms, 1));
+}
+
+long http_version(const TransferSettings& settings) {
+  if (!settings.http2) {
+    return CURL_HTTP_VERSION_1_1;
+  }
+  const bool tls = settings.url.size() >= 6 && (settings.url[4] == 's' || settings.url[4] == 'S');
+  return tls ? CURL_HTTP_VERSION_2TLS : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+}
+
+}  // namespace
+
+util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferSettings& settings) {
+  std::unique_ptr<RequestState> state(new RequestState(settings.stream));
+  state->m_easy = curl_easy_init();
+  if (state->m_easy == nullptr) {
+    return util::fail("cannot create a request: curl_easy_init failed");
+  }
+  CURL* easy = state->m_easy;
+  const CURLcode url_set = curl_easy_setopt(easy, CURLOPT_URL, settings.url.c_str());
+  const CURLcode version_set = curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, http_version(settings));
+  if (url_set != CURLE_OK || version_set != CURLE_OK) {
+    return util::fail(fmt::format("cannot use URL \"{}\"{}: {}", settings.url, settings.http2 ? " with HTTP/2" : "",
+                                  curl_easy_strerror(url_set != CURLE_OK ? url_set : version_set)));
+  }
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, to_ms(settings.connect_timeout));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, to_ms(settings.request_timeout));
+  if (settings.http2) {
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);  // multiplex on an existing h2 connection
+  }
+  if (settings.insecure) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &RequestState::on_write);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, state.get());
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, &RequestState::on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, state.get());
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, state->m_error_buffer.data());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, state.get());
+  return state;
+}
+
+RequestState::~RequestState() {
+  if (m_easy != nullptr) {
+    curl_easy_cleanup(m_easy);
+  }
+}
+
+void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint started,
+                         stats::LogLinearHistogram* itl_sink) {
+  m_parser.reset();
+  m_decoder.reset();
+  m_response.clear();
+  m_response_truncated = false;
+  m_problem.clear();
+  m_mode = Mode::unknown;
+  m_timing = RequestTiming{};
+  m_timing.scheduled = scheduled;
+  m_timing.started = started;
+  m_itl_sink = itl_sink;
+  m_code = CURLE_OK;
+  m_status = 0;
+  m_content_type = {};
+  m_request_sent = false;
+  m_new_connections = 0;
+  m_error_buffer[0] = '\0';
+  curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(m_easy, CURLOPT_POSTFIELDS, m_body.data());
+  curl_easy_setopt(m_easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(m_body.size()));
+}
+
+std::size_t RequestState::on_header(char* /*data*/, std::size_t size, std::size_t count, void* self) {
+  auto* state = static_cast<RequestState*>(self);
+  if (state->m_timing.first_byte == TimePoint{}) {
+    state->m_timing.first_byte = Clock::now();
+  }
+  return size * count;
+}
+
+std::size_t RequestState::on_write(char* data, std::size_t size, std::size_t count, void* self) {
+  auto* state = static_cast<RequestState*>(self);
+  state->m_now = Clock::now();
+  return state->write(std::string_view(data, size * count));
+}
+
+void RequestState::choose_mode() {
+  long status = 0;
+  curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
+  m_mode = (m_stream && status >= 200 && status <= 299) ? Mode::sse : Mode::body;
+}
+
+std::size_t RequestState::write(std::string_view bytes) {
+  if (m_mode == Mode::unknown) {
+    choose_mode();
+  }
+  if (m_mode == Mode::sse) {
+    if (auto fed = m_parser.feed(bytes); !fed) {
+      if (m_problem.empty()) {
+        m_problem = fed.error();
+      }
+      return 0;  // aborts the transfer (CURLE_WRITE_ERROR), classified as malformed_event
+    }
+    return bytes.size();
+  }
+  long status = 0;
+  curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
+  const std::size_t limit = (status >= 200 && status <= 299) ? k_max_document_bytes : k_max_error_body_bytes;
+  const std::size_t room = limit > m_response.size() ? limit - m_response.size() : 0;
+  m_response.append(bytes.substr(0, room));
+  m_response_truncated = m_response_truncated || bytes.size() > room;
+  return bytes.size();
+}
+
+void RequestState::on_event(const sse::SseEvent& event) {
+  if (m_timing.first_event == TimePoint{}) {
+    m_timing.first_event = m_now;
+  }
+  const sse::OpenAiChunk chunk = m_decoder.decode(event.data);
+  if (chunk.kind == sse::ChunkKind::content) {
+    if (m_timing.first_token == TimePoint{}) {
+      m_timing.first_token = m_now;
+    } else if (m_itl_sink != nullptr) {
+      m_itl_sink->record(elapsed_ns(m_timing.last_token, m_now));
+    }
+    m_timing.last_token = m_now;
+  } else if (chunk.kind == sse::ChunkKind::malformed && m_problem.empty()) {
+    m_problem = chunk.problem;
+  }
+}
+
+void RequestState::end(CURLcode code, TimePoint now) {
+  m_timing.ended = now;
+  m_code = code;
+  curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &m_status);
+  char* content_type = nullptr;
+  curl_easy_getinfo(m_easy, CURLINFO_CONTENT_TYPE, &content_type);
+  m_content_type = content_type != nullptr ? std::string_view(content_type) : std::string_view();
+  long request_bytes = 0;
+  curl_easy_getinfo(m_easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+  m_request_sent = request_bytes > 0;
+  curl_easy_getinfo(m_easy, CURLINFO_NUM_CONNECTS, &m_new_connections);
+  if (m_mode == Mode::sse && !m_decoder.tally().done_seen) {
+    // Lenient about a final "data: [DONE]" that lost only its blank line: the terminator is there.
+    const sse::SseFinish pending = m_parser.finish();
+    if (pending.event_pending && pending.pending_data == "[DONE]") {
+      m_now = now;
+      m_decoder.decode(pending.pending_data);
+    }
+  }
+}
+
+TransferFacts RequestState::facts() const {
+  TransferFacts facts;
+  facts.code = m_code;
+  facts.curl_error = std::string_view(m_error_buffer.data());
+  facts.request_sent = m_request_sent;
+  facts.new_connections = m_new_connections;
+  facts.http_status = m_status;
+  facts.content_type = m_content_type;
+  facts.stream = m_stream;
+  facts.tally = m_stream ? &m_decoder.tally() : nullptr;
+  facts.stream_problem = m_problem;
+  facts.body = m_response;
+  facts.body_truncated = m_response_truncated;
+  return facts;
+}
+
+}  // namespace llmd::engine

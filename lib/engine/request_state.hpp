@@ -1,0 +1,97 @@
+#pragma once
+// One reusable request slot: a libcurl easy handle plus everything a streaming request needs
+// (SSE parser, OpenAI chunk decoder, timestamps, body buffers). The engine keeps a pool of them:
+// a slot is configured once (URL, HTTP version, timeouts, TLS, callbacks) and then serves request
+// after request, so the steady state allocates nothing per token and little per request (the
+// JSON body; see engine.hpp).
+//
+// Data path, all on the loop thread: libcurl write callback -> SseParser::feed (any split of bytes)
+// -> on_event -> OpenAiStreamDecoder::decode -> timestamps (one steady_clock read per write
+// callback) and inter-token gaps recorded straight into the phase's histogram.
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include <curl/curl.h>
+
+#include "engine/outcome.hpp"
+#include "sse/openai_stream.hpp"
+#include "sse/sse_parser.hpp"
+#include "stats/histogram.hpp"
+#include "util/result.hpp"
+
+namespace llmd::engine {
+
+// Settings every request of a run shares, applied to each easy handle once.
+struct TransferSettings {
+  std::string url;  // full endpoint URL (request_builder.hpp join_url)
+  bool stream = true;
+  bool http2 = false;     // https: CURL_HTTP_VERSION_2TLS; http: CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE (h2c)
+  bool insecure = false;  // CURLOPT_SSL_VERIFYPEER / VERIFYHOST off
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(10);   // CURLOPT_CONNECTTIMEOUT_MS
+  std::chrono::nanoseconds request_timeout = std::chrono::seconds(300);  // CURLOPT_TIMEOUT_MS
+};
+
+// Bytes of a response body kept when it is not an SSE stream (error bodies, non-stream JSON).
+inline constexpr std::size_t k_max_error_body_bytes = 16 * 1024;
+inline constexpr std::size_t k_max_document_bytes = 16 * 1024 * 1024;
+
+class RequestState final : public sse::SseListener {
+ public:
+  static util::Result<std::unique_ptr<RequestState>> create(const TransferSettings& settings);
+  RequestState(const RequestState&) = delete;
+  RequestState& operator=(const RequestState&) = delete;
+  ~RequestState() override;
+
+  CURL* easy() const { return m_easy; }
+  // The request body buffer: fill it (request_builder.hpp build_body) before begin().
+  std::string& body() { return m_body; }
+
+  // Arms the slot for a new request: resets parser, decoder and timestamps, points libcurl at
+  // body() and `headers` (which must outlive the request). Inter-token gaps go to `itl_sink`.
+  void begin(curl_slist* headers, TimePoint scheduled, TimePoint started, stats::LogLinearHistogram* itl_sink);
+  // Called once libcurl reported the transfer done: reads status and content type, closes the stream.
+  void end(CURLcode code, TimePoint now);
+
+  // Valid after end(), until the next begin().
+  TransferFacts facts() const;
+  const RequestTiming& timing() const { return m_timing; }
+
+  // Owner bookkeeping, set by the engine.
+  std::size_t phase = 0;    // index of the phase that started the request
+  std::size_t vu = 0;       // closed loop: the virtual user; open loop: unused
+  LoopKind loop = LoopKind::closed;
+  bool in_use = false;      // added to the multi handle and not finished yet
+
+ private:
+  enum class Mode { unknown, sse, body };
+  explicit RequestState(bool stream) : m_stream(stream) {}
+  static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
+  static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  void on_event(const sse::SseEvent& event) override;
+  void choose_mode();
+  std::size_t write(std::string_view bytes);
+
+  CURL* m_easy = nullptr;
+  bool m_stream;
+  sse::SseParser m_parser{*this};
+  sse::OpenAiStreamDecoder m_decoder;
+  std::string m_body;       // request body
+  std::string m_response;   // non-SSE response body (error or JSON document), capped
+  bool m_response_truncated = false;
+  std::string m_problem;    // first reason the stream was rejected (malformed payload, oversized event)
+  Mode m_mode = Mode::unknown;
+  TimePoint m_now{};        // stamp of the write callback being processed
+  RequestTiming m_timing;
+  stats::LogLinearHistogram* m_itl_sink = nullptr;
+  CURLcode m_code = CURLE_OK;
+  long m_status = 0;
+  std::string_view m_content_type;  // owned by libcurl, valid until the handle is reused
+  bool m_request_sent = false;
+  long m_new_connections = 0;
+  std::array<char, CURL_ERROR_SIZE> m_error_buffer{};
+};
+
+}  // namespace llmd::engine

@@ -1,0 +1,195 @@
+#include "engine/run_result.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <ctime>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace llmd::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::array<std::string_view, k_failure_class_count> k_failure_names = {
+    "connect", "tls", "timeout", "http_status", "stream_cut", "malformed_event", "server_error_event", "other"};
+static_assert(static_cast<std::size_t>(FailureClass::other) + 1 == k_failure_class_count);
+
+constexpr std::array<std::string_view, k_check_count> k_check_names = {"status_200", "non_empty_content",
+                                                                       "sse_content_type"};
+static_assert(static_cast<std::size_t>(scenario::CheckKind::sse_content_type) + 1 == k_check_count);
+
+// Every histogram of PhaseHistograms with its JSON key (the unit is in the key).
+struct HistogramField {
+  const char* key;
+  stats::LogLinearHistogram PhaseHistograms::*member;
+};
+constexpr std::array<HistogramField, 8> k_histogram_fields = {{
+    {"first_byte_ns", &PhaseHistograms::first_byte_ns},
+    {"first_event_ns", &PhaseHistograms::first_event_ns},
+    {"ttft_ns", &PhaseHistograms::ttft_ns},
+    {"inter_token_latency_ns", &PhaseHistograms::inter_token_latency_ns},
+    {"http_req_duration_ns", &PhaseHistograms::http_req_duration_ns},
+    {"schedule_lag_ns", &PhaseHistograms::schedule_lag_ns},
+    {"output_tokens", &PhaseHistograms::output_tokens},
+    {"tokens_per_second_milli", &PhaseHistograms::tokens_per_second_milli},
+}};
+static_assert(sizeof(PhaseHistograms) == k_histogram_fields.size() * sizeof(stats::LogLinearHistogram),
+              "every PhaseHistograms member needs a row in k_histogram_fields");
+
+json optional_json(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
+json optional_json(const std::optional<std::uint64_t>& value) { return value ? json(*value) : json(nullptr); }
+
+json summary_json(const stats::LogLinearHistogram& histogram) {
+  const stats::Summary summary = stats::summarize(histogram);
+  return {{"count", summary.count},          {"overflow", summary.overflow_count}, {"min", optional_json(summary.min)},
+          {"max", optional_json(summary.max)}, {"mean", optional_json(summary.mean)}, {"p50", optional_json(summary.p50)},
+          {"p90", optional_json(summary.p90)}, {"p95", optional_json(summary.p95)}, {"p99", optional_json(summary.p99)},
+          {"p999", optional_json(summary.p999)}};
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point when) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
+  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000);
+}
+
+}  // namespace
+
+std::string_view to_string(FailureClass failure) { return k_failure_names[static_cast<std::size_t>(failure)]; }
+
+std::string_view to_string(scenario::CheckKind check) { return k_check_names[static_cast<std::size_t>(check)]; }
+
+std::string_view to_string(scenario::ExecutorKind executor) {
+  switch (executor) {
+    case scenario::ExecutorKind::constant_vus:
+      return "constant-vus";
+    case scenario::ExecutorKind::ramping_vus:
+      return "ramping-vus";
+    case scenario::ExecutorKind::constant_arrival_rate:
+      return "constant-arrival-rate";
+    case scenario::ExecutorKind::poisson:
+      return "poisson";
+    case scenario::ExecutorKind::iterations:
+      return "iterations";
+  }
+  return "unknown";
+}
+
+stats::HistogramLayout engine_histogram_layout() {
+  stats::HistogramLayout layout;
+  layout.sub_bucket_bits = 7;
+  layout.lowest_value = 0;
+  layout.max_value_bits = 42;
+  return layout;
+}
+
+stats::LogLinearHistogram make_engine_histogram() {
+  auto histogram = stats::LogLinearHistogram::create(engine_histogram_layout());
+  if (!histogram) {
+    std::abort();  // a constant layout: cannot fail
+  }
+  return std::move(*histogram);
+}
+
+util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
+  for (const auto& field : k_histogram_fields) {
+    if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
+      return merged;
+    }
+  }
+  into.started += from.started;
+  into.completed += from.completed;
+  into.ok += from.ok;
+  into.failed += from.failed;
+  into.dropped += from.dropped;
+  into.aborted += from.aborted;
+  for (std::size_t i = 0; i < k_failure_class_count; ++i) {
+    into.failures_by_class[i] += from.failures_by_class[i];
+    if (!into.failure_examples[i] && from.failure_examples[i]) {
+      into.failure_examples[i] = from.failure_examples[i];
+    }
+  }
+  for (const auto& [status, count] : from.failures_by_status) {
+    into.failures_by_status[status] += count;
+  }
+  for (const auto check : from.checks) {
+    if (std::find(into.checks.begin(), into.checks.end(), check) == into.checks.end()) {
+      into.checks.push_back(check);
+    }
+  }
+  for (std::size_t i = 0; i < k_check_count; ++i) {
+    into.check_counts[i].passed += from.check_counts[i].passed;
+    into.check_counts[i].failed += from.check_counts[i].failed;
+  }
+  into.output_tokens_total += from.output_tokens_total;
+  into.connections_opened += from.connections_opened;
+  return {};
+}
+
+json to_json(const PhaseResult& phase) {
+  json failures = json::object();
+  json examples = json::object();
+  for (std::size_t i = 0; i < k_failure_class_count; ++i) {
+    failures[std::string(k_failure_names[i])] = phase.failures_by_class[i];
+    if (phase.failure_examples[i]) {
+      examples[std::string(k_failure_names[i])] = *phase.failure_examples[i];
+    }
+  }
+  json by_status = json::object();
+  for (const auto& [status, count] : phase.failures_by_status) {
+    by_status[std::to_string(status)] = count;
+  }
+  json checks = json::object();
+  for (const auto check : phase.checks) {
+    const auto& counts = phase.check_counts[static_cast<std::size_t>(check)];
+    checks[std::string(to_string(check))] = {{"passed", counts.passed}, {"failed", counts.failed}};
+  }
+  json metrics = json::object();
+  for (const auto& field : k_histogram_fields) {
+    const auto& histogram = phase.histograms.*field.member;
+    metrics[field.key] = {{"summary", summary_json(histogram)}, {"histogram", histogram.to_json()}};
+  }
+  return {{"name", phase.name},
+          {"executor", phase.executor ? json(std::string(to_string(*phase.executor))) : json(nullptr)},
+          {"counts",
+           {{"started", phase.started},
+            {"completed", phase.completed},
+            {"ok", phase.ok},
+            {"failed", phase.failed},
+            {"dropped", phase.dropped},
+            {"aborted", phase.aborted}}},
+          {"failures", failures},
+          {"failures_by_status", by_status},
+          {"failure_examples", examples},
+          {"checks", checks},
+          {"metrics", metrics},
+          {"output_tokens_total", phase.output_tokens_total},
+          {"connections_opened", phase.connections_opened},
+          {"peak_in_flight", phase.peak_in_flight},
+          {"mean_in_flight", phase.mean_in_flight},
+          {"wall_duration_ns", phase.wall_duration.count()},
+          {"started_at_ns", phase.started_at ? json(phase.started_at->count()) : json(nullptr)}};
+}
+
+json to_json(const RunResult& run) {
+  json phases = json::array();
+  for (const auto& phase : run.phases) {
+    phases.push_back(to_json(phase));
+  }
+  return {{"schema", k_run_result_schema},
+          {"version", k_run_result_schema_version},
+          {"interrupted", run.interrupted},
+          {"aborted", run.aborted},
+          {"started_at", rfc3339(run.started_at)},
+          {"ended_at", rfc3339(run.ended_at)},
+          {"phases", phases},
+          {"total", to_json(run.total)}};
+}
+
+}  // namespace llmd::engine

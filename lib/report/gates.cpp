@@ -1,0 +1,158 @@
+#include "report/gates.hpp"
+
+#include <fmt/format.h>
+
+#include "cli/exit_codes.hpp"  // header only: the one table of exit codes
+
+namespace llmd::report {
+
+namespace {
+
+using scenario::AggregationKind;
+
+// The histogram behind a per-request metric, and the factor that turns its integers into the
+// threshold's unit (ns -> s, milli-tokens/s -> tokens/s).
+struct HistogramMetric {
+  const stats::LogLinearHistogram* histogram = nullptr;
+  double scale = 1.0;
+};
+
+HistogramMetric histogram_for(const engine::PhaseHistograms& h, std::string_view metric) {
+  constexpr double k_ns = 1e-9;
+  if (metric == "ttft") return {&h.ttft_ns, k_ns};
+  if (metric == "inter_token_latency") return {&h.inter_token_latency_ns, k_ns};
+  if (metric == "http_req_duration") return {&h.http_req_duration_ns, k_ns};
+  if (metric == "time_to_first_byte") return {&h.first_byte_ns, k_ns};
+  if (metric == "time_to_first_event") return {&h.first_event_ns, k_ns};
+  if (metric == "schedule_lag") return {&h.schedule_lag_ns, k_ns};
+  if (metric == "tokens_per_second") return {&h.tokens_per_second_milli, 1e-3};
+  if (metric == "output_tokens") return {&h.output_tokens, 1.0};
+  return {};
+}
+
+std::optional<double> aggregate(const HistogramMetric& metric, const scenario::Aggregation& aggregation) {
+  const auto& h = *metric.histogram;
+  std::optional<double> raw;
+  switch (aggregation.kind) {
+    case AggregationKind::avg: raw = h.mean(); break;
+    case AggregationKind::min: raw = h.min() ? std::optional<double>(static_cast<double>(*h.min())) : std::nullopt; break;
+    case AggregationKind::max: raw = h.max() ? std::optional<double>(static_cast<double>(*h.max())) : std::nullopt; break;
+    case AggregationKind::med: raw = h.percentile(50); break;
+    case AggregationKind::percentile: raw = h.percentile(aggregation.percentile); break;
+    case AggregationKind::count: raw = h.count() > 0 ? std::optional<double>(static_cast<double>(h.count())) : std::nullopt; break;
+    default: return std::nullopt;
+  }
+  if (!raw) {
+    return std::nullopt;
+  }
+  return aggregation.kind == AggregationKind::count ? *raw : *raw * metric.scale;
+}
+
+std::optional<double> ratio(std::uint64_t numerator, std::uint64_t denominator) {
+  if (denominator == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(numerator) / static_cast<double>(denominator);
+}
+
+std::optional<double> per_second(std::uint64_t count, const engine::RunResult& run) {
+  const double seconds = std::chrono::duration<double>(run.ended_at - run.started_at).count();
+  if (!(seconds > 0)) {
+    return std::nullopt;
+  }
+  return static_cast<double>(count) / seconds;
+}
+
+std::pair<std::uint64_t, std::uint64_t> check_totals(const engine::PhaseResult& total) {
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  for (auto check : total.checks) {
+    passed += total.check_counts[static_cast<std::size_t>(check)].passed;
+    failed += total.check_counts[static_cast<std::size_t>(check)].failed;
+  }
+  return {passed, failed};
+}
+
+std::optional<double> counter_value(std::uint64_t count, const scenario::Aggregation& aggregation, const engine::RunResult& run) {
+  if (aggregation.kind == AggregationKind::rate) {
+    return per_second(count, run);
+  }
+  return static_cast<double>(count);
+}
+
+}  // namespace
+
+std::string_view to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::pass: return "pass";
+    case Verdict::fail: return "fail";
+    case Verdict::error: return "error";
+    case Verdict::interrupted: return "interrupted";
+  }
+  return "?";
+}
+
+std::optional<double> RunMetrics::value(std::string_view metric, const scenario::Aggregation& aggregation) const {
+  if (metric == "cache_hit_rate") {
+    return m_report.cache ? m_report.cache->totals.hit_rate : std::nullopt;
+  }
+  if (metric == "max_pod_share") {
+    return m_report.cache ? m_report.cache->totals.max_pod_share : std::nullopt;
+  }
+  if (!m_report.run) {
+    return std::nullopt;
+  }
+  const engine::RunResult& run = *m_report.run;
+  const engine::PhaseResult& total = run.total;
+  if (auto histogram = histogram_for(total.histograms, metric); histogram.histogram != nullptr) {
+    return aggregate(histogram, aggregation);
+  }
+  if (metric == "http_reqs") {
+    return total.completed > 0 ? counter_value(total.completed, aggregation, run) : std::nullopt;
+  }
+  if (metric == "dropped_requests") {
+    return counter_value(total.dropped, aggregation, run);
+  }
+  if (metric == "http_req_failed") {
+    return ratio(total.failed, total.ok + total.failed);
+  }
+  if (metric == "checks") {
+    const auto [passed, failed] = check_totals(total);
+    return ratio(passed, passed + failed);
+  }
+  return std::nullopt;
+}
+
+void judge(RunReport& report) {
+  const RunMetrics metrics(report);
+  report.thresholds.clear();
+  bool gate_failed = false;
+  for (const auto& threshold : report.scenario->thresholds) {
+    auto result = scenario::evaluate(threshold, metrics);
+    gate_failed = gate_failed || !result.passed;
+    report.thresholds.push_back({threshold, std::move(result)});
+  }
+  report.checks.clear();
+  if (report.run) {
+    for (auto check : report.run->total.checks) {
+      const auto& counts = report.run->total.check_counts[static_cast<std::size_t>(check)];
+      report.checks.push_back({check, counts.passed, counts.failed});
+      gate_failed = gate_failed || counts.failed > 0;
+    }
+  }
+  if (!report.errors.empty()) {
+    report.verdict = Verdict::error;
+    report.exit_code = cli::k_exit_run_failed;
+  } else if (report.interrupted) {
+    report.verdict = Verdict::interrupted;
+    report.exit_code = cli::k_exit_interrupted;
+  } else if (gate_failed) {
+    report.verdict = Verdict::fail;
+    report.exit_code = cli::k_exit_gate_failed;
+  } else {
+    report.verdict = Verdict::pass;
+    report.exit_code = cli::k_exit_ok;
+  }
+}
+
+}  // namespace llmd::report

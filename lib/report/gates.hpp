@@ -1,0 +1,23 @@
+#pragma once
+// Judges a run: evaluates every threshold (k6 semantics: a threshold with no data FAILS) and check
+// over the measured phases and the cache report, then sets the verdict and the exit code
+// (README "Exit codes"): errors -> 3, interrupted -> 130, a failed gate -> 1, else 0.
+#include "report/run_report.hpp"
+#include "scenario/thresholds.hpp"
+
+namespace llmd::report {
+
+// Answers scenario::MetricLookup questions from a report's measured totals and cache report.
+class RunMetrics final : public scenario::MetricLookup {
+ public:
+  explicit RunMetrics(const RunReport& report) : m_report(report) {}
+  std::optional<double> value(std::string_view metric, const scenario::Aggregation& aggregation) const override;
+
+ private:
+  const RunReport& m_report;
+};
+
+// Fills report.thresholds, report.checks, report.verdict and report.exit_code.
+void judge(RunReport& report);
+
+}  // namespace llmd::report

@@ -1,0 +1,118 @@
+#include "report/json_report.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "engine/run_result.hpp"
+#include "scenario/source_location.hpp"
+
+namespace llmd::report {
+
+namespace {
+
+using nlohmann::json;
+
+bool is_secret_header(std::string name) {
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name == "authorization" || name == "cookie" || name == "proxy-authorization" ||
+         name.find("key") != std::string::npos || name.find("token") != std::string::npos ||
+         name.find("secret") != std::string::npos;
+}
+
+double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
+
+json phase_echo(const scenario::Phase& phase) {
+  json stages = json::array();
+  for (const auto& stage : phase.stages) {
+    stages.push_back({{"duration_s", seconds(stage.duration)}, {"target_vus", stage.target_vus}});
+  }
+  return {{"name", phase.name},
+          {"executor", engine::to_string(phase.executor)},
+          {"start_time_s", seconds(phase.start_time)},
+          {"duration_s", seconds(phase.duration)},
+          {"vus", phase.vus},
+          {"start_vus", phase.start_vus},
+          {"stages", stages},
+          {"rate_per_s", phase.rate_per_s},
+          {"max_in_flight", phase.max_in_flight},
+          {"iterations", phase.iterations},
+          {"graceful_stop_s", seconds(phase.graceful_stop)}};
+}
+
+json threshold_json(const ThresholdOutcome& t) {
+  return {{"metric", t.threshold.metric},
+          {"source", t.threshold.source},
+          {"where", scenario::to_string(t.threshold.where)},
+          {"passed", t.result.passed},
+          {"observed", t.result.observed ? json(*t.result.observed) : json(nullptr)},
+          {"reason", t.result.reason}};
+}
+
+}  // namespace
+
+json scenario_echo(const scenario::Scenario& s) {
+  json headers = json::object();
+  for (const auto& [name, value] : s.target.headers) {
+    headers[name] = is_secret_header(name) ? "<redacted>" : value;
+  }
+  const auto& r = s.request;
+  json phases = json::array();
+  for (const auto& phase : s.phases) {
+    phases.push_back(phase_echo(phase));
+  }
+  return {{"name", s.name},
+          {"path", s.path},
+          {"time_scale", s.time_scale},
+          {"target",
+           {{"base_url", s.target.base_url},
+            {"host", s.target.host},
+            {"headers", headers},
+            {"api_key_env", s.target.api_key_env},
+            {"insecure", s.target.insecure},
+            {"http2", s.target.http2},
+            {"connect_timeout_s", seconds(s.target.connect_timeout)},
+            {"request_timeout_s", seconds(s.target.request_timeout)}}},
+          {"request",
+           {{"api", r.api == scenario::ApiKind::chat ? "chat" : "completions"},
+            {"model", r.model},
+            {"prefix_tokens", r.prefix_tokens},
+            {"suffix_tokens", r.suffix_tokens},
+            {"max_tokens", r.max_tokens},
+            {"stream", r.stream},
+            {"include_usage", r.include_usage},
+            {"ignore_eos", r.ignore_eos},
+            {"seed", r.seed}}},
+          {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
+          {"phases", phases}};
+}
+
+json to_json(const RunReport& report) {
+  json thresholds = json::array();
+  for (const auto& t : report.thresholds) {
+    thresholds.push_back(threshold_json(t));
+  }
+  json checks = json::object();
+  for (const auto& c : report.checks) {
+    checks[std::string(engine::to_string(c.check))] = {{"passed", c.passed}, {"failed", c.failed}};
+  }
+  return {{"schema", k_result_schema},
+          {"version", k_result_schema_version},
+          {"tool", {{"name", "llmd-bench"}, {"version", LLMD_VERSION}}},
+          {"scenario", scenario_echo(*report.scenario)},
+          {"target", {{"url", report.target_url}, {"embedded_sim", report.embedded_sim}, {"sim", report.sim_description}}},
+          {"model", report.model},
+          {"warmup", report.warmup ? engine::to_json(*report.warmup) : json(nullptr)},
+          {"run", report.run ? engine::to_json(*report.run) : json(nullptr)},
+          {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
+          {"cache_source", report.cache_source},
+          {"thresholds", thresholds},
+          {"checks", checks},
+          {"errors", report.errors},
+          {"notes", report.notes},
+          {"interrupted", report.interrupted},
+          {"partial", report.interrupted || !report.errors.empty()},
+          {"verdict", to_string(report.verdict)},
+          {"exit_code", report.exit_code}};
+}
+
+}  // namespace llmd::report

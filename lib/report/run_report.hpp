@@ -1,0 +1,59 @@
+#pragma once
+// Everything one `llmd-bench run` produced, as plain data (STYLE.md habit 3: compute, then
+// render). Filled by the run command, judged by gates.hpp, rendered by text_report.hpp and
+// json_report.hpp.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/run_result.hpp"
+#include "scenario/scenario.hpp"
+#include "scenario/thresholds.hpp"
+#include "scrape/cache_report.hpp"
+
+namespace llmd::report {
+
+struct ThresholdOutcome {
+  scenario::Threshold threshold;
+  scenario::ThresholdResult result;
+};
+
+struct CheckOutcome {
+  scenario::CheckKind check = scenario::CheckKind::status_200;
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+};
+
+enum class Verdict {
+  pass,         // every threshold and check passed (exit 0)
+  fail,         // a threshold, check or cache gate failed (exit 1)
+  error,        // the run could not be carried out (exit 3)
+  interrupted,  // Ctrl-C / SIGTERM: partial results (exit 130)
+};
+std::string_view to_string(Verdict verdict);  // "pass" | "fail" | "error" | "interrupted"
+
+struct RunReport {
+  const scenario::Scenario* scenario = nullptr;  // as run (after overrides)
+  std::string target_url;                        // where requests went (the embedded gateway when embedded)
+  bool embedded_sim = false;
+  nlohmann::json sim_description;                // the embedded fleet (Fleet::describe()), null otherwise
+  std::string model;                             // model sent in requests ("" = omitted)
+
+  std::optional<engine::RunResult> warmup;       // unmeasured
+  std::optional<engine::RunResult> run;          // measured phases; nullopt when the run never started
+  std::string cache_source;                      // MetricsSource::describe(); "" when no cache source
+  std::optional<scrape::CacheReport> cache;      // nullopt without a cache source or when it never ran
+
+  std::vector<ThresholdOutcome> thresholds;
+  std::vector<CheckOutcome> checks;
+  std::vector<std::string> errors;   // why the run could not be carried out (exit 3), each naming what to do
+  std::vector<std::string> notes;    // informational lines for the summary
+  bool interrupted = false;          // stopped by a signal: the numbers cover only part of the plan
+
+  Verdict verdict = Verdict::error;
+  int exit_code = 3;
+};
+
+}  // namespace llmd::report

@@ -1,0 +1,190 @@
+#include "report/text_report.hpp"
+
+#include <fmt/format.h>
+
+namespace llmd::report {
+
+namespace {
+
+using engine::FailureClass;
+
+std::string percent(std::optional<double> value) {
+  return value ? fmt::format("{:.1f}%", *value * 100) : "-";
+}
+
+std::string ns_quantiles(const stats::LogLinearHistogram& h, std::initializer_list<double> ps) {
+  if (h.count() == 0) {
+    return "-";
+  }
+  std::string out;
+  for (double p : ps) {
+    out += fmt::format("p{:<3g}{:>9}  ", p, format_seconds(*h.percentile(p) * 1e-9));
+  }
+  out += fmt::format("avg {:>9}", format_seconds(*h.mean() * 1e-9));
+  return out;
+}
+
+std::string failure_breakdown(const engine::PhaseResult& phase) {
+  std::string out;
+  for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
+    if (phase.failures_by_class[i] == 0) {
+      continue;
+    }
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", engine::to_string(static_cast<FailureClass>(i)),
+                       phase.failures_by_class[i]);
+    if (static_cast<FailureClass>(i) == FailureClass::http_status) {
+      std::string statuses;
+      for (const auto& [status, count] : phase.failures_by_status) {
+        statuses += fmt::format("{}{}x{}", statuses.empty() ? "" : " ", count, status);
+      }
+      out += " (" + statuses + ")";
+    }
+  }
+  return out;
+}
+
+void render_phase(std::string& out, const engine::PhaseResult& phase) {
+  const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
+  const double rate = seconds > 0 ? static_cast<double>(phase.completed) / seconds : 0;
+  const std::string executor = phase.executor ? std::string(engine::to_string(*phase.executor)) : "all phases";
+  out += fmt::format("\n  {} ({})\n", phase.name, executor);
+  out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
+                     phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
+  if (phase.failed > 0) {
+    out += fmt::format("    failures ........: {}\n", failure_breakdown(phase));
+    for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
+      if (phase.failure_examples[i]) {
+        out += fmt::format("                       {}: {}\n", engine::to_string(static_cast<FailureClass>(i)),
+                           *phase.failure_examples[i]);
+      }
+    }
+  }
+  const auto& h = phase.histograms;
+  out += fmt::format("    ttft ............: {}\n", ns_quantiles(h.ttft_ns, {50, 95, 99}));
+  out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, {50, 95}));
+  out += fmt::format("    end-to-end ......: {}\n", ns_quantiles(h.http_req_duration_ns, {50, 95, 99}));
+  out += fmt::format("    first byte ......: {}\n", ns_quantiles(h.first_byte_ns, {50, 95}));
+  if (h.schedule_lag_ns.count() > 0) {
+    out += fmt::format("    schedule lag ....: {}\n", ns_quantiles(h.schedule_lag_ns, {50, 99}));
+  }
+  const double tokens_per_s = seconds > 0 ? static_cast<double>(phase.output_tokens_total) / seconds : 0;
+  const auto per_request = h.tokens_per_second_milli.percentile(50);
+  out += fmt::format("    output tokens ...: {} total, {:.1f} tokens/s; per request p50 {} tokens/s\n",
+                     phase.output_tokens_total, tokens_per_s, per_request ? fmt::format("{:.1f}", *per_request / 1000) : "-");
+}
+
+void render_cache(std::string& out, const RunReport& report) {
+  out += fmt::format("\nprefix cache over the measured loop ({})\n", report.cache_source);
+  const auto& cache = *report.cache;
+  out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}\n", "pod", "Δqueries", "Δhits", "hit rate", "share",
+                     "Δrequests", "status");
+  for (const auto& row : cache.pods) {
+    auto number = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string("-"); };
+    out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}{}\n", row.pod, number(row.queries.delta),
+                       number(row.hits.delta), percent(row.hit_rate), percent(row.share_of_queries),
+                       number(row.requests_success.delta), scrape::to_string(row.status),
+                       row.unit == scrape::CounterUnit::blocks ? " (blocks)" : "");
+  }
+  const auto& t = cache.totals;
+  out += fmt::format("  {:<18} {:>12.0f} {:>12.0f} {:>9}   max pod share {} ({})\n", "total", t.queries, t.hits,
+                     percent(t.hit_rate), percent(t.max_pod_share), t.max_share_pod.empty() ? "-" : t.max_share_pod);
+  for (const auto& d : cache.diagnostics) {
+    out += fmt::format("  {} {}{}\n", d.severity == scrape::Severity::info ? "·" : "!",
+                       d.pod ? *d.pod + ": " : "", d.message);
+    if (!d.fix.empty()) {
+      out += fmt::format("      fix: {}\n", d.fix);
+    }
+  }
+}
+
+void render_gates(std::string& out, const RunReport& report, const TextOptions& options) {
+  const char* pass = options.unicode ? "✓" : "PASS";
+  const char* fail = options.unicode ? "✗" : "FAIL";
+  if (!report.thresholds.empty()) {
+    out += "\nthresholds\n";
+    for (const auto& t : report.thresholds) {
+      const auto* info = scenario::find_metric(t.threshold.metric);
+      const std::string observed = t.result.observed && info != nullptr
+                                       ? scenario::format_metric_value(info->kind, *t.result.observed)
+                                       : std::string("no data");
+      out += fmt::format("  {} {:<20} {:<14} {}\n", t.result.passed ? pass : fail, t.threshold.metric, t.threshold.source,
+                         t.result.passed ? observed : t.result.reason);
+    }
+  }
+  if (!report.checks.empty()) {
+    out += "\nchecks\n";
+    for (const auto& c : report.checks) {
+      out += fmt::format("  {} {:<20} {} passed, {} failed\n", c.failed == 0 ? pass : fail, engine::to_string(c.check),
+                         c.passed, c.failed);
+    }
+  }
+}
+
+std::string verdict_line(const RunReport& report) {
+  std::size_t failed = 0;
+  for (const auto& t : report.thresholds) {
+    failed += t.result.passed ? 0 : 1;
+  }
+  for (const auto& c : report.checks) {
+    failed += c.failed > 0 ? 1 : 0;
+  }
+  const std::size_t gates = report.thresholds.size() + report.checks.size();
+  switch (report.verdict) {
+    case Verdict::pass: return fmt::format("verdict: PASS ({} of {} gates passed)", gates, gates);
+    case Verdict::fail: return fmt::format("verdict: FAIL ({} of {} gates failed)", failed, gates);
+    case Verdict::interrupted: return "verdict: INTERRUPTED (partial results; gates not judged)";
+    case Verdict::error: return "verdict: ERROR (the run could not be carried out)";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string format_seconds(double seconds) {
+  if (seconds >= 1.0) {
+    return fmt::format("{:.2f}s", seconds);
+  }
+  if (seconds >= 1e-3) {
+    return fmt::format("{:.2f}ms", seconds * 1e3);
+  }
+  return fmt::format("{:.0f}us", seconds * 1e6);
+}
+
+std::string render_text(const RunReport& report, const TextOptions& options) {
+  std::string out;
+  const auto& s = *report.scenario;
+  out += fmt::format("scenario: {}{}\n", s.name, s.path.empty() ? "" : " (" + s.path + ")");
+  if (report.embedded_sim) {
+    out += fmt::format("target:   embedded simulator, {} pods behind {} (route {}, metrics {})\n",
+                       report.sim_description["pods"].size(), report.target_url,
+                       report.sim_description["route"].get<std::string>(),
+                       report.sim_description["metrics_flavor"].get<std::string>());
+  } else {
+    out += fmt::format("target:   {}{}\n", report.target_url, s.target.host.empty() ? "" : " (Host: " + s.target.host + ")");
+  }
+  out += fmt::format("model:    {}   api: {}\n", report.model.empty() ? "(server default)" : report.model,
+                     s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
+  for (const auto& note : report.notes) {
+    out += fmt::format("note:     {}\n", note);
+  }
+  if (report.run) {
+    out += report.run->phases.size() > 1 ? "\nphases" : "\nphase";
+    for (const auto& phase : report.run->phases) {
+      render_phase(out, phase);
+    }
+    if (report.run->phases.size() > 1) {
+      render_phase(out, report.run->total);
+    }
+  }
+  if (report.cache) {
+    render_cache(out, report);
+  }
+  render_gates(out, report, options);
+  for (const auto& error : report.errors) {
+    out += fmt::format("\nerror: {}\n", error);
+  }
+  out += "\n" + verdict_line(report) + "\n";
+  return out;
+}
+
+}  // namespace llmd::report

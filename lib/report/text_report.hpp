@@ -1,0 +1,18 @@
+#pragma once
+// The k6-like end-of-run summary for humans (fmt). Pure: report in, text out.
+#include <string>
+
+#include "report/run_report.hpp"
+
+namespace llmd::report {
+
+struct TextOptions {
+  bool unicode = true;  // ✓/✗ marks; false: PASS/FAIL words (for terminals without UTF-8)
+};
+
+std::string render_text(const RunReport& report, const TextOptions& options = {});
+
+// "12.3ms", "1.25s", "850us": durations in seconds for humans.
+std::string format_seconds(double seconds);
+
+}  // namespace llmd::report

@@ -1,0 +1,214 @@
+// `checks:`, `thresholds:` and `cache:` of a scenario file.
+#include <algorithm>
+#include <array>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "scenario/load_sections.hpp"
+
+namespace llmd::scenario::detail {
+
+namespace {
+
+using util::fail;
+using yaml::Field;
+using yaml::Section;
+using yaml::ZeroDuration;
+
+constexpr std::pair<std::string_view, CheckKind> k_checks[] = {
+    {"status-200", CheckKind::status_200},
+    {"non-empty-content", CheckKind::non_empty_content},
+    {"sse-content-type", CheckKind::sse_content_type},
+};
+
+util::Result<void> load_threshold_list(const Field& key, const Field& value, std::vector<Threshold>& out) {
+  const std::string& metric = key.node().Scalar();
+  if (find_metric(metric) == nullptr) {
+    return fail(key.error(fmt::format("unknown metric \"{}\"; valid metrics: {}", metric, valid_metric_names())));
+  }
+  std::vector<Field> expressions;
+  if (value.node().IsScalar()) {  // `ttft: "p(95)<2s"` is accepted for a single expression
+    expressions.push_back(value);
+  } else {
+    auto items = value.as_list();
+    if (!items) {
+      return fail(items.error());
+    }
+    if (items->empty()) {
+      return fail(value.error("expected at least one expression, e.g. [\"p(95)<2s\"]"));
+    }
+    expressions = std::move(*items);
+  }
+  for (const Field& expression : expressions) {
+    auto text = expression.as_string();
+    if (!text) {
+      return fail(text.error());
+    }
+    auto threshold = parse_threshold(metric, *text);
+    if (!threshold) {
+      return fail(expression.error(threshold.error()));
+    }
+    threshold->where = expression.where();
+    out.push_back(std::move(*threshold));
+  }
+  return {};
+}
+
+// --- cache sources: one row per `cache.source`, each with its own keys (the next kinds, e.g.
+// Kubernetes pod discovery, add a row) ---
+
+constexpr std::array<std::string_view, 4> k_cache_common_keys = {"source", "model_filter", "scrape_timeout",
+                                                                 "max_parallel_scrapes"};
+
+util::Result<void> load_nothing(const Section&, CacheSpec&) { return {}; }
+
+util::Result<void> load_urls(const Section& section, CacheSpec& cache) {
+  auto field = section.require("urls");
+  if (!field) {
+    return fail(field.error());
+  }
+  auto items = field->as_list();
+  if (!items) {
+    return fail(items.error());
+  }
+  if (items->empty()) {
+    return fail(field->error("must list at least one pod metrics URL, e.g. http://10.0.0.5:8000/metrics"));
+  }
+  for (const Field& item : *items) {
+    auto url = item.as_string();
+    if (!url) {
+      return fail(url.error());
+    }
+    if (auto valid = check_http_url(*url); !valid) {
+      return fail(item.error(valid.error()));
+    }
+    cache.urls.push_back(std::move(*url));
+  }
+  return {};
+}
+
+util::Result<void> load_files(const Section& section, CacheSpec& cache) {
+  auto field = section.require("files");
+  if (!field) {
+    return fail(field.error());
+  }
+  auto items = field->as_list();
+  if (!items) {
+    return fail(items.error());
+  }
+  if (items->empty()) {
+    return fail(field->error("must list at least one saved metrics file"));
+  }
+  for (const Field& item : *items) {
+    auto path = item.as_existing_file();
+    if (!path) {
+      return fail(path.error());
+    }
+    cache.files.push_back(std::move(*path));
+  }
+  return {};
+}
+
+struct CacheSourceRow {
+  std::string_view name;
+  CacheSpec::Source source;
+  std::span<const std::string_view> keys;  // besides k_cache_common_keys; any of them present implies the row
+  util::Result<void> (*load)(const Section&, CacheSpec&);
+};
+
+constexpr std::string_view k_urls_keys[] = {"urls"};
+constexpr std::string_view k_files_keys[] = {"files"};
+
+constexpr std::array<CacheSourceRow, 4> k_cache_sources = {{
+    {"auto", CacheSpec::Source::automatic, {}, load_nothing},
+    {"none", CacheSpec::Source::none, {}, load_nothing},
+    {"urls", CacheSpec::Source::urls, k_urls_keys, load_urls},
+    {"files", CacheSpec::Source::files, k_files_keys, load_files},
+}};
+
+// `source` as written, else the first row whose own keys appear (`urls:` alone means urls), else auto.
+util::Result<const CacheSourceRow*> cache_source_row(const Field& field) {
+  if (auto source = field.peek("source")) {
+    return source->as_row("cache source", k_cache_sources);
+  }
+  for (const CacheSourceRow& row : k_cache_sources) {
+    for (std::string_view key : row.keys) {
+      if (field.peek(key)) {
+        return &row;
+      }
+    }
+  }
+  return &k_cache_sources.front();
+}
+
+}  // namespace
+
+std::vector<CheckKind> default_checks(bool stream) {
+  std::vector<CheckKind> checks = {CheckKind::status_200, CheckKind::non_empty_content};
+  if (stream) {
+    checks.push_back(CheckKind::sse_content_type);
+  }
+  return checks;
+}
+
+util::Result<std::vector<CheckKind>> load_checks(const Field& field, bool stream) {
+  auto items = field.as_list();
+  if (!items) {
+    return fail(items.error());
+  }
+  std::vector<CheckKind> checks;
+  for (const Field& item : *items) {
+    auto check = item.as_choice("check", k_checks);
+    if (!check) {
+      return fail(check.error());
+    }
+    if (std::find(checks.begin(), checks.end(), *check) != checks.end()) {
+      return fail(item.error(fmt::format("check \"{}\" is listed twice", item.node().Scalar())));
+    }
+    if (*check == CheckKind::sse_content_type && !stream) {
+      return fail(item.error("sse-content-type needs requests.stream: true (a non-streaming answer is plain JSON)"));
+    }
+    checks.push_back(*check);
+  }
+  return checks;
+}
+
+util::Result<std::vector<Threshold>> load_thresholds(const Field& field) {
+  auto section = Section::open_any(field);
+  if (!section) {
+    return fail(section.error());
+  }
+  std::vector<Threshold> thresholds;
+  for (const auto& [key, value] : section->entries()) {
+    if (value.is_null()) {
+      return fail(value.error("expected a list of expressions, e.g. [\"p(95)<2s\"]"));
+    }
+    LLMD_TRY(load_threshold_list(key, value, thresholds));
+  }
+  return thresholds;
+}
+
+util::Result<void> load_cache(const Field& field, CacheSpec& cache) {
+  if (!field.node().IsMap()) {
+    return fail(field.error("expected a mapping, got " + field.describe()));
+  }
+  auto row = cache_source_row(field);
+  if (!row) {
+    return fail(row.error());
+  }
+  std::vector<std::string_view> keys(k_cache_common_keys.begin(), k_cache_common_keys.end());
+  keys.insert(keys.end(), (*row)->keys.begin(), (*row)->keys.end());
+  auto section = Section::open(field, keys, fmt::format("for cache source {}", (*row)->name));
+  if (!section) {
+    return fail(section.error());
+  }
+  cache.source = (*row)->source;
+  cache.where = field.where();
+  LLMD_TRY(section->read("model_filter", cache.model_filter));
+  LLMD_TRY(section->read("scrape_timeout", cache.scrape_timeout, ZeroDuration::rejected));
+  LLMD_TRY(section->read_unsigned("max_parallel_scrapes", cache.max_parallel_scrapes, 1));
+  return (*row)->load(*section, cache);
+}
+
+}  // namespace llmd::scenario::detail

@@ -1,0 +1,231 @@
+// `requests:` of a scenario file: the prompt source (table of kinds, each with its own keys) and
+// the sampling/streaming parameters every request carries.
+#include <array>
+#include <span>
+
+#include <fmt/format.h>
+
+#include "scenario/load_sections.hpp"
+
+namespace llmd::scenario::detail {
+
+namespace {
+
+using util::fail;
+using yaml::Field;
+using yaml::Need;
+using yaml::Range;
+using yaml::Section;
+
+constexpr std::array<std::string_view, 6> k_request_keys = {"prompt",         "max_tokens", "temperature", "stream",
+                                                            "stream_options", "ignore_eos"};
+constexpr std::array<std::string_view, 1> k_stream_options_keys = {"include_usage"};
+
+util::Result<void> load_fixed(const Section& section, RequestSpec& request) {
+  return section.read("text", request.text, Need::required);
+}
+
+util::Result<void> load_shared_prefix(const Section& section, RequestSpec& request) {
+  LLMD_TRY(section.read_unsigned("prefix_tokens", request.prefix_tokens, 1));
+  LLMD_TRY(section.read_unsigned("suffix_tokens", request.suffix_tokens, 0));
+  return section.read_unsigned("seed", request.seed);
+}
+
+util::Result<void> load_per_session(const Section& section, RequestSpec& request) {
+  LLMD_TRY(load_shared_prefix(section, request));
+  if (auto header = section.get("session_header")) {
+    auto name = header->as_string();
+    if (!name) {
+      return fail(name.error());
+    }
+    if (auto valid = check_header_name(*name); !valid) {
+      return fail(header->error(valid.error()));
+    }
+    request.session_header = std::move(*name);
+  }
+  return {};
+}
+
+util::Result<void> load_dataset(const Section& section, RequestSpec& request) {
+  auto field = section.require("path");
+  if (!field) {
+    return fail(field.error());
+  }
+  auto path = field->as_existing_file();
+  if (!path) {
+    return fail(path.error());
+  }
+  request.dataset_path = std::move(*path);
+  return {};
+}
+
+// --- random: `length` is a token count or a distribution table ---
+
+using LengthKind = LengthDistribution::Kind;
+
+util::Result<void> load_constant(const Section& section, LengthDistribution& length) {
+  std::size_t value = 0;
+  LLMD_TRY(section.read_unsigned("value", value, 1, Need::required));
+  length.a = static_cast<double>(value);
+  return {};
+}
+
+// `min` and `max` (tokens): required for uniform (the range), optional clamps otherwise.
+util::Result<void> load_bounds(const Section& section, LengthDistribution& length, Need need) {
+  LLMD_TRY(section.read_unsigned("min", length.min_tokens, 1, need));
+  LLMD_TRY(section.read_unsigned("max", length.max_tokens, 1, need));
+  if (length.max_tokens < length.min_tokens) {
+    if (auto max = section.get("max")) {
+      return fail(max->error(fmt::format("must be >= min ({}), got {}", length.min_tokens, length.max_tokens)));
+    }
+    return fail(section.get("min")->error(fmt::format("must be <= max ({}), got {}", length.max_tokens, length.min_tokens)));
+  }
+  return {};
+}
+
+util::Result<void> load_uniform(const Section& section, LengthDistribution& length) {
+  LLMD_TRY(load_bounds(section, length, Need::required));
+  length.a = static_cast<double>(length.min_tokens);
+  length.b = static_cast<double>(length.max_tokens);
+  return {};
+}
+
+util::Result<void> load_normal(const Section& section, LengthDistribution& length) {
+  LLMD_TRY(section.read("mean", length.a, Range::positive(), Need::required));
+  LLMD_TRY(section.read("stddev", length.b, Range::at_least(0), Need::required));
+  return load_bounds(section, length, Need::optional);
+}
+
+struct DistributionRow {
+  std::string_view name;
+  LengthKind kind;
+  std::span<const std::string_view> keys;
+  util::Result<void> (*load)(const Section&, LengthDistribution&);
+};
+
+constexpr std::string_view k_constant_keys[] = {"distribution", "value"};
+constexpr std::string_view k_uniform_keys[] = {"distribution", "min", "max"};
+constexpr std::string_view k_normal_keys[] = {"distribution", "mean", "stddev", "min", "max"};
+
+constexpr std::array<DistributionRow, 4> k_distributions = {{
+    {"constant", LengthKind::constant, k_constant_keys, load_constant},
+    {"uniform", LengthKind::uniform, k_uniform_keys, load_uniform},
+    {"normal", LengthKind::normal, k_normal_keys, load_normal},
+    {"lognormal", LengthKind::lognormal, k_normal_keys, load_normal},
+}};
+
+util::Result<void> load_length(const Field& field, LengthDistribution& length) {
+  if (field.node().IsScalar()) {  // `length: 128`
+    auto value = field.as_unsigned(1);
+    if (!value) {
+      return fail(value.error());
+    }
+    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, 32768};
+    return {};
+  }
+  auto kind = field.peek("distribution");
+  if (!kind) {
+    return fail(field.error(field.node().IsMap() ? "missing required key \"distribution\""
+                                                 : "expected a token count or a mapping with a `distribution`, got " +
+                                                       field.describe()));
+  }
+  auto row = kind->as_row("distribution", k_distributions);
+  if (!row) {
+    return fail(row.error());
+  }
+  auto section = Section::open(field, (*row)->keys, fmt::format("for distribution {}", (*row)->name));
+  if (!section) {
+    return fail(section.error());
+  }
+  length.kind = (*row)->kind;
+  return (*row)->load(*section, length);
+}
+
+util::Result<void> load_random(const Section& section, RequestSpec& request) {
+  if (auto length = section.get("length")) {
+    LLMD_TRY(load_length(*length, request.length));
+  }
+  return section.read_unsigned("seed", request.seed);
+}
+
+// --- the prompt kinds ---
+
+struct PromptRow {
+  std::string_view name;
+  PromptKind kind;
+  std::span<const std::string_view> keys;
+  util::Result<void> (*load)(const Section&, RequestSpec&);
+};
+
+constexpr std::string_view k_fixed_keys[] = {"kind", "text"};
+constexpr std::string_view k_shared_prefix_keys[] = {"kind", "prefix_tokens", "suffix_tokens", "seed"};
+constexpr std::string_view k_per_session_keys[] = {"kind", "prefix_tokens", "suffix_tokens", "seed", "session_header"};
+constexpr std::string_view k_dataset_keys[] = {"kind", "path"};
+constexpr std::string_view k_random_keys[] = {"kind", "length", "seed"};
+
+constexpr std::array<PromptRow, 5> k_prompts = {{
+    {"fixed", PromptKind::fixed, k_fixed_keys, load_fixed},
+    {"shared-prefix", PromptKind::shared_prefix, k_shared_prefix_keys, load_shared_prefix},
+    {"per-session", PromptKind::per_session, k_per_session_keys, load_per_session},
+    {"dataset", PromptKind::dataset, k_dataset_keys, load_dataset},
+    {"random", PromptKind::random, k_random_keys, load_random},
+}};
+
+util::Result<void> load_prompt(const Field& field, RequestSpec& request) {
+  if (!field.node().IsMap()) {
+    return fail(field.error("expected a mapping with a `kind`, got " + field.describe()));
+  }
+  auto kind = field.peek("kind");
+  if (!kind) {
+    return fail(field.error("missing required key \"kind\""));
+  }
+  auto row = kind->as_row("prompt kind", k_prompts);
+  if (!row) {
+    return fail(row.error());
+  }
+  auto section = Section::open(field, (*row)->keys, fmt::format("for prompt kind {}", (*row)->name));
+  if (!section) {
+    return fail(section.error());
+  }
+  request.prompt = (*row)->kind;
+  return (*row)->load(*section, request);
+}
+
+util::Result<void> load_stream_options(const Section& requests, RequestSpec& request) {
+  auto field = requests.get("stream_options");
+  if (!field) {
+    return {};
+  }
+  if (!request.stream) {
+    return fail(field->error("only valid with stream: true (vLLM rejects stream_options without streaming)"));
+  }
+  auto options = Section::open(*field, k_stream_options_keys);
+  if (!options) {
+    return fail(options.error());
+  }
+  return options->read("include_usage", request.include_usage);
+}
+
+}  // namespace
+
+util::Result<void> load_requests(const Field& field, RequestSpec& request) {
+  auto section = Section::open(field, k_request_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  request.where = field.where();
+  if (auto prompt = section->get("prompt")) {
+    LLMD_TRY(load_prompt(*prompt, request));
+  }
+  LLMD_TRY(section->read_unsigned("max_tokens", request.max_tokens, 1));
+  if (section->has("temperature")) {
+    double temperature = 0;
+    LLMD_TRY(section->read("temperature", temperature, Range::at_least(0)));
+    request.temperature = temperature;
+  }
+  LLMD_TRY(section->read("stream", request.stream));
+  LLMD_TRY(load_stream_options(*section, request));
+  return section->read("ignore_eos", request.ignore_eos);
+}
+
+}  // namespace llmd::scenario::detail

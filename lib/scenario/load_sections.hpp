@@ -1,0 +1,60 @@
+#pragma once
+// Internal to the loader: one function per top-level section of a scenario file (schema:
+// scenarios/README.md). Each reads the section's YAML into the plain structs of scenario.hpp and
+// returns "file:line:column: field: message" errors. Cross-section rules live in loader.cpp.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scenario/scenario.hpp"
+#include "scenario/yaml_reader.hpp"
+#include "sim/sim_config.hpp"
+#include "util/result.hpp"
+
+namespace llmd::scenario::detail {
+
+// `target:` (load_target.cpp).
+util::Result<void> load_target(const yaml::Field& field, Target& target);
+// `api:` value: "completions" | "chat".
+util::Result<ApiKind> load_api(const yaml::Field& field);
+
+// `requests:` (load_requests.cpp); dataset paths are resolved against the scenario's directory.
+util::Result<void> load_requests(const yaml::Field& field, RequestSpec& request);
+
+// `load:` (a list) and `warmup:` (one phase) (load_phases.cpp).
+util::Result<std::vector<Phase>> load_phases(const yaml::Field& field);
+util::Result<Phase> load_warmup(const yaml::Field& field);
+// "constant-vus", ... as written in files.
+std::string_view to_string(ExecutorKind kind);
+bool is_open_loop(ExecutorKind kind);
+
+// `checks:`, `thresholds:` and `cache:` (load_checks.cpp). `stream` decides the default checks.
+util::Result<std::vector<CheckKind>> load_checks(const yaml::Field& field, bool stream);
+std::vector<CheckKind> default_checks(bool stream);
+util::Result<std::vector<Threshold>> load_thresholds(const yaml::Field& field);
+util::Result<void> load_cache(const yaml::Field& field, CacheSpec& cache);
+
+// `sim:` (load_sim.cpp): applied over `config`, then sim::validate. `scenario_model` is the
+// top-level `model` ("" = none): the simulator serves it unless `sim.model` says otherwise, and a
+// different `sim.model` is an error.
+util::Result<void> load_sim(const yaml::Field& field, std::string_view scenario_model, sim::SimConfig& config);
+
+// Rules that span sections, run after loading and again after CLI overrides: per-session
+// prompts need closed-loop phases; ttft/itl thresholds need streaming; cache_hit_rate and
+// max_pod_share thresholds need per-pod metrics. Errors are located at the phase or threshold.
+util::Result<void> check_consistency(const Scenario& scenario);
+
+// Checks shared by the file loader and the CLI overrides; messages carry no location.
+// An http:// or https:// URL with a host (a path is allowed).
+util::Result<void> check_http_url(std::string_view url);
+// check_http_url, and not ending in /v1 (llmd-bench appends /v1/completions itself).
+util::Result<void> check_base_url(std::string_view url);
+// An HTTP header name (RFC 9110 token).
+util::Result<void> check_header_name(std::string_view name);
+// A bare host name with an optional :port (the Host header).
+util::Result<void> check_host(std::string_view host);
+// An environment variable NAME; the message never repeats the text (it may be the secret itself).
+util::Result<void> check_env_name(std::string_view name);
+util::Result<ApiKind> parse_api(std::string_view text);
+
+}  // namespace llmd::scenario::detail

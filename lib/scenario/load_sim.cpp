@@ -1,0 +1,135 @@
+// `sim:` of a scenario file: the embedded simulator (sim::SimConfig), keys named after the
+// `llmd-bench sim` flags (--block-size -> block_size), delays as durations.
+#include <array>
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "scenario/load_sections.hpp"
+#include "sim/metrics_exporter.hpp"
+
+namespace llmd::scenario::detail {
+
+namespace {
+
+using util::fail;
+using yaml::Field;
+using yaml::Range;
+using yaml::Section;
+using yaml::ZeroDuration;
+
+constexpr std::array<std::string_view, 21> k_sim_keys = {
+    "pods", "bind", "gateway_port", "first_pod_port", "host", "route", "session_timeout",
+    "prefix_index_blocks", "seed", "model", "block_size", "kv_blocks", "prefix_caching", "metrics_flavor",
+    "max_num_seqs", "max_model_len", "default_max_tokens", "error_rate", "abort_rate", "restart_downtime", "timing",
+};
+constexpr std::array<std::string_view, 4> k_timing_keys = {"prefill_base", "prefill_per_token", "inter_token",
+                                                           "time_scale"};
+
+// A duration key stored as a double in `unit` (std::milli -> milliseconds).
+template <class Unit>
+util::Result<void> read_duration_as(const Section& section, std::string_view key, double& out) {
+  if (!section.has(key)) {
+    return {};
+  }
+  std::chrono::nanoseconds duration{};
+  LLMD_TRY(section.read(key, duration, ZeroDuration::allowed));
+  out = std::chrono::duration<double, Unit>(duration).count();
+  return {};
+}
+
+// A choice parsed by a sim:: function (parse_route_policy, parse_metrics_flavor); its message
+// already lists the valid values.
+template <class T>
+util::Result<void> read_parsed(const Section& section, std::string_view key, T& out,
+                               util::Result<T> (*parse)(std::string_view)) {
+  auto field = section.get(key);
+  if (!field) {
+    return {};
+  }
+  auto text = field->as_string();
+  if (!text) {
+    return fail(text.error());
+  }
+  auto value = parse(*text);
+  if (!value) {
+    return fail(field->error(value.error()));
+  }
+  out = *value;
+  return {};
+}
+
+util::Result<void> load_timing(const Field& field, sim::PodTiming& timing) {
+  auto section = Section::open(field, k_timing_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  LLMD_TRY(read_duration_as<std::milli>(*section, "prefill_base", timing.prefill_base_ms));
+  LLMD_TRY(read_duration_as<std::micro>(*section, "prefill_per_token", timing.prefill_per_token_us));
+  LLMD_TRY(read_duration_as<std::milli>(*section, "inter_token", timing.inter_token_ms));
+  return section->read("time_scale", timing.time_scale, Range::positive());
+}
+
+util::Result<void> load_model(const Section& section, std::string_view scenario_model, sim::PodSettings& pod) {
+  if (!scenario_model.empty()) {
+    pod.model = std::string(scenario_model);
+  }
+  auto field = section.get("model");
+  if (!field) {
+    return {};
+  }
+  auto model = field->as_string();
+  if (!model) {
+    return fail(model.error());
+  }
+  if (!scenario_model.empty() && *model != scenario_model) {
+    return fail(field->error(fmt::format("the simulator would serve \"{}\" but requests ask for model \"{}\"; "
+                                         "drop one of the two",
+                                         *model, scenario_model)));
+  }
+  pod.model = std::move(*model);
+  return {};
+}
+
+util::Result<void> load_pod(const Section& section, std::string_view scenario_model, sim::PodSettings& pod) {
+  LLMD_TRY(load_model(section, scenario_model, pod));
+  LLMD_TRY(section.read_unsigned("block_size", pod.block_size_tokens));
+  LLMD_TRY(section.read_unsigned("kv_blocks", pod.kv_blocks));
+  LLMD_TRY(section.read("prefix_caching", pod.enable_prefix_caching));
+  LLMD_TRY(read_parsed<sim::MetricsFlavor>(section, "metrics_flavor", pod.metrics_flavor, sim::parse_metrics_flavor));
+  LLMD_TRY(section.read_unsigned("max_num_seqs", pod.max_num_seqs));
+  LLMD_TRY(section.read_unsigned("max_model_len", pod.max_model_len));
+  LLMD_TRY(section.read_unsigned("default_max_tokens", pod.default_max_tokens));
+  LLMD_TRY(section.read("error_rate", pod.error_rate));
+  LLMD_TRY(section.read("abort_rate", pod.abort_rate));
+  LLMD_TRY(read_duration_as<std::ratio<1>>(section, "restart_downtime", pod.restart_downtime_s));
+  if (auto timing = section.get("timing")) {
+    LLMD_TRY(load_timing(*timing, pod.timing));
+  }
+  return {};
+}
+
+}  // namespace
+
+util::Result<void> load_sim(const Field& field, std::string_view scenario_model, sim::SimConfig& config) {
+  auto section = Section::open(field, k_sim_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  LLMD_TRY(section->read_unsigned("pods", config.pods));
+  LLMD_TRY(section->read("bind", config.bind_address));
+  LLMD_TRY(section->read_unsigned("gateway_port", config.gateway_port));
+  LLMD_TRY(section->read_unsigned("first_pod_port", config.first_pod_port));
+  LLMD_TRY(section->read("host", config.host));
+  LLMD_TRY(read_parsed<sim::RoutePolicy>(*section, "route", config.route, sim::parse_route_policy));
+  LLMD_TRY(read_duration_as<std::ratio<1>>(*section, "session_timeout", config.session_timeout_s));
+  LLMD_TRY(section->read_unsigned("prefix_index_blocks", config.prefix_index_blocks));
+  LLMD_TRY(section->read_unsigned("seed", config.seed));
+  LLMD_TRY(load_pod(*section, scenario_model, config.pod));
+  if (auto valid = sim::validate(config); !valid) {
+    return fail(field.error(valid.error()));
+  }
+  return {};
+}
+
+}  // namespace llmd::scenario::detail

@@ -1,0 +1,177 @@
+// `target:` and `api:` of a scenario file, and the URL/host/env-name checks the CLI overrides share.
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <fmt/format.h>
+
+#include "scenario/load_sections.hpp"
+
+namespace llmd::scenario::detail {
+
+namespace {
+
+using util::fail;
+
+constexpr std::array<std::string_view, 8> k_target_keys = {
+    "base_url", "host", "headers", "api_key_env", "insecure", "http2", "connect_timeout", "request_timeout"};
+
+constexpr std::pair<std::string_view, ApiKind> k_apis[] = {
+    {"completions", ApiKind::completions},
+    {"chat", ApiKind::chat},
+};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// RFC 9110 token characters (header names).
+bool is_token(std::string_view text) {
+  constexpr std::string_view k_specials = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || k_specials.find(c) != std::string_view::npos;
+  });
+}
+
+util::Result<void> load_header(const yaml::Field& key, const yaml::Field& value, Target& target) {
+  const std::string& name = key.node().Scalar();
+  if (auto valid = check_header_name(name); !valid) {
+    return fail(key.error(valid.error()));
+  }
+  if (iequals(name, "host")) {
+    return fail(key.error("set the Host header with target.host, not in headers"));
+  }
+  if (iequals(name, "authorization")) {
+    return fail(key.error("do not put credentials in scenario files: name the environment variable holding the token "
+                          "in target.api_key_env (sent as \"Authorization: Bearer <token>\")"));
+  }
+  auto text = value.as_string();
+  if (!text) {
+    return fail(text.error());
+  }
+  if (text->find_first_of("\r\n") != std::string::npos) {
+    return fail(value.error("a header value must not contain line breaks"));
+  }
+  target.headers.emplace_back(name, std::move(*text));
+  return {};
+}
+
+util::Result<void> load_headers(const yaml::Field& field, Target& target) {
+  auto headers = yaml::Section::open_any(field);
+  if (!headers) {
+    return fail(headers.error());
+  }
+  for (const auto& [key, value] : headers->entries()) {
+    LLMD_TRY(load_header(key, value, target));
+  }
+  return {};
+}
+
+// Reads `key` as a string and runs `check` on it; the error is located at the value.
+util::Result<void> read_checked(const yaml::Section& section, std::string_view key, std::string& out,
+                                util::Result<void> (*check)(std::string_view)) {
+  auto field = section.get(key);
+  if (!field) {
+    return {};
+  }
+  auto text = field->as_string();
+  if (!text) {
+    return fail(text.error());
+  }
+  if (auto valid = check(*text); !valid) {
+    return fail(field->error(valid.error()));
+  }
+  out = std::move(*text);
+  return {};
+}
+
+}  // namespace
+
+util::Result<void> check_header_name(std::string_view name) {
+  if (!is_token(name)) {
+    return fail(fmt::format("\"{}\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)", name));
+  }
+  return {};
+}
+
+util::Result<void> check_http_url(std::string_view url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.size() > scheme.size() && iequals(url.substr(0, scheme.size()), scheme)) {
+      const std::string_view rest = url.substr(scheme.size());
+      if (rest.front() != '/' && rest.front() != ':' && rest.find_first_of(" \t\r\n") == std::string_view::npos) {
+        return {};
+      }
+    }
+  }
+  return fail(fmt::format("expected an http:// or https:// URL with a host, got \"{}\"", url));
+}
+
+util::Result<void> check_base_url(std::string_view url) {
+  LLMD_TRY(check_http_url(url));
+  std::string_view trimmed = url;
+  while (!trimmed.empty() && trimmed.back() == '/') {
+    trimmed.remove_suffix(1);
+  }
+  if (trimmed.size() >= 3 && trimmed.substr(trimmed.size() - 3) == "/v1") {
+    return fail(fmt::format("\"{}\" ends in /v1; give the server root (\"{}\"): the /v1/completions or "
+                            "/v1/chat/completions path is added per request",
+                            url, trimmed.substr(0, trimmed.size() - 3)));
+  }
+  return {};
+}
+
+util::Result<void> check_host(std::string_view host) {
+  if (host.find("://") != std::string_view::npos || host.find_first_of("/ \t\r\n") != std::string_view::npos) {
+    return fail(fmt::format("expected a host name with an optional :port (the Host header), got \"{}\"", host));
+  }
+  return {};
+}
+
+util::Result<void> check_env_name(std::string_view name) {
+  const bool valid = !name.empty() && std::isdigit(static_cast<unsigned char>(name.front())) == 0 &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                     });
+  if (!valid) {
+    return fail("expected the NAME of an environment variable holding the token (letters, digits and _, "
+                "e.g. OPENAI_API_KEY), not the token itself; the value is not shown");
+  }
+  return {};
+}
+
+util::Result<ApiKind> parse_api(std::string_view text) {
+  for (const auto& [name, kind] : k_apis) {
+    if (text == name) {
+      return kind;
+    }
+  }
+  return fail(fmt::format("unknown api \"{}\"; expected one of completions, chat", text));
+}
+
+util::Result<ApiKind> load_api(const yaml::Field& field) { return field.as_choice("api", k_apis); }
+
+util::Result<void> load_target(const yaml::Field& field, Target& target) {
+  auto section = yaml::Section::open(field, k_target_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  target.where = field.where();
+  LLMD_TRY(read_checked(*section, "base_url", target.base_url, check_base_url));
+  while (!target.base_url.empty() && target.base_url.back() == '/') {  // requests append "/v1/..."
+    target.base_url.pop_back();
+  }
+  LLMD_TRY(read_checked(*section, "host", target.host, check_host));
+  LLMD_TRY(read_checked(*section, "api_key_env", target.api_key_env, check_env_name));
+  if (auto headers = section->get("headers")) {
+    LLMD_TRY(load_headers(*headers, target));
+  }
+  LLMD_TRY(section->read("insecure", target.insecure));
+  LLMD_TRY(section->read("http2", target.http2));
+  LLMD_TRY(section->read("connect_timeout", target.connect_timeout, yaml::ZeroDuration::rejected));
+  LLMD_TRY(section->read("request_timeout", target.request_timeout, yaml::ZeroDuration::rejected));
+  return {};
+}
+
+}  // namespace llmd::scenario::detail

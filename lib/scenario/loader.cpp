@@ -1,0 +1,189 @@
+#include "scenario/loader.hpp"
+
+#include <array>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "scenario/load_sections.hpp"
+#include "scenario/yaml_reader.hpp"
+#include "util/atomic_file.hpp"
+
+namespace llmd::scenario {
+
+namespace {
+
+using util::fail;
+using yaml::Field;
+using yaml::Need;
+using yaml::Range;
+using yaml::Section;
+
+constexpr std::array<std::string_view, 12> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
+                                                         "load",   "checks", "thresholds", "cache", "sim", "time_scale"};
+
+util::Result<void> load_request_sections(const Section& root, Scenario& scenario) {
+  if (auto target = root.get("target")) {
+    LLMD_TRY(detail::load_target(*target, scenario.target));
+  }
+  LLMD_TRY(root.read("model", scenario.request.model));
+  if (auto api = root.get("api")) {
+    auto kind = detail::load_api(*api);
+    if (!kind) {
+      return fail(kind.error());
+    }
+    scenario.request.api = *kind;
+  }
+  scenario.request.where = root.self().where();
+  if (auto requests = root.get("requests")) {
+    LLMD_TRY(detail::load_requests(*requests, scenario.request));
+  }
+  return {};
+}
+
+util::Result<void> load_load_sections(const Section& root, Scenario& scenario) {
+  if (auto warmup = root.get("warmup")) {
+    auto phase = detail::load_warmup(*warmup);
+    if (!phase) {
+      return fail(phase.error());
+    }
+    scenario.warmup = std::move(*phase);
+  }
+  auto load = root.require("load");
+  if (!load) {
+    return fail(load.error());
+  }
+  auto phases = detail::load_phases(*load);
+  if (!phases) {
+    return fail(phases.error());
+  }
+  scenario.phases = std::move(*phases);
+  return root.read("time_scale", scenario.time_scale, Range::positive());
+}
+
+util::Result<void> load_gate_sections(const Section& root, Scenario& scenario) {
+  scenario.checks = detail::default_checks(scenario.request.stream);
+  if (auto checks = root.get("checks")) {
+    auto loaded = detail::load_checks(*checks, scenario.request.stream);
+    if (!loaded) {
+      return fail(loaded.error());
+    }
+    scenario.checks = std::move(*loaded);
+  }
+  if (auto thresholds = root.get("thresholds")) {
+    auto loaded = detail::load_thresholds(*thresholds);
+    if (!loaded) {
+      return fail(loaded.error());
+    }
+    scenario.thresholds = std::move(*loaded);
+  }
+  scenario.cache.where = root.self().where();
+  if (auto cache = root.get("cache")) {
+    LLMD_TRY(detail::load_cache(*cache, scenario.cache));
+  }
+  return {};
+}
+
+util::Result<void> load_sim_section(const Section& root, Scenario& scenario) {
+  auto sim = root.get("sim");
+  if (!sim) {
+    if (!scenario.request.model.empty()) {
+      scenario.sim.pod.model = scenario.request.model;
+    }
+    return {};
+  }
+  if (!scenario.target.base_url.empty()) {
+    return fail(sim->error("the embedded simulator runs only without target.base_url; remove `sim` or the base_url"));
+  }
+  return detail::load_sim(*sim, scenario.request.model, scenario.sim);
+}
+
+util::Result<Scenario> load_document(const Field& root_field) {
+  if (root_field.is_null()) {
+    return fail(fmt::format("{}: empty scenario; expected a mapping with at least a `load` list",
+                            root_field.document().file_name));
+  }
+  auto root = Section::open(root_field, k_top_keys);
+  if (!root) {
+    return fail(root.error());
+  }
+  Scenario scenario;
+  scenario.path = root_field.document().file_name;
+  scenario.name = std::filesystem::path(scenario.path).stem().string();
+  LLMD_TRY(root->read("name", scenario.name));
+  LLMD_TRY(load_request_sections(*root, scenario));
+  LLMD_TRY(load_load_sections(*root, scenario));
+  LLMD_TRY(load_gate_sections(*root, scenario));
+  LLMD_TRY(load_sim_section(*root, scenario));
+  LLMD_TRY(detail::check_consistency(scenario));
+  return scenario;
+}
+
+bool needs_stream(std::string_view metric) {
+  return metric == "ttft" || metric == "inter_token_latency" || metric == "time_to_first_event";
+}
+
+bool needs_pod_counters(std::string_view metric) { return metric == "cache_hit_rate" || metric == "max_pod_share"; }
+
+util::Result<void> check_phase_has_users(const Phase& phase) {
+  if (detail::is_open_loop(phase.executor)) {
+    return fail(fmt::format("{}: phase \"{}\": prompt kind per-session needs virtual users to own the sessions, but "
+                            "executor {} is open loop; use constant-vus, ramping-vus or iterations",
+                            to_string(phase.where), phase.name, detail::to_string(phase.executor)));
+  }
+  return {};
+}
+
+}  // namespace
+
+namespace detail {
+
+util::Result<void> check_consistency(const Scenario& scenario) {
+  if (scenario.request.prompt == PromptKind::per_session) {
+    if (scenario.warmup) {
+      LLMD_TRY(check_phase_has_users(*scenario.warmup));
+    }
+    for (const Phase& phase : scenario.phases) {
+      LLMD_TRY(check_phase_has_users(phase));
+    }
+  }
+  for (const Threshold& threshold : scenario.thresholds) {
+    const std::string prefix = fmt::format("{}: thresholds.{}: \"{}\"", to_string(threshold.where), threshold.metric,
+                                           threshold.source);
+    if (needs_stream(threshold.metric) && !scenario.request.stream) {
+      return fail(prefix + " needs requests.stream: true (tokens are timed on the stream)");
+    }
+    const bool no_counters = scenario.cache.source == CacheSpec::Source::none ||
+                             (scenario.cache.source == CacheSpec::Source::automatic && !scenario.target.base_url.empty());
+    if (needs_pod_counters(threshold.metric) && no_counters) {
+      return fail(prefix + " needs per-pod metrics: list the pods' metrics URLs in cache.urls (or run against "
+                           "the embedded simulator)");
+    }
+  }
+  return {};
+}
+
+}  // namespace detail
+
+util::Result<Scenario> load_scenario_text(std::string_view text, std::string_view file_name) {
+  const yaml::Document document{std::string(file_name), std::filesystem::path(file_name).parent_path()};
+  try {
+    const YAML::Node root = YAML::Load(std::string(text));
+    return load_document(Field(document, root, "", YAML::Mark()));
+  } catch (const YAML::Exception& error) {  // yaml-cpp reports syntax errors by throwing
+    if (error.mark.is_null()) {
+      return fail(fmt::format("{}: invalid YAML: {}", file_name, error.msg));
+    }
+    return fail(fmt::format("{}:{}:{}: invalid YAML: {}", file_name, error.mark.line + 1, error.mark.column + 1, error.msg));
+  }
+}
+
+util::Result<Scenario> load_scenario(const std::filesystem::path& path) {
+  auto text = util::read_file(path);
+  if (!text) {
+    return fail(text.error());
+  }
+  return load_scenario_text(*text, path.string());
+}
+
+}  // namespace llmd::scenario

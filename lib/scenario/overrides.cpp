@@ -1,0 +1,96 @@
+#include "scenario/overrides.hpp"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "scenario/load_sections.hpp"
+
+namespace llmd::scenario {
+
+namespace {
+
+using util::fail;
+
+// Runs `check` on a flag's value; the error is prefixed with the flag name.
+util::Result<void> check_flag(std::string_view flag, std::string_view value, util::Result<void> (*check)(std::string_view)) {
+  if (auto valid = check(value); !valid) {
+    return fail(fmt::format("{}: {}", flag, valid.error()));
+  }
+  return {};
+}
+
+util::Result<void> apply_target(Scenario& scenario, const Overrides& overrides) {
+  Target& target = scenario.target;
+  if (overrides.target) {
+    LLMD_TRY(check_flag("--target", *overrides.target, detail::check_base_url));
+    target.base_url = *overrides.target;
+    while (target.base_url.back() == '/') {
+      target.base_url.pop_back();
+    }
+    target.where = SourceLocation{"--target", 0, 0};
+  }
+  if (overrides.host) {
+    LLMD_TRY(check_flag("--host", *overrides.host, detail::check_host));
+    target.host = *overrides.host;
+  }
+  if (overrides.api_key_env) {
+    LLMD_TRY(check_flag("--api-key-env", *overrides.api_key_env, detail::check_env_name));
+    target.api_key_env = *overrides.api_key_env;
+  }
+  if (overrides.insecure) {
+    target.insecure = *overrides.insecure;
+  }
+  return {};
+}
+
+util::Result<void> apply_request(Scenario& scenario, const Overrides& overrides) {
+  if (overrides.model) {
+    if (overrides.model->empty()) {
+      return fail("--model: must not be empty");
+    }
+    scenario.request.model = *overrides.model;
+    if (scenario.target.base_url.empty()) {
+      scenario.sim.pod.model = *overrides.model;  // the embedded simulator serves what is asked for
+    }
+  }
+  if (overrides.api) {
+    auto api = detail::parse_api(*overrides.api);
+    if (!api) {
+      return fail("--api: " + api.error());
+    }
+    scenario.request.api = *api;
+  }
+  if (overrides.max_tokens) {
+    if (*overrides.max_tokens < 1) {
+      return fail(fmt::format("--max-tokens: must be >= 1, got {}", *overrides.max_tokens));
+    }
+    scenario.request.max_tokens = *overrides.max_tokens;
+  }
+  return {};
+}
+
+}  // namespace
+
+util::Result<void> apply_overrides(Scenario& scenario, const Overrides& overrides) {
+  LLMD_TRY(apply_target(scenario, overrides));
+  LLMD_TRY(apply_request(scenario, overrides));
+  if (overrides.time_scale) {
+    if (!(*overrides.time_scale > 0) || !std::isfinite(*overrides.time_scale)) {
+      return fail(fmt::format("--time-scale: must be > 0, got {}", *overrides.time_scale));
+    }
+    scenario.time_scale = *overrides.time_scale;
+  }
+  if (!overrides.cache_urls.empty()) {
+    for (const std::string& url : overrides.cache_urls) {
+      LLMD_TRY(check_flag("--cache-url", url, detail::check_http_url));
+    }
+    scenario.cache.source = CacheSpec::Source::urls;
+    scenario.cache.urls = overrides.cache_urls;
+    scenario.cache.files.clear();
+    scenario.cache.where = SourceLocation{"--cache-url", 0, 0};
+  }
+  return detail::check_consistency(scenario);
+}
+
+}  // namespace llmd::scenario

@@ -1,0 +1,32 @@
+#pragma once
+// CLI flags that override a loaded scenario (`llmd-bench run SCENARIO --target URL ...`). Applied
+// after load_scenario; each flag is checked like the file key it replaces, and errors name the
+// flag ("--target: expected an http:// or https:// URL with a host, got \"ftp://x\"").
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenario/scenario.hpp"
+#include "util/result.hpp"
+
+namespace llmd::scenario {
+
+struct Overrides {
+  std::optional<std::string> target;       // --target: target.base_url (the embedded simulator is then not started)
+  std::optional<std::string> host;         // --host: target.host (Host header)
+  std::optional<std::string> model;        // --model: request model; also the embedded simulator's served model
+  std::optional<std::string> api;          // --api: completions | chat
+  std::optional<std::string> api_key_env;  // --api-key-env: NAME of the env var holding the bearer token
+  std::optional<bool> insecure;            // --insecure: skip TLS certificate verification
+  std::optional<double> time_scale;        // --time-scale: replaces Scenario::time_scale (> 0)
+  std::optional<std::size_t> max_tokens;   // --max-tokens (>= 1)
+  std::vector<std::string> cache_urls;     // --cache-url (repeatable): cache.source becomes urls with these
+};
+
+// Applies every set field; on error `scenario` may be partly updated (callers stop anyway).
+// SourceLocations of overridden values become the flag name (Target::where = {"--target"}).
+// Cross-section rules (loader.hpp) are re-checked afterwards.
+util::Result<void> apply_overrides(Scenario& scenario, const Overrides& overrides);
+
+}  // namespace llmd::scenario

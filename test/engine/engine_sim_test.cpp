@@ -1,0 +1,197 @@
+// The engine against a real in-process simulator fleet (127.0.0.1, ephemeral ports). Delays are
+// scaled down; timing bounds are generous on purpose (2-core CI machines are noisy).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/engine.hpp"
+#include "engine/engine_test_support.hpp"
+
+namespace llmd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using test::SimFleet;
+
+double seconds(std::chrono::nanoseconds duration) { return std::chrono::duration<double>(duration).count(); }
+double ms(std::optional<double> ns) { return ns.value_or(-1) / 1e6; }
+
+TEST(EngineSim, IterationsSendsExactlyNRequestsAndThePodsAgree) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(40, 4)});
+  fleet.stop();
+  ASSERT_EQ(result.phases.size(), 1u);
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_EQ(phase.started, 40u);
+  EXPECT_EQ(phase.ok, 40u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.failed + phase.aborted + phase.dropped, 0u);
+  EXPECT_EQ(fleet.request_successes(), 40u);
+  EXPECT_EQ(phase.output_tokens_total, 40u * 8);  // from usage of the last chunk
+  EXPECT_EQ(fleet.generation_tokens(), 40u * 8);
+  EXPECT_EQ(phase.histograms.ttft_ns.count(), 40u);
+  EXPECT_EQ(phase.histograms.inter_token_latency_ns.count(), 40u * 7);  // 8 tokens: 7 gaps each
+  EXPECT_EQ(phase.histograms.schedule_lag_ns.count(), 0u);             // closed loop
+  EXPECT_EQ(phase.check_counts[0].passed, 40u);
+  EXPECT_EQ(phase.check_counts[1].passed, 40u);
+  EXPECT_EQ(phase.check_counts[2].passed, 40u);
+  EXPECT_LE(phase.peak_in_flight, 4u);
+  EXPECT_GE(phase.connections_opened, 1u);
+  EXPECT_LE(phase.connections_opened, 4u);  // keep-alive: each user reuses its connection
+  EXPECT_EQ(result.total.ok, 40u);
+  EXPECT_FALSE(result.interrupted);
+}
+
+TEST(EngineSim, ChatApiStreamsAndCountsTokens) {
+  SimFleet fleet(test::fast_sim_config());
+  auto scenario = test::test_scenario();
+  scenario.request.api = scenario::ApiKind::chat;
+  scenario.request.include_usage = false;  // tokens from content events
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(10, 2)});
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_EQ(phase.ok, 10u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.output_tokens_total, 80u);
+  // The role-only first delta is an SSE event but not a token.
+  EXPECT_LE(phase.histograms.first_event_ns.max().value(), phase.histograms.ttft_ns.max().value());
+}
+
+TEST(EngineSim, ConstantVusKeepsEveryUserBusy) {
+  auto config = test::fast_sim_config(0.05);  // 20 tokens x 0.5 ms
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 20;
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::constant_vus_phase(5, 1500ms)});
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_EQ(phase.failed, 0u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.peak_in_flight, 5u);
+  EXPECT_GT(phase.mean_in_flight, 4.0);  // a user is idle only between two requests
+  EXPECT_LE(phase.mean_in_flight, 5.0);
+  EXPECT_GT(phase.ok, 50u);
+  EXPECT_GE(seconds(phase.wall_duration), 1.5);
+  EXPECT_LT(seconds(phase.wall_duration), 4.0);
+}
+
+TEST(EngineSim, ConstantArrivalRateKeepsTheScheduleWithoutDrops) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  const RunResult result = test::run_against(
+      fleet.url(), scenario, {test::arrival_phase(scenario::ExecutorKind::constant_arrival_rate, 200, 1s, 100)});
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_EQ(phase.started, 200u);  // 1 s at 200/s, every request on its own schedule
+  EXPECT_EQ(phase.dropped, 0u);
+  EXPECT_EQ(phase.ok, 200u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.histograms.schedule_lag_ns.count(), 200u);
+  EXPECT_LT(ms(phase.histograms.schedule_lag_ns.percentile(50)), 20.0);
+  const double achieved = static_cast<double>(phase.started) / seconds(phase.wall_duration);
+  EXPECT_GT(achieved, 100.0);
+  EXPECT_LT(achieved, 210.0);
+}
+
+TEST(EngineSim, OpenLoopDropsInsteadOfQueueingBehindASlowServer) {
+  auto config = test::fast_sim_config(1.0);  // 20 tokens x 10 ms: ~200 ms per request
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 20;
+  const RunResult result = test::run_against(
+      fleet.url(), scenario, {test::arrival_phase(scenario::ExecutorKind::constant_arrival_rate, 100, 500ms, 2)});
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_EQ(phase.started + phase.dropped, 50u);
+  EXPECT_GE(phase.dropped, 30u);
+  EXPECT_LE(phase.peak_in_flight, 2u);
+  EXPECT_EQ(phase.ok, phase.started) << to_json(phase)["failure_examples"].dump();
+}
+
+TEST(EngineSim, PoissonArrivalsHaveTheRequestedMeanRate) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  const RunResult result =
+      test::run_against(fleet.url(), scenario, {test::arrival_phase(scenario::ExecutorKind::poisson, 300, 1s, 0)});
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_NEAR(static_cast<double>(phase.started), 300, 60);  // Poisson sd ~17
+  EXPECT_EQ(phase.dropped, 0u);
+  EXPECT_EQ(phase.ok, phase.started) << to_json(phase)["failure_examples"].dump();
+}
+
+TEST(EngineSim, RampingVusFollowsTheStages) {
+  SimFleet fleet(test::fast_sim_config(0.05));
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 10;
+  scenario::Phase phase;
+  phase.name = "ramp";
+  phase.executor = scenario::ExecutorKind::ramping_vus;
+  phase.stages = {{500ms, 4}, {500ms, 4}, {500ms, 0}};
+  phase.graceful_stop = 5s;
+  std::vector<std::size_t> active_seen;
+  EngineConfig config;
+  config.progress_interval = 50ms;
+  config.on_progress = [&](const Progress& progress) { active_seen.push_back(progress.active_vus); };
+  const RunResult result = test::run_against(fleet.url(), scenario, {phase}, config);
+  const PhaseResult& ramp = result.phases[0];
+  EXPECT_EQ(ramp.peak_in_flight, 4u);
+  EXPECT_GT(ramp.mean_in_flight, 1.5);  // expected ~2.7: 1.5 up, 4 flat, 2.5 down
+  EXPECT_LT(ramp.mean_in_flight, 3.6);
+  EXPECT_EQ(ramp.failed, 0u);
+  ASSERT_FALSE(active_seen.empty());
+  EXPECT_LE(active_seen.front(), 2u);  // the ramp starts from 0 users
+  EXPECT_EQ(*std::max_element(active_seen.begin(), active_seen.end()), 4u);
+}
+
+TEST(EngineSim, PhasesStartAtTheirOffsetsAndMayOverlap) {
+  SimFleet fleet(test::fast_sim_config(0.05));
+  auto scenario = test::test_scenario();
+  auto first = test::constant_vus_phase(2, 600ms);
+  first.name = "first";
+  auto second = test::constant_vus_phase(2, 600ms);
+  second.name = "second";
+  second.start_time = 400ms;
+  std::vector<std::pair<double, std::string>> seen;
+  EngineConfig config;
+  config.progress_interval = 25ms;
+  config.on_progress = [&](const Progress& progress) { seen.emplace_back(seconds(progress.elapsed), progress.phase); };
+  const RunResult result = test::run_against(fleet.url(), scenario, {first, second}, config);
+  ASSERT_EQ(result.phases.size(), 2u);
+  EXPECT_EQ(result.phases[1].started_at, 400ms);
+  EXPECT_GT(result.phases[1].ok, 0u);
+  bool overlap = false;
+  for (const auto& [at, names] : seen) {
+    if (at < 0.4) {
+      EXPECT_EQ(names, "first") << "at " << at;
+    }
+    overlap = overlap || names == "first,second";
+  }
+  EXPECT_TRUE(overlap);
+  EXPECT_GE(seconds(result.total.wall_duration), 1.0);
+  EXPECT_EQ(result.total.started, result.phases[0].started + result.phases[1].started);
+}
+
+TEST(EngineSim, TtftIncludesTheSimulatedPrefill) {
+  auto config = test::fast_sim_config(1.0);
+  config.pod.timing.prefill_base_ms = 60;
+  config.pod.timing.prefill_per_token_us = 0;
+  config.pod.timing.inter_token_ms = 5;
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 4;
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(6, 2)});
+  const auto& h = result.phases[0].histograms;
+  ASSERT_EQ(h.ttft_ns.count(), 6u);
+  EXPECT_GE(ms(h.ttft_ns.percentile(0)), 60.0);
+  EXPECT_LT(ms(h.ttft_ns.percentile(50)), 600.0);
+  EXPECT_LE(h.first_byte_ns.max().value(), h.ttft_ns.max().value());
+  EXPECT_LE(h.first_event_ns.max().value(), h.ttft_ns.max().value());
+  EXPECT_GE(ms(h.inter_token_latency_ns.percentile(50)), 3.0);  // 5 ms apart on the server
+  EXPECT_GE(ms(h.http_req_duration_ns.percentile(0)), 60.0 + 3 * 5 - 1);
+}
+
+TEST(EngineSim, PerSessionRequestsCarryTheSessionHeader) {
+  auto config = test::fast_sim_config();
+  config.route = sim::RoutePolicy::session;
+  config.pods = 4;
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.prompt = scenario::PromptKind::per_session;
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(20, 4)});
+  EXPECT_EQ(result.phases[0].ok, 20u) << to_json(result.phases[0])["failure_examples"].dump();
+}
+
+}  // namespace
+}  // namespace llmd::engine

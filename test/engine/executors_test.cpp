@@ -1,0 +1,252 @@
+#include "engine/executors.hpp"
+
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace llmd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using scenario::ExecutorKind;
+using scenario::Phase;
+
+const TimePoint k_t0{std::chrono::seconds(1000)};
+
+struct Launch {
+  std::size_t vu;
+  TimePoint scheduled;
+};
+
+class FakeLauncher final : public Launcher {
+ public:
+  void launch(std::size_t vu, TimePoint scheduled) override { launches.push_back({vu, scheduled}); }
+  void drop(TimePoint scheduled) override { drops.push_back(scheduled); }
+  std::vector<Launch> launches;
+  std::vector<TimePoint> drops;
+};
+
+Phase closed_phase(ExecutorKind kind, std::size_t vus) {
+  Phase phase;
+  phase.name = "p";
+  phase.executor = kind;
+  phase.vus = vus;
+  phase.duration = 10s;
+  return phase;
+}
+
+TEST(ConstantVus, StartsEveryUserAndRestartsEachWhenItsRequestEnds) {
+  auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 3), k_t0, 1);
+  FakeLauncher launcher;
+  EXPECT_EQ(executor->tick(k_t0 - 1s, launcher), k_t0);  // not started yet
+  EXPECT_TRUE(launcher.launches.empty());
+  EXPECT_EQ(executor->tick(k_t0, launcher), k_t0 + 10s);
+  ASSERT_EQ(launcher.launches.size(), 3u);
+  EXPECT_EQ(executor->active(), 3u);
+  executor->tick(k_t0 + 1s, launcher);
+  EXPECT_EQ(launcher.launches.size(), 3u);  // all busy: nothing new
+  executor->on_done(1, k_t0 + 2s, launcher);
+  ASSERT_EQ(launcher.launches.size(), 4u);
+  EXPECT_EQ(launcher.launches.back().vu, 1u);
+  EXPECT_EQ(launcher.launches.back().scheduled, k_t0 + 2s);
+  executor->on_done(2, k_t0 + 10s, launcher);  // the phase is over: no restart
+  EXPECT_EQ(launcher.launches.size(), 4u);
+  EXPECT_TRUE(executor->done_starting(k_t0 + 10s));
+  EXPECT_FALSE(executor->done_starting(k_t0 + 9s));
+  EXPECT_EQ(executor->active(), 2u);
+}
+
+TEST(ConstantVus, StopEndsRestarts) {
+  auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 2), k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0, launcher);
+  executor->stop();
+  executor->on_done(0, k_t0 + 1s, launcher);
+  EXPECT_EQ(launcher.launches.size(), 2u);
+  EXPECT_TRUE(executor->done_starting(k_t0 + 1s));
+}
+
+TEST(Iterations, IssuesExactlyTheIterationCount) {
+  auto phase = closed_phase(ExecutorKind::iterations, 4);
+  phase.iterations = 10;
+  phase.max_duration = 60s;
+  auto executor = make_executor(phase, k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0, launcher);
+  EXPECT_EQ(launcher.launches.size(), 4u);
+  for (std::size_t done = 0; done < 20 && !launcher.launches.empty(); ++done) {
+    executor->on_done(launcher.launches[done % launcher.launches.size()].vu, k_t0 + 1s, launcher);
+  }
+  EXPECT_EQ(launcher.launches.size(), 10u);
+  EXPECT_TRUE(executor->done_starting(k_t0 + 1s));
+}
+
+TEST(Iterations, UsesNoMoreUsersThanIterations) {
+  auto phase = closed_phase(ExecutorKind::iterations, 8);
+  phase.iterations = 3;
+  auto executor = make_executor(phase, k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0, launcher);
+  EXPECT_EQ(launcher.launches.size(), 3u);
+}
+
+TEST(RampAt, FollowsStagesLinearly) {
+  const std::vector<scenario::Stage> stages = {{10s, 10}, {10s, 10}, {5s, 0}};
+  EXPECT_EQ(ramp_at(0, stages, 0s).target_vus, 0u);
+  EXPECT_EQ(ramp_at(0, stages, 0s).next_change, 1s);
+  EXPECT_EQ(ramp_at(0, stages, 999ms).target_vus, 0u);
+  EXPECT_EQ(ramp_at(0, stages, 1s).target_vus, 1u);
+  EXPECT_EQ(ramp_at(0, stages, 5500ms).target_vus, 5u);
+  EXPECT_EQ(ramp_at(0, stages, 5500ms).next_change, 6s);
+  EXPECT_EQ(ramp_at(0, stages, 10s).target_vus, 10u);
+  EXPECT_EQ(ramp_at(0, stages, 10s).next_change, 20s);  // flat stage: next look at its end
+  EXPECT_EQ(ramp_at(0, stages, 20s).target_vus, 10u);   // ramp down rounds up
+  EXPECT_EQ(ramp_at(0, stages, 20s).next_change, 20500ms);
+  EXPECT_EQ(ramp_at(0, stages, 20400ms).target_vus, 10u);
+  EXPECT_EQ(ramp_at(0, stages, 20500ms).target_vus, 9u);
+  EXPECT_EQ(ramp_at(0, stages, 24999ms).target_vus, 1u);
+  const RampPoint end = ramp_at(0, stages, 25s);
+  EXPECT_EQ(end.target_vus, 0u);
+  EXPECT_FALSE(end.next_change.has_value());
+}
+
+TEST(RampAt, StartsFromStartVusAndJumpsOnZeroLengthStages) {
+  const std::vector<scenario::Stage> stages = {{0s, 8}, {4s, 4}};
+  EXPECT_EQ(ramp_at(2, stages, 0s).target_vus, 8u);
+  EXPECT_EQ(ramp_at(2, stages, 2s).target_vus, 6u);
+  const std::vector<scenario::Stage> from_start = {{4s, 6}};
+  EXPECT_EQ(ramp_at(2, from_start, 0s).target_vus, 2u);
+  EXPECT_EQ(ramp_at(2, from_start, 2s).target_vus, 4u);
+}
+
+TEST(RampingVus, UsersAboveTheTargetFinishThenStop) {
+  Phase phase = closed_phase(ExecutorKind::ramping_vus, 0);
+  phase.start_vus = 2;
+  phase.stages = {{2s, 2}, {2s, 0}};
+  auto executor = make_executor(phase, k_t0, 1);
+  FakeLauncher launcher;
+  EXPECT_EQ(executor->tick(k_t0, launcher), k_t0 + 2s);
+  EXPECT_EQ(launcher.launches.size(), 2u);
+  executor->tick(k_t0 + 3s, launcher);  // target 1: nobody is cut, nothing starts
+  EXPECT_EQ(executor->active(), 2u);
+  executor->on_done(1, k_t0 + 3s, launcher);  // VU 1 is above the target: stops
+  EXPECT_EQ(launcher.launches.size(), 2u);
+  EXPECT_EQ(executor->active(), 1u);
+  executor->on_done(0, k_t0 + 3s, launcher);  // VU 0 is still wanted
+  EXPECT_EQ(launcher.launches.size(), 3u);
+  EXPECT_TRUE(executor->done_starting(k_t0 + 4s));
+}
+
+TEST(RampingVus, RampUpStartsUsersAtTheirTime) {
+  Phase phase = closed_phase(ExecutorKind::ramping_vus, 0);
+  phase.stages = {{4s, 4}};
+  auto executor = make_executor(phase, k_t0, 1);
+  FakeLauncher launcher;
+  TimePoint next = executor->tick(k_t0, launcher);
+  EXPECT_EQ(next, k_t0 + 1s);
+  EXPECT_TRUE(launcher.launches.empty());
+  next = executor->tick(next, launcher);
+  EXPECT_EQ(launcher.launches.size(), 1u);
+  EXPECT_EQ(next, k_t0 + 2s);
+  executor->tick(k_t0 + 3500ms, launcher);
+  EXPECT_EQ(launcher.launches.size(), 3u);
+}
+
+Phase open_phase(ExecutorKind kind, double rate, std::size_t max_in_flight) {
+  Phase phase;
+  phase.name = "open";
+  phase.executor = kind;
+  phase.rate_per_s = rate;
+  phase.duration = 1s;
+  phase.max_in_flight = max_in_flight;
+  return phase;
+}
+
+TEST(ConstantArrivalRate, SchedulesRequestIAtIOverRate) {
+  auto executor = make_executor(open_phase(ExecutorKind::constant_arrival_rate, 4, 0), k_t0, 1);
+  FakeLauncher launcher;
+  EXPECT_EQ(executor->tick(k_t0, launcher), k_t0 + 250ms);
+  ASSERT_EQ(launcher.launches.size(), 1u);
+  EXPECT_EQ(launcher.launches[0].scheduled, k_t0);
+  // A late tick starts every overdue request at once, each keeping its own due time.
+  EXPECT_EQ(executor->tick(k_t0 + 800ms, launcher), TimePoint::max());  // the next would be due at the end
+  ASSERT_EQ(launcher.launches.size(), 4u);
+  EXPECT_EQ(launcher.launches[3].scheduled, k_t0 + 750ms);
+  EXPECT_EQ(executor->tick(k_t0 + 1s, launcher), TimePoint::max());
+  EXPECT_EQ(launcher.launches.size(), 4u);  // 1 s at 4/s: exactly 4 requests
+  EXPECT_TRUE(executor->done_starting(k_t0 + 1s));
+  EXPECT_EQ(executor->loop(), LoopKind::open);
+}
+
+TEST(ConstantArrivalRate, DropsWhatIsDueWhileMaxInFlightAreInFlight) {
+  auto executor = make_executor(open_phase(ExecutorKind::constant_arrival_rate, 10, 2), k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0 + 350ms, launcher);  // 4 due: 2 start, 2 dropped
+  EXPECT_EQ(launcher.launches.size(), 2u);
+  ASSERT_EQ(launcher.drops.size(), 2u);
+  EXPECT_EQ(launcher.drops[0], k_t0 + 200ms);
+  executor->on_done(0, k_t0 + 360ms, launcher);
+  EXPECT_EQ(launcher.launches.size(), 2u);  // open loop: a completion starts nothing
+  executor->tick(k_t0 + 400ms, launcher);
+  EXPECT_EQ(launcher.launches.size(), 3u);
+  EXPECT_EQ(launcher.launches[2].scheduled, k_t0 + 400ms);
+  EXPECT_EQ(launcher.launches[2].vu, 0u);  // session = request index % max_in_flight = 4 % 2
+}
+
+TEST(Poisson, MeanRateMatchesAndTheSeedFixesTheSchedule) {
+  auto phase = open_phase(ExecutorKind::poisson, 1000, 0);
+  phase.duration = 10s;
+  FakeLauncher first;
+  FakeLauncher second;
+  FakeLauncher other_seed;
+  make_executor(phase, k_t0, 7)->tick(k_t0 + 10s, first);
+  make_executor(phase, k_t0, 7)->tick(k_t0 + 10s, second);
+  make_executor(phase, k_t0, 8)->tick(k_t0 + 10s, other_seed);
+  EXPECT_NEAR(static_cast<double>(first.launches.size()), 10000, 400);  // Poisson sd = 100
+  ASSERT_EQ(first.launches.size(), second.launches.size());
+  EXPECT_EQ(first.launches[100].scheduled, second.launches[100].scheduled);
+  EXPECT_NE(first.launches[100].scheduled, other_seed.launches[100].scheduled);
+  EXPECT_GT(first.launches[0].scheduled, k_t0);  // the first arrival is one gap in
+}
+
+TEST(ValidatePhase, NamesThePhaseAndWhatIsMissing) {
+  Phase phase = closed_phase(ExecutorKind::constant_vus, 0);
+  phase.name = "load";
+  EXPECT_EQ(validate_phase(phase).error(), "phase \"load\": constant-vus needs vus >= 1");
+  phase.where = {"s.yaml", 12, 3};
+  EXPECT_EQ(validate_phase(phase).error(), "phase \"load\" (s.yaml:12): constant-vus needs vus >= 1");
+  phase = open_phase(ExecutorKind::poisson, 0, 0);
+  EXPECT_EQ(validate_phase(phase).error(), "phase \"open\": poisson needs a rate > 0 requests/s, got 0");
+  phase = closed_phase(ExecutorKind::ramping_vus, 0);
+  EXPECT_EQ(validate_phase(phase).error(), "phase \"p\": ramping-vus needs at least one stage");
+  phase = closed_phase(ExecutorKind::iterations, 2);
+  EXPECT_EQ(validate_phase(phase).error(), "phase \"p\": iterations needs iterations >= 1 and vus >= 1");
+  EXPECT_TRUE(validate_phase(closed_phase(ExecutorKind::constant_vus, 1)));
+}
+
+TEST(ScalePhase, ScalesEveryDurationButNotRates) {
+  Phase phase = open_phase(ExecutorKind::constant_arrival_rate, 50, 4);
+  phase.start_time = 10s;
+  phase.graceful_stop = 30s;
+  phase.stages = {{20s, 3}};
+  const Phase scaled = scale_phase(phase, 0.01);
+  EXPECT_EQ(scaled.start_time, 100ms);
+  EXPECT_EQ(scaled.duration, 10ms);
+  EXPECT_EQ(scaled.graceful_stop, 300ms);
+  EXPECT_EQ(scaled.stages[0].duration, 200ms);
+  EXPECT_EQ(scaled.max_duration, 6s);
+  EXPECT_EQ(scaled.rate_per_s, 50);
+}
+
+TEST(PeakConcurrency, PerExecutor) {
+  EXPECT_EQ(peak_concurrency(closed_phase(ExecutorKind::constant_vus, 7)), 7u);
+  Phase ramp = closed_phase(ExecutorKind::ramping_vus, 0);
+  ramp.start_vus = 3;
+  ramp.stages = {{1s, 9}, {1s, 2}};
+  EXPECT_EQ(peak_concurrency(ramp), 9u);
+  EXPECT_EQ(scheduled_duration(ramp), 2s);
+  EXPECT_EQ(peak_concurrency(open_phase(ExecutorKind::poisson, 5, 0)), 0u);  // unbounded
+}
+
+}  // namespace
+}  // namespace llmd::engine

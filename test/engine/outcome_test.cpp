@@ -1,0 +1,221 @@
+#include "engine/outcome.hpp"
+
+#include <gtest/gtest.h>
+
+namespace llmd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A finished stream: `content` content events, [DONE] seen unless `done` is false.
+sse::StreamTally stream_tally(std::uint32_t content, bool done = true) {
+  sse::StreamTally tally;
+  tally.content_events = content;
+  tally.events = content + (done ? 1 : 0);
+  tally.done_seen = done;
+  return tally;
+}
+
+TransferFacts stream_facts(const sse::StreamTally& tally) {
+  TransferFacts facts;
+  facts.request_sent = true;
+  facts.http_status = 200;
+  facts.content_type = "text/event-stream; charset=utf-8";
+  facts.tally = &tally;
+  return facts;
+}
+
+TEST(Classify, CompleteStreamIsOkWithContentEventsAsTokens) {
+  const auto tally = stream_tally(5);
+  const Outcome outcome = classify(stream_facts(tally));
+  EXPECT_TRUE(outcome.ok);
+  EXPECT_EQ(outcome.output_tokens, 5);
+  EXPECT_TRUE(outcome.non_empty_content);
+  EXPECT_EQ(outcome.http_status, 200);
+}
+
+TEST(Classify, UsageOfTheLastChunkGivesOutputTokens) {
+  auto tally = stream_tally(5);
+  tally.last_usage = sse::Usage{10, 7, std::nullopt};
+  EXPECT_EQ(classify(stream_facts(tally)).output_tokens, 7);
+}
+
+TEST(Classify, TransportFailures) {
+  TransferFacts facts;
+  facts.code = CURLE_COULDNT_CONNECT;
+  facts.curl_error = "Failed to connect to 127.0.0.1 port 1: Connection refused";
+  Outcome outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::connect);
+  EXPECT_EQ(outcome.message, "Failed to connect to 127.0.0.1 port 1: Connection refused");
+
+  facts.code = CURLE_OPERATION_TIMEDOUT;
+  facts.curl_error = "";
+  EXPECT_EQ(classify(facts).failure, FailureClass::connect);  // never sent: a connect timeout
+  facts.request_sent = true;
+  outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::timeout);
+  EXPECT_EQ(outcome.message, "Timeout was reached");
+
+  facts.code = CURLE_PEER_FAILED_VERIFICATION;
+  EXPECT_EQ(classify(facts).failure, FailureClass::tls);
+  facts.code = CURLE_GOT_NOTHING;
+  EXPECT_EQ(classify(facts).failure, FailureClass::stream_cut);
+  facts.code = CURLE_UNSUPPORTED_PROTOCOL;
+  EXPECT_EQ(classify(facts).failure, FailureClass::other);
+}
+
+TEST(Classify, TimeoutWinsOverWhatTheStreamHadSoFar) {
+  auto tally = stream_tally(3, false);
+  auto facts = stream_facts(tally);
+  facts.code = CURLE_OPERATION_TIMEDOUT;
+  EXPECT_EQ(classify(facts).failure, FailureClass::timeout);
+}
+
+TEST(Classify, HttpStatusQuotesTheServerMessage) {
+  TransferFacts facts;
+  facts.request_sent = true;
+  facts.http_status = 404;
+  facts.body = R"({"error":{"message":"The model `x` does not exist.","type":"NotFoundError","param":"model","code":404}})";
+  Outcome outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::http_status);
+  EXPECT_EQ(outcome.http_status, 404);
+  EXPECT_EQ(outcome.message, "HTTP 404: The model `x` does not exist.");
+  facts.http_status = 502;
+  facts.body = "<html>bad gateway</html>";
+  EXPECT_EQ(classify(facts).message, "HTTP 502: \"<html>bad gateway</html>\"");
+  facts.body = "";
+  EXPECT_EQ(classify(facts).message, "HTTP 502: (empty body)");
+}
+
+TEST(Classify, StreamContentDecidesTheRest) {
+  auto tally = stream_tally(2);
+  tally.error_events = 1;
+  tally.first_error = sse::ApiError{500, "InternalServerError", "boom"};
+  Outcome outcome = classify(stream_facts(tally));
+  EXPECT_EQ(outcome.failure, FailureClass::server_error_event);
+  EXPECT_EQ(outcome.message, "in-band error event: 500 boom");
+
+  tally = stream_tally(2);
+  tally.malformed_events = 1;
+  auto facts = stream_facts(tally);
+  facts.stream_problem = "not JSON: \"{bad\"";
+  outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::malformed_event);
+  EXPECT_EQ(outcome.message, "malformed event: not JSON: \"{bad\"");
+
+  tally = stream_tally(2, false);
+  outcome = classify(stream_facts(tally));
+  EXPECT_EQ(outcome.failure, FailureClass::stream_cut);
+  EXPECT_EQ(outcome.message, "stream ended before [DONE] after 2 events");
+
+  facts = stream_facts(tally);
+  facts.code = CURLE_PARTIAL_FILE;
+  facts.curl_error = "transfer closed with outstanding read data remaining";
+  EXPECT_EQ(classify(facts).message,
+            "stream ended before [DONE] after 2 events (transfer closed with outstanding read data remaining)");
+}
+
+TEST(Classify, TwoHundredThatIsNotSseIsMalformed) {
+  const sse::StreamTally tally;
+  auto facts = stream_facts(tally);
+  facts.content_type = "application/json";
+  const Outcome outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::malformed_event);
+  EXPECT_EQ(outcome.message, "expected an SSE stream, got Content-Type \"application/json\"");
+}
+
+TEST(Classify, NonStreamDocument) {
+  TransferFacts facts;
+  facts.stream = false;
+  facts.request_sent = true;
+  facts.http_status = 200;
+  facts.body = R"({"choices":[{"text":" hello"}],"usage":{"prompt_tokens":3,"completion_tokens":9}})";
+  Outcome outcome = classify(facts);
+  EXPECT_TRUE(outcome.ok);
+  EXPECT_EQ(outcome.output_tokens, 9);
+  EXPECT_TRUE(outcome.non_empty_content);
+  facts.body = R"({"choices":[{"message":{"role":"assistant","content":""}}]})";
+  outcome = classify(facts);
+  EXPECT_TRUE(outcome.ok);
+  EXPECT_FALSE(outcome.non_empty_content);
+  facts.body = "[1,2]";
+  EXPECT_EQ(classify(facts).message, "not a completion response: \"[1,2]\"");
+  facts.body = R"({"object":"error","message":"overloaded","type":"ServiceUnavailable","code":503})";
+  outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::server_error_event);
+  EXPECT_EQ(outcome.message, "error body: overloaded");
+}
+
+TEST(CheckPasses, EvaluatesEachCheck) {
+  const auto tally = stream_tally(1);
+  auto facts = stream_facts(tally);
+  const Outcome outcome = classify(facts);
+  EXPECT_TRUE(check_passes(scenario::CheckKind::status_200, facts, outcome));
+  EXPECT_TRUE(check_passes(scenario::CheckKind::non_empty_content, facts, outcome));
+  EXPECT_TRUE(check_passes(scenario::CheckKind::sse_content_type, facts, outcome));
+  facts.http_status = 201;
+  facts.content_type = "Text/Event-Stream";
+  EXPECT_FALSE(check_passes(scenario::CheckKind::status_200, facts, outcome));
+  EXPECT_TRUE(check_passes(scenario::CheckKind::sse_content_type, facts, outcome));
+  facts.content_type = "application/json";
+  EXPECT_FALSE(check_passes(scenario::CheckKind::sse_content_type, facts, outcome));
+  EXPECT_FALSE(check_passes(scenario::CheckKind::non_empty_content, facts, Outcome{}));
+}
+
+TEST(RecordCompletion, OpenLoopLatenciesCountFromTheScheduledTime) {
+  PhaseResult phase;
+  phase.checks = {scenario::CheckKind::status_200};
+  auto tally = stream_tally(4);
+  tally.last_usage = sse::Usage{1, 4, std::nullopt};
+  const auto facts = stream_facts(tally);
+  const Outcome outcome = classify(facts);
+  RequestTiming timing;
+  const TimePoint t0{std::chrono::seconds(100)};
+  timing.scheduled = t0;
+  timing.started = t0 + 5ms;
+  timing.first_byte = t0 + 20ms;
+  timing.first_event = t0 + 25ms;
+  timing.first_token = t0 + 30ms;
+  timing.ended = t0 + 2s;
+  record_completion(phase, facts, outcome, timing, LoopKind::open);
+  EXPECT_EQ(phase.completed, 1u);
+  EXPECT_EQ(phase.ok, 1u);
+  EXPECT_EQ(phase.histograms.schedule_lag_ns.max(), 5'000'000u);
+  EXPECT_EQ(phase.histograms.first_byte_ns.max(), 20'000'000u);
+  EXPECT_EQ(phase.histograms.first_event_ns.max(), 25'000'000u);
+  EXPECT_EQ(phase.histograms.ttft_ns.max(), 30'000'000u);
+  EXPECT_EQ(phase.histograms.http_req_duration_ns.max(), 2'000'000'000u);
+  EXPECT_EQ(phase.histograms.output_tokens.max(), 4u);
+  EXPECT_EQ(phase.histograms.tokens_per_second_milli.max(), 2000u);  // 4 tokens / 2 s
+  EXPECT_EQ(phase.output_tokens_total, 4u);
+  EXPECT_EQ(phase.check_counts[0].passed, 1u);
+
+  record_completion(phase, facts, outcome, timing, LoopKind::closed);  // closed: from the actual start
+  EXPECT_EQ(phase.histograms.ttft_ns.min(), 25'000'000u);
+  EXPECT_EQ(phase.histograms.schedule_lag_ns.count(), 1u);
+}
+
+TEST(RecordCompletion, FailuresAreCountedByClassStatusAndExample) {
+  PhaseResult phase;
+  phase.checks = {scenario::CheckKind::status_200, scenario::CheckKind::non_empty_content};
+  TransferFacts facts;
+  facts.request_sent = true;
+  facts.http_status = 503;
+  const Outcome outcome = classify(facts);
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.ended = timing.started + 1ms;
+  record_completion(phase, facts, outcome, timing, LoopKind::closed);
+  record_completion(phase, facts, outcome, timing, LoopKind::closed);
+  EXPECT_EQ(phase.failed, 2u);
+  EXPECT_EQ(phase.failures(FailureClass::http_status), 2u);
+  EXPECT_EQ(phase.failures_by_status.at(503), 2u);
+  EXPECT_EQ(phase.failure_examples[static_cast<std::size_t>(FailureClass::http_status)], "HTTP 503: (empty body)");
+  EXPECT_EQ(phase.check_counts[0].failed, 2u);
+  EXPECT_EQ(phase.check_counts[1].failed, 2u);
+  EXPECT_EQ(phase.histograms.http_req_duration_ns.count(), 0u);  // ok requests only
+  EXPECT_EQ(phase.histograms.ttft_ns.count(), 0u);
+}
+
+}  // namespace
+}  // namespace llmd::engine

@@ -1,0 +1,109 @@
+#include "engine/run_result.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace llmd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+
+PhaseResult sample_phase() {
+  PhaseResult phase;
+  phase.name = "load";
+  phase.executor = scenario::ExecutorKind::constant_arrival_rate;
+  phase.started = 10;
+  phase.completed = 9;
+  phase.ok = 7;
+  phase.failed = 2;
+  phase.dropped = 3;
+  phase.aborted = 1;
+  phase.failures_by_class[static_cast<std::size_t>(FailureClass::http_status)] = 2;
+  phase.failures_by_status[503] = 2;
+  phase.failure_examples[static_cast<std::size_t>(FailureClass::http_status)] = "HTTP 503: (empty body)";
+  phase.checks = {scenario::CheckKind::status_200};
+  phase.check_counts[0] = {7, 2};
+  phase.histograms.ttft_ns.record(20'000'000);
+  phase.histograms.ttft_ns.record(40'000'000);
+  phase.output_tokens_total = 56;
+  phase.peak_in_flight = 4;
+  phase.mean_in_flight = 2.5;
+  phase.wall_duration = 2s;
+  phase.started_at = 1s;
+  return phase;
+}
+
+TEST(FailureClassNames, AreSnakeCase) {
+  EXPECT_EQ(to_string(FailureClass::connect), "connect");
+  EXPECT_EQ(to_string(FailureClass::server_error_event), "server_error_event");
+  EXPECT_EQ(to_string(FailureClass::other), "other");
+  EXPECT_EQ(to_string(scenario::CheckKind::sse_content_type), "sse_content_type");
+  EXPECT_EQ(to_string(scenario::ExecutorKind::constant_arrival_rate), "constant-arrival-rate");
+}
+
+TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
+  const auto json = to_json(sample_phase());
+  EXPECT_EQ(json["name"], "load");
+  EXPECT_EQ(json["executor"], "constant-arrival-rate");
+  EXPECT_EQ(json["counts"], nlohmann::json::parse(
+                                R"({"started":10,"completed":9,"ok":7,"failed":2,"dropped":3,"aborted":1})"));
+  EXPECT_EQ(json["failures"]["http_status"], 2);
+  EXPECT_EQ(json["failures"]["connect"], 0);
+  EXPECT_EQ(json["failures"].size(), k_failure_class_count);
+  EXPECT_EQ(json["failures_by_status"]["503"], 2);
+  EXPECT_EQ(json["failure_examples"]["http_status"], "HTTP 503: (empty body)");
+  EXPECT_EQ(json["checks"], nlohmann::json::parse(R"({"status_200":{"passed":7,"failed":2}})"));
+  const auto& ttft = json["metrics"]["ttft_ns"];
+  EXPECT_EQ(ttft["summary"]["count"], 2);
+  EXPECT_EQ(ttft["summary"]["min"], 20'000'000);
+  EXPECT_EQ(ttft["histogram"]["schema"], "llmd-bench/histogram");
+  EXPECT_TRUE(json["metrics"]["schedule_lag_ns"]["summary"]["p95"].is_null());
+  EXPECT_EQ(json["metrics"].size(), 8u);
+  EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
+  EXPECT_EQ(json["started_at_ns"], 1'000'000'000);
+  EXPECT_EQ(json["mean_in_flight"], 2.5);
+}
+
+TEST(RunResultJson, HasSchemaTimesAndTotal) {
+  RunResult run;
+  run.phases.push_back(sample_phase());
+  run.total.name = "total";
+  run.interrupted = true;
+  run.started_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123));
+  run.ended_at = run.started_at + 90s;
+  const auto json = to_json(run);
+  EXPECT_EQ(json["schema"], "llmd-bench/run-result");
+  EXPECT_EQ(json["version"], 1);
+  EXPECT_EQ(json["interrupted"], true);
+  EXPECT_EQ(json["aborted"], false);
+  EXPECT_EQ(json["started_at"], "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(json["ended_at"], "2023-11-14T22:14:50.123Z");
+  EXPECT_EQ(json["phases"].size(), 1u);
+  EXPECT_TRUE(json["total"]["executor"].is_null());
+}
+
+TEST(MergeInto, AddsCountersMapsChecksAndHistograms) {
+  PhaseResult total;
+  ASSERT_TRUE(merge_into(total, sample_phase()));
+  ASSERT_TRUE(merge_into(total, sample_phase()));
+  EXPECT_EQ(total.started, 20u);
+  EXPECT_EQ(total.dropped, 6u);
+  EXPECT_EQ(total.failures(FailureClass::http_status), 4u);
+  EXPECT_EQ(total.failures_by_status.at(503), 4u);
+  EXPECT_EQ(total.failure_examples[static_cast<std::size_t>(FailureClass::http_status)], "HTTP 503: (empty body)");
+  EXPECT_EQ(total.checks, std::vector<scenario::CheckKind>{scenario::CheckKind::status_200});
+  EXPECT_EQ(total.check_counts[0].passed, 14u);
+  EXPECT_EQ(total.histograms.ttft_ns.count(), 4u);
+  EXPECT_EQ(total.output_tokens_total, 112u);
+  EXPECT_EQ(total.peak_in_flight, 0u);  // not additive: left to the engine
+}
+
+TEST(EngineHistogram, KeepsOnePercentPrecisionAndTracksZero) {
+  auto histogram = make_engine_histogram();
+  EXPECT_LE(histogram.layout().max_relative_error(), 0.01);
+  histogram.record(0);
+  EXPECT_EQ(histogram.overflow_count(), 0u);
+}
+
+}  // namespace
+}  // namespace llmd::engine

@@ -1,0 +1,262 @@
+// `llmd-bench run` end to end: the real binary, the real simulator (embedded, or as a separate
+// `llmd-bench sim` process), scenario files written by the test.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "support/child_process.hpp"
+#include "support/http_client.hpp"
+#include "support/sim_process.hpp"
+
+namespace fs = std::filesystem;
+using llmd::test::ChildProcess;
+using llmd::test::run_to_completion;
+using llmd::test::RunOutput;
+using llmd::test::SimProcess;
+using nlohmann::json;
+using testing::HasSubstr;
+
+namespace {
+
+fs::path scratch_dir() {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = fs::temp_directory_path() / (std::string("llmd-run-") + info->test_suite_name() + "-" + info->name() + "-" +
+                                          std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir;
+}
+
+fs::path write_file(const fs::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  return path;
+}
+
+RunOutput run(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) {
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_to_completion(argv, timeout);
+}
+
+json read_json(const fs::path& path) { return json::parse(std::ifstream(path)); }
+
+const json& phase_total(const json& result) { return result["run"]["total"]; }
+
+}  // namespace
+
+TEST(Run, CacheHitScenarioPassesWithPrefixRoutingAndMatchesThePodsOwnCounters) {
+  const auto dir = scratch_dir();
+  auto out = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("verdict: PASS"));
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["schema"], "llmd-bench/result");
+  EXPECT_EQ(result["verdict"], "pass");
+  const auto& totals = result["cache"]["totals"];
+  // 20 prompts of 1,008 tokens on one pod; 19 hit the 992-token prefix blocks.
+  EXPECT_EQ(totals["queries"], 20 * 1008);
+  EXPECT_EQ(totals["hits"], 19 * 992);
+  EXPECT_DOUBLE_EQ(totals["hit_rate"].get<double>(), 19.0 * 992 / (20 * 1008));
+  EXPECT_EQ(totals["max_pod_share"], 1.0);
+  EXPECT_EQ(phase_total(result)["counts"]["ok"], 20);
+}
+
+TEST(Run, CacheHitScenarioFailsTheGateWithRoundRobin) {
+  auto out = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--sim-route", "round-robin", "-q"});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("cache_hit_rate = 0.7873; required >= 0.9"));
+  EXPECT_THAT(out.out, HasSubstr("verdict: FAIL"));
+}
+
+TEST(Run, HitRateEqualsTheSimulatorsCountersOfAnExternalSim) {
+  SimProcess sim({"--pods", "3", "--route", "random", "--time-scale", "0.01"});
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 300, suffix_tokens: 5}
+  max_tokens: 4
+load:
+  - {name: loop, executor: iterations, iterations: 30, vus: 3}
+thresholds:
+  cache_hit_rate: [">=0.0"]
+)");
+  std::vector<std::string> args = {scenario.string(), "--target", sim.gateway(), "-q", "--out", "json=" + (dir / "r.json").string()};
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    args.insert(args.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
+  }
+  auto out = run(args);
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  double queries = 0;
+  double hits = 0;
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    const auto counters = sim.counters(i);  // the sim started at zero: its totals are the run's deltas
+    queries += counters.queries_tokens;
+    hits += counters.hits_tokens;
+  }
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["cache"]["totals"]["queries"].get<double>(), queries);
+  EXPECT_EQ(result["cache"]["totals"]["hits"].get<double>(), hits);
+  EXPECT_DOUBLE_EQ(result["cache"]["totals"]["hit_rate"].get<double>(), hits / queries);
+}
+
+TEST(Run, TtftAgainstAFixedPrefillDelayIsThatDelay) {
+  // Every prompt is 50 uncached tokens x 1 ms + 20 ms base = 70 ms of prefill, one pod, no queue.
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: random, length: 50}
+  max_tokens: 2
+load:
+  - {name: loop, executor: iterations, iterations: 10, vus: 1}
+sim:
+  pods: 1
+  prefix_caching: false
+  timing: {prefill_base: 20ms, prefill_per_token: 1ms, inter_token: 5ms}
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  const auto ttft = phase_total(read_json(dir / "r.json"))["metrics"]["ttft_ns"]["summary"];
+  EXPECT_GE(ttft["p50"].get<double>(), 70e6);
+  EXPECT_LT(ttft["p50"].get<double>(), 70e6 + 15e6) << "client-added TTFT error should be a few ms at most";
+  EXPECT_LT(ttft["max"].get<double>(), 70e6 + 50e6);
+}
+
+TEST(Run, AFailingThresholdExits1AndSaysWhich) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {max_tokens: 4}
+load:
+  - {name: loop, executor: iterations, iterations: 5, vus: 1}
+thresholds:
+  ttft: ["p(95)<1us"]
+  http_req_failed: ["rate<0.01"]
+sim: {timing: {time_scale: 0.05}}
+)");
+  auto out = run({scenario.string(), "-q"});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("✗ ttft"));
+  EXPECT_THAT(out.out, HasSubstr("✓ http_req_failed"));
+}
+
+TEST(Run, ABadScenarioExits2NamingFileAndLine) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "bad.yaml", "load:\n  - name: x\n    executor: constant_vus\n    vus: 2\n    duration: 1s\n");
+  auto out = run({scenario.string()});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.err, HasSubstr(scenario.string() + ":3:15: load[0].executor: unknown executor \"constant_vus\""));
+  auto missing = run({(dir / "nope.yaml").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_THAT(missing.err, HasSubstr("nope.yaml"));
+  auto bad_flag = run({scenario.string(), "--out", "xml=r.xml"});
+  EXPECT_EQ(bad_flag.exit_code, 2);
+}
+
+TEST(Run, AnUnreachableTargetExits3AndStillWritesTheJson) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+target: {base_url: "http://127.0.0.1:1", connect_timeout: 1s}
+load:
+  - {name: loop, executor: iterations, iterations: 3, vus: 1}
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("no request reached the target http://127.0.0.1:1"));
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["verdict"], "error");
+  EXPECT_EQ(result["partial"], true);
+  EXPECT_EQ(phase_total(result)["failures"]["connect"], 3);
+}
+
+TEST(Run, InjectedErrorsAndAbortsAreCountedByClass) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {max_tokens: 6}
+load:
+  - {name: loop, executor: iterations, iterations: 40, vus: 4}
+sim: {timing: {time_scale: 0.02}}
+)");
+  auto errors = run({scenario.string(), "-q", "--sim-error-rate", "1", "--out", "json=" + (dir / "e.json").string()});
+  EXPECT_EQ(errors.exit_code, 1) << "failed checks fail the run";
+  const auto e = phase_total(read_json(dir / "e.json"));
+  EXPECT_EQ(e["failures"]["http_status"], 40);
+  EXPECT_EQ(e["failures_by_status"]["500"], 40);
+  auto aborts = run({scenario.string(), "-q", "--sim-abort-rate", "1", "--out", "json=" + (dir / "a.json").string()});
+  const auto a = phase_total(read_json(dir / "a.json"));
+  EXPECT_EQ(a["failures"]["stream_cut"], 40);
+  EXPECT_EQ(a["counts"]["ok"], 0);
+}
+
+TEST(Run, WrongHostHeaderGets404sCountedAsFailures) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+target: {host: wrong.example}
+requests: {max_tokens: 2}
+load:
+  - {name: loop, executor: iterations, iterations: 6, vus: 2}
+sim: {host: llm-d.demo.local, timing: {time_scale: 0.05}}
+thresholds:
+  http_req_failed: ["rate<0.5"]
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(phase_total(result)["failures_by_status"]["404"], 6);
+  auto right = run({scenario.string(), "-q", "--host", "llm-d.demo.local"});
+  EXPECT_EQ(right.exit_code, 0) << right.out << right.err;
+}
+
+TEST(Run, APodRestartMidRunIsReportedAsAResetWithoutNegativeCounts) {
+  SimProcess sim({"--pods", "2", "--route", "round-robin", "--time-scale", "0.05"});
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
+  max_tokens: 4
+load:
+  - {name: loop, executor: constant-vus, vus: 2, duration: 3s}
+)");
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario.string(), "--target", sim.gateway(), "-q", "--out",
+                                   "json=" + (dir / "r.json").string()};
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    argv.insert(argv.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
+  }
+  ChildProcess child(argv);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  ASSERT_EQ(llmd::test::http_request("POST", sim.gateway() + "/admin/pods/1/restart").status, 200);
+  ASSERT_TRUE(child.wait(std::chrono::seconds(60)));
+  const auto result = read_json(dir / "r.json");
+  bool saw_reset = false;
+  for (const auto& pod : result["cache"]["pods"]) {
+    EXPECT_GE(pod["queries"]["delta"].get<double>(), 0) << pod.dump();
+    EXPECT_GE(pod["hits"]["delta"].get<double>(), 0) << pod.dump();
+    saw_reset = saw_reset || pod["reset"].get<bool>();
+  }
+  EXPECT_TRUE(saw_reset) << result["cache"].dump();
+  EXPECT_THAT(child.stdout_text(), HasSubstr("reset"));
+}
+
+TEST(Run, SigintWritesAPartialReportAndExits130) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {max_tokens: 4}
+load:
+  - {name: long, executor: constant-vus, vus: 2, duration: 60s}
+sim: {timing: {time_scale: 0.05}}
+)");
+  ChildProcess child({LLMD_BENCH_BINARY, "run", scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  child.send_signal(SIGINT);
+  const auto code = child.wait(std::chrono::seconds(30));
+  EXPECT_EQ(code, 130) << child.stdout_text() << child.stderr_text();
+  EXPECT_THAT(child.stdout_text(), HasSubstr("verdict: INTERRUPTED"));
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["interrupted"], true);
+  EXPECT_EQ(result["partial"], true);
+  EXPECT_GT(phase_total(result)["counts"]["ok"].get<int>(), 0);
+}

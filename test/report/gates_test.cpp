@@ -1,0 +1,117 @@
+#include "report/gates.hpp"
+
+#include <gtest/gtest.h>
+
+using llmd::report::judge;
+using llmd::report::RunReport;
+using llmd::report::Verdict;
+namespace scenario = llmd::scenario;
+namespace engine = llmd::engine;
+
+namespace {
+
+scenario::Threshold threshold(const std::string& metric, const std::string& source) {
+  auto parsed = scenario::parse_threshold(metric, source);
+  EXPECT_TRUE(parsed) << (parsed ? "" : parsed.error());
+  return *parsed;
+}
+
+// A run of `ok` successful requests with TTFT 100 ms each, plus `failed` HTTP 500s.
+engine::RunResult make_run(std::uint64_t ok, std::uint64_t failed) {
+  engine::RunResult run;
+  run.started_at = std::chrono::system_clock::time_point{};
+  run.ended_at = run.started_at + std::chrono::seconds(10);
+  auto& t = run.total;
+  t.ok = ok;
+  t.failed = failed;
+  t.completed = ok + failed;
+  t.started = ok + failed;
+  t.failures_by_class[static_cast<std::size_t>(engine::FailureClass::http_status)] = failed;
+  for (std::uint64_t i = 0; i < ok; ++i) {
+    t.histograms.ttft_ns.record(100'000'000);
+  }
+  t.checks = {scenario::CheckKind::status_200};
+  t.check_counts[0] = {ok, failed};
+  return run;
+}
+
+llmd::scrape::CacheReport cache_with_hit_rate(double rate) {
+  llmd::scrape::CacheReport cache;
+  cache.totals.queries = 1000;
+  cache.totals.hits = rate * 1000;
+  cache.totals.hit_rate = rate;
+  cache.totals.max_pod_share = 1.0;
+  return cache;
+}
+
+struct Fixture {
+  scenario::Scenario s;
+  RunReport report;
+  Fixture() { report.scenario = &s; }
+};
+
+}  // namespace
+
+TEST(Gates, AllPassingGatesGiveExit0) {
+  Fixture f;
+  f.s.thresholds = {threshold("ttft", "p(95)<150ms"), threshold("http_reqs", "count==20"),
+                    threshold("http_reqs", "rate==2"), threshold("cache_hit_rate", ">=0.90")};
+  f.report.run = make_run(20, 0);
+  f.report.cache = cache_with_hit_rate(0.95);
+  judge(f.report);
+  for (const auto& t : f.report.thresholds) {
+    EXPECT_TRUE(t.result.passed) << t.threshold.source << ": " << t.result.reason;
+  }
+  EXPECT_EQ(f.report.verdict, Verdict::pass);
+  EXPECT_EQ(f.report.exit_code, 0);
+}
+
+TEST(Gates, AFailedThresholdGivesExit1WithTheObservedValue) {
+  Fixture f;
+  f.s.thresholds = {threshold("ttft", "p(95)<50ms"), threshold("cache_hit_rate", ">=0.90")};
+  f.report.run = make_run(10, 0);
+  f.report.cache = cache_with_hit_rate(0.5);
+  judge(f.report);
+  ASSERT_EQ(f.report.thresholds.size(), 2u);
+  EXPECT_FALSE(f.report.thresholds[0].result.passed);
+  EXPECT_NEAR(*f.report.thresholds[0].result.observed, 0.1, 0.001);
+  EXPECT_FALSE(f.report.thresholds[1].result.passed);
+  EXPECT_EQ(f.report.exit_code, 1);
+}
+
+TEST(Gates, NoDataFailsInsteadOfPassingSilently) {
+  Fixture f;
+  f.s.thresholds = {threshold("cache_hit_rate", ">=0.90"), threshold("ttft", "p(95)<2s")};
+  f.report.run = make_run(0, 0);  // nothing measured, no cache report
+  judge(f.report);
+  EXPECT_FALSE(f.report.thresholds[0].result.passed);
+  EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
+  EXPECT_FALSE(f.report.thresholds[1].result.passed);
+  EXPECT_EQ(f.report.exit_code, 1);
+}
+
+TEST(Gates, FailedChecksAndTheFailureRateAreGates) {
+  Fixture f;
+  f.s.thresholds = {threshold("http_req_failed", "rate<0.05")};
+  f.report.run = make_run(9, 1);
+  judge(f.report);
+  EXPECT_FALSE(f.report.thresholds[0].result.passed);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[0].result.observed, 0.1);
+  ASSERT_EQ(f.report.checks.size(), 1u);
+  EXPECT_EQ(f.report.checks[0].failed, 1u);
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+}
+
+TEST(Gates, ErrorsWinOverInterruptionWhichWinsOverGates) {
+  Fixture f;
+  f.s.thresholds = {threshold("ttft", "p(95)<1ms")};
+  f.report.run = make_run(5, 0);
+  f.report.interrupted = true;
+  judge(f.report);
+  EXPECT_EQ(f.report.verdict, Verdict::interrupted);
+  EXPECT_EQ(f.report.exit_code, 130);
+  f.report.errors.push_back("no request reached the target");
+  judge(f.report);
+  EXPECT_EQ(f.report.verdict, Verdict::error);
+  EXPECT_EQ(f.report.exit_code, 3);
+}

@@ -1,0 +1,68 @@
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "report/gates.hpp"
+#include "report/json_report.hpp"
+#include "report/text_report.hpp"
+
+using testing::HasSubstr;
+using testing::Not;
+namespace scenario = llmd::scenario;
+namespace report = llmd::report;
+
+TEST(JsonReport, RedactsSecretHeadersAndNeverHoldsTheToken) {
+  scenario::Scenario s;
+  s.target.base_url = "https://gw.example";
+  s.target.api_key_env = "MY_TOKEN_VAR";
+  s.target.headers = {{"X-Api-Key", "sk-123"}, {"Cookie", "session=abc"}, {"X-Tenant", "blue"}};
+  report::RunReport r;
+  r.scenario = &s;
+  report::judge(r);
+  const std::string text = report::to_json(r).dump();
+  EXPECT_THAT(text, Not(HasSubstr("sk-123")));
+  EXPECT_THAT(text, Not(HasSubstr("session=abc")));
+  EXPECT_THAT(text, HasSubstr("\"X-Tenant\":\"blue\""));
+  EXPECT_THAT(text, HasSubstr("\"api_key_env\":\"MY_TOKEN_VAR\""));
+  const auto json = report::to_json(r);
+  EXPECT_EQ(json["schema"], "llmd-bench/result");
+  EXPECT_EQ(json["version"], 1);
+  EXPECT_TRUE(json["run"].is_null());
+}
+
+TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
+  scenario::Scenario s;
+  s.name = "demo";
+  s.thresholds = {*scenario::parse_threshold("cache_hit_rate", ">=0.90")};
+  report::RunReport r;
+  r.scenario = &s;
+  r.target_url = "http://127.0.0.1:9";
+  r.run.emplace();
+  r.run->phases.emplace_back().name = "loop";
+  r.cache_source = "2 pods";
+  llmd::scrape::CacheReport cache;
+  llmd::scrape::PodCacheRow row;
+  row.pod = "pod-a";
+  row.queries.delta = 1000;
+  row.hits.delta = 800;
+  row.hit_rate = 0.8;
+  row.share_of_queries = 1.0;
+  cache.pods.push_back(row);
+  cache.totals.queries = 1000;
+  cache.totals.hits = 800;
+  cache.totals.hit_rate = 0.8;
+  r.cache = cache;
+  report::judge(r);
+  const auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("pod-a"));
+  EXPECT_THAT(text, HasSubstr("80.0%"));
+  EXPECT_THAT(text, HasSubstr("✗ cache_hit_rate"));
+  EXPECT_THAT(text, HasSubstr("verdict: FAIL (1 of 1 gates failed)"));
+  const auto ascii = report::render_text(r, {.unicode = false});
+  EXPECT_THAT(ascii, HasSubstr("FAIL cache_hit_rate"));
+}
+
+TEST(TextReport, FormatsDurations) {
+  EXPECT_EQ(report::format_seconds(1.25), "1.25s");
+  EXPECT_EQ(report::format_seconds(0.0123), "12.30ms");
+  EXPECT_EQ(report::format_seconds(0.00085), "850us");
+}

@@ -1,0 +1,207 @@
+// `checks:`, `thresholds:`, `cache:`, `sim:` and the rules that span sections.
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "scenario_test_support.hpp"
+
+namespace llmd::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using test::k_load;
+using test::load_error;
+using test::load_ok;
+
+std::string with(std::string_view lines) { return std::string(k_load) + std::string(lines); }
+
+TEST(ScenarioChecks, DefaultDependsOnStreaming) {
+  EXPECT_EQ(load_ok(k_load).checks,
+            (std::vector<CheckKind>{CheckKind::status_200, CheckKind::non_empty_content, CheckKind::sse_content_type}));
+  EXPECT_EQ(load_ok(with("requests: {stream: false}\n")).checks,
+            (std::vector<CheckKind>{CheckKind::status_200, CheckKind::non_empty_content}));
+}
+
+TEST(ScenarioChecks, ExplicitListAndErrors) {
+  EXPECT_EQ(load_ok(with("checks: [status-200]\n")).checks, (std::vector<CheckKind>{CheckKind::status_200}));
+  EXPECT_TRUE(load_ok(with("checks: []\n")).checks.empty());
+  EXPECT_EQ(load_error(with("checks: [status-200, status_200]\n")),
+            "scenarios/x.yaml:5:22: checks[1]: unknown check \"status_200\"; expected one of status-200, "
+            "non-empty-content, sse-content-type");
+  EXPECT_EQ(load_error(with("checks: [status-200, status-200]\n")),
+            "scenarios/x.yaml:5:22: checks[1]: check \"status-200\" is listed twice");
+  EXPECT_EQ(load_error(with("requests: {stream: false}\nchecks: [sse-content-type]\n")),
+            "scenarios/x.yaml:6:10: checks[0]: sse-content-type needs requests.stream: true (a non-streaming answer is "
+            "plain JSON)");
+}
+
+TEST(ScenarioThresholds, ParsedAtLoadWithLocations) {
+  const Scenario scenario = load_ok(with("thresholds:\n"
+                                         "  ttft: [\"p(95)<2s\", \"p(99)<3s\"]\n"
+                                         "  itl: \"p(95)<50ms\"\n"
+                                         "  http_req_failed:\n    - rate<0.05\n"));
+  ASSERT_EQ(scenario.thresholds.size(), 4u);
+  EXPECT_EQ(scenario.thresholds[0].metric, "ttft");
+  EXPECT_EQ(scenario.thresholds[0].source, "p(95)<2s");
+  EXPECT_DOUBLE_EQ(scenario.thresholds[1].limit, 3.0);
+  EXPECT_EQ(scenario.thresholds[1].where.line, 6);
+  EXPECT_EQ(scenario.thresholds[1].where.column, 22);
+  EXPECT_EQ(scenario.thresholds[2].metric, "inter_token_latency");
+  EXPECT_DOUBLE_EQ(scenario.thresholds[2].limit, 0.05);
+  EXPECT_EQ(scenario.thresholds[3].source, "rate<0.05");
+  EXPECT_EQ(scenario.thresholds[3].where.line, 9);
+}
+
+TEST(ScenarioThresholds, BadExpressionFailsTheLoad) {
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [\"p(95)<2s\", \"p99<3s\"]\n")),
+            "scenarios/x.yaml:6:22: thresholds.ttft[1]: \"p99<3s\": unknown aggregation \"p99\"; ttft (a time metric) "
+            "takes avg, min, max, med or p(N), e.g. \"p(95)<2s\"");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: []\n")),
+            "scenarios/x.yaml:6:9: thresholds.ttft: expected at least one expression, e.g. [\"p(95)<2s\"]");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft:\n")),
+            "scenarios/x.yaml:6:3: thresholds.ttft: expected a list of expressions, e.g. [\"p(95)<2s\"]");
+}
+
+TEST(ScenarioThresholds, UnknownMetricListsValidOnes) {
+  EXPECT_EQ(load_error(with("thresholds:\n  ttfb: [\"p(95)<2s\"]\n")),
+            "scenarios/x.yaml:6:3: thresholds: unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), "
+            "http_req_duration, time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, "
+            "http_req_failed, dropped_requests, checks, cache_hit_rate, max_pod_share, schedule_lag");
+}
+
+TEST(ScenarioThresholds, StreamingMetricsNeedStreaming) {
+  EXPECT_EQ(load_error(with("requests: {stream: false}\nthresholds:\n  ttft: [\"p(95)<2s\"]\n")),
+            "scenarios/x.yaml:7:10: thresholds.ttft: \"p(95)<2s\" needs requests.stream: true (tokens are timed on the "
+            "stream)");
+}
+
+TEST(ScenarioThresholds, CacheMetricsNeedPodMetrics) {
+  EXPECT_EQ(load_error(with("cache: {source: none}\nthresholds:\n  cache_hit_rate: [\">=0.9\"]\n")),
+            "scenarios/x.yaml:7:20: thresholds.cache_hit_rate: \">=0.9\" needs per-pod metrics: list the pods' metrics "
+            "URLs in cache.urls (or run against the embedded simulator)");
+  EXPECT_EQ(load_error(with("target: {base_url: \"http://gw\"}\nthresholds:\n  max_pod_share: [\">=0.8\"]\n")),
+            "scenarios/x.yaml:7:19: thresholds.max_pod_share: \">=0.8\" needs per-pod metrics: list the pods' metrics "
+            "URLs in cache.urls (or run against the embedded simulator)");
+  EXPECT_EQ(load_ok(with("target: {base_url: \"http://gw\"}\ncache: {urls: [\"http://10.0.0.5:8000/metrics\"]}\n"
+                         "thresholds:\n  max_pod_share: [\">=0.8\"]\n"))
+                .thresholds.size(),
+            1u);
+}
+
+TEST(ScenarioCache, DefaultIsAutomatic) {
+  const CacheSpec cache = load_ok(k_load).cache;
+  EXPECT_EQ(cache.source, CacheSpec::Source::automatic);
+  EXPECT_EQ(cache.scrape_timeout, 10s);
+  EXPECT_EQ(cache.max_parallel_scrapes, 32u);
+}
+
+TEST(ScenarioCache, UrlsInferredOrExplicit) {
+  const CacheSpec cache = load_ok(with("cache:\n  urls:\n    - http://10.0.0.5:8000/metrics\n    - http://10.0.0.6:8000/metrics\n"
+                                       "  model_filter: llama\n  scrape_timeout: 2s\n  max_parallel_scrapes: 4\n"))
+                              .cache;
+  EXPECT_EQ(cache.source, CacheSpec::Source::urls);
+  EXPECT_EQ(cache.urls, (std::vector<std::string>{"http://10.0.0.5:8000/metrics", "http://10.0.0.6:8000/metrics"}));
+  EXPECT_EQ(cache.model_filter, "llama");
+  EXPECT_EQ(cache.scrape_timeout, 2s);
+  EXPECT_EQ(cache.max_parallel_scrapes, 4u);
+  EXPECT_EQ(cache.where.line, 6);
+  EXPECT_EQ(load_ok(with("cache: {source: urls, urls: [\"http://p:1/metrics\"]}\n")).cache.source, CacheSpec::Source::urls);
+  EXPECT_EQ(load_ok(with("cache: {source: none}\n")).cache.source, CacheSpec::Source::none);
+  EXPECT_EQ(load_ok(with("cache: {source: auto}\n")).cache.source, CacheSpec::Source::automatic);
+}
+
+TEST(ScenarioCache, Files) {
+  const fs::path dir = fs::temp_directory_path() / "llmd-scenario-cache-files";
+  fs::create_directories(dir);
+  std::ofstream(dir / "pod-0.prom") << "# empty\n";
+  auto scenario = load_scenario_text(with("cache:\n  files: [pod-0.prom]\n"), (dir / "s.yaml").string());
+  ASSERT_TRUE(scenario) << scenario.error();
+  EXPECT_EQ(scenario->cache.source, CacheSpec::Source::files);
+  EXPECT_EQ(scenario->cache.files, (std::vector<std::string>{(dir / "pod-0.prom").string()}));
+}
+
+TEST(ScenarioCache, Errors) {
+  EXPECT_EQ(load_error(with("cache: {source: kubernetes}\n")),
+            "scenarios/x.yaml:5:17: cache.source: unknown cache source \"kubernetes\"; expected one of auto, none, urls, "
+            "files");
+  EXPECT_EQ(load_error(with("cache: {source: none, urls: [\"http://p:1/metrics\"]}\n")),
+            "scenarios/x.yaml:5:23: cache: unknown key \"urls\" for cache source none; valid keys: source, model_filter, "
+            "scrape_timeout, max_parallel_scrapes");
+  EXPECT_EQ(load_error(with("cache: {source: urls}\n")), "scenarios/x.yaml:5:8: cache: missing required key \"urls\"");
+  EXPECT_EQ(load_error(with("cache: {urls: []}\n")),
+            "scenarios/x.yaml:5:15: cache.urls: must list at least one pod metrics URL, e.g. "
+            "http://10.0.0.5:8000/metrics");
+  EXPECT_EQ(load_error(with("cache: {urls: [\"10.0.0.5:8000\"]}\n")),
+            "scenarios/x.yaml:5:16: cache.urls[0]: expected an http:// or https:// URL with a host, got \"10.0.0.5:8000\"");
+  EXPECT_EQ(load_error(with("cache: {pods: 3}\n")),
+            "scenarios/x.yaml:5:9: cache: unknown key \"pods\" for cache source auto; valid keys: source, model_filter, "
+            "scrape_timeout, max_parallel_scrapes");
+}
+
+TEST(ScenarioSim, MapsOntoSimConfig) {
+  const sim::SimConfig config = load_ok(with("sim:\n  pods: 3\n  route: round-robin\n  metrics_flavor: v0.10\n"
+                                             "  host: llm.example\n  block_size: 32\n  kv_blocks: 1024\n"
+                                             "  prefix_caching: false\n  session_timeout: 2h\n  error_rate: 0.1\n"
+                                             "  restart_downtime: 1500ms\n  first_pod_port: 18000\n"
+                                             "  timing:\n    prefill_base: 5ms\n    prefill_per_token: 20us\n"
+                                             "    inter_token: 2ms\n    time_scale: 0.5\n"))
+                                    .sim;
+  EXPECT_EQ(config.pods, 3u);
+  EXPECT_EQ(config.route, sim::RoutePolicy::round_robin);
+  EXPECT_EQ(config.pod.metrics_flavor, sim::MetricsFlavor::v0_10);
+  EXPECT_EQ(config.host, "llm.example");
+  EXPECT_EQ(config.pod.block_size_tokens, 32u);
+  EXPECT_EQ(config.pod.kv_blocks, 1024u);
+  EXPECT_FALSE(config.pod.enable_prefix_caching);
+  EXPECT_DOUBLE_EQ(config.session_timeout_s, 7200);
+  EXPECT_DOUBLE_EQ(config.pod.error_rate, 0.1);
+  EXPECT_DOUBLE_EQ(config.pod.restart_downtime_s, 1.5);
+  EXPECT_EQ(config.first_pod_port, 18000);
+  EXPECT_DOUBLE_EQ(config.pod.timing.prefill_base_ms, 5);
+  EXPECT_DOUBLE_EQ(config.pod.timing.prefill_per_token_us, 20);
+  EXPECT_DOUBLE_EQ(config.pod.timing.inter_token_ms, 2);
+  EXPECT_DOUBLE_EQ(config.pod.timing.time_scale, 0.5);
+}
+
+TEST(ScenarioSim, ErrorsFromTheSimulatorAreLocated) {
+  EXPECT_EQ(load_error(with("sim:\n  route: sticky\n")),
+            "scenarios/x.yaml:6:10: sim.route: unknown route \"sticky\": choose prefix, session, round-robin, random or "
+            "least-loaded");
+  EXPECT_EQ(load_error(with("sim:\n  metrics_flavor: v1\n")),
+            "scenarios/x.yaml:6:19: sim.metrics_flavor: unknown metrics flavor \"v1\": expected one of \"v0\", "
+            "\"v0.10\", \"v0.11\"");
+  EXPECT_EQ(load_error(with("sim:\n  pods: 0\n")), "scenarios/x.yaml:6:3: sim: --pods must be between 1 and 1024, got 0");
+  EXPECT_EQ(load_error(with("sim:\n  error_rate: 2\n")),
+            "scenarios/x.yaml:6:3: sim: --error-rate must be a fraction between 0 and 1, got 2");
+  EXPECT_EQ(load_error(with("sim:\n  gateway_port: 70000\n")),
+            "scenarios/x.yaml:6:17: sim.gateway_port: must be <= 65535, got 70000");
+  EXPECT_EQ(load_error(with("sim:\n  timing: {inter_token: 10}\n")),
+            "scenarios/x.yaml:6:25: sim.timing.inter_token: duration \"10\" has no unit; add one, e.g. \"10s\" or "
+            "\"10ms\" (units: h, m, s, ms, us, ns)");
+  EXPECT_EQ(load_error(with("sim:\n  replicas: 2\n")),
+            "scenarios/x.yaml:6:3: sim: unknown key \"replicas\"; valid keys: pods, bind, gateway_port, first_pod_port, "
+            "host, route, session_timeout, prefix_index_blocks, seed, model, block_size, kv_blocks, prefix_caching, "
+            "metrics_flavor, max_num_seqs, max_model_len, default_max_tokens, error_rate, abort_rate, "
+            "restart_downtime, timing");
+}
+
+TEST(ScenarioSim, OnlyWithoutTarget) {
+  EXPECT_EQ(load_error(with("target: {base_url: \"http://gw\"}\nsim: {pods: 2}\n")),
+            "scenarios/x.yaml:6:6: sim: the embedded simulator runs only without target.base_url; remove `sim` or the "
+            "base_url");
+}
+
+TEST(ScenarioSim, ServesTheScenarioModel) {
+  EXPECT_EQ(load_ok(with("model: tiny\n")).sim.pod.model, "tiny");
+  EXPECT_EQ(load_ok(with("model: tiny\nsim: {pods: 2}\n")).sim.pod.model, "tiny");
+  EXPECT_EQ(load_ok(with("sim: {model: big}\n")).sim.pod.model, "big");
+  EXPECT_EQ(load_error(with("model: tiny\nsim: {model: big}\n")),
+            "scenarios/x.yaml:6:14: sim.model: the simulator would serve \"big\" but requests ask for model \"tiny\"; "
+            "drop one of the two");
+}
+
+}  // namespace
+}  // namespace llmd::scenario
