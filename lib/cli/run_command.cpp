@@ -61,6 +61,8 @@ util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& op
   }
   if (options.sim_pods) sim.pods = *options.sim_pods;
   if (options.sim_no_prefix_caching) sim.pod.enable_prefix_caching = false;
+  sim.pods_without_prefix_caching.insert(sim.pods_without_prefix_caching.end(), options.sim_no_prefix_caching_pods.begin(),
+                                         options.sim_no_prefix_caching_pods.end());
   if (options.sim_error_rate) sim.pod.error_rate = *options.sim_error_rate;
   if (options.sim_abort_rate) sim.pod.abort_rate = *options.sim_abort_rate;
   if (options.sim_time_scale) sim.pod.timing.time_scale = *options.sim_time_scale;
@@ -82,6 +84,9 @@ util::Result<scenario::Scenario> prepare_scenario(const RunOptions& options) {
   }
   if (auto applied = scenario::apply_overrides(*loaded, overrides); !applied) {
     return util::fail(applied.error());
+  }
+  if (options.http2) {
+    loaded->target.http2 = true;
   }
   if (auto applied = apply_sim_options(*loaded, options); !applied) {
     return util::fail(applied.error());
@@ -346,6 +351,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--api", o.api, "completions or chat");
   command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
   command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
+  command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)");
   command.add_option("--time-scale", o.time_scale, "Multiply every phase duration and start time (e.g. 0.01 in tests)");
   command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
@@ -356,6 +362,9 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--sim-pods", options.sim_pods, "Embedded simulator: number of pods");
   command.add_option("--sim-metrics-flavor", options.sim_metrics_flavor, "Embedded simulator: v0, v0.10 or v0.11");
   command.add_flag("--sim-no-prefix-caching", options.sim_no_prefix_caching, "Embedded simulator: prefix caching off");
+  command.add_option("--sim-no-prefix-caching-pod", options.sim_no_prefix_caching_pods,
+                     "Embedded simulator: prefix caching off on this pod only (index; repeatable)")
+      ->allow_extra_args(false);
   command.add_option("--sim-error-rate", options.sim_error_rate, "Embedded simulator: fraction of requests answered 500");
   command.add_option("--sim-abort-rate", options.sim_abort_rate, "Embedded simulator: fraction of streams cut mid-way");
   command.add_option("--sim-time-scale", options.sim_time_scale, "Embedded simulator: multiply every simulated delay");

@@ -23,6 +23,8 @@ struct RunOptions {
   std::optional<std::size_t> sim_pods;
   std::optional<std::string> sim_metrics_flavor;
   bool sim_no_prefix_caching = false;
+  std::vector<std::size_t> sim_no_prefix_caching_pods;
+  bool http2 = false;                // --http2 (target.http2)
   std::optional<double> sim_error_rate;
   std::optional<double> sim_abort_rate;
   std::optional<double> sim_time_scale;

@@ -31,6 +31,9 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
   command.add_option("--block-size", pod.block_size_tokens, "KV cache block size, tokens")->capture_default_str();
   command.add_option("--kv-blocks", pod.kv_blocks, "KV cache blocks per pod")->capture_default_str();
   command.add_flag("--no-prefix-caching", options.no_prefix_caching, "Disable prefix caching (counters stay 0)");
+  command.add_option("--no-prefix-caching-pod", config.pods_without_prefix_caching,
+                     "Disable prefix caching on this pod only (index; repeatable)")
+      ->allow_extra_args(false);
   command.add_option("--metrics-flavor", options.metrics_flavor, "Metric names of vLLM: v0, v0.10, v0.11")->capture_default_str();
   command.add_option("--max-num-seqs", pod.max_num_seqs, "Requests a pod runs at once; the rest wait")->capture_default_str();
   command.add_option("--max-model-len", pod.max_model_len, "Prompt + max_tokens limit, tokens")->capture_default_str();

@@ -79,6 +79,11 @@ util::Result<void> validate(const SimConfig& config) {
       return check;
     }
   }
+  for (std::size_t index : config.pods_without_prefix_caching) {
+    if (index >= config.pods) {
+      return util::fail(fmt::format("--no-prefix-caching-pod {} is not a pod: pods are numbered 0..{}", index, config.pods - 1));
+    }
+  }
   if (pod.model.empty()) {
     return util::fail("--model must not be empty");
   }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sim/metrics_exporter.hpp"
 #include "util/result.hpp"
@@ -61,6 +62,9 @@ struct SimConfig {
   std::size_t prefix_index_blocks = 1u << 20;  // gateway prefix index capacity (block hashes)
   std::uint64_t seed = 1;            // random routing, error/abort injection
   PodSettings pod;
+  // Pods (by index) that run with prefix caching off while the others keep it, e.g. one pod on an
+  // ARM CPU backend where vLLM disables it.
+  std::vector<std::size_t> pods_without_prefix_caching;
 };
 
 // Checks ranges (pods >= 1, rates in [0,1], time_scale > 0, block size >= 1, ...); the error

@@ -260,3 +260,25 @@ sim: {timing: {time_scale: 0.05}}
   EXPECT_EQ(result["partial"], true);
   EXPECT_GT(phase_total(result)["counts"]["ok"].get<int>(), 0);
 }
+
+TEST(Run, APodWithPrefixCachingOffIsNamedWithTheCauseAndTheGateFails) {
+  const auto dir = scratch_dir();
+  auto out = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--sim-route", "round-robin",
+                  "--sim-no-prefix-caching-pod", "2", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("sim-pod-2: prefix caching is disabled on pod sim-pod-2"));
+  EXPECT_THAT(out.out, HasSubstr("--enable-prefix-caching"));
+  const auto result = read_json(dir / "r.json");
+  bool named = false;
+  for (const auto& pod : result["cache"]["pods"]) {
+    if (pod["pod"] == "sim-pod-2") {
+      named = true;
+      EXPECT_EQ(pod["status"], "caching_disabled");
+      EXPECT_EQ(pod["requests_success"]["delta"], 5);
+    }
+  }
+  EXPECT_TRUE(named);
+  auto bad = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--sim-no-prefix-caching-pod", "9"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--no-prefix-caching-pod 9 is not a pod: pods are numbered 0..3"));
+}
