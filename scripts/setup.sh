@@ -10,6 +10,9 @@ packages=(
   curl ca-certificates
 )
 packages+=("$@")  # extra packages a caller needs (bench.sh adds its peers)
+# kubectl (the Kubernetes tests run the real binary): keep one that is on PATH, from whatever
+# package; else Debian's kubernetes-client provides it.
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
 
 missing=()
 for p in "${packages[@]}"; do

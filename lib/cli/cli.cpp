@@ -5,8 +5,10 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "cli/diff_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_command.hpp"
+#include "cli/scrape_command.hpp"
 #include "cli/sim_command.hpp"
 
 namespace llmd::cli {
@@ -35,6 +37,14 @@ int run(std::vector<std::string> args) {
   auto* run_cmd = app.add_subcommand("run", "Drive load from a scenario file and judge its gates (see scenarios/README.md)");
   add_run_options(*run_cmd, run_options);
 
+  ScrapeOptions scrape_options;
+  auto* scrape_cmd = app.add_subcommand("scrape", "Print every selected pod's prefix-cache counters now (--save-dir keeps the dumps)");
+  add_scrape_options(*scrape_cmd, scrape_options);
+
+  DiffOptions diff_options;
+  auto* diff_cmd = app.add_subcommand("diff", "Prefix-cache report between two saved snapshots (files or folders of dumps)");
+  add_diff_options(*diff_cmd, diff_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -51,6 +61,12 @@ int run(std::vector<std::string> args) {
   }
   if (run_cmd->parsed()) {
     return run_run_command(run_options);
+  }
+  if (scrape_cmd->parsed()) {
+    return run_scrape_command(scrape_options);
+  }
+  if (diff_cmd->parsed()) {
+    return run_diff_command(diff_options);
   }
   if (sim->parsed()) {
     return run_sim_command(sim_options);

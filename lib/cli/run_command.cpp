@@ -8,15 +8,15 @@
 
 #include <fmt/format.h>
 
+#include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_signals.hpp"
 #include "engine/engine.hpp"
 #include "report/gates.hpp"
-#include "report/json_report.hpp"
+#include "report/exporter.hpp"
+#include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
 #include "scenario/loader.hpp"
-#include "scrape/file_source.hpp"
-#include "scrape/url_source.hpp"
 #include "sim/fleet.hpp"
 #include "util/atomic_file.hpp"
 #include "util/process.hpp"
@@ -26,7 +26,7 @@ namespace llmd::cli {
 namespace {
 
 struct OutputFile {
-  std::string format;  // "json"
+  report::OutputFormat format = report::OutputFormat::json;
   std::string path;
 };
 
@@ -34,11 +34,12 @@ util::Result<std::vector<OutputFile>> parse_outputs(const std::vector<std::strin
   std::vector<OutputFile> outputs;
   for (const auto& spec : specs) {
     const auto eq = spec.find('=');
-    const std::string format = spec.substr(0, eq);
-    if (eq == std::string::npos || eq + 1 == spec.size() || format != "json") {
-      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json, e.g. --out json=result.json", spec));
+    auto format = report::parse_output_format(spec.substr(0, eq));
+    if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
+      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json or junit, e.g. --out json=result.json",
+                                    spec));
     }
-    outputs.push_back({format, spec.substr(eq + 1)});
+    outputs.push_back({*format, spec.substr(eq + 1)});
   }
   return outputs;
 }
@@ -81,6 +82,9 @@ util::Result<scenario::Scenario> prepare_scenario(const RunOptions& options) {
   scenario::Overrides overrides = options.overrides;
   if (options.insecure) {
     overrides.insecure = true;
+  }
+  if (auto applied = apply_kube_flags(loaded->cache, options.kube); !applied) {
+    return util::fail(applied.error());
   }
   if (auto applied = scenario::apply_overrides(*loaded, overrides); !applied) {
     return util::fail(applied.error());
@@ -149,45 +153,17 @@ class EmbeddedSim {
   std::thread m_thread;
 };
 
-// "http://10.0.0.5:8200/metrics" -> "10.0.0.5:8200": the pod's address names it in the report.
-std::string pod_name_from_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  return url.substr(start, url.find('/', start) - start);
-}
-
-std::unique_ptr<scrape::MetricsSource> make_cache_source(const scenario::Scenario& s, const EmbeddedSim* embedded,
-                                                         std::string& error) {
-  const auto& cache = s.cache;
-  scrape::UrlSourceOptions url_options;
-  url_options.max_parallel = std::max<std::size_t>(1, cache.max_parallel_scrapes);
-  url_options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
-  using Source = scenario::CacheSpec::Source;
-  if (cache.source == Source::urls) {
-    std::vector<scrape::PodUrl> pods;
-    for (const auto& url : cache.urls) {
-      pods.push_back({pod_name_from_url(url), url});
-    }
-    return std::make_unique<scrape::UrlSource>(std::move(pods), url_options);
+// The embedded fleet's pods as {name, metrics URL}; empty without an embedded simulator.
+std::vector<scrape::PodUrl> embedded_pods(const EmbeddedSim* embedded) {
+  std::vector<scrape::PodUrl> pods;
+  if (embedded == nullptr) {
+    return pods;
   }
-  if (cache.source == Source::files) {
-    std::vector<std::filesystem::path> paths(cache.files.begin(), cache.files.end());
-    auto files = scrape::FileSource::open(paths);
-    if (!files) {
-      error = files.error();
-      return nullptr;
-    }
-    return std::make_unique<scrape::FileSource>(std::move(*files));
+  const auto& fleet = embedded->fleet();
+  for (std::size_t i = 0; i < fleet.pod_count(); ++i) {
+    pods.push_back({fleet.pod(i).name(), fleet.pod_url(i) + "/metrics"});
   }
-  if (cache.source == Source::automatic && embedded != nullptr) {
-    std::vector<scrape::PodUrl> pods;
-    const auto& fleet = embedded->fleet();
-    for (std::size_t i = 0; i < fleet.pod_count(); ++i) {
-      pods.push_back({fleet.pod(i).name(), fleet.pod_url(i) + "/metrics"});
-    }
-    return std::make_unique<scrape::UrlSource>(std::move(pods), url_options);
-  }
-  return nullptr;
+  return pods;
 }
 
 std::vector<scrape::PodSnapshotResult> snapshot(scrape::MetricsSource& source, const scenario::Scenario& s) {
@@ -239,14 +215,26 @@ class ProgressLine {
   bool m_shown = false;
 };
 
-int finish(report::RunReport& report, const std::vector<OutputFile>& outputs) {
+struct Outputs {
+  std::vector<OutputFile> files;
+  std::optional<std::string> tekton_results_dir;
+};
+
+// Judges, prints the summary and writes every output; a write failure turns a pass into exit 3.
+int finish(report::RunReport& report, const Outputs& outputs) {
   report::judge(report);
   fmt::print("{}", report::render_text(report));
   std::fflush(stdout);
   int code = report.exit_code;
-  for (const auto& output : outputs) {
-    if (auto written = util::write_file_atomically(output.path, report::to_json(report).dump(2) + "\n"); !written) {
-      fmt::print(stderr, "llmd-bench: error: --out {}={}: {}\n", output.format, output.path, written.error());
+  for (const auto& output : outputs.files) {
+    if (auto written = util::write_file_atomically(output.path, report::render(report, output.format)); !written) {
+      fmt::print(stderr, "llmd-bench: error: --out {}={}: {}\n", report::to_string(output.format), output.path, written.error());
+      code = code == k_exit_ok ? k_exit_run_failed : code;
+    }
+  }
+  if (outputs.tekton_results_dir) {
+    if (auto written = report::write_tekton_results(report, *outputs.tekton_results_dir); !written) {
+      fmt::print(stderr, "llmd-bench: error: --tekton-results {}: {}\n", *outputs.tekton_results_dir, written.error());
       code = code == k_exit_ok ? k_exit_run_failed : code;
     }
   }
@@ -257,9 +245,9 @@ int finish(report::RunReport& report, const std::vector<OutputFile>& outputs) {
 
 int run_run_command(const RunOptions& options) {
   auto prepared = prepare_scenario(options);
-  auto outputs = parse_outputs(options.outputs);
+  auto files = parse_outputs(options.outputs);
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
-  for (const auto* error : {prepared ? nullptr : &prepared.error(), outputs ? nullptr : &outputs.error(),
+  for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
                             token ? nullptr : &token.error()}) {
     if (error != nullptr) {
       fmt::print(stderr, "llmd-bench: error: {}\n", *error);
@@ -267,6 +255,7 @@ int run_run_command(const RunOptions& options) {
     }
   }
   scenario::Scenario& s = *prepared;
+  const Outputs outputs{std::move(*files), options.tekton_results_dir};
   util::raise_open_file_limit();
   RunSignals signals;
 
@@ -277,7 +266,7 @@ int run_run_command(const RunOptions& options) {
     embedded = std::make_unique<EmbeddedSim>(s.sim);
     if (auto started = embedded->start(); !started) {
       report.errors.push_back("embedded simulator: " + started.error());
-      return finish(report, *outputs);
+      return finish(report, outputs);
     }
     report.embedded_sim = true;
     report.sim_description = embedded->description();
@@ -291,12 +280,18 @@ int run_run_command(const RunOptions& options) {
   }
   report.model = !s.request.model.empty() ? s.request.model : (embedded ? s.sim.pod.model : "");
 
-  std::string source_error;
-  auto source = make_cache_source(s, embedded.get(), source_error);
-  if (!source_error.empty()) {
-    report.errors.push_back(source_error);
-    return finish(report, *outputs);
+  if (s.cache.source == scenario::CacheSpec::Source::kubernetes && s.cache.kubernetes.restart_pods) {
+    if (auto restarted = restart_kubernetes_pods(s.cache); !restarted) {
+      report.errors.push_back("restart: " + restarted.error());
+      return finish(report, outputs);
+    }
   }
+  auto made = make_cache_source(s.cache, embedded_pods(embedded.get()));
+  if (!made) {
+    report.errors.push_back(made.error());
+    return finish(report, outputs);
+  }
+  std::unique_ptr<scrape::MetricsSource> source = std::move(*made);
   ProgressLine progress(::isatty(STDOUT_FILENO) == 1 && !options.quiet);
   engine::EngineConfig config;
   config.scenario = &s;
@@ -311,7 +306,7 @@ int run_run_command(const RunOptions& options) {
     auto warmup = engine::run_phases(config, std::span(&*s.warmup, 1));
     if (!warmup) {
       report.errors.push_back("warmup: " + warmup.error());
-      return finish(report, *outputs);
+      return finish(report, outputs);
     }
     report.warmup = std::move(*warmup);
   }
@@ -322,14 +317,14 @@ int run_run_command(const RunOptions& options) {
     if (all_failed(before)) {
       report.errors.push_back(fmt::format("no pod could be scraped before the run ({}): {}", report.cache_source,
                                           before.front().snapshot.error()));
-      return finish(report, *outputs);
+      return finish(report, outputs);
     }
   }
   auto run = engine::run_phases(config, s.phases);
   progress.clear();
   if (!run) {
     report.errors.push_back(run.error());
-    return finish(report, *outputs);
+    return finish(report, outputs);
   }
   report.run = std::move(*run);
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
@@ -339,7 +334,7 @@ int run_run_command(const RunOptions& options) {
   if (auto error = unreachable(*report.run, report.target_url)) {
     report.errors.push_back(*error);
   }
-  return finish(report, *outputs);
+  return finish(report, outputs);
 }
 
 void add_run_options(CLI::App& command, RunOptions& options) {
@@ -356,7 +351,11 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
-  command.add_option("--out", options.outputs, "Write a result file: json=FILE (repeatable)")->allow_extra_args(false);
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable)")
+      ->allow_extra_args(false);
+  command.add_option("--tekton-results", options.tekton_results_dir,
+                     "Write the Tekton results hit-rate, verdict and max-pod-share into DIR (/tekton/results in a Task)")
+      ->type_name("DIR");
   command.add_flag("-q,--quiet", options.quiet, "No live progress line");
   command.add_option("--sim-route", options.sim_route, "Embedded simulator: gateway routing (prefix, session, round-robin, random, least-loaded)");
   command.add_option("--sim-pods", options.sim_pods, "Embedded simulator: number of pods");
@@ -368,6 +367,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--sim-error-rate", options.sim_error_rate, "Embedded simulator: fraction of requests answered 500");
   command.add_option("--sim-abort-rate", options.sim_abort_rate, "Embedded simulator: fraction of streams cut mid-way");
   command.add_option("--sim-time-scale", options.sim_time_scale, "Embedded simulator: multiply every simulated delay");
+  add_kube_options(command, options.kube, /*with_restart=*/true);
 }
 
 }  // namespace llmd::cli

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/cache_source.hpp"
 #include "scenario/overrides.hpp"
 
 namespace llmd::cli {
@@ -15,7 +16,8 @@ namespace llmd::cli {
 struct RunOptions {
   std::string scenario_path;
   scenario::Overrides overrides;
-  std::vector<std::string> outputs;  // --out FORMAT=FILE (json)
+  std::vector<std::string> outputs;  // --out FORMAT=FILE (json | junit), repeatable
+  std::optional<std::string> tekton_results_dir;  // --tekton-results DIR: Tekton result files
   bool quiet = false;                // no live progress line
   bool insecure = false;             // --insecure (copied into overrides.insecure)
   // The embedded simulator (used when no target is given), overriding the scenario's `sim:`.
@@ -24,7 +26,8 @@ struct RunOptions {
   std::optional<std::string> sim_metrics_flavor;
   bool sim_no_prefix_caching = false;
   std::vector<std::size_t> sim_no_prefix_caching_pods;
-  bool http2 = false;                // --http2 (target.http2)
+  bool http2 = false;
+  KubeFlags kube;                    // --namespace, --selector, ... (cache.source kubernetes)                // --http2 (target.http2)
   std::optional<double> sim_error_rate;
   std::optional<double> sim_abort_rate;
   std::optional<double> sim_time_scale;

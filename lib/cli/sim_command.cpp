@@ -47,6 +47,8 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
       ->capture_default_str();
   command.add_option("--error-rate", pod.error_rate, "Fraction of requests answered with HTTP 500")->capture_default_str();
   command.add_option("--abort-rate", pod.abort_rate, "Fraction of streams cut mid-way")->capture_default_str();
+  command.add_flag("--stamp-events", pod.stamp_events,
+                   "Prefix each streamed event with ': llmd-sent-ns=<CLOCK_MONOTONIC ns>' (client timing error)");
   command.add_option("--restart-downtime", pod.restart_downtime_s, "Seconds a restarted pod answers 503 (scaled)")
       ->capture_default_str();
 }

@@ -122,7 +122,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   state.loop = phase.executor->loop();
   const TimePoint start = Clock::now();
   state.begin(headers_for(vu), state.loop == LoopKind::open ? scheduled : start, start,
-              &phase.result.histograms.inter_token_latency_ns);
+              &phase.result.histograms);
   if (auto added = m_multi->add(state.easy()); !added) {
     fail_launch(phase, vu, &state, added.error());
     return;

@@ -152,7 +152,9 @@ class OpenLoop final : public Executor {
   }
 
   void stop() override { m_stopped = true; }
-  bool done_starting(TimePoint now) const override { return m_stopped || now >= m_end || m_next_due >= m_end; }
+  // Arrivals due before the end still start when the loop runs late (their lag is recorded): they
+  // must never vanish, neither started nor dropped.
+  bool done_starting(TimePoint /*now*/) const override { return m_stopped || m_next_due >= m_end; }
   TimePoint end_time() const override { return m_end; }
   std::size_t active() const override { return m_in_flight; }
   LoopKind loop() const override { return LoopKind::open; }

@@ -1,6 +1,7 @@
 #include "engine/request_state.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 
@@ -63,7 +64,7 @@ RequestState::~RequestState() {
 }
 
 void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint started,
-                         stats::LogLinearHistogram* itl_sink) {
+                         PhaseHistograms* sinks) {
   m_parser.reset();
   m_decoder.reset();
   m_response.clear();
@@ -73,7 +74,8 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_timing = RequestTiming{};
   m_timing.scheduled = scheduled;
   m_timing.started = started;
-  m_itl_sink = itl_sink;
+  m_sinks = sinks;
+  m_sent_ns = -1;
   m_code = CURLE_OK;
   m_status = 0;
   m_content_type = {};
@@ -133,15 +135,38 @@ void RequestState::on_event(const sse::SseEvent& event) {
   }
   const sse::OpenAiChunk chunk = m_decoder.decode(event.data);
   if (chunk.kind == sse::ChunkKind::content) {
-    if (m_timing.first_token == TimePoint{}) {
+    const bool first_token = m_timing.first_token == TimePoint{};
+    if (first_token) {
       m_timing.first_token = m_now;
-    } else if (m_itl_sink != nullptr) {
-      m_itl_sink->record(elapsed_ns(m_timing.last_token, m_now));
+    } else if (m_sinks != nullptr) {
+      m_sinks->inter_token_latency_ns.record(elapsed_ns(m_timing.last_token, m_now));
     }
     m_timing.last_token = m_now;
+    record_client_added(first_token);
   } else if (chunk.kind == sse::ChunkKind::malformed && m_problem.empty()) {
     m_problem = chunk.problem;
   }
+  m_sent_ns = -1;  // a stamp belongs to its own event block only
+}
+
+void RequestState::on_comment(std::string_view text) {
+  constexpr std::string_view k_stamp = "llmd-sent-ns=";
+  if (text.substr(0, k_stamp.size()) != k_stamp) {
+    return;
+  }
+  const std::string_view digits = text.substr(k_stamp.size());
+  std::int64_t sent_ns = -1;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), sent_ns);
+  m_sent_ns = (error == std::errc() && end == digits.data() + digits.size() && sent_ns >= 0) ? sent_ns : -1;
+}
+
+void RequestState::record_client_added(bool first_token) {
+  if (m_sent_ns < 0 || m_sinks == nullptr) {
+    return;
+  }
+  const std::int64_t received_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(m_now.time_since_epoch()).count();
+  const auto added_ns = static_cast<std::uint64_t>(std::max<std::int64_t>(received_ns - m_sent_ns, 0));
+  (first_token ? m_sinks->ttft_client_added_ns : m_sinks->itl_client_added_ns).record(added_ns);
 }
 
 void RequestState::end(CURLcode code, TimePoint now) {

@@ -8,9 +8,16 @@
 // Data path, all on the loop thread: libcurl write callback -> SseParser::feed (any split of bytes)
 // -> on_event -> OpenAiStreamDecoder::decode -> timestamps (one steady_clock read per write
 // callback) and inter-token gaps recorded straight into the phase's histogram.
+//
+// Timing stamps (`llmd-bench sim --stamp-events`): a comment line `: llmd-sent-ns=<N>` in an event
+// block carries the server's CLOCK_MONOTONIC send time in ns. When the next event of that block is a
+// content event, receive time (the write callback's steady_clock stamp, the same clock on Linux) − N
+// is the delay the network and this client added; it goes to ttft_client_added_ns (first token) or
+// itl_client_added_ns (every later token). Parsing the stamp allocates nothing.
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -50,8 +57,9 @@ class RequestState final : public sse::SseListener {
   std::string& body() { return m_body; }
 
   // Arms the slot for a new request: resets parser, decoder and timestamps, points libcurl at
-  // body() and `headers` (which must outlive the request). Inter-token gaps go to `itl_sink`.
-  void begin(curl_slist* headers, TimePoint scheduled, TimePoint started, stats::LogLinearHistogram* itl_sink);
+  // body() and `headers` (which must outlive the request). Inter-token gaps and the client-added
+  // delays of stamped events go straight into `sinks` (may be null: nothing is recorded).
+  void begin(curl_slist* headers, TimePoint scheduled, TimePoint started, PhaseHistograms* sinks);
   // Called once libcurl reported the transfer done: reads status and content type, closes the stream.
   void end(CURLcode code, TimePoint now);
 
@@ -71,6 +79,8 @@ class RequestState final : public sse::SseListener {
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
   void on_event(const sse::SseEvent& event) override;
+  void on_comment(std::string_view text) override;
+  void record_client_added(bool first_token);
   void choose_mode();
   std::size_t write(std::string_view bytes);
 
@@ -85,7 +95,8 @@ class RequestState final : public sse::SseListener {
   Mode m_mode = Mode::unknown;
   TimePoint m_now{};        // stamp of the write callback being processed
   RequestTiming m_timing;
-  stats::LogLinearHistogram* m_itl_sink = nullptr;
+  PhaseHistograms* m_sinks = nullptr;
+  std::int64_t m_sent_ns = -1;  // server send stamp of the event being read; -1: none
   CURLcode m_code = CURLE_OK;
   long m_status = 0;
   std::string_view m_content_type;  // owned by libcurl, valid until the handle is reused

@@ -26,7 +26,7 @@ struct HistogramField {
   const char* key;
   stats::LogLinearHistogram PhaseHistograms::*member;
 };
-constexpr std::array<HistogramField, 8> k_histogram_fields = {{
+constexpr std::array<HistogramField, 10> k_histogram_fields = {{
     {"first_byte_ns", &PhaseHistograms::first_byte_ns},
     {"first_event_ns", &PhaseHistograms::first_event_ns},
     {"ttft_ns", &PhaseHistograms::ttft_ns},
@@ -35,6 +35,8 @@ constexpr std::array<HistogramField, 8> k_histogram_fields = {{
     {"schedule_lag_ns", &PhaseHistograms::schedule_lag_ns},
     {"output_tokens", &PhaseHistograms::output_tokens},
     {"tokens_per_second_milli", &PhaseHistograms::tokens_per_second_milli},
+    {"ttft_client_added_ns", &PhaseHistograms::ttft_client_added_ns},
+    {"itl_client_added_ns", &PhaseHistograms::itl_client_added_ns},
 }};
 static_assert(sizeof(PhaseHistograms) == k_histogram_fields.size() * sizeof(stats::LogLinearHistogram),
               "every PhaseHistograms member needs a row in k_histogram_fields");

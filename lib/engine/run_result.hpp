@@ -80,6 +80,14 @@ struct PhaseHistograms {
   // Output tokens / end-to-end seconds of each ok request with >= 1 token, x 1000 (milli-tokens/s,
   // so the integer histogram keeps 1% precision at low rates).
   stats::LogLinearHistogram tokens_per_second_milli = make_engine_histogram();
+  // Only when the server stamps its events (`llmd-bench sim --stamp-events`: a `: llmd-sent-ns=N`
+  // comment with its CLOCK_MONOTONIC send time in the event's block; same machine, same clock):
+  // the delay the network and this client added = client receive instant − server send instant.
+  // ttft_client_added_ns: the first content event of each stream; itl_client_added_ns: every later
+  // content event (one per inter-token gap). A gap's error is at most the larger of its two events'
+  // delays. Recorded as events arrive (also on streams that fail later); empty without stamps.
+  stats::LogLinearHistogram ttft_client_added_ns = make_engine_histogram();
+  stats::LogLinearHistogram itl_client_added_ns = make_engine_histogram();
 };
 
 struct PhaseResult {

@@ -75,26 +75,7 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
 
 void render_cache(std::string& out, const RunReport& report) {
   out += fmt::format("\nprefix cache over the measured loop ({})\n", report.cache_source);
-  const auto& cache = *report.cache;
-  out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}\n", "pod", "Δqueries", "Δhits", "hit rate", "share",
-                     "Δrequests", "status");
-  for (const auto& row : cache.pods) {
-    auto number = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string("-"); };
-    out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}{}\n", row.pod, number(row.queries.delta),
-                       number(row.hits.delta), percent(row.hit_rate), percent(row.share_of_queries),
-                       number(row.requests_success.delta), scrape::to_string(row.status),
-                       row.unit == scrape::CounterUnit::blocks ? " (blocks)" : "");
-  }
-  const auto& t = cache.totals;
-  out += fmt::format("  {:<18} {:>12.0f} {:>12.0f} {:>9}   max pod share {} ({})\n", "total", t.queries, t.hits,
-                     percent(t.hit_rate), percent(t.max_pod_share), t.max_share_pod.empty() ? "-" : t.max_share_pod);
-  for (const auto& d : cache.diagnostics) {
-    out += fmt::format("  {} {}{}\n", d.severity == scrape::Severity::info ? "·" : "!",
-                       d.pod ? *d.pod + ": " : "", d.message);
-    if (!d.fix.empty()) {
-      out += fmt::format("      fix: {}\n", d.fix);
-    }
-  }
+  out += render_cache_table(*report.cache);
 }
 
 void render_gates(std::string& out, const RunReport& report, const TextOptions& options) {
@@ -139,6 +120,30 @@ std::string verdict_line(const RunReport& report) {
 }
 
 }  // namespace
+
+std::string render_cache_table(const scrape::CacheReport& cache) {
+  std::string out;
+  out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}\n", "pod", "Δqueries", "Δhits", "hit rate", "share",
+                     "Δrequests", "status");
+  for (const auto& row : cache.pods) {
+    auto number = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string("-"); };
+    out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}{}\n", row.pod, number(row.queries.delta),
+                       number(row.hits.delta), percent(row.hit_rate), percent(row.share_of_queries),
+                       number(row.requests_success.delta), scrape::to_string(row.status),
+                       row.unit == scrape::CounterUnit::blocks ? " (blocks)" : "");
+  }
+  const auto& t = cache.totals;
+  out += fmt::format("  {:<18} {:>12.0f} {:>12.0f} {:>9}   max pod share {} ({})\n", "total", t.queries, t.hits,
+                     percent(t.hit_rate), percent(t.max_pod_share), t.max_share_pod.empty() ? "-" : t.max_share_pod);
+  for (const auto& d : cache.diagnostics) {
+    out += fmt::format("  {} {}{}\n", d.severity == scrape::Severity::info ? "·" : "!",
+                       d.pod ? *d.pod + ": " : "", d.message);
+    if (!d.fix.empty()) {
+      out += fmt::format("      fix: {}\n", d.fix);
+    }
+  }
+  return out;
+}
 
 std::string format_seconds(double seconds) {
   if (seconds >= 1.0) {

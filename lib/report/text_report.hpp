@@ -12,6 +12,11 @@ struct TextOptions {
 
 std::string render_text(const RunReport& report, const TextOptions& options = {});
 
+// The per-pod prefix-cache table (pod, Δqueries, Δhits, hit rate, share, Δrequests, status), the
+// totals line and the diagnostics with their fixes; each line indented by two spaces. Used by
+// render_text() under its heading, and by `llmd-bench diff`.
+std::string render_cache_table(const scrape::CacheReport& cache);
+
 // "12.3ms", "1.25s", "850us": durations in seconds for humans.
 std::string format_seconds(double seconds);
 

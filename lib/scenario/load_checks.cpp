@@ -55,8 +55,7 @@ util::Result<void> load_threshold_list(const Field& key, const Field& value, std
   return {};
 }
 
-// --- cache sources: one row per `cache.source`, each with its own keys (the next kinds, e.g.
-// Kubernetes pod discovery, add a row) ---
+// --- cache sources: one row per `cache.source`, each with its own keys ---
 
 constexpr std::array<std::string_view, 4> k_cache_common_keys = {"source", "model_filter", "scrape_timeout",
                                                                  "max_parallel_scrapes"};
@@ -110,6 +109,52 @@ util::Result<void> load_files(const Section& section, CacheSpec& cache) {
   return {};
 }
 
+constexpr std::pair<std::string_view, KubernetesSpec::Via> k_kube_vias[] = {
+    {"proxy", KubernetesSpec::Via::proxy},
+    {"exec", KubernetesSpec::Via::exec},
+};
+
+util::Result<void> load_ports(const Field& field, std::vector<std::uint16_t>& ports) {
+  auto items = field.as_list();
+  if (!items) {
+    return fail(items.error());
+  }
+  if (items->empty()) {
+    return fail(field.error("must list at least one metrics port, e.g. [8200, 8001, 8000]"));
+  }
+  ports.clear();
+  for (const Field& item : *items) {
+    auto port = item.as_unsigned(1, 65535);
+    if (!port) {
+      return fail(port.error());
+    }
+    ports.push_back(static_cast<std::uint16_t>(*port));
+  }
+  return {};
+}
+
+// `source: kubernetes`: every key optional (defaults in KubernetesSpec).
+util::Result<void> load_kubernetes(const Section& section, CacheSpec& cache) {
+  KubernetesSpec& kube = cache.kubernetes;
+  LLMD_TRY(section.read("namespace", kube.namespace_name));
+  LLMD_TRY(section.read("selector", kube.selector));
+  LLMD_TRY(section.read("container", kube.container));
+  LLMD_TRY(section.read("kubeconfig", kube.kubeconfig));
+  LLMD_TRY(section.read("context", kube.context));
+  LLMD_TRY(section.read("restart", kube.restart_pods));
+  if (auto via = section.get("via")) {
+    auto value = via->as_choice("via", k_kube_vias);
+    if (!value) {
+      return fail(value.error());
+    }
+    kube.via = *value;
+  }
+  if (auto ports = section.get("ports")) {
+    LLMD_TRY(load_ports(*ports, kube.ports));
+  }
+  return {};
+}
+
 struct CacheSourceRow {
   std::string_view name;
   CacheSpec::Source source;
@@ -120,11 +165,15 @@ struct CacheSourceRow {
 constexpr std::string_view k_urls_keys[] = {"urls"};
 constexpr std::string_view k_files_keys[] = {"files"};
 
-constexpr std::array<CacheSourceRow, 4> k_cache_sources = {{
+constexpr std::string_view k_kubernetes_keys[] = {"namespace", "selector", "container", "ports",
+                                                  "via",       "kubeconfig", "context", "restart"};
+
+constexpr std::array<CacheSourceRow, 5> k_cache_sources = {{
     {"auto", CacheSpec::Source::automatic, {}, load_nothing},
     {"none", CacheSpec::Source::none, {}, load_nothing},
     {"urls", CacheSpec::Source::urls, k_urls_keys, load_urls},
     {"files", CacheSpec::Source::files, k_files_keys, load_files},
+    {"kubernetes", CacheSpec::Source::kubernetes, k_kubernetes_keys, load_kubernetes},
 }};
 
 // `source` as written, else the first row whose own keys appear (`urls:` alone means urls), else auto.

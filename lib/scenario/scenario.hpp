@@ -100,11 +100,27 @@ struct Phase {
 
 enum class CheckKind { status_200, non_empty_content, sse_content_type };
 
+// `cache.source: kubernetes`: pods found with kubectl (pod discovery in lib/kube), scraped through
+// the API server's pod proxy or `kubectl exec`. Empty kubeconfig/context/namespace: as kubectl
+// decides (KUBECONFIG, ~/.kube/config, the context's namespace).
+struct KubernetesSpec {
+  enum class Via { proxy, exec };  // proxy: kubectl get --raw .../pods/POD:PORT/proxy/metrics; exec: curl/wget in the container
+  std::string namespace_name;                  // `namespace:` ("" = the context's namespace)
+  std::string selector = "llm-d.ai/role=decode";  // label selector (kubectl -l)
+  std::string container = "vllm";             // container that serves /metrics (exec target; its ports)
+  std::vector<std::uint16_t> ports = {8200, 8001, 8000};  // metrics ports tried in order per pod
+  Via via = Via::proxy;
+  std::string kubeconfig;                      // --kubeconfig ("" = KUBECONFIG or ~/.kube/config)
+  std::string context;                         // --context ("" = current context)
+  bool restart_pods = false;                   // `restart:` restart the selected pods before the run
+};
+
 struct CacheSpec {
-  enum class Source { automatic, none, urls, files };  // automatic: the embedded sim's pods, else none
+  enum class Source { automatic, none, urls, files, kubernetes };  // automatic: the embedded sim's pods, else none
   Source source = Source::automatic;
   std::vector<std::string> urls;          // urls: pod metrics URLs (http://10.0.0.5:8200/metrics)
   std::vector<std::string> files;         // files: saved dumps (used by tests and `diff`)
+  KubernetesSpec kubernetes;              // kubernetes: discovery and scrape settings
   std::string model_filter;               // only series with this model_name (empty = all)
   Duration scrape_timeout = std::chrono::seconds(10);
   std::size_t max_parallel_scrapes = 32;

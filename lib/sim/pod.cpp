@@ -30,6 +30,16 @@ PodMetrics fresh_metrics(const PodSettings& settings) {
 }
 
 constexpr std::string_view k_json = "application/json";
+
+// `--stamp-events`: prefixes an SSE event with `: llmd-sent-ns=<CLOCK_MONOTONIC ns>\n`, a comment in
+// the same event block (OpenAI clients ignore comments), taken right before the write.
+std::string stamped(bool stamp, std::string event) {
+  if (!stamp) {
+    return event;
+  }
+  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Pod::Clock::now().time_since_epoch()).count();
+  return fmt::format(": llmd-sent-ns={}\n", now_ns) + event;
+}
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 }  // namespace
@@ -309,10 +319,12 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
     co_return true;
   }
   const Headers headers = pod_headers();
+  const bool stamp = m_settings.stamp_events;
   try {
     co_await write_chunked_header(*job->stream, http_request, http::status::ok, "text/event-stream; charset=utf-8", headers);
     if (request.api == Api::chat) {
-      co_await write_chunk(*job->stream, writer.stream_role_chunk());
+      const std::string role = stamped(stamp, writer.stream_role_chunk());
+      co_await write_chunk(*job->stream, role);
     }
     auto last_token_at = first_token_at;
     for (std::size_t k = 0; k < request.max_tokens; ++k) {
@@ -323,7 +335,8 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
         break;
       }
       const bool last = k + 1 == request.max_tokens;
-      co_await write_chunk(*job->stream, writer.stream_token_chunk(generated_token(seed, k), last ? "length" : nullptr));
+      const std::string token = stamped(stamp, writer.stream_token_chunk(generated_token(seed, k), last ? "length" : nullptr));
+      co_await write_chunk(*job->stream, token);
       ++m_metrics.generation_tokens;
       const auto now = Clock::now();
       if (k > 0) {
@@ -338,9 +351,11 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
       co_return false;
     }
     if (request.include_usage) {
-      co_await write_chunk(*job->stream, writer.stream_usage_chunk(job->prompt_tokens, request.max_tokens));
+      const std::string usage = stamped(stamp, writer.stream_usage_chunk(job->prompt_tokens, request.max_tokens));
+      co_await write_chunk(*job->stream, usage);
     }
-    co_await write_chunk(*job->stream, ResponseWriter::stream_done());
+    const std::string done = stamped(stamp, ResponseWriter::stream_done());
+    co_await write_chunk(*job->stream, done);
     co_await write_last_chunk(*job->stream);
   } catch (const boost::system::system_error&) {
     finish(job, "abort");  // the client went away mid-stream

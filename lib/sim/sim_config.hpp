@@ -49,6 +49,9 @@ struct PodSettings {
   double error_rate = 0.0;   // fraction of generation requests answered with HTTP 500
   double abort_rate = 0.0;   // fraction of streams cut mid-way (connection closed before [DONE])
   double restart_downtime_s = 0.0;  // after a restart, answer 503 for this long (before time_scale)
+  // Prefix every streamed SSE event with `: llmd-sent-ns=<N>\n`, N = CLOCK_MONOTONIC ns right before
+  // the write, so a client on the same machine can measure the delay it adds (timing truth).
+  bool stamp_events = false;
 };
 
 struct SimConfig {

@@ -41,6 +41,34 @@ TEST(EngineSim, IterationsSendsExactlyNRequestsAndThePodsAgree) {
   EXPECT_FALSE(result.interrupted);
 }
 
+TEST(EngineSim, StampedEventsFillTheClientAddedHistograms) {
+  auto config = test::fast_sim_config();
+  config.pod.stamp_events = true;
+  SimFleet fleet(config);
+  const auto scenario = test::test_scenario();
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(20, 4)});
+  fleet.stop();
+  const PhaseResult& phase = result.phases[0];
+  ASSERT_EQ(phase.ok, 20u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.histograms.ttft_client_added_ns.count(), 20u);       // one per stream's first token
+  EXPECT_EQ(phase.histograms.itl_client_added_ns.count(), 20u * 7);    // one per inter-token gap
+  // Same clock on both sides: the delay is real, and never more than the whole TTFT.
+  EXPECT_LE(phase.histograms.ttft_client_added_ns.max().value(), phase.histograms.ttft_ns.max().value());
+  const auto json = to_json(result);
+  EXPECT_EQ(json["total"]["metrics"]["ttft_client_added_ns"]["summary"]["count"], 20u);
+  EXPECT_EQ(json["total"]["metrics"]["itl_client_added_ns"]["summary"]["count"], 140u);
+}
+
+TEST(EngineSim, UnstampedStreamsLeaveTheClientAddedHistogramsEmpty) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(5, 1)});
+  const PhaseResult& phase = result.phases[0];
+  ASSERT_EQ(phase.ok, 5u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.histograms.ttft_client_added_ns.count(), 0u);
+  EXPECT_EQ(phase.histograms.itl_client_added_ns.count(), 0u);
+}
+
 TEST(EngineSim, ChatApiStreamsAndCountsTokens) {
   SimFleet fleet(test::fast_sim_config());
   auto scenario = test::test_scenario();

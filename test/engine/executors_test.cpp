@@ -178,6 +178,17 @@ TEST(ConstantArrivalRate, SchedulesRequestIAtIOverRate) {
   EXPECT_EQ(executor->loop(), LoopKind::open);
 }
 
+TEST(ConstantArrivalRate, ArrivalsDueBeforeTheEndStartEvenWhenTheLoopRunsLate) {
+  auto executor = make_executor(open_phase(ExecutorKind::constant_arrival_rate, 4, 0), k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0, launcher);
+  // The loop was busy past the end of the 1 s phase: 3 arrivals are still owed, not lost.
+  EXPECT_FALSE(executor->done_starting(k_t0 + 1200ms));
+  executor->tick(k_t0 + 1200ms, launcher);
+  EXPECT_EQ(launcher.launches.size() + launcher.drops.size(), 4u);
+  EXPECT_TRUE(executor->done_starting(k_t0 + 1200ms));
+}
+
 TEST(ConstantArrivalRate, DropsWhatIsDueWhileMaxInFlightAreInFlight) {
   auto executor = make_executor(open_phase(ExecutorKind::constant_arrival_rate, 10, 2), k_t0, 1);
   FakeLauncher launcher;

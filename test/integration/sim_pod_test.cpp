@@ -171,3 +171,40 @@ TEST(SimPod, AbortRateOneCutsEveryStreamBeforeDone) {
   }
   EXPECT_EQ(aborted, 3);
 }
+
+TEST(SimPod, StampEventsPutsASendTimeCommentBeforeEveryStreamedEvent) {
+  SimProcess sim({"--pods", "1", "--stamp-events", "--time-scale", "0.01"});
+  const std::string request = R"({"prompt":"x y","max_tokens":3,"stream":true,"stream_options":{"include_usage":true}})";
+  auto result = http_post(sim.pod_url(0) + "/v1/completions", request);
+  ASSERT_EQ(result.status, 200);
+  // 3 tokens + usage + [DONE]: every event block starts with its stamp, then its data line.
+  std::size_t blocks = 0;
+  std::int64_t previous_ns = 0;
+  std::size_t at = 0;
+  while (at < result.body.size()) {
+    const auto end = result.body.find("\n\n", at);
+    ASSERT_NE(end, std::string::npos) << result.body;
+    const std::string block = result.body.substr(at, end - at);
+    ASSERT_EQ(block.rfind(": llmd-sent-ns=", 0), 0u) << block;
+    const auto line_end = block.find('\n');
+    ASSERT_NE(line_end, std::string::npos) << block;
+    const std::int64_t sent_ns = std::stoll(block.substr(15, line_end - 15));
+    EXPECT_GT(sent_ns, 0);
+    EXPECT_GE(sent_ns, previous_ns) << "stamps follow the send order";
+    previous_ns = sent_ns;
+    EXPECT_EQ(block.compare(line_end + 1, 6, "data: "), 0) << block;
+    ++blocks;
+    at = end + 2;
+  }
+  EXPECT_EQ(blocks, 5u);
+  EXPECT_EQ(sse_events(result.body).size(), 5u);
+  EXPECT_EQ(sse_events(result.body).back(), "[DONE]");
+}
+
+TEST(SimPod, StreamsCarryNoStampsUnlessAskedTo) {
+  SimProcess sim({"--pods", "1", "--time-scale", "0.01"});
+  auto result = http_post(sim.pod_url(0) + "/v1/completions", R"({"prompt":"x y","max_tokens":3,"stream":true})");
+  ASSERT_EQ(result.status, 200);
+  EXPECT_EQ(result.body.find("llmd-sent-ns"), std::string::npos) << result.body;
+  EXPECT_EQ(result.body.rfind("data: ", 0), 0u) << result.body;
+}

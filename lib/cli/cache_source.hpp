@@ -1,0 +1,61 @@
+#pragma once
+// The one factory that turns a scenario's `cache:` section (plus the embedded simulator's pods,
+// when there are any) into a scrape::MetricsSource. Shared by `run`, `scrape` and `diff`, so each
+// cache source a scenario can name works the same in all three.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "scenario/scenario.hpp"
+#include "scrape/metrics_source.hpp"
+#include "scrape/url_source.hpp"
+#include "util/result.hpp"
+
+namespace llmd::cli {
+
+// "http://10.0.0.5:8200/metrics" -> "10.0.0.5:8200": a pod scraped by URL is named by the URL's
+// authority (host:port). A URL without a scheme is taken from its start.
+std::string pod_name_from_url(const std::string& url);
+
+// {pod_name_from_url(url), url} for each URL, in order.
+std::vector<scrape::PodUrl> pods_from_urls(const std::vector<std::string>& urls);
+
+// Scrape parallelism and timeout from the scenario's cache section (max_parallel at least 1).
+scrape::UrlSourceOptions url_source_options(const scenario::CacheSpec& cache);
+
+// Kubernetes flags shared by `run` and `scrape`. Any of them selects `cache.source: kubernetes`
+// and overrides the scenario's `cache.kubernetes` keys of the same name.
+struct KubeFlags {
+  std::optional<std::string> namespace_name;  // --namespace
+  std::optional<std::string> selector;        // --selector (kubectl -l)
+  std::optional<std::string> container;       // --container
+  std::optional<std::string> via;             // --via proxy|exec
+  std::vector<std::uint16_t> ports;           // --port (repeatable, tried in order)
+  std::optional<std::string> kubeconfig;      // --kubeconfig
+  std::optional<std::string> context;         // --context
+  bool restart_pods = false;                  // --restart-pods (run only)
+};
+
+// Adds the flags; `with_restart` adds --restart-pods too.
+void add_kube_options(CLI::App& command, KubeFlags& flags, bool with_restart);
+// Applies the flags to `cache`; the error names the flag (--via: expected proxy or exec).
+util::Result<void> apply_kube_flags(scenario::CacheSpec& cache, const KubeFlags& flags);
+
+// Restarts the selected pods (delete, or roll out their Deployment) and waits until the
+// replacements are Ready and answer /metrics, printing progress on stderr. For `restart:` /
+// --restart-pods; call before make_cache_source (pods are discovered when the source is made).
+util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache);
+
+// The source `cache` names: urls -> direct HTTP scrape, files -> saved dumps, automatic ->
+// `embedded_pods` (the embedded simulator's pods) when there are any, kubernetes -> pod discovery
+// with kubectl then API-server proxy or exec scrapes (errors name the namespace and selector). nullptr when there is no
+// cache source (source none, or automatic without an embedded simulator). Fails when saved dumps
+// cannot be opened (the error quotes the path).
+util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const scenario::CacheSpec& cache,
+                                                                       const std::vector<scrape::PodUrl>& embedded_pods);
+
+}  // namespace llmd::cli

@@ -1,0 +1,227 @@
+#include "cli/scrape_command.hpp"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/cache_source.hpp"
+#include "cli/exit_codes.hpp"
+#include "scenario/loader.hpp"
+#include "scrape/cache_report.hpp"
+#include "util/atomic_file.hpp"
+
+namespace llmd::cli {
+
+namespace {
+
+using nlohmann::json;
+
+template <class T>
+json optional_json(const std::optional<T>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+// Cumulative hit rate since the pod started: hits / queries, else the V0 gauge (when not -1).
+std::optional<double> cumulative_hit_rate(const scrape::PodSnapshot& s) {
+  if (s.queries && s.hits && *s.queries > 0) {
+    return *s.hits / *s.queries;
+  }
+  if (s.hit_rate_gauge && *s.hit_rate_gauge >= 0) {
+    return *s.hit_rate_gauge;
+  }
+  return std::nullopt;
+}
+
+scrape::PodStatus status_of(const scrape::PodSnapshotResult& pod) {
+  if (!pod.snapshot) {
+    return scrape::PodStatus::scrape_failed;
+  }
+  const auto& s = *pod.snapshot;
+  if (s.prefix_caching_enabled == false || (s.hit_rate_gauge && *s.hit_rate_gauge < 0)) {
+    return scrape::PodStatus::caching_disabled;
+  }
+  if (s.flavor == scrape::CounterFlavor::none || (!s.queries && !s.hit_rate_gauge)) {
+    return scrape::PodStatus::no_counters;
+  }
+  return scrape::PodStatus::ok;
+}
+
+std::string number(const std::optional<double>& value) {
+  return value ? fmt::format("{:.0f}", *value) : std::string("-");
+}
+
+std::string caching(const scrape::PodSnapshot& s) {
+  if (!s.prefix_caching_enabled) {
+    return s.prefix_caching_label.empty() ? "-" : s.prefix_caching_label;
+  }
+  return *s.prefix_caching_enabled ? "on" : "off";
+}
+
+// The scenario's cache section, or the one the --url / --files flags describe.
+util::Result<scenario::CacheSpec> cache_spec(const ScrapeOptions& options) {
+  scenario::CacheSpec cache;
+  if (!options.scenario_path.empty()) {
+    auto loaded = scenario::load_scenario(options.scenario_path);
+    if (!loaded) {
+      return util::fail(loaded.error());
+    }
+    cache = loaded->cache;
+  } else if (!options.urls.empty()) {
+    cache.source = scenario::CacheSpec::Source::urls;
+    cache.urls = options.urls;
+  } else if (!options.files.empty()) {
+    cache.source = scenario::CacheSpec::Source::files;
+    cache.files = options.files;
+  } else if (options.kube.namespace_name || options.kube.selector || options.kube.via || options.kube.context ||
+             options.kube.kubeconfig || options.kube.container || !options.kube.ports.empty()) {
+    cache.source = scenario::CacheSpec::Source::kubernetes;
+  } else {
+    return util::fail("no pods given: expected --url URL, --files PATH, --scenario FILE or Kubernetes flags (--namespace, --selector)");
+  }
+  if (auto applied = apply_kube_flags(cache, options.kube); !applied) {
+    return util::fail(applied.error());
+  }
+  if (!options.model_filter.empty()) {
+    cache.model_filter = options.model_filter;
+  }
+  return cache;
+}
+
+// Writes each pod's raw text as DIR/<pod>.prom; the error names the file.
+util::Result<void> save_dumps(const std::vector<scrape::PodScrape>& scrapes, const std::filesystem::path& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) {
+    return util::fail(fmt::format("--save-dir \"{}\": cannot create the folder: {}", dir.string(), error.message()));
+  }
+  for (const auto& scrape : scrapes) {
+    if (!scrape.text) {
+      continue;
+    }
+    if (auto written = util::write_file_atomically(dir / dump_file_name(scrape.pod), *scrape.text); !written) {
+      return util::fail("--save-dir: " + written.error());
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string dump_file_name(const std::string& pod) {
+  std::string name = pod.empty() ? std::string("pod") : pod;
+  for (char& ch : name) {
+    if (ch == '/' || ch == '\0') {
+      ch = '_';
+    }
+  }
+  return name + ".prom";
+}
+
+std::string render_scrape_table(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source) {
+  std::string out = fmt::format("prefix cache counters since each pod started ({})\n", source);
+  out += fmt::format("  {:<20} {:>12} {:>12} {:>9} {:>9} {:>7} {:>6} {:<7} {}\n", "pod", "queries", "hits", "hit rate",
+                     "requests", "caching", "block", "unit", "status");
+  for (const auto& pod : pods) {
+    const auto status = scrape::to_string(status_of(pod));
+    if (!pod.snapshot) {
+      out += fmt::format("  {:<20} {:>12} {:>12} {:>9} {:>9} {:>7} {:>6} {:<7} {}\n", pod.pod, "-", "-", "-", "-", "-", "-",
+                         "-", status);
+      out += fmt::format("      error: {}\n", pod.snapshot.error());
+      continue;
+    }
+    const auto& s = *pod.snapshot;
+    const auto rate = cumulative_hit_rate(s);
+    out += fmt::format("  {:<20} {:>12} {:>12} {:>9} {:>9} {:>7} {:>6} {:<7} {}\n", pod.pod, number(s.queries),
+                       number(s.hits), rate ? fmt::format("{:.1f}%", *rate * 100) : "-", number(s.requests_success),
+                       caching(s), s.block_size_tokens ? std::to_string(*s.block_size_tokens) : "-",
+                       scrape::to_string(s.unit), status);
+    out += fmt::format("      {} from {}\n", s.flavor_text, pod.source);
+  }
+  return out;
+}
+
+json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source) {
+  json rows = json::array();
+  for (const auto& pod : pods) {
+    json row = {{"pod", pod.pod}, {"source", pod.source}, {"status", scrape::to_string(status_of(pod))},
+                {"error", pod.snapshot ? json(nullptr) : json(pod.snapshot.error())}};
+    if (pod.snapshot) {
+      const auto& s = *pod.snapshot;
+      row.update({{"flavor", scrape::to_string(s.flavor)},
+                  {"flavor_text", s.flavor_text},
+                  {"unit", scrape::to_string(s.unit)},
+                  {"queries", optional_json(s.queries)},
+                  {"hits", optional_json(s.hits)},
+                  {"hit_rate", optional_json(cumulative_hit_rate(s))},
+                  {"hit_rate_gauge", optional_json(s.hit_rate_gauge)},
+                  {"requests_success", optional_json(s.requests_success)},
+                  {"prefix_caching_enabled", optional_json(s.prefix_caching_enabled)},
+                  {"prefix_caching_label", s.prefix_caching_label},
+                  {"block_size_tokens", optional_json(s.block_size_tokens)},
+                  {"queries_metric", s.queries_metric},
+                  {"hits_metric", s.hits_metric},
+                  {"model_names_seen", s.model_names_seen}});
+    }
+    rows.push_back(std::move(row));
+  }
+  return {{"schema", "llmd-bench/scrape"}, {"version", 1}, {"source", source}, {"pods", std::move(rows)}};
+}
+
+int run_scrape_command(const ScrapeOptions& options) {
+  auto cache = cache_spec(options);
+  auto made = cache ? make_cache_source(*cache, {}) : util::Result<std::unique_ptr<scrape::MetricsSource>>(nullptr);
+  if (!cache || !made) {
+    fmt::print(stderr, "llmd-bench: error: {}\n", cache ? made.error() : cache.error());
+    // Pod discovery failing (wrong namespace or selector, kubectl error) means the scrape could not
+    // be carried out; everything else here is a usage error.
+    const bool discovery = cache && cache->source == scenario::CacheSpec::Source::kubernetes;
+    return discovery ? k_exit_run_failed : k_exit_usage;
+  }
+  if (*made == nullptr) {
+    fmt::print(stderr,
+               "llmd-bench: error: scenario {} names no pods to scrape: expected cache.urls or cache.files (the "
+               "embedded simulator's pods exist only during `run`)\n",
+               options.scenario_path);
+    return k_exit_usage;
+  }
+  auto& source = **made;
+  const auto scrapes = source.scrape_all();
+  const auto pods = scrape::snapshot_pods(scrapes, cache->model_filter);
+  fmt::print("{}", options.json ? scrape_to_json(pods, source.describe()).dump(2) + "\n"
+                                : render_scrape_table(pods, source.describe()));
+  std::fflush(stdout);
+  int code = std::any_of(pods.begin(), pods.end(), [](const auto& p) { return p.snapshot.has_value(); }) ? k_exit_ok
+                                                                                                           : k_exit_run_failed;
+  if (code != k_exit_ok) {
+    fmt::print(stderr, "llmd-bench: error: no pod could be scraped ({})\n", source.describe());
+  }
+  if (options.save_dir) {
+    if (auto saved = save_dumps(scrapes, *options.save_dir); !saved) {
+      fmt::print(stderr, "llmd-bench: error: {}\n", saved.error());
+      code = k_exit_run_failed;
+    }
+  }
+  return code;
+}
+
+void add_scrape_options(CLI::App& command, ScrapeOptions& options) {
+  auto* url = command.add_option("--url", options.urls, "Pod metrics URL to read (repeatable); the pod is named host:port")
+                  ->type_name("URL")
+                  ->allow_extra_args(false);
+  auto* files = command.add_option("--files", options.files, "Saved <pod>.prom / <pod>.txt dumps, or folders of them")
+                    ->type_name("PATH");
+  auto* scenario = command.add_option("--scenario", options.scenario_path, "Scenario file whose cache section names the pods")
+                       ->type_name("FILE");
+  url->excludes(files)->excludes(scenario);
+  files->excludes(scenario);
+  command.add_option("--model", options.model_filter, "Only count series whose model_name is this (default: all)")
+      ->type_name("NAME");
+  command.add_flag("--json", options.json, "Print JSON (schema llmd-bench/scrape v1) instead of the table");
+  command.add_option("--save-dir", options.save_dir, "Also save each pod's raw /metrics text as DIR/<pod>.prom (for `diff`)")
+      ->type_name("DIR");
+  add_kube_options(command, options.kube, /*with_restart=*/false);
+}
+
+}  // namespace llmd::cli

@@ -1,0 +1,36 @@
+#include "report/exporter.hpp"
+
+#include <fmt/format.h>
+
+#include "report/json_report.hpp"
+#include "report/junit_report.hpp"
+
+namespace llmd::report {
+
+util::Result<OutputFormat> parse_output_format(std::string_view text) {
+  if (text == "json") {
+    return OutputFormat::json;
+  }
+  if (text == "junit") {
+    return OutputFormat::junit;
+  }
+  return util::fail(fmt::format("unknown output format \"{}\"; expected json or junit", text));
+}
+
+std::string_view to_string(OutputFormat format) {
+  switch (format) {
+    case OutputFormat::json: return "json";
+    case OutputFormat::junit: return "junit";
+  }
+  return "?";
+}
+
+std::string render(const RunReport& report, OutputFormat format) {
+  switch (format) {
+    case OutputFormat::json: return to_json(report).dump(2) + "\n";
+    case OutputFormat::junit: return render_junit(report);
+  }
+  return {};
+}
+
+}  // namespace llmd::report

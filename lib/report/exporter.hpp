@@ -1,0 +1,25 @@
+#pragma once
+// Result file formats of `--out FORMAT=FILE` (STYLE.md habit 1: one renderer per format, each in
+// its own file: json_report.hpp, junit_report.hpp). Tekton results are a folder, not one file:
+// see tekton_results.hpp.
+#include <string>
+#include <string_view>
+
+#include "report/run_report.hpp"
+#include "util/result.hpp"
+
+namespace llmd::report {
+
+enum class OutputFormat {
+  json,   // the versioned result (json_report.hpp), pretty-printed
+  junit,  // JUnit XML, one testcase per gate (junit_report.hpp)
+};
+
+// "json" | "junit"; the error quotes `text` and lists the valid formats.
+util::Result<OutputFormat> parse_output_format(std::string_view text);
+std::string_view to_string(OutputFormat format);
+
+// The whole file content of `report` (already judged) in `format`.
+std::string render(const RunReport& report, OutputFormat format);
+
+}  // namespace llmd::report

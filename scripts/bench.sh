@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# Benchmark of llmd-bench (issue 5): Release build, loopback only, bounded in time (~10 minutes).
+#   1. peers:        nginx serves a recorded vLLM stream for POST; wrk, h2load, hey and `llmd-bench run`
+#                    hit it with the same connection count and one client thread, alternating.
+#   2. concurrency + timing truth: 100, 1,000 and 10,000 concurrent streams from ONE `llmd-bench run`
+#                    against `llmd-bench sim --stamp-events` (slow cadence: all open at once);
+#                    client-added TTFT/ITL error from the sim's send-time stamps.
+#   3. open loop:    constant-arrival-rate at several rates: achieved vs target, schedule lag, drops.
+#   4. scrape:       parse of 100 real-format 50 KB /metrics dumps; a 100-pod parallel scrape of the sim.
+# Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
+# Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000").
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+here="$root/scripts/bench"
+out="${BENCH_OUT:-$PWD/bench-results.json}"
+connections="${BENCH_CONNECTIONS:-64}"
+peer_seconds="${BENCH_PEER_SECONDS:-5}"
+rounds="${BENCH_ROUNDS:-2}"
+stream_counts="${BENCH_STREAMS:-100 1000 10000}"
+work="$(mktemp -d /tmp/llmd-bench.XXXXXX)"
+pids=()
+
+cleanup() {
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+log() { echo "bench: $*" >&2; }
+
+"$root/scripts/setup.sh" nginx wrk nghttp2-client hey time python3 curl >&2
+log "building Release into build-release/"
+# -Werror off here: GCC 12 at -O3 reports a false -Wrestrict in std::string code (lib/util/duration.cpp).
+LLMD_BUILD_DIR="$root/build-release" "$root/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release -DLLMD_BUILD_TESTS=OFF \
+  -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
+bin="$root/build-release/llmd-bench"
+ulimit -n "$(ulimit -Hn)"
+manifest="$work/manifest.jsonl"
+: >"$manifest"
+
+# note SECTION KEY=VALUE...: one manifest line for the summarizer.
+note() {
+  python3 -c 'import json,sys; d={"section":sys.argv[1]}; d.update(a.split("=",1) for a in sys.argv[2:]); print(json.dumps(d))' "$@" >>"$manifest"
+}
+
+# timed NAME CMD...: runs CMD bounded, stdout/stderr to $work/NAME.{out,err}, "%e %U %S %M" to NAME.time.
+timed() {
+  local name="$1"
+  shift
+  local start_ns
+  start_ns=$(date +%s%N)
+  /usr/bin/time -o "$work/$name.time" -f "%e %U %S %M" timeout 300 "$@" >"$work/$name.out" 2>"$work/$name.err" || true
+  echo $(($(date +%s%N) - start_ns)) >"$work/$name.wall_ns"
+}
+
+# start_sim NAME ARGS...: starts `llmd-bench sim`, waits for its JSON line; sets sim_pid.
+start_sim() {
+  local name="$1"
+  shift
+  "$bin" sim "$@" >"$work/$name.json" 2>"$work/$name.log" &
+  sim_pid=$!
+  pids+=("$sim_pid")
+  for _ in $(seq 100); do
+    [ -s "$work/$name.json" ] && return 0
+    sleep 0.1
+  done
+  log "error: sim $name did not start"; cat "$work/$name.log" >&2; exit 3
+}
+pod_url() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pods"][int(sys.argv[2])]["url"])' "$1" "$2"; }
+stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---------------------------------------------------------------- 1. peers
+log "1/4 peers: recording a stream from the sim"
+start_sim rec --pods 1 --time-scale 0.01
+mkdir -p "$work/www/v1"
+curl -sS -N -X POST -H 'Content-Type: application/json' --data-binary @"$here/request.json" \
+  "$(pod_url "$work/rec.json" 0)/v1/completions" >"$work/www/v1/completions"
+stop_sim
+events=$(grep -c '^data: ' "$work/www/v1/completions")
+log "recorded $events SSE events, $(wc -c <"$work/www/v1/completions") bytes"
+nginx_port=$(free_port)
+sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$nginx_port|g" "$here/nginx.conf.in" >"$work/nginx.conf"
+nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx-error.log" &
+nginx_pid=$!
+pids+=("$nginx_pid")
+url="http://127.0.0.1:$nginx_port/v1/completions"
+for _ in $(seq 50); do curl -s -o /dev/null "$url" -X POST -d x && break; sleep 0.1; done
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$here/request.json" "$url")
+[ "$status" = 200 ] || { log "error: nginx answered POST with $status"; exit 3; }
+cat >"$work/peers.yaml" <<EOF
+name: peers
+target: {base_url: "http://127.0.0.1:$nginx_port", request_timeout: 30s}
+model: meta-llama/Llama-3.2-3B-Instruct
+requests:
+  prompt: {kind: fixed, text: "Explain the difference between a process and a thread."}
+  max_tokens: 14
+cache: {source: none}
+load:
+  - {name: peers, executor: constant-vus, vus: $connections, duration: ${peer_seconds}s, graceful_stop: 5s}
+EOF
+note peers_meta events="$events" connections="$connections" seconds="$peer_seconds" \
+  body_bytes="$(wc -c <"$work/www/v1/completions")"
+for round in $(seq "$rounds"); do
+  log "peers round $round/$rounds: wrk, h2load, hey, llmd-bench ($connections connections, ${peer_seconds}s each)"
+  BENCH_BODY="$here/request.json" timed "wrk-$round" wrk -t1 -c"$connections" -d"${peer_seconds}s" -s "$here/post.lua" "$url"
+  note peers tool=wrk round="$round" name="wrk-$round"
+  timed "h2load-$round" h2load --h1 -t1 -c"$connections" -m1 -D "$peer_seconds" -d "$here/request.json" \
+    -H 'Content-Type: application/json' "$url"
+  note peers tool=h2load round="$round" name="h2load-$round"
+  GOMAXPROCS=1 timed "hey-$round" hey -z "${peer_seconds}s" -c "$connections" -m POST -T application/json \
+    -D "$here/request.json" "$url"
+  note peers tool=hey round="$round" name="hey-$round"
+  timed "llmd-$round" "$bin" run "$work/peers.yaml" -q --out "json=$work/llmd-$round.json"
+  note peers tool=llmd-bench round="$round" name="llmd-$round"
+done
+kill "$nginx_pid" 2>/dev/null || true
+
+# ---------------------------------------------------------------- 2. concurrency and timing truth
+# One pod (each stream costs the sim 1 fd straight to a pod; 3 through the gateway): 20 tokens,
+# one every 500 ms (~12 s per stream). The N streams start at a constant rate over max(2 s, N/2000 s)
+# (open loop, exactly N arrivals, max_in_flight N), so their token phases are spread over the 500 ms
+# period, as independent users' would be, and all N are open at once until ~12 s (peak_in_flight).
+# BENCH_STREAM_START=burst starts all N at once instead (synchronized tokens: the worst case).
+log "2/4 concurrency: $stream_counts concurrent streams against one stamped sim pod"
+start_sim conc --pods 1 --stamp-events --max-num-seqs 20000 --kv-blocks 400000 --inter-token-ms 500 \
+  --prefill-base-ms 20 --prefill-per-token-us 0
+conc_url="$(pod_url "$work/conc.json" 0)"
+for n in $stream_counts; do
+  ramp_s=$(((n + 3999) / 2000))
+  [ "$ramp_s" -ge 2 ] || ramp_s=2
+  cat >"$work/streams-$n.yaml" <<EOF
+name: streams-$n
+target: {base_url: "$conc_url", connect_timeout: 30s, request_timeout: 120s}
+requests:
+  prompt: {kind: fixed, text: "hold this stream open"}
+  max_tokens: 25
+cache: {source: none}
+load:
+$(if [ "${BENCH_STREAM_START:-spread}" = burst ]; then
+    echo "  - {name: streams-$n, executor: iterations, iterations: $n, vus: $n, max_duration: 90s}"
+  else
+    echo "  - {name: streams-$n, executor: constant-arrival-rate, rate: $((n / ramp_s)), duration: ${ramp_s}s, max_in_flight: $n, graceful_stop: 60s}"
+  fi)
+EOF
+  timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"
+  note concurrency streams="$n" name="streams-$n" start="${BENCH_STREAM_START:-spread}"
+done
+stop_sim
+
+# ---------------------------------------------------------------- 3. open loop
+log "3/4 open loop: constant-arrival-rate 100, 400, 800 req/s, 5 s each"
+start_sim open --pods 1 --max-num-seqs 4000 --inter-token-ms 1 --prefill-base-ms 2 --prefill-per-token-us 0
+cat >"$work/open.yaml" <<EOF
+name: open-loop
+target: {base_url: "$(pod_url "$work/open.json" 0)"}
+requests:
+  prompt: {kind: fixed, text: "open loop request"}
+  max_tokens: 16
+cache: {source: none}
+load:
+  - {name: rate-100, executor: constant-arrival-rate, rate: 100, duration: 5s, max_in_flight: 2000, graceful_stop: 5s}
+  - {name: rate-400, executor: constant-arrival-rate, rate: 400, duration: 5s, max_in_flight: 2000, graceful_stop: 5s}
+  - {name: rate-800, executor: constant-arrival-rate, rate: 800, duration: 5s, max_in_flight: 2000, graceful_stop: 5s}
+EOF
+timed open "$bin" run "$work/open.yaml" -q --out "json=$work/open-result.json"
+note open_loop name=open result="$work/open-result.json" phase_seconds=5
+stop_sim
+
+# ---------------------------------------------------------------- 4. scrape
+log "4/4 scrape: 100 x 50 KB dumps parsed; 100-pod parallel scrape of the sim"
+start_sim scrape --pods 100
+urls=()
+for i in $(seq 0 99); do urls+=(--url "$(pod_url "$work/scrape.json" "$i")/metrics"); done
+curl -s "$(pod_url "$work/scrape.json" 0)/metrics" >"$work/one-pod.prom"
+python3 "$here/make_metrics.py" "$work/one-pod.prom" "$work/dumps" 100 50 >&2
+mkdir -p "$work/dump1" && cp "$work/dumps/pod-000.prom" "$work/dump1/"
+timed scrape-files-1 "$bin" scrape --files "$work/dump1" --json
+timed scrape-files-100 "$bin" scrape --files "$work/dumps" --json
+timed scrape-urls-100 "$bin" scrape "${urls[@]}" --json
+note scrape name=scrape dumps="$work/dumps"
+stop_sim
+
+python3 "$here/summarize.py" "$work" "$manifest" "$out"
+log "raw outputs kept in $work"

@@ -1,0 +1,191 @@
+// `--out junit=FILE` and `--tekton-results DIR`: the renderers on hand-built reports (content and
+// XML escaping, parsed back), and the real `run` writing both.
+#include <sstream>
+
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
+#include <nlohmann/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "cli/cli_test_support.hpp"
+#include "report/gates.hpp"
+#include "report/junit_report.hpp"
+#include "report/tekton_results.hpp"
+
+namespace fs = std::filesystem;
+namespace pt = boost::property_tree;
+using llmd::report::RunReport;
+using testing::HasSubstr;
+
+namespace {
+
+// A judged report: two cache thresholds (hit rate 0.5 fails ">=0.90", max pod share passes),
+// one failed and one passed check, and a cache error whose text needs escaping.
+struct Fixture {
+  llmd::scenario::Scenario scenario;
+  RunReport report;
+
+  Fixture() {
+    scenario.name = "cache<&>\"hit\"";
+    scenario.thresholds.push_back(*llmd::scenario::parse_threshold("cache_hit_rate", ">=0.90"));
+    scenario.thresholds.push_back(*llmd::scenario::parse_threshold("max_pod_share", "<=0.8"));
+    report.scenario = &scenario;
+    report.target_url = "http://gw/?a=1&b=2";
+    llmd::scrape::CacheReport cache;
+    cache.totals.queries = 1000;
+    cache.totals.hits = 500;
+    cache.totals.hit_rate = 0.5;
+    cache.totals.max_pod_share = 0.123456;
+    cache.diagnostics.push_back({llmd::scrape::Severity::error, std::string("pod<1>"),
+                                 "prefix caching is off: enable_prefix_caching=\"False\" & 'x'\x01", "pass --enable-prefix-caching"});
+    cache.diagnostics.push_back({llmd::scrape::Severity::warning, std::nullopt, "only a warning", ""});
+    report.cache = cache;
+    llmd::report::judge(report);
+    report.checks.push_back({llmd::scenario::CheckKind::status_200, 18, 2});
+    report.checks.push_back({llmd::scenario::CheckKind::non_empty_content, 20, 0});
+  }
+};
+
+pt::ptree parse_xml(const std::string& text) {
+  std::istringstream in(text);
+  pt::ptree tree;
+  pt::read_xml(in, tree);
+  return tree;
+}
+
+std::vector<pt::ptree> testcases(const pt::ptree& tree) {
+  std::vector<pt::ptree> cases;
+  for (const auto& [name, child] : tree.get_child("testsuite")) {
+    if (name == "testcase") {
+      cases.push_back(child);
+    }
+  }
+  return cases;
+}
+
+}  // namespace
+
+TEST(JunitReport, OneTestcasePerThresholdCheckAndCacheErrorParsesBack) {
+  Fixture f;
+  const auto tree = parse_xml(llmd::report::render_junit(f.report));
+  const auto& suite = tree.get_child("testsuite");
+  EXPECT_EQ(suite.get<std::string>("<xmlattr>.name"), "llmd-bench");
+  EXPECT_EQ(suite.get<int>("<xmlattr>.tests"), 6);  // 2 thresholds, 2 checks, 1 cache error, run
+  EXPECT_EQ(suite.get<int>("<xmlattr>.failures"), 3);
+  EXPECT_EQ(suite.get<int>("<xmlattr>.errors"), 0);
+  const auto cases = testcases(tree);
+  ASSERT_EQ(cases.size(), 6u);
+  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.name"), "cache_hit_rate >=0.90");
+  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.classname"), "llmd-bench.thresholds");
+  EXPECT_EQ(cases[0].get<std::string>("failure.<xmlattr>.message"), "cache_hit_rate = 0.5; required >= 0.9");
+  EXPECT_EQ(cases[1].get<std::string>("<xmlattr>.name"), "max_pod_share <=0.8");
+  EXPECT_FALSE(cases[1].get_child_optional("failure"));
+  EXPECT_EQ(cases[2].get<std::string>("<xmlattr>.name"), "status_200");
+  EXPECT_EQ(cases[2].get<std::string>("failure.<xmlattr>.message"), "2 of 20 requests failed the check");
+  EXPECT_FALSE(cases[3].get_child_optional("failure"));
+  EXPECT_EQ(cases[4].get<std::string>("<xmlattr>.classname"), "llmd-bench.cache");
+  EXPECT_EQ(cases[4].get<std::string>("failure.<xmlattr>.message"),
+            "prefix caching is off: enable_prefix_caching=\"False\" & 'x'\xEF\xBF\xBD");
+  EXPECT_EQ(cases[4].get<std::string>("failure"), "fix: pass --enable-prefix-caching");
+  EXPECT_EQ(cases[5].get<std::string>("<xmlattr>.name"), "run");
+  EXPECT_FALSE(cases[5].get_child_optional("error"));
+}
+
+TEST(JunitReport, EscapesEveryTextAndAttribute) {
+  Fixture f;
+  const auto xml = llmd::report::render_junit(f.report);
+  EXPECT_THAT(xml, HasSubstr("name=\"pod&lt;1&gt;: prefix caching is off: enable_prefix_caching=&quot;False&quot; &amp; "
+                             "&apos;x&apos;\xEF\xBF\xBD\""));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"scenario\" value=\"cache&lt;&amp;&gt;&quot;hit&quot;\"/>"));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"target\" value=\"http://gw/?a=1&amp;b=2\"/>"));
+  EXPECT_EQ(llmd::report::xml_escape("a\nb\tc\rd\x7f"), "a&#10;b&#9;c&#13;d\xEF\xBF\xBD");
+  const auto tree = parse_xml(xml);
+  EXPECT_EQ(tree.get<std::string>("testsuite.properties.property.<xmlattr>.value"), "cache<&>\"hit\"");
+}
+
+TEST(JunitReport, RunErrorsAreErrorTestcases) {
+  Fixture f;
+  f.report.errors = {"no request reached the target <x> & more", "second"};
+  llmd::report::judge(f.report);
+  const auto tree = parse_xml(llmd::report::render_junit(f.report));
+  EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.errors"), 1);
+  const auto cases = testcases(tree);
+  const auto& run = cases.back();
+  EXPECT_EQ(run.get<std::string>("<xmlattr>.name"), "run");
+  EXPECT_EQ(run.get<std::string>("error.<xmlattr>.message"), "no request reached the target <x> & more");
+  EXPECT_EQ(run.get<std::string>("error"), "no request reached the target <x> & more\nsecond\n");
+  EXPECT_EQ(tree.get<std::string>("testsuite.properties.property.<xmlattr>.value"), "cache<&>\"hit\"");
+}
+
+TEST(TektonResults, WritesExactlyTheThreeFilesWithoutNewlines) {
+  Fixture f;
+  const auto dir = llmd::test::scratch_dir() / "results";
+  ASSERT_TRUE(llmd::report::write_tekton_results(f.report, dir));
+  EXPECT_EQ(llmd::test::read_text(dir / "hit-rate"), "0.5000");
+  EXPECT_EQ(llmd::test::read_text(dir / "verdict"), "fail");
+  EXPECT_EQ(llmd::test::read_text(dir / "max-pod-share"), "0.1235");
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) {
+    ++files;
+  }
+  EXPECT_EQ(files, 3u);  // no temporary file left behind
+}
+
+TEST(TektonResults, WithoutCacheCountersValuesAreNa) {
+  Fixture f;
+  f.report.cache.reset();
+  f.report.errors = {"boom"};
+  llmd::report::judge(f.report);
+  const auto results = llmd::report::tekton_results(f.report);
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0], (std::pair<std::string, std::string>{"hit-rate", "n/a"}));
+  EXPECT_EQ(results[1], (std::pair<std::string, std::string>{"verdict", "error"}));
+  EXPECT_EQ(results[2], (std::pair<std::string, std::string>{"max-pod-share", "n/a"}));
+}
+
+TEST(TektonResults, AnUnwritableFolderIsAnErrorNamingIt) {
+  const auto dir = llmd::test::scratch_dir();
+  llmd::test::write_text(dir / "file", "x");
+  Fixture f;
+  auto written = llmd::report::write_tekton_results(f.report, dir / "file" / "results");
+  ASSERT_FALSE(written);
+  EXPECT_THAT(written.error(), HasSubstr("cannot create Tekton results folder \"" + (dir / "file" / "results").string() + "\""));
+}
+
+TEST(RunOutputs, CacheHitRunWritesJunitAndTektonResults) {
+  const auto dir = llmd::test::scratch_dir();
+  auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--out",
+                                "junit=" + (dir / "junit.xml").string(), "--out", "json=" + (dir / "r.json").string(),
+                                "--tekton-results", (dir / "tekton").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "verdict"), "pass");
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "hit-rate"), "0.9349");  // 19 x 992 / (20 x 1008)
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "max-pod-share"), "1.0000");
+  const auto tree = parse_xml(llmd::test::read_text(dir / "junit.xml"));
+  EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.failures"), 0);
+  const auto cases = testcases(tree);
+  ASSERT_FALSE(cases.empty());
+  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.name"), "cache_hit_rate >=0.90");
+  EXPECT_EQ(nlohmann::json::parse(llmd::test::read_text(dir / "r.json"))["verdict"], "pass");
+}
+
+TEST(RunOutputs, RoundRobinFailsTheGateInJunitAndTekton) {
+  const auto dir = llmd::test::scratch_dir();
+  auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--sim-route",
+                                "round-robin", "--out", "junit=" + (dir / "junit.xml").string(), "--tekton-results",
+                                dir.string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_EQ(llmd::test::read_text(dir / "verdict"), "fail");
+  EXPECT_EQ(llmd::test::read_text(dir / "hit-rate"), "0.7873");
+  const auto cases = testcases(parse_xml(llmd::test::read_text(dir / "junit.xml")));
+  ASSERT_FALSE(cases.empty());
+  EXPECT_EQ(cases[0].get<std::string>("failure.<xmlattr>.message"), "cache_hit_rate = 0.7873; required >= 0.9");
+}
+
+TEST(RunOutputs, AnUnknownOutputFormatIsAUsageError) {
+  auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--out", "xml=r.xml"});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.err, HasSubstr("--out \"xml=r.xml\": expected FORMAT=FILE with FORMAT json or junit"));
+}

@@ -1,0 +1,71 @@
+// `cache.source: kubernetes` in scenario files (load_checks.cpp).
+#include <gtest/gtest.h>
+
+#include "scenario/loader.hpp"
+#include "scenario/scenario_test_support.hpp"
+
+namespace llmd::scenario::test {
+namespace {
+
+std::string with(std::string_view extra) { return std::string(k_load) + std::string(extra); }
+
+TEST(ScenarioCacheKubernetes, DefaultsMatchLlmdDecodePods) {
+  const CacheSpec cache = load_ok(with("cache: {source: kubernetes}\n")).cache;
+  EXPECT_EQ(cache.source, CacheSpec::Source::kubernetes);
+  const KubernetesSpec& kube = cache.kubernetes;
+  EXPECT_EQ(kube.namespace_name, "");
+  EXPECT_EQ(kube.selector, "llm-d.ai/role=decode");
+  EXPECT_EQ(kube.container, "vllm");
+  EXPECT_EQ(kube.ports, (std::vector<std::uint16_t>{8200, 8001, 8000}));
+  EXPECT_EQ(kube.via, KubernetesSpec::Via::proxy);
+  EXPECT_EQ(kube.kubeconfig, "");
+  EXPECT_EQ(kube.context, "");
+  EXPECT_FALSE(kube.restart_pods);
+}
+
+TEST(ScenarioCacheKubernetes, ReadsEveryKey) {
+  const CacheSpec cache =
+      load_ok(with("cache:\n  source: kubernetes\n  namespace: llm-d\n  selector: app=vllm,tier!=canary\n"
+                   "  container: server\n  ports: [8000]\n  via: exec\n  kubeconfig: /etc/kube/config\n"
+                   "  context: prod\n  restart: true\n  scrape_timeout: 3s\n"))
+          .cache;
+  EXPECT_EQ(cache.source, CacheSpec::Source::kubernetes);
+  const KubernetesSpec& kube = cache.kubernetes;
+  EXPECT_EQ(kube.namespace_name, "llm-d");
+  EXPECT_EQ(kube.selector, "app=vllm,tier!=canary");
+  EXPECT_EQ(kube.container, "server");
+  EXPECT_EQ(kube.ports, (std::vector<std::uint16_t>{8000}));
+  EXPECT_EQ(kube.via, KubernetesSpec::Via::exec);
+  EXPECT_EQ(kube.kubeconfig, "/etc/kube/config");
+  EXPECT_EQ(kube.context, "prod");
+  EXPECT_TRUE(kube.restart_pods);
+  EXPECT_EQ(cache.scrape_timeout, std::chrono::seconds(3));
+}
+
+TEST(ScenarioCacheKubernetes, AKubernetesKeyImpliesTheSource) {
+  const CacheSpec cache = load_ok(with("cache: {selector: app=vllm}\n")).cache;
+  EXPECT_EQ(cache.source, CacheSpec::Source::kubernetes);
+  EXPECT_EQ(cache.kubernetes.selector, "app=vllm");
+}
+
+TEST(ScenarioCacheKubernetes, Errors) {
+  EXPECT_EQ(
+      load_error(with("cache: {source: prometheus}\n")),
+      "scenarios/x.yaml:5:17: cache.source: unknown cache source \"prometheus\"; expected one of auto, none, urls, "
+      "files, kubernetes");
+  EXPECT_EQ(load_error(with("cache: {source: kubernetes, via: ssh}\n")),
+            "scenarios/x.yaml:5:34: cache.via: unknown via \"ssh\"; expected one of proxy, exec");
+  EXPECT_EQ(load_error(with("cache: {source: kubernetes, ports: []}\n")),
+            "scenarios/x.yaml:5:36: cache.ports: must list at least one metrics port, e.g. [8200, 8001, 8000]");
+  EXPECT_EQ(load_error(with("cache: {source: kubernetes, ports: [70000]}\n")),
+            "scenarios/x.yaml:5:37: cache.ports[0]: must be <= 65535, got 70000");
+  EXPECT_EQ(load_error(with("cache: {source: kubernetes, urls: [\"http://p:1/metrics\"]}\n")),
+            "scenarios/x.yaml:5:29: cache: unknown key \"urls\" for cache source kubernetes; valid keys: source, "
+            "model_filter, scrape_timeout, max_parallel_scrapes, namespace, selector, container, ports, via, "
+            "kubeconfig, context, restart");
+  EXPECT_EQ(load_error(with("cache: {source: kubernetes, restart: maybe}\n")),
+            "scenarios/x.yaml:5:38: cache.restart: expected a boolean (true or false), got \"maybe\"");
+}
+
+}  // namespace
+}  // namespace llmd::scenario::test
