@@ -10,6 +10,7 @@
 #include "kube/kube_sources.hpp"
 #include "kube/pod_restart.hpp"
 #include "scrape/file_source.hpp"
+#include "scrape/prometheus_source.hpp"
 
 namespace llmd::cli {
 
@@ -54,6 +55,18 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const sce
       return util::fail(made.error());
     }
     source = std::move(*made);
+  } else if (cache.source == Source::prometheus) {
+    scrape::PrometheusSourceOptions options;
+    options.base_url = cache.prometheus.url;
+    options.matcher = cache.prometheus.matcher;
+    options.pod_label = cache.prometheus.pod_label;
+    options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
+    options.scrape_interval = std::chrono::duration_cast<std::chrono::seconds>(cache.prometheus.scrape_interval);
+    auto made = scrape::PrometheusSource::create(std::move(options));
+    if (!made) {
+      return util::fail(made.error());
+    }
+    source = std::make_unique<scrape::PrometheusSource>(std::move(*made));
   } else if (cache.source == Source::automatic && !embedded_pods.empty()) {
     source = std::make_unique<scrape::UrlSource>(embedded_pods, url_source_options(cache));
   }

@@ -187,6 +187,23 @@ std::optional<std::string> unreachable(const engine::RunResult& run, const std::
                      url, transport, t.completed, example ? ": " + *example : "");
 }
 
+// Requests the client saw succeed but no scraped pod counted: they were served by pods outside the
+// selector / URL list (visible when every pod's request counter could be read).
+void note_traffic_outside(scrape::CacheReport& cache, const engine::RunResult& run) {
+  const auto& t = cache.totals;
+  const bool complete = t.pods_failed == 0 && std::all_of(cache.pods.begin(), cache.pods.end(), [](const auto& pod) {
+    return pod.requests_success.delta.has_value();
+  });
+  if (!complete || cache.pods.empty() || t.requests_success >= static_cast<double>(run.total.ok)) {
+    return;
+  }
+  cache.diagnostics.push_back(
+      {scrape::Severity::warning, std::nullopt,
+       fmt::format("{} requests succeeded but the scraped pods finished only {:.0f}: {:.0f} went to pods outside the scraped set",
+                   run.total.ok, t.requests_success, static_cast<double>(run.total.ok) - t.requests_success),
+       "check the selector/namespace (or the --cache-url list): every pod behind the gateway should be scraped"});
+}
+
 class ProgressLine {
  public:
   explicit ProgressLine(bool enabled) : m_enabled(enabled) {}
@@ -328,8 +345,21 @@ int run_run_command(const RunOptions& options) {
   }
   report.run = std::move(*run);
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
+  if (source && s.cache.source == scenario::CacheSpec::Source::prometheus) {
+    // Prometheus sees the counters up to one scrape interval late: let it catch up with the load.
+    const auto wait = s.cache.prometheus.scrape_interval;
+    fmt::print(stderr, "llmd-bench: waiting {} for Prometheus to scrape the pods after the load\n",
+               report::format_seconds(std::chrono::duration<double>(wait).count()));
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until && !signals.abort_flag().load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    report.notes.push_back("cache counters read through Prometheus: values lag the pods by up to one scrape interval (" +
+                           report::format_seconds(std::chrono::duration<double>(wait).count()) + ")");
+  }
   if (source) {
     report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
+    note_traffic_outside(*report.cache, *report.run);
   }
   if (auto error = unreachable(*report.run, report.target_url)) {
     report.errors.push_back(*error);

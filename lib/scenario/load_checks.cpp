@@ -13,6 +13,7 @@ namespace {
 
 using util::fail;
 using yaml::Field;
+using yaml::Need;
 using yaml::Section;
 using yaml::ZeroDuration;
 
@@ -155,6 +156,15 @@ util::Result<void> load_kubernetes(const Section& section, CacheSpec& cache) {
   return {};
 }
 
+// `source: prometheus`: prometheus_url and matcher required.
+util::Result<void> load_prometheus(const Section& section, CacheSpec& cache) {
+  PrometheusSpec& prometheus = cache.prometheus;
+  LLMD_TRY(section.read("prometheus_url", prometheus.url, Need::required));
+  LLMD_TRY(section.read("matcher", prometheus.matcher, Need::required));
+  LLMD_TRY(section.read("pod_label", prometheus.pod_label));
+  return section.read("scrape_interval", prometheus.scrape_interval, ZeroDuration::allowed);
+}
+
 struct CacheSourceRow {
   std::string_view name;
   CacheSpec::Source source;
@@ -168,12 +178,15 @@ constexpr std::string_view k_files_keys[] = {"files"};
 constexpr std::string_view k_kubernetes_keys[] = {"namespace", "selector", "container", "ports",
                                                   "via",       "kubeconfig", "context", "restart"};
 
-constexpr std::array<CacheSourceRow, 5> k_cache_sources = {{
+constexpr std::string_view k_prometheus_keys[] = {"prometheus_url", "matcher", "pod_label", "scrape_interval"};
+
+constexpr std::array<CacheSourceRow, 6> k_cache_sources = {{
     {"auto", CacheSpec::Source::automatic, {}, load_nothing},
     {"none", CacheSpec::Source::none, {}, load_nothing},
     {"urls", CacheSpec::Source::urls, k_urls_keys, load_urls},
     {"files", CacheSpec::Source::files, k_files_keys, load_files},
     {"kubernetes", CacheSpec::Source::kubernetes, k_kubernetes_keys, load_kubernetes},
+    {"prometheus", CacheSpec::Source::prometheus, k_prometheus_keys, load_prometheus},
 }};
 
 // `source` as written, else the first row whose own keys appear (`urls:` alone means urls), else auto.

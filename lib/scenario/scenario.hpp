@@ -115,12 +115,22 @@ struct KubernetesSpec {
   bool restart_pods = false;                   // `restart:` restart the selected pods before the run
 };
 
+// `source: prometheus`: the same counters read from a Prometheus server's query API at the two
+// instants, for pods that cannot be reached directly.
+struct PrometheusSpec {
+  std::string url;                 // `prometheus_url`: http://prometheus:9090
+  std::string matcher;             // `matcher`: PromQL label matchers selecting the pods' series
+  std::string pod_label = "pod";   // `pod_label`: the label naming a pod
+  Duration scrape_interval = std::chrono::seconds(30);  // `scrape_interval`: waited after the load
+};
+
 struct CacheSpec {
-  enum class Source { automatic, none, urls, files, kubernetes };  // automatic: the embedded sim's pods, else none
+  enum class Source { automatic, none, urls, files, kubernetes, prometheus };  // automatic: the embedded sim's pods, else none
   Source source = Source::automatic;
   std::vector<std::string> urls;          // urls: pod metrics URLs (http://10.0.0.5:8200/metrics)
   std::vector<std::string> files;         // files: saved dumps (used by tests and `diff`)
   KubernetesSpec kubernetes;              // kubernetes: discovery and scrape settings
+  PrometheusSpec prometheus;              // prometheus: query API settings
   std::string model_filter;               // only series with this model_name (empty = all)
   Duration scrape_timeout = std::chrono::seconds(10);
   std::size_t max_parallel_scrapes = 32;

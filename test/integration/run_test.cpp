@@ -282,3 +282,17 @@ TEST(Run, APodWithPrefixCachingOffIsNamedWithTheCauseAndTheGateFails) {
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--no-prefix-caching-pod 9 is not a pod: pods are numbered 0..3"));
 }
+
+TEST(Run, TrafficOnPodsOutsideTheScrapedSetIsReported) {
+  SimProcess sim({"--pods", "3", "--route", "round-robin", "--time-scale", "0.01"});
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {max_tokens: 2}
+load:
+  - {name: loop, executor: iterations, iterations: 9, vus: 1}
+)");
+  auto out = run({scenario.string(), "--target", sim.gateway(), "-q", "--cache-url", sim.pod_url(0) + "/metrics",
+                  "--cache-url", sim.pod_url(1) + "/metrics"});
+  EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("9 requests succeeded but the scraped pods finished only 6: 3 went to pods outside the scraped set"));
+}

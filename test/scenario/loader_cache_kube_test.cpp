@@ -9,6 +9,19 @@ namespace {
 
 std::string with(std::string_view extra) { return std::string(k_load) + std::string(extra); }
 
+TEST(ScenarioCachePrometheus, ReadsItsKeysAndRequiresUrlAndMatcher) {
+  const CacheSpec cache = load_ok(with("cache:\n  prometheus_url: http://prometheus:9090\n  matcher: 'namespace=\"llm-d\"'\n"
+                                       "  scrape_interval: 15s\n"))
+                              .cache;
+  EXPECT_EQ(cache.source, CacheSpec::Source::prometheus);
+  EXPECT_EQ(cache.prometheus.url, "http://prometheus:9090");
+  EXPECT_EQ(cache.prometheus.matcher, "namespace=\"llm-d\"");
+  EXPECT_EQ(cache.prometheus.pod_label, "pod");
+  EXPECT_EQ(cache.prometheus.scrape_interval, std::chrono::seconds(15));
+  const auto missing = load_error(with("cache: {source: prometheus, prometheus_url: \"http://p:9090\"}\n"));
+  EXPECT_NE(missing.find("matcher"), std::string::npos) << missing;
+}
+
 TEST(ScenarioCacheKubernetes, DefaultsMatchLlmdDecodePods) {
   const CacheSpec cache = load_ok(with("cache: {source: kubernetes}\n")).cache;
   EXPECT_EQ(cache.source, CacheSpec::Source::kubernetes);
@@ -50,9 +63,9 @@ TEST(ScenarioCacheKubernetes, AKubernetesKeyImpliesTheSource) {
 
 TEST(ScenarioCacheKubernetes, Errors) {
   EXPECT_EQ(
-      load_error(with("cache: {source: prometheus}\n")),
-      "scenarios/x.yaml:5:17: cache.source: unknown cache source \"prometheus\"; expected one of auto, none, urls, "
-      "files, kubernetes");
+      load_error(with("cache: {source: graphite}\n")),
+      "scenarios/x.yaml:5:17: cache.source: unknown cache source \"graphite\"; expected one of auto, none, urls, "
+      "files, kubernetes, prometheus");
   EXPECT_EQ(load_error(with("cache: {source: kubernetes, via: ssh}\n")),
             "scenarios/x.yaml:5:34: cache.via: unknown via \"ssh\"; expected one of proxy, exec");
   EXPECT_EQ(load_error(with("cache: {source: kubernetes, ports: []}\n")),

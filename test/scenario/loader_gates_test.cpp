@@ -124,9 +124,9 @@ TEST(ScenarioCache, Files) {
 }
 
 TEST(ScenarioCache, Errors) {
-  EXPECT_EQ(load_error(with("cache: {source: prometheus}\n")),
-            "scenarios/x.yaml:5:17: cache.source: unknown cache source \"prometheus\"; expected one of auto, none, urls, "
-            "files, kubernetes");
+  EXPECT_EQ(load_error(with("cache: {source: graphite}\n")),
+            "scenarios/x.yaml:5:17: cache.source: unknown cache source \"graphite\"; expected one of auto, none, urls, "
+            "files, kubernetes, prometheus");
   EXPECT_EQ(load_error(with("cache: {source: none, urls: [\"http://p:1/metrics\"]}\n")),
             "scenarios/x.yaml:5:23: cache: unknown key \"urls\" for cache source none; valid keys: source, model_filter, "
             "scrape_timeout, max_parallel_scrapes");
