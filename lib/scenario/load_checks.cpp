@@ -63,17 +63,26 @@ constexpr std::array<std::string_view, 4> k_cache_common_keys = {"source", "mode
 
 util::Result<void> load_nothing(const Section&, CacheSpec&) { return {}; }
 
+// The list under `field`, which must not be empty: "must list at least one <what>".
+util::Result<std::vector<Field>> non_empty_list(const Field& field, std::string_view what) {
+  auto items = field.as_list();
+  if (!items) {
+    return fail(items.error());
+  }
+  if (items->empty()) {
+    return fail(field.error(fmt::format("must list at least one {}", what)));
+  }
+  return items;
+}
+
 util::Result<void> load_urls(const Section& section, CacheSpec& cache) {
   auto field = section.require("urls");
   if (!field) {
     return fail(field.error());
   }
-  auto items = field->as_list();
+  auto items = non_empty_list(*field, "pod metrics URL, e.g. http://10.0.0.5:8000/metrics");
   if (!items) {
     return fail(items.error());
-  }
-  if (items->empty()) {
-    return fail(field->error("must list at least one pod metrics URL, e.g. http://10.0.0.5:8000/metrics"));
   }
   for (const Field& item : *items) {
     auto url = item.as_string();
@@ -93,12 +102,9 @@ util::Result<void> load_files(const Section& section, CacheSpec& cache) {
   if (!field) {
     return fail(field.error());
   }
-  auto items = field->as_list();
+  auto items = non_empty_list(*field, "saved metrics file");
   if (!items) {
     return fail(items.error());
-  }
-  if (items->empty()) {
-    return fail(field->error("must list at least one saved metrics file"));
   }
   for (const Field& item : *items) {
     auto path = item.as_existing_file();
@@ -116,12 +122,9 @@ constexpr std::pair<std::string_view, KubernetesSpec::Via> k_kube_vias[] = {
 };
 
 util::Result<void> load_ports(const Field& field, std::vector<std::uint16_t>& ports) {
-  auto items = field.as_list();
+  auto items = non_empty_list(field, "metrics port, e.g. [8200, 8001, 8000]");
   if (!items) {
     return fail(items.error());
-  }
-  if (items->empty()) {
-    return fail(field.error("must list at least one metrics port, e.g. [8200, 8001, 8000]"));
   }
   ports.clear();
   for (const Field& item : *items) {

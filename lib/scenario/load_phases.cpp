@@ -106,14 +106,7 @@ struct LoadedPhase {
 };
 
 util::Result<LoadedPhase> load_phase(const Field& field, Role role, std::string default_name) {
-  if (!field.node().IsMap()) {
-    return fail(field.error("expected a mapping with an `executor`, got " + field.describe()));
-  }
-  auto executor = field.peek("executor");
-  if (!executor) {
-    return fail(field.error("missing required key \"executor\""));
-  }
-  auto row = executor->as_row("executor", k_executors);
+  auto row = field.tagged_row("executor", "executor", k_executors);
   if (!row) {
     return fail(row.error());
   }

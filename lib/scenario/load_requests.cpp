@@ -172,14 +172,7 @@ constexpr std::array<PromptRow, 5> k_prompts = {{
 }};
 
 util::Result<void> load_prompt(const Field& field, RequestSpec& request) {
-  if (!field.node().IsMap()) {
-    return fail(field.error("expected a mapping with a `kind`, got " + field.describe()));
-  }
-  auto kind = field.peek("kind");
-  if (!kind) {
-    return fail(field.error("missing required key \"kind\""));
-  }
-  auto row = kind->as_row("prompt kind", k_prompts);
+  auto row = field.tagged_row("kind", "prompt kind", k_prompts);
   if (!row) {
     return fail(row.error());
   }

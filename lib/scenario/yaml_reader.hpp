@@ -87,6 +87,10 @@ class Field {
   // named by this scalar; the error lists every name.
   template <class Row, std::size_t N>
   util::Result<const Row*> as_row(std::string_view what, const std::array<Row, N>& rows) const;
+  // This mapping's `tag` key (an executor, a prompt kind) picks one of `rows`; errors say a mapping
+  // with `tag` was expected, that `tag` is missing, or which values it may take.
+  template <class Row, std::size_t N>
+  util::Result<const Row*> tagged_row(std::string_view tag, std::string_view what, const std::array<Row, N>& rows) const;
   util::Result<std::vector<Field>> as_list() const;       // a sequence (a single scalar is NOT promoted)
   // The value of `key` in this mapping, without checking the other keys (to read a `kind`
   // that decides which keys are valid); nullopt when this is not a mapping or `key` is absent/null.
@@ -180,6 +184,21 @@ util::Result<T> Field::as_choice(std::string_view what, const std::pair<std::str
     }
   }
   return util::fail(choice_error(what, names_of(choices)));
+}
+
+template <class Row, std::size_t N>
+util::Result<const Row*> Field::tagged_row(std::string_view tag, std::string_view what,
+                                           const std::array<Row, N>& rows) const {
+  if (!m_node.IsMap()) {
+    const bool vowel = !tag.empty() && std::string_view("aeiou").find(tag.front()) != std::string_view::npos;
+    return util::fail(error(std::string("expected a mapping with ") + (vowel ? "an" : "a") + " `" + std::string(tag) +
+                            "`, got " + describe()));
+  }
+  auto value = peek(tag);
+  if (!value) {
+    return util::fail(error("missing required key \"" + std::string(tag) + "\""));
+  }
+  return value->as_row(what, rows);
 }
 
 template <class Row, std::size_t N>
