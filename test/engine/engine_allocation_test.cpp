@@ -1,34 +1,11 @@
 // The engine's promise: nothing is allocated per token. Counts operator new calls made on the
 // engine's thread (the simulator's thread allocates freely and is not counted) for streams of
 // different lengths: the per-request count must not grow with the number of tokens.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
 #include <gtest/gtest.h>
 
 #include "engine/engine.hpp"
 #include "engine/engine_test_support.hpp"
-
-namespace {
-thread_local bool t_counting = false;
-thread_local std::size_t t_allocations = 0;
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (t_counting) {
-    ++t_allocations;
-  }
-  if (void* block = std::malloc(size == 0 ? 1 : size)) {
-    return block;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void operator delete(void* block) noexcept { std::free(block); }
-void operator delete[](void* block) noexcept { std::free(block); }
-void operator delete(void* block, std::size_t) noexcept { std::free(block); }
-void operator delete[](void* block, std::size_t) noexcept { std::free(block); }
+#include "support/allocation_counter.hpp"
 
 namespace llmd::engine {
 namespace {
@@ -41,12 +18,14 @@ std::size_t allocations_for(const std::string& url, std::size_t tokens, std::siz
   EngineConfig config;
   config.scenario = &scenario;
   config.base_url = url;
-  t_allocations = 0;
-  t_counting = true;
-  auto result = run_phases(config, phases);
-  t_counting = false;
-  EXPECT_TRUE(result && result->total.ok == requests);
-  return t_allocations;
+  std::size_t allocations = 0;
+  {
+    const llmd::test::CountAllocations counter;
+    auto result = run_phases(config, phases);
+    allocations = counter.count();
+    EXPECT_TRUE(result && result->total.ok == requests);
+  }
+  return allocations;
 }
 
 TEST(EngineAllocation, AllocationsPerRequestDoNotGrowWithTokens) {

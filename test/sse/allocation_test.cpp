@@ -1,30 +1,10 @@
 // Checks the steady-state promise of the sse module: once warmed up, parsing and decoding a stream
-// performs no heap allocation. Replaces the global operator new of this test binary to count calls.
-#include <atomic>
-#include <cstdlib>
-#include <new>
-
+// performs no heap allocation. Counts operator new calls with test/support/allocation_counter.
 #include <gtest/gtest.h>
 
 #include "sse/openai_stream.hpp"
 #include "sse/sse_test_support.hpp"
-
-namespace {
-std::atomic<std::size_t> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* block = std::malloc(size == 0 ? 1 : size)) {
-    return block;
-  }
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) { return ::operator new(size); }
-void operator delete(void* block) noexcept { std::free(block); }
-void operator delete[](void* block) noexcept { std::free(block); }
-void operator delete(void* block, std::size_t) noexcept { std::free(block); }
-void operator delete[](void* block, std::size_t) noexcept { std::free(block); }
+#include "support/allocation_counter.hpp"
 
 namespace llmd::sse {
 namespace {
@@ -71,24 +51,23 @@ TEST(SseAllocation, ParsingAndDecodingRecordedStreamsDoesNotAllocateOnceWarm) {
     run_stream(parser, listener, stream, stream.size());
   }
   const std::size_t events_before = listener.events();
-  const std::size_t before = g_allocations.load();
+  const llmd::test::CountAllocations counter;
   for (const auto& stream : streams) {
     for (const std::size_t piece_bytes : {std::size_t{1}, std::size_t{7}, std::size_t{100}, stream.size()}) {
       run_stream(parser, listener, stream, piece_bytes);
     }
   }
-  const std::size_t allocations = g_allocations.load() - before;
-  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(counter.count(), 0u);
   // 4 feeding patterns x (2 + 5 + 6) data events in the three recorded streams.
   EXPECT_EQ(listener.events() - events_before, 4u * 13u);
 }
 
 TEST(SseAllocation, CounterSeesAllocations) {
   // Guards the test above against a counter that never counts.
-  const std::size_t before = g_allocations.load();
+  const llmd::test::CountAllocations counter;
   auto* value = new std::string(100, 'x');
   delete value;
-  EXPECT_GE(g_allocations.load() - before, 1u);
+  EXPECT_GE(counter.count(), 1u);
 }
 
 }  // namespace
