@@ -7,8 +7,6 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <tuple>
@@ -19,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "prom/text_writer.hpp"
+#include "scrape/http_get.hpp"
 
 namespace llmd::scrape {
 
@@ -33,18 +32,6 @@ constexpr std::string_view k_help = "read from the Prometheus query API (which c
 // differ only in these are the same counter scraped twice.
 constexpr std::array<std::string_view, 6> k_target_labels = {"job",     "instance",   "endpoint",
                                                              "service", "prometheus", "prometheus_replica"};
-
-struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string seconds_text(std::chrono::milliseconds duration) {
   return fmt::format("{:g} s", static_cast<double>(duration.count()) / 1000.0);
@@ -79,70 +66,24 @@ std::string trim(std::string_view text) {
 
 // ---- HTTP ----
 
-struct HttpAnswer {
-  CURLcode code = CURLE_OK;
-  long status = 0;
-  std::string content_type;
-  std::string body;
-  bool body_too_large = false;
-  std::size_t max_body_bytes = 0;
-  std::array<char, CURL_ERROR_SIZE> error_buffer{};
-  std::chrono::microseconds duration{0};
-};
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* answer = static_cast<HttpAnswer*>(user);
-  const std::size_t bytes = size * count;
-  if (answer->body.size() + bytes > answer->max_body_bytes) {
-    answer->body_too_large = true;
-    return 0;
-  }
-  answer->body.append(data, bytes);
-  return bytes;
-}
-
-HttpAnswer http_get(const std::string& url, const PrometheusSourceOptions& options) {
-  HttpAnswer answer;
-  answer.max_body_bytes = options.max_body_bytes;
-  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
-  if (!easy) {
-    answer.code = CURLE_OUT_OF_MEMORY;
-    return answer;
-  }
-  std::unique_ptr<curl_slist, SlistDeleter> headers(curl_slist_append(nullptr, "Accept: application/json"));
+// One GET of `url` into `http` (Accept JSON, the bearer token if any); CURLE_OUT_OF_MEMORY when libcurl
+// could not create the handle.
+CURLcode http_get(HttpGet& http, const std::string& url, const PrometheusSourceOptions& options) {
+  std::vector<std::string> header_lines = {"Accept: application/json"};
   if (!options.bearer_token.empty()) {
-    const std::string authorization = "Authorization: Bearer " + options.bearer_token;
-    if (curl_slist* longer = curl_slist_append(headers.get(), authorization.c_str())) {
-      static_cast<void>(headers.release());
-      headers.reset(longer);
-    }
+    header_lines.push_back("Authorization: Bearer " + options.bearer_token);
   }
-  CURL* h = easy.get();
-  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
-  curl_easy_setopt(h, CURLOPT_USERAGENT, "llmd-bench");
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
-  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, answer.error_buffer.data());
-  answer.code = curl_easy_perform(h);
-  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &answer.status);
-  const char* content_type = nullptr;
-  curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &content_type);
-  answer.content_type = content_type != nullptr ? content_type : "";
-  curl_off_t total_us = 0;
-  curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
-  answer.duration = std::chrono::microseconds(total_us);
-  return answer;
+  if (!http.configure(url, header_lines, options.timeout)) {
+    return CURLE_OUT_OF_MEMORY;
+  }
+  const CURLcode code = curl_easy_perform(http.easy.get());
+  http.finish();
+  return code;
 }
 
-std::string transport_error(const HttpAnswer& answer, const PrometheusSourceOptions& options) {
-  const std::string detail = answer.error_buffer[0] != '\0' ? std::string(answer.error_buffer.data())
-                                                            : std::string(curl_easy_strerror(answer.code));
-  switch (answer.code) {
+std::string transport_error(CURLcode code, const HttpGet& http, const PrometheusSourceOptions& options) {
+  const std::string detail = http.describe_error(code);
+  switch (code) {
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
       return fmt::format("cannot connect ({}): check the Prometheus URL and that it is reachable from here "
@@ -152,7 +93,7 @@ std::string transport_error(const HttpAnswer& answer, const PrometheusSourceOpti
       return fmt::format("no complete answer within {} (timeout): raise the timeout or narrow the matcher",
                          seconds_text(options.timeout));
     case CURLE_WRITE_ERROR:
-      if (answer.body_too_large) {
+      if (http.body_too_large) {
         return fmt::format("answer larger than {} bytes: narrow the matcher", options.max_body_bytes);
       }
       return fmt::format("curl error: {}", detail);
@@ -169,7 +110,7 @@ std::string string_field(const Json& object, const char* key) {
 }
 
 // The cause of a non-success answer: Prometheus' own error when the body is its JSON error object.
-std::string api_error(const HttpAnswer& answer, const Json& body, const PrometheusSourceOptions& options) {
+std::string api_error(const HttpGet& answer, const Json& body, const PrometheusSourceOptions& options) {
   if (string_field(body, "status") == "error") {
     return fmt::format("query failed (HTTP {}, errorType \"{}\"): \"{}\"; check the matcher {}", answer.status,
                        string_field(body, "errorType"), string_field(body, "error"), options.matcher);
@@ -336,10 +277,11 @@ std::string labels_seen(const std::vector<ApiSample>& samples) {
 // The query's samples, or the cause (without the "Prometheus URL: " prefix) when it failed.
 util::Result<QueryResult> run_query(const std::string& url, const PrometheusSourceOptions& options,
                                     std::chrono::microseconds& duration) {
-  const HttpAnswer answer = http_get(url, options);
+  HttpGet answer(options.max_body_bytes);
+  const CURLcode code = http_get(answer, url, options);
   duration = answer.duration;
-  if (answer.code != CURLE_OK) {
-    return util::fail(transport_error(answer, options));
+  if (code != CURLE_OK) {
+    return util::fail(transport_error(code, answer, options));
   }
   const Json body = Json::parse(answer.body, nullptr, false);
   if (answer.status != 200 || body.is_discarded() || string_field(body, "status") != "success") {

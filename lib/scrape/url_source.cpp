@@ -1,16 +1,15 @@
 #include "scrape/url_source.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <memory>
-#include <mutex>
 #include <utility>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
 
 #include "prom/text_parser.hpp"
+#include "scrape/http_get.hpp"
 
 namespace llmd::scrape {
 
@@ -23,20 +22,7 @@ constexpr char k_accept_header[] = "Accept: text/plain;version=0.0.4";
 struct MultiDeleter {
   void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
 };
-struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
 using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
-using EasyHandle = std::unique_ptr<CURL, EasyDeleter>;
-using HeaderList = std::unique_ptr<curl_slist, SlistDeleter>;
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string seconds_text(std::chrono::milliseconds duration) {
   return fmt::format("{:g} s", static_cast<double>(duration.count()) / 1000.0);
@@ -44,55 +30,31 @@ std::string seconds_text(std::chrono::milliseconds duration) {
 
 // One pod's transfer. Lives at a stable address while curl holds a pointer to it.
 struct Transfer {
+  Transfer(std::size_t pod_index, std::size_t max_body_bytes) : index(pod_index), http(max_body_bytes) {}
+
   std::size_t index = 0;  // into the pod list
-  EasyHandle easy;
-  HeaderList headers;
-  std::string body;
-  std::size_t max_body_bytes = 0;
-  bool body_too_large = false;
-  std::array<char, CURL_ERROR_SIZE> error_buffer{};
+  HttpGet http;
 };
 
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* transfer = static_cast<Transfer*>(user);
-  const std::size_t bytes = size * count;
-  if (transfer->body.size() + bytes > transfer->max_body_bytes) {
-    transfer->body_too_large = true;
-    return 0;  // makes curl fail the transfer with CURLE_WRITE_ERROR
-  }
-  transfer->body.append(data, bytes);
-  return bytes;
-}
-
+// The transfer of one pod, its handle not yet added to the multi handle; http.easy is empty when libcurl
+// could not create it.
 std::unique_ptr<Transfer> start_transfer(std::size_t index, const PodUrl& pod, const UrlSourceOptions& options) {
-  auto transfer = std::make_unique<Transfer>();
-  transfer->index = index;
-  transfer->max_body_bytes = options.max_body_bytes;
-  transfer->easy.reset(curl_easy_init());
-  transfer->headers.reset(curl_slist_append(nullptr, k_accept_header));
-  CURL* easy = transfer->easy.get();
-  curl_easy_setopt(easy, CURLOPT_URL, pod.url.c_str());
-  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, transfer->headers.get());
+  auto transfer = std::make_unique<Transfer>(index, options.max_body_bytes);
+  if (!transfer->http.configure(pod.url, {k_accept_header}, options.timeout)) {
+    return transfer;
+  }
+  CURL* easy = transfer->http.easy.get();
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, k_max_redirects);
-  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_PROXY, "");  // ignore http_proxy & co: pod IPs are cluster-internal
-  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(options.timeout.count()));
-  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if the server offers, decoded
-  curl_easy_setopt(easy, CURLOPT_USERAGENT, "llmd-bench");
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(easy, CURLOPT_WRITEDATA, transfer.get());
-  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, transfer.get());
   return transfer;
 }
 
 // The cause and advice for a transfer that failed below HTTP.
-std::string describe_curl_error(CURLcode code, const Transfer& transfer, const UrlSourceOptions& options) {
-  const std::string detail =
-      transfer.error_buffer[0] != '\0' ? std::string(transfer.error_buffer.data()) : curl_easy_strerror(code);
+std::string describe_curl_error(CURLcode code, const HttpGet& http, const UrlSourceOptions& options) {
+  const std::string detail = http.describe_error(code);
   switch (code) {
     case CURLE_COULDNT_CONNECT:
       return fmt::format("cannot connect ({}): is the pod running? {}", detail, k_metrics_port_hint);
@@ -106,7 +68,7 @@ std::string describe_curl_error(CURLcode code, const Transfer& transfer, const U
     case CURLE_TOO_MANY_REDIRECTS:
       return fmt::format("more than {} redirects: check the URL", k_max_redirects);
     case CURLE_WRITE_ERROR:
-      if (transfer.body_too_large) {
+      if (http.body_too_large) {
         return fmt::format("answer larger than {} bytes: {}", options.max_body_bytes, k_metrics_port_hint);
       }
       return fmt::format("curl error: {}", detail);
@@ -133,38 +95,33 @@ bool looks_like_html(std::string_view content_type, std::string_view body) {
 }
 
 // The body, or the cause and advice when the HTTP answer is not a usable exposition.
-util::Result<std::string> check_answer(Transfer& transfer, const std::string& url) {
-  CURL* easy = transfer.easy.get();
-  long status = 0;
-  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+// http.finish() has run.
+util::Result<std::string> check_answer(HttpGet& http, const std::string& url) {
   const char* effective = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  curl_easy_getinfo(http.easy.get(), CURLINFO_EFFECTIVE_URL, &effective);
   const std::string redirected =
       effective != nullptr && url != effective ? fmt::format(" (redirected to {})", effective) : std::string();
-  if (status != 200) {
-    return util::fail(fmt::format("HTTP {}{}: {}", status, redirected, http_status_advice(status)));
+  if (http.status != 200) {
+    return util::fail(fmt::format("HTTP {}{}: {}", http.status, redirected, http_status_advice(http.status)));
   }
-  const char* content_type = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_CONTENT_TYPE, &content_type);
-  const std::string_view type = content_type != nullptr ? content_type : "";
-  if (looks_like_html(type, transfer.body)) {
+  const std::string_view type = http.content_type;
+  if (looks_like_html(type, http.body)) {
     return util::fail(fmt::format("answered with HTML{} (Content-Type \"{}\"), not Prometheus text: {}", redirected,
                                   type, k_metrics_port_hint));
   }
-  if (auto parsed = prom::parse_text(transfer.body); !parsed) {
+  if (auto parsed = prom::parse_text(http.body); !parsed) {
     return util::fail(fmt::format("not Prometheus text{} (Content-Type \"{}\"): line {}: {}: {}", redirected, type,
                                   parsed.error().line, parsed.error().message, k_metrics_port_hint));
   }
-  return std::move(transfer.body);
+  return std::move(http.body);
 }
 
-PodScrape finish_transfer(Transfer& transfer, CURLcode code, const PodUrl& pod, const UrlSourceOptions& options) {
+PodScrape finish_transfer(HttpGet& http, CURLcode code, const PodUrl& pod, const UrlSourceOptions& options) {
   PodScrape scrape{pod.pod, pod.url, util::fail(""), {}, std::chrono::system_clock::now()};
-  curl_off_t total_us = 0;
-  curl_easy_getinfo(transfer.easy.get(), CURLINFO_TOTAL_TIME_T, &total_us);
-  scrape.duration = std::chrono::microseconds(total_us);
+  http.finish();
+  scrape.duration = http.duration;
   util::Result<std::string> text =
-      code == CURLE_OK ? check_answer(transfer, pod.url) : util::fail(describe_curl_error(code, transfer, options));
+      code == CURLE_OK ? check_answer(http, pod.url) : util::fail(describe_curl_error(code, http, options));
   if (text) {
     scrape.text = std::move(text);
   } else {
@@ -199,7 +156,7 @@ std::vector<PodScrape> UrlSource::scrape_all() {
   while (next < m_pods.size() || !active.empty()) {
     for (; active.size() < m_options.max_parallel && next < m_pods.size(); ++next) {
       auto transfer = start_transfer(next, m_pods[next], m_options);
-      if (!transfer->easy || curl_multi_add_handle(multi.get(), transfer->easy.get()) != CURLM_OK) {
+      if (!transfer->http.easy || curl_multi_add_handle(multi.get(), transfer->http.easy.get()) != CURLM_OK) {
         fail(next, "libcurl could not start the transfer (out of memory?)");
         continue;
       }
@@ -208,7 +165,7 @@ std::vector<PodScrape> UrlSource::scrape_all() {
     int running = 0;
     if (const CURLMcode code = curl_multi_perform(multi.get(), &running); code != CURLM_OK) {
       for (const auto& transfer : active) {
-        curl_multi_remove_handle(multi.get(), transfer->easy.get());
+        curl_multi_remove_handle(multi.get(), transfer->http.easy.get());
         fail(transfer->index, fmt::format("libcurl failed: {}", curl_multi_strerror(code)));
       }
       active.clear();
@@ -222,8 +179,8 @@ std::vector<PodScrape> UrlSource::scrape_all() {
       Transfer* done = nullptr;
       curl_easy_getinfo(message->easy_handle, CURLINFO_PRIVATE, &done);
       const CURLcode code = message->data.result;  // read before removing the handle
-      curl_multi_remove_handle(multi.get(), done->easy.get());
-      scrapes[done->index] = finish_transfer(*done, code, m_pods[done->index], m_options);
+      curl_multi_remove_handle(multi.get(), done->http.easy.get());
+      scrapes[done->index] = finish_transfer(done->http, code, m_pods[done->index], m_options);
       std::erase_if(active, [done](const std::unique_ptr<Transfer>& t) { return t.get() == done; });
     }
     if (!active.empty()) {
