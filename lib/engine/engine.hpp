@@ -45,6 +45,10 @@ struct Progress {
   std::uint64_t dropped = 0;                 // dropped so far
 };
 
+// Period of the event-loop lag probe (PhaseHistograms::event_loop_lag_ns): short enough for a p99
+// over a few seconds, long enough that an idle loop wakes only 200 times a second for it.
+inline constexpr std::chrono::nanoseconds k_loop_probe_interval = std::chrono::milliseconds(5);
+
 struct EngineConfig {
   const scenario::Scenario* scenario = nullptr;  // request spec, target, checks, time_scale; must outlive the run
   std::string base_url;      // overrides scenario->target.base_url when non-empty (e.g. the embedded sim's gateway)

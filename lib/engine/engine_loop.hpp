@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -55,6 +56,7 @@ class Engine final : public TransferSink {
   void begin_stop(TimePoint now);
   void process_deferred(TimePoint now);
   void report_progress(TimePoint now);
+  void probe_loop_lag(TimePoint now);
   RunResult collect(TimePoint now);
 
   const EngineConfig& m_config;
@@ -62,6 +64,7 @@ class Engine final : public TransferSink {
   PromptSource m_prompts;
   Prompt m_prompt;  // scratch, reused by every launch
   std::string m_model;
+  std::optional<BodyTemplate> m_body;  // set up once the model is known
   TransferSettings m_transfer;
   std::vector<std::string> m_header_lines;
   HeaderList m_headers;
@@ -77,6 +80,8 @@ class Engine final : public TransferSink {
   bool m_aborted = false;
   InFlightTracker m_total_in_flight;
   stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only
+  stats::LogLinearHistogram m_loop_lag = make_engine_histogram();   // the run total's event_loop_lag_ns
+  TimePoint m_loop_probe_due{};
   std::uint64_t m_completed = 0;
   std::uint64_t m_errors = 0;
   std::uint64_t m_completed_at_progress = 0;

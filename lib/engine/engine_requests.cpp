@@ -36,6 +36,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   m_header_lines = std::move(*lines);
   m_headers = HeaderList(m_header_lines);
   m_model = m_config.model.empty() ? m_spec.model : m_config.model;
+  m_body.emplace(m_spec, m_model);
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
   std::size_t concurrency = 0;
@@ -116,7 +117,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   }
   RequestState& state = **slot;
   m_prompts.fill(m_next_request_index++, vu, m_prompt);
-  build_body(m_spec, m_model, m_prompt, state.body());
+  m_body->render(m_prompt, state.body());
   state.phase = phase_index;
   state.vu = vu;
   state.loop = phase.executor->loop();

@@ -103,6 +103,57 @@ void build_body(const scenario::RequestSpec& spec, std::string_view model, const
   out = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
+namespace {
+
+// Stands for the prompt in the template; control characters make it impossible in a real model
+// name without escapes, and BodyTemplate checks that its serialised form occurs exactly once.
+constexpr std::string_view k_placeholder = "\x01llmd-bench\x02prompt\x03";
+
+bool is_plain_ascii(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\';
+  });
+}
+
+void append_json_string(std::string_view text, std::string& out) {
+  if (is_plain_ascii(text)) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  out += json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+BodyTemplate::BodyTemplate(const scenario::RequestSpec& spec, std::string model)
+    : m_spec(&spec), m_model(std::move(model)) {
+  Prompt probe;
+  probe.text = std::string(k_placeholder);
+  std::string text_body;
+  build_body(spec, m_model, probe, text_body);
+  const std::string marker = json(std::string(k_placeholder)).dump();
+  const std::size_t at = text_body.find(marker);
+  if (at == std::string::npos || text_body.find(marker, at + 1) != std::string::npos) {
+    return;
+  }
+  m_prefix = text_body.substr(0, at);
+  m_suffix = text_body.substr(at + marker.size());
+  m_split = true;
+}
+
+void BodyTemplate::render(const Prompt& prompt, std::string& out) const {
+  if (!m_split || prompt.messages != nullptr) {
+    build_body(*m_spec, m_model, prompt, out);
+    return;
+  }
+  out.assign(m_prefix);
+  append_json_string(prompt.text, out);
+  out += m_suffix;
+}
+
 Result<std::vector<std::string>> build_header_lines(const scenario::Target& target, std::string_view bearer_token,
                                                     const scenario::RequestSpec& spec) {
   std::vector<std::string> lines = {"Content-Type: application/json",

@@ -26,7 +26,7 @@ struct HistogramField {
   const char* key;
   stats::LogLinearHistogram PhaseHistograms::*member;
 };
-constexpr std::array<HistogramField, 10> k_histogram_fields = {{
+constexpr std::array<HistogramField, 11> k_histogram_fields = {{
     {"first_byte_ns", &PhaseHistograms::first_byte_ns},
     {"first_event_ns", &PhaseHistograms::first_event_ns},
     {"ttft_ns", &PhaseHistograms::ttft_ns},
@@ -37,6 +37,7 @@ constexpr std::array<HistogramField, 10> k_histogram_fields = {{
     {"tokens_per_second_milli", &PhaseHistograms::tokens_per_second_milli},
     {"ttft_client_added_ns", &PhaseHistograms::ttft_client_added_ns},
     {"itl_client_added_ns", &PhaseHistograms::itl_client_added_ns},
+    {"event_loop_lag_ns", &PhaseHistograms::event_loop_lag_ns},
 }};
 static_assert(sizeof(PhaseHistograms) == k_histogram_fields.size() * sizeof(stats::LogLinearHistogram),
               "every PhaseHistograms member needs a row in k_histogram_fields");

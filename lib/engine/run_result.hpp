@@ -88,6 +88,12 @@ struct PhaseHistograms {
   // delays. Recorded as events arrive (also on streams that fail later); empty without stamps.
   stats::LogLinearHistogram ttft_client_added_ns = make_engine_histogram();
   stats::LogLinearHistogram itl_client_added_ns = make_engine_histogram();
+  // How late the engine's event loop got around to a timer that was due: a probe timer every
+  // k_loop_probe_interval (engine.hpp), recorded as (instant the loop saw it) - (instant it was
+  // due). Every socket event and request start waits up to this long on top of the kernel, so it
+  // bounds what the client adds to every latency above. A phase records the probes taken while it
+  // ran; the run total has each probe once (phases that overlap share their probes).
+  stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();
 };
 
 struct PhaseResult {

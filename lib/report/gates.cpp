@@ -25,6 +25,7 @@ HistogramMetric histogram_for(const engine::PhaseHistograms& h, std::string_view
   if (metric == "time_to_first_byte") return {&h.first_byte_ns, k_ns};
   if (metric == "time_to_first_event") return {&h.first_event_ns, k_ns};
   if (metric == "schedule_lag") return {&h.schedule_lag_ns, k_ns};
+  if (metric == "event_loop_lag") return {&h.event_loop_lag_ns, k_ns};
   if (metric == "tokens_per_second") return {&h.tokens_per_second_milli, 1e-3};
   if (metric == "output_tokens") return {&h.output_tokens, 1.0};
   return {};

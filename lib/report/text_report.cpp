@@ -67,6 +67,9 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   if (h.schedule_lag_ns.count() > 0) {
     out += fmt::format("    schedule lag ....: {}\n", ns_quantiles(h.schedule_lag_ns, {50, 99}));
   }
+  if (h.event_loop_lag_ns.count() > 0) {
+    out += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 99}));
+  }
   const double tokens_per_s = seconds > 0 ? static_cast<double>(phase.output_tokens_total) / seconds : 0;
   const auto per_request = h.tokens_per_second_milli.percentile(50);
   out += fmt::format("    output tokens ...: {} total, {:.1f} tokens/s; per request p50 {} tokens/s\n",

@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 14> k_metrics = {{
+constexpr std::array<MetricInfo, 15> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -31,6 +31,7 @@ constexpr std::array<MetricInfo, 14> k_metrics = {{
     {"cache_hit_rate", "", MetricKind::ratio, "prefix-cache hit rate of the run: hit tokens / queried tokens, all pods"},
     {"max_pod_share", "", MetricKind::ratio, "largest fraction of the run's requests served by a single pod"},
     {"schedule_lag", "", MetricKind::time, "open loop: how late requests started compared with their schedule"},
+    {"event_loop_lag", "", MetricKind::time, "how late the client's event loop handled a due timer (client overhead)"},
 }};
 
 constexpr std::array<std::pair<std::string_view, AggregationKind>, 7> k_aggregation_names = {{

@@ -1,5 +1,7 @@
 // The engine against a real in-process simulator fleet (127.0.0.1, ephemeral ports). Delays are
 // scaled down; timing bounds are generous on purpose (2-core CI machines are noisy).
+#include <thread>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -39,6 +41,34 @@ TEST(EngineSim, IterationsSendsExactlyNRequestsAndThePodsAgree) {
   EXPECT_LE(phase.connections_opened, 4u);  // keep-alive: each user reuses its connection
   EXPECT_EQ(result.total.ok, 40u);
   EXPECT_FALSE(result.interrupted);
+}
+
+// The loop-lag probe sees a loop that is kept busy: a progress callback (it runs on the loop
+// thread) that blocks 40 ms once must show as a probe at least 40 - 5 ms late, in the phase and in the
+// total (each probe once); the other probes stay well below it.
+TEST(EngineSim, EventLoopLagShowsABlockedLoop) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  EngineConfig config;
+  config.progress_interval = 100ms;
+  bool blocked = false;
+  config.on_progress = [&blocked](const Progress&) {
+    if (!blocked) {
+      blocked = true;
+      std::this_thread::sleep_for(40ms);
+    }
+  };
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::constant_vus_phase(2, 400ms)}, config);
+  fleet.stop();
+  ASSERT_TRUE(blocked);
+  const auto& lag = result.total.histograms.event_loop_lag_ns;
+  // >= 400 ms of run / 5 ms probe period, minus the 40 ms block (and a noisy machine's misses).
+  EXPECT_GE(lag.count(), 40u);
+  // The block starts at most one probe period (5 ms) after the probe it delays was armed.
+  EXPECT_GE(ms(lag.max()), 40.0 - 5.0 - 0.5);
+  EXPECT_LT(ms(lag.percentile(50)), 5.0);
+  EXPECT_EQ(result.phases[0].histograms.event_loop_lag_ns.count(), lag.count());  // one phase: same probes
+  EXPECT_EQ(to_json(result)["total"]["metrics"]["event_loop_lag_ns"]["summary"]["count"], lag.count());
 }
 
 TEST(EngineSim, StampedEventsFillTheClientAddedHistograms) {

@@ -71,6 +71,51 @@ TEST(BuildBody, ChatDatasetMessagesAreSentVerbatimAndNonStreamHasNoStreamOptions
                                                {"role":"user","content":"q"}],"max_tokens":64,"stream":false})"));
 }
 
+// The engine renders bodies from a BodyTemplate: it must equal build_body byte for byte for every
+// kind of prompt text (plain ASCII takes the copy path, anything else nlohmann's serializer).
+TEST(BodyTemplate, RendersExactlyWhatBuildBodyBuilds) {
+  const std::vector<std::string> texts = {
+      "", "the river", "hi \"there\"", "back\\slash", "tab\there", "line\nbreak", "caf\xc3\xa9 \xe2\x82\xac",
+      "\x01\x1f control", "bad utf-8 \xff\xfe end", "~ and \x7f delete", std::string(5000, 'x') + "\"",
+      "\x01llmd-bench\x02prompt\x03"};
+  const json messages = json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"q"}])");
+  for (const auto api : {scenario::ApiKind::completions, scenario::ApiKind::chat}) {
+    for (const bool usage : {true, false}) {
+      scenario::RequestSpec spec;
+      spec.api = api;
+      spec.include_usage = usage;
+      spec.temperature = usage ? std::optional<double>(0.25) : std::nullopt;
+      spec.ignore_eos = !usage;
+      for (const std::string model : {"", "m1", "meta-llama/Llama-3.2-3B-Instruct"}) {
+        const BodyTemplate body_template(spec, model);
+        std::string rendered = "stale bytes that must go";
+        std::string expected;
+        for (const auto& text : texts) {
+          const Prompt prompt{text, nullptr};
+          body_template.render(prompt, rendered);
+          build_body(spec, model, prompt, expected);
+          EXPECT_EQ(rendered, expected) << "text: " << json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+        }
+        const Prompt dataset{"", &messages};
+        body_template.render(dataset, rendered);
+        build_body(spec, model, dataset, expected);
+        EXPECT_EQ(rendered, expected);
+      }
+    }
+  }
+}
+
+// A model name holding the placeholder itself: the template cannot split and must still be right.
+TEST(BodyTemplate, FallsBackWhenThePlaceholderIsAmbiguous) {
+  scenario::RequestSpec spec;
+  const std::string model = "\x01llmd-bench\x02prompt\x03";
+  const BodyTemplate body_template(spec, model);
+  std::string rendered;
+  body_template.render(Prompt{"abc", nullptr}, rendered);
+  EXPECT_EQ(json::parse(rendered)["prompt"], "abc");
+  EXPECT_EQ(json::parse(rendered)["model"], model);
+}
+
 TEST(BuildHeaderLines, OrdersFixedHeadersHostTokenAndExtras) {
   scenario::Target target;
   target.host = "llm.example.com";

@@ -58,7 +58,7 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_EQ(ttft["summary"]["min"], 20'000'000);
   EXPECT_EQ(ttft["histogram"]["schema"], "llmd-bench/histogram");
   EXPECT_TRUE(json["metrics"]["schedule_lag_ns"]["summary"]["p95"].is_null());
-  EXPECT_EQ(json["metrics"].size(), 10u);  // ttft_client_added_ns and itl_client_added_ns included, empty
+  EXPECT_EQ(json["metrics"].size(), 11u);  // client-added and event_loop_lag_ns included, empty
   EXPECT_EQ(json["metrics"]["itl_client_added_ns"]["summary"]["count"], 0);
   EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
   EXPECT_EQ(json["started_at_ns"], 1'000'000'000);

@@ -42,6 +42,46 @@ TEST(JsonCursor, ReadsStringRawAndDecodedLength) {
   EXPECT_TRUE(cursor.at_end());
 }
 
+// read_string skips plain bytes eight at a time: a special byte ('"', '\\', a control byte) must be
+// found at every offset of the word and of the tail, next to bytes that are nearly special
+// (0x1f/0x20, 0x21/0x23, 0x5b/0x5d, 0x7f, 0x80.., 0xff).
+TEST(JsonCursor, FindsTheEndOfAStringAtEveryOffset) {
+  const std::string fillers = "a \x21\x23\x5b\x5d\x7f\x80\xa2\xdc\xff~";
+  for (std::size_t length = 0; length < 40; ++length) {
+    for (const char filler : fillers) {
+      const std::string plain(length, filler);
+      {
+        const std::string json = "\"" + plain + "\"" + plain + "\"";  // the cursor keeps a view: name it
+        JsonCursor cursor(json);
+        JsonString text;
+        ASSERT_TRUE(cursor.read_string(text)) << length;
+        EXPECT_EQ(text.raw, plain);
+        EXPECT_EQ(text.decoded_bytes, length);
+        EXPECT_FALSE(text.has_escapes);
+        EXPECT_EQ(cursor.offset(), length + 2);
+      }
+      {
+        const std::string json = "\"" + plain + "\\n" + plain + "\"";
+        JsonCursor cursor(json);
+        JsonString text;
+        ASSERT_TRUE(cursor.read_string(text)) << length << " filler " << int(filler);
+        EXPECT_EQ(text.decoded_bytes, 2 * length + 1);
+        EXPECT_TRUE(text.has_escapes);
+      }
+      for (const char control : {'\x00', '\x01', '\x1f', '\n'}) {
+        const std::string json = "\"" + plain + std::string(1, control) + plain + "\"";
+        JsonCursor cursor(json);
+        JsonString text;
+        EXPECT_FALSE(cursor.read_string(text)) << length << " control " << int(control);
+      }
+      const std::string json = "\"" + plain;
+      JsonCursor unterminated(json);
+      JsonString text;
+      EXPECT_FALSE(unterminated.read_string(text)) << length;
+    }
+  }
+}
+
 TEST(JsonCursor, RefusesLoneSurrogates) {
   for (const char* text : {R"("\ud83d")", R"("\ud83dx")", R"("\ude00")", R"("\ud83d\u0041")"}) {
     JsonCursor cursor(text);
