@@ -1,6 +1,7 @@
 #include "engine/curl_multi.hpp"
 
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -58,6 +59,7 @@ util::Result<std::unique_ptr<CurlMulti>> CurlMulti::create(const CurlMultiOption
   if (loop->m_multi == nullptr) {
     return util::fail("cannot create the event loop: curl_multi_init failed");
   }
+  loop->m_multiplex = options.multiplex;
   CURLM* multi = loop->m_multi;
   curl_multi_setopt(multi, CURLMOPT_SOCKETFUNCTION, &CurlMulti::on_socket);
   curl_multi_setopt(multi, CURLMOPT_SOCKETDATA, loop.get());
@@ -81,6 +83,12 @@ CurlMulti::~CurlMulti() {
 }
 
 util::Result<void> CurlMulti::add(CURL* easy) {
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, &CurlMulti::on_open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, &CurlMulti::on_close_socket);
+  curl_easy_setopt(easy, CURLOPT_CLOSESOCKETDATA, this);
+  const bool idle_connection_possible = m_multiplex || m_open_sockets > m_active;
+  curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, idle_connection_possible ? 0L : 1L);
   const CURLMcode code = curl_multi_add_handle(m_multi, easy);
   if (code != CURLM_OK) {
     return util::fail(fmt::format("cannot start a request: curl_multi_add_handle: {}", curl_multi_strerror(code)));
@@ -97,6 +105,22 @@ void CurlMulti::remove(CURL* easy) {
 
 int CurlMulti::on_socket(CURL* /*easy*/, curl_socket_t socket, int what, void* self, void* socket_data) {
   return static_cast<CurlMulti*>(self)->update_socket(socket, what, socket_data);
+}
+
+curl_socket_t CurlMulti::on_open_socket(void* self, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  const curl_socket_t socket = ::socket(address->family, address->socktype, address->protocol);
+  if (socket != CURL_SOCKET_BAD) {
+    ++static_cast<CurlMulti*>(self)->m_open_sockets;
+  }
+  return socket;  // CURL_SOCKET_BAD: libcurl reports the connect failure (errno is kept)
+}
+
+int CurlMulti::on_close_socket(void* self, curl_socket_t socket) {
+  auto* loop = static_cast<CurlMulti*>(self);
+  if (loop->m_open_sockets > 0) {
+    --loop->m_open_sockets;
+  }
+  return ::close(socket);
 }
 
 int CurlMulti::on_timer(CURLM* /*multi*/, long timeout_ms, void* self) {

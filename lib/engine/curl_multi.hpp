@@ -41,6 +41,8 @@ struct CurlMultiOptions {
   long max_connections = 0;
   // CURLMOPT_MAXCONNECTS: idle connections kept for reuse; 0 = libcurl's default (4 x handles).
   long max_cached_connections = 0;
+  // HTTP/2: a busy connection can take another stream, so a new transfer always looks for one.
+  bool multiplex = false;
 };
 
 class CurlMulti {
@@ -52,12 +54,23 @@ class CurlMulti {
   ~CurlMulti();
 
   // Starts a transfer (curl_multi_add_handle). The error names libcurl's reason.
+  //
+  // Connection reuse without the O(connections) search: libcurl 7.88 looks for a reusable
+  // connection by walking every connection to the host (ConnectionExists), busy ones included, so
+  // at 10,000 open streams each new request cost ~90k instructions before it even connected (the
+  // profile of scripts/bench.sh's 10,000-stream run: 29% of the client's instructions). add()
+  // counts the sockets libcurl opens and closes (CURLOPT_OPENSOCKETFUNCTION/CLOSESOCKETFUNCTION);
+  // when there are no more of them than transfers in flight, no idle connection exists, nothing
+  // can be reused, and the transfer gets CURLOPT_FRESH_CONNECT, which skips the search. With an
+  // idle connection (keep-alive closed loops) or HTTP/2 multiplexing the search runs as before.
   util::Result<void> add(CURL* easy);
   // Cancels a transfer that has not finished (its connection is closed, not reused); no completion
   // is reported for it.
   void remove(CURL* easy);
   // Transfers added and not yet finished or removed.
   std::size_t active() const { return m_active; }
+  // Sockets libcurl has open for this loop's transfers (busy and idle connections).
+  std::size_t open_sockets() const { return m_open_sockets; }
 
   // Waits until a socket is ready, libcurl's timer expires or `wake_at` passes (whichever comes
   // first; a past `wake_at` does not wait), lets libcurl do the ready work (write callbacks run
@@ -68,6 +81,8 @@ class CurlMulti {
   CurlMulti() = default;
   static int on_socket(CURL* easy, curl_socket_t socket, int what, void* self, void* socket_data);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
+  static curl_socket_t on_open_socket(void* self, curlsocktype purpose, curl_sockaddr* address);
+  static int on_close_socket(void* self, curl_socket_t socket);
   int update_socket(curl_socket_t socket, int what, void* socket_data);
   void wait_for_events(TimePoint until);
   void run_expired_timer();
@@ -78,6 +93,8 @@ class CurlMulti {
   bool m_precise_wait = true;  // epoll_pwait2 available
   TimePoint m_curl_deadline = TimePoint::max();
   std::size_t m_active = 0;
+  std::size_t m_open_sockets = 0;
+  bool m_multiplex = false;
 };
 
 }  // namespace llmd::engine

@@ -54,10 +54,13 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     unbounded = unbounded || peak == 0;
     concurrency += peak;
   }
+  if (!unbounded && concurrency >= k_many_streams) {
+    m_transfer.receive_buffer_bytes = k_many_streams_buffer_bytes;
+  }
   init_curl_once();
   util::raise_open_file_limit();
   const long connections = unbounded ? 0 : static_cast<long>(std::max<std::size_t>(concurrency, 1));
-  auto multi = CurlMulti::create(CurlMultiOptions{connections, connections});
+  auto multi = CurlMulti::create(CurlMultiOptions{connections, connections, m_transfer.http2});
   if (!multi) {
     return util::fail(multi.error());
   }

@@ -38,6 +38,9 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
                                   curl_easy_strerror(url_set != CURLE_OK ? url_set : version_set)));
   }
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  if (settings.receive_buffer_bytes > 0) {
+    curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, settings.receive_buffer_bytes);
+  }
   curl_easy_setopt(easy, CURLOPT_TCP_NODELAY, 1L);
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, to_ms(settings.connect_timeout));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, to_ms(settings.request_timeout));

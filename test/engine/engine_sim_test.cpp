@@ -7,6 +7,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/engine_test_support.hpp"
+#include "engine/request_state.hpp"
 
 namespace llmd::engine {
 namespace {
@@ -69,6 +70,37 @@ TEST(EngineSim, EventLoopLagShowsABlockedLoop) {
   EXPECT_LT(ms(lag.percentile(50)), 5.0);
   EXPECT_EQ(result.phases[0].histograms.event_loop_lag_ns.count(), lag.count());  // one phase: same probes
   EXPECT_EQ(to_json(result)["total"]["metrics"]["event_loop_lag_ns"]["summary"]["count"], lag.count());
+}
+
+// CurlMulti::add skips libcurl's connection search (CURLOPT_FRESH_CONNECT) only while no idle
+// connection exists. 50 users x 2 requests each: the first 50 open one connection each, the
+// second 50 must reuse them all (a FRESH_CONNECT on those would show as 100 connections).
+TEST(EngineSim, FreshConnectionsOnlyWhenNoneIsIdle) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(100, 50)});
+  fleet.stop();
+  const PhaseResult& phase = result.phases[0];
+  ASSERT_EQ(phase.ok, 100u) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.peak_in_flight, 50u);
+  EXPECT_EQ(phase.connections_opened, 50u);
+}
+
+// From k_many_streams concurrent requests on, transfers use 2 KiB receive buffers: bodies much
+// larger than that (non-streamed completions of 600 tokens) must still arrive whole.
+TEST(EngineSim, ManyConcurrentRequestsReadBodiesLargerThanTheirReceiveBuffer) {
+  SimFleet fleet(test::fast_sim_config(0.001));
+  auto scenario = test::test_scenario();
+  scenario.request.stream = false;
+  scenario.request.max_tokens = 600;
+  scenario.checks = {scenario::CheckKind::status_200};
+  const std::size_t users = k_many_streams;
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(users, users)});
+  fleet.stop();
+  const PhaseResult& phase = result.phases[0];
+  ASSERT_EQ(phase.ok, users) << to_json(phase)["failure_examples"].dump();
+  EXPECT_EQ(phase.output_tokens_total, users * 600);
+  EXPECT_EQ(phase.check_counts[0].passed, users);
 }
 
 TEST(EngineSim, StampedEventsFillTheClientAddedHistograms) {
