@@ -130,8 +130,9 @@ start_sim conc --pods 1 --stamp-events --max-num-seqs 20000 --kv-blocks 400000 -
   --prefill-base-ms 20 --prefill-per-token-us 0
 conc_url="$(pod_url "$work/conc.json" 0)"
 for n in $stream_counts; do
-  ramp_s=$(((n + 3999) / 2000))
+  ramp_s=$(((n + 1999) / 2000))
   [ "$ramp_s" -ge 2 ] || ramp_s=2
+  rate=$(python3 -c "print($n / $ramp_s)")  # exactly n arrivals: rate x duration = n
   cat >"$work/streams-$n.yaml" <<EOF
 name: streams-$n
 target: {base_url: "$conc_url", connect_timeout: 30s, request_timeout: 120s}
@@ -143,7 +144,7 @@ load:
 $(if [ "${BENCH_STREAM_START:-spread}" = burst ]; then
     echo "  - {name: streams-$n, executor: iterations, iterations: $n, vus: $n, max_duration: 90s}"
   else
-    echo "  - {name: streams-$n, executor: constant-arrival-rate, rate: $((n / ramp_s)), duration: ${ramp_s}s, max_in_flight: $n, graceful_stop: 60s}"
+    echo "  - {name: streams-$n, executor: constant-arrival-rate, rate: $rate, duration: ${ramp_s}s, max_in_flight: $n, graceful_stop: 60s}"
   fi)
 EOF
   timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"

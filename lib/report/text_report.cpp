@@ -64,6 +64,7 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, {50, 95}));
   out += fmt::format("    end-to-end ......: {}\n", ns_quantiles(h.http_req_duration_ns, {50, 95, 99}));
   out += fmt::format("    first byte ......: {}\n", ns_quantiles(h.first_byte_ns, {50, 95}));
+  out += fmt::format("    first event .....: {}\n", ns_quantiles(h.first_event_ns, {50, 95}));
   if (h.schedule_lag_ns.count() > 0) {
     out += fmt::format("    schedule lag ....: {}\n", ns_quantiles(h.schedule_lag_ns, {50, 99}));
   }

@@ -111,6 +111,7 @@ def concurrency_section():
             "ttft_client_added_ns": {k: ttft_added.get(k) for k in ("count", "p50", "p99", "max")},
             "itl_client_added_ns": {k: itl_added.get(k) for k in ("count", "p50", "p99", "max")},
             "ttft_ns": {k: summary(total, "ttft_ns").get(k) for k in ("p50", "p99", "max")},
+            "event_loop_lag_ns": {k: summary(total, "event_loop_lag_ns").get(k) for k in ("count", "p50", "p99", "max")},
         })
     result.sort(key=lambda r: r["streams"])
     if len(result) >= 2 and result[-1]["max_rss_kib"] and result[0]["max_rss_kib"]:
@@ -190,12 +191,13 @@ for t in p["tools"]:
           f"{fmt(t['max_rss_kib'], ' KiB'):>10} {t['errors']:>7} {fmt(t['ratio_to_wrk'], '', 2):>7}")
 print("\n2. concurrency and timing truth (one llmd-bench process, stamped sim pod)")
 print(f"  {'streams':>7} {'ok':>6} {'fail':>5} {'peak':>6} {'RSS':>10} {'events/CPU-s':>12} "
-      f"{'TTFT+ p50':>11} {'p99':>11} {'max':>11} {'ITL+ p50':>11} {'p99':>11} {'max':>11}")
+      f"{'TTFT+ p50':>11} {'p99':>11} {'max':>11} {'ITL+ p50':>11} {'p99':>11} {'max':>11} {'loop lag p99':>12}")
 for c in results["concurrency"]:
     t, i = c["ttft_client_added_ns"], c["itl_client_added_ns"]
     print(f"  {c['streams']:>7} {fmt(c['ok']):>6} {fmt(c['failed']):>5} {fmt(c['peak_in_flight']):>6} "
           f"{fmt(c['max_rss_kib'], ' KiB'):>10} {fmt(c['events_per_cpu_second']):>12} {us(t['p50']):>11} {us(t['p99']):>11} "
-          f"{us(t['max']):>11} {us(i['p50']):>11} {us(i['p99']):>11} {us(i['max']):>11}")
+          f"{us(t['max']):>11} {us(i['p50']):>11} {us(i['p99']):>11} {us(i['max']):>11} "
+          f"{us(c['event_loop_lag_ns']['p99']):>12}")
 if results["concurrency"] and "rss_bytes_per_stream_marginal" in results["concurrency"][0]:
     print(f"  RSS per stream (marginal, largest vs smallest run): "
           f"{fmt(results['concurrency'][0]['rss_bytes_per_stream_marginal'] / 1024, ' KiB', 1)}")

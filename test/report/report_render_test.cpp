@@ -66,3 +66,28 @@ TEST(TextReport, FormatsDurations) {
   EXPECT_EQ(report::format_seconds(0.0123), "12.30ms");
   EXPECT_EQ(report::format_seconds(0.00085), "850us");
 }
+
+// The summary reports the three first-token times separately (first byte, first event, TTFT) and
+// the client's event-loop lag, each from its own histogram.
+TEST(TextReport, ShowsFirstByteFirstEventTtftAndLoopLagSeparately) {
+  scenario::Scenario s;
+  s.name = "timings";
+  report::RunReport r;
+  r.scenario = &s;
+  r.target_url = "http://127.0.0.1:9";
+  r.run.emplace();
+  auto& phase = r.run->phases.emplace_back();
+  phase.name = "loop";
+  phase.histograms.first_byte_ns.record(2'000'000);
+  phase.histograms.first_event_ns.record(30'000'000);
+  phase.histograms.ttft_ns.record(400'000'000);
+  report::judge(r);
+  auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("first byte ......: p50    2.00ms"));
+  EXPECT_THAT(text, HasSubstr("first event .....: p50   30.00ms"));
+  EXPECT_THAT(text, HasSubstr("ttft ............: p50  400.00ms"));
+  EXPECT_THAT(text, Not(HasSubstr("event loop lag")));  // no probes: no line
+  r.run->phases[0].histograms.event_loop_lag_ns.record(150'000);
+  text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("event loop lag ..: p50     150us"));
+}
