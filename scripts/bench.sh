@@ -45,14 +45,24 @@ note() {
   python3 -c 'import json,sys; d={"section":sys.argv[1]}; d.update(a.split("=",1) for a in sys.argv[2:]); print(json.dumps(d))' "$@" >>"$manifest"
 }
 
+# cpu_ticks PID: user+system CPU clock ticks the process has used so far (0 when it is gone).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 # timed NAME CMD...: runs CMD bounded, stdout/stderr to $work/NAME.{out,err}, "%e %U %S %M" to NAME.time.
+# With $server_pid set, the server's CPU seconds during the run go to NAME.server_cpu_s: a server
+# near 1 CPU-second per wall second was the bottleneck, not the client.
 timed() {
   local name="$1"
   shift
-  local start_ns
+  local start_ns server_before
   start_ns=$(date +%s%N)
+  server_before=$([ -n "${server_pid:-}" ] && cpu_ticks "$server_pid" || echo 0)
   /usr/bin/time -o "$work/$name.time" -f "%e %U %S %M" timeout 300 "$@" >"$work/$name.out" 2>"$work/$name.err" || true
   echo $(($(date +%s%N) - start_ns)) >"$work/$name.wall_ns"
+  if [ -n "${server_pid:-}" ]; then
+    python3 -c "import sys; print((int(sys.argv[1]) - int(sys.argv[2])) / int(sys.argv[3]))" \
+      "$(cpu_ticks "$server_pid")" "$server_before" "$(getconf CLK_TCK)" >"$work/$name.server_cpu_s"
+  fi
 }
 
 # start_sim NAME ARGS...: starts `llmd-bench sim`, waits for its JSON line; sets sim_pid.
@@ -87,6 +97,7 @@ sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$nginx_port|g" "$here/nginx.conf.in" >"$w
 nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx-error.log" &
 nginx_pid=$!
 pids+=("$nginx_pid")
+server_pid=$nginx_pid
 url="http://127.0.0.1:$nginx_port/v1/completions"
 for _ in $(seq 50); do curl -s -o /dev/null "$url" -X POST -d x && break; sleep 0.1; done
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$here/request.json" "$url")
@@ -118,6 +129,7 @@ for round in $(seq "$rounds"); do
   note peers tool=llmd-bench round="$round" name="llmd-$round"
 done
 kill "$nginx_pid" 2>/dev/null || true
+server_pid=""
 
 # ---------------------------------------------------------------- 2. concurrency and timing truth
 # One pod (each stream costs the sim 1 fd straight to a pod; 3 through the gateway): 20 tokens,

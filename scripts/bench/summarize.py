@@ -69,6 +69,10 @@ def peer_row(entry, seconds):
         row["req_per_s"] = counts.get("ok", 0) / (wall_ns / 1e9) if wall_ns else None
     if row.get("requests") and row.get("cpu_s") is not None:
         row["cpu_us_per_request"] = row["cpu_s"] * 1e6 / row["requests"]
+    server_cpu = read(name, "server_cpu_s").strip()
+    if server_cpu and row.get("wall_s"):
+        # nginx CPU-seconds per wall second: near 1.0 the server (one worker) was the bottleneck.
+        row["server_cpu_share"] = float(server_cpu) / row["wall_s"]
     return row
 
 
@@ -84,7 +88,9 @@ def peers_section():
                       "req_per_s": statistics.mean(r["req_per_s"] for r in mine),
                       "cpu_us_per_request": statistics.mean(r.get("cpu_us_per_request") or 0 for r in mine),
                       "max_rss_kib": max(r["rss_kib"] or 0 for r in mine),
-                      "errors": sum(r.get("errors") or 0 for r in mine)})
+                      "errors": sum(r.get("errors") or 0 for r in mine),
+                      "client_cpu_share": statistics.mean((r["cpu_s"] or 0) / r["wall_s"] for r in mine),
+                      "server_cpu_share": statistics.mean(r.get("server_cpu_share") or 0 for r in mine)})
     wrk = next((t for t in tools if t["tool"] == "wrk"), None)
     for t in tools:
         t["ratio_to_wrk"] = t["req_per_s"] / wrk["req_per_s"] if wrk else None
@@ -185,10 +191,18 @@ with open(out_path, "w") as f:
 p = results["peers"]
 print(f"\n1. peers: nginx, recorded stream of {p['meta'].get('events')} SSE events, "
       f"{p['meta'].get('connections')} connections, 1 client thread, {p['meta'].get('seconds')} s x rounds")
-print(f"  {'tool':<11} {'req/s':>10} {'CPU µs/req':>11} {'max RSS':>10} {'errors':>7} {'vs wrk':>7}")
+print(f"  {'tool':<11} {'req/s':>10} {'CPU µs/req':>11} {'max RSS':>10} {'errors':>7} {'vs wrk':>7} "
+      f"{'client CPU':>10} {'nginx CPU':>10}")
 for t in p["tools"]:
     print(f"  {t['tool']:<11} {fmt(t['req_per_s']):>10} {fmt(t['cpu_us_per_request'], '', 1):>11} "
-          f"{fmt(t['max_rss_kib'], ' KiB'):>10} {t['errors']:>7} {fmt(t['ratio_to_wrk'], '', 2):>7}")
+          f"{fmt(t['max_rss_kib'], ' KiB'):>10} {t['errors']:>7} {fmt(t['ratio_to_wrk'], '', 2):>7} "
+          f"{fmt(t['client_cpu_share'] * 100, '%'):>10} {fmt(t['server_cpu_share'] * 100, '%'):>10}")
+wrk_row = next((t for t in p["tools"] if t["tool"] == "wrk"), None)
+mine_row = next((t for t in p["tools"] if t["tool"] == "llmd-bench"), None)
+if wrk_row and mine_row and mine_row["cpu_us_per_request"]:
+    print(f"  client CPU efficiency vs wrk: {wrk_row['cpu_us_per_request'] / mine_row['cpu_us_per_request']:.2f} "
+          f"(wrk µs/request ÷ llmd-bench µs/request); a tool at ~100% client CPU is client-bound, "
+          f"nginx at ~100% means the server capped it")
 print("\n2. concurrency and timing truth (one llmd-bench process, stamped sim pod)")
 print(f"  {'streams':>7} {'ok':>6} {'fail':>5} {'peak':>6} {'RSS':>10} {'events/CPU-s':>12} "
       f"{'TTFT+ p50':>11} {'p99':>11} {'max':>11} {'ITL+ p50':>11} {'p99':>11} {'max':>11} {'loop lag p99':>12}")
