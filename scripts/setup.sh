@@ -8,6 +8,7 @@ packages=(
   libcurl4-openssl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
   libboost-dev libexpected-dev libgtest-dev libgmock-dev
   curl ca-certificates
+  nginx openssl  # the HTTP/2 and TLS integration tests serve a recorded stream from a local nginx
 )
 packages+=("$@")  # extra packages a caller needs (bench.sh adds its peers)
 # kubectl (the Kubernetes tests run the real binary): keep one that is on PATH, from whatever

@@ -92,6 +92,13 @@ util::Result<scenario::Scenario> prepare_scenario(const RunOptions& options) {
   if (options.http2) {
     loaded->target.http2 = true;
   }
+  if (loaded->target.http2 && loaded->target.base_url.empty()) {
+    return util::fail("target.http2 (--http2) needs a target (--target or target.base_url): the embedded simulator "
+                      "speaks HTTP/1.1 only");
+  }
+  if (auto transport = engine::check_transport(loaded->target, loaded->target.base_url); !transport) {
+    return util::fail(transport.error());
+  }
   if (auto applied = apply_sim_options(*loaded, options); !applied) {
     return util::fail(applied.error());
   }
@@ -376,7 +383,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--api", o.api, "completions or chat");
   command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
   command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
-  command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)");
+  command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS; h2c prior knowledge over http needs libcurl >= 8.0.0)");
   command.add_option("--time-scale", o.time_scale, "Multiply every phase duration and start time (e.g. 0.01 in tests)");
   command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")

@@ -1,5 +1,6 @@
 // Engine (engine_loop.hpp): setup, the request slot pool, launching and completing requests.
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 #include <curl/curl.h>
@@ -19,11 +20,38 @@ void init_curl_once() {
 
 }  // namespace
 
+util::Result<void> check_transport(const scenario::Target& target, std::string_view base_url) {
+  if (!target.http2) {
+    return {};
+  }
+  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+  if ((curl->features & CURL_VERSION_HTTP2) == 0) {
+    return util::fail(fmt::format("target.http2 (--http2): this build's libcurl {} has no HTTP/2 support; drop http2 "
+                                  "or build llmd-bench against a libcurl with nghttp2",
+                                  curl->version));
+  }
+  const bool plain_http = base_url.size() >= 7 && std::equal(base_url.begin(), base_url.begin() + 7, "http://",
+                                                             [](char a, char b) { return std::tolower(a) == b; });
+  constexpr unsigned k_h2c_fixed = 0x080000;  // curl 8.0.0
+  if (plain_http && curl->version_num < k_h2c_fixed) {
+    return util::fail(fmt::format(
+        "target.http2 (--http2) with the http:// target {} means HTTP/2 with prior knowledge (h2c), which libcurl {} "
+        "breaks on every reused connection (\"Error in the HTTP2 framing layer\", curl issue #10634, fixed in curl "
+        "8.0.0); use an https:// target (HTTP/2 negotiated by TLS ALPN), drop http2, or build llmd-bench against "
+        "libcurl >= 8.0.0",
+        base_url, curl->version));
+  }
+  return {};
+}
+
 util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   const auto& scenario = *m_config.scenario;
   const std::string& base_url = m_config.base_url.empty() ? scenario.target.base_url : m_config.base_url;
   if (base_url.empty()) {
     return util::fail("no target: target.base_url is empty and no simulator URL was given");
+  }
+  if (auto transport = check_transport(scenario.target, base_url); !transport) {
+    return transport;
   }
   auto url = join_url(base_url, endpoint_path(m_spec.api));
   if (!url) {
