@@ -38,27 +38,6 @@ util::Result<void> read_duration_as(const Section& section, std::string_view key
   return {};
 }
 
-// A choice parsed by a sim:: function (parse_route_policy, parse_metrics_flavor); its message
-// already lists the valid values.
-template <class T>
-util::Result<void> read_parsed(const Section& section, std::string_view key, T& out,
-                               util::Result<T> (*parse)(std::string_view)) {
-  auto field = section.get(key);
-  if (!field) {
-    return {};
-  }
-  auto text = field->as_string();
-  if (!text) {
-    return fail(text.error());
-  }
-  auto value = parse(*text);
-  if (!value) {
-    return fail(field->error(value.error()));
-  }
-  out = *value;
-  return {};
-}
-
 util::Result<void> load_timing(const Field& field, sim::PodTiming& timing) {
   auto section = Section::open(field, k_timing_keys);
   if (!section) {
@@ -96,7 +75,7 @@ util::Result<void> load_pod(const Section& section, std::string_view scenario_mo
   LLMD_TRY(section.read_unsigned("block_size", pod.block_size_tokens));
   LLMD_TRY(section.read_unsigned("kv_blocks", pod.kv_blocks));
   LLMD_TRY(section.read("prefix_caching", pod.enable_prefix_caching));
-  LLMD_TRY(read_parsed<sim::MetricsFlavor>(section, "metrics_flavor", pod.metrics_flavor, sim::parse_metrics_flavor));
+  LLMD_TRY(section.read_parsed("metrics_flavor", pod.metrics_flavor, sim::parse_metrics_flavor));
   LLMD_TRY(section.read_unsigned("max_num_seqs", pod.max_num_seqs));
   LLMD_TRY(section.read_unsigned("max_model_len", pod.max_model_len));
   LLMD_TRY(section.read_unsigned("default_max_tokens", pod.default_max_tokens));
@@ -121,7 +100,7 @@ util::Result<void> load_sim(const Field& field, std::string_view scenario_model,
   LLMD_TRY(section->read_unsigned("gateway_port", config.gateway_port));
   LLMD_TRY(section->read_unsigned("first_pod_port", config.first_pod_port));
   LLMD_TRY(section->read("host", config.host));
-  LLMD_TRY(read_parsed<sim::RoutePolicy>(*section, "route", config.route, sim::parse_route_policy));
+  LLMD_TRY(section->read_parsed("route", config.route, sim::parse_route_policy));
   LLMD_TRY(read_duration_as<std::ratio<1>>(*section, "session_timeout", config.session_timeout_s));
   LLMD_TRY(section->read_unsigned("prefix_index_blocks", config.prefix_index_blocks));
   LLMD_TRY(section->read_unsigned("seed", config.seed));

@@ -69,22 +69,14 @@ util::Result<void> load_headers(const yaml::Field& field, Target& target) {
   return {};
 }
 
-// Reads `key` as a string and runs `check` on it; the error is located at the value.
-util::Result<void> read_checked(const yaml::Section& section, std::string_view key, std::string& out,
-                                util::Result<void> (*check)(std::string_view)) {
-  auto field = section.get(key);
-  if (!field) {
-    return {};
-  }
-  auto text = field->as_string();
-  if (!text) {
-    return fail(text.error());
-  }
-  if (auto valid = check(*text); !valid) {
-    return fail(field->error(valid.error()));
-  }
-  out = std::move(*text);
-  return {};
+// A check (text -> Result<void>) as a Section::read_parsed parser that keeps the text.
+auto checked(util::Result<void> (*check)(std::string_view)) {
+  return [check](std::string_view text) -> util::Result<std::string> {
+    if (auto valid = check(text); !valid) {
+      return fail(valid.error());
+    }
+    return std::string(text);
+  };
 }
 
 }  // namespace
@@ -158,12 +150,12 @@ util::Result<void> load_target(const yaml::Field& field, Target& target) {
     return fail(section.error());
   }
   target.where = field.where();
-  LLMD_TRY(read_checked(*section, "base_url", target.base_url, check_base_url));
+  LLMD_TRY(section->read_parsed("base_url", target.base_url, checked(check_base_url)));
   while (!target.base_url.empty() && target.base_url.back() == '/') {  // requests append "/v1/..."
     target.base_url.pop_back();
   }
-  LLMD_TRY(read_checked(*section, "host", target.host, check_host));
-  LLMD_TRY(read_checked(*section, "api_key_env", target.api_key_env, check_env_name));
+  LLMD_TRY(section->read_parsed("host", target.host, checked(check_host)));
+  LLMD_TRY(section->read_parsed("api_key_env", target.api_key_env, checked(check_env_name)));
   if (auto headers = section->get("headers")) {
     LLMD_TRY(load_headers(*headers, target));
   }

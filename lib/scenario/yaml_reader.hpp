@@ -138,6 +138,25 @@ class Section {
   util::Result<void> read(std::string_view key, double& out, Range range = {}, Need need = Need::optional) const;
   util::Result<void> read(std::string_view key, std::chrono::nanoseconds& out, ZeroDuration zero,
                           Need need = Need::optional) const;
+  // Reads `key` as a string and hands it to `parse` (std::string_view -> util::Result<T>) when
+  // present; parse's error is located at the value ("s.yaml:4:13: <message>"). Absent keeps `out`.
+  template <class T, class Parse>
+  util::Result<void> read_parsed(std::string_view key, T& out, Parse parse) const {
+    auto field = get(key);
+    if (!field) {
+      return {};
+    }
+    auto text = field->as_string();
+    if (!text) {
+      return util::fail(text.error());
+    }
+    util::Result<T> value = parse(std::string_view(*text));
+    if (!value) {
+      return util::fail(field->error(value.error()));
+    }
+    out = std::move(*value);
+    return {};
+  }
   template <class Unsigned>
   util::Result<void> read_unsigned(std::string_view key, Unsigned& out, std::uint64_t min = 0,
                                    Need need = Need::optional) const {
