@@ -12,6 +12,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/run_signals.hpp"
 #include "engine/engine.hpp"
+#include "engine/request_builder.hpp"
 #include "report/gates.hpp"
 #include "report/exporter.hpp"
 #include "report/tekton_results.hpp"

@@ -69,12 +69,4 @@ struct EngineConfig {
 // failed with class connect): the caller maps that to exit code 3 and still writes the JSON.
 util::Result<RunResult> run_phases(const EngineConfig& config, std::span<const scenario::Phase> phases);
 
-// Whether the libcurl this binary runs with can carry `target`'s transport (`base_url` is the URL
-// actually used: the scenario's, or the embedded simulator's). Fails, naming the setting and what to
-// do, when target.http2 is asked for and libcurl has no HTTP/2, or for h2c (HTTP/2 with prior
-// knowledge over http://) on libcurl < 8.0.0: 7.88 breaks every reused h2c connection ("Error in
-// the HTTP2 framing layer", curl issue #10634, fixed in 8.0.0), so such a run would measure a
-// libcurl bug. The CLI reports this as a usage error before anything runs.
-util::Result<void> check_transport(const scenario::Target& target, std::string_view base_url);
-
 }  // namespace llmd::engine

@@ -63,8 +63,7 @@ class Engine final : public TransferSink {
   const scenario::RequestSpec& m_spec;
   PromptSource m_prompts;
   Prompt m_prompt;  // scratch, reused by every launch
-  std::string m_model;
-  std::optional<BodyTemplate> m_body;  // set up once the model is known
+  std::optional<BodyTemplate> m_body;  // set up once the model is known (it holds the model)
   TransferSettings m_transfer;
   std::vector<std::string> m_header_lines;
   HeaderList m_headers;

@@ -1,6 +1,5 @@
 // Engine (engine_loop.hpp): setup, the request slot pool, launching and completing requests.
 #include <algorithm>
-#include <cctype>
 #include <mutex>
 
 #include <curl/curl.h>
@@ -19,30 +18,6 @@ void init_curl_once() {
 }
 
 }  // namespace
-
-util::Result<void> check_transport(const scenario::Target& target, std::string_view base_url) {
-  if (!target.http2) {
-    return {};
-  }
-  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
-  if ((curl->features & CURL_VERSION_HTTP2) == 0) {
-    return util::fail(fmt::format("target.http2 (--http2): this build's libcurl {} has no HTTP/2 support; drop http2 "
-                                  "or build llmd-bench against a libcurl with nghttp2",
-                                  curl->version));
-  }
-  const bool plain_http = base_url.size() >= 7 && std::equal(base_url.begin(), base_url.begin() + 7, "http://",
-                                                             [](char a, char b) { return std::tolower(a) == b; });
-  constexpr unsigned k_h2c_fixed = 0x080000;  // curl 8.0.0
-  if (plain_http && curl->version_num < k_h2c_fixed) {
-    return util::fail(fmt::format(
-        "target.http2 (--http2) with the http:// target {} means HTTP/2 with prior knowledge (h2c), which libcurl {} "
-        "breaks on every reused connection (\"Error in the HTTP2 framing layer\", curl issue #10634, fixed in curl "
-        "8.0.0); use an https:// target (HTTP/2 negotiated by TLS ALPN), drop http2, or build llmd-bench against "
-        "libcurl >= 8.0.0",
-        base_url, curl->version));
-  }
-  return {};
-}
 
 util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   const auto& scenario = *m_config.scenario;
@@ -63,8 +38,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   }
   m_header_lines = std::move(*lines);
   m_headers = HeaderList(m_header_lines);
-  m_model = m_config.model.empty() ? m_spec.model : m_config.model;
-  m_body.emplace(m_spec, m_model);
+  m_body.emplace(m_spec, m_config.model.empty() ? m_spec.model : m_config.model);
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
   std::size_t concurrency = 0;

@@ -75,6 +75,28 @@ Result<std::string> join_url(std::string_view base_url, std::string_view path) {
   return url;
 }
 
+util::Result<void> check_transport(const scenario::Target& target, std::string_view base_url) {
+  if (!target.http2) {
+    return {};
+  }
+  const curl_version_info_data* curl = curl_version_info(CURLVERSION_NOW);
+  if ((curl->features & CURL_VERSION_HTTP2) == 0) {
+    return fail(fmt::format("target.http2 (--http2): this build's libcurl {} has no HTTP/2 support; drop http2 "
+                            "or build llmd-bench against a libcurl with nghttp2",
+                            curl->version));
+  }
+  constexpr unsigned k_h2c_fixed = 0x080000;  // curl 8.0.0
+  if (starts_with_ignoring_case(base_url, "http://") && curl->version_num < k_h2c_fixed) {
+    return fail(fmt::format(
+        "target.http2 (--http2) with the http:// target {} means HTTP/2 with prior knowledge (h2c), which libcurl {} "
+        "breaks on every reused connection (\"Error in the HTTP2 framing layer\", curl issue #10634, fixed in curl "
+        "8.0.0); use an https:// target (HTTP/2 negotiated by TLS ALPN), drop http2, or build llmd-bench against "
+        "libcurl >= 8.0.0",
+        base_url, curl->version));
+  }
+  return {};
+}
+
 void build_body(const scenario::RequestSpec& spec, std::string_view model, const Prompt& prompt, std::string& out) {
   json body = json::object();
   if (!model.empty()) {

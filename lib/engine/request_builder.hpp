@@ -33,6 +33,14 @@ util::Result<std::string> join_url(std::string_view base_url, std::string_view p
 //    "ignore_eos":true}                 (only when set: a vLLM extension)
 void build_body(const scenario::RequestSpec& spec, std::string_view model, const Prompt& prompt, std::string& out);
 
+// Whether the libcurl this binary runs with can carry `target`'s transport (`base_url` is the URL
+// actually used: the scenario's, or the embedded simulator's). Fails, naming the setting and what to
+// do, when target.http2 is asked for and libcurl has no HTTP/2, or for h2c (HTTP/2 with prior
+// knowledge over http://) on libcurl < 8.0.0: 7.88 breaks every reused h2c connection ("Error in
+// the HTTP2 framing layer", curl issue #10634, fixed in 8.0.0), so such a run would measure a
+// libcurl bug. The CLI reports this as a usage error before anything runs.
+util::Result<void> check_transport(const scenario::Target& target, std::string_view base_url);
+
 // build_body's output without rebuilding the JSON document for every request: the body is
 // serialised once per run with a placeholder where the prompt goes and split there; render() then
 // writes prefix + the prompt's JSON + suffix. The prompt text is copied as is when it is printable

@@ -8,6 +8,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/engine_test_support.hpp"
+#include "engine/request_builder.hpp"
 
 namespace llmd::engine {
 namespace {
