@@ -91,6 +91,11 @@ json to_json(const RunReport& report) {
   for (const auto& t : report.thresholds) {
     thresholds.push_back(threshold_json(t));
   }
+  json diagnostics = json::array();
+  for (const auto& d : report.diagnostics) {
+    diagnostics.push_back(
+        {{"code", d.code}, {"severity", scrape::to_string(d.severity)}, {"message", d.message}, {"fix", d.fix}});
+  }
   json checks = json::object();
   for (const auto& c : report.checks) {
     checks[std::string(engine::to_string(c.check))] = {{"passed", c.passed}, {"failed", c.failed}};
@@ -109,6 +114,7 @@ json to_json(const RunReport& report) {
           {"checks", checks},
           {"errors", report.errors},
           {"notes", report.notes},
+          {"diagnostics", diagnostics},
           {"interrupted", report.interrupted},
           {"partial", report.interrupted || !report.errors.empty()},
           {"verdict", to_string(report.verdict)},

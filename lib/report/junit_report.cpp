@@ -42,8 +42,15 @@ std::vector<TestCase> check_cases(const RunReport& report) {
   return cases;
 }
 
+// Error findings: the run's diagnostics and the cache report's.
 std::vector<TestCase> cache_cases(const RunReport& report) {
   std::vector<TestCase> cases;
+  for (const auto& d : report.diagnostics) {
+    if (d.severity == scrape::Severity::error) {
+      cases.push_back({"llmd-bench.diagnostics", d.code + ": " + d.message, "failure", d.message,
+                       d.fix.empty() ? d.message : "fix: " + d.fix});
+    }
+  }
   if (!report.cache) {
     return cases;
   }

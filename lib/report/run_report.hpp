@@ -26,6 +26,17 @@ struct CheckOutcome {
   std::uint64_t failed = 0;
 };
 
+// A finding about the run's numbers beyond one pod's prefix cache (e.g. a stream that a proxy
+// buffered, pods that finished more or fewer requests than the client saw, client-reported cached
+// tokens that disagree with the scraped hits): what was found, with the numbers, and what to do.
+// Rendered in the summary's "diagnostics" section and the JSON result's "diagnostics" array.
+struct RunDiagnostic {
+  std::string code;  // stable identifier for scripts, e.g. "stream_buffered", "pod_requests_mismatch"
+  scrape::Severity severity = scrape::Severity::warning;
+  std::string message;  // what was found, with the numbers and where they came from
+  std::string fix;      // what to try
+};
+
 enum class Verdict {
   pass,         // every threshold and check passed (exit 0)
   fail,         // a threshold, check or cache gate failed (exit 1)
@@ -50,6 +61,7 @@ struct RunReport {
   std::vector<CheckOutcome> checks;
   std::vector<std::string> errors;   // why the run could not be carried out (exit 3), each naming what to do
   std::vector<std::string> notes;    // informational lines for the summary
+  std::vector<RunDiagnostic> diagnostics;  // findings about the numbers, each with its fix
   bool interrupted = false;          // stopped by a signal: the numbers cover only part of the plan
 
   Verdict verdict = Verdict::error;

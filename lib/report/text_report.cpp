@@ -82,6 +82,19 @@ void render_cache(std::string& out, const RunReport& report) {
   out += render_cache_table(*report.cache);
 }
 
+void render_diagnostics(std::string& out, const RunReport& report) {
+  if (report.diagnostics.empty()) {
+    return;
+  }
+  out += "\ndiagnostics\n";
+  for (const auto& d : report.diagnostics) {
+    out += fmt::format("  {} [{}] {}\n", d.severity == scrape::Severity::info ? "·" : "!", d.code, d.message);
+    if (!d.fix.empty()) {
+      out += fmt::format("      fix: {}\n", d.fix);
+    }
+  }
+}
+
 void render_gates(std::string& out, const RunReport& report, const TextOptions& options) {
   const char* pass = options.unicode ? "✓" : "PASS";
   const char* fail = options.unicode ? "✗" : "FAIL";
@@ -188,6 +201,7 @@ std::string render_text(const RunReport& report, const TextOptions& options) {
   if (report.cache) {
     render_cache(out, report);
   }
+  render_diagnostics(out, report);
   render_gates(out, report, options);
   for (const auto& error : report.errors) {
     out += fmt::format("\nerror: {}\n", error);

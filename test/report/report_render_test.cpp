@@ -3,6 +3,7 @@
 
 #include "report/gates.hpp"
 #include "report/json_report.hpp"
+#include "report/junit_report.hpp"
 #include "report/text_report.hpp"
 
 using testing::HasSubstr;
@@ -90,4 +91,27 @@ TEST(TextReport, ShowsFirstByteFirstEventTtftAndLoopLagSeparately) {
   r.run->phases[0].histograms.event_loop_lag_ns.record(150'000);
   text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("event loop lag ..: p50     150us"));
+}
+
+TEST(RunDiagnostics, AppearInTheSummaryTheJsonAndAsJunitFailuresWhenErrors) {
+  scenario::Scenario s;
+  report::RunReport r;
+  r.scenario = &s;
+  r.diagnostics.push_back({"stream_buffered", llmd::scrape::Severity::warning, "40 of 40 streams arrived in bursts",
+                           "set option http-no-delay"});
+  r.diagnostics.push_back({"pod_requests_mismatch", llmd::scrape::Severity::error, "pods finished 50, the client 40", ""});
+  report::judge(r);
+  const auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("diagnostics\n  ! [stream_buffered] 40 of 40 streams arrived in bursts\n"
+                              "      fix: set option http-no-delay\n"));
+  EXPECT_THAT(text, HasSubstr("! [pod_requests_mismatch] pods finished 50, the client 40\n"));
+  const auto json = report::to_json(r);
+  ASSERT_EQ(json["diagnostics"].size(), 2u);
+  EXPECT_EQ(json["diagnostics"][0]["code"], "stream_buffered");
+  EXPECT_EQ(json["diagnostics"][0]["severity"], "warning");
+  EXPECT_EQ(json["diagnostics"][0]["fix"], "set option http-no-delay");
+  EXPECT_EQ(json["diagnostics"][1]["severity"], "error");
+  const auto junit = report::render_junit(r);
+  EXPECT_THAT(junit, HasSubstr("name=\"pod_requests_mismatch: pods finished 50, the client 40\""));
+  EXPECT_THAT(junit, Not(HasSubstr("stream_buffered")));  // warnings are not testcases
 }
