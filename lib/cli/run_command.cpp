@@ -389,6 +389,9 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
+  command.add_option("--allow-missing-pods", o.allow_missing_pods,
+                     "Cache gates still judge when up to N pods are missing from the cache totals (default 0)")
+      ->type_name("N");
   command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,

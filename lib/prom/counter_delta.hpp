@@ -6,8 +6,11 @@
 // from zero, so the increase since the restart is the new value itself. That undercounts
 // whatever happened between the first scrape and the restart; callers flag it, never hide it.
 // Pure: no I/O, no clocks.
+#include <map>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace llmd::prom {
 
@@ -39,5 +42,47 @@ struct CounterDelta {
 // The increase of one counter between two scrapes; see DeltaStatus for each case.
 CounterDelta counter_delta(std::optional<double> before, std::optional<double> after,
                            KnownRestart restart = KnownRestart::no);
+
+// ---- Per series ----
+//
+// A counter of one pod is often several series (one per `engine` under data parallelism, one per
+// `finished_reason`, ...). Prometheus applies the reset rule to each SERIES, then sums: summing
+// first hides the reset of one engine (the sum need not drop) or, when a reset is known from that
+// engine's `_created`, counts the other engines' lifetime totals as if they were new.
+
+// One series of a counter in one scrape.
+struct SeriesPoint {
+  double value = 0;
+  // The series' own creation time (prometheus_client's `<name>_created` with the same labels),
+  // seconds since the epoch; a change between two scrapes means this series restarted.
+  std::optional<double> created_unix_seconds;
+};
+
+// Series of one counter keyed by their label set, rendered canonically (see series_key()).
+using SeriesMap = std::map<std::string, SeriesPoint>;
+
+// What happened to one series between the scrapes, when it was not a plain increase.
+struct SeriesEvent {
+  std::string series;  // the label set (series key)
+  DeltaStatus status = DeltaStatus::ok;  // reset, appeared, vanished or invalid
+  std::string evidence;  // e.g. "went down from 900 to 120", "_created changed 1.7e9 -> 1.8e9"
+};
+
+struct SeriesDelta {
+  std::optional<double> delta;  // sum of the series' increases; nullopt when none can be computed
+  // ok: every series increased (or stayed); reset: some series restarted (each counted from zero);
+  // appeared: no series before (a new pod); vanished: no series after; absent: none either side;
+  // invalid: a value is not a counter value (then no delta at all).
+  DeltaStatus status = DeltaStatus::absent;
+  std::vector<SeriesEvent> events;  // per-series resets, appearances, disappearances, invalid values
+
+  bool counts() const { return delta.has_value(); }
+};
+
+// The increase of a counter over its series: counter_delta() per series matched by key (a series
+// whose `_created` changed is a reset even when its value grew; `restart` = yes resets every
+// series), then summed. A series only after the first scrape is counted from zero ("appeared");
+// one only before contributes nothing ("vanished": its increase is unknown).
+SeriesDelta series_delta(const SeriesMap& before, const SeriesMap& after, KnownRestart restart = KnownRestart::no);
 
 }  // namespace llmd::prom

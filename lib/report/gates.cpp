@@ -100,6 +100,9 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
   if (metric == "max_pod_share") {
     return m_report.cache ? m_report.cache->totals.max_pod_share : std::nullopt;
   }
+  if (metric == "max_pod_query_share") {
+    return m_report.cache ? m_report.cache->totals.max_pod_query_share : std::nullopt;
+  }
   if (!m_report.run) {
     return std::nullopt;
   }
@@ -122,6 +125,21 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
     return ratio(passed, passed + failed);
   }
   return std::nullopt;
+}
+
+std::optional<std::string> RunMetrics::distrust(std::string_view metric) const {
+  if (!m_report.cache || (metric != "cache_hit_rate" && metric != "max_pod_share" && metric != "max_pod_query_share")) {
+    return std::nullopt;
+  }
+  const auto& missing = m_report.cache->totals.missing_pods;
+  const std::size_t allowed = m_report.scenario != nullptr ? m_report.scenario->cache.allow_missing_pods : 0;
+  if (missing.size() <= allowed) {
+    return std::nullopt;
+  }
+  return fmt::format("judged on partial data: {} pod{} missing from the cache totals ({}){}", missing.size(),
+                     missing.size() == 1 ? "" : "s", fmt::join(missing, ", "),
+                     allowed == 0 ? std::string("; allow with cache.allow_missing_pods")
+                                  : fmt::format("; cache.allow_missing_pods allows {}", allowed));
 }
 
 void judge(RunReport& report) {

@@ -140,18 +140,20 @@ std::string verdict_line(const RunReport& report) {
 
 std::string render_cache_table(const scrape::CacheReport& cache) {
   std::string out;
-  out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}\n", "pod", "Δqueries", "Δhits", "hit rate", "share",
-                     "Δrequests", "status");
+  out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>9} {:>9} {:>9}  {}\n", "pod", "Δqueries", "Δhits", "hit rate",
+                     "Δrequests", "req share", "qry share", "status");
   for (const auto& row : cache.pods) {
     auto number = [](const std::optional<double>& v) { return v ? fmt::format("{:.0f}", *v) : std::string("-"); };
-    out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>8} {:>9}  {}{}\n", row.pod, number(row.queries.delta),
-                       number(row.hits.delta), percent(row.hit_rate), percent(row.share_of_queries),
-                       number(row.requests_success.delta), scrape::to_string(row.status),
+    out += fmt::format("  {:<18} {:>12} {:>12} {:>9} {:>9} {:>9} {:>9}  {}{}\n", row.pod, number(row.queries.delta),
+                       number(row.hits.delta), percent(row.hit_rate), number(row.requests_success.delta),
+                       percent(row.share_of_requests), percent(row.share_of_queries), scrape::to_string(row.status),
                        row.unit == scrape::CounterUnit::blocks ? " (blocks)" : "");
   }
   const auto& t = cache.totals;
-  out += fmt::format("  {:<18} {:>12.0f} {:>12.0f} {:>9}   max pod share {} ({})\n", "total", t.queries, t.hits,
-                     percent(t.hit_rate), percent(t.max_pod_share), t.max_share_pod.empty() ? "-" : t.max_share_pod);
+  out += fmt::format("  {:<18} {:>12.0f} {:>12.0f} {:>9} {:>9.0f}   max pod share {} of requests ({}), {} of queries ({})\n",
+                     "total", t.queries, t.hits, percent(t.hit_rate), t.requests_success, percent(t.max_pod_share),
+                     t.max_share_pod.empty() ? "-" : t.max_share_pod, percent(t.max_pod_query_share),
+                     t.max_query_share_pod.empty() ? "-" : t.max_query_share_pod);
   for (const auto& d : cache.diagnostics) {
     out += fmt::format("  {} {}{}\n", d.severity == scrape::Severity::info ? "·" : "!",
                        d.pod ? *d.pod + ": " : "", d.message);

@@ -58,8 +58,8 @@ util::Result<void> load_threshold_list(const Field& key, const Field& value, std
 
 // --- cache sources: one row per `cache.source`, each with its own keys ---
 
-constexpr std::array<std::string_view, 4> k_cache_common_keys = {"source", "model_filter", "scrape_timeout",
-                                                                 "max_parallel_scrapes"};
+constexpr std::array<std::string_view, 5> k_cache_common_keys = {"source", "model_filter", "scrape_timeout",
+                                                                 "max_parallel_scrapes", "allow_missing_pods"};
 
 util::Result<void> load_nothing(const Section&, CacheSpec&) { return {}; }
 
@@ -273,6 +273,7 @@ util::Result<void> load_cache(const Field& field, CacheSpec& cache) {
   LLMD_TRY(section->read("model_filter", cache.model_filter));
   LLMD_TRY(section->read("scrape_timeout", cache.scrape_timeout, ZeroDuration::rejected));
   LLMD_TRY(section->read_unsigned("max_parallel_scrapes", cache.max_parallel_scrapes, 1));
+  LLMD_TRY(section->read_unsigned("allow_missing_pods", cache.allow_missing_pods));
   return (*row)->load(*section, cache);
 }
 

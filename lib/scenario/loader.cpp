@@ -123,7 +123,9 @@ bool needs_stream(std::string_view metric) {
   return metric == "ttft" || metric == "inter_token_latency" || metric == "time_to_first_event";
 }
 
-bool needs_pod_counters(std::string_view metric) { return metric == "cache_hit_rate" || metric == "max_pod_share"; }
+bool needs_pod_counters(std::string_view metric) {
+  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share";
+}
 
 util::Result<void> check_phase_has_users(const Phase& phase) {
   if (detail::is_open_loop(phase.executor)) {

@@ -61,6 +61,9 @@ util::Result<void> apply_request(Scenario& scenario, const Overrides& overrides)
     }
     scenario.request.api = *api;
   }
+  if (overrides.allow_missing_pods) {
+    scenario.cache.allow_missing_pods = *overrides.allow_missing_pods;
+  }
   if (overrides.max_tokens) {
     if (*overrides.max_tokens < 1) {
       return fail(fmt::format("--max-tokens: must be >= 1, got {}", *overrides.max_tokens));

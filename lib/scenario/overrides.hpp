@@ -22,6 +22,7 @@ struct Overrides {
   std::optional<double> time_scale;        // --time-scale: replaces Scenario::time_scale (> 0)
   std::optional<std::size_t> max_tokens;   // --max-tokens (>= 1)
   std::vector<std::string> cache_urls;     // --cache-url (repeatable): cache.source becomes urls with these
+  std::optional<std::size_t> allow_missing_pods;  // --allow-missing-pods: cache.allow_missing_pods
 };
 
 // Applies every set field; on error `scenario` may be partly updated (callers stop anyway).

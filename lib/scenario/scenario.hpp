@@ -134,6 +134,10 @@ struct CacheSpec {
   std::string model_filter;               // only series with this model_name (empty = all)
   Duration scrape_timeout = std::chrono::seconds(10);
   std::size_t max_parallel_scrapes = 32;
+  // How many pods may be missing from the cache totals (scrape failed, invalid figures, vanished)
+  // before the cache gates (cache_hit_rate, max_pod_share, max_pod_query_share) fail regardless of
+  // their values. 0: every pod must be counted.
+  std::size_t allow_missing_pods = 0;
   SourceLocation where;
 };
 

@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 15> k_metrics = {{
+constexpr std::array<MetricInfo, 16> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -29,7 +29,8 @@ constexpr std::array<MetricInfo, 15> k_metrics = {{
     {"dropped_requests", "", MetricKind::counter, "open-loop requests that could not start on time (max_in_flight reached)"},
     {"checks", "", MetricKind::rate, "fraction of checks that passed"},
     {"cache_hit_rate", "", MetricKind::ratio, "prefix-cache hit rate of the run: hit tokens / queried tokens, all pods"},
-    {"max_pod_share", "", MetricKind::ratio, "largest fraction of the run's requests served by a single pod"},
+    {"max_pod_share", "", MetricKind::ratio, "largest fraction of the run's finished requests served by a single pod"},
+    {"max_pod_query_share", "", MetricKind::ratio, "largest fraction of the run's prefix-cache queries (tokens) on a single pod"},
     {"schedule_lag", "", MetricKind::time, "open loop: how late requests started compared with their schedule"},
     {"event_loop_lag", "", MetricKind::time, "how late the client's event loop handled a due timer (client overhead)"},
 }};
@@ -288,6 +289,10 @@ ThresholdResult evaluate(const Threshold& threshold, const MetricLookup& lookup)
                                   : fmt::format("{} {}", threshold.metric, to_string(threshold.aggregation));
   result.reason = fmt::format("{} = {}; required {} {}", subject, format_metric_value(kind, value),
                               to_string(threshold.comparison), format_metric_value(kind, limit));
+  if (auto why = lookup.distrust(threshold.metric)) {
+    result.passed = false;
+    result.reason = fmt::format("{} = {}, not trusted: {}", subject, format_metric_value(kind, value), *why);
+  }
   return result;
 }
 

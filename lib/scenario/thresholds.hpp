@@ -85,6 +85,10 @@ class MetricLookup {
   // The aggregated value of `metric` (canonical name) over the measured run, seconds for time
   // metrics; nullopt when there is nothing to aggregate (no requests, no cache counters).
   virtual std::optional<double> value(std::string_view metric, const Aggregation& aggregation) const = 0;
+  // Why `metric`'s value cannot be trusted for a gate, e.g. "judged on partial data: 1 pod missing
+  // from the cache totals (pod-a (scrape failed))"; nullopt when it can. A threshold over an
+  // untrusted value FAILS with this reason, whatever the value.
+  virtual std::optional<std::string> distrust(std::string_view /*metric*/) const { return std::nullopt; }
 };
 
 struct ThresholdResult {
@@ -94,7 +98,8 @@ struct ThresholdResult {
 };
 
 // Compares the looked-up value with the limit. A missing or non-finite value FAILS with reason
-// "no data": a gate never passes because nothing was measured.
+// "no data": a gate never passes because nothing was measured. An untrusted value (lookup.distrust)
+// FAILS too, with the observed value and the reason.
 ThresholdResult evaluate(const Threshold& threshold, const MetricLookup& lookup);
 
 // A value of a metric of `kind` for humans: time as "1.25s"/"850ms", integers as "1200",

@@ -68,6 +68,15 @@ class Diagnoser {
                       scraped_pods(static_cast<std::size_t>(counted), "any of the"), requests),
           k_fix_no_queries);
     }
+    if (!totals.missing_pods.empty() && !m_report.pods.empty()) {
+      add(Severity::error, nullptr,
+          fmt::format("the totals cover {} of {} pods: {} missing ({}); the hit rate and the shares describe the "
+                      "other pods only",
+                      m_report.pods.size() - totals.missing_pods.size(), m_report.pods.size(),
+                      totals.missing_pods.size(), fmt::join(totals.missing_pods, ", ")),
+          "fix the cause named for each pod below; cache gates fail while pods are missing unless the scenario "
+          "allows it (cache.allow_missing_pods: N)");
+    }
     if (totals.mixed_units) {
       add(Severity::warning, nullptr,
           "pods count prefix-cache lookups in different units (tokens and blocks): the overall hit rate and the "
@@ -90,6 +99,12 @@ class Diagnoser {
       add(Severity::error, &row, row.error, "the pod is left out of the totals: fix the cause above and rerun");
       return;
     }
+    if (row.status == PodStatus::invalid) {
+      add(Severity::error, &row, fmt::format("pod {}: {}", row.pod, row.error),
+          "its figures are left out of the totals: check what serves this pod's /metrics (two exporters, a proxy "
+          "merging pods, a counter that is not a counter) and rerun");
+      return;
+    }
     if (row.status == PodStatus::vanished) {
       add(Severity::warning, &row,
           fmt::format("pod {} was scraped before the run but is missing after it: left out of the totals", row.pod),
@@ -108,7 +123,28 @@ class Diagnoser {
                       row.pod, row.reset_reason),
           fmt::format("check the pod's restarts and last state (kubectl describe pod {}: OOMKilled?) and rerun", row.pod));
     }
+    vanished_series(row);
     counters(row);
+  }
+
+  // Series of a pod still present that disappeared: their increase is unknown (undercount).
+  void vanished_series(const PodCacheRow& row) {
+    std::vector<std::string> names;
+    for (const auto& [metric, span] : {std::pair<std::string_view, const CounterSpan*>{row.queries_metric, &row.queries},
+                                       {row.hits_metric, &row.hits}}) {
+      for (const prom::SeriesEvent& event : span->series_events) {
+        if (event.status == prom::DeltaStatus::vanished) {
+          names.push_back(fmt::format("{}{{{}}}", metric, event.series));
+        }
+      }
+    }
+    if (!names.empty()) {
+      add(Severity::warning, &row,
+          fmt::format("pod {}: series missing after the run ({}): their increase is not counted, so the pod's "
+                      "figures are lower bounds",
+                      row.pod, fmt::join(names, ", ")),
+          "check whether an engine of the pod stopped (data parallelism) or the model filter changed");
+    }
   }
 
   void caching(const PodCacheRow& row) {
@@ -152,13 +188,7 @@ class Diagnoser {
   }
 
   void no_counters(const PodCacheRow& row) {
-    if (row.queries.delta_status == prom::DeltaStatus::invalid || row.hits.delta_status == prom::DeltaStatus::invalid) {
-      add(Severity::warning, &row,
-          fmt::format("pod {}: a prefix-cache counter holds no counter value (NaN, infinite or negative): left out "
-                      "of the totals",
-                      row.pod),
-          "check the exporter of this pod");
-    } else if (!row.queries_metric.empty() && !row.queries.after && !row.model_names_seen.empty()) {
+    if (!row.queries_metric.empty() && !row.queries.after && !row.model_names_seen.empty()) {
       add(Severity::warning, &row,
           fmt::format("pod {}: the model filter matched none of its prefix-cache series (model_name values: {})",
                       row.pod, quoted_list(row.model_names_seen)),

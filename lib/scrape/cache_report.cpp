@@ -33,36 +33,53 @@ std::map<std::string, PodPair> pair_by_pod(const std::vector<PodSnapshotResult>&
   return pairs;
 }
 
-CounterSpan span_of(std::optional<double> before, std::optional<double> after, KnownRestart restart) {
-  const prom::CounterDelta delta = prom::counter_delta(before, after, restart);
-  return {before, after, delta.delta, delta.status};
+// The series of a counter, or, for a snapshot built without them (tests, older callers), its sum
+// as one unlabeled series.
+prom::SeriesMap series_or_sum(const prom::SeriesMap& series, std::optional<double> sum) {
+  if (!series.empty() || !sum) {
+    return series;
+  }
+  return {{std::string(), prom::SeriesPoint{*sum, std::nullopt}}};
 }
 
-// Why the pod counts as restarted ("" when it does not): a counter went down, or the counter's
-// creation time / the process start time changed between the two snapshots.
-std::string restart_evidence(const PodSnapshot& before, const PodSnapshot& after) {
-  struct Watched {
-    std::string_view name;
-    std::optional<double> was;
-    std::optional<double> now;
-  };
-  const Watched watched[] = {{after.queries_metric, before.queries, after.queries},
-                             {after.hits_metric, before.hits, after.hits},
-                             {"vllm:request_success_total", before.requests_success, after.requests_success}};
-  for (const Watched& counter : watched) {
-    if (counter.was && counter.now && *counter.now < *counter.was) {
-      return fmt::format("{} went down from {:g} to {:g}", counter.name, *counter.was, *counter.now);
+CounterSpan span_of(std::optional<double> before, const prom::SeriesMap& before_series, std::optional<double> after,
+                    const prom::SeriesMap& after_series, KnownRestart restart) {
+  prom::SeriesDelta delta =
+      prom::series_delta(series_or_sum(before_series, before), series_or_sum(after_series, after), restart);
+  return {before, after, delta.delta, delta.status, std::move(delta.events)};
+}
+
+// `name{labels}`, or the bare name for an unlabeled series.
+std::string series_name(std::string_view metric, const std::string& key) {
+  return key.empty() ? std::string(metric) : fmt::format("{}{{{}}}", metric, key);
+}
+
+// Why the pod counts as restarted ("" when it does not): the series that reset (went down, or
+// their `_created` changed), or the process start time changed (every series restarted).
+std::string restart_evidence(const PodCacheRow& row, bool process_restarted, const PodSnapshot& before,
+                             const PodSnapshot& after) {
+  if (process_restarted) {
+    return fmt::format("process_start_time_seconds changed ({:.3f} -> {:.3f}): every series counted from zero",
+                       *before.process_start_unix_seconds, *after.process_start_unix_seconds);
+  }
+  // The first counter with a reset tells (the others of the same engine reset with it).
+  constexpr std::size_t k_shown = 3;
+  const std::pair<std::string_view, const CounterSpan*> spans[] = {
+      {row.queries_metric, &row.queries}, {row.hits_metric, &row.hits}, {"vllm:request_success_total", &row.requests_success}};
+  for (const auto& [metric, span] : spans) {
+    std::vector<std::string> parts;
+    std::size_t resets = 0;
+    for (const prom::SeriesEvent& event : span->series_events) {
+      if (event.status == DeltaStatus::reset && resets++ < k_shown) {
+        parts.push_back(fmt::format("{} {}", series_name(metric, event.series), event.evidence));
+      }
     }
-  }
-  if (before.counters_created_unix_seconds && after.counters_created_unix_seconds &&
-      *before.counters_created_unix_seconds != *after.counters_created_unix_seconds) {
-    return fmt::format("the counters were recreated (_created {:.3f} -> {:.3f})", *before.counters_created_unix_seconds,
-                       *after.counters_created_unix_seconds);
-  }
-  if (before.process_start_unix_seconds && after.process_start_unix_seconds &&
-      *before.process_start_unix_seconds != *after.process_start_unix_seconds) {
-    return fmt::format("process_start_time_seconds changed ({:.3f} -> {:.3f})", *before.process_start_unix_seconds,
-                       *after.process_start_unix_seconds);
+    if (resets > k_shown) {
+      parts.push_back(fmt::format("and {} more series", resets - k_shown));
+    }
+    if (!parts.empty()) {
+      return fmt::format("{}", fmt::join(parts, "; "));
+    }
   }
   return {};
 }
@@ -80,24 +97,58 @@ void copy_description(PodCacheRow& row, const PodSnapshot& snapshot) {
 }
 
 void fill_spans(PodCacheRow& row, const PodSnapshot* before, const PodSnapshot& after) {
+  const bool process_restarted = before != nullptr && before->process_start_unix_seconds &&
+                                 after.process_start_unix_seconds &&
+                                 *before->process_start_unix_seconds != *after.process_start_unix_seconds;
+  const KnownRestart restart = process_restarted ? KnownRestart::yes : KnownRestart::no;
+  static const PodSnapshot k_nothing;
+  const PodSnapshot& was = before != nullptr ? *before : k_nothing;
+  row.queries = span_of(was.queries, was.queries_series, after.queries, after.queries_series, restart);
+  row.hits = span_of(was.hits, was.hits_series, after.hits, after.hits_series, restart);
+  row.requests_success =
+      span_of(was.requests_success, was.requests_series, after.requests_success, after.requests_series, restart);
+  row.external_queries_tokens = span_of(was.external.queries_tokens, was.external.queries_series,
+                                        after.external.queries_tokens, after.external.queries_series, restart);
+  row.external_hits_tokens = span_of(was.external.hits_tokens, was.external.hits_series, after.external.hits_tokens,
+                                     after.external.hits_series, restart);
   if (before != nullptr) {
-    row.reset_reason = restart_evidence(*before, after);
+    row.reset_reason = restart_evidence(row, process_restarted, *before, after);
     row.reset = !row.reset_reason.empty();
   }
-  const KnownRestart restart = row.reset ? KnownRestart::yes : KnownRestart::no;
-  auto member = [before](std::optional<double> PodSnapshot::*field) {
-    return before != nullptr ? before->*field : std::nullopt;
-  };
-  row.queries = span_of(member(&PodSnapshot::queries), after.queries, restart);
-  row.hits = span_of(member(&PodSnapshot::hits), after.hits, restart);
-  row.requests_success = span_of(member(&PodSnapshot::requests_success), after.requests_success, restart);
-  const std::optional<double> ext_queries = before ? before->external.queries_tokens : std::nullopt;
-  const std::optional<double> ext_hits = before ? before->external.hits_tokens : std::nullopt;
-  row.external_queries_tokens = span_of(ext_queries, after.external.queries_tokens, restart);
-  row.external_hits_tokens = span_of(ext_hits, after.external.hits_tokens, restart);
   if (after.flavor == CounterFlavor::v0_gauge) {
     row.hit_rate_gauge_after = after.hit_rate_gauge;
   }
+}
+
+// Why the pod's figures cannot be trusted ("" when they can): a series exported twice in a scrape,
+// a value that is no counter value, or more hits than lookups.
+std::string invalid_evidence(const PodCacheRow& row, const PodSnapshot* before, const PodSnapshot& after) {
+  std::vector<std::string> duplicates = after.duplicate_series;
+  if (before != nullptr) {
+    duplicates.insert(duplicates.end(), before->duplicate_series.begin(), before->duplicate_series.end());
+  }
+  std::sort(duplicates.begin(), duplicates.end());
+  duplicates.erase(std::unique(duplicates.begin(), duplicates.end()), duplicates.end());
+  if (!duplicates.empty()) {
+    return fmt::format("the scrape holds the same series more than once ({}): two exporters answer for this pod, so "
+                       "any sum would count them twice",
+                       fmt::join(duplicates, ", "));
+  }
+  for (const auto& [metric, span] : {std::pair<std::string_view, const CounterSpan*>{row.queries_metric, &row.queries},
+                                     {row.hits_metric, &row.hits}}) {
+    for (const prom::SeriesEvent& event : span->series_events) {
+      if (event.status == DeltaStatus::invalid) {
+        return fmt::format("{} {}: not a counter value (NaN, infinite or negative)", series_name(metric, event.series),
+                           event.evidence);
+      }
+    }
+  }
+  if (row.queries.delta && row.hits.delta && *row.hits.delta > *row.queries.delta) {
+    return fmt::format("Δhits {:g} > Δqueries {:g} (hit rate {:.4g}): a cache cannot hit more than it was asked",
+                       *row.hits.delta, *row.queries.delta,
+                       *row.queries.delta > 0 ? *row.hits.delta / *row.queries.delta : 0.0);
+  }
+  return {};
 }
 
 PodStatus status_of(const PodCacheRow& row, bool is_new) {
@@ -139,13 +190,20 @@ PodCacheRow make_row(const std::string& pod, const PodPair& pair) {
     return row;
   }
   if (after == nullptr) {
+    static const prom::SeriesMap k_none;
     row.status = PodStatus::vanished;
-    row.queries = span_of(before->queries, std::nullopt, KnownRestart::no);
-    row.hits = span_of(before->hits, std::nullopt, KnownRestart::no);
-    row.requests_success = span_of(before->requests_success, std::nullopt, KnownRestart::no);
+    row.queries = span_of(before->queries, before->queries_series, std::nullopt, k_none, KnownRestart::no);
+    row.hits = span_of(before->hits, before->hits_series, std::nullopt, k_none, KnownRestart::no);
+    row.requests_success =
+        span_of(before->requests_success, before->requests_series, std::nullopt, k_none, KnownRestart::no);
     return row;
   }
   fill_spans(row, before, *after);
+  if (std::string invalid = invalid_evidence(row, before, *after); !invalid.empty()) {
+    row.status = PodStatus::invalid;
+    row.error = std::move(invalid);
+    return row;
+  }
   row.status = status_of(row, before == nullptr);
   row.in_totals = row.queries.delta.has_value() && row.hits.delta.has_value();
   if (row.in_totals && *row.queries.delta > 0) {
@@ -160,14 +218,76 @@ void add_optional(std::optional<double>& total, const std::optional<double>& val
   }
 }
 
+bool is_missing(PodStatus status) {
+  return status == PodStatus::scrape_failed || status == PodStatus::invalid || status == PodStatus::vanished;
+}
+
+std::string_view missing_reason(PodStatus status) {
+  switch (status) {
+    case PodStatus::scrape_failed: return "scrape failed";
+    case PodStatus::invalid: return "invalid figures";
+    default: return "vanished during the run";
+  }
+}
+
+// The largest of `share` over the rows that have it, and its pod.
+void largest_share(const std::vector<PodCacheRow>& rows, std::optional<double> PodCacheRow::*share,
+                   std::optional<double>& max_share, std::string& pod) {
+  for (const PodCacheRow& row : rows) {
+    if ((row.*share) && (!max_share || *(row.*share) > *max_share)) {
+      max_share = row.*share;
+      pod = row.pod;
+    }
+  }
+}
+
+void count_pods(CacheReport& report) {
+  CacheTotals& totals = report.totals;
+  for (const PodCacheRow& row : report.pods) {
+    (row.status == PodStatus::scrape_failed ? totals.pods_failed : totals.pods_ok) += 1;
+    totals.pods_invalid += row.status == PodStatus::invalid ? 1 : 0;
+    totals.pods_vanished += row.status == PodStatus::vanished ? 1 : 0;
+    if (is_missing(row.status)) {
+      totals.missing_pods.push_back(fmt::format("{} ({})", row.pod, missing_reason(row.status)));
+    }
+  }
+}
+
+// Shares of finished requests: over the pods that are not missing; unknown when one of them
+// counted queries but exports no request counter.
+void request_shares(CacheReport& report) {
+  CacheTotals& totals = report.totals;
+  bool complete = true;
+  for (const PodCacheRow& row : report.pods) {
+    if (is_missing(row.status)) {
+      continue;
+    }
+    if (row.requests_success.delta) {
+      totals.requests_success += *row.requests_success.delta;
+    } else if (row.in_totals) {
+      complete = false;
+    }
+  }
+  if (!complete || totals.requests_success <= 0) {
+    return;
+  }
+  for (PodCacheRow& row : report.pods) {
+    if (!is_missing(row.status) && row.requests_success.delta) {
+      row.share_of_requests = *row.requests_success.delta / totals.requests_success;
+    }
+  }
+  largest_share(report.pods, &PodCacheRow::share_of_requests, totals.max_pod_share, totals.max_share_pod);
+}
+
 void compute_totals(CacheReport& report) {
   CacheTotals& totals = report.totals;
+  count_pods(report);
+  request_shares(report);
   bool tokens = false;
   bool blocks = false;
   for (const PodCacheRow& row : report.pods) {
-    (row.status == PodStatus::scrape_failed ? totals.pods_failed : totals.pods_ok) += 1;
-    if (row.status != PodStatus::vanished && row.requests_success.delta) {
-      totals.requests_success += *row.requests_success.delta;
+    if (is_missing(row.status)) {
+      continue;
     }
     add_optional(totals.external_queries_tokens, row.external_queries_tokens.delta);
     add_optional(totals.external_hits_tokens, row.external_hits_tokens.delta);
@@ -180,19 +300,15 @@ void compute_totals(CacheReport& report) {
   }
   totals.mixed_units = tokens && blocks;
   if (totals.queries <= 0) {
-    return;  // no hit rate, no shares: nothing was looked up
+    return;  // no hit rate, no shares of queries: nothing was looked up
   }
   totals.hit_rate = totals.hits / totals.queries;
   for (PodCacheRow& row : report.pods) {
-    if (!row.in_totals) {
-      continue;
-    }
-    row.share_of_queries = *row.queries.delta / totals.queries;
-    if (!totals.max_pod_share || *row.share_of_queries > *totals.max_pod_share) {
-      totals.max_pod_share = row.share_of_queries;
-      totals.max_share_pod = row.pod;
+    if (row.in_totals) {
+      row.share_of_queries = *row.queries.delta / totals.queries;
     }
   }
+  largest_share(report.pods, &PodCacheRow::share_of_queries, totals.max_pod_query_share, totals.max_query_share_pod);
 }
 
 }  // namespace
@@ -204,6 +320,7 @@ std::string_view to_string(PodStatus status) {
     case PodStatus::new_pod: return "new";
     case PodStatus::vanished: return "vanished";
     case PodStatus::scrape_failed: return "scrape_failed";
+    case PodStatus::invalid: return "invalid";
     case PodStatus::caching_disabled: return "caching_disabled";
     case PodStatus::no_counters: return "no_counters";
   }

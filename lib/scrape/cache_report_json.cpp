@@ -16,10 +16,15 @@ json optional_json(const std::optional<T>& value) {
 }
 
 json span_json(const CounterSpan& span) {
+  json events = json::array();
+  for (const prom::SeriesEvent& event : span.series_events) {
+    events.push_back({{"series", event.series}, {"status", prom::to_string(event.status)}, {"evidence", event.evidence}});
+  }
   return {{"before", optional_json(span.before)},
           {"after", optional_json(span.after)},
           {"delta", optional_json(span.delta)},
-          {"delta_status", prom::to_string(span.delta_status)}};
+          {"delta_status", prom::to_string(span.delta_status)},
+          {"series_events", std::move(events)}};
 }
 
 json row_json(const PodCacheRow& row) {
@@ -38,6 +43,7 @@ json row_json(const PodCacheRow& row) {
           {"external_hits_tokens", span_json(row.external_hits_tokens)},
           {"hit_rate", optional_json(row.hit_rate)},
           {"share_of_queries", optional_json(row.share_of_queries)},
+          {"share_of_requests", optional_json(row.share_of_requests)},
           {"hit_rate_gauge_after", optional_json(row.hit_rate_gauge_after)},
           {"prefix_caching_enabled", optional_json(row.prefix_caching_enabled)},
           {"prefix_caching_label", row.prefix_caching_label},
@@ -56,10 +62,15 @@ json totals_json(const CacheTotals& totals) {
           {"hit_rate", optional_json(totals.hit_rate)},
           {"max_pod_share", optional_json(totals.max_pod_share)},
           {"max_share_pod", totals.max_share_pod.empty() ? json(nullptr) : json(totals.max_share_pod)},
+          {"max_pod_query_share", optional_json(totals.max_pod_query_share)},
+          {"max_query_share_pod", totals.max_query_share_pod.empty() ? json(nullptr) : json(totals.max_query_share_pod)},
           {"external_queries_tokens", optional_json(totals.external_queries_tokens)},
           {"external_hits_tokens", optional_json(totals.external_hits_tokens)},
           {"pods_ok", totals.pods_ok},
           {"pods_failed", totals.pods_failed},
+          {"pods_invalid", totals.pods_invalid},
+          {"pods_vanished", totals.pods_vanished},
+          {"missing_pods", totals.missing_pods},
           {"mixed_units", totals.mixed_units}};
 }
 

@@ -1,12 +1,15 @@
 #include "scrape/snapshot.hpp"
 
 #include <algorithm>
+#include <map>
 #include <cctype>
 #include <charconv>
 #include <set>
 #include <utility>
 
 #include <fmt/format.h>
+
+#include "prom/text_writer.hpp"
 
 namespace llmd::scrape {
 
@@ -18,7 +21,17 @@ constexpr std::string_view k_process_start = "process_start_time_seconds";
 struct SeriesSum {
   bool present = false;         // at least one sample has the name (filtered or not)
   std::optional<double> value;  // sum over the samples that pass the filter; nullopt when none does
+  prom::SeriesMap series;       // the samples that pass the filter, by label set
+  std::vector<std::string> duplicates;  // `name{labels}` of label sets seen twice
 };
+
+std::string created_name(std::string_view total_name) {
+  constexpr std::string_view total = "_total";
+  if (!total_name.ends_with(total)) {
+    return {};
+  }
+  return std::string(total_name.substr(0, total_name.size() - total.size())) + "_created";
+}
 
 class Reader {
  public:
@@ -39,19 +52,38 @@ class Reader {
   std::string full_name(const MetricNameRow& row) const { return std::string(m_namespace) + std::string(row.name); }
   std::string_view metric_namespace() const { return m_namespace; }
 
-  // Sum over the series of `row`'s name. `seen` collects model_name values before filtering.
+  bool passes_filter(const prom::Sample& sample) const {
+    const std::string* model = sample.label("model_name");
+    return model == nullptr || m_model_filter.empty() || *model == m_model_filter;
+  }
+
+  // Sum over the series of `row`'s name, and the series themselves with their `_created` (same
+  // labels). `seen` collects model_name values before filtering.
   SeriesSum sum(const MetricNameRow& row, std::set<std::string>* seen = nullptr) const {
     SeriesSum result;
-    for (const prom::Sample* sample : m_exposition.samples(full_name(row))) {
+    const std::string name = full_name(row);
+    std::map<std::string, double> created;
+    if (const std::string created_samples = created_name(name); !created_samples.empty()) {
+      for (const prom::Sample* sample : m_exposition.samples(created_samples)) {
+        created.emplace(series_key(*sample), sample->value);
+      }
+    }
+    for (const prom::Sample* sample : m_exposition.samples(name)) {
       result.present = true;
       const std::string* model = sample->label("model_name");
       if (model != nullptr && seen != nullptr) {
         seen->insert(*model);
       }
-      if (model != nullptr && !m_model_filter.empty() && *model != m_model_filter) {
+      if (!passes_filter(*sample)) {
         continue;
       }
       result.value = result.value.value_or(0.0) + sample->value;
+      std::string key = series_key(*sample);
+      const auto it = created.find(key);
+      const std::optional<double> created_at = it != created.end() ? std::optional<double>(it->second) : std::nullopt;
+      if (!result.series.emplace(key, prom::SeriesPoint{sample->value, created_at}).second) {
+        result.duplicates.push_back(fmt::format("{}{{{}}}", name, key));
+      }
     }
     return result;
   }
@@ -187,21 +219,46 @@ void read_cache_config(const Reader& reader, PodSnapshot& snapshot) {
   }
 }
 
+// Keeps the series of `sum` in `series` and notes its duplicates in the snapshot.
+void keep_series(PodSnapshot& snapshot, SeriesSum& sum, prom::SeriesMap& series) {
+  series = std::move(sum.series);
+  snapshot.duplicate_series.insert(snapshot.duplicate_series.end(), sum.duplicates.begin(), sum.duplicates.end());
+}
+
 void read_other_counters(const Reader& reader, PodSnapshot& snapshot) {
   for (const MetricNameRow& row : rows_for(MetricRole::requests_success)) {
     if (SeriesSum sum = reader.sum(row); sum.present) {
       snapshot.requests_success = sum.value;
+      keep_series(snapshot, sum, snapshot.requests_series);
       break;
     }
   }
-  snapshot.external.queries_tokens = reader.sum(MetricRole::external_queries, NameGeneration::all_versions).value;
-  snapshot.external.hits_tokens = reader.sum(MetricRole::external_hits, NameGeneration::all_versions).value;
+  SeriesSum external_queries = reader.sum(MetricRole::external_queries, NameGeneration::all_versions);
+  SeriesSum external_hits = reader.sum(MetricRole::external_hits, NameGeneration::all_versions);
+  snapshot.external.queries_tokens = external_queries.value;
+  snapshot.external.hits_tokens = external_hits.value;
+  keep_series(snapshot, external_queries, snapshot.external.queries_series);
+  keep_series(snapshot, external_hits, snapshot.external.hits_series);
   if (const auto samples = reader.exposition().samples(k_process_start); !samples.empty()) {
     snapshot.process_start_unix_seconds = samples.front()->value;
   }
 }
 
 }  // namespace
+
+std::string series_key(const prom::Sample& sample) {
+  std::vector<const prom::Label*> labels;
+  labels.reserve(sample.labels.size());
+  for (const prom::Label& label : sample.labels) {
+    labels.push_back(&label);
+  }
+  std::sort(labels.begin(), labels.end(), [](const prom::Label* a, const prom::Label* b) { return a->name < b->name; });
+  std::string key;
+  for (const prom::Label* label : labels) {
+    key += fmt::format("{}{}=\"{}\"", key.empty() ? "" : ",", label->name, prom::escape_label_value(label->value));
+  }
+  return key;
+}
 
 PodSnapshot extract_counters(const prom::Exposition& exposition, std::string_view model_filter) {
   Reader reader(exposition, model_filter);
@@ -210,8 +267,8 @@ PodSnapshot extract_counters(const prom::Exposition& exposition, std::string_vie
   snapshot.metric_namespace = std::string(reader.metric_namespace());
 
   std::set<std::string> seen;
-  const Chosen queries = choose_counter(reader, MetricRole::queries, seen);
-  const Chosen hits = choose_counter(reader, MetricRole::hits, seen);
+  Chosen queries = choose_counter(reader, MetricRole::queries, seen);
+  Chosen hits = choose_counter(reader, MetricRole::hits, seen);
   const SeriesSum gauge = reader.sum(MetricRole::hit_rate_gauge, NameGeneration::v0_gauge, &seen);
 
   snapshot.flavor = flavor_of(reader, queries, gauge.present);
@@ -222,11 +279,12 @@ PodSnapshot extract_counters(const prom::Exposition& exposition, std::string_vie
   snapshot.unit = unit_of(snapshot.flavor);
   snapshot.queries = queries.sum.value;
   snapshot.hits = hits.sum.value;
+  keep_series(snapshot, queries.sum, snapshot.queries_series);
+  keep_series(snapshot, hits.sum, snapshot.hits_series);
   snapshot.queries_metric = queries.name;
   snapshot.hits_metric = hits.name;
-  if (constexpr std::string_view total = "_total"; queries.name.ends_with(total)) {
+  if (const std::string created = created_name(queries.name); !created.empty()) {
     // "..._total" -> "..._created": prometheus_client's creation timestamp of the counter.
-    const std::string created = queries.name.substr(0, queries.name.size() - total.size()) + "_created";
     snapshot.counters_created_unix_seconds = reader.max_of(created);
   }
   if (gauge.present) {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "prom/counter_delta.hpp"
 #include "prom/text_parser.hpp"
 #include "scrape/vllm_metric_names.hpp"
 #include "util/result.hpp"
@@ -30,6 +31,8 @@ struct PodScrape {
 struct ExternalCounters {
   std::optional<double> queries_tokens;  // vllm:external_prefix_cache_queries_total, summed
   std::optional<double> hits_tokens;     // vllm:external_prefix_cache_hits_total, summed
+  prom::SeriesMap queries_series;        // the same, series by series
+  prom::SeriesMap hits_series;
 };
 
 // The prefix-cache state of one pod. Counter values are cumulative since the pod (re)started,
@@ -44,6 +47,15 @@ struct PodSnapshot {
 
   std::optional<double> queries;  // prefix-cache lookups, in `unit` (tokens; blocks for v1_blocks)
   std::optional<double> hits;     // prefix-cache hits, in `unit`
+  // The series behind `queries`, `hits` and `requests_success`, keyed by label set (series_key()),
+  // each with its own `_created` when exported: deltas are taken per series, then summed.
+  prom::SeriesMap queries_series;
+  prom::SeriesMap hits_series;
+  prom::SeriesMap requests_series;
+  // Series of those counters that the exposition holds more than once with the same labels, as
+  // `name{labels}`: two exporters (or a merging proxy) answer for the pod, and any sum of them
+  // counts something twice. A pod with duplicates has no trustworthy figures.
+  std::vector<std::string> duplicate_series;
   std::string queries_metric;     // exact sample name read for `queries` ("" when none)
   std::string hits_metric;        // exact sample name read for `hits` ("" when none)
 
@@ -59,14 +71,18 @@ struct PodSnapshot {
   std::string prefix_caching_label;             // the raw enable_prefix_caching value ("" when absent)
   std::optional<std::size_t> block_size_tokens; // block_size label
 
-  // Restart evidence: a change between two snapshots means the process restarted.
-  std::optional<double> counters_created_unix_seconds;  // max `_created` of the queries counter (V1 only)
-  std::optional<double> process_start_unix_seconds;     // process_start_time_seconds, when exported
+  // Restart evidence. Per series: each series' `_created` (in the SeriesMaps). Per process:
+  std::optional<double> counters_created_unix_seconds;  // max `_created` of the queries counter (V1 only; informational)
+  std::optional<double> process_start_unix_seconds;     // process_start_time_seconds: a change resets every series
 
   // model_name values found on the prefix-cache series, before filtering (sorted, unique): tells
   // the user what to pass when the model filter matched nothing.
   std::vector<std::string> model_names_seen;
 };
+
+// A sample's labels as a canonical series key: `name="value"` pairs sorted by name, comma-joined,
+// values escaped as in the exposition (e.g. `engine="0",model_name="m"`; "" without labels).
+std::string series_key(const prom::Sample& sample);
 
 // Reads the prefix-cache counters of one pod's exposition. `model_filter` empty: every model.
 // Series without a model_name label are kept even when filtering (nothing to compare).

@@ -68,9 +68,10 @@ TEST(DiffCommand, PrintsTheSameCacheTableAsRun) {
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("prefix cache from saved metrics dumps of 2 pods (" + s.before.string() +
                                  ") to saved metrics dumps of 2 pods (" + s.after.string() + ")\n"));
-  EXPECT_THAT(out.out, HasSubstr("  pod                    Δqueries        Δhits  hit rate    share Δrequests  status\n"));
-  EXPECT_THAT(out.out, testing::ContainsRegex("decode-0 +2000 +1800 +90.0% +66.7% +20  ok\n"));
-  EXPECT_THAT(out.out, testing::ContainsRegex("total +3000 +2300 +76.7%   max pod share 66.7% \\(decode-0\\)\n"));
+  EXPECT_THAT(out.out, HasSubstr("  pod                    Δqueries        Δhits  hit rate Δrequests req share qry share  status\n"));
+  EXPECT_THAT(out.out, testing::ContainsRegex("decode-0 +2000 +1800 +90.0% +20 +66.7% +66.7%  ok\n"));
+  EXPECT_THAT(out.out, testing::ContainsRegex("total +3000 +2300 +76.7% +30   max pod share 66.7% of requests "
+                                              "\\(decode-0\\), 66.7% of queries \\(decode-0\\)\n"));
 }
 
 TEST(DiffCommand, ARestartedPodIsCountedFromZero) {
@@ -87,7 +88,7 @@ TEST(DiffCommand, ARestartedPodIsCountedFromZero) {
   EXPECT_EQ(r["hits"]["delta"], 600);
   EXPECT_DOUBLE_EQ(report["totals"]["hit_rate"].get<double>(), 0.75);
   auto text = bench({"diff", (dir / "before").string(), (dir / "after").string()});
-  EXPECT_THAT(text.out, testing::ContainsRegex("decode-0 +800 +600 +75.0% +100.0% +8  reset\n"));
+  EXPECT_THAT(text.out, testing::ContainsRegex("decode-0 +800 +600 +75.0% +8 +100.0% +100.0%  reset\n"));
 }
 
 TEST(DiffCommand, AV0PodHasNoCountsAndSaysSo) {

@@ -115,3 +115,30 @@ TEST(Gates, ErrorsWinOverInterruptionWhichWinsOverGates) {
   EXPECT_EQ(f.report.verdict, Verdict::error);
   EXPECT_EQ(f.report.exit_code, 3);
 }
+
+TEST(Gates, CacheGatesFailWhileAPodIsMissingFromTheTotalsUnlessAllowed) {
+  Fixture f;
+  f.s.thresholds = {threshold("cache_hit_rate", ">=0.90"), threshold("max_pod_share", "<=1"),
+                    threshold("max_pod_query_share", "<=1"), threshold("ttft", "p(95)<150ms")};
+  f.report.run = make_run(20, 0);
+  f.report.cache = cache_with_hit_rate(0.95);  // a fine value over the pods that answered...
+  f.report.cache->totals.max_pod_query_share = 1.0;
+  f.report.cache->totals.missing_pods = {"pod-b (scrape failed)"};  // ...but pod-b's after-scrape failed
+  judge(f.report);
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+  EXPECT_EQ(f.report.exit_code, 1);
+  ASSERT_EQ(f.report.thresholds.size(), 4u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(f.report.thresholds[i].result.passed) << f.report.thresholds[i].threshold.metric;
+    ASSERT_TRUE(f.report.thresholds[i].result.observed);  // the value is shown, and why it is not trusted
+  }
+  EXPECT_EQ(f.report.thresholds[0].result.reason,
+            "cache_hit_rate = 0.95, not trusted: judged on partial data: 1 pod missing from the cache totals (pod-b "
+            "(scrape failed)); allow with cache.allow_missing_pods");
+  EXPECT_TRUE(f.report.thresholds[3].result.passed);  // request metrics do not depend on the pods
+
+  f.s.cache.allow_missing_pods = 1;
+  judge(f.report);
+  EXPECT_EQ(f.report.verdict, Verdict::pass);
+  EXPECT_TRUE(f.report.thresholds[0].result.passed);
+}

@@ -36,7 +36,9 @@ TEST(ScenarioOverrides, FlagsReplaceFileValues) {
   overrides.time_scale = 0.01;
   overrides.max_tokens = 8;
   overrides.cache_urls = {"http://10.0.0.5:8000/metrics"};
+  overrides.allow_missing_pods = 3;
   ASSERT_TRUE(apply_overrides(scenario, overrides));
+  EXPECT_EQ(scenario.cache.allow_missing_pods, 3u);
   EXPECT_EQ(scenario.target.base_url, "https://flag.example:8443");
   EXPECT_EQ(scenario.target.where.file, "--target");
   EXPECT_EQ(scenario.target.host, "flag.example");

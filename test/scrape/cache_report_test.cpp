@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "scrape/scrape_test_support.hpp"
@@ -86,15 +87,17 @@ TEST(CacheReport, PodWithoutQueriesHasNoHitRateButAShareOfZero) {
   EXPECT_THAT(idle.queries.delta, Optional(0.0));
   EXPECT_FALSE(idle.hit_rate);  // undefined, not 0
   EXPECT_THAT(idle.share_of_queries, Optional(0.0));
-  EXPECT_THAT(report.totals.max_pod_share, Optional(1.0));
-  EXPECT_EQ(report.totals.max_share_pod, "busy");
+  EXPECT_THAT(report.totals.max_pod_query_share, Optional(1.0));
+  EXPECT_EQ(report.totals.max_query_share_pod, "busy");
+  EXPECT_FALSE(report.totals.max_pod_share);  // no pod finished a request: no share of requests
 }
 
 TEST(CacheReport, NoQueriesAnywhereIsDiagnosed) {
   const CacheReport report = compute_cache_report({result_of_sim("p1", counts(10, 1, 2))},
                                                   {result_of_sim("p1", counts(10, 1, 7))});
   EXPECT_FALSE(report.totals.hit_rate);
-  EXPECT_FALSE(report.totals.max_pod_share);
+  EXPECT_FALSE(report.totals.max_pod_query_share);
+  EXPECT_THAT(report.totals.max_pod_share, Optional(1.0));  // the 5 finished requests all on p1
   EXPECT_FALSE(report.pods[0].hit_rate);
   EXPECT_FALSE(report.pods[0].share_of_queries);
   ASSERT_EQ(report.diagnostics.size(), 1u);
@@ -124,8 +127,9 @@ TEST(CacheReport, CounterThatWentDownIsAResetCountedFromZero) {
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, Severity::warning);
   EXPECT_EQ(d->message,
-            "pod p1 restarted during the run (vllm:prefix_cache_queries_total went down from 5000 to 300): its "
-            "counters were counted from zero, so its figures are lower bounds");
+            "pod p1 restarted during the run (vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"meta-llama/"
+            "Llama-3.1-8B\"} went down from 5000 to 300; counted from zero): its counters were counted from zero, so "
+            "its figures are lower bounds");
   EXPECT_EQ(d->fix, "check the pod's restarts and last state (kubectl describe pod p1: OOMKilled?) and rerun");
 }
 
@@ -138,7 +142,9 @@ TEST(CacheReport, RecreatedCountersAreAResetEvenWhenValuesGrew) {
   EXPECT_TRUE(row.reset);
   EXPECT_THAT(row.queries.delta, Optional(9000.0));  // from zero, not 8000
   EXPECT_THAT(row.hits.delta, Optional(6000.0));
-  EXPECT_EQ(row.reset_reason, "the counters were recreated (_created 1753795326.500 -> 1753795926.500)");
+  EXPECT_EQ(row.reset_reason,
+            "vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"meta-llama/Llama-3.1-8B\"} _created changed "
+            "(1753795326.500 -> 1753795926.500); counted from zero: 9000");
 }
 
 TEST(CacheReport, NewPodCountsFromZero) {
@@ -166,10 +172,18 @@ TEST(CacheReport, VanishedPodIsLeftOutOfTotals) {
   EXPECT_THAT(gone.queries.before, Optional(100.0));
   EXPECT_DOUBLE_EQ(report.totals.queries, 80.0);
   EXPECT_THAT(report.totals.hit_rate, Optional(0.5));
-  const CacheDiagnostic* d = find_diagnostic(report, "gone");
+  EXPECT_EQ(report.totals.pods_vanished, 1u);
+  EXPECT_EQ(report.totals.missing_pods, std::vector<std::string>{"gone (vanished during the run)"});
+  const CacheDiagnostic* d = find_diagnostic(report, "pod gone was scraped");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->message, "pod gone was scraped before the run but is missing after it: left out of the totals");
   EXPECT_EQ(d->pod, "gone");
+  const CacheDiagnostic* fleet = find_diagnostic(report, "the totals cover");
+  ASSERT_NE(fleet, nullptr);
+  EXPECT_EQ(fleet->severity, Severity::error);
+  EXPECT_EQ(fleet->message,
+            "the totals cover 1 of 2 pods: 1 missing (gone (vanished during the run)); the hit rate and the shares "
+            "describe the other pods only");
 }
 
 TEST(CacheReport, FailedScrapeIsLeftOutAndCounted) {
@@ -182,7 +196,8 @@ TEST(CacheReport, FailedScrapeIsLeftOutAndCounted) {
   EXPECT_FALSE(p2.in_totals);
   EXPECT_EQ(report.totals.pods_ok, 1u);
   EXPECT_EQ(report.totals.pods_failed, 1u);
-  EXPECT_THAT(report.totals.max_pod_share, Optional(1.0));
+  EXPECT_THAT(report.totals.max_pod_query_share, Optional(1.0));
+  EXPECT_EQ(report.totals.missing_pods, std::vector<std::string>{"p2 (scrape failed)"});
   const CacheDiagnostic* d = find_diagnostic(report, "HTTP 404");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, Severity::error);
@@ -301,19 +316,21 @@ TEST(CacheReport, JsonUsesSnakeCaseAndNullForUndefined) {
   EXPECT_TRUE(json.at("diagnostics").at(0).at("pod").is_null());
 }
 
-TEST(CacheReport, NaNCounterIsLeftOutAndSaid) {
+TEST(CacheReport, NaNCounterMakesThePodInvalidAndMissing) {
   const std::string text =
       "vllm:prefix_cache_queries_total{model_name=\"m\"} NaN\nvllm:prefix_cache_hits_total{model_name=\"m\"} 3\n";
   const CacheReport report = compute_cache_report({result_of_text("p1", text)}, {result_of_text("p1", text)});
   const PodCacheRow& row = report.pods[0];
-  EXPECT_EQ(row.status, PodStatus::no_counters);
+  EXPECT_EQ(row.status, PodStatus::invalid);
   EXPECT_EQ(row.queries.delta_status, prom::DeltaStatus::invalid);
   EXPECT_FALSE(row.in_totals);
+  EXPECT_EQ(report.totals.pods_invalid, 1u);
   const CacheDiagnostic* d = find_diagnostic(report, "NaN");
   ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, Severity::error);
   EXPECT_EQ(d->message,
-            "pod p1: a prefix-cache counter holds no counter value (NaN, infinite or negative): left out of the "
-            "totals");
+            "pod p1: vllm:prefix_cache_queries_total{model_name=\"m\"} holds nan (before: nan): not a counter value "
+            "(NaN, infinite or negative)");
 }
 
 TEST(CacheReport, FailedScrapeBeforeTheRunIsNotANewPod) {
@@ -324,6 +341,130 @@ TEST(CacheReport, FailedScrapeBeforeTheRunIsNotANewPod) {
   EXPECT_EQ(row.error, "before the run: pod p1 (u): HTTP 500");
   EXPECT_FALSE(row.in_totals);
   EXPECT_EQ(row.flavor, CounterFlavor::v1_new_names);  // described from the scrape that worked
+}
+
+
+// A data-parallel vLLM pod: one series per engine, each with its own `_created`, as vLLM >= 0.10
+// exports them (HELP/TYPE as in the v0.11 capture).
+struct EngineCounters {
+  double queries = 0;
+  double hits = 0;
+  double requests = 0;
+  double created = 1753795326.5;
+};
+
+std::string two_engine_text(const EngineCounters& e0, const EngineCounters& e1, bool duplicate_engine0 = false) {
+  std::string text;
+  const EngineCounters* engines[] = {&e0, &e1};
+  auto counter = [&](std::string_view name, std::string_view help, double EngineCounters::*field, std::string_view extra) {
+    text += fmt::format("# HELP vllm:{}_total {}\n# TYPE vllm:{}_total counter\n", name, help, name);
+    for (int engine = 0; engine < 2; ++engine) {
+      text += fmt::format("vllm:{}_total{{engine=\"{}\",{}model_name=\"m\"}} {}\n", name, engine, extra,
+                          engines[engine]->*field);
+      if (engine == 0 && duplicate_engine0) {
+        text += fmt::format("vllm:{}_total{{model_name=\"m\",{}engine=\"0\"}} {}\n", name, extra, engines[engine]->*field);
+      }
+    }
+    text += fmt::format("# HELP vllm:{}_created {}\n# TYPE vllm:{}_created gauge\n", name, help, name);
+    for (int engine = 0; engine < 2; ++engine) {
+      text += fmt::format("vllm:{}_created{{engine=\"{}\",{}model_name=\"m\"}} {}\n", name, engine, extra,
+                          engines[engine]->created);
+    }
+  };
+  counter("prefix_cache_queries", "Prefix cache queries, in terms of number of queried tokens.", &EngineCounters::queries, "");
+  counter("prefix_cache_hits", "Prefix cache hits, in terms of number of cached tokens.", &EngineCounters::hits, "");
+  counter("request_success", "Count of successfully processed requests.", &EngineCounters::requests,
+          "finished_reason=\"stop\",");
+  return text;
+}
+
+TEST(CacheReport, OneEngineRestartCountsThatEngineFromZeroAndTheOtherByItsGrowth) {
+  // Engine 0 grows 40,000 -> 40,800 tokens; engine 1 restarts (new _created) and reaches 1,200, more
+  // than its old 1,000: the sum grew, so summing first saw no reset (Δ 1,000 instead of 2,000), and
+  // judging the pod by _created took the whole after-sum (42,000: 21x too much).
+  const EngineCounters e0_before{40000, 36000, 400};
+  const EngineCounters e0_after{40800, 36600, 408};
+  const EngineCounters e1_before{1000, 500, 10};
+  const EngineCounters e1_after{1200, 900, 12, 1753799999.0};
+  const CacheReport report = compute_cache_report({result_of_text("dp", two_engine_text(e0_before, e1_before))},
+                                                  {result_of_text("dp", two_engine_text(e0_after, e1_after))});
+  const PodCacheRow& row = report.pods[0];
+  EXPECT_THAT(row.queries.delta, Optional(800.0 + 1200.0));
+  EXPECT_THAT(row.hits.delta, Optional(600.0 + 900.0));
+  EXPECT_THAT(row.requests_success.delta, Optional(8.0 + 12.0));
+  EXPECT_EQ(row.status, PodStatus::reset);
+  ASSERT_EQ(row.queries.series_events.size(), 1u);
+  EXPECT_EQ(row.queries.series_events[0].series, "engine=\"1\",model_name=\"m\"");
+  EXPECT_EQ(row.reset_reason,
+            "vllm:prefix_cache_queries_total{engine=\"1\",model_name=\"m\"} _created changed (1753795326.500 -> "
+            "1753799999.000); counted from zero: 1200");
+  EXPECT_THAT(report.totals.hit_rate, Optional(1500.0 / 2000.0));
+  const auto json = to_json(report);
+  const auto& events = json["pods"][0]["queries"]["series_events"];
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["status"], "reset");
+  EXPECT_EQ(events[0]["series"], "engine=\"1\",model_name=\"m\"");
+}
+
+TEST(CacheReport, OneEngineThatWentDownIsNamedAndOnlyItCountsFromZero) {
+  const CacheReport report = compute_cache_report(
+      {result_of_text("dp", two_engine_text({5000, 4000, 50}, {900, 600, 9}))},
+      {result_of_text("dp", two_engine_text({5600, 4500, 56}, {120, 60, 1}))});
+  const PodCacheRow& row = report.pods[0];
+  EXPECT_THAT(row.queries.delta, Optional(600.0 + 120.0));  // the sum went DOWN 5,900 -> 5,720
+  EXPECT_THAT(row.hits.delta, Optional(500.0 + 60.0));
+  EXPECT_EQ(row.reset_reason,
+            "vllm:prefix_cache_queries_total{engine=\"1\",model_name=\"m\"} went down from 900 to 120; counted from "
+            "zero");
+}
+
+TEST(CacheReport, DuplicatedSeriesMakeThePodInvalidNotASum) {
+  // The same series twice (label order differs): summing gave 183% in a real scrape.
+  const CacheReport report = compute_cache_report(
+      {result_of_text("dup", two_engine_text({100, 90, 1}, {100, 90, 1}, true)), result_of_sim("ok", counts(0, 0))},
+      {result_of_text("dup", two_engine_text({1100, 990, 11}, {200, 180, 2}, true)), result_of_sim("ok", counts(100, 50))});
+  const PodCacheRow& row = row_of(report, "dup");
+  EXPECT_EQ(row.status, PodStatus::invalid);
+  EXPECT_FALSE(row.in_totals);
+  EXPECT_FALSE(row.hit_rate);
+  EXPECT_THAT(row.error, ::testing::HasSubstr("vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"m\"}"));
+  EXPECT_DOUBLE_EQ(report.totals.queries, 100.0);  // only pod "ok"
+  EXPECT_EQ(report.totals.missing_pods, std::vector<std::string>{"dup (invalid figures)"});
+  const CacheDiagnostic* d = find_diagnostic(report, "the same series more than once");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, Severity::error);
+  EXPECT_EQ(d->pod, "dup");
+}
+
+TEST(CacheReport, MoreHitsThanQueriesIsAnErrorForThePodNeverAHitRate) {
+  const CacheReport report = compute_cache_report({result_of_sim("p1", counts(1000, 100))},
+                                                  {result_of_sim("p1", counts(1100, 590))});
+  const PodCacheRow& row = report.pods[0];
+  EXPECT_EQ(row.status, PodStatus::invalid);
+  EXPECT_EQ(row.error, "Δhits 490 > Δqueries 100 (hit rate 4.9): a cache cannot hit more than it was asked");
+  EXPECT_FALSE(row.in_totals);
+  EXPECT_FALSE(report.totals.hit_rate);
+  const CacheDiagnostic* d = find_diagnostic(report, "Δhits 490");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, Severity::error);
+}
+
+TEST(CacheReport, MaxPodShareIsAShareOfRequestsAndTheQueryShareIsApart) {
+  // 6 of 12 requests on pod a, but longer prompts elsewhere: a share of queries of 0.4742 is not
+  // "served half of the requests".
+  const CacheReport report = compute_cache_report(
+      {result_of_sim("a", counts(0, 0, 0)), result_of_sim("b", counts(0, 0, 0)), result_of_sim("c", counts(0, 0, 0))},
+      {result_of_sim("a", counts(6012, 5000, 6)), result_of_sim("b", counts(3340, 3000, 3)),
+       result_of_sim("c", counts(3326, 2900, 3))});
+  EXPECT_THAT(row_of(report, "a").share_of_requests, Optional(0.5));
+  EXPECT_THAT(report.totals.max_pod_share, Optional(0.5));
+  EXPECT_EQ(report.totals.max_share_pod, "a");
+  EXPECT_NEAR(*report.totals.max_pod_query_share, 6012.0 / 12678.0, 1e-12);
+  EXPECT_EQ(report.totals.max_query_share_pod, "a");
+  EXPECT_DOUBLE_EQ(report.totals.requests_success, 12.0);
+  const auto json = to_json(report);
+  EXPECT_EQ(json["totals"]["max_pod_share"], 0.5);
+  EXPECT_EQ(json["pods"][0]["share_of_requests"], 0.5);
 }
 
 TEST(CacheReport, NoPodsAtAll) {
