@@ -14,6 +14,7 @@
 #include "engine/engine.hpp"
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
+#include "report/pod_requests.hpp"
 #include "report/exporter.hpp"
 #include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
@@ -195,23 +196,6 @@ std::optional<std::string> unreachable(const engine::RunResult& run, const std::
                      url, transport, t.completed, example ? ": " + *example : "");
 }
 
-// Requests the client saw succeed but no scraped pod counted: they were served by pods outside the
-// selector / URL list (visible when every pod's request counter could be read).
-void note_traffic_outside(scrape::CacheReport& cache, const engine::RunResult& run) {
-  const auto& t = cache.totals;
-  const bool complete = t.pods_failed == 0 && std::all_of(cache.pods.begin(), cache.pods.end(), [](const auto& pod) {
-    return pod.requests_success.delta.has_value();
-  });
-  if (!complete || cache.pods.empty() || t.requests_success >= static_cast<double>(run.total.ok)) {
-    return;
-  }
-  cache.diagnostics.push_back(
-      {scrape::Severity::warning, std::nullopt,
-       fmt::format("{} requests succeeded but the scraped pods finished only {:.0f}: {:.0f} went to pods outside the scraped set",
-                   run.total.ok, t.requests_success, static_cast<double>(run.total.ok) - t.requests_success),
-       "check the selector/namespace (or the --cache-url list): every pod behind the gateway should be scraped"});
-}
-
 class ProgressLine {
  public:
   explicit ProgressLine(bool enabled) : m_enabled(enabled) {}
@@ -245,25 +229,38 @@ struct Outputs {
   std::optional<std::string> tekton_results_dir;
 };
 
-// Judges, prints the summary and writes every output; a write failure turns a pass into exit 3.
-int finish(report::RunReport& report, const Outputs& outputs) {
-  report::judge(report);
-  fmt::print("{}", report::render_text(report));
-  std::fflush(stdout);
-  int code = report.exit_code;
+// Writes every result file and the Tekton results; returns what could not be written.
+std::vector<std::string> write_outputs(const report::RunReport& report, const Outputs& outputs) {
+  std::vector<std::string> failures;
   for (const auto& output : outputs.files) {
     if (auto written = util::write_file_atomically(output.path, report::render(report, output.format)); !written) {
-      fmt::print(stderr, "llmd-bench: error: --out {}={}: {}\n", report::to_string(output.format), output.path, written.error());
-      code = code == k_exit_ok ? k_exit_run_failed : code;
+      failures.push_back(fmt::format("--out {}={}: {}", report::to_string(output.format), output.path, written.error()));
     }
   }
   if (outputs.tekton_results_dir) {
     if (auto written = report::write_tekton_results(report, *outputs.tekton_results_dir); !written) {
-      fmt::print(stderr, "llmd-bench: error: --tekton-results {}: {}\n", *outputs.tekton_results_dir, written.error());
-      code = code == k_exit_ok ? k_exit_run_failed : code;
+      failures.push_back(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, written.error()));
     }
   }
-  return code;
+  return failures;
+}
+
+// Judges, writes every output and prints the summary. An output that cannot be written makes the
+// run an error (exit 3): the verdict is judged again and every output that can be written is
+// rewritten, so the text, JSON, JUnit and Tekton results all carry the same verdict.
+int finish(report::RunReport& report, const Outputs& outputs) {
+  report::judge(report);
+  if (auto failures = write_outputs(report, outputs); !failures.empty()) {
+    for (auto& failure : failures) {
+      fmt::print(stderr, "llmd-bench: error: {}\n", failure);
+      report.errors.push_back("result not written: " + std::move(failure));
+    }
+    report::judge(report);
+    (void)write_outputs(report, outputs);  // the same failures again; the others now say "error"
+  }
+  fmt::print("{}", report::render_text(report));
+  std::fflush(stdout);
+  return report.exit_code;
 }
 
 }  // namespace
@@ -367,7 +364,9 @@ int run_run_command(const RunOptions& options) {
   }
   if (source) {
     report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
-    note_traffic_outside(*report.cache, *report.run);
+    if (auto mismatch = report::reconcile_pod_requests(*report.cache, *report.run)) {
+      report.diagnostics.push_back(std::move(*mismatch));
+    }
   }
   if (auto error = unreachable(*report.run, report.target_url)) {
     report.errors.push_back(*error);

@@ -48,10 +48,30 @@ KubeSource::KubeSource(Kubectl kubectl, KubernetesSpec spec, PodList pods, std::
       m_spec(std::move(spec)),
       m_pods(std::move(pods)),
       m_max_parallel(std::max<std::size_t>(1, max_parallel)),
-      m_first_port(m_pods.ready.size(), 0),
-      m_working_port(m_pods.ready.size(), 0) {}
+      m_memory(m_pods.ready.size()) {}
 
-std::uint16_t KubeSource::working_port(std::size_t index) const { return m_working_port.at(index); }
+std::uint16_t KubeSource::working_port(std::size_t index) const { return m_memory.at(index).working_port; }
+
+void KubeSource::rediscover_with(Kubectl lister) { m_lister = std::move(lister); }
+
+void KubeSource::relist() {
+  auto pods = discover_pods(*m_lister, m_spec.selector, m_spec.container);
+  if (!pods) {
+    m_relist_error = pods.error();
+    return;
+  }
+  m_relist_error.clear();
+  std::vector<PodMemory> memory(pods->ready.size());
+  for (std::size_t i = 0; i < pods->ready.size(); ++i) {
+    for (std::size_t old = 0; old < m_pods.ready.size(); ++old) {
+      if (m_pods.ready[old].name == pods->ready[i].name && m_pods.ready[old].uid == pods->ready[i].uid) {
+        memory[i] = m_memory[old];
+      }
+    }
+  }
+  m_pods = std::move(*pods);
+  m_memory = std::move(memory);
+}
 
 std::string KubeSource::describe_pods() const {
   const std::size_t total = m_pods.ready.size() + m_pods.not_ready.size();
@@ -69,12 +89,12 @@ scrape::PodScrape KubeSource::scrape_pod(std::size_t index) {
   std::vector<std::string> failures;
   const std::size_t count = m_spec.ports.size();
   for (std::size_t attempt = 0; attempt < count; ++attempt) {
-    const std::size_t port_index = (m_first_port[index] + attempt) % count;
+    const std::size_t port_index = (m_memory[index].first_port + attempt) % count;
     const std::uint16_t port = m_spec.ports[port_index];
     auto text = fetch(index, port, result.source);
     if (text) {
-      m_first_port[index] = port_index;
-      m_working_port[index] = port;
+      m_memory[index].first_port = port_index;
+      m_memory[index].working_port = port;
       result.text = std::move(*text);
       break;
     }
@@ -91,6 +111,10 @@ scrape::PodScrape KubeSource::scrape_pod(std::size_t index) {
 }
 
 std::vector<scrape::PodScrape> KubeSource::scrape_all() {
+  if (m_lister && m_scraped) {
+    relist();
+  }
+  m_scraped = true;
   std::vector<scrape::PodScrape> results(m_pods.ready.size());
   std::atomic<std::size_t> next{0};
   const auto work = [&] {
@@ -106,6 +130,16 @@ std::vector<scrape::PodScrape> KubeSource::scrape_all() {
   work();
   for (std::thread& worker : workers) {
     worker.join();
+  }
+  if (!m_relist_error.empty()) {
+    scrape::PodScrape listing;
+    listing.pod = fmt::format("pod list ({})", m_spec.selector);
+    listing.source = fmt::format("kubectl get pods -l {} ({})", m_spec.selector, describe_namespace(m_kubectl.target()));
+    listing.text = util::fail(fmt::format("listing the pods again failed: {}; the pods found before were scraped, a "
+                                          "pod that replaced one of them or was added may be missing",
+                                          m_relist_error));
+    listing.scraped_at = std::chrono::system_clock::now();
+    results.push_back(std::move(listing));
   }
   for (const PodInfo& pod : m_pods.not_ready) {
     scrape::PodScrape skipped;
@@ -133,10 +167,6 @@ util::Result<std::string> ProxySource::fetch(std::size_t index, std::uint16_t po
   return text;
 }
 
-ExecSource::ExecSource(Kubectl kubectl, KubernetesSpec spec, PodList pods, std::size_t max_parallel)
-    : KubeSource(std::move(kubectl), std::move(spec), std::move(pods), max_parallel),
-      m_use_wget(m_pods.ready.size(), 0) {}
-
 std::string ExecSource::describe() const {
   return fmt::format("kubectl exec (curl, else wget, in container \"{}\") scrape of {}", m_spec.container,
                      describe_pods());
@@ -149,7 +179,7 @@ util::Result<std::string> ExecSource::fetch(std::size_t index, std::uint16_t por
   const std::vector<std::string> wget = {"wget", "-q", "-O", "-", "-T", seconds, metrics_url(port)};
   for (int round = 0; round < 2; ++round) {
     std::vector<std::string> args = {"exec", pod.name, "-c", m_spec.container, "--"};
-    const std::vector<std::string>& tool = m_use_wget[index] ? wget : curl;
+    const std::vector<std::string>& tool = m_memory[index].use_wget ? wget : curl;
     args.insert(args.end(), tool.begin(), tool.end());
     source = display_command(m_kubectl.argv(args));
     auto output = m_kubectl.run_capture(args);
@@ -162,11 +192,11 @@ util::Result<std::string> ExecSource::fetch(std::size_t index, std::uint16_t por
     if (!program_missing(*output, tool.front())) {
       return util::fail(describe_failure(*output));
     }
-    if (m_use_wget[index]) {
+    if (m_memory[index].use_wget) {
       return util::fail(fmt::format("neither curl nor wget runs in container \"{}\": {}; use `via: proxy`",
                                     m_spec.container, describe_failure(*output)));
     }
-    m_use_wget[index] = 1;  // no curl in this container: wget from now on
+    m_memory[index].use_wget = true;  // no curl in this container: wget from now on
   }
   return util::fail("unreachable");
 }
@@ -195,7 +225,9 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_kubernetes_source(cons
                                   pods->not_ready.size(), spec.selector, describe_namespace(kubectl.target()),
                                   fmt::join(reasons, "; ")));
   }
-  return std::unique_ptr<scrape::MetricsSource>(make_source_for(spec, options, std::move(*pods)));
+  auto source = make_source_for(spec, options, std::move(*pods));
+  source->rediscover_with(kubectl);
+  return std::unique_ptr<scrape::MetricsSource>(std::move(source));
 }
 
 }  // namespace llmd::kube

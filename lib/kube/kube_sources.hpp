@@ -8,11 +8,14 @@
 // Each pod tries the configured ports in order and remembers the first that answered. Pods run in
 // parallel on worker threads (kubectl is one process per scrape), at most max_parallel at once.
 // Pods that were not Ready at discovery are listed after the scraped ones with an error saying
-// why: reported, never scraped.
+// why: reported, never scraped. A source made by make_kubernetes_source() lists the pods again
+// before every scrape after the first, so a pod that replaced another (a new name after a restart,
+// a scale-up) is scraped after the run and reported as new, and one that went away as vanished.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +45,11 @@ class KubeSource : public scrape::MetricsSource {
  public:
   KubeSource(Kubectl kubectl, scenario::KubernetesSpec spec, PodList pods, std::size_t max_parallel);
 
+  // From now on, list the pods with `lister` (spec.selector in its namespace) before each scrape
+  // after the first. A failed listing keeps the previous list and adds a failed PodScrape named
+  // "pod list (SELECTOR)" saying why: a pod may be missing, so the cache gates must not pass.
+  void rediscover_with(Kubectl lister);
+
   std::vector<scrape::PodScrape> scrape_all() final;
   const PodList& pods() const { return m_pods; }
   // The port that last answered for ready pod `index`, 0 when none has yet.
@@ -52,15 +60,26 @@ class KubeSource : public scrape::MetricsSource {
   virtual util::Result<std::string> fetch(std::size_t index, std::uint16_t port, std::string& source) = 0;
   std::string describe_pods() const;  // "3 pods (1 not Ready), ports 8200, 8001, 8000, up to 8 in parallel"
 
+  // What the source learned about one ready pod (kept by pod name across listings). Workers write
+  // only their own pod's entry.
+  struct PodMemory {
+    std::size_t first_port = 0;     // index into m_spec.ports to try first
+    std::uint16_t working_port = 0;  // the port that last answered, 0 when none has yet
+    bool use_wget = false;           // exec: curl is missing in this pod's container
+  };
+
   Kubectl m_kubectl;
   scenario::KubernetesSpec m_spec;
   PodList m_pods;
   std::size_t m_max_parallel;
+  std::vector<PodMemory> m_memory;  // per ready pod, in m_pods.ready order
 
  private:
   scrape::PodScrape scrape_pod(std::size_t index);
-  std::vector<std::size_t> m_first_port;  // per ready pod: index into m_spec.ports to try first
-  std::vector<std::uint16_t> m_working_port;
+  void relist();
+  std::optional<Kubectl> m_lister;
+  bool m_scraped = false;
+  std::string m_relist_error;
 };
 
 class ProxySource final : public KubeSource {
@@ -74,13 +93,11 @@ class ProxySource final : public KubeSource {
 
 class ExecSource final : public KubeSource {
  public:
-  ExecSource(Kubectl kubectl, scenario::KubernetesSpec spec, PodList pods, std::size_t max_parallel);
+  using KubeSource::KubeSource;
   std::string describe() const override;
 
  private:
   util::Result<std::string> fetch(std::size_t index, std::uint16_t port, std::string& source) override;
-  std::vector<char> m_use_wget;  // not vector<bool>: workers write neighbouring entries  // per ready pod: curl is
-                                 // missing in its container
 };
 
 // A ProxySource or ExecSource (spec.via) over already discovered pods.

@@ -189,3 +189,31 @@ TEST(RunOutputs, AnUnknownOutputFormatIsAUsageError) {
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.err, HasSubstr("--out \"xml=r.xml\": expected FORMAT=FILE with FORMAT json or junit"));
 }
+
+TEST(RunOutputs, AResultThatCannotBeWrittenMakesEveryOutputSayError) {
+  // The gates pass, but --out names a folder that does not exist: exit 3, and the text, the JSON,
+  // JUnit and the Tekton verdict all say "error" (never "pass" next to exit 3).
+  const auto dir = llmd::test::scratch_dir();
+  auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--out",
+                                "json=" + (dir / "missing-folder" / "r.json").string(), "--out",
+                                "json=" + (dir / "r.json").string(), "--out", "junit=" + (dir / "junit.xml").string(),
+                                "--tekton-results", (dir / "tekton").string()});
+  EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: error: --out json=" + (dir / "missing-folder" / "r.json").string()));
+  EXPECT_THAT(out.out, HasSubstr("verdict: ERROR"));
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "verdict"), "error");
+  const auto result = nlohmann::json::parse(llmd::test::read_text(dir / "r.json"));
+  EXPECT_EQ(result["verdict"], "error");
+  EXPECT_EQ(result["exit_code"], 3);
+  EXPECT_THAT(result["errors"][0].get<std::string>(), HasSubstr("result not written: --out json="));
+  const auto tree = parse_xml(llmd::test::read_text(dir / "junit.xml"));
+  EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.errors"), 1);
+  bool verdict_property = false;
+  for (const auto& [name, child] : tree.get_child("testsuite.properties")) {
+    if (child.get<std::string>("<xmlattr>.name") == "verdict") {
+      verdict_property = true;
+      EXPECT_EQ(child.get<std::string>("<xmlattr>.value"), "error");
+    }
+  }
+  EXPECT_TRUE(verdict_property);
+}

@@ -239,6 +239,58 @@ load:
   }
   EXPECT_TRUE(saw_reset) << result["cache"].dump();
   EXPECT_THAT(child.stdout_text(), HasSubstr("reset"));
+  // The requests the restarted pod finished before its restart are lost from its count: blamed on
+  // the restart, never on "pods outside the scraped set".
+  EXPECT_THAT(child.stdout_text(), testing::Not(HasSubstr("outside the scraped set")));
+  for (const auto& d : result["diagnostics"]) {
+    if (d["code"] == "pod_requests_mismatch") {
+      EXPECT_THAT(d["message"].get<std::string>(), HasSubstr("restarted during the run")) << d.dump();
+    }
+  }
+}
+
+TEST(Run, AFailedAfterScrapeOfOnePodFailsTheCacheGatesUnlessAllowed) {
+  // Pod 1 restarts mid-run and stays down (503, /metrics included) past the end of the run.
+  SimProcess sim({"--pods", "2", "--route", "round-robin", "--time-scale", "0.05", "--restart-downtime", "1200"});
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
+  max_tokens: 4
+load:
+  - {name: loop, executor: constant-vus, vus: 2, duration: 2s}
+thresholds:
+  cache_hit_rate: [">=0"]
+  max_pod_share: ["<=1"]
+)");
+  auto run_with = [&](std::vector<std::string> extra, const std::string& file) {
+    std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario.string(), "--target", sim.gateway(), "-q",
+                                     "--out", "json=" + (dir / file).string()};
+    for (std::size_t i = 0; i < sim.pods(); ++i) {
+      argv.insert(argv.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    ChildProcess child(argv);
+    std::this_thread::sleep_for(std::chrono::milliseconds(800));
+    EXPECT_EQ(llmd::test::http_request("POST", sim.pod_url(1) + "/admin/restart").status, 200);
+    EXPECT_EQ(child.wait(std::chrono::seconds(60)), 1) << child.stdout_text() << child.stderr_text();
+    return std::make_pair(read_json(dir / file), child.stdout_text());
+  };
+  const auto [strict, text] = run_with({}, "strict.json");
+  EXPECT_EQ(strict["cache"]["totals"]["pods_failed"], 1);
+  EXPECT_EQ(strict["cache"]["totals"]["missing_pods"][0], sim.pod_url(1).substr(7) + " (scrape failed)");
+  ASSERT_EQ(strict["thresholds"].size(), 2u);
+  for (const auto& t : strict["thresholds"]) {
+    EXPECT_FALSE(t["passed"].get<bool>()) << t.dump();
+    EXPECT_THAT(t["reason"].get<std::string>(), HasSubstr("not trusted: judged on partial data: 1 pod missing"));
+  }
+  EXPECT_THAT(text, HasSubstr("✗ cache_hit_rate"));
+  // Allowed: the same figures over the pod that answered are judged (the 503s fail checks, not these).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto [allowed, text2] = run_with({"--allow-missing-pods", "1"}, "allowed.json");
+  for (const auto& t : allowed["thresholds"]) {
+    EXPECT_TRUE(t["passed"].get<bool>()) << t.dump() << text2;
+  }
 }
 
 TEST(Run, SigintWritesAPartialReportAndExits130) {
@@ -294,5 +346,6 @@ load:
   auto out = run({scenario.string(), "--target", sim.gateway(), "-q", "--cache-url", sim.pod_url(0) + "/metrics",
                   "--cache-url", sim.pod_url(1) + "/metrics"});
   EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
-  EXPECT_THAT(out.out, HasSubstr("9 requests succeeded but the scraped pods finished only 6: 3 went to pods outside the scraped set"));
+  EXPECT_THAT(out.out, HasSubstr("[pod_requests_mismatch] 9 requests succeeded but the scraped pods finished only 6: 3 "
+                                 "went to pods outside the scraped set"));
 }

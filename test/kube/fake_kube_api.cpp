@@ -379,6 +379,17 @@ FakePod* FakeKubeApi::find(const std::string& ns, const std::string& name) {
   return nullptr;
 }
 
+void FakeKubeApi::add_pod(FakePod pod) {
+  std::lock_guard lock(m_mutex);
+  pod.uid = "uid-" + std::to_string(m_next_uid++);
+  m_pods.push_back(std::move(pod));
+}
+
+void FakeKubeApi::remove_pod(const std::string& name) {
+  std::lock_guard lock(m_mutex);
+  std::erase_if(m_pods, [&name](const FakePod& pod) { return pod.name == name; });
+}
+
 FakePod FakeKubeApi::pod(const std::string& name) const {
   std::lock_guard lock(m_mutex);
   for (const FakePod& pod : m_pods) {

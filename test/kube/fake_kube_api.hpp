@@ -62,6 +62,9 @@ class FakeKubeApi {
   void set_not_ready_lists_after_delete(int lists) { m_not_ready_after_delete = lists; }
 
   FakePod pod(const std::string& name) const;
+  // A pod created (scale-up, a replacement under a new name) or gone, as the next list shows it.
+  void add_pod(FakePod pod);
+  void remove_pod(const std::string& name);
   // "METHOD TARGET" of every request, in order.
   std::vector<std::string> requests() const;
 

@@ -76,6 +76,49 @@ TEST_F(KubeProxy, DiscoveryAndProxyScrapeGiveTheSameReportAsADirectScrape) {
   EXPECT_EQ(requests_containing("GET /api/v1/namespaces/llm-d/pods?labelSelector=llm-d.ai%2Frole%3Ddecode"), 2u);
 }
 
+TEST_F(KubeProxy, PodsAreListedAgainSoAReplacementIsNewAndTheOldOneVanished) {
+  start(fake_pods_for(m_fleet, 2));
+  auto source = make_kubernetes_source(m_spec, fake_options());
+  ASSERT_TRUE(source.has_value()) << (source ? "" : source.error());
+  const auto before = scrape::snapshot_pods((*source)->scrape_all(), "");
+  ASSERT_EQ(before.size(), 2u);
+  // During the run decode-1 is replaced by decode-1-x7k2p (a Deployment's new pod, backed here by
+  // the fleet's third sim pod), which serves a request.
+  m_api->remove_pod("decode-1");
+  FakePod replacement = fake_pods_for(m_fleet, 3)[2];
+  replacement.name = "decode-1-x7k2p";
+  m_api->add_pod(replacement);
+  send_completion(m_fleet.pod_url(2), 24);
+  send_completion(m_fleet.pod_url(0), 24);
+  const auto after = scrape::snapshot_pods((*source)->scrape_all(), "");
+  ASSERT_EQ(after.size(), 2u);
+  const scrape::CacheReport report = scrape::compute_cache_report(before, after);
+  ASSERT_EQ(report.pods.size(), 3u);
+  EXPECT_EQ(report.pods[0].pod, "decode-0");
+  EXPECT_EQ(report.pods[0].status, scrape::PodStatus::ok);
+  EXPECT_EQ(report.pods[1].pod, "decode-1");
+  EXPECT_EQ(report.pods[1].status, scrape::PodStatus::vanished);
+  EXPECT_EQ(report.pods[2].pod, "decode-1-x7k2p");
+  EXPECT_EQ(report.pods[2].status, scrape::PodStatus::new_pod);
+  EXPECT_GT(*report.pods[2].queries.delta, 0);
+  EXPECT_EQ(report.totals.missing_pods, std::vector<std::string>{"decode-1 (vanished during the run)"});
+  EXPECT_EQ(requests_containing("GET /api/v1/namespaces/llm-d/pods?labelSelector="), 2u);
+}
+
+TEST_F(KubeProxy, AFailedSecondListingIsAMissingPodNotASilentOne) {
+  start(fake_pods_for(m_fleet, 1));
+  auto source = make_kubernetes_source(m_spec, fake_options());
+  ASSERT_TRUE(source.has_value()) << (source ? "" : source.error());
+  (void)(*source)->scrape_all();
+  m_api->remove_pod("decode-0");  // nothing matches any more: the listing is an error
+  const auto after = (*source)->scrape_all();
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].pod, "decode-0");  // still scraped through the previous list
+  EXPECT_EQ(after[1].pod, "pod list (llm-d.ai/role=decode)");
+  ASSERT_FALSE(after[1].text.has_value());
+  EXPECT_THAT(after[1].text.error(), HasSubstr("listing the pods again failed: "));
+}
+
 TEST_F(KubeProxy, DescribesWhatItScrapes) {
   start(fake_pods_for(m_fleet, 2));
   auto source = make_kubernetes_source(m_spec, fake_options());
