@@ -35,8 +35,12 @@ struct GateOutcome {
   scenario::ThresholdResult result;
 };
 
-GateOutcome judge_gate(const scenario::Threshold& threshold, const scrape::CacheReport& cache) {
+GateOutcome judge_gate(const scenario::Threshold& threshold, const scrape::CacheReport& cache,
+                       std::size_t allow_missing_pods) {
+  scenario::Scenario allowance;
+  allowance.cache.allow_missing_pods = allow_missing_pods;
   report::RunReport holder;  // RunMetrics answers cache_hit_rate from the cache report alone
+  holder.scenario = &allowance;
   holder.cache = cache;
   const report::RunMetrics metrics(holder);
   return {threshold, scenario::evaluate(threshold, metrics)};
@@ -81,7 +85,7 @@ int run_diff_command(const DiffOptions& options) {
   const auto cache = scrape::compute_cache_report(before->pods, after->pods);
   std::optional<GateOutcome> gate;
   if (threshold) {
-    gate = judge_gate(*threshold, cache);
+    gate = judge_gate(*threshold, cache, options.allow_missing_pods);
   }
   if (options.json) {
     json out = scrape::to_json(cache);
@@ -113,6 +117,9 @@ void add_diff_options(CLI::App& command, DiffOptions& options) {
   command.add_flag("--json", options.json, "Print the cache report as JSON (plus \"gate\" with --gate)");
   command.add_option("--gate", options.gate, "Fail (exit 1) unless the overall hit rate passes this, e.g. \">=0.90\"")
       ->type_name("EXPR");
+  command.add_option("--allow-missing-pods", options.allow_missing_pods,
+                     "The gate still judges when up to N pods are missing from the totals (default 0: it fails)")
+      ->type_name("N");
 }
 
 }  // namespace llmd::cli

@@ -21,6 +21,7 @@ struct DiffOptions {
   std::string model_filter;         // --model: only series with this model_name ("" = all)
   bool json = false;                // --json
   std::optional<std::string> gate;  // --gate: cache_hit_rate threshold, e.g. ">=0.90"
+  std::size_t allow_missing_pods = 0;  // --allow-missing-pods: the gate still judges with this many pods missing
 };
 
 void add_diff_options(CLI::App& command, DiffOptions& options);

@@ -119,6 +119,21 @@ TEST(DiffCommand, GatePassesAndFailsWithExitCodes) {
   EXPECT_EQ(json::parse(json_fail.out)["gate"]["source"], ">=0.90");
 }
 
+TEST(DiffCommand, GateFailsWhileAPodIsMissingUnlessAllowed) {
+  const auto dir = scratch_dir();
+  write_dump(dir / "before", "decode-0", {1000, 600, 10}, MetricsFlavor::v0_11);
+  write_dump(dir / "before", "decode-1", {500, 100, 5}, MetricsFlavor::v0_11);
+  write_dump(dir / "after", "decode-0", {3000, 2400, 30}, MetricsFlavor::v0_11);  // decode-1 gone
+  auto strict = bench({"diff", (dir / "before").string(), (dir / "after").string(), "--gate", ">=0.5"});
+  EXPECT_EQ(strict.exit_code, 1) << strict.out << strict.err;
+  EXPECT_THAT(strict.out, HasSubstr("gate: FAIL cache_hit_rate >=0.5: cache_hit_rate = 0.9, not trusted: judged on "
+                                    "partial data: 1 pod missing from the cache totals (decode-1 (vanished during the "
+                                    "run))"));
+  auto allowed = bench({"diff", (dir / "before").string(), (dir / "after").string(), "--gate", ">=0.5",
+                        "--allow-missing-pods", "1"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+}
+
 TEST(DiffCommand, UsageErrorsExitTwo) {
   const auto s = two_v1_pods(scratch_dir());
   auto bad_gate = bench({"diff", s.before.string(), s.after.string(), "--gate", "about 0.9"});
