@@ -48,6 +48,26 @@ json read_json(const fs::path& path) { return json::parse(std::ifstream(path)); 
 
 const json& phase_total(const json& result) { return result["run"]["total"]; }
 
+// `llmd-bench run SCENARIO --target <sim gateway> -q --out json=JSON --cache-url <each pod>`.
+std::vector<std::string> run_argv_scraping_every_pod(const SimProcess& sim, const fs::path& scenario, const fs::path& json_out) {
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario.string(), "--target", sim.gateway(), "-q",
+                                   "--out", "json=" + json_out.string()};
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    argv.insert(argv.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
+  }
+  return argv;
+}
+
+// A 200-token shared prefix, 4 output tokens, 2 VUs for `duration`.
+fs::path shared_prefix_scenario(const fs::path& dir, const std::string& duration, const std::string& extra = "") {
+  return write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
+  max_tokens: 4
+load:
+  - {name: loop, executor: constant-vus, vus: 2, duration: )" + duration + "}\n" + extra);
+}
+
 }  // namespace
 
 TEST(Run, CacheHitScenarioPassesWithPrefixRoutingAndMatchesThePodsOwnCounters) {
@@ -214,19 +234,7 @@ thresholds:
 TEST(Run, APodRestartMidRunIsReportedAsAResetWithoutNegativeCounts) {
   SimProcess sim({"--pods", "2", "--route", "round-robin", "--time-scale", "0.05"});
   const auto dir = scratch_dir();
-  const auto scenario = write_file(dir / "s.yaml", R"(
-requests:
-  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
-  max_tokens: 4
-load:
-  - {name: loop, executor: constant-vus, vus: 2, duration: 3s}
-)");
-  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario.string(), "--target", sim.gateway(), "-q", "--out",
-                                   "json=" + (dir / "r.json").string()};
-  for (std::size_t i = 0; i < sim.pods(); ++i) {
-    argv.insert(argv.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
-  }
-  ChildProcess child(argv);
+  ChildProcess child(run_argv_scraping_every_pod(sim, shared_prefix_scenario(dir, "3s"), dir / "r.json"));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   ASSERT_EQ(llmd::test::http_request("POST", sim.gateway() + "/admin/pods/1/restart").status, 200);
   ASSERT_TRUE(child.wait(std::chrono::seconds(60)));
@@ -253,22 +261,10 @@ TEST(Run, AFailedAfterScrapeOfOnePodFailsTheCacheGatesUnlessAllowed) {
   // Pod 1 restarts mid-run and stays down (503, /metrics included) past the end of the run.
   SimProcess sim({"--pods", "2", "--route", "round-robin", "--time-scale", "0.05", "--restart-downtime", "1200"});
   const auto dir = scratch_dir();
-  const auto scenario = write_file(dir / "s.yaml", R"(
-requests:
-  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
-  max_tokens: 4
-load:
-  - {name: loop, executor: constant-vus, vus: 2, duration: 2s}
-thresholds:
-  cache_hit_rate: [">=0"]
-  max_pod_share: ["<=1"]
-)");
+  const auto scenario =
+      shared_prefix_scenario(dir, "2s", "thresholds:\n  cache_hit_rate: [\">=0\"]\n  max_pod_share: [\"<=1\"]\n");
   auto run_with = [&](std::vector<std::string> extra, const std::string& file) {
-    std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario.string(), "--target", sim.gateway(), "-q",
-                                     "--out", "json=" + (dir / file).string()};
-    for (std::size_t i = 0; i < sim.pods(); ++i) {
-      argv.insert(argv.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
-    }
+    std::vector<std::string> argv = run_argv_scraping_every_pod(sim, scenario, dir / file);
     argv.insert(argv.end(), extra.begin(), extra.end());
     ChildProcess child(argv);
     std::this_thread::sleep_for(std::chrono::milliseconds(800));
