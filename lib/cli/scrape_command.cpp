@@ -152,6 +152,7 @@ json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const st
       row.update({{"flavor", scrape::to_string(s.flavor)},
                   {"flavor_text", s.flavor_text},
                   {"unit", scrape::to_string(s.unit)},
+                  {"unit_verified", s.unit_verified},
                   {"queries", optional_json(s.queries)},
                   {"hits", optional_json(s.hits)},
                   {"hit_rate", optional_json(cumulative_hit_rate(s))},
