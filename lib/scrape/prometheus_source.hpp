@@ -23,6 +23,9 @@
 // Each pod's samples become one Prometheus text exposition (HELP, TYPE, samples with all their
 // labels, the target labels job/instance/pod included), read by snapshot_pod() as a direct scrape.
 //
+// Clocks: behind Thanos Query (or federation) time() is the querier's clock while the samples carry
+// the scraping Prometheus' clock; a skew between the two shifts the marker by as much.
+//
 // Not queried: process_start_time_seconds (other containers of the pod export it too); restarts
 // show as `_created` changes (V1) or counters going down.
 //
