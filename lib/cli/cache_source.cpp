@@ -37,7 +37,8 @@ scrape::UrlSourceOptions url_source_options(const scenario::CacheSpec& cache) {
 }
 
 util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const scenario::CacheSpec& cache,
-                                                                       const std::vector<scrape::PodUrl>& embedded_pods) {
+                                                                       const std::vector<scrape::PodUrl>& embedded_pods,
+                                                                       const std::atomic<bool>* abort) {
   using Source = scenario::CacheSpec::Source;
   std::unique_ptr<scrape::MetricsSource> source;
   if (cache.source == Source::urls) {
@@ -61,7 +62,9 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const sce
     options.matcher = cache.prometheus.matcher;
     options.pod_label = cache.prometheus.pod_label;
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
-    options.scrape_interval = std::chrono::duration_cast<std::chrono::seconds>(cache.prometheus.scrape_interval);
+    options.scrape_interval = std::chrono::duration_cast<std::chrono::milliseconds>(cache.prometheus.scrape_interval);
+    options.abort = abort;
+    options.on_wait = [](const std::string& line) { fmt::print(stderr, "llmd-bench: {}\n", line); };
     auto made = scrape::PrometheusSource::create(std::move(options));
     if (!made) {
       return util::fail(made.error());

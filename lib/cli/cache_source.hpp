@@ -2,6 +2,7 @@
 // The one factory that turns a scenario's `cache:` section (plus the embedded simulator's pods,
 // when there are any) into a scrape::MetricsSource. Shared by `run`, `scrape` and `diff`, so each
 // cache source a scenario can name works the same in all three.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -52,10 +53,13 @@ util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache);
 
 // The source `cache` names: urls -> direct HTTP scrape, files -> saved dumps, automatic ->
 // `embedded_pods` (the embedded simulator's pods) when there are any, kubernetes -> pod discovery
-// with kubectl then API-server proxy or exec scrapes (errors name the namespace and selector). nullptr when there is no
+// with kubectl then API-server proxy or exec scrapes (errors name the namespace and selector),
+// prometheus -> the query API (it says on stderr when a snapshot waits for Prometheus to scrape the
+// pods; `abort`, when given and set, cuts that wait short). nullptr when there is no
 // cache source (source none, or automatic without an embedded simulator). Fails when saved dumps
 // cannot be opened (the error quotes the path).
 util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const scenario::CacheSpec& cache,
-                                                                       const std::vector<scrape::PodUrl>& embedded_pods);
+                                                                       const std::vector<scrape::PodUrl>& embedded_pods,
+                                                                       const std::atomic<bool>* abort = nullptr);
 
 }  // namespace llmd::cli

@@ -308,7 +308,7 @@ int run_run_command(const RunOptions& options) {
       return finish(report, outputs);
     }
   }
-  auto made = make_cache_source(s.cache, embedded_pods(embedded.get()));
+  auto made = make_cache_source(s.cache, embedded_pods(embedded.get()), &signals.abort_flag());
   if (!made) {
     report.errors.push_back(made.error());
     return finish(report, outputs);
@@ -350,23 +350,13 @@ int run_run_command(const RunOptions& options) {
   }
   report.run = std::move(*run);
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
-  if (source && s.cache.source == scenario::CacheSpec::Source::prometheus) {
-    // Prometheus sees the counters up to one scrape interval late: let it catch up with the load.
-    const auto wait = s.cache.prometheus.scrape_interval;
-    fmt::print(stderr, "llmd-bench: waiting {} for Prometheus to scrape the pods after the load\n",
-               report::format_seconds(std::chrono::duration<double>(wait).count()));
-    const auto until = std::chrono::steady_clock::now() + wait;
-    while (std::chrono::steady_clock::now() < until && !signals.abort_flag().load()) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    report.notes.push_back("cache counters read through Prometheus: values lag the pods by up to one scrape interval (" +
-                           report::format_seconds(std::chrono::duration<double>(wait).count()) + ")");
-  }
   if (source) {
     report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
     if (auto mismatch = report::reconcile_pod_requests(*report.cache, *report.run)) {
       report.diagnostics.push_back(std::move(*mismatch));
     }
+    const auto notes = source->notes();  // e.g. Prometheus: which scrape each snapshot was read from
+    report.notes.insert(report.notes.end(), notes.begin(), notes.end());
   }
   if (auto error = unreachable(*report.run, report.target_url)) {
     report.errors.push_back(*error);

@@ -152,6 +152,7 @@ json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const st
       row.update({{"flavor", scrape::to_string(s.flavor)},
                   {"flavor_text", s.flavor_text},
                   {"unit", scrape::to_string(s.unit)},
+                  {"unit_verified", s.unit_verified},
                   {"queries", optional_json(s.queries)},
                   {"hits", optional_json(s.hits)},
                   {"hit_rate", optional_json(cumulative_hit_rate(s))},
@@ -189,8 +190,17 @@ int run_scrape_command(const ScrapeOptions& options) {
   auto& source = **made;
   const auto scrapes = source.scrape_all();
   const auto pods = scrape::snapshot_pods(scrapes, cache->model_filter);
-  fmt::print("{}", options.json ? scrape_to_json(pods, source.describe()).dump(2) + "\n"
-                                : render_scrape_table(pods, source.describe()));
+  const auto notes = source.notes();  // e.g. Prometheus: which scrape the numbers come from
+  if (options.json) {
+    auto document = scrape_to_json(pods, source.describe());
+    document["notes"] = notes;
+    fmt::print("{}\n", document.dump(2));
+  } else {
+    fmt::print("{}", render_scrape_table(pods, source.describe()));
+    for (const auto& note : notes) {
+      fmt::print("note: {}\n", note);
+    }
+  }
   std::fflush(stdout);
   int code = std::any_of(pods.begin(), pods.end(), [](const auto& p) { return p.snapshot.has_value(); }) ? k_exit_ok
                                                                                                            : k_exit_run_failed;

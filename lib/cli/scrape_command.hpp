@@ -39,9 +39,10 @@ int run_scrape_command(const ScrapeOptions& options);
 std::string render_scrape_table(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source);
 
 // {"schema":"llmd-bench/scrape","version":1,"source":..,"pods":[{pod, source, status, error, flavor,
-// flavor_text, unit, queries, hits, hit_rate, hit_rate_gauge, requests_success, prefix_caching_enabled,
-// prefix_caching_label, block_size_tokens, queries_metric, hits_metric, model_names_seen}]}; unknown
-// values are null.
+// flavor_text, unit, unit_verified, queries, hits, hit_rate, hit_rate_gauge, requests_success,
+// prefix_caching_enabled, prefix_caching_label, block_size_tokens, queries_metric, hits_metric,
+// model_names_seen}]}; unknown values are null. run_scrape_command adds "notes": the source's
+// notes() (MetricsSource).
 nlohmann::json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source);
 
 // The file name a pod's dump is saved under: "<pod>.prom", with '/' and NUL replaced by '_'.

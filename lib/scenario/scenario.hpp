@@ -116,12 +116,14 @@ struct KubernetesSpec {
 };
 
 // `source: prometheus`: the same counters read from a Prometheus server's query API at the two
-// instants, for pods that cannot be reached directly.
+// instants (each from the first scrape after it), for pods that cannot be reached directly.
 struct PrometheusSpec {
   std::string url;                 // `prometheus_url`: http://prometheus:9090
   std::string matcher;             // `matcher`: PromQL label matchers selecting the pods' series
   std::string pod_label = "pod";   // `pod_label`: the label naming a pod
-  Duration scrape_interval = std::chrono::seconds(30);  // `scrape_interval`: waited after the load
+  // `scrape_interval`: how often Prometheus scrapes the pods; a snapshot waits for each pod's first
+  // scrape after it was requested, at most 2 x scrape_interval + 5 s
+  Duration scrape_interval = std::chrono::seconds(30);
 };
 
 struct CacheSpec {

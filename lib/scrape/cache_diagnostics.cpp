@@ -172,6 +172,15 @@ class Diagnoser {
                       row.pod, block),
           "upgrade vLLM to >= 0.9.0 for counts in tokens");
     }
+    if (!row.unit_verified) {
+      add(Severity::warning, &row,
+          fmt::format("pod {}: {} came without HELP text, so its unit is unverified: read as tokens (vLLM "
+                      "0.9.0-0.9.1), but vLLM V1 <= 0.8.5 counted BLOCKS under this name (the hit rate stays valid as "
+                      "a ratio, token counts would be off by the block size)",
+                      row.pod, row.queries_metric),
+          "check the pod's vLLM version (>= 0.9.0 counts tokens); through Prometheus, make its metadata API "
+          "(/api/v1/targets/metadata) answer for this pod, or scrape the pod directly");
+    }
     if (row.flavor == CounterFlavor::v0_gauge) {
       const std::string value = row.hit_rate_gauge_after ? fmt::format(" = {:g}", *row.hit_rate_gauge_after) : "";
       add(Severity::warning, &row,

@@ -88,6 +88,7 @@ void copy_description(PodCacheRow& row, const PodSnapshot& snapshot) {
   row.flavor = snapshot.flavor;
   row.flavor_text = snapshot.flavor_text;
   row.unit = snapshot.unit;
+  row.unit_verified = snapshot.unit_verified;
   row.queries_metric = snapshot.queries_metric;
   row.hits_metric = snapshot.hits_metric;
   row.prefix_caching_enabled = snapshot.prefix_caching_enabled;

@@ -50,6 +50,7 @@ struct PodCacheRow {
   CounterFlavor flavor = CounterFlavor::none;
   std::string flavor_text;  // e.g. "vLLM >= 0.11 (vllm:prefix_cache_*)"
   CounterUnit unit = CounterUnit::none;
+  bool unit_verified = true;  // false: `unit` is assumed (old V1 counter names without HELP text; see PodSnapshot)
 
   CounterSpan queries;           // in `unit`
   CounterSpan hits;              // in `unit`

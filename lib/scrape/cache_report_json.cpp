@@ -34,6 +34,7 @@ json row_json(const PodCacheRow& row) {
           {"flavor", to_string(row.flavor)},
           {"flavor_text", row.flavor_text},
           {"unit", to_string(row.unit)},
+          {"unit_verified", row.unit_verified},
           {"queries_metric", row.queries_metric},
           {"hits_metric", row.hits_metric},
           {"queries", span_json(row.queries)},

@@ -4,4 +4,6 @@ namespace llmd::scrape {
 
 MetricsSource::~MetricsSource() = default;
 
+std::vector<std::string> MetricsSource::notes() const { return {}; }
+
 }  // namespace llmd::scrape

@@ -2,8 +2,8 @@
 // Where pod metrics come from. One interface, one file per implementation (STYLE.md habit 1):
 //   url_source.hpp   direct HTTP scrape of {pod, URL} pairs (libcurl multi, all pods in parallel)
 //   file_source.hpp  saved dumps (<pod>.txt / <pod>.prom)
-// Kubernetes sources (kubectl exec, API-server pod proxy, Prometheus API) implement the same
-// interface.
+//   prometheus_source.hpp  a Prometheus server's query and metadata API
+// Kubernetes sources (kubectl exec, API-server pod proxy; lib/kube) implement the same interface.
 #include <string>
 #include <vector>
 
@@ -22,6 +22,11 @@ class MetricsSource {
   // in the source's pod order; a pod that could not be fetched carries an error naming the pod,
   // the source (URL or file) and what to try. Never throws for expected failures.
   virtual std::vector<PodScrape> scrape_all() = 0;
+
+  // What a report should say about the numbers this source gave so far: where they came from and
+  // when they cannot be trusted (e.g. Prometheus: the scrape each snapshot was read from, HELP texts
+  // it could not give). One sentence each; none by default.
+  virtual std::vector<std::string> notes() const;
 };
 
 }  // namespace llmd::scrape

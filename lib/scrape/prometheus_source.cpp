@@ -1,59 +1,40 @@
 #include "scrape/prometheus_source.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <charconv>
-#include <cmath>
-#include <limits>
 #include <map>
-#include <optional>
 #include <set>
-#include <tuple>
+#include <thread>
 #include <utility>
 
-#include <curl/curl.h>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
+#include <fmt/ranges.h>
 
-#include "prom/text_writer.hpp"
 #include "scrape/http_get.hpp"
+#include "scrape/prometheus_api.hpp"
+#include "scrape/prometheus_help.hpp"
+#include "scrape/prometheus_samples.hpp"
+#include "util/duration.hpp"
 
 namespace llmd::scrape {
 
 namespace {
 
-using Json = nlohmann::json;
-using Labels = std::map<std::string, std::string>;  // sorted by name: a stable exposition order
-
-constexpr std::string_view k_query_path = "/api/v1/query";
-constexpr std::string_view k_help = "read from the Prometheus query API (which carries no HELP text)";
-// Labels Prometheus (or kube-prometheus, Thanos) adds per scrape target: two series of one pod that
-// differ only in these are the same counter scraped twice.
-constexpr std::array<std::string_view, 6> k_target_labels = {"job",     "instance",   "endpoint",
-                                                             "service", "prometheus", "prometheus_replica"};
+using prometheus::PodFreshness;
+using prometheus::ResultType;
+using prometheus::Sample;
+using Clock = std::chrono::steady_clock;
 
 std::string seconds_text(std::chrono::milliseconds duration) {
   return fmt::format("{:g} s", static_cast<double>(duration.count()) / 1000.0);
 }
 
+std::string ms_text(std::int64_t ms) { return util::format_seconds(static_cast<double>(ms) / 1000.0); }
+
 bool is_label_name(std::string_view name) {
   auto word = [](char c) { return c == '_' || std::isalnum(static_cast<unsigned char>(c)) != 0; };
   return !name.empty() && std::isdigit(static_cast<unsigned char>(name.front())) == 0 &&
          std::all_of(name.begin(), name.end(), word);
-}
-
-std::string percent_encode(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", byte);
-    }
-  }
-  return out;
 }
 
 std::string trim(std::string_view text) {
@@ -64,234 +45,34 @@ std::string trim(std::string_view text) {
   return std::string(text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1));
 }
 
-// ---- HTTP ----
-
-// One GET of `url` into `http` (Accept JSON, the bearer token if any); CURLE_OUT_OF_MEMORY when libcurl
-// could not create the handle.
-CURLcode http_get(HttpGet& http, const std::string& url, const PrometheusSourceOptions& options) {
-  std::vector<std::string> header_lines = {"Accept: application/json"};
-  if (!options.bearer_token.empty()) {
-    header_lines.push_back("Authorization: Bearer " + options.bearer_token);
-  }
-  if (!http.configure(url, header_lines, options.timeout)) {
-    return CURLE_OUT_OF_MEMORY;
-  }
-  const CURLcode code = curl_easy_perform(http.easy.get());
-  http.finish();
-  return code;
+std::chrono::milliseconds since(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
 
-std::string transport_error(CURLcode code, const HttpGet& http, const PrometheusSourceOptions& options) {
-  const std::string detail = http.describe_error(code);
-  switch (code) {
-    case CURLE_COULDNT_CONNECT:
-    case CURLE_COULDNT_RESOLVE_HOST:
-      return fmt::format("cannot connect ({}): check the Prometheus URL and that it is reachable from here "
-                         "(e.g. kubectl port-forward svc/prometheus 9090)",
-                         detail);
-    case CURLE_OPERATION_TIMEDOUT:
-      return fmt::format("no complete answer within {} (timeout): raise the timeout or narrow the matcher",
-                         seconds_text(options.timeout));
-    case CURLE_WRITE_ERROR:
-      if (http.body_too_large) {
-        return fmt::format("answer larger than {} bytes: narrow the matcher", options.max_body_bytes);
-      }
-      return fmt::format("curl error: {}", detail);
-    default: return fmt::format("curl error: {}", detail);
+bool aborted(const std::atomic<bool>* abort) { return abort != nullptr && abort->load(); }
+
+// Sleeps `duration`, waking early when `abort` becomes true.
+void sleep_unless_aborted(std::chrono::milliseconds duration, const std::atomic<bool>* abort) {
+  const auto until = Clock::now() + duration;
+  while (Clock::now() < until && !aborted(abort)) {
+    std::this_thread::sleep_for(std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(20)));
   }
 }
 
-// The string member `key` of `object` ("" when absent or not a string; never throws).
-std::string string_field(const Json& object, const char* key) {
-  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) {
-    return {};
-  }
-  return object[key].get<std::string>();
-}
-
-// The cause of a non-success answer: Prometheus' own error when the body is its JSON error object.
-std::string api_error(const HttpGet& answer, const Json& body, const PrometheusSourceOptions& options) {
-  if (string_field(body, "status") == "error") {
-    return fmt::format("query failed (HTTP {}, errorType \"{}\"): \"{}\"; check the matcher {}", answer.status,
-                       string_field(body, "errorType"), string_field(body, "error"), options.matcher);
-  }
-  if (answer.status == 401 || answer.status == 403) {
-    return fmt::format("HTTP {}: {}", answer.status,
-                       options.bearer_token.empty() ? "the server wants credentials: pass a bearer token"
-                                                    : "the bearer token was refused");
-  }
-  if (answer.status != 200) {
-    return fmt::format("HTTP {}: is this the Prometheus URL (the API lives under /api/v1)?", answer.status);
-  }
-  return fmt::format("answer is not Prometheus API JSON (Content-Type \"{}\"): is this the Prometheus URL?",
-                     answer.content_type);
-}
-
-// ---- API result -> samples ----
-
-struct ApiSample {
-  std::string name;
-  Labels labels;  // without __name__
-  double value = 0;
+// When the snapshot was requested, in Prometheus' clock (the clock of its sample timestamps).
+struct Marker {
+  std::int64_t unix_ms = 0;
+  std::string clock_error;  // "": Prometheus' clock; else why time() failed and this machine's clock was used
 };
 
-std::optional<double> parse_value(const std::string& text) {
-  if (text == "NaN") {
-    return std::numeric_limits<double>::quiet_NaN();
+Marker take_marker(prometheus::Api& api) {
+  auto now = api.query("time()", ResultType::scalar);
+  if (now && now->size() == 1 && now->front().points.size() == 1) {
+    return {now->front().points.front().unix_ms, ""};
   }
-  if (text == "+Inf" || text == "Inf") {
-    return std::numeric_limits<double>::infinity();
-  }
-  if (text == "-Inf") {
-    return -std::numeric_limits<double>::infinity();
-  }
-  double value = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc{} || end != text.data() + text.size()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-struct QueryResult {
-  std::vector<ApiSample> samples;
-  std::chrono::system_clock::time_point evaluated_at;  // the query's evaluation time
-};
-
-std::chrono::system_clock::time_point unix_time(double seconds) {
-  const std::chrono::duration<double> since_epoch(seconds);
-  return std::chrono::system_clock::time_point(
-      std::chrono::duration_cast<std::chrono::system_clock::duration>(since_epoch));
-}
-
-// One entry of a vector result: {"metric":{"__name__":...,labels...},"value":[unix_seconds,"value"]}.
-std::optional<ApiSample> read_entry(const Json& entry, std::chrono::system_clock::time_point& evaluated_at) {
-  if (!entry.is_object() || !entry.contains("metric") || !entry["metric"].is_object() || !entry.contains("value")) {
-    return std::nullopt;
-  }
-  const Json& value = entry["value"];
-  if (!value.is_array() || value.size() != 2 || !value[0].is_number() || !value[1].is_string()) {
-    return std::nullopt;
-  }
-  ApiSample sample;
-  for (const auto& [name, label] : entry["metric"].items()) {
-    const std::string text = label.is_string() ? label.get<std::string>() : label.dump();
-    if (name == "__name__") {
-      sample.name = text;
-    } else {
-      sample.labels[name] = text;
-    }
-  }
-  const auto parsed = parse_value(value[1].get<std::string>());
-  if (!parsed || sample.name.empty()) {
-    return std::nullopt;
-  }
-  sample.value = *parsed;
-  evaluated_at = unix_time(value[0].get<double>());
-  return sample;
-}
-
-util::Result<QueryResult> read_vector(const Json& body) {
-  const Json* data = body.contains("data") ? &body["data"] : nullptr;
-  if (data == nullptr || !data->is_object() || string_field(*data, "resultType") != "vector" ||
-      !data->contains("result") || !(*data)["result"].is_array()) {
-    return util::fail(fmt::format("expected data.resultType \"vector\" with a result array, got {:.200}",
-                                  data == nullptr ? body.dump() : data->dump()));
-  }
-  QueryResult result;
-  for (const Json& entry : (*data)["result"]) {
-    auto sample = read_entry(entry, result.evaluated_at);
-    if (!sample) {
-      return util::fail(fmt::format("unexpected result entry {:.200}", entry.dump()));
-    }
-    result.samples.push_back(std::move(*sample));
-  }
-  return result;
-}
-
-// ---- samples -> text ----
-
-std::string_view type_of(std::string_view name) {
-  std::string_view bare = name;
-  for (std::string_view ns : k_metric_namespaces) {
-    if (name.starts_with(ns)) {
-      bare = name.substr(ns.size());
-    }
-  }
-  for (const MetricNameRow& row : metric_name_rows()) {
-    if (row.name == bare) {
-      return row.role == MetricRole::hit_rate_gauge || row.role == MetricRole::cache_config ? "gauge" : "counter";
-    }
-  }
-  return "gauge";  // the `_created` timestamps
-}
-
-std::string render_labels(const Labels& labels) {
-  std::string out;
-  for (const auto& [name, value] : labels) {
-    out += fmt::format("{}{}=\"{}\"", out.empty() ? "" : ",", name, prom::escape_label_value(value));
-  }
-  return out;
-}
-
-// The exposition of one pod's samples, or why it would count a series twice.
-util::Result<std::string> synthesize(std::vector<const ApiSample*> samples) {
-  std::sort(samples.begin(), samples.end(), [](const ApiSample* a, const ApiSample* b) {
-    return std::tie(a->name, a->labels) < std::tie(b->name, b->labels);
-  });
-  std::map<std::pair<std::string, Labels>, const ApiSample*> identities;
-  std::string text;
-  std::string_view family;
-  for (const ApiSample* sample : samples) {
-    Labels identity = sample->labels;
-    for (std::string_view target : k_target_labels) {
-      identity.erase(std::string(target));
-    }
-    const auto [it, fresh] = identities.emplace(std::make_pair(sample->name, identity), sample);
-    if (!fresh) {
-      return util::fail(fmt::format("series {}{{{}}} comes from two scrape targets ({{{}}} and {{{}}}): add a "
-                                    "target label such as job=\"...\" to the matcher so each series counts once",
-                                    sample->name, render_labels(identity), render_labels(it->second->labels),
-                                    render_labels(sample->labels)));
-    }
-    if (sample->name != family) {
-      family = sample->name;
-      prom::append_header(text, family, type_of(family), k_help);
-    }
-    prom::LabelPairs labels(sample->labels.begin(), sample->labels.end());
-    prom::append_sample(text, sample->name, labels, sample->value);
-  }
-  return text;
-}
-
-std::string labels_seen(const std::vector<ApiSample>& samples) {
-  std::set<std::string> names;
-  for (const ApiSample& sample : samples) {
-    for (const auto& entry : sample.labels) {
-      names.insert(entry.first);
-    }
-  }
-  return fmt::format("{}", fmt::join(names, ", "));
-}
-
-// The query's samples, or the cause (without the "Prometheus URL: " prefix) when it failed.
-util::Result<QueryResult> run_query(const std::string& url, const PrometheusSourceOptions& options,
-                                    std::chrono::microseconds& duration) {
-  HttpGet answer(options.max_body_bytes);
-  const CURLcode code = http_get(answer, url, options);
-  duration = answer.duration;
-  if (code != CURLE_OK) {
-    return util::fail(transport_error(code, answer, options));
-  }
-  const Json body = Json::parse(answer.body, nullptr, false);
-  if (answer.status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
-    return util::fail(api_error(answer, body, options));
-  }
-  auto result = read_vector(body);
-  if (!result) {
-    return util::fail("unexpected answer: " + result.error());
-  }
-  return result;
+  const auto local = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::system_clock::now().time_since_epoch());
+  return {local.count(), now ? "unexpected answer to time()" : now.error()};
 }
 
 }  // namespace
@@ -342,9 +123,9 @@ util::Result<PrometheusSource> PrometheusSource::create(PrometheusSourceOptions 
   if (options.timeout.count() <= 0) {
     return util::fail(fmt::format("Prometheus query timeout must be positive, got {} ms", options.timeout.count()));
   }
-  if (options.scrape_interval.count() < 0) {
-    return util::fail(fmt::format("Prometheus scrape interval must not be negative, got {} s",
-                                  options.scrape_interval.count()));
+  if (options.scrape_interval.count() < 0 || options.wait_margin.count() < 0) {
+    return util::fail(fmt::format("Prometheus scrape interval and wait margin must not be negative, got {} and {} ms",
+                                  options.scrape_interval.count(), options.wait_margin.count()));
   }
   return PrometheusSource(std::move(options));
 }
@@ -355,61 +136,195 @@ PrometheusSource::PrometheusSource(PrometheusSourceOptions options)
 }
 
 std::string PrometheusSource::query_url() const {
-  return fmt::format("{}{}?query={}", m_options.base_url, k_query_path, percent_encode(m_promql));
+  return prometheus::Api(m_options).url(prometheus::k_query_path, "query", m_promql);
 }
 
 std::string PrometheusSource::describe() const {
-  return fmt::format("Prometheus {} instant query of {{{}}} by label \"{}\" (timeout {}{}; counters lag the pods by "
-                     "up to one scrape interval, {} s)",
+  return fmt::format("Prometheus {} query of {{{}}} by label \"{}\" (timeout {}{}; each pod's first scrape after "
+                     "the snapshot is requested, waiting at most {})",
                      m_options.base_url, m_options.matcher, m_options.pod_label, seconds_text(m_options.timeout),
-                     m_options.bearer_token.empty() ? "" : ", bearer token", m_options.scrape_interval.count());
+                     m_options.bearer_token.empty() ? "" : ", bearer token", seconds_text(max_wait()));
 }
 
 std::string PrometheusSource::caveats() const {
   return fmt::format(
-      "counters read through Prometheus ({}) are those of its last scrape, up to one scrape interval old: the "
-      "after-snapshot waits {} s after the load so its last requests are counted (set the scrape interval to "
-      "Prometheus' own for these pods if it is longer); Prometheus' query API has no HELP text, so the "
-      "vllm:gpu_prefix_cache_* counters of vLLM V1 <= 0.8.5, which count blocks, are read as tokens",
-      m_options.base_url, m_options.scrape_interval.count());
+      "counters read through Prometheus ({}): each snapshot holds, per pod, the first scrape Prometheus took after "
+      "the snapshot was requested (told by the samples' timestamps in Prometheus' clock), so it counts every request "
+      "finished before and none started after; a pod not scraped within {} (2 x scrape_interval {} + {}) fails "
+      "instead of giving old numbers; HELP texts come from Prometheus' metadata API, so the BLOCK counters of vLLM "
+      "V1 <= 0.8.5 are told from tokens as on a direct scrape, and a pod whose HELP Prometheus cannot give is "
+      "flagged \"unit unverified\"",
+      m_options.base_url, seconds_text(max_wait()), seconds_text(m_options.scrape_interval),
+      seconds_text(m_options.wait_margin));
 }
 
+std::vector<std::string> PrometheusSource::notes() const {
+  std::vector<std::string> notes = {caveats()};
+  for (std::size_t i = 0; i < m_snapshots.size(); ++i) {
+    const PrometheusSnapshotInfo& info = m_snapshots[i];
+    const std::string clock = info.marker_clock_error.empty()
+                                  ? "Prometheus' clock"
+                                  : fmt::format("this machine's clock, as Prometheus' time() failed ({}): a skew "
+                                                "between the two clocks shifts what is counted",
+                                                info.marker_clock_error);
+    std::string line = fmt::format("Prometheus snapshot {}/{}: requested at {} ({})", i + 1, m_snapshots.size(),
+                                   prometheus::format_utc(info.marker_unix_ms), clock);
+    if (info.first_sample_unix_ms && info.last_sample_unix_ms) {
+      line += fmt::format("; {} pod{} read from their first scrape after it, taken {} to {} later",
+                          info.pods_fresh, info.pods_fresh == 1 ? "" : "s",
+                          ms_text(*info.first_sample_unix_ms - info.marker_unix_ms),
+                          ms_text(*info.last_sample_unix_ms - info.marker_unix_ms));
+    }
+    if (info.pods_stale > 0) {
+      line += fmt::format("; {} pod{} not scraped since (failed)", info.pods_stale, info.pods_stale == 1 ? "" : "s");
+    }
+    notes.push_back(line + fmt::format("; waited {}", ms_text(info.waited.count())));
+    notes.insert(notes.end(), info.help_problems.begin(), info.help_problems.end());
+  }
+  return notes;
+}
+
+namespace {
+
+// The error of a pod Prometheus has not scraped since the marker (within `info.waited`).
+std::string stale_error(const std::string& pod, const PodFreshness& state, const PrometheusSnapshotInfo& info,
+                        std::chrono::milliseconds window, const PrometheusSourceOptions& options, bool stopped) {
+  std::string newest;
+  if (!state.newest_ms) {
+    newest = fmt::format("it has no sample in the last {}", seconds_text(window));
+  } else if (*state.newest_ms > info.marker_unix_ms) {
+    newest = "only some of the scrape targets holding its series scraped it since: add a target label such as "
+             "job=\"...\" to the matcher";
+  } else {
+    newest = fmt::format("its newest sample is from {}, {} before", prometheus::format_utc(*state.newest_ms),
+                         ms_text(info.marker_unix_ms - *state.newest_ms));
+  }
+  return fmt::format("pod {} (Prometheus {}): not scraped after the snapshot was requested at {} ({}), {} {}; {}: "
+                     "Prometheus scrapes it less often than every {} (set cache.scrape_interval to its job's "
+                     "scrape_interval), its scrapes fail (see up{{{}=\"{}\"}} and Prometheus' /targets page), the pod "
+                     "is gone, or Prometheus is behind",
+                     pod, options.base_url, prometheus::format_utc(info.marker_unix_ms),
+                     info.marker_clock_error.empty() ? "Prometheus' clock" : "this machine's clock",
+                     stopped ? "interrupted after waiting" : "waited", ms_text(info.waited.count()), newest,
+                     seconds_text(options.scrape_interval), options.pod_label, pod);
+}
+
+std::size_t stale_count(const std::map<std::string, PodFreshness>& pods) {
+  return static_cast<std::size_t>(
+      std::count_if(pods.begin(), pods.end(), [](const auto& pod) { return !pod.second.fresh; }));
+}
+
+// The pods Prometheus knows now (an instant query: its default 5-minute lookback), fresh or not.
+util::Result<std::set<std::string>> known_pods(prometheus::Api& api, const std::string& promql,
+                                               const PrometheusSourceOptions& options) {
+  auto live = api.query(promql, ResultType::vector);
+  if (!live) {
+    return util::fail(live.error());
+  }
+  if (live->empty()) {
+    return util::fail(fmt::format("no series matched {}: check the matcher {{{}}} in the Prometheus UI (e.g. "
+                                  "vllm:prefix_cache_queries_total{{{}}}); are the pods scraped, and under these "
+                                  "label names?",
+                                  promql, options.matcher, options.matcher));
+  }
+  std::set<std::string> pods = prometheus::pods_of(*live, options.pod_label);
+  if (pods.empty()) {
+    return util::fail(fmt::format("{} series matched but none has the pod label \"{}\" (labels seen: {}): set the "
+                                  "pod label to the one naming the pod",
+                                  live->size(), options.pod_label, prometheus::labels_seen(*live)));
+  }
+  return pods;
+}
+
+struct Polled {
+  std::map<std::string, PodFreshness> pods;
+  std::chrono::milliseconds window{0};  // the range of the last poll
+};
+
+// Polls the raw samples, from one interval (and the margin) before the marker on, until every pod
+// has one after the marker, `max_wait` has passed since `started`, or the abort flag is set.
+util::Result<Polled> poll_until_fresh(prometheus::Api& api, const std::string& promql,
+                                      const PrometheusSourceOptions& options, const std::set<std::string>& expected,
+                                      std::int64_t marker_ms, Clock::time_point started,
+                                      std::chrono::milliseconds max_wait) {
+  const auto period = std::clamp(options.scrape_interval / 4, std::chrono::milliseconds(50),
+                                 std::chrono::milliseconds(1000));
+  Polled polled;
+  for (bool told = false;; told = true) {
+    polled.window = since(started) + options.scrape_interval + options.wait_margin;
+    auto samples = api.query(fmt::format("{}[{}ms]", promql, polled.window.count()), ResultType::matrix);
+    if (!samples) {
+      return util::fail(samples.error());
+    }
+    polled.pods = prometheus::pod_freshness(*samples, expected, options.pod_label, marker_ms);
+    const auto left = max_wait - since(started);
+    if (stale_count(polled.pods) == 0 || left.count() <= 0 || aborted(options.abort)) {
+      return polled;
+    }
+    if (!told && options.on_wait) {
+      options.on_wait(fmt::format("waiting for Prometheus to scrape {} of {} pods after {} (at most {})",
+                                  stale_count(polled.pods), polled.pods.size(), prometheus::format_utc(marker_ms),
+                                  seconds_text(max_wait)));
+    }
+    sleep_unless_aborted(std::min(period, left), options.abort);
+  }
+}
+
+// The exposition of a fresh pod's samples, HELP texts included; its scrape time goes to `info`.
+util::Result<std::string> fresh_text(const std::string& pod, const PodFreshness& state, prometheus::HelpTexts& helps,
+                                     PrometheusSnapshotInfo& info, std::int64_t& scraped_ms) {
+  std::vector<const Sample*> samples;
+  scraped_ms = state.samples.front().unix_ms;
+  for (const Sample& sample : state.samples) {
+    samples.push_back(&sample);
+    scraped_ms = std::min(scraped_ms, sample.unix_ms);
+    info.last_sample_unix_ms = std::max(info.last_sample_unix_ms.value_or(sample.unix_ms), sample.unix_ms);
+  }
+  info.first_sample_unix_ms = std::min(info.first_sample_unix_ms.value_or(scraped_ms), scraped_ms);
+  return prometheus::synthesize(std::move(samples), helps.for_pod(pod, state.samples));
+}
+
+}  // namespace
+
 std::vector<PodScrape> PrometheusSource::scrape_all() {
-  const std::string source = m_options.base_url + std::string(k_query_path);
-  std::chrono::microseconds duration{0};
-  auto result = run_query(query_url(), m_options, duration);
-  if (result && result->samples.empty()) {
-    result = util::fail(fmt::format("no series matched {}: check the matcher {{{}}} in the Prometheus UI (e.g. "
-                                    "vllm:prefix_cache_queries_total{{{}}}); are the pods scraped, and under "
-                                    "these label names?",
-                                    m_promql, m_options.matcher, m_options.matcher));
-  }
-  std::map<std::string, std::vector<const ApiSample*>> by_pod;
-  if (result) {
-    for (const ApiSample& sample : result->samples) {
-      if (const auto it = sample.labels.find(m_options.pod_label); it != sample.labels.end()) {
-        by_pod[it->second].push_back(&sample);
-      }
-    }
-    if (by_pod.empty()) {
-      result = util::fail(fmt::format("{} series matched but none has the pod label \"{}\" (labels seen: {}): set "
-                                      "the pod label to the one naming the pod",
-                                      result->samples.size(), m_options.pod_label, labels_seen(result->samples)));
-    }
-  }
-  if (!result) {
+  const auto started = Clock::now();
+  prometheus::Api api(m_options);
+  PrometheusSnapshotInfo info;
+  const Marker marker = take_marker(api);
+  info.marker_unix_ms = marker.unix_ms;
+  info.marker_clock_error = marker.clock_error;
+  const std::string source = m_options.base_url + std::string(prometheus::k_query_path);
+  auto polled = known_pods(api, m_promql, m_options).and_then([&](const std::set<std::string>& expected) {
+    return poll_until_fresh(api, m_promql, m_options, expected, marker.unix_ms, started, max_wait());
+  });
+  info.waited = since(started);
+  if (!polled) {
+    m_snapshots.push_back(info);
     return {PodScrape{"{" + m_options.matcher + "}", source,
-                      util::fail(fmt::format("Prometheus {}: {}", m_options.base_url, result.error())), duration,
-                      std::chrono::system_clock::now()}};
+                      util::fail(fmt::format("Prometheus {}: {}", m_options.base_url, polled.error())),
+                      api.transfer_time(), std::chrono::system_clock::now()}};
   }
+  prometheus::HelpTexts helps(api);
   std::vector<PodScrape> scrapes;
-  for (auto& [pod, samples] : by_pod) {
-    auto text = synthesize(samples);
-    if (!text) {
-      text = util::fail(fmt::format("pod {} (Prometheus {}): {}", pod, m_options.base_url, text.error()));
+  for (const auto& [pod, state] : polled->pods) {
+    PodScrape scrape{pod, source, util::fail(""), {}, std::chrono::system_clock::now()};
+    if (!state.fresh) {
+      ++info.pods_stale;
+      scrape.text = util::fail(stale_error(pod, state, info, polled->window, m_options, aborted(m_options.abort)));
+    } else {
+      ++info.pods_fresh;
+      std::int64_t scraped_ms = 0;
+      scrape.text = fresh_text(pod, state, helps, info, scraped_ms);
+      if (!scrape.text) {
+        scrape.text = util::fail(fmt::format("pod {} (Prometheus {}): {}", pod, m_options.base_url, scrape.text.error()));
+      }
+      scrape.scraped_at = std::chrono::system_clock::time_point(std::chrono::milliseconds(scraped_ms));
     }
-    scrapes.push_back(PodScrape{pod, source, std::move(text), duration, result->evaluated_at});
+    scrape.duration = api.transfer_time();
+    scrapes.push_back(std::move(scrape));
   }
+  info.help_problems = std::move(helps).problems();
+  m_snapshots.push_back(std::move(info));
   return scrapes;
 }
 

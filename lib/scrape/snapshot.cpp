@@ -156,6 +156,12 @@ Chosen choose_counter(const Reader& reader, MetricRole role, std::set<std::strin
   return {};
 }
 
+// The HELP texts of the old V1 counters (queries, hits), which alone tell blocks from tokens.
+std::pair<std::string_view, std::string_view> old_names_help(const Reader& reader) {
+  return {reader.help_of(reader.full_name(*find_row(MetricRole::queries, NameGeneration::v1_deprecated))),
+          reader.help_of(reader.full_name(*find_row(MetricRole::hits, NameGeneration::v1_deprecated)))};
+}
+
 CounterFlavor flavor_of(const Reader& reader, const Chosen& queries, bool has_gauge) {
   // Presence, not value: a filtered-out series still tells which vLLM exported it.
   const bool has_current = reader.sum(MetricRole::queries, NameGeneration::v1_current).present ||
@@ -170,9 +176,8 @@ CounterFlavor flavor_of(const Reader& reader, const Chosen& queries, bool has_ga
   }
   if (has_deprecated) {
     // 0.7.3-0.8.5 V1 counted blocks; only the HELP text tells ("... number of queried blocks.").
-    const std::string queries_name = reader.full_name(*find_row(MetricRole::queries, NameGeneration::v1_deprecated));
-    const std::string hits_name = reader.full_name(*find_row(MetricRole::hits, NameGeneration::v1_deprecated));
-    const bool blocks = mentions_blocks(reader.help_of(queries_name)) || mentions_blocks(reader.help_of(hits_name));
+    const auto [queries_help, hits_help] = old_names_help(reader);
+    const bool blocks = mentions_blocks(queries_help) || mentions_blocks(hits_help);
     return blocks ? CounterFlavor::v1_blocks : CounterFlavor::v1_old_names;
   }
   if (queries.generation == NameGeneration::inference_sim) {
@@ -277,6 +282,11 @@ PodSnapshot extract_counters(const prom::Exposition& exposition, std::string_vie
     snapshot.flavor_text += fmt::format(" under Ray Serve ({})", snapshot.metric_namespace);
   }
   snapshot.unit = unit_of(snapshot.flavor);
+  if (const auto [queries_help, hits_help] = old_names_help(reader);
+      snapshot.flavor == CounterFlavor::v1_old_names && queries_help.empty() && hits_help.empty()) {
+    snapshot.unit_verified = false;
+    snapshot.flavor_text += ", no HELP text: tokens assumed (BLOCKS if vLLM V1 <= 0.8.5)";
+  }
   snapshot.queries = queries.sum.value;
   snapshot.hits = hits.sum.value;
   keep_series(snapshot, queries.sum, snapshot.queries_series);

@@ -44,6 +44,10 @@ struct PodSnapshot {
   std::string flavor_text;        // describe(flavor), plus " under Ray Serve (ray_vllm:)" when prefixed so
   std::string metric_namespace = "vllm:";  // "vllm:" or "ray_vllm:" (see k_metric_namespaces)
   CounterUnit unit = CounterUnit::none;    // what `queries` and `hits` count
+  // False when `unit` is an assumption: vllm:gpu_prefix_cache_{queries,hits}_total came without any
+  // HELP text, so they are read as tokens (0.9.0-0.9.1) though vLLM V1 <= 0.8.5 counted BLOCKS under
+  // the same names (only HELP tells them apart).
+  bool unit_verified = true;
 
   std::optional<double> queries;  // prefix-cache lookups, in `unit` (tokens; blocks for v1_blocks)
   std::optional<double> hits;     // prefix-cache hits, in `unit`

@@ -60,6 +60,21 @@ const MetricNameRow* find_row(MetricRole role, NameGeneration generation) {
   return nullptr;
 }
 
+bool unit_told_by_help(std::string_view sample_name) {
+  for (std::string_view ns : k_metric_namespaces) {
+    if (!sample_name.starts_with(ns)) {
+      continue;
+    }
+    const std::string_view bare = sample_name.substr(ns.size());
+    for (MetricRole role : {MetricRole::queries, MetricRole::hits}) {
+      if (find_row(role, NameGeneration::v1_deprecated)->name == bare) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string_view describe(CounterFlavor flavor) {
   switch (flavor) {
     case CounterFlavor::none: return "no prefix-cache metrics";

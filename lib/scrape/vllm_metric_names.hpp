@@ -53,6 +53,11 @@ std::vector<MetricNameRow> rows_for(MetricRole role);
 // The row of `role` and `generation`, or nullptr (e.g. no V0 name for hits).
 const MetricNameRow* find_row(MetricRole role, NameGeneration generation);
 
+// True for the sample names (in either namespace) whose HELP text alone tells their unit: the V1
+// vllm:gpu_prefix_cache_{queries,hits}_total counters, BLOCKS until 0.8.5, tokens from 0.9.0
+// ("in terms of number of queried blocks" / "... tokens"). A source must carry their HELP.
+bool unit_told_by_help(std::string_view sample_name);
+
 // Which names a pod's prefix-cache counters use; decides how to read and trust them.
 enum class CounterFlavor {
   none,           // no prefix-cache metric at all (vLLM <= 0.5.4, not a vLLM pod, or filtered out)

@@ -7,6 +7,8 @@
 #include <boost/beast/core.hpp>
 #include <nlohmann/json.hpp>
 
+#include "support/url_codec.hpp"
+
 namespace llmd::kube::test {
 
 namespace {
@@ -16,20 +18,8 @@ namespace http = beast::http;
 using tcp = boost::asio::ip::tcp;
 using detail::answer;
 using detail::status_json;
+using llmd::test::url_decode;
 using nlohmann::json;
-
-std::string url_decode(const std::string& text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size()) {
-      out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
-      i += 2;
-    } else {
-      out += text[i] == '+' ? ' ' : text[i];
-    }
-  }
-  return out;
-}
 
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;

@@ -253,6 +253,30 @@ vllm:gpu_prefix_cache_hits_total{model_name="m"} HITS
   EXPECT_NE(find_diagnostic(report, "different units"), nullptr);
 }
 
+TEST(CacheReport, OldNamesWithoutHelpAreFlaggedUnverifiedWithTheFix) {
+  auto old_names = [](int queries, int hits) {
+    return result_of_text("v09", "vllm:gpu_prefix_cache_queries_total{model_name=\"m\"} " + std::to_string(queries) +
+                                     "\nvllm:gpu_prefix_cache_hits_total{model_name=\"m\"} " + std::to_string(hits) +
+                                     "\n");
+  };
+  const CacheReport report = compute_cache_report({old_names(100, 20)}, {old_names(300, 120)});
+  const PodCacheRow& row = row_of(report, "v09");
+  EXPECT_EQ(row.unit, CounterUnit::tokens);
+  EXPECT_FALSE(row.unit_verified);
+  EXPECT_THAT(row.hit_rate, Optional(0.5));
+  EXPECT_EQ(to_json(report).at("pods").at(0).at("unit_verified"), false);
+  const CacheDiagnostic* d = find_diagnostic(report, "unverified");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, Severity::warning);
+  EXPECT_EQ(d->message,
+            "pod v09: vllm:gpu_prefix_cache_queries_total came without HELP text, so its unit is unverified: read as "
+            "tokens (vLLM 0.9.0-0.9.1), but vLLM V1 <= 0.8.5 counted BLOCKS under this name (the hit rate stays valid "
+            "as a ratio, token counts would be off by the block size)");
+  EXPECT_EQ(d->fix,
+            "check the pod's vLLM version (>= 0.9.0 counts tokens); through Prometheus, make its metadata API "
+            "(/api/v1/targets/metadata) answer for this pod, or scrape the pod directly");
+}
+
 TEST(CacheReport, V0GaugeOnlyHasNoDeltaAndSaysSo) {
   const CacheReport report = compute_cache_report({result_of_sim("v0", sample_pod_metrics(), sim::MetricsFlavor::v0)},
                                                   {result_of_sim("v0", sample_pod_metrics(), sim::MetricsFlavor::v0)});
@@ -304,6 +328,7 @@ TEST(CacheReport, JsonUsesSnakeCaseAndNullForUndefined) {
   EXPECT_EQ(pod.at("status"), "new");
   EXPECT_EQ(pod.at("flavor"), "v1_new_names");
   EXPECT_EQ(pod.at("unit"), "tokens");
+  EXPECT_EQ(pod.at("unit_verified"), true);
   EXPECT_TRUE(pod.at("hit_rate").is_null());
   EXPECT_EQ(pod.at("queries").at("delta"), 0.0);
   EXPECT_EQ(pod.at("queries").at("delta_status"), "new");

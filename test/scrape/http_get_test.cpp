@@ -54,7 +54,7 @@ TEST(HttpGet, SendsHeadersAndReadsBodyStatusAndContentType) {
 }
 
 TEST(HttpGet, ReadsNon200StatusWithoutFailingTheTransfer) {
-  HttpTestServer server({});
+  HttpTestServer server(std::map<std::string, CannedResponse>{});  // every path: 404
   HttpGet http(1024);
   ASSERT_EQ(perform(http, server.url("/missing"), {}), CURLE_OK);
   EXPECT_EQ(http.status, 404);

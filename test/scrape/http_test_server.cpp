@@ -82,7 +82,15 @@ std::string render(const CannedResponse& response) {
 
 }  // namespace
 
-HttpTestServer::HttpTestServer(std::map<std::string, CannedResponse> routes) : m_routes(std::move(routes)) {
+HttpTestServer::HttpTestServer(std::map<std::string, CannedResponse> routes)
+    : HttpTestServer(Handler([routes = std::move(routes)](const std::string& path) {
+        const auto it = routes.find(path);
+        return it != routes.end() ? it->second
+                                  : CannedResponse{404, "Not Found", "text/plain; charset=utf-8",
+                                                   "404 page not found\n", {}, {}};
+      })) {}
+
+HttpTestServer::HttpTestServer(Handler handler) : m_handler(std::move(handler)) {
   m_listen_fd = listen_on_loopback(m_port);
   m_acceptor = std::thread([this] { accept_loop(); });
 }
@@ -127,10 +135,7 @@ void HttpTestServer::accept_loop() {
 void HttpTestServer::serve(int fd) {
   const std::string head = read_head(fd);
   const std::string path = path_of(head);
-  CannedResponse response{404, "Not Found", "text/plain; charset=utf-8", "404 page not found\n", {}, {}};
-  if (const auto it = m_routes.find(path); it != m_routes.end()) {
-    response = it->second;
-  }
+  const CannedResponse response = m_handler(path);
   {
     std::unique_lock lock(m_mutex);
     m_requests.push_back(head);

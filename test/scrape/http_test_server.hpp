@@ -1,10 +1,12 @@
 #pragma once
 // A tiny blocking HTTP/1.1 server on 127.0.0.1 (port chosen by the kernel) serving canned answers
-// by path, one thread per connection, for testing UrlSource against real sockets. Test-only.
+// by path (or from a handler given the request target), one thread per connection, for testing
+// UrlSource and PrometheusSource against real sockets. Test-only.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,6 +29,10 @@ class HttpTestServer {
  public:
   // Unknown paths get 404.
   explicit HttpTestServer(std::map<std::string, CannedResponse> routes);
+  // Every request is answered by `handler(request target)` (path and query string, as sent),
+  // called on the connection's thread (concurrently when requests overlap).
+  using Handler = std::function<CannedResponse(const std::string& target)>;
+  explicit HttpTestServer(Handler handler);
   ~HttpTestServer();
   HttpTestServer(const HttpTestServer&) = delete;
   HttpTestServer& operator=(const HttpTestServer&) = delete;
@@ -41,7 +47,7 @@ class HttpTestServer {
   void accept_loop();
   void serve(int fd);
 
-  std::map<std::string, CannedResponse> m_routes;
+  Handler m_handler;
   int m_listen_fd = -1;
   std::uint16_t m_port = 0;
   std::atomic<bool> m_stop{false};

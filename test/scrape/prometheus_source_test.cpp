@@ -1,5 +1,5 @@
-// PrometheusSource against a real HTTP server on 127.0.0.1 answering /api/v1/query with canned
-// Prometheus API JSON (test/scrape/http_test_server.hpp).
+// PrometheusSource against a scripted Prometheus API on 127.0.0.1 (test/scrape/fake_prometheus.hpp):
+// queries, synthesized expositions, errors. Freshness and HELP: prometheus_freshness_test.cpp.
 #include "scrape/prometheus_source.hpp"
 
 #include <gmock/gmock.h>
@@ -9,82 +9,71 @@
 #include <string>
 
 #include "prom/text_parser.hpp"
-#include "scrape/http_test_server.hpp"
+#include "scrape/fake_prometheus.hpp"
+#include "scrape/prometheus_test_support.hpp"
 
 namespace llmd::scrape {
 namespace {
 
+using testing::api_json;
 using testing::CannedResponse;
+using testing::FakePrometheus;
+using testing::FakePrometheusScript;
+using testing::FakeSeries;
 using testing::HttpTestServer;
+using testing::k_marker_ms;
+using testing::k_matcher;
+using testing::make_source;
+using testing::options_for;
+using testing::series;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Optional;
 using ::testing::StartsWith;
 
-constexpr char k_matcher[] = R"(namespace="llm-d",pod=~"decode-.*")";
-
-// One vector sample: {"metric":{"__name__":NAME, LABELS..., job, instance}, "value":[t, VALUE]}.
-std::string sample(const std::string& name, const std::string& pod, const std::string& labels,
-                   const std::string& value) {
-  const std::string pod_label = pod.empty() ? "" : R"(,"pod":")" + pod + R"(")";
-  return R"({"metric":{"__name__":")" + name +
-         R"(","job":"llm-d/decode","instance":"10.0.0.5:8200","namespace":"llm-d")" + pod_label +
-         (labels.empty() ? "" : "," + labels) + R"(},"value":[1732364785.5,")" + value + R"("]})";
+std::map<std::string, std::string> engine(int e) {
+  return {{"model_name", "meta-llama/Llama-3.1-8B"}, {"engine", std::to_string(e)}};
 }
 
-std::string vector_body(const std::vector<std::string>& samples) {
-  std::string result;
-  for (const std::string& s : samples) {
-    result += (result.empty() ? "" : ",") + s;
-  }
-  return R"({"status":"success","data":{"resultType":"vector","result":[)" + result + "]}}";
+std::map<std::string, std::string> with(std::map<std::string, std::string> labels, const std::string& name,
+                                        const std::string& value) {
+  labels[name] = value;
+  return labels;
 }
-
-const std::string k_model = R"("model_name":"meta-llama/Llama-3.1-8B")";
-std::string engine(int e) { return k_model + R"(,"engine":")" + std::to_string(e) + R"(")"; }
 
 // decode-0: vLLM 0.10 (both names, equal values), two engines; decode-1: vLLM 0.11 (new names),
 // two engines, NaN / +Inf on the KV-connector counters; plus one series without a pod label.
-std::string two_pods_body() {
-  return vector_body({
-      sample("vllm:prefix_cache_queries_total", "decode-0", engine(0), "1000"),
-      sample("vllm:prefix_cache_queries_total", "decode-0", engine(1), "234"),
-      sample("vllm:prefix_cache_hits_total", "decode-0", engine(0), "500"),
-      sample("vllm:prefix_cache_hits_total", "decode-0", engine(1), "67"),
-      sample("vllm:gpu_prefix_cache_queries_total", "decode-0", engine(0), "1000"),
-      sample("vllm:gpu_prefix_cache_queries_total", "decode-0", engine(1), "234"),
-      sample("vllm:gpu_prefix_cache_hits_total", "decode-0", engine(0), "500"),
-      sample("vllm:gpu_prefix_cache_hits_total", "decode-0", engine(1), "67"),
-      sample("vllm:prefix_cache_queries_created", "decode-0", engine(0), "1753795326.5"),
-      sample("vllm:request_success_total", "decode-0", engine(0) + R"(,"finished_reason":"stop")", "7"),
-      sample("vllm:request_success_total", "decode-0", engine(1) + R"(,"finished_reason":"length")", "2"),
-      sample("vllm:cache_config_info", "decode-0", R"("enable_prefix_caching":"True","block_size":"16")", "1"),
-      sample("vllm:prefix_cache_queries_total", "decode-1", engine(0), "300"),
-      sample("vllm:prefix_cache_queries_total", "decode-1", engine(1), "200"),
-      sample("vllm:prefix_cache_hits_total", "decode-1", engine(0), "100"),
-      sample("vllm:prefix_cache_hits_total", "decode-1", engine(1), "50"),
-      sample("vllm:external_prefix_cache_queries_total", "decode-1", engine(0), "+Inf"),
-      sample("vllm:external_prefix_cache_hits_total", "decode-1", engine(0), "NaN"),
-      sample("vllm:cache_config_info", "decode-1", R"("enable_prefix_caching":"False","block_size":"32")", "1"),
-      sample("vllm:prefix_cache_queries_total", "", engine(0), "999999"),
-  });
+std::vector<FakeSeries> two_pods() {
+  return {
+      series("vllm:prefix_cache_queries_total", "decode-0", engine(0), "1000"),
+      series("vllm:prefix_cache_queries_total", "decode-0", engine(1), "234"),
+      series("vllm:prefix_cache_hits_total", "decode-0", engine(0), "500"),
+      series("vllm:prefix_cache_hits_total", "decode-0", engine(1), "67"),
+      series("vllm:gpu_prefix_cache_queries_total", "decode-0", engine(0), "1000"),
+      series("vllm:gpu_prefix_cache_queries_total", "decode-0", engine(1), "234"),
+      series("vllm:gpu_prefix_cache_hits_total", "decode-0", engine(0), "500"),
+      series("vllm:gpu_prefix_cache_hits_total", "decode-0", engine(1), "67"),
+      series("vllm:prefix_cache_queries_created", "decode-0", engine(0), "1753795326.5"),
+      series("vllm:request_success_total", "decode-0", with(engine(0), "finished_reason", "stop"), "7"),
+      series("vllm:request_success_total", "decode-0", with(engine(1), "finished_reason", "length"), "2"),
+      series("vllm:cache_config_info", "decode-0", {{"enable_prefix_caching", "True"}, {"block_size", "16"}}, "1"),
+      series("vllm:prefix_cache_queries_total", "decode-1", engine(0), "300"),
+      series("vllm:prefix_cache_queries_total", "decode-1", engine(1), "200"),
+      series("vllm:prefix_cache_hits_total", "decode-1", engine(0), "100"),
+      series("vllm:prefix_cache_hits_total", "decode-1", engine(1), "50"),
+      series("vllm:external_prefix_cache_queries_total", "decode-1", engine(0), "+Inf"),
+      series("vllm:external_prefix_cache_hits_total", "decode-1", engine(0), "NaN"),
+      series("vllm:cache_config_info", "decode-1", {{"enable_prefix_caching", "False"}, {"block_size", "32"}}, "1"),
+      series("vllm:prefix_cache_queries_total", "", engine(0), "999999"),
+  };
 }
 
-CannedResponse json(std::string body, int status = 200, std::string reason = "OK") {
-  return {status, std::move(reason), "application/json", std::move(body), {}, {}};
-}
-
-PrometheusSourceOptions options_for(const std::string& base_url, const std::string& matcher = k_matcher) {
-  PrometheusSourceOptions options;
-  options.base_url = base_url;
-  options.matcher = matcher;
-  return options;
-}
-
-PrometheusSource make_source(const PrometheusSourceOptions& options) {
-  auto source = PrometheusSource::create(options);
-  EXPECT_TRUE(source) << source.error();
-  return std::move(*source);
+FakePrometheusScript script(std::vector<FakeSeries> all, const std::string& matcher = k_matcher) {
+  FakePrometheusScript result;
+  result.promql = cache_counters_promql(matcher);
+  result.marker_ms = k_marker_ms;
+  result.series = std::move(all);
+  return result;
 }
 
 // The request path the source sends for `matcher` (it does not depend on the server's port).
@@ -103,18 +92,21 @@ struct Failure {
   std::string base_url;  // the test server's root URL
 };
 
-// scrape_all() against a server answering the query with `response`; exactly one (failed) scrape expected.
+// scrape_all() against a Prometheus answering the instant query with `response`; exactly one
+// (failed) scrape expected.
 Failure whole_error(CannedResponse response, PrometheusSourceOptions options = options_for("")) {
-  HttpTestServer server({{query_path(options.matcher), std::move(response)}});
-  options.base_url = server.url("");
+  auto fake_script = script(two_pods(), options.matcher);
+  fake_script.instant_answer = std::move(response);
+  FakePrometheus prometheus(fake_script);
+  options.base_url = prometheus.url();
   const auto scrapes = make_source(options).scrape_all();
   EXPECT_EQ(scrapes.size(), 1u);
   if (scrapes.empty()) {
     return {};
   }
   EXPECT_EQ(scrapes[0].pod, "{" + options.matcher + "}");
-  EXPECT_EQ(scrapes[0].source, server.url("/api/v1/query"));
-  return {error_of(scrapes[0]), server.url("")};
+  EXPECT_EQ(scrapes[0].source, prometheus.url() + "/api/v1/query");
+  return {error_of(scrapes[0]), prometheus.url()};
 }
 
 TEST(PrometheusSource, SelectsEveryTableNameInBothNamespacesPlusTheMatcher) {
@@ -161,16 +153,17 @@ TEST(PrometheusSource, CreateRejectsBadOptionsQuotingThem) {
 }
 
 TEST(PrometheusSource, SynthesizesOneParsableExpositionPerPod) {
-  HttpTestServer server({{query_path(), json(two_pods_body())}});
-  const auto scrapes = make_source(options_for(server.url(""))).scrape_all();
+  FakePrometheus prometheus(script(two_pods()));
+  const auto scrapes = make_source(options_for(prometheus.url())).scrape_all();
   ASSERT_EQ(scrapes.size(), 2u);  // the series without a pod label is skipped
   EXPECT_EQ(scrapes[0].pod, "decode-0");
   EXPECT_EQ(scrapes[1].pod, "decode-1");
   for (const PodScrape& scrape : scrapes) {
     ASSERT_TRUE(scrape.text) << scrape.text.error();
-    EXPECT_EQ(scrape.source, server.url("/api/v1/query"));
+    EXPECT_EQ(scrape.source, prometheus.url() + "/api/v1/query");
+    // The sample's own timestamp: the first scrape after the marker (200 ms after it).
     EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(scrape.scraped_at.time_since_epoch()).count(),
-              1732364785500);
+              k_marker_ms + 200);
     const auto parsed = prom::parse_text(*scrape.text);
     ASSERT_TRUE(parsed) << prom::format_error(parsed.error(), scrape.pod) << "\n" << *scrape.text;
     ASSERT_NE(parsed->family("vllm:prefix_cache_queries_total"), nullptr);
@@ -186,17 +179,24 @@ TEST(PrometheusSource, SynthesizesOneParsableExpositionPerPod) {
       "vllm:external_prefix_cache_hits_total{engine=\"0\",instance=\"10.0.0.5:8200\",job=\"llm-d/decode\","
       "model_name=\"meta-llama/Llama-3.1-8B\",namespace=\"llm-d\",pod=\"decode-1\"} NaN\n"));
   EXPECT_THAT(*scrapes[1].text, HasSubstr("# TYPE vllm:external_prefix_cache_queries_total counter\n"));
+  EXPECT_THAT(*scrapes[1].text, Not(HasSubstr("# HELP")));  // the fake has no metadata
   EXPECT_THAT(*scrapes[1].text, HasSubstr("} +Inf\n"));
-  const auto requests = server.requests();
-  ASSERT_EQ(requests.size(), 1u);
-  EXPECT_THAT(requests[0], StartsWith("GET " + query_path() + " HTTP/1.1\r\n"));
-  EXPECT_THAT(requests[0], HasSubstr("\r\nAccept: application/json"));
-  EXPECT_THAT(requests[0], Not(HasSubstr("Authorization")));
+  const auto requests = prometheus.requests();
+  ASSERT_GE(requests.size(), 3u);
+  EXPECT_EQ(requests[0], "/api/v1/query?query=time()");
+  EXPECT_EQ(requests[1], "/api/v1/query?query=" + cache_counters_promql(k_matcher));
+  EXPECT_THAT(requests[2], StartsWith("/api/v1/query?query=" + cache_counters_promql(k_matcher) + "["));
+  EXPECT_EQ(prometheus.range_polls(), 1u) << "every pod was fresh at the first poll";
+  for (const std::string& head : prometheus.request_heads()) {
+    EXPECT_THAT(head, HasSubstr("\r\nAccept: application/json"));
+    EXPECT_THAT(head, Not(HasSubstr("Authorization")));
+  }
+  EXPECT_THAT(prometheus.request_heads()[1], StartsWith("GET " + query_path() + " HTTP/1.1\r\n"));
 }
 
 TEST(PrometheusSource, SnapshotsGiveThePerPodCountersSummedOverEngines) {
-  HttpTestServer server({{query_path(), json(two_pods_body())}});
-  const auto snapshots = snapshot_pods(make_source(options_for(server.url(""))).scrape_all(), "");
+  FakePrometheus prometheus(script(two_pods()));
+  const auto snapshots = snapshot_pods(make_source(options_for(prometheus.url())).scrape_all(), "");
   ASSERT_EQ(snapshots.size(), 2u);
   ASSERT_TRUE(snapshots[0].snapshot) << snapshots[0].snapshot.error();
   const PodSnapshot& both = *snapshots[0].snapshot;
@@ -204,6 +204,7 @@ TEST(PrometheusSource, SnapshotsGiveThePerPodCountersSummedOverEngines) {
   EXPECT_THAT(both.queries, Optional(1234.0));  // engines 0 + 1, new names only (not 2468)
   EXPECT_THAT(both.hits, Optional(567.0));
   EXPECT_EQ(both.unit, CounterUnit::tokens);
+  EXPECT_TRUE(both.unit_verified);  // both names: tokens whatever the HELP
   EXPECT_THAT(both.requests_success, Optional(9.0));
   EXPECT_THAT(both.prefix_caching_enabled, Optional(true));
   EXPECT_THAT(both.block_size_tokens, Optional(16u));
@@ -223,62 +224,81 @@ TEST(PrometheusSource, SnapshotsGiveThePerPodCountersSummedOverEngines) {
 }
 
 TEST(PrometheusSource, SendsTheBearerTokenButNeverPrintsIt) {
-  HttpTestServer server({{query_path(), json(two_pods_body())}});
-  auto options = options_for(server.url(""));
+  FakePrometheus prometheus(script(two_pods()));
+  auto options = options_for(prometheus.url());
   options.bearer_token = "s3cr3t-token\n";  // as read from a token file
   auto source = make_source(options);
-  EXPECT_EQ(source.scrape_all().size(), 2u);
-  ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_THAT(server.requests()[0], ::testing::EndsWith("\r\nAuthorization: Bearer s3cr3t-token"));
+  const auto scrapes = source.scrape_all();
+  EXPECT_EQ(scrapes.size(), 2u);
+  ASSERT_GE(prometheus.request_heads().size(), 3u);
+  for (const std::string& head : prometheus.request_heads()) {  // queries and metadata alike
+    EXPECT_THAT(head, ::testing::EndsWith("\r\nAuthorization: Bearer s3cr3t-token"));
+  }
   EXPECT_THAT(source.describe(), Not(HasSubstr("s3cr3t")));
   EXPECT_THAT(source.describe(), HasSubstr("bearer token"));
+  for (const std::string& note : source.notes()) {
+    EXPECT_THAT(note, Not(HasSubstr("s3cr3t")));
+  }
 }
 
-TEST(PrometheusSource, DescribeAndCaveatsNameTheScrapeInterval) {
+TEST(PrometheusSource, DescribeAndCaveatsNameTheWait) {
   auto options = options_for("http://prometheus:9090");
   options.scrape_interval = std::chrono::seconds(15);
+  options.wait_margin = std::chrono::seconds(5);
   const auto source = make_source(options);
   EXPECT_EQ(source.scrape_interval(), std::chrono::seconds(15));
+  EXPECT_EQ(source.max_wait(), std::chrono::seconds(35));
   EXPECT_EQ(PrometheusSourceOptions{}.scrape_interval, std::chrono::seconds(30));
+  EXPECT_EQ(PrometheusSourceOptions{}.wait_margin, std::chrono::seconds(5));
   EXPECT_EQ(source.describe(),
-            "Prometheus http://prometheus:9090 instant query of {namespace=\"llm-d\",pod=~\"decode-.*\"} by label "
-            "\"pod\" (timeout 10 s; counters lag the pods by up to one scrape interval, 15 s)");
-  EXPECT_THAT(source.caveats(), StartsWith("counters read through Prometheus (http://prometheus:9090) are those of "
-                                           "its last scrape, up to one scrape interval old: the after-snapshot waits "
-                                           "15 s after the load"));
-  EXPECT_THAT(source.caveats(), HasSubstr("count blocks, are read as tokens"));
+            "Prometheus http://prometheus:9090 query of {namespace=\"llm-d\",pod=~\"decode-.*\"} by label \"pod\" "
+            "(timeout 10 s; each pod's first scrape after the snapshot is requested, waiting at most 35 s)");
+  EXPECT_EQ(source.caveats(),
+            "counters read through Prometheus (http://prometheus:9090): each snapshot holds, per pod, the first scrape "
+            "Prometheus took after the snapshot was requested (told by the samples' timestamps in Prometheus' clock), "
+            "so it counts every request finished before and none started after; a pod not scraped within 35 s (2 x "
+            "scrape_interval 15 s + 5 s) fails instead of giving old numbers; HELP texts come from Prometheus' "
+            "metadata API, so the BLOCK counters of vLLM V1 <= 0.8.5 are told from tokens as on a direct scrape, and "
+            "a pod whose HELP Prometheus cannot give is flagged \"unit unverified\"");
+  EXPECT_EQ(source.notes(), std::vector<std::string>{source.caveats()});  // no snapshot yet
 }
 
 TEST(PrometheusSource, ErrorBodyQuotesErrorTypeAndError) {
   const std::string body =
       R"({"status":"error","errorType":"bad_data","error":"1:80: parse error: unexpected character: '~'"})";
-  const Failure failure = whole_error(json(body, 400, "Bad Request"));
+  const Failure failure = whole_error(api_json(body, 400, "Bad Request"));
   EXPECT_EQ(failure.error, "Prometheus " + failure.base_url +
                                ": query failed (HTTP 400, errorType \"bad_data\"): \"1:80: parse error: unexpected "
                                "character: '~'\"; check the matcher namespace=\"llm-d\",pod=~\"decode-.*\"");
 }
 
 TEST(PrometheusSource, EmptyResultNamesTheMatcherAndThePrometheusUi) {
-  const Failure failure = whole_error(json(vector_body({})));
-  EXPECT_EQ(failure.error,
-            "Prometheus " + failure.base_url + ": no series matched " + cache_counters_promql(k_matcher) +
+  FakePrometheus prometheus(script({}));
+  const auto scrapes = make_source(options_for(prometheus.url())).scrape_all();
+  ASSERT_EQ(scrapes.size(), 1u);
+  EXPECT_EQ(error_of(scrapes[0]),
+            "Prometheus " + prometheus.url() + ": no series matched " + cache_counters_promql(k_matcher) +
                 ": check the matcher {namespace=\"llm-d\",pod=~\"decode-.*\"} in the Prometheus UI (e.g. "
                 "vllm:prefix_cache_queries_total{namespace=\"llm-d\",pod=~\"decode-.*\"}); are the pods scraped, "
                 "and under these label names?");
+  EXPECT_EQ(prometheus.range_polls(), 0u) << "no waiting for pods nobody knows";
 }
 
 TEST(PrometheusSource, ConnectionRefusedNamesThePrometheusUrl) {
   const std::string base = "http://127.0.0.1:" + std::to_string(testing::closed_port());
-  const auto scrapes = make_source(options_for(base)).scrape_all();
+  auto source = make_source(options_for(base));
+  const auto scrapes = source.scrape_all();
   ASSERT_EQ(scrapes.size(), 1u);
   EXPECT_EQ(scrapes[0].pod, std::string("{") + k_matcher + "}");
   EXPECT_THAT(error_of(scrapes[0]), StartsWith("Prometheus " + base + ": cannot connect ("));
   EXPECT_THAT(error_of(scrapes[0]), HasSubstr("): check the Prometheus URL and that it is reachable from here "
                                               "(e.g. kubectl port-forward svc/prometheus 9090)"));
+  ASSERT_EQ(source.snapshots().size(), 1u);
+  EXPECT_THAT(source.snapshots()[0].marker_clock_error, StartsWith("cannot connect ("));
 }
 
 TEST(PrometheusSource, Non200WithoutApiErrorSaysCheckTheUrl) {
-  HttpTestServer server({});  // every path: 404
+  HttpTestServer server(std::map<std::string, CannedResponse>{});  // every path: 404
   const auto scrapes = make_source(options_for(server.url(""))).scrape_all();
   ASSERT_EQ(scrapes.size(), 1u);
   EXPECT_EQ(error_of(scrapes[0]), "Prometheus " + server.url("") +
@@ -300,40 +320,41 @@ TEST(PrometheusSource, HtmlAnswerIsNotPrometheusApiJson) {
   EXPECT_EQ(failure.error, "Prometheus " + failure.base_url +
                                ": answer is not Prometheus API JSON (Content-Type \"text/html\"): is this the "
                                "Prometheus URL?");
-  const Failure odd = whole_error(json(R"({"status":1,"data":[]})"));
+  const Failure odd = whole_error(api_json(R"({"status":1,"data":[]})"));
   EXPECT_EQ(odd.error, "Prometheus " + odd.base_url +
                            ": answer is not Prometheus API JSON (Content-Type \"application/json\"): is this the "
                            "Prometheus URL?");
 }
 
-TEST(PrometheusSource, MatrixResultIsRefused) {
-  const Failure failure = whole_error(json(R"({"status":"success","data":{"resultType":"matrix","result":[]}})"));
+TEST(PrometheusSource, MatrixAnswerToTheInstantQueryIsRefused) {
+  const Failure failure = whole_error(api_json(R"({"status":"success","data":{"resultType":"matrix","result":[]}})"));
   EXPECT_EQ(failure.error, "Prometheus " + failure.base_url +
                                ": unexpected answer: expected data.resultType \"vector\" with a result array, got "
                                "{\"result\":[],\"resultType\":\"matrix\"}");
 }
 
 TEST(PrometheusSource, SeriesWithoutThePodLabelListLabelsSeen) {
-  auto options = options_for("");
+  auto fake_script = script(two_pods());
+  FakePrometheus prometheus(fake_script);
+  auto options = options_for(prometheus.url());
   options.pod_label = "kubernetes_pod_name";
-  const Failure failure = whole_error(json(two_pods_body()), options);
-  EXPECT_EQ(failure.error, "Prometheus " + failure.base_url +
-                               ": 20 series matched but none has the pod label \"kubernetes_pod_name\" (labels seen: "
-                               "block_size, enable_prefix_caching, engine, finished_reason, instance, job, "
-                               "model_name, namespace, pod): set the pod label to the one naming the pod");
+  const auto scrapes = make_source(options).scrape_all();
+  ASSERT_EQ(scrapes.size(), 1u);
+  EXPECT_EQ(error_of(scrapes[0]), "Prometheus " + prometheus.url() +
+                                      ": 20 series matched but none has the pod label \"kubernetes_pod_name\" (labels "
+                                      "seen: block_size, enable_prefix_caching, engine, finished_reason, instance, "
+                                      "job, model_name, namespace, pod): set the pod label to the one naming the pod");
 }
 
 TEST(PrometheusSource, SeriesScrapedByTwoTargetsFailThePodInsteadOfCountingTwice) {
-  std::string twice = sample("vllm:prefix_cache_queries_total", "decode-0", engine(0), "1000");
-  const auto job = twice.find("llm-d/decode");
-  twice.replace(job, std::string("llm-d/decode").size(), "other-monitor");
-  const std::string body = vector_body({sample("vllm:prefix_cache_queries_total", "decode-0", engine(0), "1000"), twice,
-                                        sample("vllm:prefix_cache_queries_total", "decode-1", engine(0), "300")});
-  HttpTestServer server({{query_path(), json(body)}});
-  const auto scrapes = make_source(options_for(server.url(""))).scrape_all();
+  FakeSeries twice = series("vllm:prefix_cache_queries_total", "decode-0", engine(0), "1000");
+  twice.labels["job"] = "other-monitor";
+  FakePrometheus prometheus(script({series("vllm:prefix_cache_queries_total", "decode-0", engine(0), "1000"), twice,
+                                    series("vllm:prefix_cache_queries_total", "decode-1", engine(0), "300")}));
+  const auto scrapes = make_source(options_for(prometheus.url())).scrape_all();
   ASSERT_EQ(scrapes.size(), 2u);
   EXPECT_EQ(error_of(scrapes[0]),
-            "pod decode-0 (Prometheus " + server.url("") +
+            "pod decode-0 (Prometheus " + prometheus.url() +
                 "): series vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"meta-llama/Llama-3.1-8B\","
                 "namespace=\"llm-d\",pod=\"decode-0\"} comes from two scrape targets ({engine=\"0\",instance="
                 "\"10.0.0.5:8200\",job=\"llm-d/decode\",model_name=\"meta-llama/Llama-3.1-8B\",namespace=\"llm-d\","

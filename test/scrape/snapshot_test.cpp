@@ -195,7 +195,21 @@ vllm:gpu_prefix_cache_hits_total{engine="0",model_name="m"} 200.0
 )");
   EXPECT_EQ(s.flavor, CounterFlavor::v1_old_names);
   EXPECT_EQ(s.unit, CounterUnit::tokens);
+  EXPECT_TRUE(s.unit_verified);
   EXPECT_THAT(s.queries, Optional(800.0));
+}
+
+TEST(ExtractCounters, OldNamesWithoutHelpAreTokensButUnverified) {
+  const PodSnapshot s = snapshot_of_text(R"(# TYPE vllm:gpu_prefix_cache_queries_total counter
+vllm:gpu_prefix_cache_queries_total{engine="0",model_name="m"} 800.0
+# TYPE vllm:gpu_prefix_cache_hits_total counter
+vllm:gpu_prefix_cache_hits_total{engine="0",model_name="m"} 200.0
+)");
+  EXPECT_EQ(s.flavor, CounterFlavor::v1_old_names);
+  EXPECT_EQ(s.unit, CounterUnit::tokens);
+  EXPECT_FALSE(s.unit_verified);
+  EXPECT_EQ(s.flavor_text,
+            "vLLM 0.9.0-0.9.1 (vllm:gpu_prefix_cache_*), no HELP text: tokens assumed (BLOCKS if vLLM V1 <= 0.8.5)");
 }
 
 TEST(ExtractCounters, InferenceSimCountersWithoutTotal) {

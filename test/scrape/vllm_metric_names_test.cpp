@@ -58,5 +58,14 @@ TEST(VllmMetricNames, FlavorDescriptionsNameTheVersion) {
   EXPECT_EQ(to_string(CounterUnit::blocks), "blocks");
 }
 
+TEST(VllmMetricNames, OnlyTheOldV1CountersNeedTheirHelpForTheUnit) {
+  EXPECT_TRUE(unit_told_by_help("vllm:gpu_prefix_cache_queries_total"));
+  EXPECT_TRUE(unit_told_by_help("vllm:gpu_prefix_cache_hits_total"));
+  EXPECT_TRUE(unit_told_by_help("ray_vllm:gpu_prefix_cache_hits_total"));
+  EXPECT_FALSE(unit_told_by_help("vllm:gpu_prefix_cache_queries_created"));
+  EXPECT_FALSE(unit_told_by_help("vllm:prefix_cache_queries_total"));
+  EXPECT_FALSE(unit_told_by_help("gpu_prefix_cache_queries_total"));  // no namespace: not a vLLM name
+}
+
 }  // namespace
 }  // namespace llmd::scrape
