@@ -196,6 +196,40 @@ bool check_passes(scenario::CheckKind check, const TransferFacts& facts, const O
   return false;
 }
 
+namespace {
+
+void record_failure(PhaseResult& phase, const Outcome& outcome, std::uint64_t time_to_failure_ns) {
+  ++phase.failed;
+  const auto index = static_cast<std::size_t>(outcome.failure);
+  ++phase.failures_by_class[index];
+  phase.time_to_failure_ns[index].record(time_to_failure_ns);
+  if (outcome.failure == FailureClass::http_status) {
+    ++phase.failures_by_status[static_cast<int>(outcome.http_status)];
+  }
+  if (!phase.failure_examples[index]) {
+    phase.failure_examples[index] = outcome.message;
+  }
+}
+
+// The latency histograms of an ok request.
+void record_latencies(PhaseHistograms& h, const TransferFacts& facts, const RequestTiming& timing, TimePoint origin) {
+  if (timing.first_byte != TimePoint{}) {
+    h.first_byte_ns.record(elapsed_ns(origin, timing.first_byte));
+  }
+  if (timing.first_event != TimePoint{}) {
+    h.first_event_ns.record(elapsed_ns(origin, timing.first_event));
+  }
+  if (timing.first_token != TimePoint{}) {
+    h.ttft_ns.record(elapsed_ns(origin, timing.first_token));
+  }
+  for (const std::uint64_t gap : facts.inter_token_gaps_ns) {
+    h.inter_token_latency_ns.record(gap);
+  }
+  h.http_req_duration_ns.record(elapsed_ns(origin, timing.ended));
+}
+
+}  // namespace
+
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
                        const RequestTiming& timing, LoopKind loop) {
   ++phase.completed;
@@ -209,30 +243,13 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   if (loop == LoopKind::open) {
     h.schedule_lag_ns.record(elapsed_ns(timing.scheduled, timing.started));
   }
-  if (timing.first_byte != TimePoint{}) {
-    h.first_byte_ns.record(elapsed_ns(origin, timing.first_byte));
-  }
-  if (timing.first_event != TimePoint{}) {
-    h.first_event_ns.record(elapsed_ns(origin, timing.first_event));
-  }
-  if (timing.first_token != TimePoint{}) {
-    h.ttft_ns.record(elapsed_ns(origin, timing.first_token));
-  }
+  const std::uint64_t duration_ns = elapsed_ns(origin, timing.ended);
   if (!outcome.ok) {
-    ++phase.failed;
-    const auto index = static_cast<std::size_t>(outcome.failure);
-    ++phase.failures_by_class[index];
-    if (outcome.failure == FailureClass::http_status) {
-      ++phase.failures_by_status[static_cast<int>(outcome.http_status)];
-    }
-    if (!phase.failure_examples[index]) {
-      phase.failure_examples[index] = outcome.message;
-    }
+    record_failure(phase, outcome, duration_ns);
     return;
   }
   ++phase.ok;
-  const std::uint64_t duration_ns = elapsed_ns(origin, timing.ended);
-  h.http_req_duration_ns.record(duration_ns);
+  record_latencies(h, facts, timing, origin);
   const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
   h.output_tokens.record(tokens);
   phase.output_tokens_total += tokens;

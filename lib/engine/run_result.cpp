@@ -53,6 +53,10 @@ json summary_json(const stats::LogLinearHistogram& histogram) {
           {"p999", optional_json(summary.p999)}};
 }
 
+json histogram_json(const stats::LogLinearHistogram& histogram) {
+  return {{"summary", summary_json(histogram)}, {"histogram", histogram.to_json()}};
+}
+
 std::string rfc3339(std::chrono::system_clock::time_point when) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -100,9 +104,22 @@ stats::LogLinearHistogram make_engine_histogram() {
   return std::move(*histogram);
 }
 
+FailureHistograms make_failure_histograms() {
+  FailureHistograms histograms;
+  for (auto& histogram : histograms) {
+    histogram = make_engine_histogram();
+  }
+  return histograms;
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
+      return merged;
+    }
+  }
+  for (std::size_t i = 0; i < k_failure_class_count; ++i) {
+    if (auto merged = into.time_to_failure_ns[i].merge(from.time_to_failure_ns[i]); !merged) {
       return merged;
     }
   }
@@ -155,8 +172,11 @@ json to_json(const PhaseResult& phase) {
   }
   json metrics = json::object();
   for (const auto& field : k_histogram_fields) {
-    const auto& histogram = phase.histograms.*field.member;
-    metrics[field.key] = {{"summary", summary_json(histogram)}, {"histogram", histogram.to_json()}};
+    metrics[field.key] = histogram_json(phase.histograms.*field.member);
+  }
+  json time_to_failure = json::object();
+  for (std::size_t i = 0; i < k_failure_class_count; ++i) {
+    time_to_failure[std::string(k_failure_names[i])] = histogram_json(phase.time_to_failure_ns[i]);
   }
   return {{"name", phase.name},
           {"executor", phase.executor ? json(std::string(to_string(*phase.executor))) : json(nullptr)},
@@ -172,6 +192,7 @@ json to_json(const PhaseResult& phase) {
           {"failure_examples", examples},
           {"checks", checks},
           {"metrics", metrics},
+          {"failed_metrics", {{"time_to_failure_ns", time_to_failure}}},
           {"output_tokens_total", phase.output_tokens_total},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},

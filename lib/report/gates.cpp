@@ -138,7 +138,7 @@ void judge(RunReport& report) {
     for (auto check : report.run->total.checks) {
       const auto& counts = report.run->total.check_counts[static_cast<std::size_t>(check)];
       report.checks.push_back({check, counts.passed, counts.failed});
-      gate_failed = gate_failed || counts.failed > 0;
+      gate_failed = gate_failed || !report.checks.back().gate_passed();
     }
   }
   if (!report.errors.empty()) {

@@ -43,6 +43,30 @@ std::string failure_breakdown(const engine::PhaseResult& phase) {
   return out;
 }
 
+// " (after p50 12.00ms, max 40.00ms)": when the failures of a class were known; "" without data.
+std::string time_to_failure(const stats::LogLinearHistogram& h) {
+  if (h.count() == 0) {
+    return "";
+  }
+  return fmt::format(" (after p50 {}, max {})", format_seconds(*h.percentile(50) * 1e-9),
+                     format_seconds(static_cast<double>(*h.max()) * 1e-9));
+}
+
+// Failed requests are kept out of the latency lines below; here they get their count by class, one
+// example message and the time to failure of each class.
+void render_failures(std::string& out, const engine::PhaseResult& phase) {
+  if (phase.failed == 0) {
+    return;
+  }
+  out += fmt::format("    failures ........: {}\n", failure_breakdown(phase));
+  for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
+    if (phase.failure_examples[i]) {
+      out += fmt::format("                       {}{}: {}\n", engine::to_string(static_cast<FailureClass>(i)),
+                         time_to_failure(phase.time_to_failure_ns[i]), *phase.failure_examples[i]);
+    }
+  }
+}
+
 void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
   const double rate = seconds > 0 ? static_cast<double>(phase.completed) / seconds : 0;
@@ -50,15 +74,7 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   out += fmt::format("\n  {} ({})\n", phase.name, executor);
   out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
                      phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
-  if (phase.failed > 0) {
-    out += fmt::format("    failures ........: {}\n", failure_breakdown(phase));
-    for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
-      if (phase.failure_examples[i]) {
-        out += fmt::format("                       {}: {}\n", engine::to_string(static_cast<FailureClass>(i)),
-                           *phase.failure_examples[i]);
-      }
-    }
-  }
+  render_failures(out, phase);
   const auto& h = phase.histograms;
   out += fmt::format("    ttft ............: {}\n", ns_quantiles(h.ttft_ns, {50, 95, 99}));
   out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, {50, 95}));
@@ -112,8 +128,9 @@ void render_gates(std::string& out, const RunReport& report, const TextOptions& 
   if (!report.checks.empty()) {
     out += "\nchecks\n";
     for (const auto& c : report.checks) {
-      out += fmt::format("  {} {:<20} {} passed, {} failed\n", c.failed == 0 ? pass : fail, engine::to_string(c.check),
-                         c.passed, c.failed);
+      const std::string counts = c.no_data() ? std::string("no data (no request completed)")
+                                             : fmt::format("{} passed, {} failed", c.passed, c.failed);
+      out += fmt::format("  {} {:<20} {}\n", c.gate_passed() ? pass : fail, engine::to_string(c.check), counts);
     }
   }
 }
@@ -124,7 +141,7 @@ std::string verdict_line(const RunReport& report) {
     failed += t.result.passed ? 0 : 1;
   }
   for (const auto& c : report.checks) {
-    failed += c.failed > 0 ? 1 : 0;
+    failed += c.gate_passed() ? 0 : 1;
   }
   const std::size_t gates = report.thresholds.size() + report.checks.size();
   switch (report.verdict) {

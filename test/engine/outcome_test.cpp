@@ -1,5 +1,7 @@
 #include "engine/outcome.hpp"
 
+#include <array>
+
 #include <gtest/gtest.h>
 
 namespace llmd::engine {
@@ -215,6 +217,43 @@ TEST(RecordCompletion, FailuresAreCountedByClassStatusAndExample) {
   EXPECT_EQ(phase.check_counts[1].failed, 2u);
   EXPECT_EQ(phase.histograms.http_req_duration_ns.count(), 0u);  // ok requests only
   EXPECT_EQ(phase.histograms.ttft_ns.count(), 0u);
+  const auto& time_to_failure = phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)];
+  EXPECT_EQ(time_to_failure.count(), 2u);
+  EXPECT_EQ(time_to_failure.max(), 1'000'000u);
+}
+
+// A stream that delivered tokens and then an in-band error: its first token, first byte and gaps
+// must not reach the latency histograms (a run of such streams has no TTFT to pass a gate with);
+// the same timings from an ok stream do.
+TEST(RecordCompletion, LatenciesAndGapsCountOnlyForOkRequests) {
+  PhaseResult phase;
+  const std::array<std::uint64_t, 3> gaps = {1'000'000, 2'000'000, 3'000'000};
+  auto tally = stream_tally(4);
+  auto facts = stream_facts(tally);
+  facts.inter_token_gaps_ns = gaps;
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.first_byte = timing.first_event = timing.first_token = timing.started + 10ms;
+  timing.ended = timing.started + 40ms;
+  auto errored = tally;
+  errored.error_events = 1;
+  auto failed_facts = facts;
+  failed_facts.tally = &errored;
+  record_completion(phase, failed_facts, classify(failed_facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.failures(FailureClass::server_error_event), 1u);
+  for (const auto* h : {&phase.histograms.first_byte_ns, &phase.histograms.first_event_ns, &phase.histograms.ttft_ns,
+                        &phase.histograms.inter_token_latency_ns, &phase.histograms.http_req_duration_ns,
+                        &phase.histograms.output_tokens}) {
+    EXPECT_EQ(h->count(), 0u);
+  }
+  EXPECT_EQ(phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::server_error_event)].max(), 40'000'000u);
+
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 1u);
+  EXPECT_EQ(phase.histograms.ttft_ns.max(), 10'000'000u);
+  EXPECT_EQ(phase.histograms.inter_token_latency_ns.count(), 3u);
+  EXPECT_EQ(phase.histograms.inter_token_latency_ns.max(), 3'000'000u);
+  EXPECT_EQ(phase.histograms.http_req_duration_ns.max(), 40'000'000u);
 }
 
 }  // namespace

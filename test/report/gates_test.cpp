@@ -102,6 +102,24 @@ TEST(Gates, FailedChecksAndTheFailureRateAreGates) {
   EXPECT_EQ(f.report.verdict, Verdict::fail);
 }
 
+// A check evaluated on no request has not passed: no request completed (every one was aborted at
+// graceful_stop, or none started), so the gate fails with "no data" like a threshold would.
+TEST(Gates, ACheckWithNoDataFailsTheRun) {
+  Fixture f;
+  f.report.run = make_run(0, 0);
+  f.report.run->total.aborted = 4;
+  judge(f.report);
+  ASSERT_EQ(f.report.checks.size(), 1u);
+  EXPECT_TRUE(f.report.checks[0].no_data());
+  EXPECT_FALSE(f.report.checks[0].gate_passed());
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+  EXPECT_EQ(f.report.exit_code, 1);
+  f.report.run = make_run(3, 0);
+  judge(f.report);
+  EXPECT_TRUE(f.report.checks[0].gate_passed());
+  EXPECT_EQ(f.report.exit_code, 0);
+}
+
 TEST(Gates, ErrorsWinOverInterruptionWhichWinsOverGates) {
   Fixture f;
   f.s.thresholds = {threshold("ttft", "p(95)<1ms")};
