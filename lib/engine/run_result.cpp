@@ -112,6 +112,26 @@ FailureHistograms make_failure_histograms() {
   return histograms;
 }
 
+namespace {
+
+std::optional<double> share_of_ended(std::uint64_t count, const PhaseResult& phase) {
+  const std::uint64_t ended = phase.ok + phase.failed + phase.aborted;
+  if (ended == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(count) / static_cast<double>(ended);
+}
+
+}  // namespace
+
+std::optional<double> http_req_failed_rate(const PhaseResult& phase) {
+  return share_of_ended(phase.failed + phase.aborted, phase);
+}
+
+std::optional<double> http_req_cut_rate(const PhaseResult& phase) {
+  return share_of_ended(phase.failures(FailureClass::stream_cut) + phase.aborted, phase);
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
@@ -193,6 +213,9 @@ json to_json(const PhaseResult& phase) {
           {"checks", checks},
           {"metrics", metrics},
           {"failed_metrics", {{"time_to_failure_ns", time_to_failure}}},
+          {"rates",
+           {{"http_req_failed", optional_json(http_req_failed_rate(phase))},
+            {"http_req_cut", optional_json(http_req_cut_rate(phase))}}},
           {"output_tokens_total", phase.output_tokens_total},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},

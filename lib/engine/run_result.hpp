@@ -6,6 +6,10 @@
 // Counting rules (every started request ends in exactly one of ok / failed / aborted):
 //   started   = ok + failed + aborted + (still in flight: 0 once the phase finished)
 //   completed = ok + failed
+//   http_req_failed = (failed + aborted) / (ok + failed + aborted): a request the engine aborted
+//               (graceful_stop elapsed, second Ctrl-C) did not succeed, so it counts as failed
+//   http_req_cut = (stream_cut failures + aborted) / (ok + failed + aborted): streams that ended
+//               before their end, whether the server/proxy cut them or the engine gave up on them
 //   dropped   : open-loop requests that were due while max_in_flight were in flight; never started,
 //               so not part of `started`.
 // Latencies are nanoseconds, measured from the request's reference instant: the SCHEDULED time for
@@ -148,6 +152,10 @@ struct RunResult {
   std::chrono::system_clock::time_point ended_at;
 };
 
+// The rate metrics of the counting rules above; nullopt when no request ended (denominator 0).
+std::optional<double> http_req_failed_rate(const PhaseResult& phase);
+std::optional<double> http_req_cut_rate(const PhaseResult& phase);
+
 // Adds `from` into `into` (counters, maps, histograms, checks). Keeps into's name and executor;
 // peak/mean in flight and durations are NOT merged (they are not additive).
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
@@ -156,6 +164,7 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "failure_examples":{...},"checks":{"status_200":{"passed":..,"failed":..}},
 //  "metrics":{"ttft_ns":{"summary":{count,min,max,mean,p50,p90,p95,p99,p999,overflow},"histogram":{...}},...},
 //  "failed_metrics":{"time_to_failure_ns":{"connect":{"summary":{...},"histogram":{...}},...every class}},
+//  "rates":{"http_req_failed":0.1,"http_req_cut":0.05} (null without requests),
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",

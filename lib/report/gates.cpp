@@ -115,7 +115,10 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
     return counter_value(total.dropped, aggregation, run);
   }
   if (metric == "http_req_failed") {
-    return ratio(total.failed, total.ok + total.failed);
+    return engine::http_req_failed_rate(total);
+  }
+  if (metric == "http_req_cut") {
+    return engine::http_req_cut_rate(total);
   }
   if (metric == "checks") {
     const auto [passed, failed] = check_totals(total);

@@ -67,6 +67,21 @@ void render_failures(std::string& out, const engine::PhaseResult& phase) {
   }
 }
 
+// The two rate metrics over requests that ended, with what they are made of (aborted requests count
+// as failed and as cut: run_result.hpp counting rules). Nothing when nothing failed.
+void render_failure_rates(std::string& out, const engine::PhaseResult& phase) {
+  const std::uint64_t ended = phase.ok + phase.failed + phase.aborted;
+  if (phase.failed + phase.aborted > 0) {
+    out += fmt::format("    http_req_failed .: {} ({} failed + {} aborted of {} requests)\n",
+                       percent(engine::http_req_failed_rate(phase)), phase.failed, phase.aborted, ended);
+  }
+  const std::uint64_t cut = phase.failures(FailureClass::stream_cut);
+  if (cut + phase.aborted > 0) {
+    out += fmt::format("    http_req_cut ....: {} ({} cut before their end + {} aborted by llmd-bench of {} requests)\n",
+                       percent(engine::http_req_cut_rate(phase)), cut, phase.aborted, ended);
+  }
+}
+
 void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
   const double rate = seconds > 0 ? static_cast<double>(phase.completed) / seconds : 0;
@@ -74,6 +89,7 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   out += fmt::format("\n  {} ({})\n", phase.name, executor);
   out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
                      phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
+  render_failure_rates(out, phase);
   render_failures(out, phase);
   const auto& h = phase.histograms;
   out += fmt::format("    ttft ............: {}\n", ns_quantiles(h.ttft_ns, {50, 95, 99}));

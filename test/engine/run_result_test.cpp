@@ -68,6 +68,10 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_EQ(time_to_failure["http_status"]["summary"]["max"], 5'000'000);
   EXPECT_EQ(time_to_failure["http_status"]["histogram"]["schema"], "llmd-bench/histogram");
   EXPECT_EQ(time_to_failure["stream_cut"]["summary"]["count"], 0);
+  // 2 failed + 1 aborted of 10 ended; no stream_cut, so only the aborted one is cut.
+  EXPECT_DOUBLE_EQ(json["rates"]["http_req_failed"].get<double>(), 3.0 / 10);
+  EXPECT_DOUBLE_EQ(json["rates"]["http_req_cut"].get<double>(), 1.0 / 10);
+  EXPECT_TRUE(to_json(PhaseResult{})["rates"]["http_req_failed"].is_null());
   EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
   EXPECT_EQ(json["started_at_ns"], 1'000'000'000);
   EXPECT_EQ(json["mean_in_flight"], 2.5);

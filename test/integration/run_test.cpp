@@ -2,8 +2,6 @@
 // `llmd-bench sim` process), scenario files written by the test.
 #include <signal.h>
 
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -11,43 +9,24 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "support/canned_server.hpp"
+#include "integration/run_test_support.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 #include "support/sim_process.hpp"
 
-namespace fs = std::filesystem;
 using llmd::test::ChildProcess;
-using llmd::test::run_to_completion;
+using llmd::test::phase_total;
+using llmd::test::read_json;
 using llmd::test::RunOutput;
+using llmd::test::scratch_dir;
 using llmd::test::SimProcess;
+using llmd::test::write_file;
 using nlohmann::json;
 using testing::HasSubstr;
 
 namespace {
 
-fs::path scratch_dir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = fs::temp_directory_path() / (std::string("llmd-run-") + info->test_suite_name() + "-" + info->name() + "-" +
-                                          std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
-
-fs::path write_file(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
-}
-
-RunOutput run(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_to_completion(argv, timeout);
-}
-
-json read_json(const fs::path& path) { return json::parse(std::ifstream(path)); }
-
-const json& phase_total(const json& result) { return result["run"]["total"]; }
+RunOutput run(std::vector<std::string> args) { return llmd::test::run_bench(std::move(args)); }
 
 }  // namespace
 
@@ -143,41 +122,6 @@ sim: {timing: {time_scale: 0.05}}
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("✗ ttft"));
   EXPECT_THAT(out.out, HasSubstr("✓ http_req_failed"));
-}
-
-// Every stream delivers three tokens, then an in-band error event (an engine that died mid-answer).
-// No request succeeded: latency histograms hold ok requests only, so the TTFT threshold has no data
-// and fails, and the run exits 1 (the failed requests' TTFT used to pass it). The failures keep
-// their own time to failure.
-TEST(Run, StreamsThatAllEndInAnErrorEventCannotPassATtftThreshold) {
-  std::string events;
-  for (const char* text : {" The", " answer", " is"}) {
-    events += std::string(R"(data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":")") +
-              text + R"(","logprobs":null,"finish_reason":null}]})" + "\n\n";
-  }
-  events += R"(data: {"error":{"message":"EngineCore encountered an issue","type":"InternalServerError","param":null,"code":500}})"
-            "\n\ndata: [DONE]\n\n";
-  llmd::test::CannedServer server(llmd::test::sse_response(events));
-  const auto dir = scratch_dir();
-  const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + R"("}
-requests: {max_tokens: 3}
-load:
-  - {name: loop, executor: iterations, iterations: 10, vus: 2}
-thresholds:
-  ttft: ["p(95)<500ms"]
-)");
-  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
-  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
-  EXPECT_THAT(out.out, HasSubstr("✗ ttft                 p(95)<500ms    no data"));
-  EXPECT_THAT(out.out, HasSubstr("server_error_event 10"));
-  EXPECT_THAT(out.out, HasSubstr("verdict: FAIL"));
-  const auto total = phase_total(read_json(dir / "r.json"));
-  EXPECT_EQ(total["counts"]["ok"], 0);
-  EXPECT_EQ(total["failures"]["server_error_event"], 10);
-  for (const char* metric : {"ttft_ns", "first_byte_ns", "first_event_ns", "inter_token_latency_ns"}) {
-    EXPECT_EQ(total["metrics"][metric]["summary"]["count"], 0) << metric;
-  }
-  EXPECT_EQ(total["failed_metrics"]["time_to_failure_ns"]["server_error_event"]["summary"]["count"], 10);
 }
 
 TEST(Run, ABadScenarioExits2NamingFileAndLine) {

@@ -113,6 +113,8 @@ TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksWithoutDataFail) {
   report::judge(r);
   auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("failures ........: stream_cut 2\n"));
+  EXPECT_THAT(text, HasSubstr("http_req_failed .: 100.0% (2 failed + 0 aborted of 2 requests)\n"));
+  EXPECT_THAT(text, HasSubstr("http_req_cut ....: 100.0% (2 cut before their end + 0 aborted by llmd-bench of 2 requests)\n"));
   EXPECT_THAT(text, HasSubstr("stream_cut (after p50 12.00ms, max 40.00ms): stream ended before [DONE] after 3 events\n"));
   EXPECT_THAT(text, HasSubstr("ttft ............: -\n"));
   EXPECT_THAT(text, HasSubstr("✓ status_200           2 passed, 0 failed"));
