@@ -15,6 +15,7 @@
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
 #include "report/exporter.hpp"
+#include "report/run_diagnostics.hpp"
 #include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
 #include "scenario/loader.hpp"
@@ -247,6 +248,7 @@ struct Outputs {
 
 // Judges, prints the summary and writes every output; a write failure turns a pass into exit 3.
 int finish(report::RunReport& report, const Outputs& outputs) {
+  report::add_run_diagnostics(report);
   report::judge(report);
   fmt::print("{}", report::render_text(report));
   std::fflush(stdout);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/stream_delivery.hpp"
 #include "sse/openai_error.hpp"
 #include "sse/preview.hpp"
 
@@ -228,6 +229,20 @@ void record_latencies(PhaseHistograms& h, const TransferFacts& facts, const Requ
   h.http_req_duration_ns.record(elapsed_ns(origin, timing.ended));
 }
 
+// How an ok stream reached the client (stream_delivery.hpp), counted when it could be judged.
+void record_delivery(PhaseResult& phase, const TransferFacts& facts, const RequestTiming& timing, TimePoint origin) {
+  if (!facts.stream || timing.first_token == TimePoint{}) {
+    return;
+  }
+  switch (judge_delivery(facts.inter_token_gaps_ns, elapsed_ns(origin, timing.first_token), elapsed_ns(origin, timing.ended))) {
+    case Delivery::not_judged: return;
+    case Delivery::streamed: break;
+    case Delivery::bursts: ++phase.streams_in_bursts; break;
+    case Delivery::at_end: ++phase.streams_at_end; break;
+  }
+  ++phase.streams_judged;
+}
+
 }  // namespace
 
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
@@ -250,6 +265,7 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   }
   ++phase.ok;
   record_latencies(h, facts, timing, origin);
+  record_delivery(phase, facts, timing, origin);
   const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
   h.output_tokens.record(tokens);
   phase.output_tokens_total += tokens;

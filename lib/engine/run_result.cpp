@@ -132,6 +132,13 @@ std::optional<double> http_req_cut_rate(const PhaseResult& phase) {
   return share_of_ended(phase.failures(FailureClass::stream_cut) + phase.aborted, phase);
 }
 
+std::optional<double> stream_buffered_rate(const PhaseResult& phase) {
+  if (phase.streams_judged == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(phase.streams_in_bursts + phase.streams_at_end) / static_cast<double>(phase.streams_judged);
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
@@ -167,6 +174,9 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
     into.check_counts[i].passed += from.check_counts[i].passed;
     into.check_counts[i].failed += from.check_counts[i].failed;
   }
+  into.streams_judged += from.streams_judged;
+  into.streams_in_bursts += from.streams_in_bursts;
+  into.streams_at_end += from.streams_at_end;
   into.output_tokens_total += from.output_tokens_total;
   into.connections_opened += from.connections_opened;
   return {};
@@ -215,7 +225,10 @@ json to_json(const PhaseResult& phase) {
           {"failed_metrics", {{"time_to_failure_ns", time_to_failure}}},
           {"rates",
            {{"http_req_failed", optional_json(http_req_failed_rate(phase))},
-            {"http_req_cut", optional_json(http_req_cut_rate(phase))}}},
+            {"http_req_cut", optional_json(http_req_cut_rate(phase))},
+            {"stream_buffered", optional_json(stream_buffered_rate(phase))}}},
+          {"stream_delivery",
+           {{"judged", phase.streams_judged}, {"in_bursts", phase.streams_in_bursts}, {"at_end", phase.streams_at_end}}},
           {"output_tokens_total", phase.output_tokens_total},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},

@@ -10,6 +10,9 @@
 //               (graceful_stop elapsed, second Ctrl-C) did not succeed, so it counts as failed
 //   http_req_cut = (stream_cut failures + aborted) / (ok + failed + aborted): streams that ended
 //               before their end, whether the server/proxy cut them or the engine gave up on them
+//   stream_buffered = (streams_in_bursts + streams_at_end) / streams_judged: ok streams with >= 4
+//               content events whose events arrived held back by something on the path
+//               (stream_delivery.hpp)
 //   dropped   : open-loop requests that were due while max_in_flight were in flight; never started,
 //               so not part of `started`.
 // Latencies are nanoseconds, measured from the request's reference instant: the SCHEDULED time for
@@ -133,6 +136,11 @@ struct PhaseResult {
   PhaseHistograms histograms;                        // ok requests only (see the counting rules)
   // Failed requests: reference instant -> the transfer ended, per FailureClass (ns).
   FailureHistograms time_to_failure_ns = make_failure_histograms();
+  // How ok streams were delivered (stream_delivery.hpp): judged = those with >= 4 content events;
+  // of them, buffered in bursts or all at the end (the rest came token by token).
+  std::uint64_t streams_judged = 0;
+  std::uint64_t streams_in_bursts = 0;
+  std::uint64_t streams_at_end = 0;
   std::uint64_t output_tokens_total = 0;             // summed over ok requests
   std::uint64_t connections_opened = 0;              // new connections (CURLINFO_NUM_CONNECTS); the rest reused one
   std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
@@ -155,6 +163,7 @@ struct RunResult {
 // The rate metrics of the counting rules above; nullopt when no request ended (denominator 0).
 std::optional<double> http_req_failed_rate(const PhaseResult& phase);
 std::optional<double> http_req_cut_rate(const PhaseResult& phase);
+std::optional<double> stream_buffered_rate(const PhaseResult& phase);  // nullopt when no stream was judged
 
 // Adds `from` into `into` (counters, maps, histograms, checks). Keeps into's name and executor;
 // peak/mean in flight and durations are NOT merged (they are not additive).
@@ -164,7 +173,8 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "failure_examples":{...},"checks":{"status_200":{"passed":..,"failed":..}},
 //  "metrics":{"ttft_ns":{"summary":{count,min,max,mean,p50,p90,p95,p99,p999,overflow},"histogram":{...}},...},
 //  "failed_metrics":{"time_to_failure_ns":{"connect":{"summary":{...},"histogram":{...}},...every class}},
-//  "rates":{"http_req_failed":0.1,"http_req_cut":0.05} (null without requests),
+//  "rates":{"http_req_failed":0.1,"http_req_cut":0.05,"stream_buffered":0} (null without data),
+//  "stream_delivery":{"judged":..,"in_bursts":..,"at_end":..},
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",

@@ -120,6 +120,9 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
   if (metric == "http_req_cut") {
     return engine::http_req_cut_rate(total);
   }
+  if (metric == "stream_buffered") {
+    return engine::stream_buffered_rate(total);
+  }
   if (metric == "checks") {
     const auto [passed, failed] = check_totals(total);
     return ratio(passed, passed + failed);

@@ -103,6 +103,10 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   if (h.event_loop_lag_ns.count() > 0) {
     out += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 99}));
   }
+  if (const auto buffered = phase.streams_in_bursts + phase.streams_at_end; buffered > 0) {
+    out += fmt::format("    delivery ........: {} of {} streams buffered on the way ({} in bursts, {} all at the end)\n",
+                       buffered, phase.streams_judged, phase.streams_in_bursts, phase.streams_at_end);
+  }
   const double tokens_per_s = seconds > 0 ? static_cast<double>(phase.output_tokens_total) / seconds : 0;
   const auto per_request = h.tokens_per_second_milli.percentile(50);
   out += fmt::format("    output tokens ...: {} total, {:.1f} tokens/s; per request p50 {} tokens/s\n",

@@ -254,6 +254,32 @@ TEST(RecordCompletion, LatenciesAndGapsCountOnlyForOkRequests) {
   EXPECT_EQ(phase.histograms.inter_token_latency_ns.count(), 3u);
   EXPECT_EQ(phase.histograms.inter_token_latency_ns.max(), 3'000'000u);
   EXPECT_EQ(phase.histograms.http_req_duration_ns.max(), 40'000'000u);
+  EXPECT_EQ(phase.streams_judged, 1u);  // the failed stream was not judged; this one streamed
+  EXPECT_EQ(phase.streams_in_bursts + phase.streams_at_end, 0u);
+}
+
+// An ok stream whose four events all came in the last read (a proxy held the answer back).
+TEST(RecordCompletion, CountsStreamsDeliveredAllAtTheEnd) {
+  PhaseResult phase;
+  const std::array<std::uint64_t, 3> gaps = {0, 0, 0};
+  const auto tally = stream_tally(4);
+  auto facts = stream_facts(tally);
+  facts.inter_token_gaps_ns = gaps;
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.first_byte = timing.started + 1ms;
+  timing.first_event = timing.first_token = timing.started + 600ms;
+  timing.ended = timing.started + 601ms;
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.streams_judged, 1u);
+  EXPECT_EQ(phase.streams_at_end, 1u);
+  EXPECT_EQ(stream_buffered_rate(phase), 1.0);
+  facts.stream = false;  // an ok non-streamed answer with the same timings is never judged
+  Outcome ok_document;
+  ok_document.ok = true;
+  record_completion(phase, facts, ok_document, timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 2u);
+  EXPECT_EQ(phase.streams_judged, 1u);
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ PhaseResult sample_phase() {
   phase.histograms.ttft_ns.record(40'000'000);
   phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)].record(3'000'000);
   phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)].record(5'000'000);
+  phase.streams_judged = 6;
+  phase.streams_in_bursts = 1;
+  phase.streams_at_end = 2;
   phase.output_tokens_total = 56;
   phase.peak_in_flight = 4;
   phase.mean_in_flight = 2.5;
@@ -72,6 +75,9 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_DOUBLE_EQ(json["rates"]["http_req_failed"].get<double>(), 3.0 / 10);
   EXPECT_DOUBLE_EQ(json["rates"]["http_req_cut"].get<double>(), 1.0 / 10);
   EXPECT_TRUE(to_json(PhaseResult{})["rates"]["http_req_failed"].is_null());
+  EXPECT_DOUBLE_EQ(json["rates"]["stream_buffered"].get<double>(), 3.0 / 6);
+  EXPECT_EQ(json["stream_delivery"], nlohmann::json::parse(R"({"judged":6,"in_bursts":1,"at_end":2})"));
+  EXPECT_TRUE(to_json(PhaseResult{})["rates"]["stream_buffered"].is_null());
   EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
   EXPECT_EQ(json["started_at_ns"], 1'000'000'000);
   EXPECT_EQ(json["mean_in_flight"], 2.5);
@@ -109,6 +115,8 @@ TEST(MergeInto, AddsCountersMapsChecksAndHistograms) {
   EXPECT_EQ(total.histograms.ttft_ns.count(), 4u);
   EXPECT_EQ(total.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)].count(), 4u);
   EXPECT_EQ(total.output_tokens_total, 112u);
+  EXPECT_EQ(total.streams_judged, 12u);
+  EXPECT_EQ(total.streams_at_end, 4u);
   EXPECT_EQ(total.peak_in_flight, 0u);  // not additive: left to the engine
 }
 
