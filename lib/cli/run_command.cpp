@@ -69,6 +69,7 @@ util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& op
   if (options.sim_error_rate) sim.pod.error_rate = *options.sim_error_rate;
   if (options.sim_abort_rate) sim.pod.abort_rate = *options.sim_abort_rate;
   if (options.sim_time_scale) sim.pod.timing.time_scale = *options.sim_time_scale;
+  if (options.sim_prompt_tokens_details) sim.pod.prompt_tokens_details = true;
   if (auto valid = sim::validate(sim); !valid) {
     return util::fail("embedded simulator: " + valid.error());
   }
@@ -407,6 +408,8 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--sim-error-rate", options.sim_error_rate, "Embedded simulator: fraction of requests answered 500");
   command.add_option("--sim-abort-rate", options.sim_abort_rate, "Embedded simulator: fraction of streams cut mid-way");
   command.add_option("--sim-time-scale", options.sim_time_scale, "Embedded simulator: multiply every simulated delay");
+  command.add_flag("--sim-prompt-tokens-details", options.sim_prompt_tokens_details,
+                   "Embedded simulator: report usage.prompt_tokens_details.cached_tokens (vLLM --enable-prompt-tokens-details)");
   add_kube_options(command, options.kube, /*with_restart=*/true);
 }
 

@@ -88,6 +88,7 @@ Outcome classify_stream(const TransferFacts& facts) {
   Outcome outcome;
   outcome.non_empty_content = tally.content_events > 0;
   outcome.output_tokens = tally.output_tokens();
+  outcome.cached_tokens = tally.last_usage ? tally.last_usage->cached_tokens : std::nullopt;
   auto fail_with = [&outcome](FailureClass failure_class, std::string message) {
     outcome.failure = failure_class;
     outcome.message = std::move(message);
@@ -134,6 +135,19 @@ std::size_t completion_text_bytes(const json& choices) {
   return bytes;
 }
 
+// usage.prompt_tokens_details.cached_tokens of a non-streamed answer, when a non-negative integer.
+std::optional<std::int64_t> cached_tokens_of(const json& usage) {
+  const auto details = usage.find("prompt_tokens_details");
+  if (details == usage.end() || !details->is_object()) {
+    return std::nullopt;
+  }
+  const auto cached = details->find("cached_tokens");
+  if (cached == details->end() || !cached->is_number_integer() || cached->get<std::int64_t>() < 0) {
+    return std::nullopt;
+  }
+  return cached->get<std::int64_t>();
+}
+
 Outcome classify_document(const TransferFacts& facts) {
   if (facts.code != CURLE_OK) {
     return failure(FailureClass::stream_cut, fmt::format("response cut: {}", curl_message(facts)));
@@ -153,6 +167,7 @@ Outcome classify_document(const TransferFacts& facts) {
   outcome.non_empty_content = completion_text_bytes(body["choices"]) > 0;
   if (auto usage = body.find("usage"); usage != body.end() && usage->is_object()) {
     outcome.output_tokens = usage->value("completion_tokens", std::int64_t{0});
+    outcome.cached_tokens = cached_tokens_of(*usage);
   }
   return outcome;
 }
@@ -269,6 +284,10 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
   h.output_tokens.record(tokens);
   phase.output_tokens_total += tokens;
+  if (outcome.cached_tokens) {
+    phase.cached_tokens_total += static_cast<std::uint64_t>(std::max<std::int64_t>(*outcome.cached_tokens, 0));
+    ++phase.responses_with_cached_tokens;
+  }
   if (tokens > 0 && duration_ns > 0) {
     h.tokens_per_second_milli.record(
         static_cast<std::uint64_t>(static_cast<double>(tokens) * 1e12 / static_cast<double>(duration_ns) + 0.5));

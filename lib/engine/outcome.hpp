@@ -4,6 +4,7 @@
 // a network.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ struct Outcome {
   std::string message;             // failures only: what went wrong, quoting the server
   std::int64_t output_tokens = 0;  // stream: tally.output_tokens(); non-stream: usage.completion_tokens
   bool non_empty_content = false;  // at least one non-empty text (stream: a content event)
+  // usage.prompt_tokens_details.cached_tokens when the server reported it (vLLM with
+  // --enable-prompt-tokens-details): prompt tokens it served from its prefix cache.
+  std::optional<std::int64_t> cached_tokens;
 };
 
 // Classification, first match wins:
@@ -78,7 +82,8 @@ enum class LoopKind { closed, open };
 // Folds one completed (not aborted) request into `phase`: counters, failure class, checks and
 // histograms (run_result.hpp "counting rules"): an ok request feeds first_byte / first_event / ttft
 // (when it reached that instant), its inter-token gaps, http_req_duration, output_tokens and
-// tokens_per_second; a failed one only time_to_failure_ns of its class; schedule_lag (open loop) both.
+// tokens_per_second, and its cached_tokens; a failed one only time_to_failure_ns of its class;
+// schedule_lag (open loop) both.
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
                        const RequestTiming& timing, LoopKind loop);
 

@@ -178,6 +178,8 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.streams_in_bursts += from.streams_in_bursts;
   into.streams_at_end += from.streams_at_end;
   into.output_tokens_total += from.output_tokens_total;
+  into.cached_tokens_total += from.cached_tokens_total;
+  into.responses_with_cached_tokens += from.responses_with_cached_tokens;
   into.connections_opened += from.connections_opened;
   return {};
 }
@@ -230,6 +232,7 @@ json to_json(const PhaseResult& phase) {
           {"stream_delivery",
            {{"judged", phase.streams_judged}, {"in_bursts", phase.streams_in_bursts}, {"at_end", phase.streams_at_end}}},
           {"output_tokens_total", phase.output_tokens_total},
+          {"cached_tokens", {{"total", phase.cached_tokens_total}, {"responses", phase.responses_with_cached_tokens}}},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},
           {"mean_in_flight", phase.mean_in_flight},

@@ -142,6 +142,11 @@ struct PhaseResult {
   std::uint64_t streams_in_bursts = 0;
   std::uint64_t streams_at_end = 0;
   std::uint64_t output_tokens_total = 0;             // summed over ok requests
+  // usage.prompt_tokens_details.cached_tokens summed over the ok responses that carried it (vLLM
+  // --enable-prompt-tokens-details), and how many did: the client's view of the prefix-cache hits,
+  // compared with the pods' ΣΔhits by report/run_diagnostics.hpp.
+  std::uint64_t cached_tokens_total = 0;
+  std::uint64_t responses_with_cached_tokens = 0;
   std::uint64_t connections_opened = 0;              // new connections (CURLINFO_NUM_CONNECTS); the rest reused one
   std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
   double mean_in_flight = 0;                         // time-weighted mean over wall_duration
@@ -175,6 +180,7 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "failed_metrics":{"time_to_failure_ns":{"connect":{"summary":{...},"histogram":{...}},...every class}},
 //  "rates":{"http_req_failed":0.1,"http_req_cut":0.05,"stream_buffered":0} (null without data),
 //  "stream_delivery":{"judged":..,"in_bursts":..,"at_end":..},
+//  "cached_tokens":{"total":..,"responses":..} (usage.prompt_tokens_details.cached_tokens of ok responses),
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",

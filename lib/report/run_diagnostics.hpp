@@ -8,6 +8,13 @@
 //       arrived held back by something on the path, in bursts or all at the end
 //       (engine/stream_delivery.hpp): TTFT and inter-token latency then measure that proxy, not
 //       the server. The `stream_buffered` threshold metric gates on the same fraction.
+//   cached_tokens (info): the ok responses carried usage.prompt_tokens_details.cached_tokens (vLLM
+//       --enable-prompt-tokens-details): their sum, next to the pods' ΣΔhits when every ok response
+//       carried it and every scraped pod was read twice, without restart, counting tokens (else why
+//       not compared).
+//   cached_tokens_mismatch (warning): those two differ by more than 1%, with the likely causes
+//       (other traffic on the pods, failed/aborted requests the pods counted, pods outside the
+//       scraped set, a server counting cached_tokens differently).
 #include "report/run_report.hpp"
 
 namespace llmd::report {

@@ -36,10 +36,37 @@ TEST(Classify, CompleteStreamIsOkWithContentEventsAsTokens) {
   EXPECT_EQ(outcome.http_status, 200);
 }
 
-TEST(Classify, UsageOfTheLastChunkGivesOutputTokens) {
+TEST(Classify, UsageOfTheLastChunkGivesOutputTokensAndCachedTokens) {
   auto tally = stream_tally(5);
   tally.last_usage = sse::Usage{10, 7, std::nullopt};
   EXPECT_EQ(classify(stream_facts(tally)).output_tokens, 7);
+  EXPECT_FALSE(classify(stream_facts(tally)).cached_tokens);
+  tally.last_usage->cached_tokens = 8;
+  EXPECT_EQ(classify(stream_facts(tally)).cached_tokens, 8);
+}
+
+// Cached tokens are summed over ok responses that reported them; a failed one's are not counted.
+TEST(RecordCompletion, SumsCachedTokensOfOkResponses) {
+  PhaseResult phase;
+  auto tally = stream_tally(2);
+  tally.last_usage = sse::Usage{40, 2, 32};
+  const auto facts = stream_facts(tally);
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.ended = timing.started + 5ms;
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  auto cut = tally;
+  cut.done_seen = false;
+  auto cut_facts = stream_facts(cut);
+  record_completion(phase, cut_facts, classify(cut_facts), timing, LoopKind::closed);
+  auto unreported = tally;
+  unreported.last_usage->cached_tokens.reset();
+  auto unreported_facts = stream_facts(unreported);
+  record_completion(phase, unreported_facts, classify(unreported_facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 3u);
+  EXPECT_EQ(phase.cached_tokens_total, 64u);
+  EXPECT_EQ(phase.responses_with_cached_tokens, 2u);
 }
 
 TEST(Classify, TransportFailures) {
@@ -136,6 +163,12 @@ TEST(Classify, NonStreamDocument) {
   EXPECT_TRUE(outcome.ok);
   EXPECT_EQ(outcome.output_tokens, 9);
   EXPECT_TRUE(outcome.non_empty_content);
+  EXPECT_FALSE(outcome.cached_tokens);  // not reported: not 0
+  facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens":40,"completion_tokens":1,)"
+               R"("prompt_tokens_details":{"cached_tokens":32}}})";
+  EXPECT_EQ(classify(facts).cached_tokens, 32);
+  facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens_details":{"cached_tokens":-1}}})";
+  EXPECT_FALSE(classify(facts).cached_tokens);
   facts.body = R"({"choices":[{"message":{"role":"assistant","content":""}}]})";
   outcome = classify(facts);
   EXPECT_TRUE(outcome.ok);

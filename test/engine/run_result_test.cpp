@@ -31,6 +31,8 @@ PhaseResult sample_phase() {
   phase.streams_in_bursts = 1;
   phase.streams_at_end = 2;
   phase.output_tokens_total = 56;
+  phase.cached_tokens_total = 320;
+  phase.responses_with_cached_tokens = 7;
   phase.peak_in_flight = 4;
   phase.mean_in_flight = 2.5;
   phase.wall_duration = 2s;
@@ -78,6 +80,7 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_DOUBLE_EQ(json["rates"]["stream_buffered"].get<double>(), 3.0 / 6);
   EXPECT_EQ(json["stream_delivery"], nlohmann::json::parse(R"({"judged":6,"in_bursts":1,"at_end":2})"));
   EXPECT_TRUE(to_json(PhaseResult{})["rates"]["stream_buffered"].is_null());
+  EXPECT_EQ(json["cached_tokens"], nlohmann::json::parse(R"({"total":320,"responses":7})"));
   EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
   EXPECT_EQ(json["started_at_ns"], 1'000'000'000);
   EXPECT_EQ(json["mean_in_flight"], 2.5);
@@ -117,6 +120,8 @@ TEST(MergeInto, AddsCountersMapsChecksAndHistograms) {
   EXPECT_EQ(total.output_tokens_total, 112u);
   EXPECT_EQ(total.streams_judged, 12u);
   EXPECT_EQ(total.streams_at_end, 4u);
+  EXPECT_EQ(total.cached_tokens_total, 640u);
+  EXPECT_EQ(total.responses_with_cached_tokens, 14u);
   EXPECT_EQ(total.peak_in_flight, 0u);  // not additive: left to the engine
 }
 

@@ -85,6 +85,44 @@ thresholds:
   EXPECT_DOUBLE_EQ(result["cache"]["totals"]["hit_rate"].get<double>(), hits / queries);
 }
 
+// --sim-prompt-tokens-details: every ok response reports its cached prompt tokens (vLLM
+// --enable-prompt-tokens-details), and their sum is exactly the pods' ΣΔhits: the report puts them
+// side by side. With a third of the streams cut, the pod counted hits the client never summed (the
+// client sums ok responses only), and the report flags the difference.
+TEST(Run, ClientReportedCachedTokensStandNextToThePodsHits) {
+  const auto dir = scratch_dir();
+  auto out = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--sim-prompt-tokens-details",
+                  "--out", "json=" + (dir / "r.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  auto result = read_json(dir / "r.json");
+  EXPECT_EQ(phase_total(result)["cached_tokens"], json::parse(R"({"total":18848,"responses":20})"));  // 19 x 992
+  EXPECT_EQ(result["cache"]["totals"]["hits"], 18848);
+  std::vector<std::string> codes;
+  for (const auto& d : result["diagnostics"]) {
+    codes.push_back(d["code"].get<std::string>());
+  }
+  EXPECT_EQ(codes, std::vector<std::string>{"cached_tokens"});
+  EXPECT_THAT(out.out, HasSubstr("[cached_tokens] the server reported 18848 cached prompt tokens"));
+  EXPECT_THAT(out.out, HasSubstr("hits grew by 18848 tokens (ΣΔhits)"));
+
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
+  max_tokens: 4
+load:
+  - {name: loop, executor: iterations, iterations: 30, vus: 1}
+sim: {pods: 1, timing: {time_scale: 0.01}}
+)");
+  out = run({scenario.string(), "-q", "--sim-prompt-tokens-details", "--sim-abort-rate", "0.3", "--out",
+             "json=" + (dir / "a.json").string()});
+  result = read_json(dir / "a.json");
+  const auto& total = phase_total(result);
+  ASSERT_GT(total["failures"]["stream_cut"].get<int>(), 0) << total.dump();
+  EXPECT_LT(total["cached_tokens"]["total"].get<double>(), result["cache"]["totals"]["hits"].get<double>());
+  EXPECT_THAT(out.out, HasSubstr("[cached_tokens_mismatch] the ok responses reported "));
+  EXPECT_THAT(out.out, HasSubstr("the pods' is larger"));
+}
+
 TEST(Run, TtftAgainstAFixedPrefillDelayIsThatDelay) {
   // Every prompt is 50 uncached tokens x 1 ms + 20 ms base = 70 ms of prefill, one pod, no queue.
   const auto dir = scratch_dir();

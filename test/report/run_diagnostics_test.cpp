@@ -94,3 +94,102 @@ TEST(RunDiagnostics, StreamBufferedThresholdGatesOnTheFraction) {
   report::judge(f.report);
   EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
 }
+
+namespace {
+
+// One pod read twice without restart, counting tokens, whose hits grew by `hits`.
+llmd::scrape::CacheReport pods_with_hits(double hits) {
+  llmd::scrape::CacheReport cache;
+  llmd::scrape::PodCacheRow row;
+  row.pod = "decode-0";
+  row.unit = llmd::scrape::CounterUnit::tokens;
+  row.queries.delta = 2 * hits;
+  row.hits.delta = hits;
+  row.in_totals = true;
+  cache.pods.push_back(row);
+  cache.totals.queries = 2 * hits;
+  cache.totals.hits = hits;
+  return cache;
+}
+
+void ok_responses_with_cached_tokens(engine::PhaseResult& total, std::uint64_t ok, std::uint64_t cached) {
+  total.ok = ok;
+  total.responses_with_cached_tokens = ok;
+  total.cached_tokens_total = cached;
+}
+
+}  // namespace
+
+TEST(RunDiagnostics, CachedTokensStandNextToTheHitsAndAgree) {
+  Fixture f;
+  ok_responses_with_cached_tokens(f.total(), 20, 18'848);
+  f.report.cache = pods_with_hits(18'848);
+  report::add_run_diagnostics(f.report);
+  const auto* info = f.find("cached_tokens");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->severity, llmd::scrape::Severity::info);
+  EXPECT_EQ(info->message, "the server reported 18848 cached prompt tokens (usage.prompt_tokens_details.cached_tokens) "
+                           "in 20 of 20 ok responses; the scraped pods' prefix-cache hits grew by 18848 tokens (ΣΔhits) "
+                           "over the measured loop");
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+  // Within 1%: still no mismatch.
+  f.report.diagnostics.clear();
+  f.report.cache = pods_with_hits(18'848 * 1.009);
+  report::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+}
+
+TEST(RunDiagnostics, CachedTokensMoreThanOnePercentOffTheHitsIsAMismatch) {
+  Fixture f;
+  ok_responses_with_cached_tokens(f.total(), 18, 16'864);
+  f.total().failed = 2;
+  f.report.cache = pods_with_hits(18'848);  // the pods also counted the 2 failed requests' hits
+  report::add_run_diagnostics(f.report);
+  ASSERT_NE(f.find("cached_tokens"), nullptr);
+  const auto* mismatch = f.find("cached_tokens_mismatch");
+  ASSERT_NE(mismatch, nullptr);
+  EXPECT_EQ(mismatch->severity, llmd::scrape::Severity::warning);
+  EXPECT_THAT(mismatch->message, HasSubstr("the ok responses reported 16864 cached prompt tokens but the scraped pods' "
+                                           "prefix-cache hits grew by 18848 tokens: the pods' is larger by 10.5% (more "
+                                           "than 1%)"));
+  EXPECT_THAT(mismatch->message, HasSubstr("failed or were aborted after the lookup (2 here)"));
+  EXPECT_THAT(mismatch->message, HasSubstr("pods outside the scraped set"));
+  EXPECT_THAT(mismatch->fix, HasSubstr("scrape every pod behind the gateway"));
+}
+
+// Only a complete picture is compared: every ok response carried cached_tokens, and every pod's
+// hits are known in tokens. Otherwise the client total is still reported, with why not compared.
+TEST(RunDiagnostics, CachedTokensAreNotComparedOnAPartialPicture) {
+  Fixture f;
+  ok_responses_with_cached_tokens(f.total(), 20, 1'000);
+  f.total().responses_with_cached_tokens = 19;
+  f.report.cache = pods_with_hits(50'000);
+  report::add_run_diagnostics(f.report);
+  ASSERT_NE(f.find("cached_tokens"), nullptr);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("in 19 of 20 ok responses; not compared with the pods' "
+                                                          "prefix-cache hits: the other ok responses did not report it"));
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+
+  f.report.diagnostics.clear();
+  f.total().responses_with_cached_tokens = 20;
+  f.report.cache->pods[0].status = llmd::scrape::PodStatus::reset;
+  report::add_run_diagnostics(f.report);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("pod decode-0 is reset"));
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+
+  f.report.diagnostics.clear();
+  f.report.cache->pods[0].status = llmd::scrape::PodStatus::ok;
+  f.report.cache->pods[0].unit = llmd::scrape::CounterUnit::blocks;
+  report::add_run_diagnostics(f.report);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("pod decode-0 does not count prefix-cache hits in tokens"));
+
+  f.report.diagnostics.clear();
+  f.report.cache.reset();
+  report::add_run_diagnostics(f.report);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("no pod counters were read"));
+
+  f.report.diagnostics.clear();
+  f.total().responses_with_cached_tokens = 0;  // the server did not report it at all: nothing to say
+  report::add_run_diagnostics(f.report);
+  EXPECT_TRUE(f.report.diagnostics.empty());
+}
