@@ -10,6 +10,7 @@ packages=(
   curl ca-certificates
   nginx openssl  # the HTTP/2 and TLS integration tests serve a recorded stream from a local nginx
   prometheus     # the `cache: {source: prometheus}` tests start the real server on 127.0.0.1
+  haproxy        # the buffering-proxy test (stream_buffered) puts a local HAProxy in front of the simulator
 )
 packages+=("$@")  # extra packages a caller needs (bench.sh adds its peers)
 # kubectl (the Kubernetes tests run the real binary): keep one that is on PATH, from whatever

@@ -14,8 +14,8 @@
 #include "engine/engine.hpp"
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
-#include "report/pod_requests.hpp"
 #include "report/exporter.hpp"
+#include "report/run_diagnostics.hpp"
 #include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
 #include "scenario/loader.hpp"
@@ -69,6 +69,7 @@ util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& op
   if (options.sim_error_rate) sim.pod.error_rate = *options.sim_error_rate;
   if (options.sim_abort_rate) sim.pod.abort_rate = *options.sim_abort_rate;
   if (options.sim_time_scale) sim.pod.timing.time_scale = *options.sim_time_scale;
+  if (options.sim_prompt_tokens_details) sim.pod.prompt_tokens_details = true;
   if (auto valid = sim::validate(sim); !valid) {
     return util::fail("embedded simulator: " + valid.error());
   }
@@ -249,6 +250,7 @@ std::vector<std::string> write_outputs(const report::RunReport& report, const Ou
 // run an error (exit 3): the verdict is judged again and every output that can be written is
 // rewritten, so the text, JSON, JUnit and Tekton results all carry the same verdict.
 int finish(report::RunReport& report, const Outputs& outputs) {
+  report::add_run_diagnostics(report);
   report::judge(report);
   if (auto failures = write_outputs(report, outputs); !failures.empty()) {
     for (auto& failure : failures) {
@@ -352,9 +354,6 @@ int run_run_command(const RunOptions& options) {
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
   if (source) {
     report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
-    if (auto mismatch = report::reconcile_pod_requests(*report.cache, *report.run)) {
-      report.diagnostics.push_back(std::move(*mismatch));
-    }
     const auto notes = source->notes();  // e.g. Prometheus: which scrape each snapshot was read from
     report.notes.insert(report.notes.end(), notes.begin(), notes.end());
   }
@@ -397,6 +396,8 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--sim-error-rate", options.sim_error_rate, "Embedded simulator: fraction of requests answered 500");
   command.add_option("--sim-abort-rate", options.sim_abort_rate, "Embedded simulator: fraction of streams cut mid-way");
   command.add_option("--sim-time-scale", options.sim_time_scale, "Embedded simulator: multiply every simulated delay");
+  command.add_flag("--sim-prompt-tokens-details", options.sim_prompt_tokens_details,
+                   "Embedded simulator: report usage.prompt_tokens_details.cached_tokens (vLLM --enable-prompt-tokens-details)");
   add_kube_options(command, options.kube, /*with_restart=*/true);
 }
 

@@ -31,6 +31,7 @@ struct RunOptions {
   std::optional<double> sim_error_rate;
   std::optional<double> sim_abort_rate;
   std::optional<double> sim_time_scale;
+  bool sim_prompt_tokens_details = false;  // --sim-prompt-tokens-details
 };
 
 void add_run_options(CLI::App& command, RunOptions& options);

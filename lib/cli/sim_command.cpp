@@ -49,6 +49,8 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
   command.add_option("--abort-rate", pod.abort_rate, "Fraction of streams cut mid-way")->capture_default_str();
   command.add_flag("--stamp-events", pod.stamp_events,
                    "Prefix each streamed event with ': llmd-sent-ns=<CLOCK_MONOTONIC ns>' (client timing error)");
+  command.add_flag("--prompt-tokens-details", pod.prompt_tokens_details,
+                   "Report usage.prompt_tokens_details.cached_tokens like vLLM --enable-prompt-tokens-details");
   command.add_option("--restart-downtime", pod.restart_downtime_s, "Seconds a restarted pod answers 503 (scaled)")
       ->capture_default_str();
 }

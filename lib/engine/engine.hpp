@@ -13,9 +13,11 @@
 // finish, after which they are aborted and counted as aborted. Durations are multiplied by
 // Scenario::time_scale here (the engine is where it is applied; rates are not scaled).
 //
-// Allocation. Per token: nothing (the SSE parser and decoder reuse their buffers; histograms are
-// preallocated). Per request: the JSON body (nlohmann object + dump), the prompt text when its
-// buffer has to grow, and strings for failure messages. Request slots (easy handle, parser,
+// Allocation. Per token: nothing in steady state (the SSE parser, the decoder and each slot's
+// inter-token gap buffer reuse their storage; histograms are preallocated; a slot's gap buffer
+// grows only when it serves a longer stream than any before). Per request: the JSON body
+// (nlohmann object + dump), the prompt text when its buffer has to grow, and strings for failure
+// messages. Request slots (easy handle, parser,
 // buffers) are pooled; per-session header lists are built once per virtual user.
 #include <atomic>
 #include <chrono>
@@ -39,7 +41,7 @@ struct Progress {
   std::size_t active_vus = 0;                // closed loop: users with a request in flight; open loop: in flight
   std::size_t in_flight = 0;                 // requests in flight, all phases
   double requests_per_s = 0;                 // completed (ok + failed) over the last interval
-  std::optional<double> ttft_p95_seconds;    // over every request so far; nullopt before the first token
+  std::optional<double> ttft_p95_seconds;    // over every ok request so far; nullopt before the first one
   std::uint64_t completed = 0;               // so far, all phases
   std::uint64_t errors = 0;                  // failed so far
   std::uint64_t dropped = 0;                 // dropped so far

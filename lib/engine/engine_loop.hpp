@@ -78,7 +78,7 @@ class Engine final : public TransferSink {
   bool m_stopping = false;
   bool m_aborted = false;
   InFlightTracker m_total_in_flight;
-  stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only
+  stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only; ok requests
   stats::LogLinearHistogram m_loop_lag = make_engine_histogram();   // the run total's event_loop_lag_ns
   TimePoint m_loop_probe_due{};
   std::uint64_t m_completed = 0;

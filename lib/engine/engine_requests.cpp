@@ -41,6 +41,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   m_body.emplace(m_spec, m_config.model.empty() ? m_spec.model : m_config.model);
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
+  m_transfer.expected_tokens = m_spec.max_tokens;
   std::size_t concurrency = 0;
   bool unbounded = false;
   for (std::size_t i = 0; i < phases.size(); ++i) {
@@ -166,7 +167,7 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   const Outcome outcome = classify(facts);
   record_completion(phase.result, facts, outcome, state->timing(), state->loop);
   const RequestTiming& timing = state->timing();
-  if (timing.first_token != TimePoint{}) {
+  if (outcome.ok && timing.first_token != TimePoint{}) {
     const TimePoint origin = state->loop == LoopKind::open ? timing.scheduled : timing.started;
     m_live_ttft.record(elapsed_ns(origin, timing.first_token));
   }

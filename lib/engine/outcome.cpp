@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/stream_delivery.hpp"
 #include "sse/openai_error.hpp"
 #include "sse/preview.hpp"
 
@@ -87,6 +88,7 @@ Outcome classify_stream(const TransferFacts& facts) {
   Outcome outcome;
   outcome.non_empty_content = tally.content_events > 0;
   outcome.output_tokens = tally.output_tokens();
+  outcome.cached_tokens = tally.last_usage ? tally.last_usage->cached_tokens : std::nullopt;
   auto fail_with = [&outcome](FailureClass failure_class, std::string message) {
     outcome.failure = failure_class;
     outcome.message = std::move(message);
@@ -133,6 +135,19 @@ std::size_t completion_text_bytes(const json& choices) {
   return bytes;
 }
 
+// usage.prompt_tokens_details.cached_tokens of a non-streamed answer, when a non-negative integer.
+std::optional<std::int64_t> cached_tokens_of(const json& usage) {
+  const auto details = usage.find("prompt_tokens_details");
+  if (details == usage.end() || !details->is_object()) {
+    return std::nullopt;
+  }
+  const auto cached = details->find("cached_tokens");
+  if (cached == details->end() || !cached->is_number_integer() || cached->get<std::int64_t>() < 0) {
+    return std::nullopt;
+  }
+  return cached->get<std::int64_t>();
+}
+
 Outcome classify_document(const TransferFacts& facts) {
   if (facts.code != CURLE_OK) {
     return failure(FailureClass::stream_cut, fmt::format("response cut: {}", curl_message(facts)));
@@ -152,6 +167,7 @@ Outcome classify_document(const TransferFacts& facts) {
   outcome.non_empty_content = completion_text_bytes(body["choices"]) > 0;
   if (auto usage = body.find("usage"); usage != body.end() && usage->is_object()) {
     outcome.output_tokens = usage->value("completion_tokens", std::int64_t{0});
+    outcome.cached_tokens = cached_tokens_of(*usage);
   }
   return outcome;
 }
@@ -196,6 +212,54 @@ bool check_passes(scenario::CheckKind check, const TransferFacts& facts, const O
   return false;
 }
 
+namespace {
+
+void record_failure(PhaseResult& phase, const Outcome& outcome, std::uint64_t time_to_failure_ns) {
+  ++phase.failed;
+  const auto index = static_cast<std::size_t>(outcome.failure);
+  ++phase.failures_by_class[index];
+  phase.time_to_failure_ns[index].record(time_to_failure_ns);
+  if (outcome.failure == FailureClass::http_status) {
+    ++phase.failures_by_status[static_cast<int>(outcome.http_status)];
+  }
+  if (!phase.failure_examples[index]) {
+    phase.failure_examples[index] = outcome.message;
+  }
+}
+
+// The latency histograms of an ok request.
+void record_latencies(PhaseHistograms& h, const TransferFacts& facts, const RequestTiming& timing, TimePoint origin) {
+  if (timing.first_byte != TimePoint{}) {
+    h.first_byte_ns.record(elapsed_ns(origin, timing.first_byte));
+  }
+  if (timing.first_event != TimePoint{}) {
+    h.first_event_ns.record(elapsed_ns(origin, timing.first_event));
+  }
+  if (timing.first_token != TimePoint{}) {
+    h.ttft_ns.record(elapsed_ns(origin, timing.first_token));
+  }
+  for (const std::uint64_t gap : facts.inter_token_gaps_ns) {
+    h.inter_token_latency_ns.record(gap);
+  }
+  h.http_req_duration_ns.record(elapsed_ns(origin, timing.ended));
+}
+
+// How an ok stream reached the client (stream_delivery.hpp), counted when it could be judged.
+void record_delivery(PhaseResult& phase, const TransferFacts& facts, const RequestTiming& timing, TimePoint origin) {
+  if (!facts.stream || timing.first_token == TimePoint{}) {
+    return;
+  }
+  switch (judge_delivery(facts.inter_token_gaps_ns, elapsed_ns(origin, timing.first_token), elapsed_ns(origin, timing.ended))) {
+    case Delivery::not_judged: return;
+    case Delivery::streamed: break;
+    case Delivery::bursts: ++phase.streams_in_bursts; break;
+    case Delivery::at_end: ++phase.streams_at_end; break;
+  }
+  ++phase.streams_judged;
+}
+
+}  // namespace
+
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
                        const RequestTiming& timing, LoopKind loop) {
   ++phase.completed;
@@ -209,33 +273,21 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   if (loop == LoopKind::open) {
     h.schedule_lag_ns.record(elapsed_ns(timing.scheduled, timing.started));
   }
-  if (timing.first_byte != TimePoint{}) {
-    h.first_byte_ns.record(elapsed_ns(origin, timing.first_byte));
-  }
-  if (timing.first_event != TimePoint{}) {
-    h.first_event_ns.record(elapsed_ns(origin, timing.first_event));
-  }
-  if (timing.first_token != TimePoint{}) {
-    h.ttft_ns.record(elapsed_ns(origin, timing.first_token));
-  }
+  const std::uint64_t duration_ns = elapsed_ns(origin, timing.ended);
   if (!outcome.ok) {
-    ++phase.failed;
-    const auto index = static_cast<std::size_t>(outcome.failure);
-    ++phase.failures_by_class[index];
-    if (outcome.failure == FailureClass::http_status) {
-      ++phase.failures_by_status[static_cast<int>(outcome.http_status)];
-    }
-    if (!phase.failure_examples[index]) {
-      phase.failure_examples[index] = outcome.message;
-    }
+    record_failure(phase, outcome, duration_ns);
     return;
   }
   ++phase.ok;
-  const std::uint64_t duration_ns = elapsed_ns(origin, timing.ended);
-  h.http_req_duration_ns.record(duration_ns);
+  record_latencies(h, facts, timing, origin);
+  record_delivery(phase, facts, timing, origin);
   const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
   h.output_tokens.record(tokens);
   phase.output_tokens_total += tokens;
+  if (outcome.cached_tokens) {
+    phase.cached_tokens_total += static_cast<std::uint64_t>(std::max<std::int64_t>(*outcome.cached_tokens, 0));
+    ++phase.responses_with_cached_tokens;
+  }
   if (tokens > 0 && duration_ns > 0) {
     h.tokens_per_second_milli.record(
         static_cast<std::uint64_t>(static_cast<double>(tokens) * 1e12 / static_cast<double>(duration_ns) + 0.5));

@@ -4,6 +4,7 @@
 // a network.
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ struct TransferFacts {
   std::string_view content_type;  // response Content-Type ("" if none)
   bool stream = true;             // an SSE stream was requested
   const sse::StreamTally* tally = nullptr;  // stream: what the events amounted to
+  // stream: gaps between consecutive content events, in arrival order (ns; one fewer than the
+  // content events). Recorded into inter_token_latency_ns only when the request ends ok.
+  std::span<const std::uint64_t> inter_token_gaps_ns;
   std::string_view stream_problem;  // stream: why the bytes were rejected (oversized event) or the first
                                     // malformed payload's problem; "" if none
   std::string_view body;          // non-2xx: the error body (first 16 KiB); 2xx non-stream: the JSON body
@@ -52,6 +56,9 @@ struct Outcome {
   std::string message;             // failures only: what went wrong, quoting the server
   std::int64_t output_tokens = 0;  // stream: tally.output_tokens(); non-stream: usage.completion_tokens
   bool non_empty_content = false;  // at least one non-empty text (stream: a content event)
+  // usage.prompt_tokens_details.cached_tokens when the server reported it (vLLM with
+  // --enable-prompt-tokens-details): prompt tokens it served from its prefix cache.
+  std::optional<std::int64_t> cached_tokens;
 };
 
 // Classification, first match wins:
@@ -73,8 +80,10 @@ bool check_passes(scenario::CheckKind check, const TransferFacts& facts, const O
 enum class LoopKind { closed, open };
 
 // Folds one completed (not aborted) request into `phase`: counters, failure class, checks and
-// histograms (first_byte / first_event / ttft whenever the request reached that instant;
-// http_req_duration / output_tokens / tokens_per_second for ok requests; schedule_lag for open loop).
+// histograms (run_result.hpp "counting rules"): an ok request feeds first_byte / first_event / ttft
+// (when it reached that instant), its inter-token gaps, http_req_duration, output_tokens and
+// tokens_per_second, and its cached_tokens; a failed one only time_to_failure_ns of its class;
+// schedule_lag (open loop) both.
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
                        const RequestTiming& timing, LoopKind loop);
 

@@ -57,6 +57,7 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, state.get());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, state->m_error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, state.get());
+  state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
   return state;
 }
 
@@ -77,6 +78,7 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_timing = RequestTiming{};
   m_timing.scheduled = scheduled;
   m_timing.started = started;
+  m_gaps_ns.clear();
   m_sinks = sinks;
   m_sent_ns = -1;
   m_code = CURLE_OK;
@@ -141,8 +143,8 @@ void RequestState::on_event(const sse::SseEvent& event) {
     const bool first_token = m_timing.first_token == TimePoint{};
     if (first_token) {
       m_timing.first_token = m_now;
-    } else if (m_sinks != nullptr) {
-      m_sinks->inter_token_latency_ns.record(elapsed_ns(m_timing.last_token, m_now));
+    } else {
+      m_gaps_ns.push_back(elapsed_ns(m_timing.last_token, m_now));
     }
     m_timing.last_token = m_now;
     record_client_added(first_token);
@@ -203,6 +205,7 @@ TransferFacts RequestState::facts() const {
   facts.content_type = m_content_type;
   facts.stream = m_stream;
   facts.tally = m_stream ? &m_decoder.tally() : nullptr;
+  facts.inter_token_gaps_ns = m_gaps_ns;
   facts.stream_problem = m_problem;
   facts.body = m_response;
   facts.body_truncated = m_response_truncated;

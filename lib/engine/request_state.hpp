@@ -7,7 +7,9 @@
 //
 // Data path, all on the loop thread: libcurl write callback -> SseParser::feed (any split of bytes)
 // -> on_event -> OpenAiStreamDecoder::decode -> timestamps (one steady_clock read per write
-// callback) and inter-token gaps recorded straight into the phase's histogram.
+// callback) and inter-token gaps, kept in the slot's gap buffer until the request ends (they count
+// only when it ends ok: outcome.hpp record_completion). The buffer keeps its capacity from request
+// to request: it grows (8 bytes per token) only when the slot serves a longer stream than before.
 //
 // Timing stamps (`llmd-bench sim --stamp-events`): a comment line `: llmd-sent-ns=<N>` in an event
 // block carries the server's CLOCK_MONOTONIC send time in ns. When the next event of that block is a
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <curl/curl.h>
 
@@ -41,7 +44,13 @@ struct TransferSettings {
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(300);  // CURLOPT_TIMEOUT_MS
   // CURLOPT_BUFFERSIZE, the receive buffer libcurl keeps per transfer; 0 = libcurl's 16 KiB.
   long receive_buffer_bytes = 0;
+  // Output tokens a stream is expected to carry (requests.max_tokens): each slot's gap buffer starts
+  // with room for up to k_reserved_gaps of them, so typical streams never grow it.
+  std::size_t expected_tokens = 0;
 };
+
+// Cap of the gap buffer reserved per slot up front (8 bytes each): longer streams grow it once.
+inline constexpr std::size_t k_reserved_gaps = 256;
 
 // Receive buffer for runs of k_many_streams or more concurrent requests. A streamed event is a few
 // hundred bytes, so a stream never fills 2 KiB, while the untouched part of 16 KiB buffers still
@@ -65,9 +74,9 @@ class RequestState final : public sse::SseListener {
   // The request body buffer: fill it (request_builder.hpp build_body) before begin().
   std::string& body() { return m_body; }
 
-  // Arms the slot for a new request: resets parser, decoder and timestamps, points libcurl at
-  // body() and `headers` (which must outlive the request). Inter-token gaps and the client-added
-  // delays of stamped events go straight into `sinks` (may be null: nothing is recorded).
+  // Arms the slot for a new request: resets parser, decoder, timestamps and the gap buffer, points
+  // libcurl at body() and `headers` (which must outlive the request). The client-added delays of
+  // stamped events go straight into `sinks` (may be null: nothing is recorded).
   void begin(curl_slist* headers, TimePoint scheduled, TimePoint started, PhaseHistograms* sinks);
   // Called once libcurl reported the transfer done: reads status and content type, closes the stream.
   void end(CURLcode code, TimePoint now);
@@ -104,6 +113,7 @@ class RequestState final : public sse::SseListener {
   Mode m_mode = Mode::unknown;
   TimePoint m_now{};        // stamp of the write callback being processed
   RequestTiming m_timing;
+  std::vector<std::uint64_t> m_gaps_ns;  // inter-token gaps of the current stream (capacity reused)
   PhaseHistograms* m_sinks = nullptr;
   std::int64_t m_sent_ns = -1;  // server send stamp of the event being read; -1: none
   CURLcode m_code = CURLE_OK;

@@ -53,6 +53,10 @@ json summary_json(const stats::LogLinearHistogram& histogram) {
           {"p999", optional_json(summary.p999)}};
 }
 
+json histogram_json(const stats::LogLinearHistogram& histogram) {
+  return {{"summary", summary_json(histogram)}, {"histogram", histogram.to_json()}};
+}
+
 std::string rfc3339(std::chrono::system_clock::time_point when) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
@@ -100,9 +104,49 @@ stats::LogLinearHistogram make_engine_histogram() {
   return std::move(*histogram);
 }
 
+FailureHistograms make_failure_histograms() {
+  FailureHistograms histograms;
+  for (auto& histogram : histograms) {
+    histogram = make_engine_histogram();
+  }
+  return histograms;
+}
+
+namespace {
+
+std::optional<double> share_of_ended(std::uint64_t count, const PhaseResult& phase) {
+  const std::uint64_t ended = phase.ok + phase.failed + phase.aborted;
+  if (ended == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(count) / static_cast<double>(ended);
+}
+
+}  // namespace
+
+std::optional<double> http_req_failed_rate(const PhaseResult& phase) {
+  return share_of_ended(phase.failed + phase.aborted, phase);
+}
+
+std::optional<double> http_req_cut_rate(const PhaseResult& phase) {
+  return share_of_ended(phase.failures(FailureClass::stream_cut) + phase.aborted, phase);
+}
+
+std::optional<double> stream_buffered_rate(const PhaseResult& phase) {
+  if (phase.streams_judged == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(phase.streams_in_bursts + phase.streams_at_end) / static_cast<double>(phase.streams_judged);
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
+      return merged;
+    }
+  }
+  for (std::size_t i = 0; i < k_failure_class_count; ++i) {
+    if (auto merged = into.time_to_failure_ns[i].merge(from.time_to_failure_ns[i]); !merged) {
       return merged;
     }
   }
@@ -130,7 +174,12 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
     into.check_counts[i].passed += from.check_counts[i].passed;
     into.check_counts[i].failed += from.check_counts[i].failed;
   }
+  into.streams_judged += from.streams_judged;
+  into.streams_in_bursts += from.streams_in_bursts;
+  into.streams_at_end += from.streams_at_end;
   into.output_tokens_total += from.output_tokens_total;
+  into.cached_tokens_total += from.cached_tokens_total;
+  into.responses_with_cached_tokens += from.responses_with_cached_tokens;
   into.connections_opened += from.connections_opened;
   return {};
 }
@@ -155,8 +204,11 @@ json to_json(const PhaseResult& phase) {
   }
   json metrics = json::object();
   for (const auto& field : k_histogram_fields) {
-    const auto& histogram = phase.histograms.*field.member;
-    metrics[field.key] = {{"summary", summary_json(histogram)}, {"histogram", histogram.to_json()}};
+    metrics[field.key] = histogram_json(phase.histograms.*field.member);
+  }
+  json time_to_failure = json::object();
+  for (std::size_t i = 0; i < k_failure_class_count; ++i) {
+    time_to_failure[std::string(k_failure_names[i])] = histogram_json(phase.time_to_failure_ns[i]);
   }
   return {{"name", phase.name},
           {"executor", phase.executor ? json(std::string(to_string(*phase.executor))) : json(nullptr)},
@@ -172,7 +224,15 @@ json to_json(const PhaseResult& phase) {
           {"failure_examples", examples},
           {"checks", checks},
           {"metrics", metrics},
+          {"failed_metrics", {{"time_to_failure_ns", time_to_failure}}},
+          {"rates",
+           {{"http_req_failed", optional_json(http_req_failed_rate(phase))},
+            {"http_req_cut", optional_json(http_req_cut_rate(phase))},
+            {"stream_buffered", optional_json(stream_buffered_rate(phase))}}},
+          {"stream_delivery",
+           {{"judged", phase.streams_judged}, {"in_bursts", phase.streams_in_bursts}, {"at_end", phase.streams_at_end}}},
           {"output_tokens_total", phase.output_tokens_total},
+          {"cached_tokens", {{"total", phase.cached_tokens_total}, {"responses", phase.responses_with_cached_tokens}}},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},
           {"mean_in_flight", phase.mean_in_flight},

@@ -6,15 +6,32 @@
 // Counting rules (every started request ends in exactly one of ok / failed / aborted):
 //   started   = ok + failed + aborted + (still in flight: 0 once the phase finished)
 //   completed = ok + failed
+//   http_req_failed = (failed + aborted) / (ok + failed + aborted): a request the engine aborted
+//               (graceful_stop elapsed, second Ctrl-C) did not succeed, so it counts as failed
+//   http_req_cut = (stream_cut failures + aborted) / (ok + failed + aborted): streams that ended
+//               before their end, whether the server/proxy cut them or the engine gave up on them
+//   stream_buffered = (streams_in_bursts + streams_at_end) / streams_judged: ok streams with >= 4
+//               content events whose events arrived held back by something on the path
+//               (stream_delivery.hpp)
 //   dropped   : open-loop requests that were due while max_in_flight were in flight; never started,
 //               so not part of `started`.
 // Latencies are nanoseconds, measured from the request's reference instant: the SCHEDULED time for
 // open-loop executors (so a late start shows up in the latency: no coordinated omission) and the
 // actual start for closed-loop executors. schedule_lag_ns (open loop only) is actual start − scheduled.
-// Which requests feed which histogram: first_byte / first_event / ttft: every completed request that
-// reached that instant (failed ones too: a TTFT observed before a cut is still a TTFT);
-// http_req_duration / output_tokens / tokens_per_second: ok requests only; inter_token_latency:
-// every gap as it arrives, aborted requests included. Aborted requests record nothing else.
+// Which requests feed which histogram:
+//   first_byte / first_event / ttft / inter_token_latency / http_req_duration / output_tokens /
+//   tokens_per_second: OK requests only. A request that fails later (cut stream, in-band error
+//   event, timeout) is kept out of all of them: its "first token" may be the server's error, and a
+//   run whose every request failed has no latency to gate on (a threshold on it fails "no data").
+//   The inter-token gaps of a stream are buffered in its RequestState and recorded when it ends ok.
+//   time_to_failure_ns[class]: failed requests, reference instant -> the failure was known (the
+//   transfer ended), one histogram per FailureClass.
+//   schedule_lag: every completed request of an open-loop phase (ok or failed: it is about the start).
+//   ttft_client_added / itl_client_added: every stamped content event as it arrives, failed
+//   requests included (they measure the network and the client, not the server's answer).
+//   event_loop_lag: the loop's own probe timer, independent of requests.
+// Aborted requests record nothing. Launch failures (no transfer: e.g. the multi handle refused it)
+// count as failed class `other` without a time to failure.
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -71,8 +88,8 @@ struct PhaseHistograms {
   stats::LogLinearHistogram first_byte_ns = make_engine_histogram();   // first response byte (headers)
   stats::LogLinearHistogram first_event_ns = make_engine_histogram();  // first SSE event, any kind
   stats::LogLinearHistogram ttft_ns = make_engine_histogram();         // first event with non-empty text
-  // Gap between consecutive events with non-empty text, recorded as they arrive on every stream
-  // (also streams that fail later: the gap was observed either way).
+  // Gap between consecutive events with non-empty text; the gaps of a stream are recorded when it
+  // ends ok (a failed stream's gaps are dropped).
   stats::LogLinearHistogram inter_token_latency_ns = make_engine_histogram();
   stats::LogLinearHistogram http_req_duration_ns = make_engine_histogram();  // end-to-end; ok requests only
   stats::LogLinearHistogram schedule_lag_ns = make_engine_histogram();       // open loop only
@@ -85,7 +102,8 @@ struct PhaseHistograms {
   // the delay the network and this client added = client receive instant − server send instant.
   // ttft_client_added_ns: the first content event of each stream; itl_client_added_ns: every later
   // content event (one per inter-token gap). A gap's error is at most the larger of its two events'
-  // delays. Recorded as events arrive (also on streams that fail later); empty without stamps.
+  // delays. Recorded as events arrive (also on streams that fail later: they measure the path, not
+  // the answer); empty without stamps.
   stats::LogLinearHistogram ttft_client_added_ns = make_engine_histogram();
   stats::LogLinearHistogram itl_client_added_ns = make_engine_histogram();
   // How late the engine's event loop got around to a timer that was due: a probe timer every
@@ -95,6 +113,10 @@ struct PhaseHistograms {
   // ran; the run total has each probe once (phases that overlap share their probes).
   stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();
 };
+
+// One engine histogram per failure class, indexed by FailureClass.
+using FailureHistograms = std::array<stats::LogLinearHistogram, k_failure_class_count>;
+FailureHistograms make_failure_histograms();
 
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
@@ -111,8 +133,20 @@ struct PhaseResult {
   std::array<std::optional<std::string>, k_failure_class_count> failure_examples;
   std::vector<scenario::CheckKind> checks;           // the checks evaluated (scenario order)
   std::array<CheckCounts, k_check_count> check_counts{};  // indexed by CheckKind
-  PhaseHistograms histograms;
+  PhaseHistograms histograms;                        // ok requests only (see the counting rules)
+  // Failed requests: reference instant -> the transfer ended, per FailureClass (ns).
+  FailureHistograms time_to_failure_ns = make_failure_histograms();
+  // How ok streams were delivered (stream_delivery.hpp): judged = those with >= 4 content events;
+  // of them, buffered in bursts or all at the end (the rest came token by token).
+  std::uint64_t streams_judged = 0;
+  std::uint64_t streams_in_bursts = 0;
+  std::uint64_t streams_at_end = 0;
   std::uint64_t output_tokens_total = 0;             // summed over ok requests
+  // usage.prompt_tokens_details.cached_tokens summed over the ok responses that carried it (vLLM
+  // --enable-prompt-tokens-details), and how many did: the client's view of the prefix-cache hits,
+  // compared with the pods' ΣΔhits by report/run_diagnostics.hpp.
+  std::uint64_t cached_tokens_total = 0;
+  std::uint64_t responses_with_cached_tokens = 0;
   std::uint64_t connections_opened = 0;              // new connections (CURLINFO_NUM_CONNECTS); the rest reused one
   std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
   double mean_in_flight = 0;                         // time-weighted mean over wall_duration
@@ -131,6 +165,11 @@ struct RunResult {
   std::chrono::system_clock::time_point ended_at;
 };
 
+// The rate metrics of the counting rules above; nullopt when no request ended (denominator 0).
+std::optional<double> http_req_failed_rate(const PhaseResult& phase);
+std::optional<double> http_req_cut_rate(const PhaseResult& phase);
+std::optional<double> stream_buffered_rate(const PhaseResult& phase);  // nullopt when no stream was judged
+
 // Adds `from` into `into` (counters, maps, histograms, checks). Keeps into's name and executor;
 // peak/mean in flight and durations are NOT merged (they are not additive).
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
@@ -138,6 +177,10 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 // {"name","executor","counts":{...},"failures":{"connect":0,...},"failures_by_status":{"404":3},
 //  "failure_examples":{...},"checks":{"status_200":{"passed":..,"failed":..}},
 //  "metrics":{"ttft_ns":{"summary":{count,min,max,mean,p50,p90,p95,p99,p999,overflow},"histogram":{...}},...},
+//  "failed_metrics":{"time_to_failure_ns":{"connect":{"summary":{...},"histogram":{...}},...every class}},
+//  "rates":{"http_req_failed":0.1,"http_req_cut":0.05,"stream_buffered":0} (null without data),
+//  "stream_delivery":{"judged":..,"in_bursts":..,"at_end":..},
+//  "cached_tokens":{"total":..,"responses":..} (usage.prompt_tokens_details.cached_tokens of ok responses),
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",

@@ -118,7 +118,13 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
     return counter_value(total.dropped, aggregation, run);
   }
   if (metric == "http_req_failed") {
-    return ratio(total.failed, total.ok + total.failed);
+    return engine::http_req_failed_rate(total);
+  }
+  if (metric == "http_req_cut") {
+    return engine::http_req_cut_rate(total);
+  }
+  if (metric == "stream_buffered") {
+    return engine::stream_buffered_rate(total);
   }
   if (metric == "checks") {
     const auto [passed, failed] = check_totals(total);
@@ -156,7 +162,7 @@ void judge(RunReport& report) {
     for (auto check : report.run->total.checks) {
       const auto& counts = report.run->total.check_counts[static_cast<std::size_t>(check)];
       report.checks.push_back({check, counts.passed, counts.failed});
-      gate_failed = gate_failed || counts.failed > 0;
+      gate_failed = gate_failed || !report.checks.back().gate_passed();
     }
   }
   if (!report.errors.empty()) {

@@ -1,6 +1,6 @@
 #pragma once
 // Judges a run: evaluates every threshold (k6 semantics: a threshold with no data FAILS) and check
-// over the measured phases and the cache report, then sets the verdict and the exit code
+// (a check evaluated on no request FAILS too: "no data") over the measured phases and the cache report, then sets the verdict and the exit code
 // (README "Exit codes"): errors -> 3, interrupted -> 130, a failed gate -> 1, else 0.
 #include "report/run_report.hpp"
 #include "scenario/thresholds.hpp"

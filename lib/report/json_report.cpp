@@ -98,7 +98,7 @@ json to_json(const RunReport& report) {
   }
   json checks = json::object();
   for (const auto& c : report.checks) {
-    checks[std::string(engine::to_string(c.check))] = {{"passed", c.passed}, {"failed", c.failed}};
+    checks[std::string(engine::to_string(c.check))] = {{"passed", c.passed}, {"failed", c.failed}, {"no_data", c.no_data()}};
   }
   return {{"schema", k_result_schema},
           {"version", k_result_schema_version},

@@ -32,7 +32,11 @@ std::vector<TestCase> check_cases(const RunReport& report) {
   std::vector<TestCase> cases;
   for (const auto& check : report.checks) {
     TestCase c{"llmd-bench.checks", std::string(engine::to_string(check.check)), "", "", ""};
-    if (check.failed > 0) {
+    if (check.no_data()) {
+      c.failure_kind = "failure";
+      c.message = "no data: no request completed, the check was never evaluated";
+      c.detail = c.message;
+    } else if (check.failed > 0) {
       c.failure_kind = "failure";
       c.message = fmt::format("{} of {} requests failed the check", check.failed, check.passed + check.failed);
       c.detail = c.message;

@@ -24,6 +24,9 @@ struct CheckOutcome {
   scenario::CheckKind check = scenario::CheckKind::status_200;
   std::uint64_t passed = 0;
   std::uint64_t failed = 0;
+  // Evaluated on no request (none completed): the gate FAILS, like a threshold with no data.
+  bool no_data() const { return passed + failed == 0; }
+  bool gate_passed() const { return failed == 0 && !no_data(); }
 };
 
 // A finding about the run's numbers beyond one pod's prefix cache (e.g. a stream that a proxy

@@ -43,6 +43,45 @@ std::string failure_breakdown(const engine::PhaseResult& phase) {
   return out;
 }
 
+// " (after p50 12.00ms, max 40.00ms)": when the failures of a class were known; "" without data.
+std::string time_to_failure(const stats::LogLinearHistogram& h) {
+  if (h.count() == 0) {
+    return "";
+  }
+  return fmt::format(" (after p50 {}, max {})", format_seconds(*h.percentile(50) * 1e-9),
+                     format_seconds(static_cast<double>(*h.max()) * 1e-9));
+}
+
+// Failed requests are kept out of the latency lines below; here they get their count by class, one
+// example message and the time to failure of each class.
+void render_failures(std::string& out, const engine::PhaseResult& phase) {
+  if (phase.failed == 0) {
+    return;
+  }
+  out += fmt::format("    failures ........: {}\n", failure_breakdown(phase));
+  for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
+    if (phase.failure_examples[i]) {
+      out += fmt::format("                       {}{}: {}\n", engine::to_string(static_cast<FailureClass>(i)),
+                         time_to_failure(phase.time_to_failure_ns[i]), *phase.failure_examples[i]);
+    }
+  }
+}
+
+// The two rate metrics over requests that ended, with what they are made of (aborted requests count
+// as failed and as cut: run_result.hpp counting rules). Nothing when nothing failed.
+void render_failure_rates(std::string& out, const engine::PhaseResult& phase) {
+  const std::uint64_t ended = phase.ok + phase.failed + phase.aborted;
+  if (phase.failed + phase.aborted > 0) {
+    out += fmt::format("    http_req_failed .: {} ({} failed + {} aborted of {} requests)\n",
+                       percent(engine::http_req_failed_rate(phase)), phase.failed, phase.aborted, ended);
+  }
+  const std::uint64_t cut = phase.failures(FailureClass::stream_cut);
+  if (cut + phase.aborted > 0) {
+    out += fmt::format("    http_req_cut ....: {} ({} cut before their end + {} aborted by llmd-bench of {} requests)\n",
+                       percent(engine::http_req_cut_rate(phase)), cut, phase.aborted, ended);
+  }
+}
+
 void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
   const double rate = seconds > 0 ? static_cast<double>(phase.completed) / seconds : 0;
@@ -50,15 +89,8 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   out += fmt::format("\n  {} ({})\n", phase.name, executor);
   out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
                      phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
-  if (phase.failed > 0) {
-    out += fmt::format("    failures ........: {}\n", failure_breakdown(phase));
-    for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
-      if (phase.failure_examples[i]) {
-        out += fmt::format("                       {}: {}\n", engine::to_string(static_cast<FailureClass>(i)),
-                           *phase.failure_examples[i]);
-      }
-    }
-  }
+  render_failure_rates(out, phase);
+  render_failures(out, phase);
   const auto& h = phase.histograms;
   out += fmt::format("    ttft ............: {}\n", ns_quantiles(h.ttft_ns, {50, 95, 99}));
   out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, {50, 95}));
@@ -70,6 +102,10 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   }
   if (h.event_loop_lag_ns.count() > 0) {
     out += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 99}));
+  }
+  if (const auto buffered = phase.streams_in_bursts + phase.streams_at_end; buffered > 0) {
+    out += fmt::format("    delivery ........: {} of {} streams buffered on the way ({} in bursts, {} all at the end)\n",
+                       buffered, phase.streams_judged, phase.streams_in_bursts, phase.streams_at_end);
   }
   const double tokens_per_s = seconds > 0 ? static_cast<double>(phase.output_tokens_total) / seconds : 0;
   const auto per_request = h.tokens_per_second_milli.percentile(50);
@@ -112,8 +148,9 @@ void render_gates(std::string& out, const RunReport& report, const TextOptions& 
   if (!report.checks.empty()) {
     out += "\nchecks\n";
     for (const auto& c : report.checks) {
-      out += fmt::format("  {} {:<20} {} passed, {} failed\n", c.failed == 0 ? pass : fail, engine::to_string(c.check),
-                         c.passed, c.failed);
+      const std::string counts = c.no_data() ? std::string("no data (no request completed)")
+                                             : fmt::format("{} passed, {} failed", c.passed, c.failed);
+      out += fmt::format("  {} {:<20} {}\n", c.gate_passed() ? pass : fail, engine::to_string(c.check), counts);
     }
   }
 }
@@ -124,7 +161,7 @@ std::string verdict_line(const RunReport& report) {
     failed += t.result.passed ? 0 : 1;
   }
   for (const auto& c : report.checks) {
-    failed += c.failed > 0 ? 1 : 0;
+    failed += c.gate_passed() ? 0 : 1;
   }
   const std::size_t gates = report.thresholds.size() + report.checks.size();
   switch (report.verdict) {

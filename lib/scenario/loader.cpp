@@ -120,7 +120,8 @@ util::Result<Scenario> load_document(const Field& root_field) {
 }
 
 bool needs_stream(std::string_view metric) {
-  return metric == "ttft" || metric == "inter_token_latency" || metric == "time_to_first_event";
+  return metric == "ttft" || metric == "inter_token_latency" || metric == "time_to_first_event" ||
+         metric == "stream_buffered";
 }
 
 bool needs_pod_counters(std::string_view metric) {

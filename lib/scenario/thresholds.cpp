@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 16> k_metrics = {{
+constexpr std::array<MetricInfo, 18> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -25,7 +25,12 @@ constexpr std::array<MetricInfo, 16> k_metrics = {{
     {"tokens_per_second", "", MetricKind::trend, "per-request output tokens per second of generation"},
     {"output_tokens", "", MetricKind::trend, "output tokens per request"},
     {"http_reqs", "", MetricKind::counter, "requests completed: count, or rate per second of the run"},
-    {"http_req_failed", "", MetricKind::rate, "fraction of requests that failed (HTTP error, transport error, cut stream)"},
+    {"http_req_failed", "", MetricKind::rate,
+     "fraction of requests that failed or were aborted (HTTP or transport error, error event, cut stream, aborted at graceful_stop)"},
+    {"http_req_cut", "", MetricKind::rate,
+     "fraction of requests cut before their end: streams without [DONE] (stream_cut) plus requests aborted at graceful_stop"},
+    {"stream_buffered", "", MetricKind::rate,
+     "fraction of streamed ok requests (>= 4 tokens) whose tokens arrived in bursts or all at the end (a buffering proxy)"},
     {"dropped_requests", "", MetricKind::counter, "open-loop requests that could not start on time (max_in_flight reached)"},
     {"checks", "", MetricKind::rate, "fraction of checks that passed"},
     {"cache_hit_rate", "", MetricKind::ratio, "prefix-cache hit rate of the run: hit tokens / queried tokens, all pods"},

@@ -151,6 +151,15 @@ std::optional<ApiError> read_options(const json& body, GenerationRequest& reques
 constexpr std::array<std::string_view, 16> k_words = {" the", " cache", " of",  " a",     " prefix", " token", " is",  " hit",
                                                       " and", " block", " to",  " model", " pod",    " in",    " fast", " route"};
 
+// vLLM's UsageInfo in its field order; prompt_tokens_details only when cached_tokens is reported
+// (--enable-prompt-tokens-details).
+std::string usage_text(std::size_t prompt_tokens, std::size_t completion_tokens, std::optional<std::size_t> cached_tokens) {
+  const std::string details =
+      cached_tokens ? fmt::format(R"(,"prompt_tokens_details":{{"cached_tokens":{}}})", *cached_tokens) : std::string();
+  return fmt::format(R"({{"prompt_tokens":{},"total_tokens":{},"completion_tokens":{}{}}})", prompt_tokens,
+                     prompt_tokens + completion_tokens, completion_tokens, details);
+}
+
 }  // namespace
 
 ErrorFormat error_format_for(MetricsFlavor flavor) {
@@ -244,11 +253,10 @@ std::string ResponseWriter::stream_token_chunk(std::string_view text, const char
                      m_head, escaped, reason);
 }
 
-std::string ResponseWriter::stream_usage_chunk(std::size_t prompt_tokens, std::size_t completion_tokens) const {
-  return fmt::format(R"(data: {}"choices":[],"usage":{{"prompt_tokens":{},"total_tokens":{},"completion_tokens":{}}}}}
-
-)",
-                     m_head, prompt_tokens, prompt_tokens + completion_tokens, completion_tokens);
+std::string ResponseWriter::stream_usage_chunk(std::size_t prompt_tokens, std::size_t completion_tokens,
+                                               std::optional<std::size_t> cached_tokens) const {
+  return fmt::format("data: {}\"choices\":[],\"usage\":{}}}\n\n", m_head,
+                     usage_text(prompt_tokens, completion_tokens, cached_tokens));
 }
 
 std::string ResponseWriter::stream_done() { return "data: [DONE]\n\n"; }
@@ -258,8 +266,8 @@ std::string ResponseWriter::stream_error_event(const ApiError& error) const {
 }
 
 std::string ResponseWriter::full_response(std::string_view text, const char* finish_reason, std::size_t prompt_tokens,
-                                          std::size_t completion_tokens) const {
-  json usage = {{"prompt_tokens", prompt_tokens}, {"total_tokens", prompt_tokens + completion_tokens}, {"completion_tokens", completion_tokens}};
+                                          std::size_t completion_tokens, std::optional<std::size_t> cached_tokens) const {
+  const std::string usage = usage_text(prompt_tokens, completion_tokens, cached_tokens);
   json choice = {{"index", 0}, {"logprobs", nullptr}, {"finish_reason", finish_reason}};
   std::string head = m_head;
   if (m_api == Api::completions) {
@@ -270,7 +278,7 @@ std::string ResponseWriter::full_response(std::string_view text, const char* fin
     // Non-streamed chat responses are "chat.completion", not the chunk object.
     head.replace(head.find("chat.completion.chunk"), std::string_view("chat.completion.chunk").size(), "chat.completion");
   }
-  return fmt::format(R"({}"choices":[{}],"usage":{}}})", head, choice.dump(-1, ' ', false, json::error_handler_t::replace), usage.dump(-1, ' ', false, json::error_handler_t::replace));
+  return fmt::format(R"({}"choices":[{}],"usage":{}}})", head, choice.dump(-1, ' ', false, json::error_handler_t::replace), usage);
 }
 
 }  // namespace llmd::sim

@@ -63,11 +63,14 @@ class ResponseWriter {
 
   std::string stream_role_chunk() const;                   // chat only: delta {"role":"assistant","content":""}
   std::string stream_token_chunk(std::string_view text, const char* finish_reason) const;
-  std::string stream_usage_chunk(std::size_t prompt_tokens, std::size_t completion_tokens) const;
+  // `cached_tokens`: usage.prompt_tokens_details.cached_tokens (vLLM --enable-prompt-tokens-details);
+  // nullopt leaves prompt_tokens_details out, as vLLM does by default.
+  std::string stream_usage_chunk(std::size_t prompt_tokens, std::size_t completion_tokens,
+                                 std::optional<std::size_t> cached_tokens = std::nullopt) const;
   static std::string stream_done();                        // "data: [DONE]\n\n"
   std::string stream_error_event(const ApiError& error) const;  // in-band error after streaming began
   std::string full_response(std::string_view text, const char* finish_reason, std::size_t prompt_tokens,
-                            std::size_t completion_tokens) const;
+                            std::size_t completion_tokens, std::optional<std::size_t> cached_tokens = std::nullopt) const;
 
  private:
   Api m_api;

@@ -282,6 +282,14 @@ void Pod::finish(const std::shared_ptr<Job>& job, const char* reason) {
   schedule();
 }
 
+std::optional<std::size_t> Pod::reported_cached_tokens(const Job& job) const {
+  if (!m_settings.prompt_tokens_details) {
+    return std::nullopt;
+  }
+  // The same tokens admit() added to the hits counter (none with prefix caching off).
+  return m_settings.enable_prefix_caching ? job.allocation->hit_tokens : 0;
+}
+
 net::awaitable<bool> Pod::sleep_until(const std::shared_ptr<Job>& job, Clock::time_point when) {
   job->timer.expires_at(when);
   boost::system::error_code ec;
@@ -315,7 +323,8 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
     finish(job, "length");
     const Headers headers = pod_headers();
     co_await write_response(*job->stream, http_request, http::status::ok, k_json,
-                            writer.full_response(text, "length", job->prompt_tokens, request.max_tokens), headers);
+                            writer.full_response(text, "length", job->prompt_tokens, request.max_tokens, reported_cached_tokens(*job)),
+                            headers);
     co_return true;
   }
   const Headers headers = pod_headers();
@@ -351,7 +360,8 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
       co_return false;
     }
     if (request.include_usage) {
-      const std::string usage = stamped(stamp, writer.stream_usage_chunk(job->prompt_tokens, request.max_tokens));
+      const std::string usage =
+          stamped(stamp, writer.stream_usage_chunk(job->prompt_tokens, request.max_tokens, reported_cached_tokens(*job)));
       co_await write_chunk(*job->stream, usage);
     }
     const std::string done = stamped(stamp, ResponseWriter::stream_done());

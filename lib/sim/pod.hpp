@@ -66,6 +66,8 @@ class Pod {
   void schedule();
   void admit(Job& job, const PrefixCache::Allocation& allocation);
   void finish(const std::shared_ptr<Job>& job, const char* reason);
+  // usage.prompt_tokens_details.cached_tokens of the job's answer; nullopt unless --prompt-tokens-details.
+  std::optional<std::size_t> reported_cached_tokens(const Job& job) const;
   std::chrono::nanoseconds scaled(double microseconds) const;
   bool is_down() const;
   std::vector<std::pair<std::string, std::string>> pod_headers() const;

@@ -52,6 +52,9 @@ struct PodSettings {
   // Prefix every streamed SSE event with `: llmd-sent-ns=<N>\n`, N = CLOCK_MONOTONIC ns right before
   // the write, so a client on the same machine can measure the delay it adds (timing truth).
   bool stamp_events = false;
+  // vLLM --enable-prompt-tokens-details: usage carries "prompt_tokens_details":{"cached_tokens":N},
+  // N = the request's prompt tokens found in the prefix cache (what the pod adds to its hits counter).
+  bool prompt_tokens_details = false;
 };
 
 struct SimConfig {

@@ -1,5 +1,7 @@
 #include "engine/outcome.hpp"
 
+#include <array>
+
 #include <gtest/gtest.h>
 
 namespace llmd::engine {
@@ -34,10 +36,37 @@ TEST(Classify, CompleteStreamIsOkWithContentEventsAsTokens) {
   EXPECT_EQ(outcome.http_status, 200);
 }
 
-TEST(Classify, UsageOfTheLastChunkGivesOutputTokens) {
+TEST(Classify, UsageOfTheLastChunkGivesOutputTokensAndCachedTokens) {
   auto tally = stream_tally(5);
   tally.last_usage = sse::Usage{10, 7, std::nullopt};
   EXPECT_EQ(classify(stream_facts(tally)).output_tokens, 7);
+  EXPECT_FALSE(classify(stream_facts(tally)).cached_tokens);
+  tally.last_usage->cached_tokens = 8;
+  EXPECT_EQ(classify(stream_facts(tally)).cached_tokens, 8);
+}
+
+// Cached tokens are summed over ok responses that reported them; a failed one's are not counted.
+TEST(RecordCompletion, SumsCachedTokensOfOkResponses) {
+  PhaseResult phase;
+  auto tally = stream_tally(2);
+  tally.last_usage = sse::Usage{40, 2, 32};
+  const auto facts = stream_facts(tally);
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.ended = timing.started + 5ms;
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  auto cut = tally;
+  cut.done_seen = false;
+  auto cut_facts = stream_facts(cut);
+  record_completion(phase, cut_facts, classify(cut_facts), timing, LoopKind::closed);
+  auto unreported = tally;
+  unreported.last_usage->cached_tokens.reset();
+  auto unreported_facts = stream_facts(unreported);
+  record_completion(phase, unreported_facts, classify(unreported_facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 3u);
+  EXPECT_EQ(phase.cached_tokens_total, 64u);
+  EXPECT_EQ(phase.responses_with_cached_tokens, 2u);
 }
 
 TEST(Classify, TransportFailures) {
@@ -134,6 +163,12 @@ TEST(Classify, NonStreamDocument) {
   EXPECT_TRUE(outcome.ok);
   EXPECT_EQ(outcome.output_tokens, 9);
   EXPECT_TRUE(outcome.non_empty_content);
+  EXPECT_FALSE(outcome.cached_tokens);  // not reported: not 0
+  facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens":40,"completion_tokens":1,)"
+               R"("prompt_tokens_details":{"cached_tokens":32}}})";
+  EXPECT_EQ(classify(facts).cached_tokens, 32);
+  facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens_details":{"cached_tokens":-1}}})";
+  EXPECT_FALSE(classify(facts).cached_tokens);
   facts.body = R"({"choices":[{"message":{"role":"assistant","content":""}}]})";
   outcome = classify(facts);
   EXPECT_TRUE(outcome.ok);
@@ -215,6 +250,69 @@ TEST(RecordCompletion, FailuresAreCountedByClassStatusAndExample) {
   EXPECT_EQ(phase.check_counts[1].failed, 2u);
   EXPECT_EQ(phase.histograms.http_req_duration_ns.count(), 0u);  // ok requests only
   EXPECT_EQ(phase.histograms.ttft_ns.count(), 0u);
+  const auto& time_to_failure = phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)];
+  EXPECT_EQ(time_to_failure.count(), 2u);
+  EXPECT_EQ(time_to_failure.max(), 1'000'000u);
+}
+
+// A stream that delivered tokens and then an in-band error: its first token, first byte and gaps
+// must not reach the latency histograms (a run of such streams has no TTFT to pass a gate with);
+// the same timings from an ok stream do.
+TEST(RecordCompletion, LatenciesAndGapsCountOnlyForOkRequests) {
+  PhaseResult phase;
+  const std::array<std::uint64_t, 3> gaps = {1'000'000, 2'000'000, 3'000'000};
+  auto tally = stream_tally(4);
+  auto facts = stream_facts(tally);
+  facts.inter_token_gaps_ns = gaps;
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.first_byte = timing.first_event = timing.first_token = timing.started + 10ms;
+  timing.ended = timing.started + 40ms;
+  auto errored = tally;
+  errored.error_events = 1;
+  auto failed_facts = facts;
+  failed_facts.tally = &errored;
+  record_completion(phase, failed_facts, classify(failed_facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.failures(FailureClass::server_error_event), 1u);
+  for (const auto* h : {&phase.histograms.first_byte_ns, &phase.histograms.first_event_ns, &phase.histograms.ttft_ns,
+                        &phase.histograms.inter_token_latency_ns, &phase.histograms.http_req_duration_ns,
+                        &phase.histograms.output_tokens}) {
+    EXPECT_EQ(h->count(), 0u);
+  }
+  EXPECT_EQ(phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::server_error_event)].max(), 40'000'000u);
+
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 1u);
+  EXPECT_EQ(phase.histograms.ttft_ns.max(), 10'000'000u);
+  EXPECT_EQ(phase.histograms.inter_token_latency_ns.count(), 3u);
+  EXPECT_EQ(phase.histograms.inter_token_latency_ns.max(), 3'000'000u);
+  EXPECT_EQ(phase.histograms.http_req_duration_ns.max(), 40'000'000u);
+  EXPECT_EQ(phase.streams_judged, 1u);  // the failed stream was not judged; this one streamed
+  EXPECT_EQ(phase.streams_in_bursts + phase.streams_at_end, 0u);
+}
+
+// An ok stream whose four events all came in the last read (a proxy held the answer back).
+TEST(RecordCompletion, CountsStreamsDeliveredAllAtTheEnd) {
+  PhaseResult phase;
+  const std::array<std::uint64_t, 3> gaps = {0, 0, 0};
+  const auto tally = stream_tally(4);
+  auto facts = stream_facts(tally);
+  facts.inter_token_gaps_ns = gaps;
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.first_byte = timing.started + 1ms;
+  timing.first_event = timing.first_token = timing.started + 600ms;
+  timing.ended = timing.started + 601ms;
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.streams_judged, 1u);
+  EXPECT_EQ(phase.streams_at_end, 1u);
+  EXPECT_EQ(stream_buffered_rate(phase), 1.0);
+  facts.stream = false;  // an ok non-streamed answer with the same timings is never judged
+  Outcome ok_document;
+  ok_document.ok = true;
+  record_completion(phase, facts, ok_document, timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 2u);
+  EXPECT_EQ(phase.streams_judged, 1u);
 }
 
 }  // namespace

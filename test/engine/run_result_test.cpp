@@ -25,7 +25,14 @@ PhaseResult sample_phase() {
   phase.check_counts[0] = {7, 2};
   phase.histograms.ttft_ns.record(20'000'000);
   phase.histograms.ttft_ns.record(40'000'000);
+  phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)].record(3'000'000);
+  phase.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)].record(5'000'000);
+  phase.streams_judged = 6;
+  phase.streams_in_bursts = 1;
+  phase.streams_at_end = 2;
   phase.output_tokens_total = 56;
+  phase.cached_tokens_total = 320;
+  phase.responses_with_cached_tokens = 7;
   phase.peak_in_flight = 4;
   phase.mean_in_flight = 2.5;
   phase.wall_duration = 2s;
@@ -60,6 +67,20 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_TRUE(json["metrics"]["schedule_lag_ns"]["summary"]["p95"].is_null());
   EXPECT_EQ(json["metrics"].size(), 11u);  // client-added and event_loop_lag_ns included, empty
   EXPECT_EQ(json["metrics"]["itl_client_added_ns"]["summary"]["count"], 0);
+  const auto& time_to_failure = json["failed_metrics"]["time_to_failure_ns"];
+  EXPECT_EQ(time_to_failure.size(), k_failure_class_count);  // every class, empty ones included
+  EXPECT_EQ(time_to_failure["http_status"]["summary"]["count"], 2);
+  EXPECT_EQ(time_to_failure["http_status"]["summary"]["max"], 5'000'000);
+  EXPECT_EQ(time_to_failure["http_status"]["histogram"]["schema"], "llmd-bench/histogram");
+  EXPECT_EQ(time_to_failure["stream_cut"]["summary"]["count"], 0);
+  // 2 failed + 1 aborted of 10 ended; no stream_cut, so only the aborted one is cut.
+  EXPECT_DOUBLE_EQ(json["rates"]["http_req_failed"].get<double>(), 3.0 / 10);
+  EXPECT_DOUBLE_EQ(json["rates"]["http_req_cut"].get<double>(), 1.0 / 10);
+  EXPECT_TRUE(to_json(PhaseResult{})["rates"]["http_req_failed"].is_null());
+  EXPECT_DOUBLE_EQ(json["rates"]["stream_buffered"].get<double>(), 3.0 / 6);
+  EXPECT_EQ(json["stream_delivery"], nlohmann::json::parse(R"({"judged":6,"in_bursts":1,"at_end":2})"));
+  EXPECT_TRUE(to_json(PhaseResult{})["rates"]["stream_buffered"].is_null());
+  EXPECT_EQ(json["cached_tokens"], nlohmann::json::parse(R"({"total":320,"responses":7})"));
   EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
   EXPECT_EQ(json["started_at_ns"], 1'000'000'000);
   EXPECT_EQ(json["mean_in_flight"], 2.5);
@@ -95,7 +116,12 @@ TEST(MergeInto, AddsCountersMapsChecksAndHistograms) {
   EXPECT_EQ(total.checks, std::vector<scenario::CheckKind>{scenario::CheckKind::status_200});
   EXPECT_EQ(total.check_counts[0].passed, 14u);
   EXPECT_EQ(total.histograms.ttft_ns.count(), 4u);
+  EXPECT_EQ(total.time_to_failure_ns[static_cast<std::size_t>(FailureClass::http_status)].count(), 4u);
   EXPECT_EQ(total.output_tokens_total, 112u);
+  EXPECT_EQ(total.streams_judged, 12u);
+  EXPECT_EQ(total.streams_at_end, 4u);
+  EXPECT_EQ(total.cached_tokens_total, 640u);
+  EXPECT_EQ(total.responses_with_cached_tokens, 14u);
   EXPECT_EQ(total.peak_in_flight, 0u);  // not additive: left to the engine
 }
 

@@ -2,8 +2,6 @@
 // `llmd-bench sim` process), scenario files written by the test.
 #include <signal.h>
 
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -11,62 +9,27 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "integration/run_test_support.hpp"
 #include "support/child_process.hpp"
 #include "support/http_client.hpp"
 #include "support/sim_process.hpp"
 
-namespace fs = std::filesystem;
 using llmd::test::ChildProcess;
-using llmd::test::run_to_completion;
+using llmd::test::phase_total;
+using llmd::test::read_json;
+using llmd::test::run_argv_scraping_every_pod;
 using llmd::test::RunOutput;
+using llmd::test::scratch_dir;
+using llmd::test::shared_prefix_scenario;
 using llmd::test::SimProcess;
+using llmd::test::write_file;
 using nlohmann::json;
 using testing::HasSubstr;
 
 namespace {
 
-fs::path scratch_dir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = fs::temp_directory_path() / (std::string("llmd-run-") + info->test_suite_name() + "-" + info->name() + "-" +
-                                          std::to_string(::getpid()));
-  fs::create_directories(dir);
-  return dir;
-}
+RunOutput run(std::vector<std::string> args) { return llmd::test::run_bench(std::move(args)); }
 
-fs::path write_file(const fs::path& path, const std::string& text) {
-  std::ofstream(path) << text;
-  return path;
-}
-
-RunOutput run(std::vector<std::string> args, std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return run_to_completion(argv, timeout);
-}
-
-json read_json(const fs::path& path) { return json::parse(std::ifstream(path)); }
-
-const json& phase_total(const json& result) { return result["run"]["total"]; }
-
-// `llmd-bench run SCENARIO --target <sim gateway> -q --out json=JSON --cache-url <each pod>`.
-std::vector<std::string> run_argv_scraping_every_pod(const SimProcess& sim, const fs::path& scenario, const fs::path& json_out) {
-  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario.string(), "--target", sim.gateway(), "-q",
-                                   "--out", "json=" + json_out.string()};
-  for (std::size_t i = 0; i < sim.pods(); ++i) {
-    argv.insert(argv.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
-  }
-  return argv;
-}
-
-// A 200-token shared prefix, 4 output tokens, 2 VUs for `duration`.
-fs::path shared_prefix_scenario(const fs::path& dir, const std::string& duration, const std::string& extra = "") {
-  return write_file(dir / "s.yaml", R"(
-requests:
-  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
-  max_tokens: 4
-load:
-  - {name: loop, executor: constant-vus, vus: 2, duration: )" + duration + "}\n" + extra);
-}
 
 }  // namespace
 
@@ -123,6 +86,44 @@ thresholds:
   EXPECT_EQ(result["cache"]["totals"]["queries"].get<double>(), queries);
   EXPECT_EQ(result["cache"]["totals"]["hits"].get<double>(), hits);
   EXPECT_DOUBLE_EQ(result["cache"]["totals"]["hit_rate"].get<double>(), hits / queries);
+}
+
+// --sim-prompt-tokens-details: every ok response reports its cached prompt tokens (vLLM
+// --enable-prompt-tokens-details), and their sum is exactly the pods' ΣΔhits: the report puts them
+// side by side. With a third of the streams cut, the pod counted hits the client never summed (the
+// client sums ok responses only), and the report flags the difference.
+TEST(Run, ClientReportedCachedTokensStandNextToThePodsHits) {
+  const auto dir = scratch_dir();
+  auto out = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--sim-prompt-tokens-details",
+                  "--out", "json=" + (dir / "r.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  auto result = read_json(dir / "r.json");
+  EXPECT_EQ(phase_total(result)["cached_tokens"], json::parse(R"({"total":18848,"responses":20})"));  // 19 x 992
+  EXPECT_EQ(result["cache"]["totals"]["hits"], 18848);
+  std::vector<std::string> codes;
+  for (const auto& d : result["diagnostics"]) {
+    codes.push_back(d["code"].get<std::string>());
+  }
+  EXPECT_EQ(codes, std::vector<std::string>{"cached_tokens"});
+  EXPECT_THAT(out.out, HasSubstr("[cached_tokens] the server reported 18848 cached prompt tokens"));
+  EXPECT_THAT(out.out, HasSubstr("hits grew by 18848 tokens (ΣΔhits)"));
+
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 4}
+  max_tokens: 4
+load:
+  - {name: loop, executor: iterations, iterations: 30, vus: 1}
+sim: {pods: 1, timing: {time_scale: 0.01}}
+)");
+  out = run({scenario.string(), "-q", "--sim-prompt-tokens-details", "--sim-abort-rate", "0.3", "--out",
+             "json=" + (dir / "a.json").string()});
+  result = read_json(dir / "a.json");
+  const auto& total = phase_total(result);
+  ASSERT_GT(total["failures"]["stream_cut"].get<int>(), 0) << total.dump();
+  EXPECT_LT(total["cached_tokens"]["total"].get<double>(), result["cache"]["totals"]["hits"].get<double>());
+  EXPECT_THAT(out.out, HasSubstr("[cached_tokens_mismatch] the ok responses reported "));
+  EXPECT_THAT(out.out, HasSubstr("the pods' is larger"));
 }
 
 TEST(Run, TtftAgainstAFixedPrefillDelayIsThatDelay) {

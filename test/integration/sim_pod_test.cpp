@@ -90,6 +90,31 @@ TEST(SimPod, ChatStreamStartsWithARoleDeltaAndEndsWithUsageThenDone) {
   EXPECT_EQ(events[5], "[DONE]");
 }
 
+// --prompt-tokens-details (vLLM --enable-prompt-tokens-details): usage carries the prompt tokens
+// served from the prefix cache, the very tokens the pod adds to its hits counter. A 40-token prompt
+// sent twice: 0 cached, then 32 (2 full blocks of 16; the last token is always recomputed).
+TEST(SimPod, PromptTokensDetailsReportTheCachedTokensThePodCounts) {
+  SimProcess sim({"--pods", "1", "--time-scale", "0.01", "--prompt-tokens-details"});
+  const std::string stream = json{{"prompt", llmd::test::words(40)}, {"max_tokens", 2}, {"stream", true},
+                                  {"stream_options", {{"include_usage", true}}}}.dump();
+  std::vector<std::int64_t> cached;
+  for (int i = 0; i < 2; ++i) {
+    const auto events = sse_events(http_post(sim.pod_url(0) + "/v1/completions", stream).body);
+    ASSERT_EQ(events.size(), 4u);  // 2 tokens, usage, [DONE]
+    cached.push_back(events[2]["usage"]["prompt_tokens_details"]["cached_tokens"].get<std::int64_t>());
+  }
+  EXPECT_EQ(cached, (std::vector<std::int64_t>{0, 32}));
+  const auto document = json::parse(
+      http_post(sim.pod_url(0) + "/v1/completions", json{{"prompt", llmd::test::words(40)}, {"max_tokens", 2}}.dump()).body);
+  EXPECT_EQ(document["usage"]["prompt_tokens_details"]["cached_tokens"], 32);
+  EXPECT_EQ(sim.counters(0).hits_tokens, 64);
+
+  SimProcess plain({"--pods", "1", "--time-scale", "0.01"});  // off by default, as in vLLM
+  const auto events = sse_events(http_post(plain.pod_url(0) + "/v1/completions", stream).body);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_FALSE(events[2]["usage"].contains("prompt_tokens_details"));
+}
+
 TEST(SimPod, NonStreamingCompletionCarriesTextAndUsage) {
   SimProcess sim({"--pods", "1", "--time-scale", "0.01"});
   auto result = http_post(sim.pod_url(0) + "/v1/completions", R"({"prompt":"a b c d","max_tokens":4})");

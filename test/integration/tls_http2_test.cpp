@@ -2,13 +2,9 @@
 // recorded vLLM completion stream on three loopback ports (h2c prior knowledge, h2 over TLS, HTTPS
 // HTTP/1.1) with a self-signed certificate made by the openssl CLI. nginx's access log records the
 // protocol of every request, so the tests prove which protocol llmd-bench actually spoke.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -22,9 +18,13 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.hpp"
+#include "support/local_services.hpp"
 
 namespace fs = std::filesystem;
+using llmd::test::accepts_connections;
 using llmd::test::ChildProcess;
+using llmd::test::find_tool;
+using llmd::test::free_ports;
 using llmd::test::run_to_completion;
 using llmd::test::RunOutput;
 using nlohmann::json;
@@ -35,29 +35,6 @@ namespace {
 constexpr int k_requests = 6;
 constexpr const char* k_model = "facebook/opt-125m";
 
-// An absolute path to an executable `name` on PATH, else in `fallback_dirs` (nginx lives in
-// /usr/sbin, which is not on every user's PATH); empty when there is none. ChildProcess uses
-// posix_spawn (no PATH search), so it needs the absolute path.
-std::string find_tool(const std::string& name, const std::vector<std::string>& fallback_dirs) {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::stringstream entries(path);
-    for (std::string dir; std::getline(entries, dir, ':');) {
-      if (!dir.empty()) {
-        dirs.push_back(dir);
-      }
-    }
-  }
-  dirs.insert(dirs.end(), fallback_dirs.begin(), fallback_dirs.end());
-  for (const auto& dir : dirs) {
-    const auto candidate = fs::path(dir) / name;
-    if (::access(candidate.c_str(), X_OK) == 0 && fs::is_regular_file(candidate)) {
-      return candidate.string();
-    }
-  }
-  return {};
-}
-
 void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
 std::string read_text(const fs::path& path) {
@@ -65,47 +42,6 @@ std::string read_text(const fs::path& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// Free loopback ports, distinct from each other: all sockets stay bound until every port is picked.
-std::vector<int> free_ports(std::size_t count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  for (std::size_t i = 0; i < count; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      if (fd >= 0) {
-        ::close(fd);
-      }
-      break;
-    }
-    fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (const int fd : fds) {
-    ::close(fd);
-  }
-  return ports;
-}
-
-bool accepts_connections(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    return false;
-  }
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
 }
 
 // A streamed /v1/completions answer shaped like vLLM's: five text chunks (the last one with

@@ -102,6 +102,48 @@ TEST(Gates, FailedChecksAndTheFailureRateAreGates) {
   EXPECT_EQ(f.report.verdict, Verdict::fail);
 }
 
+// Requests the engine aborted (graceful_stop elapsed) did not succeed: they count as failed, and
+// with the streams the server cut they make http_req_cut.
+TEST(Gates, AbortedRequestsCountAsFailedAndCut) {
+  Fixture f;
+  f.s.thresholds = {threshold("http_req_failed", "rate<0.05"), threshold("http_req_cut", "rate<0.05"),
+                    threshold("http_req_cut", "rate<0.5")};
+  f.report.run = make_run(8, 2);
+  auto& total = f.report.run->total;
+  total.failures_by_class[static_cast<std::size_t>(engine::FailureClass::http_status)] = 1;
+  total.failures_by_class[static_cast<std::size_t>(engine::FailureClass::stream_cut)] = 1;
+  total.aborted = 2;
+  judge(f.report);
+  ASSERT_EQ(f.report.thresholds.size(), 3u);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[0].result.observed, 4.0 / 12);  // (2 failed + 2 aborted) / 12
+  EXPECT_FALSE(f.report.thresholds[0].result.passed);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[1].result.observed, 3.0 / 12);  // (1 stream_cut + 2 aborted) / 12
+  EXPECT_FALSE(f.report.thresholds[1].result.passed);
+  EXPECT_TRUE(f.report.thresholds[2].result.passed);
+  EXPECT_EQ(f.report.exit_code, 1);
+  f.report.run = make_run(0, 0);
+  judge(f.report);
+  EXPECT_EQ(f.report.thresholds[1].result.reason, "no data");
+}
+
+// A check evaluated on no request has not passed: no request completed (every one was aborted at
+// graceful_stop, or none started), so the gate fails with "no data" like a threshold would.
+TEST(Gates, ACheckWithNoDataFailsTheRun) {
+  Fixture f;
+  f.report.run = make_run(0, 0);
+  f.report.run->total.aborted = 4;
+  judge(f.report);
+  ASSERT_EQ(f.report.checks.size(), 1u);
+  EXPECT_TRUE(f.report.checks[0].no_data());
+  EXPECT_FALSE(f.report.checks[0].gate_passed());
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+  EXPECT_EQ(f.report.exit_code, 1);
+  f.report.run = make_run(3, 0);
+  judge(f.report);
+  EXPECT_TRUE(f.report.checks[0].gate_passed());
+  EXPECT_EQ(f.report.exit_code, 0);
+}
+
 TEST(Gates, ErrorsWinOverInterruptionWhichWinsOverGates) {
   Fixture f;
   f.s.thresholds = {threshold("ttft", "p(95)<1ms")};

@@ -93,6 +93,42 @@ TEST(TextReport, ShowsFirstByteFirstEventTtftAndLoopLagSeparately) {
   EXPECT_THAT(text, HasSubstr("event loop lag ..: p50     150us"));
 }
 
+// Failed requests stay out of the latency lines; the failure lines give their class, an example and
+// when they failed. A check that was never evaluated says "no data" and fails everywhere.
+TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksWithoutDataFail) {
+  scenario::Scenario s;
+  report::RunReport r;
+  r.scenario = &s;
+  r.run.emplace();
+  auto& total = r.run->total;
+  total.checks = {scenario::CheckKind::status_200};
+  total.completed = total.failed = 2;
+  const auto cut = static_cast<std::size_t>(llmd::engine::FailureClass::stream_cut);
+  total.failures_by_class[cut] = 2;
+  total.failure_examples[cut] = "stream ended before [DONE] after 3 events";
+  total.time_to_failure_ns[cut].record(12'000'000);
+  total.time_to_failure_ns[cut].record(40'000'000);
+  total.check_counts[0] = {2, 0};
+  r.run->phases.push_back(total);
+  report::judge(r);
+  auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("failures ........: stream_cut 2\n"));
+  EXPECT_THAT(text, HasSubstr("http_req_failed .: 100.0% (2 failed + 0 aborted of 2 requests)\n"));
+  EXPECT_THAT(text, HasSubstr("http_req_cut ....: 100.0% (2 cut before their end + 0 aborted by llmd-bench of 2 requests)\n"));
+  EXPECT_THAT(text, HasSubstr("stream_cut (after p50 12.00ms, max 40.00ms): stream ended before [DONE] after 3 events\n"));
+  EXPECT_THAT(text, HasSubstr("ttft ............: -\n"));
+  EXPECT_THAT(text, HasSubstr("✓ status_200           2 passed, 0 failed"));
+
+  total.check_counts[0] = {0, 0};
+  total.completed = total.failed = 0;
+  report::judge(r);
+  text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("✗ status_200           no data (no request completed)"));
+  EXPECT_THAT(text, HasSubstr("verdict: FAIL (1 of 1 gates failed)"));
+  EXPECT_EQ(report::to_json(r)["checks"]["status_200"]["no_data"], true);
+  EXPECT_THAT(report::render_junit(r), HasSubstr("no data: no request completed"));
+}
+
 TEST(RunDiagnostics, AppearInTheSummaryTheJsonAndAsJunitFailuresWhenErrors) {
   scenario::Scenario s;
   report::RunReport r;

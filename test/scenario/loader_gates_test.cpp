@@ -69,14 +69,17 @@ TEST(ScenarioThresholds, UnknownMetricListsValidOnes) {
   EXPECT_EQ(load_error(with("thresholds:\n  ttfb: [\"p(95)<2s\"]\n")),
             "scenarios/x.yaml:6:3: thresholds: unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), "
             "http_req_duration, time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, "
-            "http_req_failed, dropped_requests, checks, cache_hit_rate, max_pod_share, max_pod_query_share, schedule_lag, "
-            "event_loop_lag");
+            "http_req_failed, http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
+            "max_pod_query_share, schedule_lag, event_loop_lag");
 }
 
 TEST(ScenarioThresholds, StreamingMetricsNeedStreaming) {
   EXPECT_EQ(load_error(with("requests: {stream: false}\nthresholds:\n  ttft: [\"p(95)<2s\"]\n")),
             "scenarios/x.yaml:7:10: thresholds.ttft: \"p(95)<2s\" needs requests.stream: true (tokens are timed on the "
             "stream)");
+  EXPECT_EQ(load_error(with("requests: {stream: false}\nthresholds:\n  stream_buffered: [\"rate<0.1\"]\n")),
+            "scenarios/x.yaml:7:21: thresholds.stream_buffered: \"rate<0.1\" needs requests.stream: true (tokens are "
+            "timed on the stream)");
 }
 
 TEST(ScenarioThresholds, CacheMetricsNeedPodMetrics) {
@@ -190,7 +193,9 @@ TEST(ScenarioSim, ErrorsFromTheSimulatorAreLocated) {
             "scenarios/x.yaml:6:3: sim: unknown key \"replicas\"; valid keys: pods, bind, gateway_port, first_pod_port, "
             "host, route, session_timeout, prefix_index_blocks, seed, model, block_size, kv_blocks, prefix_caching, "
             "metrics_flavor, max_num_seqs, max_model_len, default_max_tokens, error_rate, abort_rate, "
-            "restart_downtime, timing");
+            "restart_downtime, timing, prompt_tokens_details");
+  EXPECT_TRUE(load_ok(with("sim: {prompt_tokens_details: true}\n")).sim.pod.prompt_tokens_details);
+  EXPECT_FALSE(load_ok(with("sim: {pods: 2}\n")).sim.pod.prompt_tokens_details);  // off by default, as in vLLM
 }
 
 TEST(ScenarioSim, OnlyWithoutTarget) {

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 using llmd::sim::Api;
@@ -102,6 +103,10 @@ TEST(OpenAiApi, StreamChunksHaveTheShapesClientsParse) {
   const auto usage = event_json(writer.stream_usage_chunk(10, 3));
   EXPECT_TRUE(usage["choices"].empty());
   EXPECT_EQ(usage["usage"], json::parse(R"({"prompt_tokens":10,"total_tokens":13,"completion_tokens":3})"));
+  // --prompt-tokens-details: vLLM's field order, details last.
+  EXPECT_THAT(writer.stream_usage_chunk(10, 3, 8),
+              testing::HasSubstr(R"("usage":{"prompt_tokens":10,"total_tokens":13,"completion_tokens":3,)"
+                                 R"("prompt_tokens_details":{"cached_tokens":8}}})"));
   EXPECT_EQ(ResponseWriter::stream_done(), "data: [DONE]\n\n");
 
   auto chat = parse_generation_request(Api::chat, R"({"messages":[{"role":"user","content":"x"}]})", settings());
@@ -113,4 +118,7 @@ TEST(OpenAiApi, StreamChunksHaveTheShapesClientsParse) {
   const auto full = json::parse(chat_writer.full_response(" a b", "length", 4, 2));
   EXPECT_EQ(full["object"], "chat.completion");
   EXPECT_EQ(full["choices"][0]["message"]["content"], " a b");
+  EXPECT_FALSE(full["usage"].contains("prompt_tokens_details"));
+  EXPECT_EQ(json::parse(chat_writer.full_response(" a b", "length", 4, 2, 0))["usage"]["prompt_tokens_details"],
+            json::parse(R"({"cached_tokens":0})"));
 }

@@ -1,11 +1,15 @@
-#include "engine/engine_test_support.hpp"
+#include "support/canned_server.hpp"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstring>
+#include <stdexcept>
 
-namespace llmd::engine::test {
+namespace llmd::test {
 
 namespace {
 
@@ -105,4 +109,4 @@ std::uint16_t closed_port() {
   return port;
 }
 
-}  // namespace llmd::engine::test
+}  // namespace llmd::test

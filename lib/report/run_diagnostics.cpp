@@ -1,0 +1,124 @@
+#include "report/run_diagnostics.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "engine/stream_delivery.hpp"
+#include "report/pod_requests.hpp"
+#include "report/text_report.hpp"
+
+namespace llmd::report {
+
+namespace {
+
+// Relative difference between the client's cached tokens and the pods' ΣΔhits that is a mismatch.
+constexpr double k_cached_tokens_tolerance = 0.01;
+
+std::string ns_text(std::optional<double> ns) { return ns ? format_seconds(*ns * 1e-9) : std::string("-"); }
+
+void add_stream_buffered(RunReport& report, const engine::PhaseResult& total) {
+  const std::uint64_t buffered = total.streams_in_bursts + total.streams_at_end;
+  if (total.streams_judged == 0 || buffered * 2 <= total.streams_judged) {
+    return;
+  }
+  const auto& h = total.histograms;
+  report.diagnostics.push_back(
+      {"stream_buffered", scrape::Severity::warning,
+       fmt::format("{} of {} streamed responses with >= {} tokens arrived buffered ({} in bursts, {} all at the end): "
+                   "inter-token latency p50 {} against a mean of {} per token, TTFT p50 {} of end-to-end p50 {}. "
+                   "Something between llmd-bench and the server held the events back and released them together, so "
+                   "TTFT and inter-token latency measure that proxy, not the server",
+                   buffered, total.streams_judged, engine::k_min_judged_content_events, total.streams_in_bursts,
+                   total.streams_at_end, ns_text(h.inter_token_latency_ns.percentile(50)),
+                   ns_text(h.inter_token_latency_ns.mean()), ns_text(h.ttft_ns.percentile(50)),
+                   ns_text(h.http_req_duration_ns.percentile(50))),
+       "turn response buffering off on the path: HAProxy `option http-no-delay` and no `http-response wait-for-body`; "
+       "nginx `proxy_buffering off` (or the upstream sending `X-Accel-Buffering: no`); Envoy/Istio: no buffer filter "
+       "(envoy.filters.http.buffer) or body-reading ext_proc/Lua on the route. Compare with --target pointing at a "
+       "pod directly; gate on it with thresholds: {stream_buffered: [\"rate<0.1\"]}"});
+}
+
+// Why the pods' ΣΔhits cannot stand next to the client's cached tokens; "" when it can: every
+// scraped pod was read twice without a restart and counts hits in tokens.
+std::string hits_not_comparable(const std::optional<scrape::CacheReport>& cache) {
+  if (!cache) {
+    return "no pod counters were read (no cache source)";
+  }
+  if (cache->pods.empty()) {
+    return "no pod was scraped";
+  }
+  for (const auto& row : cache->pods) {
+    if (row.status != scrape::PodStatus::ok && row.status != scrape::PodStatus::new_pod &&
+        row.status != scrape::PodStatus::caching_disabled) {
+      return fmt::format("pod {} is {} (its hits over the run are unknown or a lower bound)", row.pod,
+                         scrape::to_string(row.status));
+    }
+    if (!row.in_totals || row.unit != scrape::CounterUnit::tokens) {
+      return fmt::format("pod {} does not count prefix-cache hits in tokens", row.pod);
+    }
+  }
+  return "";
+}
+
+void add_cached_tokens_mismatch(RunReport& report, const engine::PhaseResult& total, double client, double hits) {
+  const double larger = std::max(client, hits);
+  if (larger <= 0 || std::abs(client - hits) / larger <= k_cached_tokens_tolerance) {
+    return;
+  }
+  report.diagnostics.push_back(
+      {"cached_tokens_mismatch", scrape::Severity::warning,
+       fmt::format("the ok responses reported {:.0f} cached prompt tokens but the scraped pods' prefix-cache hits grew by "
+                   "{:.0f} tokens: {} by {:.1f}% (more than {:.0f}%). The pods count every request they looked up, the "
+                   "client sums ok responses only: other traffic on the pods during the run, or requests that failed or "
+                   "were aborted after the lookup ({} here), make ΣΔhits larger; ok responses from pods outside the "
+                   "scraped set make it smaller; a server whose cached_tokens includes other hits (e.g. a KV connector's "
+                   "external cache) differs too",
+                   client, hits, client > hits ? "the client's is larger" : "the pods' is larger",
+                   std::abs(client - hits) / larger * 100, k_cached_tokens_tolerance * 100, total.failed + total.aborted),
+       "run against pods no other client uses during the measured loop; scrape every pod behind the gateway "
+       "(--cache-url for each, or the Kubernetes selector); check http_req_failed; the prefix-cache hit rate is from "
+       "the pods' counters either way"});
+}
+
+void add_cached_tokens(RunReport& report, const engine::PhaseResult& total) {
+  if (total.responses_with_cached_tokens == 0) {
+    return;
+  }
+  const double client = static_cast<double>(total.cached_tokens_total);
+  std::string message = fmt::format("the server reported {:.0f} cached prompt tokens (usage.prompt_tokens_details."
+                                    "cached_tokens) in {} of {} ok responses",
+                                    client, total.responses_with_cached_tokens, total.ok);
+  std::string why_not = total.responses_with_cached_tokens < total.ok ? "the other ok responses did not report it"
+                                                                      : hits_not_comparable(report.cache);
+  if (!why_not.empty()) {
+    report.diagnostics.push_back({"cached_tokens", scrape::Severity::info,
+                                  message + "; not compared with the pods' prefix-cache hits: " + why_not, ""});
+    return;
+  }
+  const double hits = report.cache->totals.hits;
+  report.diagnostics.push_back(
+      {"cached_tokens", scrape::Severity::info,
+       message + fmt::format("; the scraped pods' prefix-cache hits grew by {:.0f} tokens (ΣΔhits) over the measured loop",
+                             hits),
+       ""});
+  add_cached_tokens_mismatch(report, total, client, hits);
+}
+
+}  // namespace
+
+void add_run_diagnostics(RunReport& report) {
+  if (!report.run) {
+    return;
+  }
+  add_stream_buffered(report, report.run->total);
+  if (report.cache) {
+    if (auto mismatch = reconcile_pod_requests(*report.cache, *report.run)) {
+      report.diagnostics.push_back(std::move(*mismatch));
+    }
+  }
+  add_cached_tokens(report, report.run->total);
+}
+
+}  // namespace llmd::report

@@ -1,0 +1,27 @@
+#pragma once
+// Findings about a run's numbers that no single histogram shows, each with the numbers it rests on
+// and what to do (STYLE.md habit 6). Computed from the measured totals and the cache report, added
+// to RunReport::diagnostics by the run command before the gates are judged; rendered by every
+// exporter (summary "diagnostics" section, JSON "diagnostics", JUnit for errors).
+//
+//   stream_buffered (warning): more than half of the judged streams (ok, >= 4 content events)
+//       arrived held back by something on the path, in bursts or all at the end
+//       (engine/stream_delivery.hpp): TTFT and inter-token latency then measure that proxy, not
+//       the server. The `stream_buffered` threshold metric gates on the same fraction.
+//   cached_tokens (info): the ok responses carried usage.prompt_tokens_details.cached_tokens (vLLM
+//       --enable-prompt-tokens-details): their sum, next to the pods' ΣΔhits when every ok response
+//       carried it and every scraped pod was read twice, without restart, counting tokens (else why
+//       not compared).
+//   pod_requests_mismatch (warning): the pods finished fewer or more requests than the client
+//       explains (report/pod_requests.hpp).
+//   cached_tokens_mismatch (warning): those two differ by more than 1%, with the likely causes
+//       (other traffic on the pods, failed/aborted requests the pods counted, pods outside the
+//       scraped set, a server counting cached_tokens differently).
+#include "report/run_report.hpp"
+
+namespace llmd::report {
+
+// Appends the findings above to report.diagnostics; nothing without a measured run.
+void add_run_diagnostics(RunReport& report);
+
+}  // namespace llmd::report

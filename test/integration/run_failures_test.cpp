@@ -1,0 +1,124 @@
+// `llmd-bench run` end to end, failed and cut requests: the real binary against the embedded
+// simulator with injected faults, or a canned server replaying a stream that ends in an error event.
+// They must reach the gates: http_req_failed, http_req_cut, and no latency from a failed request.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/run_test_support.hpp"
+#include "support/canned_server.hpp"
+
+using llmd::test::CannedServer;
+using llmd::test::phase_total;
+using llmd::test::read_json;
+using llmd::test::scratch_dir;
+using llmd::test::sse_response;
+using llmd::test::write_file;
+using testing::HasSubstr;
+
+namespace {
+
+llmd::test::RunOutput run(std::vector<std::string> args) { return llmd::test::run_bench(std::move(args)); }
+
+}  // namespace
+
+// Every stream delivers three tokens, then an in-band error event (an engine that died mid-answer).
+// No request succeeded: latency histograms hold ok requests only, so the TTFT threshold has no data
+// and fails, and the run exits 1 (the failed requests' TTFT used to pass it). The failures keep
+// their own time to failure.
+TEST(RunFailures, StreamsThatAllEndInAnErrorEventCannotPassATtftThreshold) {
+  std::string events;
+  for (const char* text : {" The", " answer", " is"}) {
+    events += std::string(R"(data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":")") +
+              text + R"(","logprobs":null,"finish_reason":null}]})" + "\n\n";
+  }
+  events += R"(data: {"error":{"message":"EngineCore encountered an issue","type":"InternalServerError","param":null,"code":500}})"
+            "\n\ndata: [DONE]\n\n";
+  CannedServer server(sse_response(events));
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + R"("}
+requests: {max_tokens: 3}
+load:
+  - {name: loop, executor: iterations, iterations: 10, vus: 2}
+thresholds:
+  ttft: ["p(95)<500ms"]
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("✗ ttft                 p(95)<500ms    no data"));
+  EXPECT_THAT(out.out, HasSubstr("server_error_event 10"));
+  EXPECT_THAT(out.out, HasSubstr("verdict: FAIL"));
+  const auto total = phase_total(read_json(dir / "r.json"));
+  EXPECT_EQ(total["counts"]["ok"], 0);
+  EXPECT_EQ(total["failures"]["server_error_event"], 10);
+  for (const char* metric : {"ttft_ns", "first_byte_ns", "first_event_ns", "inter_token_latency_ns"}) {
+    EXPECT_EQ(total["metrics"][metric]["summary"]["count"], 0) << metric;
+  }
+  EXPECT_EQ(total["failed_metrics"]["time_to_failure_ns"]["server_error_event"]["summary"]["count"], 10);
+}
+
+// --sim-abort-rate 0.1: a tenth of the streams are cut mid-way (no [DONE]). They are failures, so a
+// 5% failure budget fails the run, and http_req_cut is exactly their share. One pod: its seeded
+// fault injection cuts the same streams every run.
+TEST(RunFailures, CutStreamsCountInHttpReqFailedAndHttpReqCut) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {max_tokens: 6}
+load:
+  - {name: loop, executor: iterations, iterations: 300, vus: 6}
+sim: {pods: 1, timing: {time_scale: 0.01}}
+thresholds:
+  http_req_failed: ["rate<0.05"]
+  http_req_cut: ["rate<0.5"]
+)");
+  auto out = run({scenario.string(), "-q", "--sim-abort-rate", "0.1", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  const auto result = read_json(dir / "r.json");
+  const auto& total = phase_total(result);
+  const double cut = total["failures"]["stream_cut"].get<double>();
+  EXPECT_EQ(total["counts"]["failed"].get<double>(), cut) << "only cut streams fail";
+  EXPECT_GE(cut, 300 * 0.05) << total.dump();
+  EXPECT_LE(cut, 300 * 0.2);
+  EXPECT_DOUBLE_EQ(total["rates"]["http_req_failed"].get<double>(), cut / 300);
+  EXPECT_DOUBLE_EQ(total["rates"]["http_req_cut"].get<double>(), cut / 300);
+  ASSERT_EQ(result["thresholds"].size(), 2u);
+  EXPECT_EQ(result["thresholds"][0]["metric"], "http_req_failed");
+  EXPECT_FALSE(result["thresholds"][0]["passed"].get<bool>());
+  EXPECT_DOUBLE_EQ(result["thresholds"][0]["observed"].get<double>(), cut / 300);
+  EXPECT_EQ(result["thresholds"][1]["metric"], "http_req_cut");
+  EXPECT_TRUE(result["thresholds"][1]["passed"].get<bool>());
+  EXPECT_DOUBLE_EQ(result["thresholds"][1]["observed"].get<double>(), cut / 300);
+  EXPECT_THAT(out.out, HasSubstr("http_req_cut ....: "));
+  EXPECT_THAT(out.out, HasSubstr(" cut before their end + 0 aborted by llmd-bench of 300 requests)"));
+}
+
+// Tokens every 100 ms, 10 per answer (~1 s), for a 1.5 s phase with graceful_stop 20ms: each user
+// finishes its first request and is cut off in its second, which the engine aborts. The aborted
+// requests count as failed and as cut, and an http_req_cut budget of 0 fails.
+TEST(RunFailures, RequestsAbortedAtGracefulStopCountAsFailedAndCut) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {max_tokens: 10}
+load:
+  - {name: short, executor: constant-vus, vus: 2, duration: 1500ms, graceful_stop: 20ms}
+sim: {pods: 1, timing: {inter_token: 100ms}}
+thresholds:
+  http_req_cut: ["rate==0"]
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  const auto result = read_json(dir / "r.json");
+  const auto& total = phase_total(result);
+  const double ok = total["counts"]["ok"].get<double>();
+  const double failed = total["counts"]["failed"].get<double>();
+  const double aborted = total["counts"]["aborted"].get<double>();
+  EXPECT_GE(aborted, 1) << total["counts"].dump();
+  EXPECT_GE(ok, 1) << total["counts"].dump();
+  EXPECT_EQ(failed, 0);
+  EXPECT_DOUBLE_EQ(total["rates"]["http_req_failed"].get<double>(), aborted / (ok + aborted));
+  EXPECT_DOUBLE_EQ(total["rates"]["http_req_cut"].get<double>(), aborted / (ok + aborted));
+  EXPECT_DOUBLE_EQ(result["thresholds"][0]["observed"].get<double>(), aborted / (ok + aborted));
+  EXPECT_FALSE(result["thresholds"][0]["passed"].get<bool>());
+  EXPECT_EQ(result["interrupted"], false) << "graceful_stop elapsing is not an interruption";
+  EXPECT_THAT(out.out, HasSubstr("http_req_failed .: "));
+  EXPECT_THAT(out.out, HasSubstr("aborted by llmd-bench of"));
+}

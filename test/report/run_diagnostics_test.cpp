@@ -1,0 +1,195 @@
+#include "report/run_diagnostics.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "report/gates.hpp"
+
+using testing::HasSubstr;
+namespace engine = llmd::engine;
+namespace report = llmd::report;
+namespace scenario = llmd::scenario;
+
+namespace {
+
+struct Fixture {
+  scenario::Scenario s;
+  report::RunReport report;
+  Fixture() {
+    report.scenario = &s;
+    report.run.emplace();
+  }
+  engine::PhaseResult& total() { return report.run->total; }
+  const report::RunDiagnostic* find(const std::string& code) const {
+    for (const auto& d : report.diagnostics) {
+      if (d.code == code) {
+        return &d;
+      }
+    }
+    return nullptr;
+  }
+};
+
+// 8 streams of 64 tokens as HAProxy without http-no-delay delivered them: TTFT 213 ms of 635 ms,
+// most gaps ~0, a few of ~200 ms.
+void record_bursty_streams(engine::PhaseResult& total) {
+  auto& h = total.histograms;
+  for (int stream = 0; stream < 8; ++stream) {
+    h.ttft_ns.record(213'000'000);
+    h.http_req_duration_ns.record(635'000'000);
+    h.inter_token_latency_ns.record_n(1'000, 60);
+    h.inter_token_latency_ns.record_n(140'000'000, 3);
+  }
+  total.ok = 8;
+  total.streams_judged = 8;
+  total.streams_in_bursts = 8;
+}
+
+}  // namespace
+
+TEST(RunDiagnostics, MostStreamsBufferedIsAWarningWithTheNumbersAndTheFix) {
+  Fixture f;
+  record_bursty_streams(f.total());
+  report::add_run_diagnostics(f.report);
+  const auto* d = f.find("stream_buffered");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, llmd::scrape::Severity::warning);
+  EXPECT_THAT(d->message, HasSubstr("8 of 8 streamed responses with >= 4 tokens arrived buffered (8 in bursts, 0 all at "
+                                    "the end): inter-token latency p50 1us against a mean of 6.67ms per token, TTFT p50 "
+                                    "213.00ms of end-to-end p50 635.00ms"));
+  EXPECT_THAT(d->message, HasSubstr("measure that proxy, not the server"));
+  EXPECT_THAT(d->fix, HasSubstr("option http-no-delay"));
+  EXPECT_THAT(d->fix, HasSubstr("X-Accel-Buffering: no"));
+  EXPECT_THAT(d->fix, HasSubstr("envoy.filters.http.buffer"));
+}
+
+TEST(RunDiagnostics, HalfOrFewerBufferedStreamsOrNoneJudgedIsNoFinding) {
+  Fixture f;
+  record_bursty_streams(f.total());
+  f.total().streams_judged = 16;  // 8 of 16: not "most"
+  report::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("stream_buffered"), nullptr);
+  f.total().streams_judged = f.total().streams_in_bursts = 0;
+  report::add_run_diagnostics(f.report);
+  EXPECT_TRUE(f.report.diagnostics.empty());
+  report::RunReport never_ran;  // no measured run: nothing to say
+  report::add_run_diagnostics(never_ran);
+  EXPECT_TRUE(never_ran.diagnostics.empty());
+}
+
+// The threshold metric is the same fraction, and without judged streams it has no data.
+TEST(RunDiagnostics, StreamBufferedThresholdGatesOnTheFraction) {
+  Fixture f;
+  f.s.thresholds = {*scenario::parse_threshold("stream_buffered", "rate<0.1")};
+  record_bursty_streams(f.total());
+  f.total().streams_judged = 10;
+  report::judge(f.report);
+  ASSERT_EQ(f.report.thresholds.size(), 1u);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[0].result.observed, 0.8);
+  EXPECT_FALSE(f.report.thresholds[0].result.passed);
+  f.total().streams_in_bursts = 0;
+  report::judge(f.report);
+  EXPECT_TRUE(f.report.thresholds[0].result.passed);
+  f.total().streams_judged = 0;
+  report::judge(f.report);
+  EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
+}
+
+namespace {
+
+// One pod read twice without restart, counting tokens, whose hits grew by `hits`.
+llmd::scrape::CacheReport pods_with_hits(double hits) {
+  llmd::scrape::CacheReport cache;
+  llmd::scrape::PodCacheRow row;
+  row.pod = "decode-0";
+  row.unit = llmd::scrape::CounterUnit::tokens;
+  row.queries.delta = 2 * hits;
+  row.hits.delta = hits;
+  row.in_totals = true;
+  cache.pods.push_back(row);
+  cache.totals.queries = 2 * hits;
+  cache.totals.hits = hits;
+  return cache;
+}
+
+void ok_responses_with_cached_tokens(engine::PhaseResult& total, std::uint64_t ok, std::uint64_t cached) {
+  total.ok = ok;
+  total.responses_with_cached_tokens = ok;
+  total.cached_tokens_total = cached;
+}
+
+}  // namespace
+
+TEST(RunDiagnostics, CachedTokensStandNextToTheHitsAndAgree) {
+  Fixture f;
+  ok_responses_with_cached_tokens(f.total(), 20, 18'848);
+  f.report.cache = pods_with_hits(18'848);
+  report::add_run_diagnostics(f.report);
+  const auto* info = f.find("cached_tokens");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->severity, llmd::scrape::Severity::info);
+  EXPECT_EQ(info->message, "the server reported 18848 cached prompt tokens (usage.prompt_tokens_details.cached_tokens) "
+                           "in 20 of 20 ok responses; the scraped pods' prefix-cache hits grew by 18848 tokens (ΣΔhits) "
+                           "over the measured loop");
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+  // Within 1%: still no mismatch.
+  f.report.diagnostics.clear();
+  f.report.cache = pods_with_hits(18'848 * 1.009);
+  report::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+}
+
+TEST(RunDiagnostics, CachedTokensMoreThanOnePercentOffTheHitsIsAMismatch) {
+  Fixture f;
+  ok_responses_with_cached_tokens(f.total(), 18, 16'864);
+  f.total().failed = 2;
+  f.report.cache = pods_with_hits(18'848);  // the pods also counted the 2 failed requests' hits
+  report::add_run_diagnostics(f.report);
+  ASSERT_NE(f.find("cached_tokens"), nullptr);
+  const auto* mismatch = f.find("cached_tokens_mismatch");
+  ASSERT_NE(mismatch, nullptr);
+  EXPECT_EQ(mismatch->severity, llmd::scrape::Severity::warning);
+  EXPECT_THAT(mismatch->message, HasSubstr("the ok responses reported 16864 cached prompt tokens but the scraped pods' "
+                                           "prefix-cache hits grew by 18848 tokens: the pods' is larger by 10.5% (more "
+                                           "than 1%)"));
+  EXPECT_THAT(mismatch->message, HasSubstr("failed or were aborted after the lookup (2 here)"));
+  EXPECT_THAT(mismatch->message, HasSubstr("pods outside the scraped set"));
+  EXPECT_THAT(mismatch->fix, HasSubstr("scrape every pod behind the gateway"));
+}
+
+// Only a complete picture is compared: every ok response carried cached_tokens, and every pod's
+// hits are known in tokens. Otherwise the client total is still reported, with why not compared.
+TEST(RunDiagnostics, CachedTokensAreNotComparedOnAPartialPicture) {
+  Fixture f;
+  ok_responses_with_cached_tokens(f.total(), 20, 1'000);
+  f.total().responses_with_cached_tokens = 19;
+  f.report.cache = pods_with_hits(50'000);
+  report::add_run_diagnostics(f.report);
+  ASSERT_NE(f.find("cached_tokens"), nullptr);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("in 19 of 20 ok responses; not compared with the pods' "
+                                                          "prefix-cache hits: the other ok responses did not report it"));
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+
+  f.report.diagnostics.clear();
+  f.total().responses_with_cached_tokens = 20;
+  f.report.cache->pods[0].status = llmd::scrape::PodStatus::reset;
+  report::add_run_diagnostics(f.report);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("pod decode-0 is reset"));
+  EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
+
+  f.report.diagnostics.clear();
+  f.report.cache->pods[0].status = llmd::scrape::PodStatus::ok;
+  f.report.cache->pods[0].unit = llmd::scrape::CounterUnit::blocks;
+  report::add_run_diagnostics(f.report);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("pod decode-0 does not count prefix-cache hits in tokens"));
+
+  f.report.diagnostics.clear();
+  f.report.cache.reset();
+  report::add_run_diagnostics(f.report);
+  EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("no pod counters were read"));
+
+  f.report.diagnostics.clear();
+  f.total().responses_with_cached_tokens = 0;  // the server did not report it at all: nothing to say
+  report::add_run_diagnostics(f.report);
+  EXPECT_TRUE(f.report.diagnostics.empty());
+}
