@@ -165,6 +165,10 @@ void judge(RunReport& report) {
       gate_failed = gate_failed || !report.checks.back().gate_passed();
     }
   }
+  // A run-level error finding (e.g. no request succeeded) fails the run on its own.
+  for (const auto& finding : report.diagnostics) {
+    gate_failed = gate_failed || finding.severity == scrape::Severity::error;
+  }
   if (!report.errors.empty()) {
     report.verdict = Verdict::error;
     report.exit_code = cli::k_exit_run_failed;

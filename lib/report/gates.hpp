@@ -1,7 +1,9 @@
 #pragma once
 // Judges a run: evaluates every threshold (k6 semantics: a threshold with no data FAILS) and check
-// (a check evaluated on no request FAILS too: "no data") over the measured phases and the cache report, then sets the verdict and the exit code
-// (README "Exit codes"): errors -> 3, interrupted -> 130, a failed gate -> 1, else 0.
+// (a check evaluated on no request FAILS too: "no data") over the measured phases and the cache
+// report, then sets the verdict and the exit code (README "Exit codes"): errors -> 3, interrupted
+// -> 130, a failed gate or an error-severity run diagnostic (report.diagnostics, e.g.
+// no_successful_request) -> 1, else 0.
 #include "report/run_report.hpp"
 #include "scenario/thresholds.hpp"
 

@@ -18,6 +18,31 @@ constexpr double k_cached_tokens_tolerance = 0.01;
 
 std::string ns_text(std::optional<double> ns) { return ns ? format_seconds(*ns * 1e-9) : std::string("-"); }
 
+// Requests ended, none of them ok: every latency, token and rate figure is empty or describes
+// failures. An error finding: it fails the run (gates.hpp), whatever the thresholds say.
+void add_no_successful_request(RunReport& report, const engine::PhaseResult& total) {
+  const std::uint64_t ended = total.completed + total.aborted;
+  if (ended == 0 || total.ok > 0) {
+    return;
+  }
+  std::vector<std::string> classes;
+  for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
+    if (total.failures_by_class[i] > 0) {
+      classes.push_back(fmt::format("{} {}", engine::to_string(static_cast<engine::FailureClass>(i)),
+                                    total.failures_by_class[i]));
+    }
+  }
+  if (total.aborted > 0) {
+    classes.push_back(fmt::format("aborted {}", total.aborted));
+  }
+  report.diagnostics.push_back(
+      {"no_successful_request", scrape::Severity::error,
+       fmt::format("not one of the {} requests that ended succeeded ({}): there is no latency, token or cache figure "
+                   "of a successful request to judge, so the run fails whatever its thresholds say",
+                   ended, fmt::join(classes, ", ")),
+       "read the failure examples in the phase summary (the server's own message is quoted) and fix the target"});
+}
+
 void add_stream_buffered(RunReport& report, const engine::PhaseResult& total) {
   const std::uint64_t buffered = total.streams_in_bursts + total.streams_at_end;
   if (total.streams_judged == 0 || buffered * 2 <= total.streams_judged) {
@@ -112,6 +137,7 @@ void add_run_diagnostics(RunReport& report) {
   if (!report.run) {
     return;
   }
+  add_no_successful_request(report, report.run->total);
   add_stream_buffered(report, report.run->total);
   if (report.cache) {
     if (auto mismatch = reconcile_pod_requests(*report.cache, *report.run)) {

@@ -4,6 +4,8 @@
 // to RunReport::diagnostics by the run command before the gates are judged; rendered by every
 // exporter (summary "diagnostics" section, JSON "diagnostics", JUnit for errors).
 //
+//   no_successful_request (error): requests ended and none succeeded; an error finding fails the
+//       run (exit 1) even when every threshold passed or there is none.
 //   stream_buffered (warning): more than half of the judged streams (ok, >= 4 content events)
 //       arrived held back by something on the path, in bursts or all at the end
 //       (engine/stream_delivery.hpp): TTFT and inter-token latency then measure that proxy, not

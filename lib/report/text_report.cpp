@@ -164,9 +164,18 @@ std::string verdict_line(const RunReport& report) {
     failed += c.gate_passed() ? 0 : 1;
   }
   const std::size_t gates = report.thresholds.size() + report.checks.size();
+  std::vector<std::string> findings;
+  for (const auto& d : report.diagnostics) {
+    if (d.severity == scrape::Severity::error) {
+      findings.push_back(d.code);
+    }
+  }
+  const std::string also = findings.empty() ? std::string()
+                                            : fmt::format("; error finding{}: {}", findings.size() == 1 ? "" : "s",
+                                                          fmt::join(findings, ", "));
   switch (report.verdict) {
     case Verdict::pass: return fmt::format("verdict: PASS ({} of {} gates passed)", gates, gates);
-    case Verdict::fail: return fmt::format("verdict: FAIL ({} of {} gates failed)", failed, gates);
+    case Verdict::fail: return fmt::format("verdict: FAIL ({} of {} gates failed{})", failed, gates, also);
     case Verdict::interrupted: return "verdict: INTERRUPTED (partial results; gates not judged)";
     case Verdict::error: return "verdict: ERROR (the run could not be carried out)";
   }

@@ -25,7 +25,7 @@ llmd::test::RunOutput run(std::vector<std::string> args) { return llmd::test::ru
 // No request succeeded: latency histograms hold ok requests only, so the TTFT threshold has no data
 // and fails, and the run exits 1 (the failed requests' TTFT used to pass it). The failures keep
 // their own time to failure.
-TEST(RunFailures, StreamsThatAllEndInAnErrorEventCannotPassATtftThreshold) {
+std::string tokens_then_error_event() {
   std::string events;
   for (const char* text : {" The", " answer", " is"}) {
     events += std::string(R"(data: {"id":"cmpl-1","object":"text_completion","created":1,"model":"m","choices":[{"index":0,"text":")") +
@@ -33,7 +33,11 @@ TEST(RunFailures, StreamsThatAllEndInAnErrorEventCannotPassATtftThreshold) {
   }
   events += R"(data: {"error":{"message":"EngineCore encountered an issue","type":"InternalServerError","param":null,"code":500}})"
             "\n\ndata: [DONE]\n\n";
-  CannedServer server(sse_response(events));
+  return events;
+}
+
+TEST(RunFailures, StreamsThatAllEndInAnErrorEventCannotPassATtftThreshold) {
+  CannedServer server(sse_response(tokens_then_error_event()));
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + R"("}
 requests: {max_tokens: 3}
@@ -54,6 +58,27 @@ thresholds:
     EXPECT_EQ(total["metrics"][metric]["summary"]["count"], 0) << metric;
   }
   EXPECT_EQ(total["failed_metrics"]["time_to_failure_ns"]["server_error_event"]["summary"]["count"], 10);
+}
+
+// The same server, no threshold at all: the default checks look at each response on its own (200,
+// some content, SSE) and pass, but a run in which not one request succeeded fails anyway.
+TEST(RunFailures, ARunWithoutOneSuccessfulRequestFailsEvenWithoutThresholds) {
+  CannedServer server(sse_response(tokens_then_error_event()));
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + R"("}
+requests: {max_tokens: 3}
+load:
+  - {name: loop, executor: iterations, iterations: 6, vus: 2}
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("! [no_successful_request] not one of the 6 requests that ended succeeded "
+                                 "(server_error_event 6)"));
+  EXPECT_THAT(out.out, HasSubstr("verdict: FAIL (0 of 3 gates failed; error finding: no_successful_request)"));
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["verdict"], "fail");
+  EXPECT_EQ(result["diagnostics"][0]["code"], "no_successful_request");
+  EXPECT_EQ(result["diagnostics"][0]["severity"], "error");
 }
 
 // --sim-abort-rate 0.1: a tenth of the streams are cut mid-way (no [DONE]). They are failures, so a

@@ -193,3 +193,30 @@ TEST(RunDiagnostics, CachedTokensAreNotComparedOnAPartialPicture) {
   report::add_run_diagnostics(f.report);
   EXPECT_TRUE(f.report.diagnostics.empty());
 }
+
+TEST(RunDiagnostics, NoSuccessfulRequestIsAnErrorFindingThatFailsTheRun) {
+  Fixture f;
+  f.total().completed = 4;
+  f.total().failed = 4;
+  f.total().aborted = 1;
+  f.total().failures_by_class[static_cast<std::size_t>(engine::FailureClass::http_status)] = 4;
+  report::add_run_diagnostics(f.report);
+  const auto* d = f.find("no_successful_request");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, llmd::scrape::Severity::error);
+  EXPECT_THAT(d->message, HasSubstr("not one of the 5 requests that ended succeeded (http_status 4, aborted 1)"));
+  report::judge(f.report);
+  EXPECT_EQ(f.report.verdict, report::Verdict::fail);
+  EXPECT_EQ(f.report.exit_code, 1);
+}
+
+TEST(RunDiagnostics, OneSuccessOrNoRequestAtAllIsNoSuchFinding) {
+  Fixture f;
+  report::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("no_successful_request"), nullptr);
+  f.total().completed = 5;
+  f.total().failed = 4;
+  f.total().ok = 1;
+  report::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("no_successful_request"), nullptr);
+}
