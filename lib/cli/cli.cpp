@@ -59,17 +59,27 @@ int run(std::vector<std::string> args) {
     fmt::print(stderr, "llmd-bench: error: {}\nRun 'llmd-bench --help' for usage.\n", e.what());
     return k_exit_usage;
   }
-  if (run_cmd->parsed()) {
-    return run_run_command(run_options);
-  }
-  if (scrape_cmd->parsed()) {
-    return run_scrape_command(scrape_options);
-  }
-  if (diff_cmd->parsed()) {
-    return run_diff_command(diff_options);
-  }
-  if (sim->parsed()) {
-    return run_sim_command(sim_options);
+  // The one place an exception becomes an exit code: it is a defect of llmd-bench (every input
+  // error is a message and exit 2 or 3), so say so rather than let the process abort (exit 134).
+  try {
+    if (run_cmd->parsed()) {
+      return run_run_command(run_options);
+    }
+    if (scrape_cmd->parsed()) {
+      return run_scrape_command(scrape_options);
+    }
+    if (diff_cmd->parsed()) {
+      return run_diff_command(diff_options);
+    }
+    if (sim->parsed()) {
+      return run_sim_command(sim_options);
+    }
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "llmd-bench: internal error: {} (please report it)\n", e.what());
+    return k_exit_run_failed;
+  } catch (...) {
+    fmt::print(stderr, "llmd-bench: internal error: unknown exception (please report it)\n");
+    return k_exit_run_failed;
   }
   return k_exit_usage;
 }

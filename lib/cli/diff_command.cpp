@@ -10,6 +10,7 @@
 #include "report/text_report.hpp"
 #include "scenario/thresholds.hpp"
 #include "scrape/file_source.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::cli {
 
@@ -92,7 +93,7 @@ int run_diff_command(const DiffOptions& options) {
     if (gate) {
       out["gate"] = gate_json(*gate);
     }
-    fmt::print("{}\n", out.dump(2));
+    fmt::print("{}\n", util::dump_json(out, 2));
   } else {
     fmt::print("prefix cache from {} to {}\n{}{}", before->description, after->description,
                report::render_cache_table(cache), gate ? gate_line(*gate) : "");

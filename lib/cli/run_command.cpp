@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <thread>
 
 #include <fmt/format.h>
@@ -265,26 +266,20 @@ int finish(report::RunReport& report, const Outputs& outputs) {
   return report.exit_code;
 }
 
-}  // namespace
-
-int run_run_command(const RunOptions& options) {
-  auto prepared = prepare_scenario(options);
-  auto files = parse_outputs(options.outputs);
-  auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
-  for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
-                            token ? nullptr : &token.error()}) {
-    if (error != nullptr) {
-      fmt::print(stderr, "llmd-bench: error: {}\n", *error);
-      return k_exit_usage;
-    }
+// Fault injection for tests of the internal-error path (never set in normal use):
+// LLMD_BENCH_INJECT_FAULT=throw-<stage> throws at that stage ("after-load": once the measured
+// phases are done, before the after-snapshot).
+void inject_fault(std::string_view stage) {
+  const char* fault = std::getenv("LLMD_BENCH_INJECT_FAULT");
+  if (fault != nullptr && std::string_view(fault) == "throw-" + std::string(stage)) {
+    throw std::runtime_error(fmt::format("injected fault at {} (LLMD_BENCH_INJECT_FAULT)", stage));
   }
-  scenario::Scenario& s = *prepared;
-  const Outputs outputs{std::move(*files), options.tekton_results_dir};
-  util::raise_open_file_limit();
-  RunSignals signals;
+}
 
-  report::RunReport report;
-  report.scenario = &s;
+// The run after its inputs were checked: embedded simulator, restarts, cache source, warm-up,
+// before-snapshot, measured phases, after-snapshot, outputs.
+int run_stages(scenario::Scenario& s, const RunOptions& options, const std::string& token, const Outputs& outputs,
+               RunSignals& signals, report::RunReport& report) {
   std::unique_ptr<EmbeddedSim> embedded;
   if (s.target.base_url.empty()) {
     embedded = std::make_unique<EmbeddedSim>(s.sim);
@@ -321,7 +316,7 @@ int run_run_command(const RunOptions& options) {
   config.scenario = &s;
   config.base_url = report.target_url;
   config.model = report.model;
-  config.bearer_token = *token;
+  config.bearer_token = token;
   config.on_progress = [&progress](const engine::Progress& p) { progress.show(p); };
   config.stop = &signals.stop_flag();
   config.abort = &signals.abort_flag();
@@ -352,6 +347,7 @@ int run_run_command(const RunOptions& options) {
   }
   report.run = std::move(*run);
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
+  inject_fault("after-load");
   if (source) {
     report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
     const auto notes = source->notes();  // e.g. Prometheus: which scrape each snapshot was read from
@@ -361,6 +357,52 @@ int run_run_command(const RunOptions& options) {
     report.errors.push_back(*error);
   }
   return finish(report, outputs);
+}
+
+// An exception escaped a stage: a defect. Prints it, records it as the run's error and writes every
+// output from what was gathered; if even that throws, only the message and exit 3 remain.
+int internal_error(report::RunReport& report, const Outputs& outputs, const std::string& what) {
+  fmt::print(stderr, "llmd-bench: internal error: {} (please report it; results gathered so far are written)\n", what);
+  report.errors.push_back("internal error: " + what);
+  try {
+    return finish(report, outputs);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "llmd-bench: internal error while writing the results: {}\n", e.what());
+  } catch (...) {
+    fmt::print(stderr, "llmd-bench: internal error while writing the results\n");
+  }
+  return k_exit_run_failed;
+}
+
+}  // namespace
+
+int run_run_command(const RunOptions& options) {
+  auto prepared = prepare_scenario(options);
+  auto files = parse_outputs(options.outputs);
+  auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
+  for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
+                            token ? nullptr : &token.error()}) {
+    if (error != nullptr) {
+      fmt::print(stderr, "llmd-bench: error: {}\n", *error);
+      return k_exit_usage;
+    }
+  }
+  scenario::Scenario& s = *prepared;
+  const Outputs outputs{std::move(*files), options.tekton_results_dir};
+  util::raise_open_file_limit();
+  RunSignals signals;
+
+  report::RunReport report;
+  report.scenario = &s;
+  // Anything thrown below is a defect of llmd-bench, not of the input: say so, and still write
+  // what was gathered (exit 3).
+  try {
+    return run_stages(s, options, *token, outputs, signals, report);
+  } catch (const std::exception& e) {
+    return internal_error(report, outputs, e.what());
+  } catch (...) {
+    return internal_error(report, outputs, "unknown exception");
+  }
 }
 
 void add_run_options(CLI::App& command, RunOptions& options) {

@@ -11,6 +11,7 @@
 #include "scenario/loader.hpp"
 #include "scrape/cache_report.hpp"
 #include "util/atomic_file.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::cli {
 
@@ -194,7 +195,7 @@ int run_scrape_command(const ScrapeOptions& options) {
   if (options.json) {
     auto document = scrape_to_json(pods, source.describe());
     document["notes"] = notes;
-    fmt::print("{}\n", document.dump(2));
+    fmt::print("{}\n", util::dump_json(document, 2));
   } else {
     fmt::print("{}", render_scrape_table(pods, source.describe()));
     for (const auto& note : notes) {

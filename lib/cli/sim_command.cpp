@@ -9,6 +9,7 @@
 #include "cli/exit_codes.hpp"
 #include "sim/fleet.hpp"
 #include "util/process.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::cli {
 
@@ -97,7 +98,7 @@ int run_sim_command(const SimOptions& options) {
     return k_exit_run_failed;
   }
   // One JSON line on stdout so scripts and tests can find the ports; the human summary on stderr.
-  fmt::print("{}\n", fleet.describe().dump());
+  fmt::print("{}\n", util::dump_json(fleet.describe()));
   std::fflush(stdout);
   fmt::print(stderr, "llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
              fleet.pod_count(), fleet.gateway_url(), sim::to_string(config->route),

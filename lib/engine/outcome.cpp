@@ -135,19 +135,6 @@ std::size_t completion_text_bytes(const json& choices) {
   return bytes;
 }
 
-// usage.prompt_tokens_details.cached_tokens of a non-streamed answer, when a non-negative integer.
-std::optional<std::int64_t> cached_tokens_of(const json& usage) {
-  const auto details = usage.find("prompt_tokens_details");
-  if (details == usage.end() || !details->is_object()) {
-    return std::nullopt;
-  }
-  const auto cached = details->find("cached_tokens");
-  if (cached == details->end() || !cached->is_number_integer() || cached->get<std::int64_t>() < 0) {
-    return std::nullopt;
-  }
-  return cached->get<std::int64_t>();
-}
-
 Outcome classify_document(const TransferFacts& facts) {
   if (facts.code != CURLE_OK) {
     return failure(FailureClass::stream_cut, fmt::format("response cut: {}", curl_message(facts)));
@@ -165,9 +152,14 @@ Outcome classify_document(const TransferFacts& facts) {
   Outcome outcome;
   outcome.ok = true;
   outcome.non_empty_content = completion_text_bytes(body["choices"]) > 0;
-  if (auto usage = body.find("usage"); usage != body.end() && usage->is_object()) {
-    outcome.output_tokens = usage->value("completion_tokens", std::int64_t{0});
-    outcome.cached_tokens = cached_tokens_of(*usage);
+  if (auto usage = body.find("usage"); usage != body.end() && !usage->is_null()) {
+    // A wrong type in the server's answer fails this request; it never throws out of the run.
+    auto read = sse::read_usage_object(*usage);
+    if (!read) {
+      return failure(FailureClass::malformed_event, fmt::format("malformed completion body: {}", read.error()));
+    }
+    outcome.output_tokens = read->completion_tokens;
+    outcome.cached_tokens = read->cached_tokens;
   }
   return outcome;
 }

@@ -82,7 +82,8 @@ PodInfo parse_pod(const json& item, std::string_view container) {
   for (const json& declared : list_at(spec, "containers")) {
     pod.containers.push_back(text_at(declared, "name"));
     for (const json& port : list_at(declared, "ports")) {
-      if (auto number = port.find("containerPort"); number != port.end() && number->is_number_unsigned()) {
+      if (auto number = port.find("containerPort");
+          number != port.end() && number->is_number_unsigned() && number->get<std::uint64_t>() <= 65535) {
         pod.ports.push_back({pod.containers.back(), text_at(port, "name"), number->get<std::uint16_t>()});
       }
     }

@@ -32,11 +32,18 @@ util::Result<std::string> owning_deployment(const Kubectl& kubectl, const PodInf
   if (!text) {
     return util::fail(text.error());
   }
+  // Read without throwing: an answer of another shape is "no owning Deployment".
   const auto replica_set = nlohmann::json::parse(*text, nullptr, false);
-  if (!replica_set.is_discarded()) {
-    for (const auto& ref : replica_set["metadata"].value("ownerReferences", nlohmann::json::array())) {
-      if (ref.value("kind", "") == "Deployment") {
-        return ref.value("name", "");
+  const auto string_at = [](const nlohmann::json& object, const char* key) {
+    const auto it = object.is_object() ? object.find(key) : object.end();
+    return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const auto metadata = replica_set.is_object() ? replica_set.find("metadata") : replica_set.end();
+  if (metadata != replica_set.end() && metadata->is_object()) {
+    const auto refs = metadata->find("ownerReferences");
+    for (const auto& ref : refs != metadata->end() && refs->is_array() ? *refs : nlohmann::json::array()) {
+      if (string_at(ref, "kind") == "Deployment" && !string_at(ref, "name").empty()) {
+        return string_at(ref, "name");
       }
     }
   }

@@ -4,6 +4,7 @@
 
 #include "report/json_report.hpp"
 #include "report/junit_report.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::report {
 
@@ -27,7 +28,7 @@ std::string_view to_string(OutputFormat format) {
 
 std::string render(const RunReport& report, OutputFormat format) {
   switch (format) {
-    case OutputFormat::json: return to_json(report).dump(2) + "\n";
+    case OutputFormat::json: return util::dump_json(to_json(report), 2) + "\n";
     case OutputFormat::junit: return render_junit(report);
   }
   return {};

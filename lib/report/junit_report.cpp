@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "util/json_text.hpp"
+
 namespace llmd::report {
 
 namespace {
@@ -96,7 +98,8 @@ void append_case(std::string& out, const TestCase& c) {
 
 }  // namespace
 
-std::string xml_escape(std::string_view text) {
+std::string xml_escape(std::string_view raw) {
+  const std::string text = util::valid_utf8(raw);  // XML must be well-formed UTF-8
   std::string out;
   out.reserve(text.size());
   for (const char ch : text) {

@@ -11,6 +11,7 @@
 
 #include "sim/openai_api.hpp"
 #include "sim/tokenizer.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sim {
 
@@ -215,7 +216,7 @@ net::awaitable<bool> Gateway::forward(Request& request, Connection& connection, 
 net::awaitable<bool> Gateway::handle_admin(Request& request, Connection& connection, std::string_view path) {
   constexpr std::string_view k_json = "application/json";
   if (path == "/admin/pods" && request.method() == http::verb::get) {
-    co_await write_response(connection.stream, request, http::status::ok, k_json, m_describe().dump());
+    co_await write_response(connection.stream, request, http::status::ok, k_json, util::dump_json(m_describe()));
     co_return true;
   }
   // POST /admin/pods/{index or name}/restart
@@ -227,14 +228,12 @@ net::awaitable<bool> Gateway::handle_admin(Request& request, Connection& connect
     for (const auto& pod : m_pods) {
       if (which == pod->name() || which == std::to_string(pod->index())) {
         pod->restart();
-        co_await write_response(connection.stream, request, http::status::ok, k_json, pod->state().dump());
+        co_await write_response(connection.stream, request, http::status::ok, k_json, util::dump_json(pod->state()));
         co_return true;
       }
     }
-    const std::string body = nlohmann::json::object(
-                                 {{"detail", fmt::format("no pod \"{}\": use an index 0..{} or a name sim-pod-N", which,
-                                                         m_pods.size() - 1)}})
-                                 .dump();
+    const std::string body = util::dump_json(nlohmann::json::object(
+        {{"detail", fmt::format("no pod \"{}\": use an index 0..{} or a name sim-pod-N", which, m_pods.size() - 1)}}));
     co_await write_response(connection.stream, request, http::status::not_found, k_json, body);
     co_return true;
   }

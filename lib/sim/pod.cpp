@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/tokenizer.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sim {
 
@@ -150,11 +151,11 @@ net::awaitable<bool> Pod::handle(Request& request, Connection& connection) {
   const Headers pod_header = pod_headers();
   if (path == "/admin/restart" && post) {
     restart();
-    co_await write_response(connection.stream, request, http::status::ok, k_json, state().dump(), pod_header);
+    co_await write_response(connection.stream, request, http::status::ok, k_json, util::dump_json(state()), pod_header);
     co_return true;
   }
   if (path == "/admin/state" && get) {
-    co_await write_response(connection.stream, request, http::status::ok, k_json, state().dump(), pod_header);
+    co_await write_response(connection.stream, request, http::status::ok, k_json, util::dump_json(state()), pod_header);
     co_return true;
   }
   if (is_down()) {
@@ -176,7 +177,7 @@ net::awaitable<bool> Pod::handle(Request& request, Connection& connection) {
                             {"owned_by", "vllm"},             {"root", m_settings.model},
                             {"parent", nullptr},              {"max_model_len", m_settings.max_model_len}};
     nlohmann::json body = {{"object", "list"}, {"data", nlohmann::json::array({model})}};
-    co_await write_response(connection.stream, request, http::status::ok, k_json, body.dump(), pod_header);
+    co_await write_response(connection.stream, request, http::status::ok, k_json, util::dump_json(body), pod_header);
   } else if (path == "/v1/completions" || path == "/v1/chat/completions" || path == "/metrics" || path == "/health" ||
              path == "/v1/models") {
     co_await write_response(connection.stream, request, http::status::method_not_allowed, k_json,

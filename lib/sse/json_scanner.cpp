@@ -167,8 +167,8 @@ bool JsonCursor::read_count(std::int64_t& out) {
   const std::size_t start = m_pos;
   std::int64_t value = 0;
   while (is_digit(peek())) {
-    if (m_pos - start >= 18) {
-      return false;  // would risk overflow; no token count is that large
+    if (m_pos - start >= 15) {
+      return false;  // 1e15 and up: the slow path decides (it rejects counts above 1e15)
     }
     value = value * 10 + (m_text[m_pos] - '0');
     ++m_pos;

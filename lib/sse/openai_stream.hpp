@@ -16,6 +16,9 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+#include <tl/expected.hpp>
+
 #include "sse/openai_error.hpp"
 
 namespace llmd::sse {
@@ -38,6 +41,13 @@ struct Usage {
   std::optional<std::int64_t> cached_tokens;  // usage.prompt_tokens_details.cached_tokens, when reported
   bool operator==(const Usage&) const = default;
 };
+
+// Reads a non-null "usage" member (streamed summary chunk or non-streamed body): prompt_tokens and
+// completion_tokens must be non-negative integers (an integral float such as 15.0 is accepted),
+// prompt_tokens_details.cached_tokens too when present. Never throws: a wrong type, a missing count
+// or a negative value is the message saying which, e.g. "\"usage\" has no non-negative integer
+// \"completion_tokens\"".
+tl::expected<Usage, std::string> read_usage_object(const nlohmann::json& usage);
 
 // The decoded form of one data payload.
 struct OpenAiChunk {

@@ -26,14 +26,26 @@ std::string add_text(const Json& object, const char* name, std::size_t& total) {
   return {};
 }
 
-// A token count: a non-negative integer (an integral float such as 15.0 is accepted too).
+// Largest token count taken as one: far above any context length, far below where sums could
+// wrap or lose precision in a double.
+constexpr std::int64_t k_max_token_count = 1'000'000'000'000'000;  // 1e15
+
+// A token count: an integer 0..1e15 (an integral float such as 15.0 is accepted too). Larger
+// values (2^64-1 from a broken server) are no count: they used to wrap to -1.
 std::optional<std::int64_t> count_value(const Json& value) {
-  if (value.is_number_unsigned() || (value.is_number_integer() && value.get<std::int64_t>() >= 0)) {
-    return value.get<std::int64_t>();
+  if (value.is_number_unsigned()) {
+    const auto number = value.get<std::uint64_t>();
+    return number <= static_cast<std::uint64_t>(k_max_token_count) ? std::optional<std::int64_t>(static_cast<std::int64_t>(number))
+                                                                     : std::nullopt;
+  }
+  if (value.is_number_integer()) {
+    const auto number = value.get<std::int64_t>();
+    return number >= 0 && number <= k_max_token_count ? std::optional<std::int64_t>(number) : std::nullopt;
   }
   if (value.is_number_float()) {
     const double number = value.get<double>();
-    if (number >= 0 && number < 1e15 && number == static_cast<double>(static_cast<std::int64_t>(number))) {
+    if (number >= 0 && number <= static_cast<double>(k_max_token_count) &&
+        number == static_cast<double>(static_cast<std::int64_t>(number))) {
       return static_cast<std::int64_t>(number);
     }
   }
@@ -89,34 +101,42 @@ std::string read_usage(const Json& doc, OpenAiChunk& chunk) {
   if (usage == doc.end() || usage->is_null()) {
     return {};
   }
-  if (!usage->is_object()) {
-    return fmt::format("\"usage\" is {}, not an object", usage->type_name());
+  auto result = read_usage_object(*usage);
+  if (!result) {
+    return result.error();
   }
-  Usage result;
-  for (const auto& [name, field] : {std::pair{"prompt_tokens", &result.prompt_tokens},
-                                    std::pair{"completion_tokens", &result.completion_tokens}}) {
-    const auto it = usage->find(name);
-    const auto count = it == usage->end() ? std::nullopt : count_value(*it);
-    if (!count) {
-      return fmt::format("\"usage\" has no non-negative integer \"{}\"", name);
-    }
-    *field = *count;
-  }
-  const auto details = usage->find("prompt_tokens_details");
-  if (details != usage->end() && details->is_object()) {
-    const auto cached = details->find("cached_tokens");
-    if (cached != details->end() && !cached->is_null()) {
-      result.cached_tokens = count_value(*cached);
-      if (!result.cached_tokens) {
-        return "\"prompt_tokens_details.cached_tokens\" is not a non-negative integer";
-      }
-    }
-  }
-  chunk.usage = result;
+  chunk.usage = *result;
   return {};
 }
 
 }  // namespace
+
+tl::expected<Usage, std::string> read_usage_object(const Json& usage) {
+  if (!usage.is_object()) {
+    return tl::make_unexpected(fmt::format("\"usage\" is {}, not an object", usage.type_name()));
+  }
+  Usage result;
+  for (const auto& [name, field] : {std::pair{"prompt_tokens", &result.prompt_tokens},
+                                    std::pair{"completion_tokens", &result.completion_tokens}}) {
+    const auto it = usage.find(name);
+    const auto count = it == usage.end() ? std::nullopt : count_value(*it);
+    if (!count) {
+      return tl::make_unexpected(fmt::format("\"usage\" has no non-negative integer \"{}\"", name));
+    }
+    *field = *count;
+  }
+  const auto details = usage.find("prompt_tokens_details");
+  if (details != usage.end() && details->is_object()) {
+    const auto cached = details->find("cached_tokens");
+    if (cached != details->end() && !cached->is_null()) {
+      result.cached_tokens = count_value(*cached);
+      if (!result.cached_tokens) {
+        return tl::make_unexpected("\"prompt_tokens_details.cached_tokens\" is not a non-negative integer");
+      }
+    }
+  }
+  return result;
+}
 
 OpenAiChunk OpenAiStreamDecoder::decode_slow(std::string_view data) {
   OpenAiChunk chunk;

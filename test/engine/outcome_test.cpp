@@ -153,6 +153,32 @@ TEST(Classify, TwoHundredThatIsNotSseIsMalformed) {
   EXPECT_EQ(outcome.message, "expected an SSE stream, got Content-Type \"application/json\"");
 }
 
+// A server answer of the wrong shape fails that request (malformed_event); it never throws (a
+// string count used to end the process with nlohmann's type_error.302, exit 134).
+TEST(Classify, NonStreamDocumentWithWrongTypesIsAMalformedFailureNotAnException) {
+  TransferFacts facts;
+  facts.stream = false;
+  facts.request_sent = true;
+  facts.http_status = 200;
+  for (const char* usage : {R"("usage":{"prompt_tokens":3,"completion_tokens":"5"})",
+                            R"("usage":{"prompt_tokens":3,"completion_tokens":18446744073709551615})",
+                            R"("usage":{"prompt_tokens":3,"completion_tokens":[1]})",
+                            R"("usage":"lots")", R"("usage":{"prompt_tokens":3,"completion_tokens":5,)"
+                                                   R"("prompt_tokens_details":{"cached_tokens":{}}})"}) {
+    const std::string body = std::string(R"({"choices":[{"text":" hello"}],)") + usage + "}";
+    facts.body = body;
+    Outcome outcome;
+    ASSERT_NO_THROW(outcome = classify(facts)) << body;
+    EXPECT_FALSE(outcome.ok) << body;
+    EXPECT_EQ(outcome.failure, FailureClass::malformed_event) << body;
+    EXPECT_NE(outcome.message.find("malformed completion body: "), std::string::npos) << outcome.message;
+  }
+  facts.body = R"({"choices":[{"text":" hello"}],"usage":{"prompt_tokens":3,"completion_tokens":"5"}})";
+  EXPECT_EQ(classify(facts).message, "malformed completion body: \"usage\" has no non-negative integer \"completion_tokens\"");
+  facts.body = R"({"choices":[{"text":" hello"}],"usage":null})";  // null usage: no count, still ok
+  EXPECT_TRUE(classify(facts).ok);
+}
+
 TEST(Classify, NonStreamDocument) {
   TransferFacts facts;
   facts.stream = false;
@@ -167,8 +193,9 @@ TEST(Classify, NonStreamDocument) {
   facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens":40,"completion_tokens":1,)"
                R"("prompt_tokens_details":{"cached_tokens":32}}})";
   EXPECT_EQ(classify(facts).cached_tokens, 32);
-  facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens_details":{"cached_tokens":-1}}})";
-  EXPECT_FALSE(classify(facts).cached_tokens);
+  facts.body = R"({"choices":[{"text":" hi"}],"usage":{"prompt_tokens":4,"completion_tokens":1,)"
+               R"("prompt_tokens_details":{"cached_tokens":-1}}})";
+  EXPECT_EQ(classify(facts).failure, FailureClass::malformed_event);  // a negative count is no count
   facts.body = R"({"choices":[{"message":{"role":"assistant","content":""}}]})";
   outcome = classify(facts);
   EXPECT_TRUE(outcome.ok);

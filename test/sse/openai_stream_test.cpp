@@ -1,5 +1,8 @@
 #include "sse/openai_stream.hpp"
 
+#include <deque>
+#include <string>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -7,6 +10,15 @@
 
 namespace llmd::sse {
 namespace {
+
+// Storage for the finish reasons handed out by decode_checked(): a chunk's finish_reason views its
+// decoder, which is gone when decode_checked returns (ASan: stack-use-after-return). A deque
+// never moves its elements.
+std::string_view keep(std::string text) {
+  static std::deque<std::string> kept;
+  kept.push_back(std::move(text));
+  return kept.back();
+}
 
 // Decodes with the fast path and checks the nlohmann-only path classifies identically.
 OpenAiChunk decode_checked(std::string_view data) {
@@ -23,6 +35,7 @@ OpenAiChunk decode_checked(std::string_view data) {
   EXPECT_EQ(fast.usage, slow.usage) << data;
   EXPECT_EQ(fast.error, slow.error) << data;
   EXPECT_EQ(fast.problem, slow.problem) << data;
+  fast.finish_reason = keep(fast_reason);
   return fast;
 }
 
@@ -103,6 +116,18 @@ TEST(OpenAiStreamDecoder, WrongShapesAreMalformedWithReason) {
   EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1}})").problem,
             R"(SSE data is not an OpenAI stream chunk ("usage" has no non-negative integer "completion_tokens"): )"
             R"("{\"choices\":[],\"usage\":{\"prompt_tokens\":1}}")");
+}
+
+TEST(OpenAiStreamDecoder, TokenCountsAbove1e15AreNoCountOnBothPaths) {
+  // 2^64-1 from a broken server used to become -1 (then 0) output tokens.
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":18446744073709551615}})").kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":9999999999999999}})").kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1000000000000000}})").usage,
+            (Usage{1, 1'000'000'000'000'000, std::nullopt}));
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":999999999999999}})").usage,
+            (Usage{1, 999'999'999'999'999, std::nullopt}));
 }
 
 TEST(OpenAiStreamDecoder, MeasuresDecodedUtf8BytesOfEscapedText) {

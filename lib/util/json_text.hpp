@@ -1,0 +1,23 @@
+#pragma once
+// Text that is safe to write wherever the tool writes strings it did not make itself (server
+// answers, metrics labels, Content-Type headers, user flags and scenario names).
+//
+// nlohmann::json::dump() throws type_error.316 on a string that is not UTF-8, and an uncaught
+// throw ends the process with nothing written: every JSON the tool prints or writes goes through
+// dump_json(), which replaces each invalid byte with U+FFFD (nlohmann's error_handler_t::replace).
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace llmd::util {
+
+// value.dump(indent) that never throws on invalid UTF-8 (invalid bytes become U+FFFD).
+std::string dump_json(const nlohmann::json& value, int indent = -1);
+
+// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD
+// (overlong forms, surrogates and code points above U+10FFFF are not well-formed). Hand-written:
+// nlohmann offers this only inside JSON escaping, and no Debian-packaged C++ library here does.
+std::string valid_utf8(std::string_view text);
+
+}  // namespace llmd::util

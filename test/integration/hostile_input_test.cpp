@@ -1,0 +1,141 @@
+// Hostile input that must never crash `llmd-bench` (issue 10): bytes that are not UTF-8 from the
+// user and from servers, and server JSON of the wrong shape. Each run must end with its exit code
+// and every output written (exit 134 from an uncaught nlohmann exception wrote nothing).
+#include <sstream>
+
+#include <boost/property_tree/ptree.hpp>
+#include <boost/property_tree/xml_parser.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/run_test_support.hpp"
+#include "support/canned_server.hpp"
+#include "util/json_text.hpp"
+
+using llmd::test::CannedServer;
+using llmd::test::phase_total;
+using llmd::test::read_json;
+using llmd::test::scratch_dir;
+using llmd::test::write_file;
+using testing::HasSubstr;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* k_fffd = "\xEF\xBF\xBD";
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The file is well-formed UTF-8 XML (boost's parser reads it back).
+void expect_wellformed_junit(const fs::path& path) {
+  const std::string xml = read_text(path);
+  ASSERT_FALSE(xml.empty()) << path;
+  EXPECT_EQ(llmd::util::valid_utf8(xml), xml) << "JUnit is not UTF-8";
+  std::istringstream in(xml);
+  boost::property_tree::ptree tree;
+  EXPECT_NO_THROW(boost::property_tree::read_xml(in, tree)) << xml;
+}
+
+// A pod exposition whose model_name label value holds the byte 0xFF.
+std::string metrics_with_bad_label() {
+  return "# TYPE vllm:prefix_cache_queries_total counter\n"
+         "vllm:prefix_cache_queries_total{engine=\"0\",model_name=\"lla\xFFma\"} 100\n"
+         "# TYPE vllm:prefix_cache_hits_total counter\n"
+         "vllm:prefix_cache_hits_total{engine=\"0\",model_name=\"lla\xFFma\"} 50\n";
+}
+
+}  // namespace
+
+TEST(HostileInput, InvalidUtf8FromTheUserIsReplacedInEveryOutput) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "name: \"cache\xFFhit\"\nrequests: {max_tokens: 2}\n"
+                                                   "load:\n  - {name: \"lo\xFFop\", executor: iterations, iterations: 2, vus: 1}\n"
+                                                   "sim: {timing: {time_scale: 0.01}}\n");
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--model", "m\xFFm", "--host", "h\xFF", "--out",
+                                    "json=" + (dir / "r.json").string(), "--out", "junit=" + (dir / "r.xml").string(),
+                                    "--tekton-results", (dir / "tekton").string()});
+  EXPECT_NE(out.exit_code, 134) << out.err;
+  EXPECT_THAT(out.exit_code, testing::AnyOf(0, 1)) << out.out << out.err;
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["scenario"]["name"], std::string("cache") + k_fffd + "hit");
+  EXPECT_EQ(result["model"], std::string("m") + k_fffd + "m");
+  EXPECT_EQ(result["run"]["phases"][0]["name"], std::string("lo") + k_fffd + "op");
+  expect_wellformed_junit(dir / "r.xml");
+  EXPECT_FALSE(read_text(dir / "tekton" / "verdict").empty());
+}
+
+TEST(HostileInput, InvalidUtf8FromServersIsReplacedInRunDiffAndScrapeJson) {
+  const auto dir = scratch_dir();
+  // A 200 answer whose Content-Type holds 0xFF (quoted in the failure message), and pods whose
+  // metrics label values hold 0xFF (listed in model_names_seen).
+  CannedServer server("HTTP/1.1 200 OK\r\nContent-Type: text/pl\xFF" "ain\r\nConnection: close\r\n\r\nnot a stream");
+  fs::create_directories(dir / "dumps");
+  write_file(dir / "dumps" / "pod-\xFF.prom", metrics_with_bad_label());
+  const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + "\"}\n"
+                                   "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 2, vus: 1}\n"
+                                   "cache: {files: [\"" + (dir / "dumps" / "pod-\xFF.prom").string() + "\"]}\n");
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string(), "--out",
+                                    "junit=" + (dir / "r.xml").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  const auto result = read_json(dir / "r.json");
+  EXPECT_THAT(phase_total(result)["failure_examples"]["malformed_event"].get<std::string>(),
+              HasSubstr(R"(Content-Type "text/pl\xffain")"));  // quoted server bytes are escaped
+  EXPECT_EQ(result["cache"]["pods"][0]["model_names_seen"][0], std::string("lla") + k_fffd + "ma");
+  expect_wellformed_junit(dir / "r.xml");
+
+  const auto dumps = (dir / "dumps").string();
+  auto diff = llmd::test::run_to_completion({LLMD_BENCH_BINARY, "diff", dumps, dumps, "--json"}, std::chrono::seconds(30));
+  EXPECT_EQ(diff.exit_code, 0) << diff.err;
+  EXPECT_EQ(nlohmann::json::parse(diff.out)["pods"][0]["model_names_seen"][0], std::string("lla") + k_fffd + "ma");
+  auto scrape = llmd::test::run_to_completion({LLMD_BENCH_BINARY, "scrape", "--files", dumps, "--json"},
+                                              std::chrono::seconds(30));
+  EXPECT_EQ(scrape.exit_code, 0) << scrape.err;
+  const auto scraped = nlohmann::json::parse(scrape.out, nullptr, false);
+  EXPECT_FALSE(scraped.is_discarded()) << scrape.out;
+}
+
+TEST(HostileInput, ANonStreamedAnswerWithAStringTokenCountFailsThatRequestNotTheRun) {
+  const std::string body = R"({"id":"cmpl-1","object":"text_completion","model":"m","choices":[{"index":0,"text":" hi",)"
+                           R"("finish_reason":"length"}],"usage":{"prompt_tokens":3,"completion_tokens":"5"}})";
+  CannedServer server("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + "\"}\n"
+                                   "requests: {max_tokens: 2, stream: false}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 3, vus: 1}\n");
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  const auto total = phase_total(read_json(dir / "r.json"));
+  EXPECT_EQ(total["failures"]["malformed_event"], 3);
+  EXPECT_THAT(total["failure_examples"]["malformed_event"].get<std::string>(),
+              HasSubstr("\"usage\" has no non-negative integer \"completion_tokens\""));
+}
+
+// An exception that escapes a stage is a defect: the run says so, exits 3 and still writes what it
+// gathered (it used to end in std::terminate, exit 134, nothing written). LLMD_BENCH_INJECT_FAULT
+// throws once the measured phases are done.
+TEST(HostileInput, AnInternalErrorExits3AndStillWritesTheResults) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 3, vus: 1}\n"
+                                   "sim: {timing: {time_scale: 0.01}}\n");
+  ::setenv("LLMD_BENCH_INJECT_FAULT", "throw-after-load", 1);
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string(),
+                                    "--tekton-results", (dir / "tekton").string()});
+  ::unsetenv("LLMD_BENCH_INJECT_FAULT");
+  EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: internal error: injected fault at after-load (LLMD_BENCH_INJECT_FAULT)"));
+  EXPECT_THAT(out.out, HasSubstr("verdict: ERROR"));
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["verdict"], "error");
+  EXPECT_EQ(phase_total(result)["counts"]["ok"], 3);  // what was measured is kept
+  EXPECT_EQ(read_text(dir / "tekton" / "verdict"), "error");
+}
