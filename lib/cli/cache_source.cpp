@@ -122,8 +122,9 @@ util::Result<void> apply_kube_flags(scenario::CacheSpec& cache, const KubeFlags&
   return {};
 }
 
-util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache) {
+util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache, const std::atomic<bool>* stop) {
   kube::RestartOptions restart;
+  restart.stop = stop;
   restart.progress = [](const std::string& line) { fmt::print(stderr, "llmd-bench: restart: {}\n", line); };
   auto done = kube::restart_pods(cache.kubernetes, kube::kube_options(cache), restart);
   if (!done) {

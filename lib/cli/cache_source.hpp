@@ -49,7 +49,8 @@ util::Result<void> apply_kube_flags(scenario::CacheSpec& cache, const KubeFlags&
 // Restarts the selected pods (delete, or roll out their Deployment) and waits until the
 // replacements are Ready and answer /metrics, printing progress on stderr. For `restart:` /
 // --restart-pods; call before make_cache_source (pods are discovered when the source is made).
-util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache);
+// `stop`, once set (Ctrl-C / SIGTERM), ends the wait: the error then says "interrupted".
+util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache, const std::atomic<bool>* stop = nullptr);
 
 // The source `cache` names: urls -> direct HTTP scrape, files -> saved dumps, automatic ->
 // `embedded_pods` (the embedded simulator's pods) when there are any, kubernetes -> pod discovery

@@ -10,6 +10,7 @@
 #include "cli/run_command.hpp"
 #include "cli/scrape_command.hpp"
 #include "cli/sim_command.hpp"
+#include "util/console.hpp"
 
 namespace llmd::cli {
 
@@ -25,6 +26,7 @@ int run(int argc, char** argv) {
 }
 
 int run(std::vector<std::string> args) {
+  util::ignore_sigpipe();  // `llmd-bench … | head`: stop printing, keep the exit code (util/console.hpp)
   CLI::App app{"llmd-bench: load and prefix-cache validation for vLLM / llm-d serving stacks", "llmd-bench"};
   app.set_version_flag("--version", k_version);
   app.require_subcommand(1);

@@ -11,6 +11,7 @@
 #include "scenario/thresholds.hpp"
 #include "scrape/file_source.hpp"
 #include "util/json_text.hpp"
+#include "util/console.hpp"
 
 namespace llmd::cli {
 
@@ -93,10 +94,10 @@ int run_diff_command(const DiffOptions& options) {
     if (gate) {
       out["gate"] = gate_json(*gate);
     }
-    fmt::print("{}\n", util::dump_json(out, 2));
+    util::print_stdout(util::dump_json(out, 2) + "\n");
   } else {
-    fmt::print("prefix cache from {} to {}\n{}{}", before->description, after->description,
-               report::render_cache_table(cache), gate ? gate_line(*gate) : "");
+    util::print_stdout(fmt::format("prefix cache from {} to {}\n{}{}", before->description, after->description,
+               report::render_cache_table(cache), gate ? gate_line(*gate) : ""));
   }
   if (cache.totals.pods_ok == 0) {
     fmt::print(stderr, "llmd-bench: error: no pod could be read in both snapshots ({}; {})\n", options.before_path,

@@ -23,6 +23,7 @@
 #include "sim/fleet.hpp"
 #include "util/atomic_file.hpp"
 #include "util/process.hpp"
+#include "util/console.hpp"
 
 namespace llmd::cli {
 
@@ -206,17 +207,15 @@ class ProgressLine {
     if (!m_enabled) {
       return;
     }
-    fmt::print("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
+    util::print_stdout(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
                p.phase.empty() ? "-" : p.phase, report::format_seconds(std::chrono::duration<double>(p.elapsed).count()),
                p.active_vus, p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
-               p.errors, p.dropped);
-    std::fflush(stdout);
+               p.errors, p.dropped));
     m_shown = true;
   }
   void clear() {
     if (m_shown) {
-      fmt::print("\r\033[K");
-      std::fflush(stdout);
+      util::print_stdout("\r\033[K");
       m_shown = false;
     }
   }
@@ -261,8 +260,7 @@ int finish(report::RunReport& report, const Outputs& outputs) {
     report::judge(report);
     (void)write_outputs(report, outputs);  // the same failures again; the others now say "error"
   }
-  fmt::print("{}", report::render_text(report));
-  std::fflush(stdout);
+  util::print_stdout(report::render_text(report));  // after the files: a closed stdout loses nothing
   return report.exit_code;
 }
 
@@ -299,8 +297,22 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
   }
   report.model = !s.request.model.empty() ? s.request.model : (embedded ? s.sim.pod.model : "");
 
+  // Every stage observes Ctrl-C / SIGTERM: the first stops before the next stage (the partial
+  // report is written, exit 130), the second also cuts a scrape or a kubectl call short.
+  const auto stopped_before = [&](std::string_view stage) {
+    if (!signals.stop_requested()) {
+      return false;
+    }
+    report.interrupted = true;
+    report.notes.push_back(fmt::format("interrupted (Ctrl-C / SIGTERM) {}", stage));
+    return true;
+  };
   if (s.cache.source == scenario::CacheSpec::Source::kubernetes && s.cache.kubernetes.restart_pods) {
-    if (auto restarted = restart_kubernetes_pods(s.cache); !restarted) {
+    if (auto restarted = restart_kubernetes_pods(s.cache, &signals.stop_flag()); !restarted) {
+      if (stopped_before("while restarting the pods: no request was sent")) {
+        report.notes.push_back("restart: " + restarted.error());
+        return finish(report, outputs);
+      }
       report.errors.push_back("restart: " + restarted.error());
       return finish(report, outputs);
     }
@@ -311,6 +323,9 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
     return finish(report, outputs);
   }
   std::unique_ptr<scrape::MetricsSource> source = std::move(*made);
+  if (source) {
+    source->set_abort_flag(&signals.abort_flag());
+  }
   ProgressLine progress(::isatty(STDOUT_FILENO) == 1 && !options.quiet);
   engine::EngineConfig config;
   config.scenario = &s;
@@ -329,10 +344,16 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
     }
     report.warmup = std::move(*warmup);
   }
+  if (stopped_before("before the measured phases (during the warm-up or before it)")) {
+    return finish(report, outputs);
+  }
   std::vector<scrape::PodSnapshotResult> before;
   if (source) {
     report.cache_source = source->describe();
     before = snapshot(*source, s);
+    if (stopped_before("during the before-snapshot: no measured request was sent")) {
+      return finish(report, outputs);
+    }
     if (all_failed(before)) {
       report.errors.push_back(fmt::format("no pod could be scraped before the run ({}): {}", report.cache_source,
                                           before.front().snapshot.error()));
@@ -348,7 +369,9 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
   report.run = std::move(*run);
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
   inject_fault("after-load");
-  if (source) {
+  if (source && signals.abort_flag().load()) {
+    report.notes.push_back("after-snapshot skipped: aborted (Ctrl-C twice), so there are no cache figures");
+  } else if (source) {
     report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
     const auto notes = source->notes();  // e.g. Prometheus: which scrape each snapshot was read from
     report.notes.insert(report.notes.end(), notes.begin(), notes.end());

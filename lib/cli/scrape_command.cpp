@@ -12,6 +12,7 @@
 #include "scrape/cache_report.hpp"
 #include "util/atomic_file.hpp"
 #include "util/json_text.hpp"
+#include "util/console.hpp"
 
 namespace llmd::cli {
 
@@ -195,14 +196,13 @@ int run_scrape_command(const ScrapeOptions& options) {
   if (options.json) {
     auto document = scrape_to_json(pods, source.describe());
     document["notes"] = notes;
-    fmt::print("{}\n", util::dump_json(document, 2));
+    util::print_stdout(util::dump_json(document, 2) + "\n");
   } else {
-    fmt::print("{}", render_scrape_table(pods, source.describe()));
+    util::print_stdout(render_scrape_table(pods, source.describe()));
     for (const auto& note : notes) {
-      fmt::print("note: {}\n", note);
+      util::print_stdout(fmt::format("note: {}\n", note));
     }
   }
-  std::fflush(stdout);
   int code = std::any_of(pods.begin(), pods.end(), [](const auto& p) { return p.snapshot.has_value(); }) ? k_exit_ok
                                                                                                            : k_exit_run_failed;
   if (code != k_exit_ok) {

@@ -10,6 +10,7 @@
 #include "sim/fleet.hpp"
 #include "util/process.hpp"
 #include "util/json_text.hpp"
+#include "util/console.hpp"
 
 namespace llmd::cli {
 
@@ -98,8 +99,7 @@ int run_sim_command(const SimOptions& options) {
     return k_exit_run_failed;
   }
   // One JSON line on stdout so scripts and tests can find the ports; the human summary on stderr.
-  fmt::print("{}\n", util::dump_json(fleet.describe()));
-  std::fflush(stdout);
+  util::print_stdout(util::dump_json(fleet.describe()) + "\n");
   fmt::print(stderr, "llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
              fleet.pod_count(), fleet.gateway_url(), sim::to_string(config->route),
              config->host.empty() ? "any" : config->host, sim::to_string(config->pod.metrics_flavor));

@@ -52,7 +52,18 @@ KubeSource::KubeSource(Kubectl kubectl, KubernetesSpec spec, PodList pods, std::
 
 std::uint16_t KubeSource::working_port(std::size_t index) const { return m_memory.at(index).working_port; }
 
-void KubeSource::rediscover_with(Kubectl lister) { m_lister = std::move(lister); }
+void KubeSource::rediscover_with(Kubectl lister) {
+  lister.set_cancel_flag(m_abort);
+  m_lister = std::move(lister);
+}
+
+void KubeSource::set_abort_flag(const std::atomic<bool>* abort) {
+  scrape::MetricsSource::set_abort_flag(abort);
+  m_kubectl.set_cancel_flag(abort);
+  if (m_lister) {
+    m_lister->set_cancel_flag(abort);
+  }
+}
 
 void KubeSource::relist() {
   auto pods = discover_pods(*m_lister, m_spec.selector, m_spec.container);

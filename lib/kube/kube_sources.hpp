@@ -50,6 +50,9 @@ class KubeSource : public scrape::MetricsSource {
   // "pod list (SELECTOR)" saying why: a pod may be missing, so the cache gates must not pass.
   void rediscover_with(Kubectl lister);
 
+  // Running kubectl calls are killed once `abort` is set (and later ones fail at once).
+  void set_abort_flag(const std::atomic<bool>* abort) override;
+
   std::vector<scrape::PodScrape> scrape_all() final;
   const PodList& pods() const { return m_pods; }
   // The port that last answered for ready pod `index`, 0 when none has yet.

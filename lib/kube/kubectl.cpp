@@ -87,13 +87,16 @@ util::Result<void> spawn(const std::vector<std::string>& argv, Child& child) {
   return {};
 }
 
-// Reads both pipes until EOF or the deadline. False on timeout.
-bool collect(Child& child, std::chrono::steady_clock::time_point deadline, KubectlOutput& output) {
+bool cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+
+// Reads both pipes until EOF, the deadline or the cancel flag. False on timeout or cancel.
+bool collect(Child& child, std::chrono::steady_clock::time_point deadline, KubectlOutput& output,
+             const std::atomic<bool>* cancel) {
   std::array<std::string*, 2> sinks = {&output.out, &output.err};
   while (child.fds[0] >= 0 || child.fds[1] >= 0) {
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
+    if (left.count() <= 0 || cancelled(cancel)) {
       return false;
     }
     std::array<pollfd, 2> polls = {pollfd{child.fds[0], POLLIN, 0}, pollfd{child.fds[1], POLLIN, 0}};
@@ -182,13 +185,19 @@ util::Result<KubectlOutput> Kubectl::run_capture(const std::vector<std::string>&
   const std::vector<std::string> full = argv(args);
   KubectlOutput output;
   output.command_line = display_command(full);
+  if (cancelled(m_cancel)) {
+    return util::fail(fmt::format("`{}` not run: cancelled (Ctrl-C)", output.command_line));
+  }
   Child child;
   if (auto spawned = spawn(full, child); !spawned) {
     return util::fail(fmt::format("cannot run `{}`: {}: is kubectl installed and on PATH? (Debian package kubectl)",
                                   output.command_line, spawned.error()));
   }
   const auto deadline = std::chrono::steady_clock::now() + m_timeout;
-  if (!collect(child, deadline, output) || !reap(child, deadline)) {
+  if (!collect(child, deadline, output, m_cancel) || !reap(child, deadline)) {
+    if (cancelled(m_cancel)) {
+      return util::fail(fmt::format("`{}` was killed: cancelled (Ctrl-C)", output.command_line));
+    }
     return util::fail(fmt::format("`{}` did not finish within {:g} s and was killed: is the API server reachable?",
                                   output.command_line, static_cast<double>(m_timeout.count()) / 1000.0));
   }

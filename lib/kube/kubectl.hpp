@@ -3,6 +3,7 @@
 // --kubeconfig/--context/--namespace flags added here, a timeout after which kubectl is killed,
 // and stdout/stderr captured. The environment is inherited, so KUBECONFIG, HOME and PATH work as
 // they do for kubectl on the command line.
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -40,6 +41,10 @@ class Kubectl {
   const KubeTarget& target() const { return m_target; }
   std::chrono::milliseconds timeout() const { return m_timeout; }
 
+  // Once `cancel` is set (Ctrl-C), a running kubectl is killed and the call fails with
+  // "cancelled (Ctrl-C)"; calls made after that fail at once. nullptr: only the timeout applies.
+  void set_cancel_flag(const std::atomic<bool>* cancel) { m_cancel = cancel; }
+
   // The full argv: kubectl, the target flags, then `args`.
   std::vector<std::string> argv(const std::vector<std::string>& args) const;
 
@@ -54,6 +59,7 @@ class Kubectl {
  private:
   KubeTarget m_target;
   std::chrono::milliseconds m_timeout;
+  const std::atomic<bool>* m_cancel = nullptr;
 };
 
 // "`CMD` exited with CODE: STDERR" (or "... and printed nothing on stderr").

@@ -90,7 +90,7 @@ struct PollResult {
 };
 
 PollResult poll_once(const scenario::KubernetesSpec& spec, const KubeOptions& options, const Kubectl& kubectl,
-                     const std::set<std::string>& old_uids) {
+                     const std::set<std::string>& old_uids, const std::atomic<bool>* stop) {
   PollResult result;
   auto pods = discover_pods(kubectl, spec.selector, spec.container);
   if (!pods) {
@@ -110,6 +110,7 @@ PollResult poll_once(const scenario::KubernetesSpec& spec, const KubeOptions& op
   const std::size_t ready = fresh.ready.size();
   if (ready != 0) {
     auto source = make_source_for(spec, options, std::move(fresh));
+    source->set_abort_flag(stop);
     for (const scrape::PodScrape& scraped : source->scrape_all()) {
       if (scraped.text) {
         result.answering.push_back(scraped.pod);
@@ -125,7 +126,8 @@ PollResult poll_once(const scenario::KubernetesSpec& spec, const KubeOptions& op
 
 util::Result<RestartSummary> restart_pods(const scenario::KubernetesSpec& spec, const KubeOptions& options,
                                           const RestartOptions& restart) {
-  const Kubectl kubectl(kube_target(spec, options), options.kubectl_timeout);
+  Kubectl kubectl(kube_target(spec, options), options.kubectl_timeout);
+  kubectl.set_cancel_flag(restart.stop);
   auto pods = discover_pods(kubectl, spec.selector, spec.container);
   if (!pods) {
     return util::fail(pods.error());
@@ -144,7 +146,7 @@ util::Result<RestartSummary> restart_pods(const scenario::KubernetesSpec& spec, 
   summary.restarted = std::move(*restarted);
   const auto started = Clock::now();
   for (;;) {
-    PollResult poll = poll_once(spec, options, kubectl, old_uids);
+    PollResult poll = poll_once(spec, options, kubectl, old_uids, restart.stop);
     const std::string line =
         fmt::format("restart: waiting for {} replacement pods: {} ({:.0f} s of {:.0f} s)", selected.size(), poll.status,
                     seconds(since(started)), seconds(restart.timeout));
@@ -164,7 +166,14 @@ util::Result<RestartSummary> restart_pods(const scenario::KubernetesSpec& spec, 
           fmt::join(summary.restarted, ", "), poll.status,
           spec.namespace_name.empty() ? "" : " -n " + shell_quote(spec.namespace_name), shell_quote(spec.selector)));
     }
-    std::this_thread::sleep_for(restart.poll_interval);
+    const auto next_poll = Clock::now() + restart.poll_interval;
+    while (Clock::now() < next_poll && !(restart.stop != nullptr && restart.stop->load())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (restart.stop != nullptr && restart.stop->load()) {
+      return util::fail(fmt::format("interrupted (Ctrl-C) after {:.0f} s of waiting for the replacements of {}: {}",
+                                    seconds(since(started)), fmt::join(summary.restarted, ", "), poll.status));
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 //
 // Replacements are told apart by UID (a StatefulSet reuses the name); pods being deleted are
 // ignored. Deletion uses --wait=false: the wait is ours, bounded, with progress.
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -26,6 +27,9 @@ struct RestartOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};  // for the replacements to come back
   std::chrono::milliseconds poll_interval{std::chrono::seconds(2)};
   std::function<void(const std::string&)> progress;  // one line per poll (may be empty)
+  // Once set (Ctrl-C), the wait ends and restart_pods fails with "interrupted"; running kubectl
+  // calls are killed. nullptr: only `timeout` ends the wait.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct RestartSummary {

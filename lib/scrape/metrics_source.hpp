@@ -4,6 +4,7 @@
 //   file_source.hpp  saved dumps (<pod>.txt / <pod>.prom)
 //   prometheus_source.hpp  a Prometheus server's query and metadata API
 // Kubernetes sources (kubectl exec, API-server pod proxy; lib/kube) implement the same interface.
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,16 @@ class MetricsSource {
   // when they cannot be trusted (e.g. Prometheus: the scrape each snapshot was read from, HELP texts
   // it could not give). One sentence each; none by default.
   virtual std::vector<std::string> notes() const;
+
+  // Once `abort` is set (the run's second Ctrl-C), scrape_all() returns as soon as it can: pods not
+  // read yet fail with "scrape aborted (Ctrl-C)". nullptr (default): each scrape runs to its own
+  // timeout. Sources that wait on other processes or servers pass the flag on.
+  virtual void set_abort_flag(const std::atomic<bool>* abort) { m_abort = abort; }
+
+ protected:
+  bool aborted() const { return m_abort != nullptr && m_abort->load(); }
+
+  const std::atomic<bool>* m_abort = nullptr;
 };
 
 }  // namespace llmd::scrape

@@ -310,7 +310,7 @@ std::vector<PodScrape> PrometheusSource::scrape_all() {
     PodScrape scrape{pod, source, util::fail(""), {}, std::chrono::system_clock::now()};
     if (!state.fresh) {
       ++info.pods_stale;
-      scrape.text = util::fail(stale_error(pod, state, info, polled->window, m_options, aborted(m_options.abort)));
+      scrape.text = util::fail(stale_error(pod, state, info, polled->window, m_options, llmd::scrape::aborted(m_options.abort)));
     } else {
       ++info.pods_fresh;
       std::int64_t scraped_ms = 0;

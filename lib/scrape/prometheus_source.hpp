@@ -107,6 +107,11 @@ class PrometheusSource final : public MetricsSource {
 
   // caveats(), then one line per scrape_all() so far and what HELP could not be had.
   std::vector<std::string> notes() const override;
+  // The wait for fresh samples ends early on `abort` (PrometheusSourceOptions::abort).
+  void set_abort_flag(const std::atomic<bool>* abort) override {
+    MetricsSource::set_abort_flag(abort);
+    m_options.abort = abort;
+  }
 
   // What the numbers read through Prometheus are and where they can mislead: snapshots taken from
   // the first scrape after each request (clock, bound of the wait), HELP from the metadata API.

@@ -154,6 +154,17 @@ std::vector<PodScrape> UrlSource::scrape_all() {
   };
   std::size_t next = 0;
   while (next < m_pods.size() || !active.empty()) {
+    if (aborted()) {
+      for (const auto& transfer : active) {
+        curl_multi_remove_handle(multi.get(), transfer->http.easy.get());
+        fail(transfer->index, "scrape aborted (Ctrl-C)");
+      }
+      active.clear();
+      for (; next < m_pods.size(); ++next) {
+        fail(next, "scrape aborted (Ctrl-C)");
+      }
+      break;
+    }
     for (; active.size() < m_options.max_parallel && next < m_pods.size(); ++next) {
       auto transfer = start_transfer(next, m_pods[next], m_options);
       if (!transfer->http.easy || curl_multi_add_handle(multi.get(), transfer->http.easy.get()) != CURLM_OK) {

@@ -1,7 +1,14 @@
 // Hostile input that must never crash `llmd-bench` (issue 10): bytes that are not UTF-8 from the
 // user and from servers, and server JSON of the wrong shape. Each run must end with its exit code
 // and every output written (exit 134 from an uncaught nlohmann exception wrote nothing).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <sstream>
+#include <thread>
 
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
@@ -11,6 +18,7 @@
 
 #include "integration/run_test_support.hpp"
 #include "support/canned_server.hpp"
+#include "support/child_process.hpp"
 #include "util/json_text.hpp"
 
 using llmd::test::CannedServer;
@@ -138,4 +146,56 @@ TEST(HostileInput, AnInternalErrorExits3AndStillWritesTheResults) {
   EXPECT_EQ(result["verdict"], "error");
   EXPECT_EQ(phase_total(result)["counts"]["ok"], 3);  // what was measured is kept
   EXPECT_EQ(read_text(dir / "tekton" / "verdict"), "error");
+}
+
+// `llmd-bench run … | true`: the reader is gone before the summary is printed. The run used to die
+// of SIGPIPE (exit 141); now the result files are written first, printing stops quietly and the
+// exit code is the verdict's.
+TEST(HostileInput, AClosedStdoutPipeKeepsTheVerdictsExitCodeAndTheFiles) {
+  const auto dir = scratch_dir();
+  const auto json_path = (dir / "r.json").string();
+  const auto tekton = (dir / "tekton").string();
+  const std::string command = std::string("'") + LLMD_BENCH_BINARY + "' run '" + LLMD_SOURCE_DIR +
+                              "/scenarios/cache-hit.yaml' --out 'json=" + json_path + "' --tekton-results '" + tekton +
+                              "' | true; exit ${PIPESTATUS[0]}";
+  auto out = llmd::test::run_to_completion({"/bin/bash", "-c", command}, std::chrono::seconds(60));
+  EXPECT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(read_json(json_path)["verdict"], "pass");
+  EXPECT_EQ(read_text(dir / "tekton" / "verdict"), "pass");
+}
+
+// A pod whose /metrics never answers (a listening socket nobody accepts from): the before-snapshot
+// waits up to its 10 s timeout. Ctrl-C twice used to be ignored until the scrape ended, and the
+// after-snapshot ran anyway; now the scrape is cut, no request is sent, and the partial report is
+// written (exit 130).
+TEST(HostileInput, CtrlCTwiceCutsASlowBeforeSnapshot) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string silent = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/metrics";
+
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 3, vus: 1}\n"
+                                   "sim: {timing: {time_scale: 0.01}}\n");
+  llmd::test::ChildProcess child({LLMD_BENCH_BINARY, "run", scenario.string(), "-q", "--cache-url", silent, "--out",
+                                  "json=" + (dir / "r.json").string()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  child.send_signal(SIGINT);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  child.send_signal(SIGINT);
+  const auto code = child.wait(std::chrono::seconds(5));
+  ::close(listener);
+  ASSERT_TRUE(code.has_value()) << "the scrape was not cut: " << child.stderr_text();
+  EXPECT_EQ(*code, 130) << child.stdout_text() << child.stderr_text();
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["verdict"], "interrupted");
+  EXPECT_TRUE(result["run"].is_null()) << "no measured request may be sent after Ctrl-C";
+  EXPECT_THAT(result["notes"].dump(), HasSubstr("during the before-snapshot"));
 }

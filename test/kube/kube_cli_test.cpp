@@ -1,6 +1,9 @@
 // `llmd-bench run` and `scrape` with Kubernetes flags: the real binary, the real kubectl, the
 // fake API server in front of an in-process simulator fleet.
+#include <signal.h>
+
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -64,6 +67,27 @@ TEST_F(KubeCli, RestartPodsResetsCountersBeforeTheLoop) {
   EXPECT_THAT(out.err, HasSubstr("restart:"));
   const auto result = nlohmann::json::parse(std::ifstream(m_dir.path() + "/r.json"));
   EXPECT_EQ(result["cache"]["pods"][0]["queries"]["before"], 0) << "the pod was not restarted before the loop";
+}
+
+// Replacements that never become Ready: the restart wait used to ignore SIGINT/SIGTERM (Tekton's
+// cancellation) until SIGKILL, with nothing written. SIGTERM now ends it: exit 130, the partial
+// JSON says interrupted and that no request was sent.
+TEST_F(KubeCli, SigtermDuringTheRestartWaitEndsTheRunWithAPartialReport) {
+  m_api.set_not_ready_lists_after_delete(1'000'000);
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "run", scenario(), "--target", m_fleet.pod_url(0), "-q",
+                                   "--kubeconfig", m_kubeconfig, "--namespace", "llm-d", "--restart-pods", "--out",
+                                   "json=" + m_dir.path() + "/r.json"};
+  llmd::test::ChildProcess child(argv);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // deleted, now waiting
+  child.send_signal(SIGTERM);
+  const auto code = child.wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value()) << "still waiting 20 s after SIGTERM: " << child.stderr_text();
+  EXPECT_EQ(*code, 130) << child.stdout_text() << child.stderr_text();
+  const auto result = nlohmann::json::parse(std::ifstream(m_dir.path() + "/r.json"));
+  EXPECT_EQ(result["verdict"], "interrupted");
+  EXPECT_TRUE(result["run"].is_null());
+  EXPECT_THAT(result["notes"].dump(), HasSubstr("interrupted (Ctrl-C / SIGTERM) while restarting the pods"));
+  EXPECT_GE(m_api.pod("decode-0").deletions, 1);
 }
 
 TEST_F(KubeCli, AWrongNamespaceOrSelectorExits3NamingThem) {
