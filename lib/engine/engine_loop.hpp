@@ -38,6 +38,9 @@ class Engine final : public TransferSink {
     PhaseLauncher(Engine& engine, std::size_t phase) : m_engine(engine), m_phase(phase) {}
     void launch(std::size_t vu, TimePoint scheduled) override { m_engine.launch(m_phase, vu, scheduled); }
     void drop(TimePoint /*scheduled*/) override { ++m_engine.m_phases[m_phase].result.dropped; }
+    void drop_many(std::uint64_t count, TimePoint /*first_scheduled*/) override {
+      m_engine.m_phases[m_phase].result.dropped += count;
+    }
 
    private:
     Engine& m_engine;

@@ -128,16 +128,23 @@ class OpenLoop final : public Executor {
     m_next_due = m_poisson ? start + gap() : start;
   }
 
+  // Starts (or, with max_in_flight in flight, drops) every arrival due by `now`, each with its own
+  // due time. At most k_max_starts_per_tick starts per call: a loop far behind schedule returns
+  // `now` and serves its sockets before the next batch. When nothing can start, everything due is
+  // dropped at once (O(1)), so arrivals due faster than requests can start never spin the loop.
   TimePoint tick(TimePoint now, Launcher& launcher) override {
+    std::size_t starts = 0;
     while (!m_stopped && m_next_due <= now && m_next_due < m_end) {
-      if (m_max_in_flight == 0 || m_in_flight < m_max_in_flight) {
-        ++m_in_flight;
-        launcher.launch(static_cast<std::size_t>(m_index % m_sessions), m_next_due);
-      } else {
-        launcher.drop(m_next_due);
+      if (m_max_in_flight != 0 && m_in_flight >= m_max_in_flight) {
+        drop_due_until(now, launcher);
+        continue;
       }
-      ++m_index;
-      m_next_due = m_poisson ? m_next_due + gap() : m_start + from_seconds(static_cast<double>(m_index) / m_rate_per_s);
+      if (starts++ == k_max_starts_per_tick) {
+        return now;
+      }
+      ++m_in_flight;
+      launcher.launch(static_cast<std::size_t>(m_index % m_sessions), m_next_due);
+      advance();
     }
     if (m_stopped || m_next_due >= m_end) {
       return TimePoint::max();
@@ -160,7 +167,47 @@ class OpenLoop final : public Executor {
   LoopKind loop() const override { return LoopKind::open; }
 
  private:
+  static constexpr std::size_t k_max_starts_per_tick = 4096;
+
   Duration gap() { return from_seconds(std::exponential_distribution<double>(m_rate_per_s)(m_rng)); }
+
+  TimePoint due_of(std::uint64_t index) const {
+    return m_start + from_seconds(static_cast<double>(index) / m_rate_per_s);
+  }
+
+  // The next arrival after the one at m_next_due. A due time that would not move (a gap below 1 ns
+  // at absurd rates) moves by 1 ns, so the arrivals due by a tick are finite.
+  void advance() {
+    ++m_index;
+    const TimePoint next = m_poisson ? m_next_due + gap() : due_of(m_index);
+    m_next_due = next > m_next_due ? next : m_next_due + Duration(1);
+  }
+
+  // Drops, in one step, the arrival at m_next_due and every later one due by min(now, end): for a
+  // constant rate their count follows from the indexes, for Poisson arrivals it is drawn from the
+  // Poisson distribution of the interval (the next arrival is then one exponential gap later).
+  void drop_due_until(TimePoint now, Launcher& launcher) {
+    const TimePoint limit = std::min(now, m_end - Duration(1));
+    std::uint64_t count = 1;
+    const TimePoint first = m_next_due;
+    if (m_poisson) {
+      const double seconds = std::chrono::duration<double>(limit - m_next_due).count();
+      if (seconds > 0) {
+        count += static_cast<std::uint64_t>(std::poisson_distribution<std::int64_t>(m_rate_per_s * seconds)(m_rng));
+      }
+      m_index += count;
+      const TimePoint next = limit + gap();
+      m_next_due = next > limit ? next : limit + Duration(1);
+    } else {
+      const double elapsed = std::chrono::duration<double>(limit - m_start).count();
+      const auto last = static_cast<std::uint64_t>(std::floor(elapsed * m_rate_per_s));
+      count = last >= m_index ? last - m_index + 1 : 1;
+      m_index += count;
+      const TimePoint next = due_of(m_index);
+      m_next_due = next > limit ? next : limit + Duration(1);
+    }
+    launcher.drop_many(count, first);
+  }
 
   bool m_poisson;
   double m_rate_per_s;

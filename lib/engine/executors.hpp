@@ -37,6 +37,13 @@ class Launcher {
   virtual void launch(std::size_t vu, TimePoint scheduled) = 0;
   // An open-loop request due at `scheduled` was dropped (max_in_flight in flight).
   virtual void drop(TimePoint scheduled) = 0;
+  // `count` arrivals due from `first_scheduled` on were dropped at once (the executor fell behind
+  // with max_in_flight in flight). Default: drop() for each, all at `first_scheduled`.
+  virtual void drop_many(std::uint64_t count, TimePoint first_scheduled) {
+    for (std::uint64_t i = 0; i < count; ++i) {
+      drop(first_scheduled);
+    }
+  }
 
  protected:
   Launcher() = default;

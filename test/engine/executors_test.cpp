@@ -21,10 +21,30 @@ struct Launch {
 class FakeLauncher final : public Launcher {
  public:
   void launch(std::size_t vu, TimePoint scheduled) override { launches.push_back({vu, scheduled}); }
-  void drop(TimePoint scheduled) override { drops.push_back(scheduled); }
+  void drop(TimePoint scheduled) override {
+    drops.push_back(scheduled);
+    ++dropped;
+  }
+  // Small batches are kept one by one (their due times are checked); huge ones only counted.
+  void drop_many(std::uint64_t count, TimePoint first_scheduled) override {
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(count, 1000); ++i) {
+      drops.push_back(first_scheduled);
+    }
+    dropped += count;
+  }
   std::vector<Launch> launches;
   std::vector<TimePoint> drops;
+  std::uint64_t dropped = 0;
 };
+
+// Ticks at `now` until the executor wants nothing before `now` (it starts at most a batch per tick).
+TimePoint tick_until_idle(Executor& executor, TimePoint now, Launcher& launcher) {
+  TimePoint next = executor.tick(now, launcher);
+  for (int rounds = 0; next <= now && rounds < 100000; ++rounds) {
+    next = executor.tick(now, launcher);
+  }
+  return next;
+}
 
 Phase closed_phase(ExecutorKind kind, std::size_t vus) {
   Phase phase;
@@ -210,14 +230,47 @@ TEST(Poisson, MeanRateMatchesAndTheSeedFixesTheSchedule) {
   FakeLauncher first;
   FakeLauncher second;
   FakeLauncher other_seed;
-  make_executor(phase, k_t0, 7)->tick(k_t0 + 10s, first);
-  make_executor(phase, k_t0, 7)->tick(k_t0 + 10s, second);
-  make_executor(phase, k_t0, 8)->tick(k_t0 + 10s, other_seed);
+  tick_until_idle(*make_executor(phase, k_t0, 7), k_t0 + 10s, first);
+  tick_until_idle(*make_executor(phase, k_t0, 7), k_t0 + 10s, second);
+  tick_until_idle(*make_executor(phase, k_t0, 8), k_t0 + 10s, other_seed);
   EXPECT_NEAR(static_cast<double>(first.launches.size()), 10000, 400);  // Poisson sd = 100
   ASSERT_EQ(first.launches.size(), second.launches.size());
   EXPECT_EQ(first.launches[100].scheduled, second.launches[100].scheduled);
   EXPECT_NE(first.launches[100].scheduled, other_seed.launches[100].scheduled);
   EXPECT_GT(first.launches[0].scheduled, k_t0);  // the first arrival is one gap in
+}
+
+TEST(OpenLoop, AFarBehindLoopStartsABatchPerTickAndServesItsSocketsBetween) {
+  // 1,000,000/s without a cap, ticked 1 s late: 1,000,001 arrivals are due. The tick returns `now`
+  // after a batch instead of starting them all before the loop sees a socket again.
+  auto executor = make_executor(open_phase(ExecutorKind::constant_arrival_rate, 1'000'000, 0), k_t0, 1);
+  FakeLauncher launcher;
+  EXPECT_EQ(executor->tick(k_t0 + 1s, launcher), k_t0 + 1s);
+  EXPECT_EQ(launcher.launches.size(), 4096u);
+  EXPECT_EQ(launcher.launches.back().scheduled, k_t0 + 4095us);  // each keeps its own due time
+}
+
+TEST(OpenLoop, ArrivalsDueFasterThanTheyCanStartAreDroppedInBulkNotSpun) {
+  // Poisson at 1e15/s: the gap rounds to 0 ns; the tick used to loop forever. With max_in_flight
+  // in flight, what is due is dropped in one step and the tick ends.
+  auto poisson = open_phase(ExecutorKind::poisson, 1e15, 10);
+  poisson.duration = 2s;
+  auto executor = make_executor(poisson, k_t0, 3);
+  FakeLauncher launcher;
+  const TimePoint next = executor->tick(k_t0 + 1s, launcher);
+  EXPECT_GT(next, k_t0 + 1s);
+  EXPECT_EQ(launcher.launches.size(), 10u);
+  EXPECT_NEAR(static_cast<double>(launcher.dropped), 1e15, 1e9);  // Poisson sd ~ 3e7
+  tick_until_idle(*executor, k_t0 + 3s, launcher);
+  EXPECT_TRUE(executor->done_starting(k_t0 + 3s));
+
+  // Constant rate 1e9/s for 1 s, 5 in flight, ticked at the end: arrivals 0..1e9-1 were due before
+  // it; 5 start, the rest are dropped, counted exactly.
+  auto constant = make_executor(open_phase(ExecutorKind::constant_arrival_rate, 1e9, 5), k_t0, 1);
+  FakeLauncher counted;
+  EXPECT_GT(constant->tick(k_t0 + 1s, counted), k_t0 + 1s);
+  EXPECT_EQ(counted.launches.size(), 5u);
+  EXPECT_EQ(counted.dropped, 1'000'000'000u - 5u);
 }
 
 TEST(ValidatePhase, NamesThePhaseAndWhatIsMissing) {
