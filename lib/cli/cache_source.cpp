@@ -11,13 +11,18 @@
 #include "kube/pod_restart.hpp"
 #include "scrape/file_source.hpp"
 #include "scrape/prometheus_source.hpp"
+#include "util/console.hpp"
 
 namespace llmd::cli {
 
 std::string pod_name_from_url(const std::string& url) {
   const auto scheme = url.find("://");
   const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  return url.substr(start, url.find('/', start) - start);
+  std::string authority = url.substr(start, url.find('/', start) - start);
+  if (const auto at = authority.rfind('@'); at != std::string::npos) {
+    authority.erase(0, at + 1);  // credentials are no part of a name that is printed
+  }
+  return authority;
 }
 
 std::vector<scrape::PodUrl> pods_from_urls(const std::vector<std::string>& urls) {
@@ -64,7 +69,7 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const sce
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
     options.scrape_interval = std::chrono::duration_cast<std::chrono::milliseconds>(cache.prometheus.scrape_interval);
     options.abort = abort;
-    options.on_wait = [](const std::string& line) { fmt::print(stderr, "llmd-bench: {}\n", line); };
+    options.on_wait = [](const std::string& line) { util::print_stderr(fmt::format("llmd-bench: {}\n", line)); };
     auto made = scrape::PrometheusSource::create(std::move(options));
     if (!made) {
       return util::fail(made.error());
@@ -125,13 +130,13 @@ util::Result<void> apply_kube_flags(scenario::CacheSpec& cache, const KubeFlags&
 util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache, const std::atomic<bool>* stop) {
   kube::RestartOptions restart;
   restart.stop = stop;
-  restart.progress = [](const std::string& line) { fmt::print(stderr, "llmd-bench: restart: {}\n", line); };
+  restart.progress = [](const std::string& line) { util::print_stderr(fmt::format("llmd-bench: restart: {}\n", line)); };
   auto done = kube::restart_pods(cache.kubernetes, kube::kube_options(cache), restart);
   if (!done) {
     return util::fail(done.error());
   }
-  fmt::print(stderr, "llmd-bench: restart: {} restarted; {} pods Ready with fresh counters after {} ms\n",
-             fmt::join(done->restarted, ", "), done->replacements.size(), done->waited.count());
+  util::print_stderr(fmt::format("llmd-bench: restart: {} restarted; {} pods Ready with fresh counters after {} ms\n",
+             fmt::join(done->restarted, ", "), done->replacements.size(), done->waited.count()));
   return {};
 }
 

@@ -19,7 +19,8 @@
 namespace llmd::cli {
 
 // "http://10.0.0.5:8200/metrics" -> "10.0.0.5:8200": a pod scraped by URL is named by the URL's
-// authority (host:port). A URL without a scheme is taken from its start.
+// authority (host:port), without credentials ("http://u:p@h:1/m" -> "h:1"). A URL without a scheme is
+// taken from its start.
 std::string pod_name_from_url(const std::string& url);
 
 // {pod_name_from_url(url), url} for each URL, in order.

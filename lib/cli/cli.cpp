@@ -58,7 +58,7 @@ int run(std::vector<std::string> args) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     // CLI11's own codes (100-127) are not ours: every usage error is exit 2 (README "Exit codes").
-    fmt::print(stderr, "llmd-bench: error: {}\nRun 'llmd-bench --help' for usage.\n", e.what());
+    util::print_stderr(fmt::format("llmd-bench: error: {}\nRun 'llmd-bench --help' for usage.\n", e.what()));
     return k_exit_usage;
   }
   // The one place an exception becomes an exit code: it is a defect of llmd-bench (every input
@@ -77,10 +77,10 @@ int run(std::vector<std::string> args) {
       return run_sim_command(sim_options);
     }
   } catch (const std::exception& e) {
-    fmt::print(stderr, "llmd-bench: internal error: {} (please report it)\n", e.what());
+    util::print_stderr(fmt::format("llmd-bench: internal error: {} (please report it)\n", e.what()));
     return k_exit_run_failed;
   } catch (...) {
-    fmt::print(stderr, "llmd-bench: internal error: unknown exception (please report it)\n");
+    util::print_stderr(fmt::format("llmd-bench: internal error: unknown exception (please report it)\n"));
     return k_exit_run_failed;
   }
   return k_exit_usage;

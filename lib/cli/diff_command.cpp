@@ -71,7 +71,7 @@ int run_diff_command(const DiffOptions& options) {
   if (options.gate) {
     auto parsed = scenario::parse_threshold("cache_hit_rate", *options.gate);
     if (!parsed) {
-      fmt::print(stderr, "llmd-bench: error: --gate: {}\n", parsed.error());
+      util::print_stderr(fmt::format("llmd-bench: error: --gate: {}\n", parsed.error()));
       return k_exit_usage;
     }
     threshold = std::move(*parsed);
@@ -80,7 +80,7 @@ int run_diff_command(const DiffOptions& options) {
   auto after = read_snapshots(options.after_path, options.model_filter);
   for (const auto* read : {&before, &after}) {
     if (!*read) {
-      fmt::print(stderr, "llmd-bench: error: {}\n", read->error());
+      util::print_stderr(fmt::format("llmd-bench: error: {}\n", read->error()));
       return k_exit_usage;
     }
   }
@@ -100,8 +100,8 @@ int run_diff_command(const DiffOptions& options) {
                report::render_cache_table(cache), gate ? gate_line(*gate) : ""));
   }
   if (cache.totals.pods_ok == 0) {
-    fmt::print(stderr, "llmd-bench: error: no pod could be read in both snapshots ({}; {})\n", options.before_path,
-               options.after_path);
+    util::print_stderr(fmt::format("llmd-bench: error: no pod could be read in both snapshots ({}; {})\n", options.before_path,
+               options.after_path));
     return k_exit_run_failed;
   }
   return gate && !gate->result.passed ? k_exit_gate_failed : k_exit_ok;

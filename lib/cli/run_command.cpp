@@ -23,6 +23,7 @@
 #include "sim/fleet.hpp"
 #include "util/atomic_file.hpp"
 #include "util/process.hpp"
+#include "util/redact.hpp"
 #include "util/console.hpp"
 
 namespace llmd::cli {
@@ -207,15 +208,15 @@ class ProgressLine {
     if (!m_enabled) {
       return;
     }
-    util::print_stdout(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
-               p.phase.empty() ? "-" : p.phase, report::format_seconds(std::chrono::duration<double>(p.elapsed).count()),
+    util::print_stdout_terminal(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
+               p.phase.empty() ? "-" : util::escape_controls(p.phase), report::format_seconds(std::chrono::duration<double>(p.elapsed).count()),
                p.active_vus, p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
                p.errors, p.dropped));
     m_shown = true;
   }
   void clear() {
     if (m_shown) {
-      util::print_stdout("\r\033[K");
+      util::print_stdout_terminal("\r\033[K");
       m_shown = false;
     }
   }
@@ -234,7 +235,8 @@ struct Outputs {
 std::vector<std::string> write_outputs(const report::RunReport& report, const Outputs& outputs) {
   std::vector<std::string> failures;
   for (const auto& output : outputs.files) {
-    if (auto written = util::write_file_atomically(output.path, report::render(report, output.format)); !written) {
+    if (auto written = util::write_file_atomically(output.path, util::redact(report::render(report, output.format)));
+        !written) {
       failures.push_back(fmt::format("--out {}={}: {}", report::to_string(output.format), output.path, written.error()));
     }
   }
@@ -254,7 +256,7 @@ int finish(report::RunReport& report, const Outputs& outputs) {
   report::judge(report);
   if (auto failures = write_outputs(report, outputs); !failures.empty()) {
     for (auto& failure : failures) {
-      fmt::print(stderr, "llmd-bench: error: {}\n", failure);
+      util::print_stderr(fmt::format("llmd-bench: error: {}\n", failure));
       report.errors.push_back("result not written: " + std::move(failure));
     }
     report::judge(report);
@@ -385,14 +387,14 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
 // An exception escaped a stage: a defect. Prints it, records it as the run's error and writes every
 // output from what was gathered; if even that throws, only the message and exit 3 remain.
 int internal_error(report::RunReport& report, const Outputs& outputs, const std::string& what) {
-  fmt::print(stderr, "llmd-bench: internal error: {} (please report it; results gathered so far are written)\n", what);
+  util::print_stderr(fmt::format("llmd-bench: internal error: {} (please report it; results gathered so far are written)\n", what));
   report.errors.push_back("internal error: " + what);
   try {
     return finish(report, outputs);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "llmd-bench: internal error while writing the results: {}\n", e.what());
+    util::print_stderr(fmt::format("llmd-bench: internal error while writing the results: {}\n", e.what()));
   } catch (...) {
-    fmt::print(stderr, "llmd-bench: internal error while writing the results\n");
+    util::print_stderr(fmt::format("llmd-bench: internal error while writing the results\n"));
   }
   return k_exit_run_failed;
 }
@@ -406,10 +408,11 @@ int run_run_command(const RunOptions& options) {
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
                             token ? nullptr : &token.error()}) {
     if (error != nullptr) {
-      fmt::print(stderr, "llmd-bench: error: {}\n", *error);
+      util::print_stderr(fmt::format("llmd-bench: error: {}\n", *error));
       return k_exit_usage;
     }
   }
+  util::add_secret(*token);  // never printed or written, even when a server echoes it
   scenario::Scenario& s = *prepared;
   const Outputs outputs{std::move(*files), options.tekton_results_dir};
   util::raise_open_file_limit();

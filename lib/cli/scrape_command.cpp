@@ -176,17 +176,16 @@ int run_scrape_command(const ScrapeOptions& options) {
   auto cache = cache_spec(options);
   auto made = cache ? make_cache_source(*cache, {}) : util::Result<std::unique_ptr<scrape::MetricsSource>>(nullptr);
   if (!cache || !made) {
-    fmt::print(stderr, "llmd-bench: error: {}\n", cache ? made.error() : cache.error());
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", cache ? made.error() : cache.error()));
     // Pod discovery failing (wrong namespace or selector, kubectl error) means the scrape could not
     // be carried out; everything else here is a usage error.
     const bool discovery = cache && cache->source == scenario::CacheSpec::Source::kubernetes;
     return discovery ? k_exit_run_failed : k_exit_usage;
   }
   if (*made == nullptr) {
-    fmt::print(stderr,
-               "llmd-bench: error: scenario {} names no pods to scrape: expected cache.urls or cache.files (the "
+    util::print_stderr(fmt::format("llmd-bench: error: scenario {} names no pods to scrape: expected cache.urls or cache.files (the "
                "embedded simulator's pods exist only during `run`)\n",
-               options.scenario_path);
+               options.scenario_path));
     return k_exit_usage;
   }
   auto& source = **made;
@@ -206,11 +205,11 @@ int run_scrape_command(const ScrapeOptions& options) {
   int code = std::any_of(pods.begin(), pods.end(), [](const auto& p) { return p.snapshot.has_value(); }) ? k_exit_ok
                                                                                                            : k_exit_run_failed;
   if (code != k_exit_ok) {
-    fmt::print(stderr, "llmd-bench: error: no pod could be scraped ({})\n", source.describe());
+    util::print_stderr(fmt::format("llmd-bench: error: no pod could be scraped ({})\n", source.describe()));
   }
   if (options.save_dir) {
     if (auto saved = save_dumps(scrapes, *options.save_dir); !saved) {
-      fmt::print(stderr, "llmd-bench: error: {}\n", saved.error());
+      util::print_stderr(fmt::format("llmd-bench: error: {}\n", saved.error()));
       code = k_exit_run_failed;
     }
   }

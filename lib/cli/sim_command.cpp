@@ -81,7 +81,7 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
 int run_sim_command(const SimOptions& options) {
   auto config = finish_sim_options(options);
   if (!config) {
-    fmt::print(stderr, "llmd-bench: error: {}\n", config.error());
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", config.error()));
     return k_exit_usage;
   }
   util::raise_open_file_limit();
@@ -95,16 +95,16 @@ int run_sim_command(const SimOptions& options) {
     stopping = true;
   });
   if (auto started = fleet.start(); !started) {
-    fmt::print(stderr, "llmd-bench: error: {}\n", started.error());
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", started.error()));
     return k_exit_run_failed;
   }
   // One JSON line on stdout so scripts and tests can find the ports; the human summary on stderr.
   util::print_stdout(util::dump_json(fleet.describe()) + "\n");
-  fmt::print(stderr, "llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
+  util::print_stderr(fmt::format("llmd-bench sim: {} pods behind gateway {} (route {}, host {}, metrics {}); Ctrl-C stops\n",
              fleet.pod_count(), fleet.gateway_url(), sim::to_string(config->route),
-             config->host.empty() ? "any" : config->host, sim::to_string(config->pod.metrics_flavor));
+             config->host.empty() ? "any" : config->host, sim::to_string(config->pod.metrics_flavor)));
   const bool drained = sim::run_until_drained(io, stopping, std::chrono::seconds(5));
-  fmt::print(stderr, "llmd-bench sim: stopped\n");
+  util::print_stderr(fmt::format("llmd-bench sim: stopped\n"));
   if (!drained) {
     // Handlers still hold pods and the gateway: leave without destroying them.
     std::fflush(nullptr);

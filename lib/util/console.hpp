@@ -9,8 +9,21 @@ namespace llmd::util {
 // Makes a write to a closed pipe an EPIPE error instead of a fatal signal. Call once at start.
 void ignore_sigpipe();
 
-// Writes `text` to stdout and flushes it. Never throws. After a failed write (the reader went away,
-// a full disk) it prints nothing more; returns whether stdout is still being written.
+// Control characters other than newline and tab shown as "\x1b" etc.: text quoted from servers
+// (a Content-Type, a metrics line, a label value) must not move the cursor, clear the screen or
+// retitle the terminal when printed.
+std::string escape_controls(std::string_view text);
+
+// Writes `text`, redacted (util/redact.hpp) and with control characters escaped, to stdout and
+// flushes it. Never throws. After a failed write (the reader went away, a full disk) it prints
+// nothing more; returns whether stdout is still being written.
 bool print_stdout(std::string_view text);
+
+// The same without escaping: for the tool's own terminal control sequences (the progress line),
+// whose variable parts the caller passed through escape_controls().
+bool print_stdout_terminal(std::string_view text);
+
+// Writes `text`, redacted and with control characters escaped, to stderr (unbuffered). Never throws.
+void print_stderr(std::string_view text);
 
 }  // namespace llmd::util

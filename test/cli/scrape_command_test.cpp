@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cli/cache_source.hpp"
 #include "cli/cli_test_support.hpp"
 #include "support/http_client.hpp"
 #include "support/sim_process.hpp"
@@ -179,4 +180,10 @@ TEST(ScrapeCommand, ReadsALiveSimulatorAndSavesDumpsThatDiffReads) {
   EXPECT_EQ(report["totals"]["queries"], 4 * 64);
   EXPECT_EQ(report["totals"]["hits"].get<double>(), c0.hits_tokens + c1.hits_tokens);
   EXPECT_EQ(report["totals"]["requests_success"], 4);
+}
+
+TEST(PodNameFromUrl, IsTheAuthorityWithoutCredentials) {
+  EXPECT_EQ(llmd::cli::pod_name_from_url("http://10.0.0.5:8200/metrics"), "10.0.0.5:8200");
+  EXPECT_EQ(llmd::cli::pod_name_from_url("http://alice:pw@10.0.0.5:8200/metrics"), "10.0.0.5:8200");
+  EXPECT_EQ(llmd::cli::pod_name_from_url("10.0.0.6:8000/metrics"), "10.0.0.6:8000");
 }

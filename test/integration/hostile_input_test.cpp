@@ -199,3 +199,46 @@ TEST(HostileInput, CtrlCTwiceCutsASlowBeforeSnapshot) {
   EXPECT_TRUE(result["run"].is_null()) << "no measured request may be sent after Ctrl-C";
   EXPECT_THAT(result["notes"].dump(), HasSubstr("during the before-snapshot"));
 }
+
+// Credentials in a URL (`--target http://alice:pw@…`) and a bearer token that the server echoes in
+// its 401 body used to be printed in the summary and stored in the JSON and JUnit files.
+TEST(HostileInput, UrlCredentialsAndAnEchoedBearerTokenAreNeverPrintedOrStored) {
+  const std::string token = "sk-test-0123456789abcdef";
+  const std::string body = R"({"error":{"message":"invalid token )" + token + R"(","type":"AuthenticationError","code":401}})";
+  CannedServer server("HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const auto dir = scratch_dir();
+  const std::string target = "http://alice:s3cr3t-pw@" + server.url().substr(7);
+  const auto scenario = write_file(dir / "s.yaml", "target: {api_key_env: LLMD_TEST_TOKEN}\n"
+                                   "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 2, vus: 1}\n");
+  ::setenv("LLMD_TEST_TOKEN", token.c_str(), 1);
+  auto out = llmd::test::run_bench({scenario.string(), "--target", target, "--out", "json=" + (dir / "r.json").string(),
+                                    "--out", "junit=" + (dir / "r.xml").string()});
+  ::unsetenv("LLMD_TEST_TOKEN");
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_NE(server.last_request().find("Authorization: Bearer " + token), std::string::npos);  // it was sent
+  for (const std::string& text : {out.out, out.err, read_text(dir / "r.json"), read_text(dir / "r.xml")}) {
+    EXPECT_EQ(text.find("s3cr3t-pw"), std::string::npos) << text;
+    EXPECT_EQ(text.find("alice"), std::string::npos) << text;
+    EXPECT_EQ(text.find(token), std::string::npos) << text;
+  }
+  EXPECT_THAT(out.out, HasSubstr("http://***@127.0.0.1:"));
+  EXPECT_THAT(out.out, HasSubstr("HTTP 401: invalid token ***"));
+}
+
+// A server message with terminal control sequences ("\u001b[2J" clears the screen, "\u001b]0;…\u0007"
+// retitles the window) is quoted in the summary with the control characters shown, not sent.
+TEST(HostileInput, ControlSequencesFromAServerAreShownNotSentToTheTerminal) {
+  const std::string body = R"({"error":{"message":"boom\u001b[2J\u001b]0;pwned\u0007","type":"InternalServerError","code":500}})";
+  CannedServer server("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
+                      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 1, vus: 1}\n");
+  auto out = llmd::test::run_bench({scenario.string(), "--target", server.url(), "-q"});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_EQ(out.out.find('\x1b'), std::string::npos) << out.out;
+  EXPECT_EQ(out.out.find('\x07'), std::string::npos) << out.out;
+  EXPECT_THAT(out.out, HasSubstr(R"(HTTP 500: boom\x1b[2J\x1b]0;pwned\x07)"));
+}
