@@ -103,6 +103,12 @@ Outcome classify_stream(const TransferFacts& facts) {
   if (tally.malformed_events > 0 || !facts.stream_problem.empty()) {
     return fail_with(FailureClass::malformed_event, fmt::format("malformed event: {}", facts.stream_problem));
   }
+  if (tally.events == 0 && !facts.content_encoding.empty() && facts.content_encoding != "identity") {
+    return fail_with(FailureClass::malformed_event,
+                     fmt::format("unexpected Content-Encoding \"{}\" (none was requested): the stream cannot be read; "
+                                 "turn response compression off for this route on the gateway",
+                                 sse::preview(facts.content_encoding)));
+  }
   if (tally.events == 0 && !is_event_stream(facts.content_type) && facts.code == CURLE_OK) {
     return fail_with(FailureClass::malformed_event,
                      fmt::format("expected an SSE stream, got Content-Type \"{}\"", sse::preview(facts.content_type)));
@@ -174,6 +180,14 @@ std::uint64_t elapsed_ns(TimePoint from, TimePoint to) {
 Outcome classify(const TransferFacts& facts) {
   if (auto transport = classify_transport(facts)) {
     return std::move(*transport);
+  }
+  if (facts.http_status >= 100 && facts.http_status <= 199) {
+    Outcome outcome = failure(FailureClass::stream_cut,
+                              fmt::format("no final response: only interim HTTP {} responses before the transfer ended{}",
+                                          facts.http_status,
+                                          facts.code != CURLE_OK ? fmt::format(" ({})", curl_message(facts)) : ""));
+    outcome.http_status = facts.http_status;
+    return outcome;
   }
   if (facts.http_status != 0 && (facts.http_status < 200 || facts.http_status > 299)) {
     return classify_status(facts);
@@ -275,14 +289,15 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   record_delivery(phase, facts, timing, origin);
   const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
   h.output_tokens.record(tokens);
-  phase.output_tokens_total += tokens;
+  phase.output_tokens_total = saturating_add(phase.output_tokens_total, tokens);
   if (outcome.cached_tokens) {
-    phase.cached_tokens_total += static_cast<std::uint64_t>(std::max<std::int64_t>(*outcome.cached_tokens, 0));
+    phase.cached_tokens_total = saturating_add(phase.cached_tokens_total,
+                                               static_cast<std::uint64_t>(std::max<std::int64_t>(*outcome.cached_tokens, 0)));
     ++phase.responses_with_cached_tokens;
   }
   if (tokens > 0 && duration_ns > 0) {
     h.tokens_per_second_milli.record(
-        static_cast<std::uint64_t>(static_cast<double>(tokens) * 1e12 / static_cast<double>(duration_ns) + 0.5));
+        saturating_count(static_cast<double>(tokens) * 1e12 / static_cast<double>(duration_ns) + 0.5));
   }
 }
 

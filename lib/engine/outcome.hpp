@@ -38,6 +38,7 @@ struct TransferFacts {
   long new_connections = 0;       // connections opened for this request (CURLINFO_NUM_CONNECTS; 0 = reused)
   long http_status = 0;           // 0: no response status
   std::string_view content_type;  // response Content-Type ("" if none)
+  std::string_view content_encoding;  // response Content-Encoding ("" if none; none is requested)
   bool stream = true;             // an SSE stream was requested
   const sse::StreamTally* tally = nullptr;  // stream: what the events amounted to
   // stream: gaps between consecutive content events, in arrival order (ns; one fewer than the
@@ -89,5 +90,19 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
 
 // Nanoseconds from `from` to `to`, 0 when negative.
 std::uint64_t elapsed_ns(TimePoint from, TimePoint to);
+
+// a + b, or the largest uint64 when that would wrap (token totals of a hostile server).
+inline std::uint64_t saturating_add(std::uint64_t a, std::uint64_t b) {
+  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+// A non-negative double as a uint64, the largest uint64 when it is larger (a plain cast is
+// undefined there): per-request rates from absurd token counts or durations of 1 ns.
+inline std::uint64_t saturating_count(double value) {
+  if (!(value > 0)) {
+    return 0;
+  }
+  return value >= 18446744073709551615.0 ? UINT64_MAX : static_cast<std::uint64_t>(value);
+}
 
 }  // namespace llmd::engine

@@ -1,6 +1,7 @@
 #include "engine/request_state.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
@@ -86,18 +87,40 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_content_type = {};
   m_request_sent = false;
   m_new_connections = 0;
+  m_content_encoding_size = 0;
   m_error_buffer[0] = '\0';
   curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(m_easy, CURLOPT_POSTFIELDS, m_body.data());
   curl_easy_setopt(m_easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(m_body.size()));
 }
 
-std::size_t RequestState::on_header(char* /*data*/, std::size_t size, std::size_t count, void* self) {
+std::size_t RequestState::on_header(char* data, std::size_t size, std::size_t count, void* self) {
   auto* state = static_cast<RequestState*>(self);
   if (state->m_timing.first_byte == TimePoint{}) {
     state->m_timing.first_byte = Clock::now();
   }
+  state->note_header(std::string_view(data, size * count));
   return size * count;
+}
+
+// Keeps the value of a Content-Encoding header (we ask for none: a compressed body cannot be
+// read as SSE, and the failure should say so). At most its first 31 bytes, without allocating.
+void RequestState::note_header(std::string_view line) {
+  constexpr std::string_view k_name = "content-encoding:";
+  if (line.size() <= k_name.size() ||
+      !std::equal(k_name.begin(), k_name.end(), line.begin(),
+                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+    return;
+  }
+  std::string_view value = line.substr(k_name.size());
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
+    value.remove_prefix(1);
+  }
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+    value.remove_suffix(1);
+  }
+  m_content_encoding_size = std::min(value.size(), m_content_encoding.size());
+  std::copy_n(value.begin(), m_content_encoding_size, m_content_encoding.begin());
 }
 
 std::size_t RequestState::on_write(char* data, std::size_t size, std::size_t count, void* self) {
@@ -203,6 +226,7 @@ TransferFacts RequestState::facts() const {
   facts.new_connections = m_new_connections;
   facts.http_status = m_status;
   facts.content_type = m_content_type;
+  facts.content_encoding = std::string_view(m_content_encoding.data(), m_content_encoding_size);
   facts.stream = m_stream;
   facts.tally = m_stream ? &m_decoder.tally() : nullptr;
   facts.inter_token_gaps_ns = m_gaps_ns;

@@ -96,6 +96,7 @@ class RequestState final : public sse::SseListener {
   explicit RequestState(bool stream) : m_stream(stream) {}
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
+  void note_header(std::string_view line);
   void on_event(const sse::SseEvent& event) override;
   void on_comment(std::string_view text) override;
   void record_client_added(bool first_token);
@@ -119,6 +120,8 @@ class RequestState final : public sse::SseListener {
   CURLcode m_code = CURLE_OK;
   long m_status = 0;
   std::string_view m_content_type;  // owned by libcurl, valid until the handle is reused
+  std::array<char, 31> m_content_encoding{};  // a Content-Encoding header's value (first 31 bytes)
+  std::size_t m_content_encoding_size = 0;
   bool m_request_sent = false;
   long m_new_connections = 0;
   std::array<char, CURL_ERROR_SIZE> m_error_buffer{};

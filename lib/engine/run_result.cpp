@@ -1,5 +1,7 @@
 #include "engine/run_result.hpp"
 
+#include "engine/outcome.hpp"
+
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
@@ -177,8 +179,8 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.streams_judged += from.streams_judged;
   into.streams_in_bursts += from.streams_in_bursts;
   into.streams_at_end += from.streams_at_end;
-  into.output_tokens_total += from.output_tokens_total;
-  into.cached_tokens_total += from.cached_tokens_total;
+  into.output_tokens_total = saturating_add(into.output_tokens_total, from.output_tokens_total);
+  into.cached_tokens_total = saturating_add(into.cached_tokens_total, from.cached_tokens_total);
   into.responses_with_cached_tokens += from.responses_with_cached_tokens;
   into.connections_opened += from.connections_opened;
   return {};

@@ -69,6 +69,55 @@ TEST(RecordCompletion, SumsCachedTokensOfOkResponses) {
   EXPECT_EQ(phase.responses_with_cached_tokens, 2u);
 }
 
+// The largest token count taken (1e15) in 1 ns: tokens/s used to overflow a double-to-uint64 cast
+// (undefined), and 18,447 such answers wrapped the output-token total to a small number.
+TEST(RecordCompletion, HugeTokenCountsSaturateInsteadOfWrapping) {
+  PhaseResult phase;
+  auto tally = stream_tally(2);
+  tally.last_usage = sse::Usage{1, 1'000'000'000'000'000, 1'000'000'000'000'000};
+  const auto facts = stream_facts(tally);
+  RequestTiming timing;
+  timing.started = timing.scheduled = TimePoint{std::chrono::seconds(1)};
+  timing.ended = timing.started + 1ns;
+  const Outcome outcome = classify(facts);
+  ASSERT_TRUE(outcome.ok);
+  for (int i = 0; i < 20'000; ++i) {
+    record_completion(phase, facts, outcome, timing, LoopKind::closed);
+  }
+  EXPECT_EQ(phase.output_tokens_total, UINT64_MAX);
+  EXPECT_EQ(phase.cached_tokens_total, UINT64_MAX);
+  EXPECT_EQ(phase.histograms.tokens_per_second_milli.count(), 20'000u);
+  PhaseResult merged;
+  ASSERT_TRUE(merge_into(merged, phase));
+  ASSERT_TRUE(merge_into(merged, phase));
+  EXPECT_EQ(merged.output_tokens_total, UINT64_MAX);
+  EXPECT_EQ(saturating_count(-1.0), 0u);
+  EXPECT_EQ(saturating_count(1e30), UINT64_MAX);
+}
+
+TEST(Classify, AnUnrequestedCompressedStreamSaysSoNotStreamCut) {
+  const auto tally = stream_tally(0, /*done=*/false);
+  auto facts = stream_facts(tally);
+  facts.content_encoding = "gzip";
+  facts.code = CURLE_OK;
+  const Outcome outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::malformed_event);
+  EXPECT_EQ(outcome.message, "unexpected Content-Encoding \"gzip\" (none was requested): the stream cannot be read; "
+                             "turn response compression off for this route on the gateway");
+}
+
+TEST(Classify, OnlyInterimResponsesAreNoFinalResponseNotAnHttpError) {
+  TransferFacts facts;
+  facts.request_sent = true;
+  facts.http_status = 100;
+  facts.code = CURLE_GOT_NOTHING;
+  facts.curl_error = "Empty reply from server";
+  const Outcome outcome = classify(facts);
+  EXPECT_EQ(outcome.failure, FailureClass::stream_cut);
+  EXPECT_EQ(outcome.message,
+            "no final response: only interim HTTP 100 responses before the transfer ended (Empty reply from server)");
+}
+
 TEST(Classify, TransportFailures) {
   TransferFacts facts;
   facts.code = CURLE_COULDNT_CONNECT;

@@ -242,3 +242,25 @@ TEST(HostileInput, ControlSequencesFromAServerAreShownNotSentToTheTerminal) {
   EXPECT_EQ(out.out.find('\x07'), std::string::npos) << out.out;
   EXPECT_THAT(out.out, HasSubstr(R"(HTTP 500: boom\x1b[2J\x1b]0;pwned\x07)"));
 }
+
+// A gateway that gzips the stream although no compression was asked for: "stream_cut after 0
+// events" named the wrong cause. And a server that answers only "100 Continue": it was
+// "HTTP 100: (empty body)".
+TEST(HostileInput, CompressedStreamsAndInterimOnlyAnswersNameTheirCause) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 1, vus: 1}\n");
+  CannedServer gzipped("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: gzip\r\n"
+                       "Connection: close\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
+  auto gz = llmd::test::run_bench({scenario.string(), "--target", gzipped.url(), "-q", "--out",
+                                   "json=" + (dir / "gz.json").string()});
+  EXPECT_EQ(gz.exit_code, 1) << gz.out << gz.err;
+  EXPECT_THAT(phase_total(read_json(dir / "gz.json"))["failure_examples"]["malformed_event"].get<std::string>(),
+              HasSubstr("unexpected Content-Encoding \"gzip\""));
+  CannedServer interim("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n");
+  auto only_100 = llmd::test::run_bench({scenario.string(), "--target", interim.url(), "-q", "--out",
+                                         "json=" + (dir / "100.json").string()});
+  EXPECT_EQ(only_100.exit_code, 1) << only_100.out << only_100.err;
+  EXPECT_THAT(phase_total(read_json(dir / "100.json"))["failure_examples"]["stream_cut"].get<std::string>(),
+              HasSubstr("no final response: only interim HTTP 100 responses"));
+}
