@@ -85,7 +85,7 @@ class Haproxy {
   std::unique_ptr<ChildProcess> m_child;
 };
 
-class ProxyBuffering : public testing::Test {
+class ProxyBufferingTiming : public testing::Test {
  protected:
   void SetUp() override {
     if (::access(k_haproxy, X_OK) != 0) {
@@ -137,7 +137,7 @@ thresholds:
 
 }  // namespace
 
-TEST_F(ProxyBuffering, DirectStreamsAreNotBuffered) {
+TEST_F(ProxyBufferingTiming, DirectStreamsAreNotBuffered) {
   const auto r = run(m_sim->gateway());
   EXPECT_EQ(r.out.exit_code, 0) << r.out.out << r.out.err;
   const auto& total = phase_total(r.result);
@@ -147,7 +147,7 @@ TEST_F(ProxyBuffering, DirectStreamsAreNotBuffered) {
   EXPECT_FALSE(has_diagnostic(r.result, "stream_buffered")) << r.result["diagnostics"].dump();
 }
 
-TEST_F(ProxyBuffering, HaproxyWithHttpNoDelayIsNotBuffered) {
+TEST_F(ProxyBufferingTiming, HaproxyWithHttpNoDelayIsNotBuffered) {
   Haproxy proxy(m_dir, sim_address(), "  option http-no-delay\n", "");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 0) << r.out.out << r.out.err;
@@ -156,7 +156,7 @@ TEST_F(ProxyBuffering, HaproxyWithHttpNoDelayIsNotBuffered) {
   EXPECT_FALSE(has_diagnostic(r.result, "stream_buffered")) << r.result["diagnostics"].dump();
 }
 
-TEST_F(ProxyBuffering, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
+TEST_F(ProxyBufferingTiming, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
   Haproxy proxy(m_dir, sim_address(), "", "");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 1) << r.out.out << r.out.err;
@@ -170,7 +170,7 @@ TEST_F(ProxyBuffering, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
   EXPECT_THAT(r.out.out, HasSubstr("✗ stream_buffered"));
 }
 
-TEST_F(ProxyBuffering, WaitForBodyDeliversEverythingAtTheEnd) {
+TEST_F(ProxyBufferingTiming, WaitForBodyDeliversEverythingAtTheEnd) {
   Haproxy proxy(m_dir, sim_address(), "", "  http-response wait-for-body time 10s\n");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 1) << r.out.out << r.out.err;
