@@ -42,7 +42,8 @@ class Haproxy {
  public:
   Haproxy(const std::filesystem::path& dir, const std::string& server, const std::string& defaults_lines,
           const std::string& backend_lines) {
-    const auto ports = llmd::test::free_ports(1);
+    const llmd::test::HeldPorts held(1);  // until HAProxy listens on it
+    const std::vector<int>& ports = held.ports();
     if (ports.empty()) {
       ADD_FAILURE() << "no free port on 127.0.0.1";
       return;
