@@ -69,23 +69,23 @@ std::string string_field(const Json& object, const char* key) {
 
 // The cause of a non-success answer: Prometheus' own error when the body is its JSON error object.
 // `what` names the request ("query", "metadata request").
-std::string api_error(std::string_view what, const HttpGet& answer, const Json& body,
+std::string api_error(std::string_view what, long http_status, std::string_view content_type, const Json& body,
                       const PrometheusSourceOptions& options) {
   if (string_field(body, "status") == "error") {
     const std::string hint = what == "query" ? "; check the matcher " + options.matcher : "";
-    return fmt::format("{} failed (HTTP {}, errorType \"{}\"): \"{}\"{}", what, answer.status,
+    return fmt::format("{} failed (HTTP {}, errorType \"{}\"): \"{}\"{}", what, http_status,
                        string_field(body, "errorType"), string_field(body, "error"), hint);
   }
-  if (answer.status == 401 || answer.status == 403) {
-    return fmt::format("HTTP {}: {}", answer.status,
+  if (http_status == 401 || http_status == 403) {
+    return fmt::format("HTTP {}: {}", http_status,
                        options.bearer_token.empty() ? "the server wants credentials: pass a bearer token"
                                                     : "the bearer token was refused");
   }
-  if (answer.status != 200) {
-    return fmt::format("HTTP {}: is this the Prometheus URL (the API lives under /api/v1)?", answer.status);
+  if (http_status != 200) {
+    return fmt::format("HTTP {}: is this the Prometheus URL (the API lives under /api/v1)?", http_status);
   }
   return fmt::format("answer is not Prometheus API JSON (Content-Type \"{}\"): is this the Prometheus URL?",
-                     answer.content_type);
+                     content_type);
 }
 
 std::optional<double> parse_value(const std::string& text) {
@@ -163,7 +163,9 @@ std::string_view type_name(ResultType type) {
   return "vector";
 }
 
-util::Result<std::vector<Series>> read_result(const Json& data, ResultType type) {
+}  // namespace
+
+util::Result<std::vector<Series>> read_query_result(const Json& data, ResultType type) {
   const std::string_view expected = type_name(type);
   const bool shaped = data.is_object() && string_field(data, "resultType") == expected && data.contains("result") &&
                       (type == ResultType::scalar || data["result"].is_array());
@@ -189,6 +191,8 @@ util::Result<std::vector<Series>> read_result(const Json& data, ResultType type)
   }
   return result;
 }
+
+namespace {
 
 MetadataEntry read_metadata(const Json& entry) {
   MetadataEntry out;
@@ -241,11 +245,20 @@ util::Result<Api::Answer> Api::get(std::string_view what, std::string_view path,
   if (code != CURLE_OK) {
     return util::fail(transport_error(code, answer, m_options));
   }
-  Json body = Json::parse(answer.body, nullptr, false);
-  if (answer.status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
-    return util::fail(api_error(what, answer, body, m_options));
+  auto data = answer_data(what, answer.status, answer.content_type, answer.body, m_options);
+  if (!data) {
+    return util::fail(data.error());
   }
-  return Answer{body.contains("data") ? std::move(body["data"]) : Json()};
+  return Answer{std::move(*data)};
+}
+
+util::Result<Json> answer_data(std::string_view what, long http_status, std::string_view content_type,
+                               std::string_view body_text, const PrometheusSourceOptions& options) {
+  Json body = Json::parse(body_text, nullptr, false);
+  if (http_status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
+    return util::fail(api_error(what, http_status, content_type, body, options));
+  }
+  return body.contains("data") ? std::move(body["data"]) : Json();
 }
 
 util::Result<std::vector<Series>> Api::query(const std::string& promql, ResultType expected) {
@@ -253,7 +266,7 @@ util::Result<std::vector<Series>> Api::query(const std::string& promql, ResultTy
   if (!answer) {
     return util::fail(answer.error());
   }
-  auto result = read_result(answer->data, expected);
+  auto result = read_query_result(answer->data, expected);
   if (!result) {
     return util::fail("unexpected answer: " + result.error());
   }
@@ -273,11 +286,14 @@ util::Result<std::vector<MetadataEntry>> Api::metadata(std::string_view path, co
   if (!answer) {
     return util::fail(answer.error());
   }
+  return read_metadata_answer(answer->data, path == k_target_metadata_path, metric);
+}
+
+util::Result<std::vector<MetadataEntry>> read_metadata_answer(const Json& data, bool per_target, const std::string& metric) {
   // targets/metadata: [entry, ...]; metadata: {"<metric>": [entry, ...]} ({} when unknown).
-  const bool per_target = path == k_target_metadata_path;
-  const Json& data = answer->data;
   if (per_target ? !data.is_array() : !data.is_object()) {
-    return util::fail(fmt::format("unexpected answer from {}: {:.200}", path, data.dump()));
+    return util::fail(fmt::format("unexpected answer from {}: {:.200}", per_target ? k_target_metadata_path : k_metadata_path,
+                                  data.dump()));
   }
   std::vector<MetadataEntry> entries;
   const Json* list = per_target ? &data : (data.contains(metric) ? &data[metric] : nullptr);

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "scrape/prometheus_source.hpp"
 #include "util/result.hpp"
 
@@ -77,6 +79,22 @@ class Api {
 constexpr std::string_view k_query_path = "/api/v1/query";
 constexpr std::string_view k_target_metadata_path = "/api/v1/targets/metadata";
 constexpr std::string_view k_metadata_path = "/api/v1/metadata";
+
+// ---- Reading answers: pure functions of the bytes, used by Api (and by tests and test/fuzz) ----
+
+// The "data" member of a successful answer (HTTP 200, JSON with "status":"success"); else the cause,
+// Prometheus' own error when the body is its JSON error object. `what` names the request ("query",
+// "metadata request"); `options` words the hints (matcher, whether a bearer token was sent).
+util::Result<nlohmann::json> answer_data(std::string_view what, long http_status, std::string_view content_type,
+                                         std::string_view body, const PrometheusSourceOptions& options);
+
+// The series of a query answer's data, which must have the `expected` resultType.
+util::Result<std::vector<Series>> read_query_result(const nlohmann::json& data, ResultType expected);
+
+// The entries of a metadata answer's data: targets/metadata (`per_target`) gives an array of entries,
+// metadata an object keyed by metric name (only `metric`'s entries are read; none when absent).
+util::Result<std::vector<MetadataEntry>> read_metadata_answer(const nlohmann::json& data, bool per_target,
+                                                              const std::string& metric);
 
 // RFC 3986 unreserved characters kept, everything else %XX.
 std::string percent_encode(std::string_view text);
