@@ -39,8 +39,9 @@ class JsonCursor {
   bool consume_null();
   // Skips whitespace; true when only whitespace is left.
   bool at_end();
-  // Skips whitespace, then reads a string. Rejects raw control bytes and lone UTF-16 surrogates
-  // (which nlohmann/json rejects too). Raw bytes >= 0x80 are counted, not validated as UTF-8.
+  // Skips whitespace, then reads a string. Rejects raw control bytes, lone UTF-16 surrogates and
+  // ill-formed UTF-8 (which nlohmann/json rejects too): raw bytes >= 0x80 count when they form
+  // well-formed UTF-8 sequences.
   bool read_string(JsonString& out);
   // Skips whitespace, then reads a plain non-negative integer that fits in int64 ("12", not
   // "-1", "1.0", "1e3", "007").

@@ -20,4 +20,8 @@ std::string dump_json(const nlohmann::json& value, int indent = -1);
 // nlohmann offers this only inside JSON escaping, and no Debian-packaged C++ library here does.
 std::string valid_utf8(std::string_view text);
 
+// Length (1 to 4) of the well-formed UTF-8 sequence starting at text[i], 0 when there is none: the
+// check valid_utf8() applies, and the one nlohmann::json::parse applies inside strings (RFC 3629).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
 }  // namespace llmd::util

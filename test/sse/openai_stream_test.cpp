@@ -140,6 +140,20 @@ TEST(OpenAiStreamDecoder, MeasuresDecodedUtf8BytesOfEscapedText) {
   EXPECT_EQ(decode_checked(R"({"choices":[{"text":"\ud83d"}]})").kind, ChunkKind::malformed);
 }
 
+// Found by the sse_openai fuzz target (corpus: case-invalid-utf8): ill-formed UTF-8 inside a string
+// is malformed on both paths, whatever else the payload holds; well-formed raw UTF-8 is text.
+TEST(OpenAiStreamDecoder, IllFormedUtf8IsMalformedOnBothPaths) {
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"index\":0,\"text\":\"ok \xff\xfe\",\"finish_reason\":null}]}").kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"delta\":{\"content\":\"\xc3\x28\"}}],\"usage\":{\"prompt_tokens\":1.0,"
+                           "\"completion_tokens\":2}}")
+                .kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"a\",\"logprobs\":{\"tokens\":[\"\xed\xa0\x80\"]}}]}").kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"\xe2\x82\xac \xf0\x9f\x98\x80\"}]}").text_bytes, 8u);
+}
+
 TEST(OpenAiStreamDecoder, IgnoresDecoyTextKeysInsideLogprobs) {
   const auto completions = decode_checked(
       R"({"choices":[{"index":0,"logprobs":{"text_offset":[0],"tokens":["decoy"],"top_logprobs":[{"text":"decoy","content":"x"}],)"
