@@ -1,6 +1,7 @@
 #include "sse/json_scanner.hpp"
 
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 #include "util/json_text.hpp"
@@ -242,7 +243,22 @@ bool JsonCursor::skip_container(char close, int depth) {
 }
 
 // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// A number beyond a double's range (1e400, or 400 digits) is "unsure": nlohmann refuses it.
 bool JsonCursor::skip_number() {
+  const std::size_t start = m_pos;
+  if (!skip_number_syntax()) {
+    return false;
+  }
+  const std::string_view number = m_text.substr(start, m_pos - start);
+  if (number.size() > k_max_plain_number_chars || number.find_first_of("eE") != std::string_view::npos) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+    return error == std::errc() && end == number.data() + number.size();
+  }
+  return true;
+}
+
+bool JsonCursor::skip_number_syntax() {
   if (peek() == '-') {
     ++m_pos;
   }

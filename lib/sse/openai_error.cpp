@@ -62,7 +62,7 @@ util::Result<ApiError> classify_error_body(std::string_view body) {
   nlohmann::json parsed;
   try {
     parsed = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
     return util::fail(fmt::format("error body is not JSON ({}): \"{}\"", e.what(), preview(body, 80)));
   }
   auto error = api_error_from_json(parsed);

@@ -147,7 +147,7 @@ OpenAiChunk OpenAiStreamDecoder::decode_slow(std::string_view data) {
   Json doc;
   try {
     doc = Json::parse(data);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
     chunk.problem = fmt::format("SSE data is not JSON ({}): \"{}\"", e.what(), preview(data));
     return chunk;
   }

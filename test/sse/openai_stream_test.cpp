@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -152,6 +153,46 @@ TEST(OpenAiStreamDecoder, IllFormedUtf8IsMalformedOnBothPaths) {
   EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"a\",\"logprobs\":{\"tokens\":[\"\xed\xa0\x80\"]}}]}").kind,
             ChunkKind::malformed);
   EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"\xe2\x82\xac \xf0\x9f\x98\x80\"}]}").text_bytes, 8u);
+}
+
+// Found by the sse_openai fuzz target (corpus: seed-duplicate-keys-numbers): the fast path read
+// every "choices" (and "text", "usage", ...) of a payload with duplicate keys, nlohmann only the
+// last, so the two paths counted different text. A duplicate of a key the scanner reads now sends
+// the payload to nlohmann, whose reading (the last one wins) decides.
+TEST(OpenAiStreamDecoder, DuplicateKeysAreReadAsNlohmannReadsThem) {
+  const auto choices = decode_checked(R"({"choices":[{"text":"a"}],"choices":[{"text":"bb"}]})");
+  EXPECT_EQ(choices.text_bytes, 2u);
+  EXPECT_EQ(choices.choice_count, 1u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","text":"bbb"}]})").text_bytes, 3u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"content":"a","content":null}}]})").kind, ChunkKind::empty_delta);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"content":"a"},"delta":{"content":"bb"}}]})").text_bytes, 2u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","finish_reason":"stop","finish_reason":"length"}]})").finish_reason,
+            "length");
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2},"usage":null})").kind,
+            ChunkKind::empty_delta);
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens":3,"completion_tokens":2}})").usage,
+            (Usage{3, 2, std::nullopt}));
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,)"
+                           R"("prompt_tokens_details":{"cached_tokens":1,"cached_tokens":0}}})")
+                .usage,
+            (Usage{1, 2, 0}));
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"reasoning_content":"ab","reasoning":"c"}}]})").reasoning_bytes, 3u);
+}
+
+// Found by the sse_openai fuzz target (corpus: seed-duplicate-keys-numbers): nlohmann refuses a
+// number beyond a double (out_of_range.406, not a parse_error), which escaped decode_slow's catch and
+// would have ended the run (std::terminate); the fast path skipped such numbers as fine.
+TEST(OpenAiStreamDecoder, NumbersBeyondADoubleAreMalformedOnBothPathsWithoutThrowing) {
+  const std::vector<std::string> hostile = {R"({"choices":[{"text":1e400}]})",
+                                            R"({"choices":[{"text":"a","logprobs":{"x":-1e999}}]})",
+                                            R"({"choices":[{"text":"a"}],"created":)" + std::string(400, '9') + "}"};
+  for (const std::string& data : hostile) {
+    OpenAiChunk chunk;
+    ASSERT_NO_THROW(chunk = decode_checked(data)) << data;
+    EXPECT_EQ(chunk.kind, ChunkKind::malformed) << data;
+    EXPECT_THAT(chunk.problem, testing::HasSubstr("out_of_range.406")) << chunk.problem;
+  }
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","logprobs":{"x":1e-400,"y":1.7e308}}]})").kind, ChunkKind::content);
 }
 
 TEST(OpenAiStreamDecoder, IgnoresDecoyTextKeysInsideLogprobs) {
