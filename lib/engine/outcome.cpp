@@ -9,6 +9,7 @@
 #include "engine/stream_delivery.hpp"
 #include "sse/openai_error.hpp"
 #include "sse/preview.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::engine {
 
@@ -144,6 +145,11 @@ std::size_t completion_text_bytes(const json& choices) {
 Outcome classify_document(const TransferFacts& facts) {
   if (facts.code != CURLE_OK) {
     return failure(FailureClass::stream_cut, fmt::format("response cut: {}", curl_message(facts)));
+  }
+  if (util::json_nesting_exceeds(facts.body, util::k_max_untrusted_json_depth)) {
+    return failure(FailureClass::malformed_event,
+                   fmt::format("not a completion response (JSON nested deeper than {} levels): \"{}\"",
+                               util::k_max_untrusted_json_depth, sse::preview(facts.body, k_quote_bytes)));
   }
   const json body = json::parse(facts.body, nullptr, /*allow_exceptions=*/false);
   if (!body.is_discarded() && body.is_object()) {

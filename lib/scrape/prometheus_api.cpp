@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scrape/http_get.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::scrape::prometheus {
 
@@ -254,6 +255,10 @@ util::Result<Api::Answer> Api::get(std::string_view what, std::string_view path,
 
 util::Result<Json> answer_data(std::string_view what, long http_status, std::string_view content_type,
                                std::string_view body_text, const PrometheusSourceOptions& options) {
+  if (util::json_nesting_exceeds(body_text, util::k_max_untrusted_json_depth)) {
+    return util::fail(fmt::format("answer is JSON nested deeper than {} levels (HTTP {}): is this the Prometheus URL?",
+                                  util::k_max_untrusted_json_depth, http_status));
+  }
   Json body = Json::parse(body_text, nullptr, false);
   if (http_status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
     return util::fail(api_error(what, http_status, content_type, body, options));

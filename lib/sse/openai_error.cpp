@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sse/preview.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sse {
 namespace {
@@ -59,6 +60,10 @@ std::optional<ApiError> api_error_from_json(const nlohmann::json& value) {
 }
 
 util::Result<ApiError> classify_error_body(std::string_view body) {
+  if (util::json_nesting_exceeds(body, util::k_max_untrusted_json_depth)) {
+    return util::fail(fmt::format("error body is JSON nested deeper than {} levels: \"{}\"",
+                                  util::k_max_untrusted_json_depth, preview(body, 80)));
+  }
   nlohmann::json parsed;
   try {
     parsed = nlohmann::json::parse(body);

@@ -6,6 +6,7 @@
 #include "sse/openai_stream.hpp"
 #include "sse/openai_stream_rules.hpp"
 #include "sse/preview.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sse {
 namespace {
@@ -142,6 +143,11 @@ OpenAiChunk OpenAiStreamDecoder::decode_slow(std::string_view data) {
   OpenAiChunk chunk;
   if (rules::is_done(data)) {
     chunk.kind = ChunkKind::done;
+    return chunk;
+  }
+  if (util::json_nesting_exceeds(data, util::k_max_untrusted_json_depth)) {
+    chunk.problem = fmt::format("SSE data is not an OpenAI stream chunk (JSON nested deeper than {} levels): \"{}\"",
+                                util::k_max_untrusted_json_depth, preview(data));
     return chunk;
   }
   Json doc;

@@ -24,4 +24,16 @@ std::string valid_utf8(std::string_view text);
 // check valid_utf8() applies, and the one nlohmann::json::parse applies inside strings (RFC 3629).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
 
+// Whether `text`, read as JSON, nests arrays and objects more than `max_depth` deep (brackets inside
+// strings do not count; the text need not be valid JSON). The check before nlohmann::json::parse of
+// an untrusted body: its DOM costs ~75 bytes a level (16 MiB of "[[[...]]]" took 620 MB and 1.4 s to
+// parse), and dump() and copies recurse once a level. One pass, no allocation.
+bool json_nesting_exceeds(std::string_view text, std::size_t max_depth);
+
+// How deep llmd-bench lets an untrusted JSON text nest before it parses it: far beyond what the
+// answers it reads ever do (OpenAI chunks and completions, vLLM errors, Prometheus API answers: under
+// 10 levels), and beyond what the SSE decoder's fast path skips (JsonCursor::k_max_depth, 64, inside
+// a chunk's own 4 levels), so that both of the decoder's paths still agree.
+inline constexpr std::size_t k_max_untrusted_json_depth = 128;
+
 }  // namespace llmd::util

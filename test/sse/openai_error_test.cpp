@@ -35,12 +35,15 @@ TEST(ClassifyErrorBody, FlatFormatBeforeV0101) {
 }
 
 // Never throws: nlohmann's out_of_range.406 (a number beyond a double) is no parse_error and used to
-// escape.
+// escape; a body nested deeper than 128 levels is refused before it is parsed.
 TEST(ClassifyErrorBody, HostileBodiesAreErrorsNotExceptions) {
   util::Result<ApiError> error;
   ASSERT_NO_THROW(error = classify_error_body(R"({"error":{"message":"m","code":1e400}})"));
   ASSERT_FALSE(error);
   EXPECT_THAT(error.error(), StartsWith("error body is not JSON ([json.exception.out_of_range.406] number overflow"));
+  error = classify_error_body(std::string(129, '[') + std::string(129, ']'));
+  ASSERT_FALSE(error);
+  EXPECT_THAT(error.error(), StartsWith("error body is JSON nested deeper than 128 levels: \"[[[["));
 }
 
 TEST(ClassifyErrorBody, CodeMayBeMissingOrNotAStatus) {

@@ -32,5 +32,19 @@ TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEachBadByte) {
   EXPECT_EQ(valid_utf8(std::string_view("a\0b", 3)), std::string("a\0b", 3));  // NUL is valid UTF-8
 }
 
+TEST(JsonNestingExceeds, CountsBracketsOutsideStrings) {
+  EXPECT_FALSE(json_nesting_exceeds("", 0));
+  EXPECT_FALSE(json_nesting_exceeds("1", 0));
+  EXPECT_TRUE(json_nesting_exceeds("[]", 0));
+  EXPECT_FALSE(json_nesting_exceeds("[[]]", 2));
+  EXPECT_TRUE(json_nesting_exceeds("[{}]", 1));
+  EXPECT_FALSE(json_nesting_exceeds("[][][][]", 1));                    // siblings do not add up
+  EXPECT_FALSE(json_nesting_exceeds(R"({"a":"[[[[{{{{"})", 1));          // inside a string
+  EXPECT_FALSE(json_nesting_exceeds(R"(["\"[[[[", "\\", "]"])", 1));   // escaped quotes and backslashes
+  EXPECT_TRUE(json_nesting_exceeds(R"(["\\", [[]]])", 2));             // "\\" ends the string
+  EXPECT_FALSE(json_nesting_exceeds("]]]][", 1));                       // not JSON: closers never go below 0
+  EXPECT_TRUE(json_nesting_exceeds(std::string(16u << 20, '['), k_max_untrusted_json_depth));
+}
+
 }  // namespace
 }  // namespace llmd::util
