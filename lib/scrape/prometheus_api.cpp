@@ -107,16 +107,18 @@ std::optional<double> parse_value(const std::string& text) {
   return value;
 }
 
-// [unix_seconds, "value"] (Prometheus prints timestamps in seconds with millisecond decimals).
+// [unix_seconds, "value"] (Prometheus prints timestamps in seconds with millisecond decimals), the
+// time within k_max_unix_seconds of the epoch.
 std::optional<Point> read_point(const Json& pair) {
   if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_string()) {
     return std::nullopt;
   }
   const auto value = parse_value(pair[1].get<std::string>());
-  if (!value) {
+  const double unix_seconds = pair[0].get<double>();
+  if (!value || !(std::fabs(unix_seconds) <= k_max_unix_seconds)) {
     return std::nullopt;
   }
-  return Point{std::llround(pair[0].get<double>() * 1000.0), *value};
+  return Point{std::llround(unix_seconds * 1000.0), *value};
 }
 
 // One entry of a vector or matrix result: {"metric":{"__name__":...,labels...},"value":[t,"v"]} or
@@ -227,11 +229,13 @@ std::string percent_encode(std::string_view text) {
 }
 
 std::string format_utc(std::int64_t unix_ms) {
-  const auto seconds = static_cast<std::time_t>(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
+  // Floor division without overflow at the int64 extremes: seconds and a millisecond part 0..999.
+  const std::int64_t ms = (unix_ms % 1000 + 1000) % 1000;
+  const auto seconds = static_cast<std::time_t>(unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0));
   std::tm utc{};
   ::gmtime_r(&seconds, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min, utc.tm_sec, unix_ms - static_cast<std::int64_t>(seconds) * 1000);
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
 }
 
 std::string Api::url(std::string_view path, std::string_view name, std::string_view value) const {

@@ -88,8 +88,11 @@ constexpr std::string_view k_metadata_path = "/api/v1/metadata";
 util::Result<nlohmann::json> answer_data(std::string_view what, long http_status, std::string_view content_type,
                                          std::string_view body, const PrometheusSourceOptions& options);
 
-// The series of a query answer's data, which must have the `expected` resultType.
+// The series of a query answer's data, which must have the `expected` resultType. Every time must
+// lie within k_max_unix_seconds of the epoch: PrometheusSource subtracts times from each other and
+// prints them, which a timestamp such as 1e300 (or 2^64) would overflow.
 util::Result<std::vector<Series>> read_query_result(const nlohmann::json& data, ResultType expected);
+inline constexpr double k_max_unix_seconds = 1e11;  // ~ year 5138; +-1e14 ms, far inside int64
 
 // The entries of a metadata answer's data: targets/metadata (`per_target`) gives an array of entries,
 // metadata an object keyed by metric name (only `metric`'s entries are read; none when absent).
@@ -99,7 +102,8 @@ util::Result<std::vector<MetadataEntry>> read_metadata_answer(const nlohmann::js
 // RFC 3986 unreserved characters kept, everything else %XX.
 std::string percent_encode(std::string_view text);
 
-// "2026-11-23T14:50:10.568Z".
+// "2026-11-23T14:50:10.568Z" (any int64 is accepted; years beyond what gmtime_r can give print as
+// "1900-01-00T00:00:00" plus the milliseconds).
 std::string format_utc(std::int64_t unix_ms);
 
 }  // namespace llmd::scrape::prometheus

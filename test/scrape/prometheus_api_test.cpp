@@ -1,5 +1,5 @@
 // The pure readers of Prometheus' API answers (lib/scrape/prometheus_api): answer_data,
-// read_query_result, read_metadata_answer. PrometheusSource's tests (prometheus_source_test,
+// read_query_result, read_metadata_answer, format_utc. PrometheusSource's tests (prometheus_source_test,
 // prometheus_freshness_test) go through them over HTTP; these pin what a hostile answer gets.
 #include "scrape/prometheus_api.hpp"
 
@@ -43,6 +43,19 @@ TEST(PrometheusApi, ReadsAMatrixAnswer) {
   EXPECT_EQ((*series)[0].points[0].unix_ms, 1700000000123);
 }
 
+// Found by the prometheus_api_json fuzz target (corpus: case-huge-timestamps): a time of 1e300 or
+// 2^64 became INT64_MIN milliseconds (llround out of range), which format_utc and the freshness
+// arithmetic then overflowed (undefined behaviour). Such an answer is now refused.
+TEST(PrometheusApi, RefusesTimesBeyondYear5138) {
+  for (const char* time : {"1e300", "-1e300", "18446744073709551615", "9.3e15", "100000000001"}) {
+    auto series = query_answer(matrix_with_time(time), ResultType::matrix);
+    ASSERT_FALSE(series.has_value()) << time;
+    EXPECT_THAT(series.error(), StartsWith("unexpected result entry {\"metric\":"));
+  }
+  EXPECT_TRUE(query_answer(matrix_with_time("100000000000"), ResultType::matrix).has_value());
+  EXPECT_TRUE(query_answer(matrix_with_time("-100000000000"), ResultType::matrix).has_value());
+}
+
 // An answer nested deeper than 128 levels is refused before it is parsed: its "data" would be
 // dumped into the error message (nlohmann's dump() recurses once a level).
 TEST(PrometheusApi, RefusesAnswersNestedDeeperThan128Levels) {
@@ -51,6 +64,14 @@ TEST(PrometheusApi, RefusesAnswersNestedDeeperThan128Levels) {
   auto data = answer_data("query", 200, "application/json", deep, options);
   ASSERT_FALSE(data.has_value());
   EXPECT_EQ(data.error(), "answer is JSON nested deeper than 128 levels (HTTP 200): is this the Prometheus URL?");
+}
+
+TEST(PrometheusApi, FormatUtcTakesAnyInt64) {
+  EXPECT_EQ(format_utc(1732366210568), "2024-11-23T12:50:10.568Z");
+  EXPECT_EQ(format_utc(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_utc(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_THAT(format_utc(std::numeric_limits<std::int64_t>::min()), testing::EndsWith(".192Z"));
+  EXPECT_THAT(format_utc(std::numeric_limits<std::int64_t>::max()), testing::EndsWith(".807Z"));
 }
 
 }  // namespace
