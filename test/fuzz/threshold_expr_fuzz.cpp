@@ -6,8 +6,8 @@
 // Invariants: parsing never crashes; a parsed threshold keeps its source, names a known metric by
 // its canonical name, has a finite limit (a fraction for rate and ratio metrics, >= 0 for time
 // metrics), and its canonical form (aggregation, operator, limit) parses back to the same
-// threshold; evaluating it against any observed value (none, NaN, infinities, the limit itself)
-// gives a verdict and a reason without crashing, failing whenever there is no finite value.
+// threshold; evaluating it against any observed value (none, NaN, infinities, extremes, the limit
+// itself) gives a verdict and a reason without crashing, failing whenever there is no finite value.
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -66,7 +66,8 @@ void check_parsed(const scenario::Threshold& threshold, std::string_view source)
 void check_evaluations(const scenario::Threshold& threshold, MetricKind kind) {
   constexpr double k_inf = std::numeric_limits<double>::infinity();
   const std::optional<double> observed[] = {std::nullopt, std::nan(""), k_inf, -k_inf, 0.0, -0.0, 1.0, -1.0,
-                                            threshold.limit, std::nextafter(threshold.limit, k_inf), 1e-9, 3600.5};
+                                            threshold.limit, std::nextafter(threshold.limit, k_inf), 1e300, -1e300,
+                                            5e-324, std::numeric_limits<double>::max(), 1e-9, 3600.5};
   for (const auto& value : observed) {
     const scenario::ThresholdResult result = scenario::evaluate(threshold, FixedLookup(value));
     LLMD_FUZZ_CHECK(!result.reason.empty(), "no reason");
