@@ -5,8 +5,8 @@
 #
 # Installs clang and libFuzzer's runtime (Debian's clang, libclang-rt-14-dev) only when missing,
 # builds the target with -fsanitize=fuzzer,address,undefined in its own directory (build-fuzz/, or
-# $LLMD_FUZZ_BUILD_DIR), fuzzes a copy of test/fuzz/corpus/TARGET, and merges the inputs that reach
-# new code back into that corpus (-merge=1: only those, the rest is dropped). Crashes, leaks and
+# $LLMD_FUZZ_BUILD_DIR), fuzzes a copy of test/fuzz/corpus/TARGET, then minimizes that corpus with
+# what the run found (-merge=1: the fewest inputs reaching every edge reached). Crashes, leaks and
 # broken invariants are saved under build-fuzz/artifacts/TARGET/ and make the script exit 1; the
 # run's log (executions, coverage, findings) is build-fuzz/logs/TARGET-<time>.log.
 # Replay a saved input with the normal build: build/test/fuzz/llmd_fuzz_TARGET FILE.
@@ -60,12 +60,22 @@ ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-p
   -artifact_prefix="$artifacts/" "$@" "$work/corpus" >"$log" 2>&1
 status=$?
 set -e
-grep -E "^#[0-9]+ +(INITED|DONE)|^stat::|^SUMMARY|^==[0-9]+==ERROR|invariant broken|^artifact_prefix|Test unit written" "$log" || true
+grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::|^SUMMARY|^==[0-9]+==ERROR|invariant broken|Test unit written" "$log" || true
 
+# Keep the committed corpus small: the named inputs (seed-*, case-*, fixture-*, scenario-*: the
+# repo's fixtures and the issue's cases) always stay; the hash-named ones are replaced by the fewest
+# inputs of corpus + this run that reach every edge reached (-use_counters=0: edges, not hit counts).
 before=$(find "$corpus" -type f | wc -l)
-"$binary" -merge=1 "$corpus" "$work/corpus" >>"$log" 2>&1
+minimized="$work/minimized"
+mkdir "$minimized"
+"$binary" -merge=1 -use_counters=0 "$minimized" "$corpus" "$work/corpus" >>"$log" 2>&1
+find "$corpus" -type f -regextype posix-extended -regex '.*/[0-9a-f]{40}' -delete
+named_sums="$(find "$corpus" -type f -exec sha1sum {} + | cut -d' ' -f1)"
+for input in "$minimized"/*; do
+  grep -qx "$(basename "$input")" <<<"$named_sums" || cp "$input" "$corpus/"
+done
 after=$(find "$corpus" -type f | wc -l)
-echo "fuzz: merged $((after - before)) new inputs into test/fuzz/corpus/$target ($after in all)"
+echo "fuzz: test/fuzz/corpus/$target: $before inputs before, $after now ($(du -sh --apparent-size "$corpus" | cut -f1)); log: $log"
 if [ "$status" -ne 0 ]; then
   echo "fuzz: $target found a problem (exit $status); inputs in $artifacts:" >&2
   ls -1 "$artifacts" >&2

@@ -174,6 +174,7 @@ bool scan_usage(JsonCursor& cursor, OpenAiChunk& chunk) {
 bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
   JsonCursor cursor(data);
   bool has_choices = false;
+  bool has_message = false;
   SeenKeys seen;
   const bool ok = for_each_member(cursor, [&](std::string_view key) {
     if (key == "choices") {
@@ -186,9 +187,16 @@ bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
     if (key == "error") {
       return false;  // rare: nlohmann extracts the message
     }
+    if (key == "object") {  // "object":"error" is an error payload (api_error_from_json decides)
+      JsonString value;
+      return cursor.read_string(value) && !value.has_escapes && value.raw != "error";
+    }
+    if (key == "message") {  // without "choices", a flat error payload
+      has_message = true;
+    }
     return cursor.skip_value();
   });
-  if (!ok || !cursor.at_end()) {
+  if (!ok || !cursor.at_end() || (has_message && !has_choices)) {
     return false;
   }
   const auto kind = rules::kind_of(chunk, has_choices);

@@ -96,6 +96,26 @@ TEST(OpenAiStreamDecoder, InBandErrorInBothVllmShapes) {
   EXPECT_EQ(old_flat_inside.error, (ApiError{400, "BadRequestError", "bad"}));
 }
 
+// Found by the sse_openai fuzz target (corpus: case-chunk-with-message): a chunk carrying a
+// top-level "message" member was content to the fast path and an error to nlohmann's path (which
+// took any "message" for vLLM's flat error form). A payload with "choices" is a chunk; "message"
+// alone, or "object":"error", is an error on both paths.
+TEST(OpenAiStreamDecoder, MessageMemberBesideChoicesIsStillAChunk) {
+  const auto chunk = decode_checked(
+      R"({"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}],"message":{}})");
+  EXPECT_EQ(chunk.kind, ChunkKind::content);
+  EXPECT_EQ(chunk.text_bytes, 2u);
+  const auto flat = decode_checked(R"({"message":"overloaded","type":"ServiceUnavailableError","code":503})");
+  EXPECT_EQ(flat.kind, ChunkKind::error);
+  EXPECT_EQ(flat.error, (ApiError{503, "ServiceUnavailableError", "overloaded"}));
+  const auto with_usage = decode_checked(R"({"message":"bad","usage":{"prompt_tokens":1,"completion_tokens":2}})");
+  EXPECT_EQ(with_usage.kind, ChunkKind::error);
+  const auto object_error = decode_checked(R"({"object":"error","choices":[{"text":"a"}],"message":"m"})");
+  EXPECT_EQ(object_error.kind, ChunkKind::error);
+  EXPECT_EQ(decode_checked(R"({"object":"\u0065rror","choices":[]})").kind, ChunkKind::error);
+  EXPECT_EQ(decode_checked(R"({"object":1,"choices":[{"text":"ab"}]})").text_bytes, 2u);
+}
+
 TEST(OpenAiStreamDecoder, TruncatedJsonIsMalformed) {
   const auto chunk = decode_checked(R"({"choices":[{"delta":{"content":"a"})");
   EXPECT_EQ(chunk.kind, ChunkKind::malformed);
