@@ -56,6 +56,8 @@ class Engine final : public TransferSink {
   TimePoint advance(TimePoint now);
   TimePoint advance_phase(std::size_t index, TimePoint now);
   void abort_in_flight(std::size_t phase_index, TimePoint now);
+  // Closed loop: the user's next request waits when the answer asked for it (backoff.hpp).
+  void back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
   void begin_stop(TimePoint now);
   void process_deferred(TimePoint now);
   void report_progress(TimePoint now);

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "engine/executors.hpp"
 #include "engine/run_result.hpp"
@@ -61,6 +62,7 @@ struct PhaseRun {
   TimePoint graceful_deadline = TimePoint::max();  // draining: abort what is still in flight then
   TimePoint last_completion{};
   InFlightTracker in_flight;
+  std::vector<std::uint32_t> connect_streaks;  // closed loop, per user: consecutive connect failures
 
   // Moves to finished and fills the result's timing fields. A phase that never started (Ctrl-C
   // came first) keeps started_at empty and a zero wall duration.

@@ -122,6 +122,8 @@ class RequestState final : public sse::SseListener {
   std::string_view m_content_type;  // owned by libcurl, valid until the handle is reused
   std::array<char, 31> m_content_encoding{};  // a Content-Encoding header's value (first 31 bytes)
   std::size_t m_content_encoding_size = 0;
+  std::array<char, 47> m_retry_after{};  // a Retry-After header's value (first 47 bytes: an HTTP-date fits)
+  std::size_t m_retry_after_size = 0;
   bool m_request_sent = false;
   long m_new_connections = 0;
   std::array<char, CURL_ERROR_SIZE> m_error_buffer{};

@@ -76,6 +76,22 @@ TEST(ConstantVus, StartsEveryUserAndRestartsEachWhenItsRequestEnds) {
   EXPECT_EQ(executor->active(), 2u);
 }
 
+TEST(ConstantVus, APausedUserWaitsUntilItsBackoffEnds) {
+  auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 2), k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0, launcher);
+  ASSERT_EQ(launcher.launches.size(), 2u);
+  executor->pause(0, k_t0 + 3s);  // its answer said Retry-After: 2 s later, at +1 s
+  executor->on_done(0, k_t0 + 1s, launcher);
+  EXPECT_EQ(launcher.launches.size(), 2u);  // not restarted at once
+  EXPECT_EQ(executor->tick(k_t0 + 2s, launcher), k_t0 + 3s);  // wakes when the wait ends
+  EXPECT_EQ(launcher.launches.size(), 2u);
+  executor->tick(k_t0 + 3s, launcher);
+  ASSERT_EQ(launcher.launches.size(), 3u);
+  EXPECT_EQ(launcher.launches.back().vu, 0u);
+  EXPECT_EQ(launcher.launches.back().scheduled, k_t0 + 3s);
+}
+
 TEST(ConstantVus, StopEndsRestarts) {
   auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 2), k_t0, 1);
   FakeLauncher launcher;
