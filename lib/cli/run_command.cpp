@@ -10,41 +10,20 @@
 
 #include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
 #include "engine/engine.hpp"
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
-#include "report/exporter.hpp"
 #include "report/run_diagnostics.hpp"
-#include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
 #include "scenario/loader.hpp"
 #include "sim/fleet.hpp"
-#include "util/atomic_file.hpp"
 #include "util/process.hpp"
 
 namespace llmd::cli {
 
 namespace {
-
-struct OutputFile {
-  report::OutputFormat format = report::OutputFormat::json;
-  std::string path;
-};
-
-util::Result<std::vector<OutputFile>> parse_outputs(const std::vector<std::string>& specs) {
-  std::vector<OutputFile> outputs;
-  for (const auto& spec : specs) {
-    const auto eq = spec.find('=');
-    auto format = report::parse_output_format(spec.substr(0, eq));
-    if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
-      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json or junit, e.g. --out json=result.json",
-                                    spec));
-    }
-    outputs.push_back({*format, spec.substr(eq + 1)});
-  }
-  return outputs;
-}
 
 util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& options) {
   auto& sim = s.sim;
@@ -197,71 +176,65 @@ std::optional<std::string> unreachable(const engine::RunResult& run, const std::
                      url, transport, t.completed, example ? ": " + *example : "");
 }
 
+// The live progress line, on a terminal only: stdout, or stderr when stdout carries a result.
 class ProgressLine {
  public:
-  explicit ProgressLine(bool enabled) : m_enabled(enabled) {}
+  ProgressLine(std::FILE* stream, bool quiet) : m_stream(stream), m_enabled(!quiet && ::isatty(::fileno(stream)) == 1) {}
   ~ProgressLine() { clear(); }
   void show(const engine::Progress& p) {
     if (!m_enabled) {
       return;
     }
-    fmt::print("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
+    fmt::print(m_stream, "\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
                p.phase.empty() ? "-" : p.phase, report::format_seconds(std::chrono::duration<double>(p.elapsed).count()),
                p.active_vus, p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
                p.errors, p.dropped);
-    std::fflush(stdout);
+    std::fflush(m_stream);
     m_shown = true;
   }
   void clear() {
     if (m_shown) {
-      fmt::print("\r\033[K");
-      std::fflush(stdout);
+      fmt::print(m_stream, "\r\033[K");
+      std::fflush(m_stream);
       m_shown = false;
     }
   }
 
  private:
+  std::FILE* m_stream;
   bool m_enabled;
   bool m_shown = false;
 };
 
-struct Outputs {
-  std::vector<OutputFile> files;
-  std::optional<std::string> tekton_results_dir;
-};
-
-// Writes every result file and the Tekton results; returns what could not be written.
-std::vector<std::string> write_outputs(const report::RunReport& report, const Outputs& outputs) {
-  std::vector<std::string> failures;
-  for (const auto& output : outputs.files) {
-    if (auto written = util::write_file_atomically(output.path, report::render(report, output.format)); !written) {
-      failures.push_back(fmt::format("--out {}={}: {}", report::to_string(output.format), output.path, written.error()));
-    }
-  }
-  if (outputs.tekton_results_dir) {
-    if (auto written = report::write_tekton_results(report, *outputs.tekton_results_dir); !written) {
-      failures.push_back(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, written.error()));
-    }
-  }
-  return failures;
+// Records an output that could not be written as a run error (and says so on stderr).
+void record_unwritten(report::RunReport& report, std::string failure) {
+  fmt::print(stderr, "llmd-bench: error: {}\n", failure);
+  report.errors.push_back("result not written: " + std::move(failure));
 }
 
 // Judges, writes every output and prints the summary. An output that cannot be written makes the
 // run an error (exit 3): the verdict is judged again and every output that can be written is
-// rewritten, so the text, JSON, JUnit and Tekton results all carry the same verdict.
+// rewritten, so the text, JSON, JUnit and Tekton results all carry the same verdict. Standard
+// output (--out FORMAT=-) is written last and once, with the final verdict; the summary then goes
+// to stderr.
 int finish(report::RunReport& report, const Outputs& outputs) {
   report::add_run_diagnostics(report);
   report::judge(report);
-  if (auto failures = write_outputs(report, outputs); !failures.empty()) {
+  if (auto failures = write_output_files(report, outputs); !failures.empty()) {
     for (auto& failure : failures) {
-      fmt::print(stderr, "llmd-bench: error: {}\n", failure);
-      report.errors.push_back("result not written: " + std::move(failure));
+      record_unwritten(report, std::move(failure));
     }
     report::judge(report);
-    (void)write_outputs(report, outputs);  // the same failures again; the others now say "error"
+    (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
   }
-  fmt::print("{}", report::render_text(report));
-  std::fflush(stdout);
+  if (auto failure = write_stdout_output(report, outputs)) {
+    record_unwritten(report, std::move(*failure));
+    report::judge(report);
+    (void)write_output_files(report, outputs);
+  }
+  std::FILE* text = outputs.uses_stdout() ? stderr : stdout;
+  fmt::print(text, "{}", report::render_text(report));
+  std::fflush(text);
   return report.exit_code;
 }
 
@@ -269,7 +242,7 @@ int finish(report::RunReport& report, const Outputs& outputs) {
 
 int run_run_command(const RunOptions& options) {
   auto prepared = prepare_scenario(options);
-  auto files = parse_outputs(options.outputs);
+  auto files = parse_outputs(options.outputs, options.tekton_results_dir);
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
                             token ? nullptr : &token.error()}) {
@@ -279,7 +252,17 @@ int run_run_command(const RunOptions& options) {
     }
   }
   scenario::Scenario& s = *prepared;
-  const Outputs outputs{std::move(*files), options.tekton_results_dir};
+  const Outputs& outputs = *files;
+  // Every destination before the first request, before the simulator starts: a result that
+  // could not be written would make the whole run wasted.
+  auto ready = prepare_outputs(outputs);
+  if (!ready) {
+    fmt::print(stderr, "llmd-bench: error: {}\n", ready.error());
+    return k_exit_usage;
+  }
+  for (const auto& note : *ready) {
+    fmt::print(stderr, "llmd-bench: note: {}\n", note);
+  }
   util::raise_open_file_limit();
   RunSignals signals;
 
@@ -316,7 +299,7 @@ int run_run_command(const RunOptions& options) {
     return finish(report, outputs);
   }
   std::unique_ptr<scrape::MetricsSource> source = std::move(*made);
-  ProgressLine progress(::isatty(STDOUT_FILENO) == 1 && !options.quiet);
+  ProgressLine progress(outputs.uses_stdout() ? stderr : stdout, options.quiet);
   engine::EngineConfig config;
   config.scenario = &s;
   config.base_url = report.target_url;
@@ -380,7 +363,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--allow-missing-pods", o.allow_missing_pods,
                      "Cache gates still judge when up to N pods are missing from the cache totals (default 0)")
       ->type_name("N");
-  command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable)")
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,
                      "Write the Tekton results hit-rate, verdict and max-pod-share into DIR (/tekton/results in a Task)")
