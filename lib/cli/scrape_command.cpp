@@ -8,9 +8,11 @@
 
 #include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/run_outputs.hpp"
 #include "scenario/loader.hpp"
 #include "scrape/cache_report.hpp"
 #include "util/atomic_file.hpp"
+#include "util/output_path.hpp"
 
 namespace llmd::cli {
 
@@ -171,6 +173,15 @@ json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const st
 }
 
 int run_scrape_command(const ScrapeOptions& options) {
+  if (options.save_dir) {  // before any pod is read: dumps that cannot be saved make the scrape moot
+    if (auto ready = util::prepare_output_folder(*options.save_dir); !ready) {
+      fmt::print(stderr, "llmd-bench: error: --save-dir {}: {}\n", *options.save_dir, ready.error());
+      return k_exit_usage;
+    }
+    for (const auto& note : remove_stale_temporaries_in(*options.save_dir)) {
+      fmt::print(stderr, "llmd-bench: note: {}\n", note);
+    }
+  }
   auto cache = cache_spec(options);
   auto made = cache ? make_cache_source(*cache, {}) : util::Result<std::unique_ptr<scrape::MetricsSource>>(nullptr);
   if (!cache || !made) {
