@@ -206,31 +206,31 @@ class ProgressLine {
   bool m_shown = false;
 };
 
-// Records an output that could not be written as a run error (and says so on stderr).
-void record_unwritten(report::RunReport& report, std::string failure) {
-  fmt::print(stderr, "llmd-bench: error: {}\n", failure);
-  report.errors.push_back("result not written: " + std::move(failure));
+// Records outputs that could not be written as run errors (exit 3), judges again and rewrites
+// the files, so that every output that can be written carries the same verdict.
+void record_unwritten(report::RunReport& report, const Outputs& outputs, std::vector<std::string> failures) {
+  if (failures.empty()) {
+    return;
+  }
+  for (auto& failure : failures) {
+    fmt::print(stderr, "llmd-bench: error: {}\n", failure);
+    report.errors.push_back("result not written: " + std::move(failure));
+  }
+  report::judge(report);
+  (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
 }
 
-// Judges, writes every output and prints the summary. An output that cannot be written makes the
-// run an error (exit 3): the verdict is judged again and every output that can be written is
-// rewritten, so the text, JSON, JUnit and Tekton results all carry the same verdict. Standard
-// output (--out FORMAT=-) is written last and once, with the final verdict; the summary then goes
-// to stderr.
+// Judges, writes every output and prints the summary. Files first; then standard output, devices,
+// FIFOs and sockets, once each (what is written there cannot be taken back), so each carries the
+// verdict as it stands after every earlier write. With --out FORMAT=- the summary goes to stderr.
 int finish(report::RunReport& report, const Outputs& outputs) {
   report::add_run_diagnostics(report);
   report::judge(report);
-  if (auto failures = write_output_files(report, outputs); !failures.empty()) {
-    for (auto& failure : failures) {
-      record_unwritten(report, std::move(failure));
+  record_unwritten(report, outputs, write_output_files(report, outputs));
+  for (const auto& stream : stream_outputs(outputs)) {
+    if (auto failure = write_output(report, stream)) {
+      record_unwritten(report, outputs, {std::move(*failure)});
     }
-    report::judge(report);
-    (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
-  }
-  if (auto failure = write_stdout_output(report, outputs)) {
-    record_unwritten(report, std::move(*failure));
-    report::judge(report);
-    (void)write_output_files(report, outputs);
   }
   std::FILE* text = outputs.uses_stdout() ? stderr : stdout;
   fmt::print(text, "{}", report::render_text(report));

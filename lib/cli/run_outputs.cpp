@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iterator>
 #include <set>
 
 #include <fmt/format.h>
@@ -20,6 +21,16 @@ namespace {
 
 std::string flag_of(const OutputFile& output) {
   return fmt::format("--out {}={}", report::to_string(output.format), output.path);
+}
+
+// Standard output, a character device, a FIFO or a socket: what is written there stays.
+bool is_stream(const OutputFile& output) {
+  if (output.to_stdout()) {
+    return true;
+  }
+  auto target = util::resolve_output(output.path);
+  return target && (target->kind == util::OutputKind::char_device || target->kind == util::OutputKind::fifo ||
+                    target->kind == util::OutputKind::socket);
 }
 
 }  // namespace
@@ -95,11 +106,11 @@ std::vector<std::string> remove_stale_temporaries_in(const fs::path& dir) {
 std::vector<std::string> write_output_files(const report::RunReport& report, const Outputs& outputs) {
   std::vector<std::string> failures;
   for (const auto& output : outputs.files) {
-    if (output.to_stdout()) {
+    if (is_stream(output)) {
       continue;
     }
-    if (auto written = util::write_file_atomically(output.path, report::render(report, output.format)); !written) {
-      failures.push_back(fmt::format("{}: {}", flag_of(output), written.error()));
+    if (auto failure = write_output(report, output)) {
+      failures.push_back(std::move(*failure));
     }
   }
   if (outputs.tekton_results_dir) {
@@ -110,15 +121,23 @@ std::vector<std::string> write_output_files(const report::RunReport& report, con
   return failures;
 }
 
-std::optional<std::string> write_stdout_output(const report::RunReport& report, const Outputs& outputs) {
-  for (const auto& output : outputs.files) {
-    if (!output.to_stdout()) {
-      continue;
-    }
+std::vector<OutputFile> stream_outputs(const Outputs& outputs) {
+  std::vector<OutputFile> streams;
+  std::copy_if(outputs.files.begin(), outputs.files.end(), std::back_inserter(streams), is_stream);
+  return streams;
+}
+
+std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output) {
+  const auto content = report::render(report, output.format);
+  util::Result<void> written;
+  if (output.to_stdout()) {
     std::fflush(stdout);  // nothing else goes there, but never interleave with a buffered byte
-    if (auto written = util::write_all(STDOUT_FILENO, report::render(report, output.format), "standard output"); !written) {
-      return fmt::format("{}: {}", flag_of(output), written.error());
-    }
+    written = util::write_all(STDOUT_FILENO, content, "standard output");
+  } else {
+    written = util::write_file_atomically(output.path, content);
+  }
+  if (!written) {
+    return fmt::format("{}: {}", flag_of(output), written.error());
   }
   return std::nullopt;
 }

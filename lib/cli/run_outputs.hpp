@@ -1,9 +1,10 @@
 #pragma once
 // `run`'s result destinations: --out FORMAT=FILE (repeatable) and --tekton-results DIR. Parsed
 // and checked before the first request (a destination that cannot be written is a usage error,
-// exit 2, before any load is sent), written after the run. FILE "-" is standard output: the
-// document is then the only thing on standard output (written once, with the final verdict) and
-// the text summary and progress line go to standard error.
+// exit 2, before any load is sent), written after the run: files first, then the destinations
+// that cannot be rewritten (standard output, devices, FIFOs, sockets), once each. FILE "-" is
+// standard output: the document is then the only thing there and the text summary and progress
+// line go to standard error.
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -40,11 +41,16 @@ util::Result<std::vector<std::string>> prepare_outputs(const Outputs& outputs);
 // Removes stale temporaries (util::remove_stale_temporaries) from `dir`; one note per file.
 std::vector<std::string> remove_stale_temporaries_in(const std::filesystem::path& dir);
 
-// Writes every output except standard output; returns what could not be written, each naming
-// its flag and path.
+// Writes every output that is a file (a regular file or a new name, replaced atomically, so it
+// can be written again with a corrected verdict) and the Tekton results; returns what could not
+// be written, each naming its flag and path.
 std::vector<std::string> write_output_files(const report::RunReport& report, const Outputs& outputs);
 
-// Writes the output that goes to standard output, if there is one; returns its failure.
-std::optional<std::string> write_stdout_output(const report::RunReport& report, const Outputs& outputs);
+// The outputs whose bytes stay where they are written, in the order given: standard output, and a
+// character device, FIFO or socket. Each is written once, after the files (write_output).
+std::vector<OutputFile> stream_outputs(const Outputs& outputs);
+
+// Writes one output (FILE "-": standard output); returns its failure, naming the flag and path.
+std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output);
 
 }  // namespace llmd::cli

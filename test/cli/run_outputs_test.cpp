@@ -58,6 +58,51 @@ class SilentListener {
   std::string m_url;
 };
 
+// Drains a FIFO on its own thread from before the run to after it: opened first (so the run finds
+// a reader) without blocking, read until the run is over and the FIFO is empty.
+class FifoReader {
+ public:
+  explicit FifoReader(const fs::path& fifo) : m_fd(::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)) {
+    if (m_fd < 0) {
+      throw std::runtime_error("cannot open " + fifo.string());
+    }
+    m_thread = std::thread([this] { drain(); });
+  }
+  ~FifoReader() {
+    finish();
+    ::close(m_fd);
+  }
+  // Everything the FIFO carried; call once the writer is done.
+  const std::string& finish() {
+    m_finished = true;
+    if (m_thread.joinable()) {
+      m_thread.join();
+    }
+    return m_received;
+  }
+
+ private:
+  void drain() {
+    char buffer[4096];
+    for (;;) {
+      const bool last = m_finished.load();
+      const auto n = ::read(m_fd, buffer, sizeof buffer);
+      if (n > 0) {
+        m_received.append(buffer, static_cast<std::size_t>(n));
+      } else if (last) {
+        return;
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+
+  int m_fd;
+  std::atomic<bool> m_finished{false};
+  std::string m_received;
+  std::thread m_thread;
+};
+
 // One request, failing within a second if nobody answers.
 fs::path one_request_scenario(const fs::path& dir) {
   return llmd::test::write_text(dir / "one.yaml", R"(name: one
@@ -150,33 +195,28 @@ TEST(RunOutputs, AFifoWithAReaderReceivesTheJson) {
   const auto dir = scratch_dir();
   const auto fifo = dir / "result.fifo";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  // Opened before the run, so the run finds a reader; read without blocking until the run is over.
-  const int fd = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  ASSERT_GE(fd, 0);
-  std::atomic<bool> finished{false};
-  std::string received;
-  std::thread reader([&] {
-    char buffer[4096];
-    for (;;) {
-      const bool last = finished.load();
-      const auto n = ::read(fd, buffer, sizeof buffer);
-      if (n > 0) {
-        received.append(buffer, static_cast<std::size_t>(n));
-      } else if (last) {
-        return;
-      } else {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-    }
-  });
+  FifoReader reader(fifo);
   auto out = bench({"run", k_cache_hit, "-q", "--out", "json=" + fifo.string()});
-  finished = true;
-  reader.join();
-  ::close(fd);
+  const auto& received = reader.finish();
   EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_EQ(fs::status(fifo).type(), fs::file_type::fifo);
   ASSERT_FALSE(received.empty());
   EXPECT_EQ(nlohmann::json::parse(received)["verdict"], "pass");
+}
+
+// A FIFO, device or socket cannot be rewritten: it is written once, after the files, and after an
+// earlier output failed it carries the final verdict ("error"), in one document.
+TEST(RunOutputs, AFifoGetsOneDocumentWithTheFinalVerdict) {
+  const auto dir = scratch_dir();
+  const auto fifo = dir / "result.fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  FifoReader reader(fifo);
+  auto out = bench({"run", k_cache_hit, "-q", "--out", "json=/dev/full", "--out", "json=" + fifo.string(), "--out",
+                    "json=" + (dir / "r.json").string()});
+  const auto& received = reader.finish();
+  EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+  EXPECT_EQ(nlohmann::json::parse(received)["verdict"], "error");  // throws on two documents
+  EXPECT_EQ(nlohmann::json::parse(llmd::test::read_text(dir / "r.json"))["verdict"], "error");
 }
 
 // Issue 10.14: SIGKILL left temporaries behind; the next run removes those of our pattern that
