@@ -69,6 +69,7 @@ class Engine final : public TransferSink {
   PromptSource m_prompts;
   Prompt m_prompt;  // scratch, reused by every launch
   std::optional<BodyTemplate> m_body;  // set up once the model is known (it holds the model)
+  DocumentBudget m_document_budget;  // non-streamed bodies held by requests in flight
   TransferSettings m_transfer;
   std::vector<std::string> m_header_lines;
   HeaderList m_headers;

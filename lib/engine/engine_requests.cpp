@@ -44,6 +44,8 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
   m_transfer.expected_tokens = m_spec.max_tokens;
+  m_document_budget.limit = m_config.document_budget_bytes;
+  m_transfer.budget = &m_document_budget;
   std::size_t concurrency = 0;
   bool unbounded = false;
   for (std::size_t i = 0; i < phases.size(); ++i) {
@@ -94,6 +96,7 @@ util::Result<RequestState*> Engine::acquire_slot() {
 }
 
 void Engine::release_slot(RequestState* slot, PhaseRun& phase, TimePoint now) {
+  slot->release_body();
   slot->in_use = false;
   m_free.push_back(slot);
   phase.in_flight.change(now, -1);

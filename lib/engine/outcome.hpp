@@ -49,6 +49,7 @@ struct TransferFacts {
                                     // malformed payload's problem; "" if none
   std::string_view body;          // non-2xx: the error body (first 16 KiB); 2xx non-stream: the JSON body
   bool body_truncated = false;    // `body` was cut at its limit
+  bool body_over_budget = false;  // ... because the run's budget for bodies in flight was spent
 };
 
 struct Outcome {

@@ -59,10 +59,27 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, state->m_error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, state.get());
   state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
+  state->m_budget = settings.budget;
   return state;
 }
 
+void RequestState::release_body() {
+  release_budget();
+  if (m_response.capacity() > k_kept_buffer_bytes) {
+    std::string().swap(m_response);
+  }
+  m_response.clear();
+}
+
+void RequestState::release_budget() {
+  if (m_budget != nullptr) {
+    m_budget->used -= std::min(m_budget->used, m_budgeted);
+  }
+  m_budgeted = 0;
+}
+
 RequestState::~RequestState() {
+  release_budget();
   if (m_easy != nullptr) {
     curl_easy_cleanup(m_easy);
   }
@@ -72,8 +89,13 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
                          PhaseHistograms* sinks) {
   m_parser.reset();
   m_decoder.reset();
+  release_budget();
+  if (m_response.capacity() > k_kept_buffer_bytes) {
+    std::string().swap(m_response);
+  }
   m_response.clear();
   m_response_truncated = false;
+  m_over_budget = false;
   m_problem.clear();
   m_mode = Mode::unknown;
   m_timing = RequestTiming{};
@@ -165,8 +187,19 @@ std::size_t RequestState::write(std::string_view bytes) {
   }
   long status = 0;
   curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
-  const std::size_t limit = (status >= 200 && status <= 299) ? k_max_document_bytes : k_max_error_body_bytes;
-  const std::size_t room = limit > m_response.size() ? limit - m_response.size() : 0;
+  const bool document = status >= 200 && status <= 299;
+  const std::size_t limit = document ? k_max_document_bytes : k_max_error_body_bytes;
+  std::size_t room = limit > m_response.size() ? limit - m_response.size() : 0;
+  if (document && m_budget != nullptr) {
+    const std::size_t left = m_budget->limit > m_budget->used ? m_budget->limit - m_budget->used : 0;
+    if (std::min(room, bytes.size()) > left) {
+      room = left;
+      m_over_budget = true;
+    }
+    const std::size_t taken = std::min(room, bytes.size());
+    m_budget->used += taken;
+    m_budgeted += taken;
+  }
   m_response.append(bytes.substr(0, room));
   m_response_truncated = m_response_truncated || bytes.size() > room;
   return bytes.size();
@@ -249,6 +282,7 @@ TransferFacts RequestState::facts() const {
   facts.stream_problem = m_problem;
   facts.body = m_response;
   facts.body_truncated = m_response_truncated;
+  facts.body_over_budget = m_over_budget;
   return facts;
 }
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "scrape/http_get.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::scrape::prometheus {
 
@@ -241,7 +242,11 @@ util::Result<Api::Answer> Api::get(std::string_view what, std::string_view path,
   if (code != CURLE_OK) {
     return util::fail(transport_error(code, answer, m_options));
   }
-  Json body = Json::parse(answer.body, nullptr, false);
+  auto parsed = util::parse_json_bounded(answer.body);
+  if (!parsed && !parsed.error().starts_with("is not JSON")) {
+    return util::fail(fmt::format("the answer to {} {}: narrow the matcher", what, parsed.error()));
+  }
+  Json body = parsed ? std::move(*parsed) : Json(Json::value_t::discarded);
   if (answer.status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
     return util::fail(api_error(what, answer, body, m_options));
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sse/preview.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sse {
 namespace {
@@ -59,12 +60,11 @@ std::optional<ApiError> api_error_from_json(const nlohmann::json& value) {
 }
 
 util::Result<ApiError> classify_error_body(std::string_view body) {
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return util::fail(fmt::format("error body is not JSON ({}): \"{}\"", e.what(), preview(body, 80)));
+  auto document = util::parse_json_bounded(body);
+  if (!document) {
+    return util::fail(fmt::format("error body {}: \"{}\"", document.error(), preview(body, 80)));
   }
+  const nlohmann::json& parsed = *document;
   auto error = api_error_from_json(parsed);
   if (!error) {
     return util::fail(fmt::format(

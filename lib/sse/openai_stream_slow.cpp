@@ -6,6 +6,7 @@
 #include "sse/openai_stream.hpp"
 #include "sse/openai_stream_rules.hpp"
 #include "sse/preview.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sse {
 namespace {
@@ -144,13 +145,12 @@ OpenAiChunk OpenAiStreamDecoder::decode_slow(std::string_view data) {
     chunk.kind = ChunkKind::done;
     return chunk;
   }
-  Json doc;
-  try {
-    doc = Json::parse(data);
-  } catch (const Json::parse_error& e) {
-    chunk.problem = fmt::format("SSE data is not JSON ({}): \"{}\"", e.what(), preview(data));
+  auto parsed = util::parse_json_bounded(data);
+  if (!parsed) {
+    chunk.problem = fmt::format("SSE data {}: \"{}\"", parsed.error(), preview(data));
     return chunk;
   }
+  Json doc = std::move(*parsed);
   if (auto error = api_error_from_json(doc)) {
     chunk.kind = ChunkKind::error;
     chunk.error = std::move(error);

@@ -5,10 +5,12 @@
 // nlohmann::json::dump() throws type_error.316 on a string that is not UTF-8, and an uncaught
 // throw ends the process with nothing written: every JSON the tool prints or writes goes through
 // dump_json(), which replaces each invalid byte with U+FFFD (nlohmann's error_handler_t::replace).
+#include <cstddef>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
 namespace llmd::util {
 
@@ -19,5 +21,17 @@ std::string dump_json(const nlohmann::json& value, int indent = -1);
 // (overlong forms, surrogates and code points above U+10FFFF are not well-formed). Hand-written:
 // nlohmann offers this only inside JSON escaping, and no Debian-packaged C++ library here does.
 std::string valid_utf8(std::string_view text);
+
+// How much JSON text from outside may become a DOM. A DOM costs far more than its text (16 MB of
+// "[[[[..." took 1.28 GB and seconds of CPU; a 60 MB Prometheus answer, 3.86 GB): documents are
+// measured first, in one pass without allocating, and refused when deeper or larger than this.
+struct JsonLimits {
+  std::size_t max_depth = 64;           // nested arrays/objects (vLLM, Prometheus, Kubernetes: < 20)
+  std::size_t max_values = 1'000'000;   // values of any kind (a 5,000-pod list: about 1 million)
+};
+
+// Parses `text` into a DOM, or says why not, as a predicate of the text: "is not JSON (…)", "is
+// nested deeper than 64 levels", "has more than 1000000 values". Never throws.
+tl::expected<nlohmann::json, std::string> parse_json_bounded(std::string_view text, JsonLimits limits = {});
 
 }  // namespace llmd::util

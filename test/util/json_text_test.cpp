@@ -34,3 +34,40 @@ TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEachBadByte) {
 
 }  // namespace
 }  // namespace llmd::util
+
+namespace llmd::util {
+namespace {
+
+TEST(ParseJsonBounded, ParsesOrdinaryDocuments) {
+  auto parsed = parse_json_bounded(R"({"a":[1,2,{"b":"[[[ not nesting ]]]"}],"c":null})");
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ((*parsed)["a"][2]["b"], "[[[ not nesting ]]]");
+}
+
+TEST(ParseJsonBounded, RefusesDeepOrHugeDocumentsBeforeBuildingThem) {
+  // 16 MB of "[[[[" took 1.28 GB as a DOM; refused after 65 bytes now.
+  const std::string deep(16u << 20U, '[');
+  auto parsed = parse_json_bounded(deep);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error(), "is nested deeper than 64 levels");
+  EXPECT_TRUE(parse_json_bounded(std::string(64, '[') + std::string(64, ']')));
+  std::string wide = "[0";
+  for (int i = 0; i < 1000; ++i) {
+    wide += ",0";
+  }
+  wide += "]";
+  EXPECT_EQ(parse_json_bounded(wide, JsonLimits{64, 1000}).error(), "has more than 1000 values");
+  EXPECT_TRUE(parse_json_bounded(wide, JsonLimits{64, 1002}));  // the array and its 1,001 elements
+  EXPECT_EQ(parse_json_bounded(R"([[],[],{}])", JsonLimits{64, 3}).error(), "has more than 3 values");
+}
+
+TEST(ParseJsonBounded, MalformedTextAndNumberOverflowAreErrorsNotExceptions) {
+  auto broken = parse_json_bounded("{\"a\":");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().rfind("is not JSON (", 0), 0u) << broken.error();
+  EXPECT_NO_THROW((void)parse_json_bounded("[1e99999]"));
+  EXPECT_FALSE(parse_json_bounded("\xFF"));
+}
+
+}  // namespace
+}  // namespace llmd::util
