@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "scenario/limits.hpp"
 #include "scenario/load_sections.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "util/atomic_file.hpp"
@@ -182,9 +183,14 @@ util::Result<Scenario> load_scenario_text(std::string_view text, std::string_vie
 }
 
 util::Result<Scenario> load_scenario(const std::filesystem::path& path) {
-  auto text = util::read_file(path);
+  auto text = util::read_file(path, limits::k_max_file_bytes + 1);
   if (!text) {
     return fail(text.error());
+  }
+  if (text->size() > limits::k_max_file_bytes) {
+    return fail(fmt::format("{}: larger than {} MiB, the limit for a scenario file; check the path (a device or a FIFO "
+                            "is read up to the limit too)",
+                            path.string(), limits::k_max_file_bytes >> 20));
   }
   return load_scenario_text(*text, path.string());
 }

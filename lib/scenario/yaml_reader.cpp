@@ -239,10 +239,10 @@ util::Result<Section> Section::open_checked(const Field& field, std::optional<st
       return fail(key.error(fmt::format("unknown key \"{}\"{}{}; valid keys: {}", name, context.empty() ? "" : " ", context,
                                         join_names(*valid_keys))));
     }
-    for (const auto& [seen, value] : section.m_entries) {
-      if (seen.node().Scalar() == name) {
-        return fail(key.error(fmt::format("duplicate key \"{}\" (first at line {})", name, seen.where().line)));
-      }
+    const auto [seen, inserted] = section.m_index.try_emplace(name, section.m_entries.size());
+    if (!inserted) {
+      const Field& first = section.m_entries[seen->second].first;
+      return fail(key.error(fmt::format("duplicate key \"{}\" (first at line {})", name, first.where().line)));
     }
     Field value(field.document(), it->second, field.child_path(name), it->first.Mark());
     section.m_entries.emplace_back(std::move(key), std::move(value));
@@ -251,12 +251,12 @@ util::Result<Section> Section::open_checked(const Field& field, std::optional<st
 }
 
 std::optional<Field> Section::get(std::string_view key) const {
-  for (const auto& [name, value] : m_entries) {
-    if (name.node().Scalar() == key) {
-      return value.is_null() ? std::nullopt : std::optional<Field>(value);
-    }
+  const auto found = m_index.find(key);
+  if (found == m_index.end()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  const Field& value = m_entries[found->second].second;
+  return value.is_null() ? std::nullopt : std::optional<Field>(value);
 }
 
 util::Result<std::optional<Field>> Section::lookup(std::string_view key, Need need) const {

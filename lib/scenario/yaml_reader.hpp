@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -177,6 +178,9 @@ class Section {
 
   Field m_self;
   std::vector<std::pair<Field, Field>> m_entries;  // (key, value)
+  // Key name -> index in m_entries: lookups and the duplicate check stay O(log n), so a mapping of
+  // 50,000 headers loads in O(n log n), not O(n^2).
+  std::map<std::string, std::size_t, std::less<>> m_index;
 };
 
 // "a, b, c" for messages.
