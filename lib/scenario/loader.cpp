@@ -59,7 +59,10 @@ util::Result<void> load_load_sections(const Section& root, Scenario& scenario) {
     return fail(phases.error());
   }
   scenario.phases = std::move(*phases);
-  return root.read("time_scale", scenario.time_scale, Range::positive());
+  if (auto time_scale = root.get("time_scale")) {
+    scenario.time_scale_where = time_scale->where();
+  }
+  return root.read("time_scale", scenario.time_scale, Range::between(limits::k_min_time_scale, limits::k_max_time_scale));
 }
 
 util::Result<void> load_gate_sections(const Section& root, Scenario& scenario) {
@@ -164,7 +167,8 @@ util::Result<void> check_consistency(const Scenario& scenario) {
                            "the embedded simulator)");
     }
   }
-  return {};
+  LLMD_TRY(check_time_scale(scenario));
+  return check_load_limits(scenario);
 }
 
 }  // namespace detail
