@@ -64,9 +64,14 @@ util::Result<std::uint64_t> check_concurrency(const std::vector<Phase>& phases) 
       }
     }
     if (sum > limits::k_max_concurrency) {
-      return fail(fmt::format("{}: phase \"{}\": {} requests could be in flight at once with the phases running then ({}); "
-                              "at most {}: lower vus or max_in_flight, or give the phases start times that do not overlap",
-                              to_string(at.phase->where), at.phase->name, sum, fmt::join(running, ", "),
+      constexpr std::size_t k_names_shown = 10;
+      const std::size_t shown = std::min(running.size(), k_names_shown);
+      const std::string more = running.size() > shown ? fmt::format(" and {} more", running.size() - shown) : "";
+      return fail(fmt::format("{}: phase \"{}\": {} requests could be in flight at once with the phases running then "
+                              "({}{}); at most {}: lower vus or max_in_flight, or give the phases start times that do "
+                              "not overlap",
+                              to_string(at.phase->where), at.phase->name, sum,
+                              fmt::join(running.begin(), running.begin() + static_cast<std::ptrdiff_t>(shown), ", "), more,
                               limits::k_max_concurrency));
     }
     peak = std::max(peak, sum);

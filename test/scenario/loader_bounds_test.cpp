@@ -150,6 +150,13 @@ TEST(ScenarioBounds, PhasesRunningAtTheSameTimeShareTheConcurrencyLimit) {
   EXPECT_EQ(load_error(two), "scenarios/x.yaml:3:5: phase \"b\": 120000 requests could be in flight at once with the "
                              "phases running then (a, b); at most 100000: lower vus or max_in_flight, or give the phases "
                              "start times that do not overlap");
+  std::string twelve = "load:\n";  // 12 x 10,000 at once: the message names ten phases
+  for (int i = 0; i < 12; ++i) {
+    twelve += "  - {name: p" + std::to_string(i) + ", executor: constant-vus, vus: 10000, duration: 1m, start_time: 0s}\n";
+  }
+  EXPECT_EQ(load_error(twelve), "scenarios/x.yaml:2:5: phase \"p0\": 120000 requests could be in flight at once with "
+                                "the phases running then (p0, p1, p2, p3, p4, p5, p6, p7, p8, p9 and 2 more); at most "
+                                "100000: lower vus or max_in_flight, or give the phases start times that do not overlap");
   // One after the other (the default start times), they never run together.
   load_ok("load:\n  - {executor: constant-vus, vus: 60000, duration: 1m}\n"
           "  - {executor: constant-vus, vus: 60000, duration: 1m}\n");
