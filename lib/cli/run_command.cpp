@@ -18,6 +18,7 @@
 #include "report/gates.hpp"
 #include "report/run_diagnostics.hpp"
 #include "report/text_report.hpp"
+#include "scenario/limits.hpp"
 #include "scenario/loader.hpp"
 #include "sim/fleet.hpp"
 #include "util/process.hpp"
@@ -438,12 +439,17 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
   command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
   command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS; h2c prior knowledge over http needs libcurl >= 8.0.0)");
-  command.add_option("--time-scale", o.time_scale, "Multiply every phase duration and start time (e.g. 0.01 in tests)");
-  command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
+  command.add_option("--time-scale", o.time_scale,
+                     fmt::format("Multiply every phase duration and start time (e.g. 0.01 in tests; {}..{})",
+                                 scenario::limits::k_min_time_scale, scenario::limits::k_max_time_scale));
+  command.add_option("--max-tokens", o.max_tokens,
+                     fmt::format("Output tokens per request (1..{})", scenario::limits::k_max_tokens));
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
   command.add_option("--allow-missing-pods", o.allow_missing_pods,
-                     "Cache gates still judge when up to N pods are missing from the cache totals (default 0)")
+                     fmt::format("Cache gates still judge when up to N pods are missing from the cache totals (default 0; "
+                                 "at most {})",
+                                 scenario::limits::k_max_allow_missing_pods))
       ->type_name("N");
   command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);

@@ -9,6 +9,7 @@
 
 #include "engine/prompt_words.hpp"
 #include "engine/run_result.hpp"
+#include "scenario/phase_load.hpp"
 
 namespace llmd::engine {
 
@@ -300,39 +301,9 @@ Phase scale_phase(const Phase& phase, double time_scale) {
   return scaled_phase;
 }
 
-Duration scheduled_duration(const Phase& phase) {
-  switch (phase.executor) {
-    case ExecutorKind::ramping_vus: {
-      Duration total{};
-      for (const auto& stage : phase.stages) {
-        total += stage.duration;
-      }
-      return total;
-    }
-    case ExecutorKind::iterations:
-      return phase.max_duration;
-    default:
-      return phase.duration;
-  }
-}
+Duration scheduled_duration(const Phase& phase) { return scenario::nominal_length(phase).value_or(phase.max_duration); }
 
-std::size_t peak_concurrency(const Phase& phase) {
-  switch (phase.executor) {
-    case ExecutorKind::ramping_vus: {
-      std::size_t peak = phase.start_vus;
-      for (const auto& stage : phase.stages) {
-        peak = std::max(peak, stage.target_vus);
-      }
-      return peak;
-    }
-    case ExecutorKind::iterations:
-      return std::min<std::size_t>(phase.vus, phase.iterations);
-    case ExecutorKind::constant_vus:
-      return phase.vus;
-    default:
-      return phase.max_in_flight;
-  }
-}
+std::size_t peak_concurrency(const Phase& phase) { return scenario::peak_requests(phase); }
 
 RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages, Duration elapsed) {
   double from = static_cast<double>(start_vus);

@@ -216,6 +216,9 @@ std::string render_cache_table(const scrape::CacheReport& cache) {
 }
 
 std::string format_seconds(double seconds) {
+  if (seconds < 0) {
+    return "-" + format_seconds(-seconds);
+  }
   if (seconds >= 1.0) {
     return fmt::format("{:.2f}s", seconds);
   }

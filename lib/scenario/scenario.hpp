@@ -163,6 +163,7 @@ struct Scenario {
   CacheSpec cache;
   sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
   double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
+  SourceLocation time_scale_where;  // its `time_scale` key, or {"--time-scale"}; empty when not set
 };
 
 }  // namespace llmd::scenario

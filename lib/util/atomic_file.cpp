@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -189,6 +190,26 @@ Result<std::string> read_file(const fs::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return fail(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  }
+  constexpr std::size_t k_chunk_bytes = 64 * 1024;
+  std::string text;
+  while (text.size() < max_bytes && in) {
+    const std::size_t before = text.size();
+    const std::size_t wanted = std::min(k_chunk_bytes, max_bytes - before);
+    text.resize(before + wanted);
+    in.read(text.data() + before, static_cast<std::streamsize>(wanted));
+    text.resize(before + static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) {
+    return fail(fmt::format("cannot read {}: {}", path.string(), std::strerror(errno)));
+  }
+  return text;
 }
 
 }  // namespace llmd::util

@@ -38,5 +38,9 @@ Result<void> write_all(int fd, std::string_view data, std::string_view name);
 
 // Reads a whole file; the error names the path and the system's reason.
 Result<std::string> read_file(const std::filesystem::path& path);
+// Reads at most `max_bytes` of a file: all of it when it is shorter, else its first `max_bytes`.
+// Devices (/dev/zero) and FIFOs are read the same way, so an endless input stops there. A caller
+// that must reject larger files asks for one byte more than its limit.
+Result<std::string> read_file(const std::filesystem::path& path, std::size_t max_bytes);
 
 }  // namespace llmd::util

@@ -296,3 +296,15 @@ TEST(ReadFile, MissingFileNamesThePath) {
   ASSERT_FALSE(result);
   EXPECT_NE(result.error().find("/nonexistent-file.yaml"), std::string::npos);
 }
+
+TEST(ReadFile, WithALimitReadsAtMostThatManyBytes) {
+  const auto dir = util_scratch_dir();
+  ASSERT_TRUE(llmd::util::write_file_atomically(dir / "f", "0123456789"));
+  EXPECT_EQ(*llmd::util::read_file(dir / "f", 4), "0123");
+  EXPECT_EQ(*llmd::util::read_file(dir / "f", 10), "0123456789");
+  EXPECT_EQ(*llmd::util::read_file(dir / "f", 100), "0123456789");
+  EXPECT_EQ(*llmd::util::read_file("/dev/zero", 3), std::string(3, '\0'));  // endless input: stops at the limit
+  auto missing = llmd::util::read_file("/nonexistent-file.yaml", 4);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error(), "cannot read /nonexistent-file.yaml: No such file or directory");
+}
