@@ -11,17 +11,16 @@
 
 #include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
 #include "engine/engine.hpp"
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
-#include "report/exporter.hpp"
 #include "report/run_diagnostics.hpp"
-#include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
+#include "scenario/limits.hpp"
 #include "scenario/loader.hpp"
 #include "sim/fleet.hpp"
-#include "util/atomic_file.hpp"
 #include "util/process.hpp"
 #include "util/redact.hpp"
 #include "util/console.hpp"
@@ -29,25 +28,6 @@
 namespace llmd::cli {
 
 namespace {
-
-struct OutputFile {
-  report::OutputFormat format = report::OutputFormat::json;
-  std::string path;
-};
-
-util::Result<std::vector<OutputFile>> parse_outputs(const std::vector<std::string>& specs) {
-  std::vector<OutputFile> outputs;
-  for (const auto& spec : specs) {
-    const auto eq = spec.find('=');
-    auto format = report::parse_output_format(spec.substr(0, eq));
-    if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
-      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json or junit, e.g. --out json=result.json",
-                                    spec));
-    }
-    outputs.push_back({*format, spec.substr(eq + 1)});
-  }
-  return outputs;
-}
 
 util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& options) {
   auto& sim = s.sim;
@@ -200,69 +180,77 @@ std::optional<std::string> unreachable(const engine::RunResult& run, const std::
                      url, transport, t.completed, example ? ": " + *example : "");
 }
 
+// The live progress line, on a terminal only: stdout, or stderr when stdout carries a result.
 class ProgressLine {
  public:
-  explicit ProgressLine(bool enabled) : m_enabled(enabled) {}
+  ProgressLine(bool to_stderr, bool quiet)
+      : m_to_stderr(to_stderr), m_enabled(!quiet && ::isatty(to_stderr ? STDERR_FILENO : STDOUT_FILENO) == 1) {}
   ~ProgressLine() { clear(); }
   void show(const engine::Progress& p) {
     if (!m_enabled) {
       return;
     }
-    util::print_stdout_terminal(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
-               p.phase.empty() ? "-" : util::escape_controls(p.phase), report::format_seconds(std::chrono::duration<double>(p.elapsed).count()),
-               p.active_vus, p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
-               p.errors, p.dropped));
+    print(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
+                      p.phase.empty() ? "-" : util::escape_controls(p.phase),
+                      report::format_seconds(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
+                      p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
+                      p.errors, p.dropped));
     m_shown = true;
   }
   void clear() {
     if (m_shown) {
-      util::print_stdout_terminal("\r\033[K");
+      print("\r\033[K");
       m_shown = false;
     }
   }
 
  private:
+  void print(std::string_view text) const {
+    if (m_to_stderr) {
+      util::print_stderr_terminal(text);
+    } else {
+      util::print_stdout_terminal(text);
+    }
+  }
+
+  bool m_to_stderr;
   bool m_enabled;
   bool m_shown = false;
 };
 
-struct Outputs {
-  std::vector<OutputFile> files;
-  std::optional<std::string> tekton_results_dir;
-};
-
-// Writes every result file and the Tekton results; returns what could not be written.
-std::vector<std::string> write_outputs(const report::RunReport& report, const Outputs& outputs) {
-  std::vector<std::string> failures;
-  for (const auto& output : outputs.files) {
-    if (auto written = util::write_file_atomically(output.path, util::redact(report::render(report, output.format)));
-        !written) {
-      failures.push_back(fmt::format("--out {}={}: {}", report::to_string(output.format), output.path, written.error()));
-    }
+// Records outputs that could not be written as run errors (exit 3), judges again and rewrites
+// the files, so that every output that can be written carries the same verdict.
+void record_unwritten(report::RunReport& report, const Outputs& outputs, std::vector<std::string> failures) {
+  if (failures.empty()) {
+    return;
   }
-  if (outputs.tekton_results_dir) {
-    if (auto written = report::write_tekton_results(report, *outputs.tekton_results_dir); !written) {
-      failures.push_back(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, written.error()));
-    }
+  for (auto& failure : failures) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", failure));
+    report.errors.push_back("result not written: " + std::move(failure));
   }
-  return failures;
+  report::judge(report);
+  (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
 }
 
-// Judges, writes every output and prints the summary. An output that cannot be written makes the
-// run an error (exit 3): the verdict is judged again and every output that can be written is
-// rewritten, so the text, JSON, JUnit and Tekton results all carry the same verdict.
+// Judges, writes every output and prints the summary. Files first; then standard output, devices,
+// FIFOs and sockets, once each (what is written there cannot be taken back), so each carries the
+// verdict as it stands after every earlier write. With --out FORMAT=- the summary goes to stderr.
+// A closed stdout loses nothing: it is written last.
 int finish(report::RunReport& report, const Outputs& outputs) {
   report::add_run_diagnostics(report);
   report::judge(report);
-  if (auto failures = write_outputs(report, outputs); !failures.empty()) {
-    for (auto& failure : failures) {
-      util::print_stderr(fmt::format("llmd-bench: error: {}\n", failure));
-      report.errors.push_back("result not written: " + std::move(failure));
+  record_unwritten(report, outputs, write_output_files(report, outputs));
+  for (const auto& stream : stream_outputs(outputs)) {
+    if (auto failure = write_output(report, stream)) {
+      record_unwritten(report, outputs, {std::move(*failure)});
     }
-    report::judge(report);
-    (void)write_outputs(report, outputs);  // the same failures again; the others now say "error"
   }
-  util::print_stdout(report::render_text(report));  // after the files: a closed stdout loses nothing
+  const std::string text = report::render_text(report);
+  if (outputs.uses_stdout()) {
+    util::print_stderr(text);
+  } else {
+    util::print_stdout(text);
+  }
   return report.exit_code;
 }
 
@@ -328,7 +316,7 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
   if (source) {
     source->set_abort_flag(&signals.abort_flag());
   }
-  ProgressLine progress(::isatty(STDOUT_FILENO) == 1 && !options.quiet);
+  ProgressLine progress(outputs.uses_stdout(), options.quiet);
   engine::EngineConfig config;
   config.scenario = &s;
   config.base_url = report.target_url;
@@ -403,7 +391,7 @@ int internal_error(report::RunReport& report, const Outputs& outputs, const std:
 
 int run_run_command(const RunOptions& options) {
   auto prepared = prepare_scenario(options);
-  auto files = parse_outputs(options.outputs);
+  auto files = parse_outputs(options.outputs, options.tekton_results_dir);
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
                             token ? nullptr : &token.error()}) {
@@ -414,7 +402,17 @@ int run_run_command(const RunOptions& options) {
   }
   util::add_secret(*token);  // never printed or written, even when a server echoes it
   scenario::Scenario& s = *prepared;
-  const Outputs outputs{std::move(*files), options.tekton_results_dir};
+  const Outputs& outputs = *files;
+  // Every destination before the first request, before the simulator starts: a result that
+  // could not be written would make the whole run wasted.
+  auto ready = prepare_outputs(outputs);
+  if (!ready) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", ready.error()));
+    return k_exit_usage;
+  }
+  for (const auto& note : *ready) {
+    util::print_stderr(fmt::format("llmd-bench: note: {}\n", note));
+  }
   util::raise_open_file_limit();
   RunSignals signals;
 
@@ -441,14 +439,19 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
   command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
   command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS; h2c prior knowledge over http needs libcurl >= 8.0.0)");
-  command.add_option("--time-scale", o.time_scale, "Multiply every phase duration and start time (e.g. 0.01 in tests)");
-  command.add_option("--max-tokens", o.max_tokens, "Output tokens per request");
+  command.add_option("--time-scale", o.time_scale,
+                     fmt::format("Multiply every phase duration and start time (e.g. 0.01 in tests; {}..{})",
+                                 scenario::limits::k_min_time_scale, scenario::limits::k_max_time_scale));
+  command.add_option("--max-tokens", o.max_tokens,
+                     fmt::format("Output tokens per request (1..{})", scenario::limits::k_max_tokens));
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
   command.add_option("--allow-missing-pods", o.allow_missing_pods,
-                     "Cache gates still judge when up to N pods are missing from the cache totals (default 0)")
+                     fmt::format("Cache gates still judge when up to N pods are missing from the cache totals (default 0; "
+                                 "at most {})",
+                                 scenario::limits::k_max_allow_missing_pods))
       ->type_name("N");
-  command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable)")
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,
                      "Write the Tekton results hit-rate, verdict and max-pod-share into DIR (/tekton/results in a Task)")

@@ -8,11 +8,13 @@
 
 #include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/run_outputs.hpp"
 #include "scenario/loader.hpp"
 #include "scrape/cache_report.hpp"
 #include "util/atomic_file.hpp"
-#include "util/json_text.hpp"
 #include "util/console.hpp"
+#include "util/json_text.hpp"
+#include "util/output_path.hpp"
 
 namespace llmd::cli {
 
@@ -109,6 +111,18 @@ util::Result<void> save_dumps(const std::vector<scrape::PodScrape>& scrapes, con
   return {};
 }
 
+// --save-dir before the scrape: the folder is created and accepts files; temporaries a killed
+// scrape left there are removed (a note each on stderr). The error names the flag.
+util::Result<void> prepare_save_dir(const std::string& dir) {
+  if (auto ready = util::prepare_output_folder(dir); !ready) {
+    return util::fail(fmt::format("--save-dir {}: {}", dir, ready.error()));
+  }
+  for (const auto& note : remove_stale_temporaries_in(dir)) {
+    util::print_stderr(fmt::format("llmd-bench: note: {}\n", note));
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string dump_file_name(const std::string& pod) {
@@ -174,13 +188,22 @@ json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const st
 
 int run_scrape_command(const ScrapeOptions& options) {
   auto cache = cache_spec(options);
-  auto made = cache ? make_cache_source(*cache, {}) : util::Result<std::unique_ptr<scrape::MetricsSource>>(nullptr);
-  if (!cache || !made) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", cache ? made.error() : cache.error()));
+  if (!cache) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", cache.error()));
+    return k_exit_usage;
+  }
+  if (options.save_dir) {  // before pods are looked up or read: dumps that cannot be saved make the scrape moot
+    if (auto ready = prepare_save_dir(*options.save_dir); !ready) {
+      util::print_stderr(fmt::format("llmd-bench: error: {}\n", ready.error()));
+      return k_exit_usage;
+    }
+  }
+  auto made = make_cache_source(*cache, {});
+  if (!made) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", made.error()));
     // Pod discovery failing (wrong namespace or selector, kubectl error) means the scrape could not
     // be carried out; everything else here is a usage error.
-    const bool discovery = cache && cache->source == scenario::CacheSpec::Source::kubernetes;
-    return discovery ? k_exit_run_failed : k_exit_usage;
+    return cache->source == scenario::CacheSpec::Source::kubernetes ? k_exit_run_failed : k_exit_usage;
   }
   if (*made == nullptr) {
     util::print_stderr(fmt::format("llmd-bench: error: scenario {} names no pods to scrape: expected cache.urls or cache.files (the "

@@ -11,13 +11,28 @@
 #include "util/process.hpp"
 #include "util/json_text.hpp"
 #include "util/console.hpp"
+#include "util/number_text.hpp"
 
 namespace llmd::cli {
+
+namespace {
+
+// "Help text (1..1024)": the flag's accepted range, from the constants validate() checks, and a
+// rule that spans flags ("Help (1..1048576; --pods x --kv-blocks <= 16777216)").
+std::string with_range(std::string_view help, sim::CountRange range, std::string_view rule = {}) {
+  return fmt::format("{} ({}..{}{}{})", help, range.min, range.max, rule.empty() ? "" : "; ", rule);
+}
+
+std::string with_range(std::string_view help, sim::RealRange range) {
+  return fmt::format("{} ({}..{})", help, util::format_number(range.min), util::format_number(range.max));
+}
+
+}  // namespace
 
 void add_sim_options(CLI::App& command, SimOptions& options) {
   auto& config = options.config;
   auto& pod = config.pod;
-  command.add_option("--pods", config.pods, "Number of simulated vLLM pods")->capture_default_str();
+  command.add_option("--pods", config.pods, with_range("Number of simulated vLLM pods", sim::k_pods_range))->capture_default_str();
   command.add_option("--bind", config.bind_address, "Address every port binds to")->capture_default_str();
   command.add_option("--gateway-port", config.gateway_port, "Gateway port (0 = ephemeral)")->capture_default_str();
   command.add_option("--first-pod-port", config.first_pod_port, "Port of pod 0; pod i uses it + i (0 = all ephemeral)")
@@ -25,35 +40,45 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
   command.add_option("--host", config.host, "Virtual host the gateway requires in the Host header (empty = any)");
   command.add_option("--route", options.route, "Gateway routing: prefix, session, round-robin, random, least-loaded")
       ->capture_default_str();
-  command.add_option("--session-timeout", config.session_timeout_s, "Session affinity idle timeout, seconds")->capture_default_str();
-  command.add_option("--prefix-index-blocks", config.prefix_index_blocks, "Gateway prefix index capacity, in blocks")
+  command.add_option("--session-timeout", config.session_timeout_s, with_range("Session affinity idle timeout, seconds", sim::k_session_timeout_s_range))->capture_default_str();
+  command.add_option("--prefix-index-blocks", config.prefix_index_blocks,
+                     with_range("Gateway prefix index capacity, in blocks", sim::k_prefix_index_blocks_range))
       ->capture_default_str();
   command.add_option("--seed", config.seed, "Seed of random routing and fault injection")->capture_default_str();
   command.add_option("--model", pod.model, "Served model name")->capture_default_str();
-  command.add_option("--block-size", pod.block_size_tokens, "KV cache block size, tokens")->capture_default_str();
-  command.add_option("--kv-blocks", pod.kv_blocks, "KV cache blocks per pod")->capture_default_str();
+  command.add_option("--block-size", pod.block_size_tokens, with_range("KV cache block size, tokens", sim::k_block_size_range))->capture_default_str();
+  command.add_option("--kv-blocks", pod.kv_blocks,
+                     with_range("KV cache blocks per pod", sim::k_kv_blocks_range,
+                                fmt::format("--pods x --kv-blocks <= {}", sim::k_max_kv_blocks_total)))->capture_default_str();
   command.add_flag("--no-prefix-caching", options.no_prefix_caching, "Disable prefix caching (counters stay 0)");
   command.add_option("--no-prefix-caching-pod", config.pods_without_prefix_caching,
                      "Disable prefix caching on this pod only (index; repeatable)")
       ->allow_extra_args(false);
   command.add_option("--metrics-flavor", options.metrics_flavor, "Metric names of vLLM: v0, v0.10, v0.11")->capture_default_str();
-  command.add_option("--max-num-seqs", pod.max_num_seqs, "Requests a pod runs at once; the rest wait")->capture_default_str();
-  command.add_option("--max-model-len", pod.max_model_len, "Prompt + max_tokens limit, tokens")->capture_default_str();
-  command.add_option("--default-max-tokens", pod.default_max_tokens, "Output tokens when a request sets no max_tokens")
+  command.add_option("--max-num-seqs", pod.max_num_seqs,
+                     with_range("Requests a pod runs at once; the rest wait", sim::k_max_num_seqs_range))->capture_default_str();
+  command.add_option("--max-model-len", pod.max_model_len, with_range("Prompt + max_tokens limit, tokens", sim::k_max_model_len_range))->capture_default_str();
+  command.add_option("--default-max-tokens", pod.default_max_tokens,
+                     with_range("Output tokens when a request sets no max_tokens", sim::k_default_max_tokens_range))
       ->capture_default_str();
-  command.add_option("--prefill-base-ms", pod.timing.prefill_base_ms, "Fixed part of prefill, ms")->capture_default_str();
-  command.add_option("--prefill-per-token-us", pod.timing.prefill_per_token_us, "Prefill time per UNCACHED prompt token, us")
+  command.add_option("--prefill-base-ms", pod.timing.prefill_base_ms,
+                     with_range("Fixed part of prefill, ms", sim::k_prefill_base_ms_range))->capture_default_str();
+  command.add_option("--prefill-per-token-us", pod.timing.prefill_per_token_us,
+                     with_range("Prefill time per UNCACHED prompt token, us", sim::k_prefill_per_token_us_range))
       ->capture_default_str();
-  command.add_option("--inter-token-ms", pod.timing.inter_token_ms, "Interval between output tokens, ms")->capture_default_str();
-  command.add_option("--time-scale", pod.timing.time_scale, "Multiplies every simulated delay (0.01 = 100x faster)")
+  command.add_option("--inter-token-ms", pod.timing.inter_token_ms,
+                     with_range("Interval between output tokens, ms", sim::k_inter_token_ms_range))->capture_default_str();
+  command.add_option("--time-scale", pod.timing.time_scale,
+                     with_range("Multiplies every simulated delay (0.01 = 100x faster)", sim::k_time_scale_range))
       ->capture_default_str();
-  command.add_option("--error-rate", pod.error_rate, "Fraction of requests answered with HTTP 500")->capture_default_str();
-  command.add_option("--abort-rate", pod.abort_rate, "Fraction of streams cut mid-way")->capture_default_str();
+  command.add_option("--error-rate", pod.error_rate, with_range("Fraction of requests answered with HTTP 500", sim::k_fault_rate_range))->capture_default_str();
+  command.add_option("--abort-rate", pod.abort_rate, with_range("Fraction of streams cut mid-way", sim::k_fault_rate_range))->capture_default_str();
   command.add_flag("--stamp-events", pod.stamp_events,
                    "Prefix each streamed event with ': llmd-sent-ns=<CLOCK_MONOTONIC ns>' (client timing error)");
   command.add_flag("--prompt-tokens-details", pod.prompt_tokens_details,
                    "Report usage.prompt_tokens_details.cached_tokens like vLLM --enable-prompt-tokens-details");
-  command.add_option("--restart-downtime", pod.restart_downtime_s, "Seconds a restarted pod answers 503 (scaled)")
+  command.add_option("--restart-downtime", pod.restart_downtime_s,
+                     with_range("Seconds a restarted pod answers 503 (scaled)", sim::k_restart_downtime_s_range))
       ->capture_default_str();
 }
 

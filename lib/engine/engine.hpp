@@ -31,6 +31,7 @@
 #include "engine/run_result.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
+#include "engine/request_state.hpp"
 
 namespace llmd::engine {
 
@@ -63,6 +64,8 @@ struct EngineConfig {
   const std::atomic<bool>* stop = nullptr;
   // Second Ctrl-C: abort in-flight requests now (counted as aborted) and return.
   const std::atomic<bool>* abort = nullptr;
+  // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp).
+  std::size_t document_budget_bytes = k_run_document_budget_bytes;
 };
 
 // Runs `phases` (e.g. {*scenario.warmup} or scenario.phases) and returns what was measured. Fails

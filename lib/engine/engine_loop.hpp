@@ -56,6 +56,8 @@ class Engine final : public TransferSink {
   TimePoint advance(TimePoint now);
   TimePoint advance_phase(std::size_t index, TimePoint now);
   void abort_in_flight(std::size_t phase_index, TimePoint now);
+  // Closed loop: the user's next request waits when the answer asked for it (backoff.hpp).
+  void back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
   void begin_stop(TimePoint now);
   void process_deferred(TimePoint now);
   void report_progress(TimePoint now);
@@ -67,6 +69,7 @@ class Engine final : public TransferSink {
   PromptSource m_prompts;
   Prompt m_prompt;  // scratch, reused by every launch
   std::optional<BodyTemplate> m_body;  // set up once the model is known (it holds the model)
+  DocumentBudget m_document_budget;  // non-streamed bodies held by requests in flight
   TransferSettings m_transfer;
   std::vector<std::string> m_header_lines;
   HeaderList m_headers;

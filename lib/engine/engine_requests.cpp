@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 
 #include "engine/engine_loop.hpp"
+
+#include "engine/backoff.hpp"
 #include "util/process.hpp"
 
 namespace llmd::engine {
@@ -42,6 +44,8 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
   m_transfer.expected_tokens = m_spec.max_tokens;
+  m_document_budget.limit = m_config.document_budget_bytes;
+  m_transfer.budget = &m_document_budget;
   std::size_t concurrency = 0;
   bool unbounded = false;
   for (std::size_t i = 0; i < phases.size(); ++i) {
@@ -54,6 +58,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     run.result.executor = run.phase.executor;
     run.result.checks = scenario.checks;
     const std::size_t peak = peak_concurrency(run.phase);
+    run.connect_streaks.assign(peak, 0);
     unbounded = unbounded || peak == 0;
     concurrency += peak;
   }
@@ -91,6 +96,7 @@ util::Result<RequestState*> Engine::acquire_slot() {
 }
 
 void Engine::release_slot(RequestState* slot, PhaseRun& phase, TimePoint now) {
+  slot->release_body();
   slot->in_use = false;
   m_free.push_back(slot);
   phase.in_flight.change(now, -1);
@@ -174,9 +180,27 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   ++m_completed;
   m_errors += outcome.ok ? 0 : 1;
   const std::size_t vu = state->vu;
+  if (state->loop == LoopKind::closed && vu < phase.connect_streaks.size()) {
+    back_off(phase, vu, facts, outcome, now);
+  }
   release_slot(state, phase, now);
   PhaseLauncher launcher(*this, state->phase);
   phase.executor->on_done(vu, now, launcher);
+}
+
+void Engine::back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome,
+                      TimePoint now) {
+  const bool connect = !outcome.ok && outcome.failure == FailureClass::connect;
+  const BackoffDecision decision =
+      decide_backoff(m_config.scenario->target.backoff, connect, facts.http_status, facts.retry_after,
+                     phase.connect_streaks[vu], std::chrono::system_clock::now());
+  if (decision.kind == BackoffKind::none) {
+    return;
+  }
+  auto& backoff = phase.result.backoff;
+  ++(decision.kind == BackoffKind::retry_after ? backoff.retry_after_waits : backoff.connect_error_waits);
+  backoff.waited_ns = saturating_add(backoff.waited_ns, static_cast<std::uint64_t>(decision.wait.count()));
+  phase.executor->pause(vu, now + decision.wait);
 }
 
 void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {

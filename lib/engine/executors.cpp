@@ -9,6 +9,7 @@
 
 #include "engine/prompt_words.hpp"
 #include "engine/run_result.hpp"
+#include "scenario/phase_load.hpp"
 
 namespace llmd::engine {
 
@@ -44,7 +45,8 @@ class ClosedLoop final : public Executor {
         m_start(start),
         m_end(start + scheduled_duration(phase)),
         m_limit(phase.executor == ExecutorKind::iterations ? phase.iterations : UINT64_MAX),
-        m_in_flight(peak_concurrency(phase), false) {}
+        m_in_flight(peak_concurrency(phase), false),
+        m_resume_at(peak_concurrency(phase), TimePoint{}) {}
 
   TimePoint tick(TimePoint now, Launcher& launcher) override {
     if (now < m_start) {
@@ -54,16 +56,27 @@ class ClosedLoop final : public Executor {
       return TimePoint::max();
     }
     const RampPoint point = target_at(now);
-    for (std::size_t vu = 0; vu < point.target_vus && may_issue(); ++vu) {
-      if (!m_in_flight[vu]) {
-        start(vu, now, launcher);
-      }
-    }
     TimePoint next = m_end;
+    for (std::size_t vu = 0; vu < point.target_vus && may_issue(); ++vu) {
+      if (m_in_flight[vu]) {
+        continue;
+      }
+      if (m_resume_at[vu] > now) {
+        next = std::min(next, m_resume_at[vu]);  // backing off
+        continue;
+      }
+      start(vu, now, launcher);
+    }
     if (point.next_change) {
       next = std::min(next, m_start + *point.next_change);
     }
     return next;
+  }
+
+  void pause(std::size_t vu, TimePoint until) override {
+    if (vu < m_resume_at.size()) {
+      m_resume_at[vu] = until;
+    }
   }
 
   void on_done(std::size_t vu, TimePoint now, Launcher& launcher) override {
@@ -72,6 +85,9 @@ class ClosedLoop final : public Executor {
     }
     m_in_flight[vu] = false;
     --m_active;
+    if (m_resume_at[vu] > now) {
+      return;  // tick() starts it when its backoff ends
+    }
     if (!done_starting(now) && now >= m_start && vu < target_at(now).target_vus && may_issue()) {
       start(vu, now, launcher);
     }
@@ -110,6 +126,7 @@ class ClosedLoop final : public Executor {
   std::uint64_t m_limit;
   std::uint64_t m_issued = 0;
   std::vector<bool> m_in_flight;  // per VU
+  std::vector<TimePoint> m_resume_at;  // per VU: no request before this (backoff); TimePoint{}: none
   std::size_t m_active = 0;
   bool m_stopped = false;
 };
@@ -284,39 +301,9 @@ Phase scale_phase(const Phase& phase, double time_scale) {
   return scaled_phase;
 }
 
-Duration scheduled_duration(const Phase& phase) {
-  switch (phase.executor) {
-    case ExecutorKind::ramping_vus: {
-      Duration total{};
-      for (const auto& stage : phase.stages) {
-        total += stage.duration;
-      }
-      return total;
-    }
-    case ExecutorKind::iterations:
-      return phase.max_duration;
-    default:
-      return phase.duration;
-  }
-}
+Duration scheduled_duration(const Phase& phase) { return scenario::nominal_length(phase).value_or(phase.max_duration); }
 
-std::size_t peak_concurrency(const Phase& phase) {
-  switch (phase.executor) {
-    case ExecutorKind::ramping_vus: {
-      std::size_t peak = phase.start_vus;
-      for (const auto& stage : phase.stages) {
-        peak = std::max(peak, stage.target_vus);
-      }
-      return peak;
-    }
-    case ExecutorKind::iterations:
-      return std::min<std::size_t>(phase.vus, phase.iterations);
-    case ExecutorKind::constant_vus:
-      return phase.vus;
-    default:
-      return phase.max_in_flight;
-  }
-}
+std::size_t peak_concurrency(const Phase& phase) { return scenario::peak_requests(phase); }
 
 RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages, Duration elapsed) {
   double from = static_cast<double>(start_vus);

@@ -59,6 +59,9 @@ class Executor {
   virtual TimePoint tick(TimePoint now, Launcher& launcher) = 0;
   // A request of `vu` ended (ok, failed or aborted) at `now`; closed loops start the VU's next one.
   virtual void on_done(std::size_t vu, TimePoint now, Launcher& launcher) = 0;
+  // Before on_done(): the user `vu` starts nothing before `until` (backoff.hpp; closed loops only,
+  // open-loop arrivals keep their schedule). tick() then starts it when it is due.
+  virtual void pause(std::size_t /*vu*/, TimePoint /*until*/) {}
   // Start nothing more (Ctrl-C).
   virtual void stop() = 0;
   // True once no request will ever be started again (end reached, iterations issued, stopped).

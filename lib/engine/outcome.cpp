@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/request_state.hpp"
 #include "engine/stream_delivery.hpp"
 #include "sse/openai_error.hpp"
 #include "sse/preview.hpp"
@@ -146,12 +147,25 @@ Outcome classify_document(const TransferFacts& facts) {
   if (facts.code != CURLE_OK) {
     return failure(FailureClass::stream_cut, fmt::format("response cut: {}", curl_message(facts)));
   }
-  if (util::json_nesting_exceeds(facts.body, util::k_max_untrusted_json_depth)) {
+  if (facts.body_over_budget) {
     return failure(FailureClass::malformed_event,
-                   fmt::format("not a completion response (JSON nested deeper than {} levels): \"{}\"",
-                               util::k_max_untrusted_json_depth, sse::preview(facts.body, k_quote_bytes)));
+                   fmt::format("the completion body was cut at {} bytes: the answers in flight passed the run's budget "
+                               "of {} MiB for non-streamed bodies; stream the answers (stream: true) or lower the "
+                               "concurrency",
+                               facts.body.size(), k_run_document_budget_bytes >> 20U));
   }
-  const json body = json::parse(facts.body, nullptr, /*allow_exceptions=*/false);
+  if (facts.body_truncated) {
+    return failure(FailureClass::malformed_event,
+                   fmt::format("the completion body is larger than {} MiB (cut there): not read",
+                               k_max_document_bytes >> 20U));
+  }
+  // Measured before it becomes a DOM: 16 MB of "[[[[" took 1.28 GB and blocked the loop for seconds.
+  auto parsed = util::parse_json_bounded(facts.body);
+  if (!parsed && !parsed.error().starts_with("is not JSON")) {
+    return failure(FailureClass::malformed_event,
+                   fmt::format("not a completion response: the body {}", parsed.error()));
+  }
+  const json body = parsed ? std::move(*parsed) : json(json::value_t::discarded);
   if (!body.is_discarded() && body.is_object()) {
     if (auto error = sse::api_error_from_json(body)) {
       return failure(FailureClass::server_error_event, fmt::format("error body: {}", error->message));

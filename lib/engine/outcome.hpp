@@ -39,6 +39,7 @@ struct TransferFacts {
   long http_status = 0;           // 0: no response status
   std::string_view content_type;  // response Content-Type ("" if none)
   std::string_view content_encoding;  // response Content-Encoding ("" if none; none is requested)
+  std::string_view retry_after;       // response Retry-After ("" if none)
   bool stream = true;             // an SSE stream was requested
   const sse::StreamTally* tally = nullptr;  // stream: what the events amounted to
   // stream: gaps between consecutive content events, in arrival order (ns; one fewer than the
@@ -48,6 +49,7 @@ struct TransferFacts {
                                     // malformed payload's problem; "" if none
   std::string_view body;          // non-2xx: the error body (first 16 KiB); 2xx non-stream: the JSON body
   bool body_truncated = false;    // `body` was cut at its limit
+  bool body_over_budget = false;  // ... because the run's budget for bodies in flight was spent
 };
 
 struct Outcome {

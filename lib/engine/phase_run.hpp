@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <memory>
+#include <vector>
 
 #include "engine/executors.hpp"
 #include "engine/run_result.hpp"
@@ -61,16 +62,19 @@ struct PhaseRun {
   TimePoint graceful_deadline = TimePoint::max();  // draining: abort what is still in flight then
   TimePoint last_completion{};
   InFlightTracker in_flight;
+  std::vector<std::uint32_t> connect_streaks;  // closed loop, per user: consecutive connect failures
 
   // Moves to finished and fills the result's timing fields. A phase that never started (Ctrl-C
-  // came first) keeps started_at empty and a zero wall duration.
+  // came first) keeps started_at empty and a zero wall duration. The wall duration is never
+  // negative, even for an executor whose end lies before its start (a phase built in code with an
+  // overflowed duration; the loader bounds scaled durations so files cannot produce one).
   void finish(TimePoint now, TimePoint run_start) {
     const bool started = state != PhaseState::pending;
     state = PhaseState::finished;
     if (!started) {
       return;
     }
-    const TimePoint ended = std::max(last_completion, std::min(executor->end_time(), now));
+    const TimePoint ended = std::max({start, last_completion, std::min(executor->end_time(), now)});
     result.started_at = start - run_start;
     result.wall_duration = ended - start;
     result.peak_in_flight = in_flight.peak();

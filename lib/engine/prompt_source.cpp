@@ -11,6 +11,7 @@
 
 #include "engine/prompt_words.hpp"
 #include "sse/preview.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::engine {
 
@@ -53,10 +54,13 @@ bool is_message_array(const json& messages) {
 }
 
 Result<DatasetEntry> parse_dataset_line(std::string_view line, scenario::ApiKind api, const std::string& where) {
-  json value = json::parse(line, nullptr, /*allow_exceptions=*/false);
-  if (value.is_discarded()) {
-    return fail(fmt::format("{}: not valid JSON: \"{}\"", where, sse::preview(line)));
+  auto parsed = util::parse_json_bounded(line);
+  if (!parsed) {
+    return fail(parsed.error().starts_with("is not JSON")
+                    ? fmt::format("{}: not valid JSON: \"{}\"", where, sse::preview(line))
+                    : fmt::format("{}: the line {}", where, parsed.error()));
   }
+  json value = std::move(*parsed);
   DatasetEntry entry;
   if (value.is_object() && value.contains("prompt") && value["prompt"].is_string()) {
     entry.prompt = value["prompt"].get<std::string>();

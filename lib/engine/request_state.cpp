@@ -59,10 +59,27 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, state->m_error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, state.get());
   state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
+  state->m_budget = settings.budget;
   return state;
 }
 
+void RequestState::release_body() {
+  release_budget();
+  if (m_response.capacity() > k_kept_buffer_bytes) {
+    std::string().swap(m_response);
+  }
+  m_response.clear();
+}
+
+void RequestState::release_budget() {
+  if (m_budget != nullptr) {
+    m_budget->used -= std::min(m_budget->used, m_budgeted);
+  }
+  m_budgeted = 0;
+}
+
 RequestState::~RequestState() {
+  release_budget();
   if (m_easy != nullptr) {
     curl_easy_cleanup(m_easy);
   }
@@ -72,8 +89,13 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
                          PhaseHistograms* sinks) {
   m_parser.reset();
   m_decoder.reset();
+  release_budget();
+  if (m_response.capacity() > k_kept_buffer_bytes) {
+    std::string().swap(m_response);
+  }
   m_response.clear();
   m_response_truncated = false;
+  m_over_budget = false;
   m_problem.clear();
   m_mode = Mode::unknown;
   m_timing = RequestTiming{};
@@ -88,6 +110,7 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_request_sent = false;
   m_new_connections = 0;
   m_content_encoding_size = 0;
+  m_retry_after_size = 0;
   m_error_buffer[0] = '\0';
   curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(m_easy, CURLOPT_POSTFIELDS, m_body.data());
@@ -103,24 +126,38 @@ std::size_t RequestState::on_header(char* data, std::size_t size, std::size_t co
   return size * count;
 }
 
-// Keeps the value of a Content-Encoding header (we ask for none: a compressed body cannot be
-// read as SSE, and the failure should say so). At most its first 31 bytes, without allocating.
-void RequestState::note_header(std::string_view line) {
-  constexpr std::string_view k_name = "content-encoding:";
-  if (line.size() <= k_name.size() ||
-      !std::equal(k_name.begin(), k_name.end(), line.begin(),
+namespace {
+
+// The value of header line `line` when its name is `name` (lowercase, with the colon), trimmed.
+std::optional<std::string_view> header_value(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() ||
+      !std::equal(name.begin(), name.end(), line.begin(),
                   [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
-    return;
+    return std::nullopt;
   }
-  std::string_view value = line.substr(k_name.size());
+  std::string_view value = line.substr(name.size());
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
     value.remove_prefix(1);
   }
   while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
     value.remove_suffix(1);
   }
-  m_content_encoding_size = std::min(value.size(), m_content_encoding.size());
-  std::copy_n(value.begin(), m_content_encoding_size, m_content_encoding.begin());
+  return value;
+}
+
+}  // namespace
+
+// Keeps two header values, without allocating (their first bytes, in fixed buffers):
+// Content-Encoding (we ask for none: a compressed body cannot be read as SSE, and the failure
+// should say so) and Retry-After (how long a throttled user waits, engine/backoff.hpp).
+void RequestState::note_header(std::string_view line) {
+  if (auto encoding = header_value(line, "content-encoding:")) {
+    m_content_encoding_size = std::min(encoding->size(), m_content_encoding.size());
+    std::copy_n(encoding->begin(), m_content_encoding_size, m_content_encoding.begin());
+  } else if (auto retry = header_value(line, "retry-after:")) {
+    m_retry_after_size = std::min(retry->size(), m_retry_after.size());
+    std::copy_n(retry->begin(), m_retry_after_size, m_retry_after.begin());
+  }
 }
 
 std::size_t RequestState::on_write(char* data, std::size_t size, std::size_t count, void* self) {
@@ -150,8 +187,19 @@ std::size_t RequestState::write(std::string_view bytes) {
   }
   long status = 0;
   curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
-  const std::size_t limit = (status >= 200 && status <= 299) ? k_max_document_bytes : k_max_error_body_bytes;
-  const std::size_t room = limit > m_response.size() ? limit - m_response.size() : 0;
+  const bool document = status >= 200 && status <= 299;
+  const std::size_t limit = document ? k_max_document_bytes : k_max_error_body_bytes;
+  std::size_t room = limit > m_response.size() ? limit - m_response.size() : 0;
+  if (document && m_budget != nullptr) {
+    const std::size_t left = m_budget->limit > m_budget->used ? m_budget->limit - m_budget->used : 0;
+    if (std::min(room, bytes.size()) > left) {
+      room = left;
+      m_over_budget = true;
+    }
+    const std::size_t taken = std::min(room, bytes.size());
+    m_budget->used += taken;
+    m_budgeted += taken;
+  }
   m_response.append(bytes.substr(0, room));
   m_response_truncated = m_response_truncated || bytes.size() > room;
   return bytes.size();
@@ -227,12 +275,14 @@ TransferFacts RequestState::facts() const {
   facts.http_status = m_status;
   facts.content_type = m_content_type;
   facts.content_encoding = std::string_view(m_content_encoding.data(), m_content_encoding_size);
+  facts.retry_after = std::string_view(m_retry_after.data(), m_retry_after_size);
   facts.stream = m_stream;
   facts.tally = m_stream ? &m_decoder.tally() : nullptr;
   facts.inter_token_gaps_ns = m_gaps_ns;
   facts.stream_problem = m_problem;
   facts.body = m_response;
   facts.body_truncated = m_response_truncated;
+  facts.body_over_budget = m_over_budget;
   return facts;
 }
 

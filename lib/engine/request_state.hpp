@@ -34,6 +34,24 @@
 
 namespace llmd::engine {
 
+// Bytes of a response body kept when it is not an SSE stream (error bodies, non-stream JSON).
+inline constexpr std::size_t k_max_error_body_bytes = 16 * 1024;
+inline constexpr std::size_t k_max_document_bytes = 16 * 1024 * 1024;
+// Non-streamed answers kept at once by all requests of a run (each up to k_max_document_bytes):
+// 1,000 requests in flight could otherwise hold 16 GB. A body that would pass the budget is cut
+// there and fails its request (malformed_event, "larger than the run's budget").
+inline constexpr std::size_t k_run_document_budget_bytes = 256 * 1024 * 1024;
+// A slot's body buffer larger than this is given back after its request (a pooled slot would
+// otherwise keep the largest answer it ever saw).
+inline constexpr std::size_t k_kept_buffer_bytes = 64 * 1024;
+
+// Bytes of non-streamed bodies held by the requests in flight, shared by every slot of an engine
+// (one event-loop thread: no locking).
+struct DocumentBudget {
+  std::size_t limit = k_run_document_budget_bytes;
+  std::size_t used = 0;
+};
+
 // Settings every request of a run shares, applied to each easy handle once.
 struct TransferSettings {
   std::string url;  // full endpoint URL (request_builder.hpp join_url)
@@ -44,6 +62,7 @@ struct TransferSettings {
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(300);  // CURLOPT_TIMEOUT_MS
   // CURLOPT_BUFFERSIZE, the receive buffer libcurl keeps per transfer; 0 = libcurl's 16 KiB.
   long receive_buffer_bytes = 0;
+  DocumentBudget* budget = nullptr;  // shared by the run's slots; nullptr: only the per-body limit
   // Output tokens a stream is expected to carry (requests.max_tokens): each slot's gap buffer starts
   // with room for up to k_reserved_gaps of them, so typical streams never grow it.
   std::size_t expected_tokens = 0;
@@ -59,9 +78,6 @@ inline constexpr std::size_t k_reserved_gaps = 256;
 inline constexpr std::size_t k_many_streams = 1000;
 inline constexpr long k_many_streams_buffer_bytes = 2048;
 
-// Bytes of a response body kept when it is not an SSE stream (error bodies, non-stream JSON).
-inline constexpr std::size_t k_max_error_body_bytes = 16 * 1024;
-inline constexpr std::size_t k_max_document_bytes = 16 * 1024 * 1024;
 
 class RequestState final : public sse::SseListener {
  public:
@@ -81,8 +97,11 @@ class RequestState final : public sse::SseListener {
   // Called once libcurl reported the transfer done: reads status and content type, closes the stream.
   void end(CURLcode code, TimePoint now);
 
-  // Valid after end(), until the next begin().
+  // Valid after end(), until the next begin() or release_body().
   TransferFacts facts() const;
+  // After the request was recorded: gives its body's bytes back to the run's budget and a large
+  // buffer back to the allocator. facts().body is empty afterwards.
+  void release_body();
   const RequestTiming& timing() const { return m_timing; }
 
   // Owner bookkeeping, set by the engine.
@@ -100,6 +119,7 @@ class RequestState final : public sse::SseListener {
   void on_event(const sse::SseEvent& event) override;
   void on_comment(std::string_view text) override;
   void record_client_added(bool first_token);
+  void release_budget();  // gives this body's bytes back to the run's DocumentBudget
   void choose_mode();
   std::size_t write(std::string_view bytes);
 
@@ -110,6 +130,9 @@ class RequestState final : public sse::SseListener {
   std::string m_body;       // request body
   std::string m_response;   // non-SSE response body (error or JSON document), capped
   bool m_response_truncated = false;
+  bool m_over_budget = false;         // the run's DocumentBudget cut this body
+  DocumentBudget* m_budget = nullptr;
+  std::size_t m_budgeted = 0;         // bytes of this body counted in *m_budget
   std::string m_problem;    // first reason the stream was rejected (malformed payload, oversized event)
   Mode m_mode = Mode::unknown;
   TimePoint m_now{};        // stamp of the write callback being processed
@@ -122,6 +145,8 @@ class RequestState final : public sse::SseListener {
   std::string_view m_content_type;  // owned by libcurl, valid until the handle is reused
   std::array<char, 31> m_content_encoding{};  // a Content-Encoding header's value (first 31 bytes)
   std::size_t m_content_encoding_size = 0;
+  std::array<char, 47> m_retry_after{};  // a Retry-After header's value (first 47 bytes: an HTTP-date fits)
+  std::size_t m_retry_after_size = 0;
   bool m_request_sent = false;
   long m_new_connections = 0;
   std::array<char, CURL_ERROR_SIZE> m_error_buffer{};

@@ -180,6 +180,9 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.streams_in_bursts += from.streams_in_bursts;
   into.streams_at_end += from.streams_at_end;
   into.output_tokens_total = saturating_add(into.output_tokens_total, from.output_tokens_total);
+  into.backoff.retry_after_waits += from.backoff.retry_after_waits;
+  into.backoff.connect_error_waits += from.backoff.connect_error_waits;
+  into.backoff.waited_ns = saturating_add(into.backoff.waited_ns, from.backoff.waited_ns);
   into.cached_tokens_total = saturating_add(into.cached_tokens_total, from.cached_tokens_total);
   into.responses_with_cached_tokens += from.responses_with_cached_tokens;
   into.connections_opened += from.connections_opened;
@@ -234,6 +237,10 @@ json to_json(const PhaseResult& phase) {
           {"stream_delivery",
            {{"judged", phase.streams_judged}, {"in_bursts", phase.streams_in_bursts}, {"at_end", phase.streams_at_end}}},
           {"output_tokens_total", phase.output_tokens_total},
+          {"backoff",
+           {{"retry_after_waits", phase.backoff.retry_after_waits},
+            {"connect_error_waits", phase.backoff.connect_error_waits},
+            {"waited_ns", phase.backoff.waited_ns}}},
           {"cached_tokens", {{"total", phase.cached_tokens_total}, {"responses", phase.responses_with_cached_tokens}}},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},

@@ -118,6 +118,13 @@ struct PhaseHistograms {
 using FailureHistograms = std::array<stats::LogLinearHistogram, k_failure_class_count>;
 FailureHistograms make_failure_histograms();
 
+// Waits of closed-loop users before their next request (engine/backoff.hpp).
+struct BackoffCounts {
+  std::uint64_t retry_after_waits = 0;    // after a 429/503 with Retry-After
+  std::uint64_t connect_error_waits = 0;  // after a connect failure (exponential, to 1 s)
+  std::uint64_t waited_ns = 0;            // the waits asked for, summed over users
+};
+
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
   std::optional<scenario::ExecutorKind> executor;    // nullopt for RunResult::total
@@ -141,6 +148,7 @@ struct PhaseResult {
   std::uint64_t streams_judged = 0;
   std::uint64_t streams_in_bursts = 0;
   std::uint64_t streams_at_end = 0;
+  BackoffCounts backoff;
   std::uint64_t output_tokens_total = 0;             // summed over ok requests
   // usage.prompt_tokens_details.cached_tokens summed over the ok responses that carried it (vLLM
   // --enable-prompt-tokens-details), and how many did: the client's view of the prefix-cache hits,

@@ -1,4 +1,5 @@
 #include "kube/pod_discovery.hpp"
+#include "util/json_text.hpp"
 
 #include <algorithm>
 
@@ -103,7 +104,11 @@ std::string describe_namespace(const KubeTarget& target) {
 }
 
 util::Result<std::vector<PodInfo>> parse_pod_list(std::string_view text, std::string_view container) {
-  json document = json::parse(text, nullptr, false);
+  auto parsed = util::parse_json_bounded(text, util::JsonLimits{64, 5'000'000});  // ~25,000 pods
+  if (!parsed && !parsed.error().starts_with("is not JSON")) {
+    return util::fail(fmt::format("the pod list kubectl printed {}: narrow the selector", parsed.error()));
+  }
+  json document = parsed ? std::move(*parsed) : json(json::value_t::discarded);
   if (document.is_discarded() || !document.is_object() || !document.contains("items") ||
       !document["items"].is_array()) {
     const std::string start(text.substr(0, 80));

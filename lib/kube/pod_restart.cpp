@@ -1,4 +1,5 @@
 #include "kube/pod_restart.hpp"
+#include "util/json_text.hpp"
 
 #include <algorithm>
 #include <set>
@@ -33,7 +34,8 @@ util::Result<std::string> owning_deployment(const Kubectl& kubectl, const PodInf
     return util::fail(text.error());
   }
   // Read without throwing: an answer of another shape is "no owning Deployment".
-  const auto replica_set = nlohmann::json::parse(*text, nullptr, false);
+  auto parsed = util::parse_json_bounded(*text);
+  const nlohmann::json replica_set = parsed ? std::move(*parsed) : nlohmann::json();
   const auto string_at = [](const nlohmann::json& object, const char* key) {
     const auto it = object.is_object() ? object.find(key) : object.end();
     return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/exit_codes.hpp"  // header only: the one table of exit codes
+#include "report/run_diagnostics.hpp"
 
 namespace llmd::report {
 
@@ -165,10 +166,13 @@ void judge(RunReport& report) {
       gate_failed = gate_failed || !report.checks.back().gate_passed();
     }
   }
-  // A run-level error finding (e.g. no request succeeded) fails the run on its own.
+  // A run-level error finding (e.g. no request succeeded) fails the run on its own, and so does a
+  // measured run in which not one request ended (the no_request finding, run_diagnostics.hpp):
+  // with nothing measured there is nothing to pass, even without thresholds or checks.
   for (const auto& finding : report.diagnostics) {
     gate_failed = gate_failed || finding.severity == scrape::Severity::error;
   }
+  gate_failed = gate_failed || (report.run && no_request_ended(report.run->total));
   if (!report.errors.empty()) {
     report.verdict = Verdict::error;
     report.exit_code = cli::k_exit_run_failed;

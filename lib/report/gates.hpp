@@ -2,8 +2,9 @@
 // Judges a run: evaluates every threshold (k6 semantics: a threshold with no data FAILS) and check
 // (a check evaluated on no request FAILS too: "no data") over the measured phases and the cache
 // report, then sets the verdict and the exit code (README "Exit codes"): errors -> 3, interrupted
-// -> 130, a failed gate or an error-severity run diagnostic (report.diagnostics, e.g.
-// no_successful_request) -> 1, else 0.
+// -> 130, a failed gate, an error-severity run diagnostic (report.diagnostics, e.g.
+// no_successful_request) or a measured run in which not one request ended (no_request: nothing
+// was measured, so it is never a PASS, even without thresholds and checks) -> 1, else 0.
 #include "report/run_report.hpp"
 #include "scenario/thresholds.hpp"
 

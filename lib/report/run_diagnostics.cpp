@@ -43,6 +43,22 @@ void add_no_successful_request(RunReport& report, const engine::PhaseResult& tot
        "read the failure examples in the phase summary (the server's own message is quoted) and fix the target"});
 }
 
+// Not one request ended in the measured phases: there is nothing to judge, so the run fails.
+void add_no_request(RunReport& report, const engine::PhaseResult& total) {
+  if (!no_request_ended(total)) {
+    return;
+  }
+  const std::size_t phases = report.run->phases.size();
+  report.diagnostics.push_back(
+      {"no_request", scrape::Severity::error,
+       fmt::format("no request ended in the {} measured phase{} ({} started, {} dropped, over {}): there is no latency, "
+                   "token, check or cache figure to judge, so the run fails whatever its thresholds say",
+                   phases, phases == 1 ? "" : "s", total.started, total.dropped,
+                   format_seconds(std::chrono::duration<double>(total.wall_duration).count())),
+       "give the phases time to start requests: an open-loop phase shorter than 1/rate may see no arrival, and "
+       "time_scale (or --time-scale) shortens every phase; check duration, rate, max_in_flight and time_scale"});
+}
+
 void add_stream_buffered(RunReport& report, const engine::PhaseResult& total) {
   const std::uint64_t buffered = total.streams_in_bursts + total.streams_at_end;
   if (total.streams_judged == 0 || buffered * 2 <= total.streams_judged) {
@@ -133,10 +149,13 @@ void add_cached_tokens(RunReport& report, const engine::PhaseResult& total) {
 
 }  // namespace
 
+bool no_request_ended(const engine::PhaseResult& total) { return total.ok + total.failed + total.aborted == 0; }
+
 void add_run_diagnostics(RunReport& report) {
   if (!report.run) {
     return;
   }
+  add_no_request(report, report.run->total);
   add_no_successful_request(report, report.run->total);
   add_stream_buffered(report, report.run->total);
   if (report.cache) {

@@ -6,6 +6,10 @@
 //
 //   no_successful_request (error): requests ended and none succeeded; an error finding fails the
 //       run (exit 1) even when every threshold passed or there is none.
+//   no_request (error): not one request ended in the measured phases (none started: a phase
+//       shorter than its first arrival, scaled down by time_scale, or every arrival dropped).
+//       Nothing was measured, so the run fails; gates.cpp judge() fails such a run on its own too
+//       (no_request_ended), the finding says why and what to check.
 //   stream_buffered (warning): more than half of the judged streams (ok, >= 4 content events)
 //       arrived held back by something on the path, in bursts or all at the end
 //       (engine/stream_delivery.hpp): TTFT and inter-token latency then measure that proxy, not
@@ -25,5 +29,8 @@ namespace llmd::report {
 
 // Appends the findings above to report.diagnostics; nothing without a measured run.
 void add_run_diagnostics(RunReport& report);
+
+// True when not one request ended (ok, failed or aborted) in `total`: the no_request finding.
+bool no_request_ended(const engine::PhaseResult& total);
 
 }  // namespace llmd::report

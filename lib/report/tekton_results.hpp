@@ -25,6 +25,10 @@ inline constexpr std::array<std::string_view, 3> k_tekton_result_names = {"hit-r
 // {name, value} for each of k_tekton_result_names, in that order.
 std::vector<std::pair<std::string, std::string>> tekton_results(const RunReport& report);
 
+// Before the run: creates DIR when missing and checks each DIR/NAME can be written
+// (util::check_output_writable). The error names the folder or the file.
+util::Result<void> check_tekton_results(const std::filesystem::path& dir);
+
 // Writes each result into DIR/NAME atomically (creating DIR when missing). The error names the file.
 util::Result<void> write_tekton_results(const RunReport& report, const std::filesystem::path& dir);
 

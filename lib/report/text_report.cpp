@@ -91,6 +91,11 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
                      phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
   render_failure_rates(out, phase);
   render_failures(out, phase);
+  if (const auto& b = phase.backoff; b.retry_after_waits + b.connect_error_waits > 0) {
+    out += fmt::format("    backoff .........: {} waits, {} in total ({} after Retry-After, {} after connect failures)\n",
+                       b.retry_after_waits + b.connect_error_waits, format_seconds(static_cast<double>(b.waited_ns) * 1e-9),
+                       b.retry_after_waits, b.connect_error_waits);
+  }
   const auto& h = phase.histograms;
   out += fmt::format("    ttft ............: {}\n", ns_quantiles(h.ttft_ns, {50, 95, 99}));
   out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, {50, 95}));
@@ -211,6 +216,9 @@ std::string render_cache_table(const scrape::CacheReport& cache) {
 }
 
 std::string format_seconds(double seconds) {
+  if (seconds < 0) {
+    return "-" + format_seconds(-seconds);
+  }
   if (seconds >= 1.0) {
     return fmt::format("{:.2f}s", seconds);
   }

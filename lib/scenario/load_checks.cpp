@@ -272,8 +272,8 @@ util::Result<void> load_cache(const Field& field, CacheSpec& cache) {
   cache.where = field.where();
   LLMD_TRY(section->read("model_filter", cache.model_filter));
   LLMD_TRY(section->read("scrape_timeout", cache.scrape_timeout, ZeroDuration::rejected));
-  LLMD_TRY(section->read_unsigned("max_parallel_scrapes", cache.max_parallel_scrapes, 1));
-  LLMD_TRY(section->read_unsigned("allow_missing_pods", cache.allow_missing_pods));
+  LLMD_TRY(section->read_unsigned("max_parallel_scrapes", cache.max_parallel_scrapes, 1, limits::k_max_parallel_scrapes));
+  LLMD_TRY(section->read_unsigned("allow_missing_pods", cache.allow_missing_pods, 0, limits::k_max_allow_missing_pods));
   return (*row)->load(*section, cache);
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "scenario/load_sections.hpp"
+#include "scenario/phase_load.hpp"
 
 namespace llmd::scenario::detail {
 
@@ -18,12 +19,13 @@ using yaml::Need;
 using yaml::Range;
 using yaml::Section;
 using yaml::ZeroDuration;
+using limits::k_max_concurrency;
 
 // Open loop, when the file gives no max_in_flight: due requests beyond it are dropped (counted).
 constexpr std::size_t k_default_max_in_flight = 1000;
 
 util::Result<void> load_constant_vus(const Section& section, Phase& phase) {
-  LLMD_TRY(section.read_unsigned("vus", phase.vus, 1, Need::required));
+  LLMD_TRY(section.read_unsigned("vus", phase.vus, 1, k_max_concurrency, Need::required));
   return section.read("duration", phase.duration, ZeroDuration::rejected, Need::required);
 }
 
@@ -37,6 +39,9 @@ util::Result<void> load_stages(const Field& field, Phase& phase) {
   if (items->empty()) {
     return fail(field.error("must list at least one stage, e.g. [{duration: 1m, target: 10}]"));
   }
+  if (items->size() > limits::k_max_stages) {
+    return fail(field.error(fmt::format("lists {} stages; at most {}", items->size(), limits::k_max_stages)));
+  }
   std::size_t peak_vus = phase.start_vus;
   for (const Field& item : *items) {
     auto stage = Section::open(item, k_stage_keys);
@@ -45,7 +50,7 @@ util::Result<void> load_stages(const Field& field, Phase& phase) {
     }
     Stage parsed;
     LLMD_TRY(stage->read("duration", parsed.duration, ZeroDuration::rejected, Need::required));
-    LLMD_TRY(stage->read_unsigned("target", parsed.target_vus, 0, Need::required));
+    LLMD_TRY(stage->read_unsigned("target", parsed.target_vus, 0, k_max_concurrency, Need::required));
     peak_vus = std::max(peak_vus, parsed.target_vus);
     phase.stages.push_back(parsed);
   }
@@ -56,7 +61,7 @@ util::Result<void> load_stages(const Field& field, Phase& phase) {
 }
 
 util::Result<void> load_ramping_vus(const Section& section, Phase& phase) {
-  LLMD_TRY(section.read_unsigned("start_vus", phase.start_vus, 0));
+  LLMD_TRY(section.read_unsigned("start_vus", phase.start_vus, 0, k_max_concurrency));
   auto stages = section.require("stages");
   if (!stages) {
     return fail(stages.error());
@@ -65,16 +70,17 @@ util::Result<void> load_ramping_vus(const Section& section, Phase& phase) {
 }
 
 util::Result<void> load_arrival_rate(const Section& section, Phase& phase) {
-  LLMD_TRY(section.read("rate", phase.rate_per_s, Range::positive(), Need::required));
+  LLMD_TRY(section.read("rate", phase.rate_per_s, Range::between(limits::k_min_rate_per_s, limits::k_max_rate_per_s),
+                        Need::required));
   LLMD_TRY(section.read("duration", phase.duration, ZeroDuration::rejected, Need::required));
   phase.max_in_flight = k_default_max_in_flight;
-  return section.read_unsigned("max_in_flight", phase.max_in_flight, 1);
+  return section.read_unsigned("max_in_flight", phase.max_in_flight, 1, k_max_concurrency);
 }
 
 util::Result<void> load_iterations(const Section& section, Phase& phase) {
-  LLMD_TRY(section.read_unsigned("iterations", phase.iterations, 1, Need::required));
+  LLMD_TRY(section.read_unsigned("iterations", phase.iterations, 1, limits::k_max_iterations, Need::required));
   phase.vus = 1;
-  LLMD_TRY(section.read_unsigned("vus", phase.vus, 1));
+  LLMD_TRY(section.read_unsigned("vus", phase.vus, 1, k_max_concurrency));
   return section.read("max_duration", phase.max_duration, ZeroDuration::rejected);
 }
 
@@ -133,24 +139,6 @@ util::Result<LoadedPhase> load_phase(const Field& field, Role role, std::string 
   return loaded;
 }
 
-// How long a phase schedules load for; nullopt when only the run can tell (iterations).
-std::optional<Duration> nominal_length(const Phase& phase) {
-  switch (phase.executor) {
-    case ExecutorKind::constant_vus:
-    case ExecutorKind::constant_arrival_rate:
-    case ExecutorKind::poisson: return phase.duration;
-    case ExecutorKind::ramping_vus: {
-      Duration total{};
-      for (const Stage& stage : phase.stages) {
-        total += stage.duration;
-      }
-      return total;
-    }
-    case ExecutorKind::iterations: return std::nullopt;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string_view to_string(ExecutorKind kind) {
@@ -174,6 +162,9 @@ util::Result<std::vector<Phase>> load_phases(const Field& field) {
   if (items->empty()) {
     return fail(field.error("must list at least one phase"));
   }
+  if (items->size() > limits::k_max_phases) {
+    return fail(field.error(fmt::format("lists {} phases; at most {}", items->size(), limits::k_max_phases)));
+  }
   std::vector<Phase> phases;
   for (std::size_t i = 0; i < items->size(); ++i) {
     const Field& item = (*items)[i];
@@ -189,6 +180,7 @@ util::Result<std::vector<Phase>> load_phases(const Field& field) {
       }
       phase.start_time = phases.back().start_time + *previous_length;
     }
+    LLMD_TRY(check_phase_span(phase, 1.0, {}));
     for (const Phase& earlier : phases) {
       if (earlier.name == phase.name) {
         return fail(item.error(fmt::format("duplicate phase name \"{}\" (first at line {})", phase.name, earlier.where.line)));
@@ -204,6 +196,7 @@ util::Result<Phase> load_warmup(const Field& field) {
   if (!loaded) {
     return fail(loaded.error());
   }
+  LLMD_TRY(check_phase_span(loaded->phase, 1.0, {}));
   return std::move(loaded->phase);
 }
 

@@ -1,6 +1,7 @@
 // `requests:` of a scenario file: the prompt source (table of kinds, each with its own keys) and
 // the sampling/streaming parameters every request carries.
 #include <array>
+#include <limits>
 #include <span>
 
 #include <fmt/format.h>
@@ -16,6 +17,9 @@ using yaml::Field;
 using yaml::Need;
 using yaml::Range;
 using yaml::Section;
+using limits::k_max_tokens;
+
+constexpr std::uint64_t k_any_seed = std::numeric_limits<std::uint64_t>::max();
 
 constexpr std::array<std::string_view, 6> k_request_keys = {"prompt",         "max_tokens", "temperature", "stream",
                                                             "stream_options", "ignore_eos"};
@@ -26,9 +30,9 @@ util::Result<void> load_fixed(const Section& section, RequestSpec& request) {
 }
 
 util::Result<void> load_shared_prefix(const Section& section, RequestSpec& request) {
-  LLMD_TRY(section.read_unsigned("prefix_tokens", request.prefix_tokens, 1));
-  LLMD_TRY(section.read_unsigned("suffix_tokens", request.suffix_tokens, 0));
-  return section.read_unsigned("seed", request.seed);
+  LLMD_TRY(section.read_unsigned("prefix_tokens", request.prefix_tokens, 1, k_max_tokens));
+  LLMD_TRY(section.read_unsigned("suffix_tokens", request.suffix_tokens, 0, k_max_tokens));
+  return section.read_unsigned("seed", request.seed, 0, k_any_seed);
 }
 
 util::Result<void> load_per_session(const Section& section, RequestSpec& request) {
@@ -65,15 +69,17 @@ using LengthKind = LengthDistribution::Kind;
 
 util::Result<void> load_constant(const Section& section, LengthDistribution& length) {
   std::size_t value = 0;
-  LLMD_TRY(section.read_unsigned("value", value, 1, Need::required));
+  LLMD_TRY(section.read_unsigned("value", value, 1, k_max_tokens, Need::required));
   length.a = static_cast<double>(value);
+  length.min_tokens = 1;
+  length.max_tokens = k_max_tokens;  // no clamp of its own: the value is the length
   return {};
 }
 
 // `min` and `max` (tokens): required for uniform (the range), optional clamps otherwise.
 util::Result<void> load_bounds(const Section& section, LengthDistribution& length, Need need) {
-  LLMD_TRY(section.read_unsigned("min", length.min_tokens, 1, need));
-  LLMD_TRY(section.read_unsigned("max", length.max_tokens, 1, need));
+  LLMD_TRY(section.read_unsigned("min", length.min_tokens, 1, k_max_tokens, need));
+  LLMD_TRY(section.read_unsigned("max", length.max_tokens, 1, k_max_tokens, need));
   if (length.max_tokens < length.min_tokens) {
     if (auto max = section.get("max")) {
       return fail(max->error(fmt::format("must be >= min ({}), got {}", length.min_tokens, length.max_tokens)));
@@ -91,8 +97,9 @@ util::Result<void> load_uniform(const Section& section, LengthDistribution& leng
 }
 
 util::Result<void> load_normal(const Section& section, LengthDistribution& length) {
-  LLMD_TRY(section.read("mean", length.a, Range::positive(), Need::required));
-  LLMD_TRY(section.read("stddev", length.b, Range::at_least(0), Need::required));
+  const auto tokens = static_cast<double>(k_max_tokens);
+  LLMD_TRY(section.read("mean", length.a, Range::above(0, tokens), Need::required));
+  LLMD_TRY(section.read("stddev", length.b, Range::between(0, tokens), Need::required));
   return load_bounds(section, length, Need::optional);
 }
 
@@ -116,11 +123,11 @@ constexpr std::array<DistributionRow, 4> k_distributions = {{
 
 util::Result<void> load_length(const Field& field, LengthDistribution& length) {
   if (field.node().IsScalar()) {  // `length: 128`
-    auto value = field.as_unsigned(1);
+    auto value = field.as_unsigned(1, k_max_tokens);
     if (!value) {
       return fail(value.error());
     }
-    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, 32768};
+    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, k_max_tokens};
     return {};
   }
   auto kind = field.peek("distribution");
@@ -145,7 +152,7 @@ util::Result<void> load_random(const Section& section, RequestSpec& request) {
   if (auto length = section.get("length")) {
     LLMD_TRY(load_length(*length, request.length));
   }
-  return section.read_unsigned("seed", request.seed);
+  return section.read_unsigned("seed", request.seed, 0, k_any_seed);
 }
 
 // --- the prompt kinds ---
@@ -210,10 +217,10 @@ util::Result<void> load_requests(const Field& field, RequestSpec& request) {
   if (auto prompt = section->get("prompt")) {
     LLMD_TRY(load_prompt(*prompt, request));
   }
-  LLMD_TRY(section->read_unsigned("max_tokens", request.max_tokens, 1));
+  LLMD_TRY(section->read_unsigned("max_tokens", request.max_tokens, 1, k_max_tokens));
   if (section->has("temperature")) {
     double temperature = 0;
-    LLMD_TRY(section->read("temperature", temperature, Range::at_least(0)));
+    LLMD_TRY(section->read("temperature", temperature, Range::between(0, limits::k_max_temperature)));
     request.temperature = temperature;
   }
   LLMD_TRY(section->read("stream", request.stream));

@@ -41,8 +41,21 @@ util::Result<void> load_sim(const yaml::Field& field, std::string_view scenario_
 
 // Rules that span sections, run after loading and again after CLI overrides: per-session
 // prompts need closed-loop phases; ttft/itl thresholds need streaming; cache_hit_rate and
-// max_pod_share thresholds need per-pod metrics. Errors are located at the phase or threshold.
+// max_pod_share thresholds need per-pod metrics; phases fit the time scale and the limits on
+// concurrency and prompt memory (check_time_scale, check_load_limits). Errors are located at the
+// phase, threshold or key.
 util::Result<void> check_consistency(const Scenario& scenario);
+
+// Bounds that span keys (load_limits.cpp, limits.hpp), with the location of the phase or key.
+// `phase` ends (start_time + its length + graceful_stop, times `time_scale`) within
+// limits::k_max_duration, and its scaled length is not under 1 ns. `scale_where` says where the time
+// scale was set (its key, or {"--time-scale"}) for messages when time_scale != 1.
+util::Result<void> check_phase_span(const Phase& phase, double time_scale, const SourceLocation& scale_where);
+// check_phase_span for every phase at Scenario::time_scale (nothing to do at 1).
+util::Result<void> check_time_scale(const Scenario& scenario);
+// Requests in flight at once over the phases that run at the same time (k_max_concurrency), and the
+// prompt text they and the per-session prefixes hold (k_max_prompt_bytes_in_flight).
+util::Result<void> check_load_limits(const Scenario& scenario);
 
 // Checks shared by the file loader and the CLI overrides; messages carry no location.
 // An http:// or https:// URL with a host (a path is allowed).

@@ -13,8 +13,9 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<std::string_view, 8> k_target_keys = {
-    "base_url", "host", "headers", "api_key_env", "insecure", "http2", "connect_timeout", "request_timeout"};
+constexpr std::array<std::string_view, 9> k_target_keys = {
+    "base_url", "host", "headers", "api_key_env", "insecure", "http2", "connect_timeout", "request_timeout", "backoff"};
+constexpr std::array<std::string_view, 3> k_backoff_keys = {"retry_after", "max_retry_after", "connect_errors"};
 
 constexpr std::pair<std::string_view, ApiKind> k_apis[] = {
     {"completions", ApiKind::completions},
@@ -144,6 +145,18 @@ util::Result<ApiKind> parse_api(std::string_view text) {
 
 util::Result<ApiKind> load_api(const yaml::Field& field) { return field.as_choice("api", k_apis); }
 
+// target.backoff: {retry_after: bool, max_retry_after: duration, connect_errors: bool}.
+util::Result<void> load_backoff(const yaml::Field& field, Backoff& backoff) {
+  auto section = yaml::Section::open(field, k_backoff_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  LLMD_TRY(section->read("retry_after", backoff.retry_after));
+  LLMD_TRY(section->read("max_retry_after", backoff.max_retry_after, yaml::ZeroDuration::rejected));
+  LLMD_TRY(section->read("connect_errors", backoff.connect_errors));
+  return {};
+}
+
 util::Result<void> load_target(const yaml::Field& field, Target& target) {
   auto section = yaml::Section::open(field, k_target_keys);
   if (!section) {
@@ -163,6 +176,9 @@ util::Result<void> load_target(const yaml::Field& field, Target& target) {
   LLMD_TRY(section->read("http2", target.http2));
   LLMD_TRY(section->read("connect_timeout", target.connect_timeout, yaml::ZeroDuration::rejected));
   LLMD_TRY(section->read("request_timeout", target.request_timeout, yaml::ZeroDuration::rejected));
+  if (auto backoff = section->get("backoff")) {
+    LLMD_TRY(load_backoff(*backoff, target.backoff));
+  }
   return {};
 }
 

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "scenario/limits.hpp"
 #include "scenario/load_sections.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "util/atomic_file.hpp"
@@ -58,7 +59,10 @@ util::Result<void> load_load_sections(const Section& root, Scenario& scenario) {
     return fail(phases.error());
   }
   scenario.phases = std::move(*phases);
-  return root.read("time_scale", scenario.time_scale, Range::positive());
+  if (auto time_scale = root.get("time_scale")) {
+    scenario.time_scale_where = time_scale->where();
+  }
+  return root.read("time_scale", scenario.time_scale, Range::between(limits::k_min_time_scale, limits::k_max_time_scale));
 }
 
 util::Result<void> load_gate_sections(const Section& root, Scenario& scenario) {
@@ -163,7 +167,8 @@ util::Result<void> check_consistency(const Scenario& scenario) {
                            "the embedded simulator)");
     }
   }
-  return {};
+  LLMD_TRY(check_time_scale(scenario));
+  return check_load_limits(scenario);
 }
 
 }  // namespace detail
@@ -182,9 +187,14 @@ util::Result<Scenario> load_scenario_text(std::string_view text, std::string_vie
 }
 
 util::Result<Scenario> load_scenario(const std::filesystem::path& path) {
-  auto text = util::read_file(path);
+  auto text = util::read_file(path, limits::k_max_file_bytes + 1);
   if (!text) {
     return fail(text.error());
+  }
+  if (text->size() > limits::k_max_file_bytes) {
+    return fail(fmt::format("{}: larger than {} MiB, the limit for a scenario file; check the path (a device or a FIFO "
+                            "is read up to the limit too)",
+                            path.string(), limits::k_max_file_bytes >> 20));
   }
   return load_scenario_text(*text, path.string());
 }

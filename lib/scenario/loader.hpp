@@ -17,6 +17,8 @@
 namespace llmd::scenario {
 
 // Reads and loads `path`; Scenario::path is `path` as given, Scenario::name defaults to its stem.
+// At most limits::k_max_file_bytes are read, from a regular file, a device or a FIFO alike; a
+// longer input is an error naming the file and the limit.
 util::Result<Scenario> load_scenario(const std::filesystem::path& path);
 
 // Loads scenario text as if read from `file_name` (used in messages; relative dataset and cache

@@ -1,10 +1,12 @@
 #include "scenario/overrides.hpp"
 
-#include <cmath>
+#include <cstdint>
 
 #include <fmt/format.h>
 
+#include "scenario/limits.hpp"
 #include "scenario/load_sections.hpp"
+#include "util/number_text.hpp"
 
 namespace llmd::scenario {
 
@@ -16,6 +18,17 @@ using util::fail;
 util::Result<void> check_flag(std::string_view flag, std::string_view value, util::Result<void> (*check)(std::string_view)) {
   if (auto valid = check(value); !valid) {
     return fail(fmt::format("{}: {}", flag, valid.error()));
+  }
+  return {};
+}
+
+// A flag's number within [min, max] (limits.hpp), as the file key it replaces; NaN is out of range.
+util::Result<void> check_flag_range(std::string_view flag, double value, double min, double max) {
+  if (!(value >= min)) {
+    return fail(fmt::format("{}: must be >= {}, got {}", flag, util::format_number(min), util::format_number(value)));
+  }
+  if (!(value <= max)) {
+    return fail(fmt::format("{}: must be <= {}, got {}", flag, util::format_number(max), util::format_number(value)));
   }
   return {};
 }
@@ -62,12 +75,12 @@ util::Result<void> apply_request(Scenario& scenario, const Overrides& overrides)
     scenario.request.api = *api;
   }
   if (overrides.allow_missing_pods) {
+    LLMD_TRY(check_flag_range("--allow-missing-pods", static_cast<double>(*overrides.allow_missing_pods), 0,
+                              static_cast<double>(limits::k_max_allow_missing_pods)));
     scenario.cache.allow_missing_pods = *overrides.allow_missing_pods;
   }
   if (overrides.max_tokens) {
-    if (*overrides.max_tokens < 1) {
-      return fail(fmt::format("--max-tokens: must be >= 1, got {}", *overrides.max_tokens));
-    }
+    LLMD_TRY(check_flag_range("--max-tokens", static_cast<double>(*overrides.max_tokens), 1, static_cast<double>(limits::k_max_tokens)));
     scenario.request.max_tokens = *overrides.max_tokens;
   }
   return {};
@@ -79,10 +92,9 @@ util::Result<void> apply_overrides(Scenario& scenario, const Overrides& override
   LLMD_TRY(apply_target(scenario, overrides));
   LLMD_TRY(apply_request(scenario, overrides));
   if (overrides.time_scale) {
-    if (!(*overrides.time_scale > 0) || !std::isfinite(*overrides.time_scale)) {
-      return fail(fmt::format("--time-scale: must be > 0, got {}", *overrides.time_scale));
-    }
+    LLMD_TRY(check_flag_range("--time-scale", *overrides.time_scale, limits::k_min_time_scale, limits::k_max_time_scale));
     scenario.time_scale = *overrides.time_scale;
+    scenario.time_scale_where = SourceLocation{"--time-scale", 0, 0};
   }
   if (!overrides.cache_urls.empty()) {
     for (const std::string& url : overrides.cache_urls) {

@@ -21,6 +21,13 @@ using Duration = std::chrono::nanoseconds;
 
 enum class ApiKind { completions, chat };  // /v1/completions or /v1/chat/completions
 
+// How closed-loop users wait when the server asks them to or cannot be reached (engine/backoff.hpp).
+struct Backoff {
+  bool retry_after = true;                              // honour Retry-After of 429 / 503 answers
+  Duration max_retry_after = std::chrono::seconds(60);  // longer Retry-After values are cut to this
+  bool connect_errors = true;  // after a connect failure: 10 ms, doubling per consecutive one, to 1 s
+};
+
 struct Target {
   std::string base_url;  // "http://gw.ns.svc:80" (path prefix allowed); empty = the embedded simulator
   std::string host;      // sent as the Host header (virtual-host gateways); empty = from the URL
@@ -30,6 +37,7 @@ struct Target {
   bool http2 = false;       // negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)
   Duration connect_timeout = std::chrono::seconds(10);
   Duration request_timeout = std::chrono::seconds(300);  // whole request, including streaming
+  Backoff backoff;
   SourceLocation where;  // the `target` section (or the --target flag), for run-time errors (unset api_key_env)
 };
 
@@ -155,6 +163,7 @@ struct Scenario {
   CacheSpec cache;
   sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
   double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
+  SourceLocation time_scale_where;  // its `time_scale` key, or {"--time-scale"}; empty when not set
 };
 
 }  // namespace llmd::scenario

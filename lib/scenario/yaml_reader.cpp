@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "util/duration.hpp"
+#include "util/number_text.hpp"
 
 namespace llmd::scenario::yaml {
 
@@ -19,7 +20,7 @@ bool has_mark(const YAML::Node& node) {
   return node.IsDefined() && !node.IsNull() && node.Mark().line >= 0;
 }
 
-std::string format_bound(double value) { return fmt::format("{}", value); }
+std::string format_bound(double value) { return util::format_number(value); }
 
 }  // namespace
 
@@ -118,13 +119,10 @@ util::Result<double> Field::as_number(Range range) const {
     return fail(error(fmt::format("expected a number, got {}", describe())));
   }
   const bool below = range.min_exclusive ? !(value > range.min) : value < range.min;
-  if (below || value > range.max) {
-    if (std::isfinite(range.max) && std::isfinite(range.min)) {
-      return fail(error(fmt::format("must be between {} and {}, got {}", format_bound(range.min), format_bound(range.max), *text)));
-    }
-    if (below) {
-      return fail(error(fmt::format("must be {} {}, got {}", range.min_exclusive ? ">" : ">=", format_bound(range.min), *text)));
-    }
+  if (below) {
+    return fail(error(fmt::format("must be {} {}, got {}", range.min_exclusive ? ">" : ">=", format_bound(range.min), *text)));
+  }
+  if (value > range.max) {
     return fail(error(fmt::format("must be <= {}, got {}", format_bound(range.max), *text)));
   }
   return value;
@@ -157,7 +155,7 @@ util::Result<std::uint64_t> Field::as_unsigned(std::uint64_t min, std::uint64_t 
   return value;
 }
 
-util::Result<std::chrono::nanoseconds> Field::as_duration(ZeroDuration zero) const {
+util::Result<std::chrono::nanoseconds> Field::as_duration(ZeroDuration zero, std::chrono::nanoseconds max) const {
   auto text = scalar_text("a duration such as \"30s\" or \"2m30s\"");
   if (!text) {
     return fail(text.error());
@@ -168,6 +166,9 @@ util::Result<std::chrono::nanoseconds> Field::as_duration(ZeroDuration zero) con
   }
   if (zero == ZeroDuration::rejected && duration->count() == 0) {
     return fail(error(fmt::format("must be > 0, got \"{}\"", *text)));
+  }
+  if (*duration > max) {
+    return fail(error(fmt::format("must be <= {}, got \"{}\"", util::format_duration(max), *text)));
   }
   return duration;
 }
@@ -239,10 +240,10 @@ util::Result<Section> Section::open_checked(const Field& field, std::optional<st
       return fail(key.error(fmt::format("unknown key \"{}\"{}{}; valid keys: {}", name, context.empty() ? "" : " ", context,
                                         join_names(*valid_keys))));
     }
-    for (const auto& [seen, value] : section.m_entries) {
-      if (seen.node().Scalar() == name) {
-        return fail(key.error(fmt::format("duplicate key \"{}\" (first at line {})", name, seen.where().line)));
-      }
+    const auto [seen, inserted] = section.m_index.try_emplace(name, section.m_entries.size());
+    if (!inserted) {
+      const Field& first = section.m_entries[seen->second].first;
+      return fail(key.error(fmt::format("duplicate key \"{}\" (first at line {})", name, first.where().line)));
     }
     Field value(field.document(), it->second, field.child_path(name), it->first.Mark());
     section.m_entries.emplace_back(std::move(key), std::move(value));
@@ -251,12 +252,12 @@ util::Result<Section> Section::open_checked(const Field& field, std::optional<st
 }
 
 std::optional<Field> Section::get(std::string_view key) const {
-  for (const auto& [name, value] : m_entries) {
-    if (name.node().Scalar() == key) {
-      return value.is_null() ? std::nullopt : std::optional<Field>(value);
-    }
+  const auto found = m_index.find(key);
+  if (found == m_index.end()) {
+    return std::nullopt;
   }
-  return std::nullopt;
+  const Field& value = m_entries[found->second].second;
+  return value.is_null() ? std::nullopt : std::optional<Field>(value);
 }
 
 util::Result<std::optional<Field>> Section::lookup(std::string_view key, Need need) const {
@@ -299,12 +300,13 @@ util::Result<void> Section::read(std::string_view key, double& out, Range range,
   return (*field)->as_number(range).map([&out](double value) { out = value; });
 }
 
-util::Result<void> Section::read(std::string_view key, std::chrono::nanoseconds& out, ZeroDuration zero, Need need) const {
+util::Result<void> Section::read(std::string_view key, std::chrono::nanoseconds& out, ZeroDuration zero, Need need,
+                                 std::chrono::nanoseconds max) const {
   auto field = lookup(key, need);
   if (!field || !*field) {
     return field.map([](const auto&) {});
   }
-  return (*field)->as_duration(zero).map([&out](std::chrono::nanoseconds value) { out = value; });
+  return (*field)->as_duration(zero, max).map([&out](std::chrono::nanoseconds value) { out = value; });
 }
 
 util::Result<std::optional<std::uint64_t>> Section::read_u64(std::string_view key, std::uint64_t min, std::uint64_t max,

@@ -10,11 +10,13 @@
 //  - booleans are `true` / `false` (also True/TRUE, as YAML 1.2), not yes/no/on/off;
 //  - durations need a unit (util::parse_duration);
 //  - unknown and duplicate keys are errors, listing the valid keys.
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -24,17 +26,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "scenario/limits.hpp"
 #include "scenario/source_location.hpp"
 #include "util/result.hpp"
-
-// Evaluates a util::Result<...> expression and returns its error from the enclosing function
-// (ccache's TRY).
-#define LLMD_TRY(expression)                                   \
-  do {                                                         \
-    if (auto llmd_try_result = (expression); !llmd_try_result) { \
-      return ::llmd::util::fail(llmd_try_result.error());      \
-    }                                                          \
-  } while (false)
 
 namespace llmd::scenario::yaml {
 
@@ -47,14 +41,15 @@ struct Document {
 
 enum class Need { optional, required };
 
-// Bounds of a number; messages say "must be >= 1" / "must be > 0".
+// Bounds of a number, both finite: every number a scenario gives has an upper bound (limits.hpp).
+// Messages say "must be between 0 and 100", "must be > 0" or "must be <= 100000".
 struct Range {
-  double min = -std::numeric_limits<double>::infinity();
-  double max = std::numeric_limits<double>::infinity();
+  double min = 0;
+  double max = 0;
   bool min_exclusive = false;
 
-  static Range at_least(double value) { return {value, std::numeric_limits<double>::infinity(), false}; }
-  static Range positive() { return {0, std::numeric_limits<double>::infinity(), true}; }
+  static Range between(double low, double high) { return {low, high, false}; }
+  static Range above(double low, double high) { return {low, high, true}; }  // low < value <= high
 };
 
 enum class ZeroDuration { allowed, rejected };
@@ -76,10 +71,11 @@ class Field {
 
   util::Result<std::string> as_string() const;  // any scalar, non-empty
   util::Result<bool> as_bool() const;
-  util::Result<double> as_number(Range range = {}) const;
-  util::Result<std::uint64_t> as_unsigned(std::uint64_t min = 0,
-                                          std::uint64_t max = std::numeric_limits<std::uint64_t>::max()) const;
-  util::Result<std::chrono::nanoseconds> as_duration(ZeroDuration zero) const;
+  util::Result<double> as_number(Range range) const;
+  util::Result<std::uint64_t> as_unsigned(std::uint64_t min, std::uint64_t max) const;
+  // At most `max`: "must be <= 720h, got \"1000h\"".
+  util::Result<std::chrono::nanoseconds> as_duration(ZeroDuration zero,
+                                                     std::chrono::nanoseconds max = limits::k_max_duration) const;
   // One of `choices` (their spelling in the file); the error lists them.
   template <class T, std::size_t N>
   util::Result<T> as_choice(std::string_view what, const std::pair<std::string_view, T> (&choices)[N]) const;
@@ -135,9 +131,9 @@ class Section {
   // Reads `key` into `out` when present; absent keeps the default in `out`.
   util::Result<void> read(std::string_view key, std::string& out, Need need = Need::optional) const;
   util::Result<void> read(std::string_view key, bool& out, Need need = Need::optional) const;
-  util::Result<void> read(std::string_view key, double& out, Range range = {}, Need need = Need::optional) const;
+  util::Result<void> read(std::string_view key, double& out, Range range, Need need = Need::optional) const;
   util::Result<void> read(std::string_view key, std::chrono::nanoseconds& out, ZeroDuration zero,
-                          Need need = Need::optional) const;
+                          Need need = Need::optional, std::chrono::nanoseconds max = limits::k_max_duration) const;
   // Reads `key` as a string and hands it to `parse` (std::string_view -> util::Result<T>) when
   // present; parse's error is located at the value ("s.yaml:4:13: <message>"). Absent keeps `out`.
   template <class T, class Parse>
@@ -157,10 +153,12 @@ class Section {
     out = std::move(*value);
     return {};
   }
+  // A whole number in [min, max]; `max` is capped at what Unsigned holds.
   template <class Unsigned>
-  util::Result<void> read_unsigned(std::string_view key, Unsigned& out, std::uint64_t min = 0,
+  util::Result<void> read_unsigned(std::string_view key, Unsigned& out, std::uint64_t min, std::uint64_t max,
                                    Need need = Need::optional) const {
-    return read_u64(key, min, std::numeric_limits<Unsigned>::max(), need).map([&out](std::optional<std::uint64_t> v) {
+    const std::uint64_t cap = std::min<std::uint64_t>(max, std::numeric_limits<Unsigned>::max());
+    return read_u64(key, min, cap, need).map([&out](std::optional<std::uint64_t> v) {
       if (v) {
         out = static_cast<Unsigned>(*v);
       }
@@ -177,6 +175,9 @@ class Section {
 
   Field m_self;
   std::vector<std::pair<Field, Field>> m_entries;  // (key, value)
+  // Key name -> index in m_entries: lookups and the duplicate check stay O(log n), so a mapping of
+  // 50,000 headers loads in O(n log n), not O(n^2).
+  std::map<std::string, std::size_t, std::less<>> m_index;
 };
 
 // "a, b, c" for messages.

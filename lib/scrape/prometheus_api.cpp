@@ -259,11 +259,11 @@ util::Result<Api::Answer> Api::get(std::string_view what, std::string_view path,
 
 util::Result<Json> answer_data(std::string_view what, long http_status, std::string_view content_type,
                                std::string_view body_text, const PrometheusSourceOptions& options) {
-  if (util::json_nesting_exceeds(body_text, util::k_max_untrusted_json_depth)) {
-    return util::fail(fmt::format("answer is JSON nested deeper than {} levels (HTTP {}): is this the Prometheus URL?",
-                                  util::k_max_untrusted_json_depth, http_status));
+  auto parsed = util::parse_json_bounded(body_text);
+  if (!parsed && !parsed.error().starts_with("is not JSON")) {
+    return util::fail(fmt::format("the answer to {} {}: narrow the matcher", what, parsed.error()));
   }
-  Json body = Json::parse(body_text, nullptr, false);
+  Json body = parsed ? std::move(*parsed) : Json(Json::value_t::discarded);
   if (http_status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
     return util::fail(api_error(what, http_status, content_type, body, options));
   }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sim/tokenizer.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::sim {
 
@@ -184,10 +185,13 @@ std::string_view generated_token(std::uint64_t request_seed, std::size_t index) 
 
 tl::expected<GenerationRequest, ApiError> parse_generation_request(Api api, std::string_view body_text,
                                                                    const PodSettings& settings, std::size_t* prompt_tokens) {
-  json body = json::parse(body_text, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) {
-    return tl::unexpected(bad_request("The request body is not valid JSON."));
+  auto parsed = util::parse_json_bounded(body_text);
+  if (!parsed) {
+    return tl::unexpected(bad_request(parsed.error().starts_with("is not JSON")
+                                          ? std::string("The request body is not valid JSON.")
+                                          : fmt::format("The request body {}.", parsed.error())));
   }
+  json body = std::move(*parsed);
   if (!body.is_object()) {
     return tl::unexpected(bad_request(fmt::format("The request body must be a JSON object, got {}.", type_name(body))));
   }

@@ -73,8 +73,40 @@ struct SimConfig {
   std::vector<std::size_t> pods_without_prefix_caching;
 };
 
-// Checks ranges (pods >= 1, rates in [0,1], time_scale > 0, block size >= 1, ...); the error
-// names the flag (--pods, --error-rate, ...) and the accepted range.
+// The accepted range of each setting, shared by the `llmd-bench sim` flags (their help shows it) and
+// the scenario's `sim` keys (scenarios/README.md). Sized from memory: a KV block is 40 bytes of
+// bookkeeping preallocated per pod (~90 once cached); a gateway prefix-index entry ~100 bytes.
+struct CountRange {
+  std::uint64_t min;
+  std::uint64_t max;
+};
+struct RealRange {
+  double min;
+  double max;
+};
+inline constexpr CountRange k_pods_range{1, 1024};
+inline constexpr CountRange k_block_size_range{1, 4096};  // vLLM's are 1-128; hybrid models' a few hundred
+// 1,048,576 blocks (16M tokens at block size 16, ~30x what an 80 GB GPU holds for an 8B model): 40 MiB a pod.
+inline constexpr CountRange k_kv_blocks_range{1, std::uint64_t{1} << 20};
+// pods x kv_blocks: 16,777,216 blocks (1,024 pods at the default 16,384), 640 MiB preallocated.
+inline constexpr std::uint64_t k_max_kv_blocks_total = std::uint64_t{1} << 24;
+inline constexpr CountRange k_prefix_index_blocks_range{1, std::uint64_t{1} << 22};  // 4x the default, ~400 MB full
+inline constexpr CountRange k_max_num_seqs_range{1, 100'000};  // llmd-bench's own concurrency limit
+inline constexpr CountRange k_max_model_len_range{1, std::uint64_t{1} << 20};       // 1M tokens
+inline constexpr CountRange k_default_max_tokens_range{1, std::uint64_t{1} << 20};  // 1M tokens
+// Delays before time_scale, in the flags' units. With max_model_len tokens at the largest
+// per-token prefill and the largest time_scale, a prefill stays under 9.2e18 ns (the clock).
+inline constexpr RealRange k_prefill_base_ms_range{0, 3'600'000};        // 1 h
+inline constexpr RealRange k_prefill_per_token_us_range{0, 1'000'000};   // 1 s a token
+inline constexpr RealRange k_inter_token_ms_range{0, 3'600'000};         // 1 h
+inline constexpr RealRange k_restart_downtime_s_range{0, 3600};          // 1 h
+inline constexpr RealRange k_session_timeout_s_range{0, 30 * 24 * 3600};  // 30 days
+inline constexpr RealRange k_time_scale_range{1e-6, 1000};
+inline constexpr RealRange k_fault_rate_range{0, 1};  // error_rate, abort_rate
+
+// Checks every setting against its range above, pods x kv_blocks, the pod ports, the pods without
+// prefix caching; the error names the flag and the bound ("--kv-blocks: must be <= 1048576, got
+// 1000000000").
 util::Result<void> validate(const SimConfig& config);
 
 }  // namespace llmd::sim

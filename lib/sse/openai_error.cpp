@@ -61,16 +61,11 @@ std::optional<ApiError> api_error_from_json(const nlohmann::json& value) {
 }
 
 util::Result<ApiError> classify_error_body(std::string_view body) {
-  if (util::json_nesting_exceeds(body, util::k_max_untrusted_json_depth)) {
-    return util::fail(fmt::format("error body is JSON nested deeper than {} levels: \"{}\"",
-                                  util::k_max_untrusted_json_depth, preview(body, 80)));
+  auto document = util::parse_json_bounded(body);
+  if (!document) {
+    return util::fail(fmt::format("error body {}: \"{}\"", document.error(), preview(body, 80)));
   }
-  nlohmann::json parsed;
-  try {
-    parsed = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
-    return util::fail(fmt::format("error body is not JSON ({}): \"{}\"", e.what(), preview(body, 80)));
-  }
+  const nlohmann::json& parsed = *document;
   auto error = api_error_from_json(parsed);
   if (!error) {
     return util::fail(fmt::format(

@@ -145,18 +145,12 @@ OpenAiChunk OpenAiStreamDecoder::decode_slow(std::string_view data) {
     chunk.kind = ChunkKind::done;
     return chunk;
   }
-  if (util::json_nesting_exceeds(data, util::k_max_untrusted_json_depth)) {
-    chunk.problem = fmt::format("SSE data is not an OpenAI stream chunk (JSON nested deeper than {} levels): \"{}\"",
-                                util::k_max_untrusted_json_depth, preview(data));
+  auto parsed = util::parse_json_bounded(data);
+  if (!parsed) {
+    chunk.problem = fmt::format("SSE data {}: \"{}\"", parsed.error(), preview(data));
     return chunk;
   }
-  Json doc;
-  try {
-    doc = Json::parse(data);
-  } catch (const Json::exception& e) {  // parse_error, and out_of_range for a number such as 1e400
-    chunk.problem = fmt::format("SSE data is not JSON ({}): \"{}\"", e.what(), preview(data));
-    return chunk;
-  }
+  Json doc = std::move(*parsed);
   if (auto error = api_error_from_json(doc)) {
     chunk.kind = ChunkKind::error;
     chunk.error = std::move(error);

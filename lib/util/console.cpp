@@ -47,12 +47,19 @@ bool print_stdout(std::string_view text) { return write_stdout(escape_controls(r
 
 bool print_stdout_terminal(std::string_view text) { return write_stdout(redact(text)); }
 
-void print_stderr(std::string_view raw) {
-  const std::string text = escape_controls(redact(raw));
+namespace {
+
+void write_stderr(const std::string& text) {
   if (!text.empty()) {
     (void)std::fwrite(text.data(), 1, text.size(), stderr);
   }
   std::clearerr(stderr);
 }
+
+}  // namespace
+
+void print_stderr(std::string_view raw) { write_stderr(escape_controls(redact(raw))); }
+
+void print_stderr_terminal(std::string_view raw) { write_stderr(redact(raw)); }
 
 }  // namespace llmd::util

@@ -26,4 +26,8 @@ bool print_stdout_terminal(std::string_view text);
 // Writes `text`, redacted and with control characters escaped, to stderr (unbuffered). Never throws.
 void print_stderr(std::string_view text);
 
+// print_stderr() without escaping, for the tool's own terminal control sequences (see
+// print_stdout_terminal).
+void print_stderr_terminal(std::string_view text);
+
 }  // namespace llmd::util

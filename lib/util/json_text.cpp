@@ -1,5 +1,8 @@
 #include "util/json_text.hpp"
 
+#include <optional>
+
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace llmd::util {
@@ -49,30 +52,69 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return length;
 }
 
-bool json_nesting_exceeds(std::string_view text, std::size_t max_depth) {
+namespace {
+
+// One pass over the text outside strings: the deepest nesting and the number of values (each
+// value but the first follows a ',' or opens a container's first element). Stops early past a
+// limit. Malformed text is measured too; nlohmann says what is wrong with it.
+std::optional<std::string> exceeds(std::string_view text, JsonLimits limits) {
   std::size_t depth = 0;
+  std::size_t values = 1;
   bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
+  bool escaped = false;
+  bool empty_container = false;
+  for (const char c : text) {
     if (in_string) {
-      if (c == '\\') {
-        ++i;  // the escaped character, a quote included
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
       } else if (c == '"') {
         in_string = false;
       }
       continue;
     }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        return true;
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') {
+      continue;
+    }
+    if (empty_container && c != ']' && c != '}') {
+      ++values;  // the first element of a container
+    }
+    empty_container = false;
+    switch (c) {
+      case '"': in_string = true; break;
+      case '[':
+      case '{':
+        if (++depth > limits.max_depth) {
+          return fmt::format("is nested deeper than {} levels", limits.max_depth);
+        }
+        empty_container = true;
+        break;
+      case ']':
+      case '}':
+        depth -= depth > 0 ? 1 : 0;
+        break;
+      case ',': ++values; break;
+      default: break;
+    }
+    if (values > limits.max_values) {
+      return fmt::format("has more than {} values", limits.max_values);
     }
   }
-  return false;
+  return std::nullopt;
+}
+
+}  // namespace
+
+tl::expected<nlohmann::json, std::string> parse_json_bounded(std::string_view text, JsonLimits limits) {
+  if (auto too_much = exceeds(text, limits)) {
+    return tl::make_unexpected(*too_much);
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // caught here: the parser's message is the reason
+    return tl::make_unexpected(fmt::format("is not JSON ({})", e.what()));
+  }
 }
 
 std::string dump_json(const nlohmann::json& value, int indent) {

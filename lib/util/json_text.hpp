@@ -5,10 +5,12 @@
 // nlohmann::json::dump() throws type_error.316 on a string that is not UTF-8, and an uncaught
 // throw ends the process with nothing written: every JSON the tool prints or writes goes through
 // dump_json(), which replaces each invalid byte with U+FFFD (nlohmann's error_handler_t::replace).
+#include <cstddef>
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
+#include <tl/expected.hpp>
 
 namespace llmd::util {
 
@@ -24,16 +26,18 @@ std::string valid_utf8(std::string_view text);
 // check valid_utf8() applies, and the one nlohmann::json::parse applies inside strings (RFC 3629).
 std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
 
-// Whether `text`, read as JSON, nests arrays and objects more than `max_depth` deep (brackets inside
-// strings do not count; the text need not be valid JSON). The check before nlohmann::json::parse of
-// an untrusted body: its DOM costs ~75 bytes a level (16 MiB of "[[[...]]]" took 620 MB and 1.4 s to
-// parse), and dump() and copies recurse once a level. One pass, no allocation.
-bool json_nesting_exceeds(std::string_view text, std::size_t max_depth);
+// How much JSON text from outside may become a DOM. A DOM costs far more than its text (16 MB of
+// "[[[[..." took 1.28 GB and seconds of CPU; a 60 MB Prometheus answer, 3.86 GB): documents are
+// measured first, in one pass without allocating, and refused when deeper or larger than this.
+struct JsonLimits {
+  std::size_t max_depth = 128;          // nested arrays/objects (vLLM, Prometheus, Kubernetes: < 20);
+                                        // beyond what the SSE decoder's fast path skips (JsonCursor::k_max_depth,
+                                        // 64, inside a chunk's own 4 levels), so both of its paths agree
+  std::size_t max_values = 1'000'000;   // values of any kind (a 5,000-pod list: about 1 million)
+};
 
-// How deep llmd-bench lets an untrusted JSON text nest before it parses it: far beyond what the
-// answers it reads ever do (OpenAI chunks and completions, vLLM errors, Prometheus API answers: under
-// 10 levels), and beyond what the SSE decoder's fast path skips (JsonCursor::k_max_depth, 64, inside
-// a chunk's own 4 levels), so that both of the decoder's paths still agree.
-inline constexpr std::size_t k_max_untrusted_json_depth = 128;
+// Parses `text` into a DOM, or says why not, as a predicate of the text: "is not JSON (…)", "is
+// nested deeper than 64 levels", "has more than 1000000 values". Never throws.
+tl::expected<nlohmann::json, std::string> parse_json_bounded(std::string_view text, JsonLimits limits = {});
 
 }  // namespace llmd::util

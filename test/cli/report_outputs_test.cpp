@@ -191,15 +191,16 @@ TEST(RunOutputs, AnUnknownOutputFormatIsAUsageError) {
 }
 
 TEST(RunOutputs, AResultThatCannotBeWrittenMakesEveryOutputSayError) {
-  // The gates pass, but --out names a folder that does not exist: exit 3, and the text, the JSON,
-  // JUnit and the Tekton verdict all say "error" (never "pass" next to exit 3).
+  // The gates pass, but one --out fails when written after the run: /dev/full passes the check
+  // before the run (a writable device) and refuses the bytes (ENOSPC). Exit 3, and the text, the
+  // JSON, JUnit and the Tekton verdict all say "error" (never "pass" next to exit 3). A
+  // destination known to be unwritable before the run is exit 2 instead (run_outputs_test.cpp).
   const auto dir = llmd::test::scratch_dir();
   auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "-q", "--out",
-                                "json=" + (dir / "missing-folder" / "r.json").string(), "--out",
-                                "json=" + (dir / "r.json").string(), "--out", "junit=" + (dir / "junit.xml").string(),
-                                "--tekton-results", (dir / "tekton").string()});
+                                "json=/dev/full", "--out", "json=" + (dir / "r.json").string(), "--out",
+                                "junit=" + (dir / "junit.xml").string(), "--tekton-results", (dir / "tekton").string()});
   EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
-  EXPECT_THAT(out.err, HasSubstr("llmd-bench: error: --out json=" + (dir / "missing-folder" / "r.json").string()));
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: error: --out json=/dev/full: cannot write /dev/full: No space left on device"));
   EXPECT_THAT(out.out, HasSubstr("verdict: ERROR"));
   EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "verdict"), "error");
   const auto result = nlohmann::json::parse(llmd::test::read_text(dir / "r.json"));

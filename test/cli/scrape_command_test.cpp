@@ -187,3 +187,27 @@ TEST(PodNameFromUrl, IsTheAuthorityWithoutCredentials) {
   EXPECT_EQ(llmd::cli::pod_name_from_url("http://alice:pw@10.0.0.5:8200/metrics"), "10.0.0.5:8200");
   EXPECT_EQ(llmd::cli::pod_name_from_url("10.0.0.6:8000/metrics"), "10.0.0.6:8000");
 }
+
+// Issue 10.14: --save-dir was checked only after the scrape (exit 3, the dumps lost).
+TEST(ScrapeCommand, ASaveDirThatCannotBeCreatedIsExit2BeforeScraping) {
+  const auto dir = scratch_dir();
+  const auto dump = write_dump(dir, "pod-0", {10, 5, 1}, MetricsFlavor::v0_11);
+  llmd::test::write_text(dir / "file", "x");
+  const auto save = (dir / "file" / "saved").string();
+  auto out = bench({"scrape", "--files", dump.string(), "--save-dir", save});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: error: --save-dir " + save + ": cannot create the folder " + save));
+  EXPECT_EQ(out.out, "");  // nothing scraped
+}
+
+TEST(ScrapeCommand, StaleTemporariesInTheSaveDirAreRemoved) {
+  const auto dir = scratch_dir();
+  const auto dump = write_dump(dir, "pod-0", {10, 5, 1}, MetricsFlavor::v0_11);
+  const auto stale = llmd::test::write_text(dir / "saved" / ".pod-0.prom.llmd-tmp.4242.AbC123", "# half");
+  fs::last_write_time(stale, fs::file_time_type::clock::now() - std::chrono::minutes(5));
+  auto out = bench({"scrape", "--files", dump.string(), "--save-dir", (dir / "saved").string()});
+  EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: note: removed " + stale.string()));
+  EXPECT_FALSE(fs::exists(stale));
+  EXPECT_TRUE(fs::exists(dir / "saved" / "pod-0.prom"));
+}

@@ -119,6 +119,31 @@ TEST(EngineCanned, RecordedVllmStreamIsOkAndUsesTheUsageCount) {
   EXPECT_EQ(phase.output_tokens_total, 2u * 113);
 }
 
+// Non-streamed answers share the run's budget for bodies held at once: a 200 KiB answer does not
+// fit 100 KiB and fails its request; 80 KiB answers, one after another, each fit (a finished
+// request gives its bytes back).
+TEST(EngineCanned, NonStreamedBodiesShareTheRunsBudgetAndGiveItBack) {
+  auto answer = [](std::size_t text_bytes) {
+    const std::string body = R"({"choices":[{"text":")" + std::string(text_bytes, 'x') +
+                             R"("}],"usage":{"prompt_tokens":1,"completion_tokens":1}})";
+    return "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\nConnection: close\r\n\r\n" + body;
+  };
+  auto scenario = test::test_scenario();
+  scenario.request.stream = false;
+  EngineConfig config;
+  config.document_budget_bytes = 100 * 1024;
+  CannedServer big(answer(200 * 1024), 16 * 1024);
+  const PhaseResult over = test::run_against(big.url(), scenario, {test::iterations_phase(1, 1)}, config).phases[0];
+  EXPECT_EQ(over.failures(FailureClass::malformed_event), 1u);
+  ASSERT_TRUE(over.failure_examples[static_cast<std::size_t>(FailureClass::malformed_event)]);
+  EXPECT_NE(over.failure_examples[static_cast<std::size_t>(FailureClass::malformed_event)]->find("run's budget"),
+            std::string::npos);
+  CannedServer fits(answer(80 * 1024), 16 * 1024);
+  const PhaseResult ok = test::run_against(fits.url(), scenario, {test::iterations_phase(3, 1)}, config).phases[0];
+  EXPECT_EQ(ok.ok, 3u) << to_json(ok)["failure_examples"].dump();
+}
+
 TEST(EngineCanned, InBandErrorEventIsServerErrorEvent) {
   const std::string events = fixture("vllm-v0.5-chat-stream-issue6083-EXCERPT.sse") + "\n\n" +
                              "data: {\"error\":{\"message\":\"engine died\",\"type\":\"InternalServerError\",\"code\":500}}\n\n"

@@ -1,6 +1,9 @@
 #include "engine/executors.hpp"
 
+#include <limits>
 #include <vector>
+
+#include "engine/phase_run.hpp"
 
 #include <gtest/gtest.h>
 
@@ -74,6 +77,22 @@ TEST(ConstantVus, StartsEveryUserAndRestartsEachWhenItsRequestEnds) {
   EXPECT_TRUE(executor->done_starting(k_t0 + 10s));
   EXPECT_FALSE(executor->done_starting(k_t0 + 9s));
   EXPECT_EQ(executor->active(), 2u);
+}
+
+TEST(ConstantVus, APausedUserWaitsUntilItsBackoffEnds) {
+  auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 2), k_t0, 1);
+  FakeLauncher launcher;
+  executor->tick(k_t0, launcher);
+  ASSERT_EQ(launcher.launches.size(), 2u);
+  executor->pause(0, k_t0 + 3s);  // its answer said Retry-After: 2 s later, at +1 s
+  executor->on_done(0, k_t0 + 1s, launcher);
+  EXPECT_EQ(launcher.launches.size(), 2u);  // not restarted at once
+  EXPECT_EQ(executor->tick(k_t0 + 2s, launcher), k_t0 + 3s);  // wakes when the wait ends
+  EXPECT_EQ(launcher.launches.size(), 2u);
+  executor->tick(k_t0 + 3s, launcher);
+  ASSERT_EQ(launcher.launches.size(), 3u);
+  EXPECT_EQ(launcher.launches.back().vu, 0u);
+  EXPECT_EQ(launcher.launches.back().scheduled, k_t0 + 3s);
 }
 
 TEST(ConstantVus, StopEndsRestarts) {
@@ -310,6 +329,23 @@ TEST(PeakConcurrency, PerExecutor) {
   EXPECT_EQ(peak_concurrency(ramp), 9u);
   EXPECT_EQ(scheduled_duration(ramp), 2s);
   EXPECT_EQ(peak_concurrency(open_phase(ExecutorKind::poisson, 5, 0)), 0u);  // unbounded
+}
+
+// time_scale: 1e300 overflowed the scaled duration to -9.2e18 ns: the phase "ended" before it
+// started, no request completed, and its wall duration came out as minus the machine's uptime
+// ("completed in -2009454018us"). A phase's wall duration is never negative.
+TEST(PhaseRun, AnEndBeforeTheStartGivesAZeroWallDurationNotANegativeOne) {
+  Phase phase = closed_phase(ExecutorKind::constant_vus, 1);
+  phase.duration = scenario::Duration(std::numeric_limits<scenario::Duration::rep>::min() / 2);  // what the overflow left
+  PhaseRun run;
+  run.phase = phase;
+  run.start = k_t0;
+  run.executor = make_executor(phase, k_t0, 1);
+  run.state = PhaseState::running;
+  run.in_flight.reset(k_t0);
+  run.finish(k_t0 + 5ms, TimePoint{});
+  EXPECT_EQ(run.result.wall_duration, scenario::Duration::zero());
+  EXPECT_EQ(run.result.started_at, k_t0.time_since_epoch());
 }
 
 }  // namespace

@@ -264,3 +264,31 @@ TEST(HostileInput, CompressedStreamsAndInterimOnlyAnswersNameTheirCause) {
   EXPECT_THAT(phase_total(read_json(dir / "100.json"))["failure_examples"]["stream_cut"].get<std::string>(),
               HasSubstr("no final response: only interim HTTP 100 responses"));
 }
+
+// A throttling gateway (429 + Retry-After: 1) and a dead target: closed-loop users retried at once
+// (2 users: ~12,000 req/s of 429s, ~8,000 req/s of connect failures). They now wait as asked,
+// resp. back off exponentially, and the summary says so.
+TEST(HostileInput, ThrottledAndUnreachableTargetsAreNotHammered) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+                                   "load:\n  - {name: loop, executor: constant-vus, vus: 2, duration: 1500ms}\n");
+  const std::string body = R"({"error":{"message":"rate limited","type":"RateLimitError","code":429}})";
+  CannedServer throttling("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+                          "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  auto throttled = llmd::test::run_bench({scenario.string(), "--target", throttling.url(), "-q", "--out",
+                                          "json=" + (dir / "429.json").string()});
+  EXPECT_EQ(throttled.exit_code, 1) << throttled.out << throttled.err;
+  const auto t = phase_total(read_json(dir / "429.json"));
+  EXPECT_LE(t["counts"]["completed"].get<int>(), 6);  // 2 users x (at 0 s, 1 s) (+ slack), not thousands
+  EXPECT_GE(t["backoff"]["retry_after_waits"].get<int>(), 2);
+  EXPECT_THAT(throttled.out, HasSubstr("after Retry-After"));
+
+  const auto closed = llmd::test::closed_port();
+  auto dead = llmd::test::run_bench({scenario.string(), "--target", "http://127.0.0.1:" + std::to_string(closed), "-q",
+                                     "--out", "json=" + (dir / "dead.json").string()});
+  EXPECT_EQ(dead.exit_code, 3) << dead.out << dead.err;  // nothing reached the target
+  const auto d = phase_total(read_json(dir / "dead.json"));
+  // Backoff 10, 20, 40, ... 640 ms: about 8 attempts per user in 1.5 s.
+  EXPECT_LE(d["counts"]["completed"].get<int>(), 30);
+  EXPECT_GE(d["backoff"]["connect_error_waits"].get<int>(), 8);
+}

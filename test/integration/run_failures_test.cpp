@@ -147,3 +147,27 @@ thresholds:
   EXPECT_THAT(out.out, HasSubstr("http_req_failed .: "));
   EXPECT_THAT(out.out, HasSubstr("aborted by llmd-bench of"));
 }
+
+// Issue 10 item 11: `time_scale: 1e-300` ran its phase for 0 ns and PASSED with 0 requests. The
+// bound now rejects it, but a phase that starts no request still can: here a poisson phase of 1/s
+// scaled to 1 us (seeded: its first arrival is ~1 s after the start). With `checks: []` and no
+// threshold there is no gate, and the run must still fail (exit 1) with the no_request finding.
+TEST(RunFailures, ARunInWhichNoRequestStartedFailsWithTheNoRequestFinding) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+checks: []
+time_scale: 0.000001
+load:
+  - {name: nothing, executor: poisson, rate: 1, duration: 1s}
+)");
+  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("! [no_request] no request ended in the 1 measured phase (0 started, 0 dropped"));
+  EXPECT_THAT(out.out, HasSubstr("verdict: FAIL (0 of 0 gates failed; error finding: no_request)"));
+  EXPECT_THAT(out.out, testing::Not(HasSubstr("completed in -")));
+  const auto result = read_json(dir / "r.json");
+  EXPECT_EQ(result["verdict"], "fail");
+  ASSERT_EQ(result["diagnostics"].size(), 1u) << result["diagnostics"];
+  EXPECT_EQ(result["diagnostics"][0]["code"], "no_request");
+  EXPECT_EQ(phase_total(result)["counts"]["started"], 0);
+}

@@ -4,6 +4,10 @@
 #include <netinet/in.h>
 #include <unistd.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
@@ -25,7 +29,7 @@ TEST(SimCli, UnknownRouteIsAUsageErrorNamingTheFlagAndChoices) {
 TEST(SimCli, OutOfRangeValuesAndUnknownFlagsExitWith2) {
   auto rate = run_to_completion({LLMD_BENCH_BINARY, "sim", "--error-rate", "1.5"}, std::chrono::seconds(10));
   EXPECT_EQ(rate.exit_code, 2);
-  EXPECT_THAT(rate.err, HasSubstr("--error-rate must be a fraction between 0 and 1, got 1.5"));
+  EXPECT_THAT(rate.err, HasSubstr("--error-rate: must be <= 1, got 1.5"));
   auto unknown = run_to_completion({LLMD_BENCH_BINARY, "sim", "--podz", "3"}, std::chrono::seconds(10));
   EXPECT_EQ(unknown.exit_code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("--podz"));
@@ -34,12 +38,34 @@ TEST(SimCli, OutOfRangeValuesAndUnknownFlagsExitWith2) {
   EXPECT_THAT(not_a_number.err, HasSubstr("--pods"));
 }
 
+// `sim --kv-blocks 1000000000` preallocated 40 GB of blocks: std::bad_alloc, exit 3 (134 before
+// internal errors were caught). Every count flag now has a bound, checked before anything starts.
+TEST(SimCli, CountsPastTheirBoundExit2NamingTheFlagAndTheBound) {
+  for (const auto& [args, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--kv-blocks", "1000000000"}, "llmd-bench: error: --kv-blocks: must be <= 1048576, got 1000000000"},
+           {{"--pods", "1024", "--kv-blocks", "1048576"},
+            "llmd-bench: error: --pods 1024 x --kv-blocks 1048576 = 1073741824 KV blocks in all; at most 16777216"},
+           {{"--prefix-index-blocks", "100000000"}, "llmd-bench: error: --prefix-index-blocks: must be <= 4194304"},
+           {{"--max-model-len", "100000000"}, "llmd-bench: error: --max-model-len: must be <= 1048576"},
+           {{"--time-scale", "1e300"}, "llmd-bench: error: --time-scale: must be <= 1000, got 1e+300"},
+           {{"--inter-token-ms", "1e12"}, "llmd-bench: error: --inter-token-ms: must be <= 3600000, got 1000000000000"},
+       }) {
+    std::vector<std::string> argv = {LLMD_BENCH_BINARY, "sim"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto run = run_to_completion(argv, std::chrono::seconds(30));
+    EXPECT_EQ(run.exit_code, 2) << args.front() << ": " << run.err;
+    EXPECT_THAT(run.err, HasSubstr(message));
+  }
+}
+
 TEST(SimCli, HelpShowsDefaultsAndExits0) {
   auto run = run_to_completion({LLMD_BENCH_BINARY, "sim", "--help"}, std::chrono::seconds(10));
   EXPECT_EQ(run.exit_code, 0);
   EXPECT_THAT(run.out, HasSubstr("--route"));
   EXPECT_THAT(run.out, HasSubstr("prefix"));
   EXPECT_THAT(run.out, HasSubstr("--kv-blocks"));
+  EXPECT_THAT(run.out, HasSubstr("KV cache blocks per pod (1..1048576; --pods x --kv-blocks <= 16777216)"));
+  EXPECT_THAT(run.out, HasSubstr("Interval between output tokens, ms (0..3600000)"));
 }
 
 TEST(SimCli, PortInUseExits3NamingThePort) {

@@ -144,6 +144,27 @@ TEST(Gates, ACheckWithNoDataFailsTheRun) {
   EXPECT_EQ(f.report.exit_code, 0);
 }
 
+// No request at all in the measured phases (issue 10 item 11: time_scale: 1e-300 ran nothing and
+// passed): with no threshold and no check there is no gate to fail, yet nothing was measured, so
+// the run fails (exit 1); the no_request finding (run_diagnostics.hpp) says why.
+TEST(Gates, ARunInWhichNoRequestEndedNeverPasses) {
+  Fixture f;
+  f.report.run = make_run(0, 0);
+  f.report.run->total.checks = {};
+  judge(f.report);
+  EXPECT_TRUE(f.report.thresholds.empty());
+  EXPECT_TRUE(f.report.checks.empty());
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+  EXPECT_EQ(f.report.exit_code, 1);
+  f.report.interrupted = true;  // Ctrl-C before the first request: interrupted, not failed
+  judge(f.report);
+  EXPECT_EQ(f.report.verdict, Verdict::interrupted);
+  f.report.interrupted = false;
+  f.report.run->total.aborted = 1;  // one request ended (aborted at graceful_stop): judged as usual
+  judge(f.report);
+  EXPECT_EQ(f.report.verdict, Verdict::pass);
+}
+
 TEST(Gates, ErrorsWinOverInterruptionWhichWinsOverGates) {
   Fixture f;
   f.s.thresholds = {threshold("ttft", "p(95)<1ms")};

@@ -66,6 +66,9 @@ TEST(TextReport, FormatsDurations) {
   EXPECT_EQ(report::format_seconds(1.25), "1.25s");
   EXPECT_EQ(report::format_seconds(0.0123), "12.30ms");
   EXPECT_EQ(report::format_seconds(0.00085), "850us");
+  // A negative duration (none should reach a report) keeps its unit: "-2009454018us" was -2009 s.
+  EXPECT_EQ(report::format_seconds(-2009.454018), "-2009.45s");
+  EXPECT_EQ(report::format_seconds(-0.0123), "-12.30ms");
 }
 
 // The summary reports the three first-token times separately (first byte, first event, TTFT) and

@@ -220,3 +220,26 @@ TEST(RunDiagnostics, OneSuccessOrNoRequestAtAllIsNoSuchFinding) {
   report::add_run_diagnostics(f.report);
   EXPECT_EQ(f.find("no_successful_request"), nullptr);
 }
+
+// Not one request ended in the measured phases (a phase shorter than its first arrival, or scaled
+// down by time_scale): an error finding, distinct from no_successful_request (requests ended, none ok).
+TEST(RunDiagnostics, NoRequestAtAllIsAnErrorFindingWithWhatToCheck) {
+  Fixture f;
+  f.report.run->phases.resize(2);
+  f.total().dropped = 3;
+  f.total().wall_duration = std::chrono::milliseconds(12);
+  report::add_run_diagnostics(f.report);
+  const auto* d = f.find("no_request");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, llmd::scrape::Severity::error);
+  EXPECT_EQ(d->message, "no request ended in the 2 measured phases (0 started, 3 dropped, over 12.00ms): there is no "
+                        "latency, token, check or cache figure to judge, so the run fails whatever its thresholds say");
+  EXPECT_THAT(d->fix, HasSubstr("time_scale"));
+  EXPECT_EQ(f.find("no_successful_request"), nullptr);
+
+  Fixture one;
+  one.total().aborted = 1;  // one request ended: no_successful_request, not no_request
+  report::add_run_diagnostics(one.report);
+  EXPECT_EQ(one.find("no_request"), nullptr);
+  EXPECT_NE(one.find("no_successful_request"), nullptr);
+}

@@ -94,7 +94,7 @@ TEST(ScenarioLoader, RangesNameTheBound) {
             "scenarios/x.yaml:3:10: load[0].vus: must be >= 1, got 0");
   EXPECT_EQ(load_error("load:\n  - executor: constant-vus\n    vus: -3\n    duration: 1s\n"),
             "scenarios/x.yaml:3:10: load[0].vus: must be >= 1, got -3");
-  EXPECT_EQ(load_error(std::string(k_load) + "time_scale: 0\n"), "scenarios/x.yaml:5:13: time_scale: must be > 0, got 0");
+  EXPECT_EQ(load_error(std::string(k_load) + "time_scale: 0\n"), "scenarios/x.yaml:5:13: time_scale: must be >= 1e-06, got 0");
   EXPECT_EQ(load_error("load:\n  - executor: constant-vus\n    vus: 1\n    duration: 0s\n"),
             "scenarios/x.yaml:4:15: load[0].duration: must be > 0, got \"0s\"");
 }

@@ -181,9 +181,9 @@ TEST(ScenarioSim, ErrorsFromTheSimulatorAreLocated) {
   EXPECT_EQ(load_error(with("sim:\n  metrics_flavor: v1\n")),
             "scenarios/x.yaml:6:19: sim.metrics_flavor: unknown metrics flavor \"v1\": expected one of \"v0\", "
             "\"v0.10\", \"v0.11\"");
-  EXPECT_EQ(load_error(with("sim:\n  pods: 0\n")), "scenarios/x.yaml:6:3: sim: --pods must be between 1 and 1024, got 0");
+  EXPECT_EQ(load_error(with("sim:\n  pods: 0\n")), "scenarios/x.yaml:6:9: sim.pods: must be >= 1, got 0");
   EXPECT_EQ(load_error(with("sim:\n  error_rate: 2\n")),
-            "scenarios/x.yaml:6:3: sim: --error-rate must be a fraction between 0 and 1, got 2");
+            "scenarios/x.yaml:6:15: sim.error_rate: must be <= 1, got 2");
   EXPECT_EQ(load_error(with("sim:\n  gateway_port: 70000\n")),
             "scenarios/x.yaml:6:17: sim.gateway_port: must be <= 65535, got 70000");
   EXPECT_EQ(load_error(with("sim:\n  timing: {inter_token: 10}\n")),

@@ -69,7 +69,7 @@ TEST(ScenarioLoad, ConstantArrivalRateAndPoisson) {
 
 TEST(ScenarioLoad, ArrivalRateErrors) {
   EXPECT_EQ(load_error("load:\n  - executor: poisson\n    rate: 0\n    duration: 1m\n"),
-            "scenarios/x.yaml:3:11: load[0].rate: must be > 0, got 0");
+            "scenarios/x.yaml:3:11: load[0].rate: must be >= 1e-06, got 0");
   EXPECT_EQ(load_error("load:\n  - executor: poisson\n    rate: 5\n    duration: 1m\n    max_in_flight: 0\n"),
             "scenarios/x.yaml:5:20: load[0].max_in_flight: must be >= 1, got 0");
   EXPECT_EQ(load_error("load:\n  - executor: poisson\n    duration: 1m\n    vus: 3\n"),

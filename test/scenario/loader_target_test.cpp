@@ -119,12 +119,26 @@ TEST(ScenarioTarget, TimeoutsMustBePositiveDurations) {
 TEST(ScenarioTarget, UnknownKeyListsTargetKeys) {
   EXPECT_EQ(load_error(with_target("  url: http://gw\n")),
             "scenarios/x.yaml:6:3: target: unknown key \"url\"; valid keys: base_url, host, headers, api_key_env, "
-            "insecure, http2, connect_timeout, request_timeout");
+            "insecure, http2, connect_timeout, request_timeout, backoff");
 }
 
 TEST(ScenarioTarget, UnknownApi) {
   EXPECT_EQ(load_error(std::string(k_load) + "api: chat-completions\n"),
             "scenarios/x.yaml:5:6: api: unknown api \"chat-completions\"; expected one of completions, chat");
+}
+
+TEST(ScenarioTarget, BackoffKeys) {
+  const Scenario defaults = load_ok(k_load);
+  EXPECT_TRUE(defaults.target.backoff.retry_after);
+  EXPECT_EQ(defaults.target.backoff.max_retry_after, std::chrono::seconds(60));
+  EXPECT_TRUE(defaults.target.backoff.connect_errors);
+  const Scenario set = load_ok(std::string(k_load) +
+                               "target: {backoff: {retry_after: false, max_retry_after: 5s, connect_errors: false}}\n");
+  EXPECT_FALSE(set.target.backoff.retry_after);
+  EXPECT_EQ(set.target.backoff.max_retry_after, std::chrono::seconds(5));
+  EXPECT_FALSE(set.target.backoff.connect_errors);
+  EXPECT_NE(load_error(std::string(k_load) + "target: {backoff: {retry: true}}\n").find("unknown key \"retry\""),
+            std::string::npos);
 }
 
 }  // namespace

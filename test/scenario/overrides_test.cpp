@@ -75,7 +75,7 @@ TEST(ScenarioOverrides, ErrorsNameTheFlag) {
   EXPECT_EQ(apply_error(scenario, overrides), "--api: unknown api \"responses\"; expected one of completions, chat");
   overrides = Overrides{};
   overrides.time_scale = 0;
-  EXPECT_EQ(apply_error(scenario, overrides), "--time-scale: must be > 0, got 0");
+  EXPECT_EQ(apply_error(scenario, overrides), "--time-scale: must be >= 1e-06, got 0");
   overrides = Overrides{};
   overrides.max_tokens = 0;
   EXPECT_EQ(apply_error(scenario, overrides), "--max-tokens: must be >= 1, got 0");

@@ -63,7 +63,7 @@ TEST(PrometheusApi, RefusesAnswersNestedDeeperThan128Levels) {
   const std::string deep = R"({"status":"success","data":)" + std::string(200, '[') + std::string(200, ']') + "}";
   auto data = answer_data("query", 200, "application/json", deep, options);
   ASSERT_FALSE(data.has_value());
-  EXPECT_EQ(data.error(), "answer is JSON nested deeper than 128 levels (HTTP 200): is this the Prometheus URL?");
+  EXPECT_EQ(data.error(), "the answer to query is nested deeper than 128 levels: narrow the matcher");
 }
 
 TEST(PrometheusApi, FormatUtcTakesAnyInt64) {

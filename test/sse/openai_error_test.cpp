@@ -43,7 +43,7 @@ TEST(ClassifyErrorBody, HostileBodiesAreErrorsNotExceptions) {
   EXPECT_THAT(error.error(), StartsWith("error body is not JSON ([json.exception.out_of_range.406] number overflow"));
   error = classify_error_body(std::string(129, '[') + std::string(129, ']'));
   ASSERT_FALSE(error);
-  EXPECT_THAT(error.error(), StartsWith("error body is JSON nested deeper than 128 levels: \"[[[["));
+  EXPECT_THAT(error.error(), StartsWith("error body is nested deeper than 128 levels: \"[[[["));
 }
 
 TEST(ClassifyErrorBody, CodeMayBeMissingOrNotAStatus) {

@@ -215,14 +215,14 @@ TEST(OpenAiStreamDecoder, NumbersBeyondADoubleAreMalformedOnBothPathsWithoutThro
   EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","logprobs":{"x":1e-400,"y":1.7e308}}]})").kind, ChunkKind::content);
 }
 
-// A payload nested deeper than util::k_max_untrusted_json_depth is malformed without being parsed
+// A payload nested deeper than util::JsonLimits allows (128) is malformed without being parsed
 // (1 MiB of "[" would have taken nlohmann ~40 MB); the fast path gives up at 64 levels anyway.
 TEST(OpenAiStreamDecoder, NestingDeeperThan128LevelsIsMalformed) {
   const std::string deep = std::string(R"({"choices":[{"text":"a","logprobs":)") + std::string(200, '[') +
                            std::string(200, ']') + "}]}";
   const auto chunk = decode_checked(deep);
   EXPECT_EQ(chunk.kind, ChunkKind::malformed);
-  EXPECT_THAT(chunk.problem, testing::StartsWith("SSE data is not an OpenAI stream chunk (JSON nested deeper than 128 levels)"));
+  EXPECT_THAT(chunk.problem, testing::StartsWith("SSE data is nested deeper than 128 levels: \""));
   const std::string fine = std::string(R"({"choices":[{"text":"a","logprobs":)") + std::string(100, '[') +
                            std::string(100, ']') + "}]}";
   EXPECT_EQ(decode_checked(fine).kind, ChunkKind::content);  // the fast path gave up, nlohmann decided

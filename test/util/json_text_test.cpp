@@ -32,18 +32,57 @@ TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEachBadByte) {
   EXPECT_EQ(valid_utf8(std::string_view("a\0b", 3)), std::string("a\0b", 3));  // NUL is valid UTF-8
 }
 
-TEST(JsonNestingExceeds, CountsBracketsOutsideStrings) {
-  EXPECT_FALSE(json_nesting_exceeds("", 0));
-  EXPECT_FALSE(json_nesting_exceeds("1", 0));
-  EXPECT_TRUE(json_nesting_exceeds("[]", 0));
-  EXPECT_FALSE(json_nesting_exceeds("[[]]", 2));
-  EXPECT_TRUE(json_nesting_exceeds("[{}]", 1));
-  EXPECT_FALSE(json_nesting_exceeds("[][][][]", 1));                    // siblings do not add up
-  EXPECT_FALSE(json_nesting_exceeds(R"({"a":"[[[[{{{{"})", 1));          // inside a string
-  EXPECT_FALSE(json_nesting_exceeds(R"(["\"[[[[", "\\", "]"])", 1));   // escaped quotes and backslashes
-  EXPECT_TRUE(json_nesting_exceeds(R"(["\\", [[]]])", 2));             // "\\" ends the string
-  EXPECT_FALSE(json_nesting_exceeds("]]]][", 1));                       // not JSON: closers never go below 0
-  EXPECT_TRUE(json_nesting_exceeds(std::string(16u << 20, '['), k_max_untrusted_json_depth));
+// Depth counts brackets outside strings only (escaped quotes and backslashes included).
+TEST(ParseJsonBounded, CountsDepthOutsideStrings) {
+  const auto deeper_than = [](std::string_view text, std::size_t depth) {
+    auto parsed = parse_json_bounded(text, JsonLimits{.max_depth = depth});
+    return !parsed && parsed.error().starts_with("is nested deeper");
+  };
+  EXPECT_FALSE(deeper_than("1", 0));
+  EXPECT_TRUE(deeper_than("[]", 0));
+  EXPECT_FALSE(deeper_than("[[]]", 2));
+  EXPECT_TRUE(deeper_than("[{}]", 1));
+  EXPECT_FALSE(deeper_than("[[],[],[]]", 2));                      // siblings do not add up
+  EXPECT_FALSE(deeper_than(R"({"a":"[[[[{{{{"})", 1));             // inside a string
+  EXPECT_FALSE(deeper_than(R"(["\"[[[[", "\\", "]"])", 1));    // escaped quotes and backslashes
+  EXPECT_TRUE(deeper_than(R"(["\\", [[]]])", 2));               // "\\" ends the string
+}
+
+}  // namespace
+}  // namespace llmd::util
+
+namespace llmd::util {
+namespace {
+
+TEST(ParseJsonBounded, ParsesOrdinaryDocuments) {
+  auto parsed = parse_json_bounded(R"({"a":[1,2,{"b":"[[[ not nesting ]]]"}],"c":null})");
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ((*parsed)["a"][2]["b"], "[[[ not nesting ]]]");
+}
+
+TEST(ParseJsonBounded, RefusesDeepOrHugeDocumentsBeforeBuildingThem) {
+  // 16 MB of "[[[[" took 1.28 GB as a DOM; refused after 129 bytes now.
+  const std::string deep(16u << 20U, '[');
+  auto parsed = parse_json_bounded(deep);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error(), "is nested deeper than 128 levels");
+  EXPECT_TRUE(parse_json_bounded(std::string(128, '[') + std::string(128, ']')));
+  std::string wide = "[0";
+  for (int i = 0; i < 1000; ++i) {
+    wide += ",0";
+  }
+  wide += "]";
+  EXPECT_EQ(parse_json_bounded(wide, JsonLimits{64, 1000}).error(), "has more than 1000 values");
+  EXPECT_TRUE(parse_json_bounded(wide, JsonLimits{64, 1002}));  // the array and its 1,001 elements
+  EXPECT_EQ(parse_json_bounded(R"([[],[],{}])", JsonLimits{64, 3}).error(), "has more than 3 values");
+}
+
+TEST(ParseJsonBounded, MalformedTextAndNumberOverflowAreErrorsNotExceptions) {
+  auto broken = parse_json_bounded("{\"a\":");
+  ASSERT_FALSE(broken);
+  EXPECT_EQ(broken.error().rfind("is not JSON (", 0), 0u) << broken.error();
+  EXPECT_NO_THROW((void)parse_json_bounded("[1e99999]"));
+  EXPECT_FALSE(parse_json_bounded("\xFF"));
 }
 
 }  // namespace

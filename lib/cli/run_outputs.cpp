@@ -1,0 +1,146 @@
+#include "cli/run_outputs.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iterator>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "report/tekton_results.hpp"
+#include "util/atomic_file.hpp"
+#include "util/output_path.hpp"
+#include "util/redact.hpp"
+
+namespace llmd::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string flag_of(const OutputFile& output) {
+  return fmt::format("--out {}={}", report::to_string(output.format), output.path);
+}
+
+// Standard output, a character device, a FIFO or a socket: what is written there stays.
+bool is_stream(const OutputFile& output) {
+  if (output.to_stdout()) {
+    return true;
+  }
+  auto target = util::resolve_output(output.path);
+  return target && (target->kind == util::OutputKind::char_device || target->kind == util::OutputKind::fifo ||
+                    target->kind == util::OutputKind::socket);
+}
+
+}  // namespace
+
+bool Outputs::uses_stdout() const {
+  return std::any_of(files.begin(), files.end(), [](const OutputFile& f) { return f.to_stdout(); });
+}
+
+util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::optional<std::string> tekton_results_dir) {
+  Outputs outputs{{}, std::move(tekton_results_dir)};
+  for (const auto& spec : specs) {
+    const auto eq = spec.find('=');
+    auto format = report::parse_output_format(spec.substr(0, eq));
+    if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
+      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json or junit, e.g. --out json=result.json "
+                                    "(FILE - is standard output)",
+                                    spec));
+    }
+    OutputFile output{*format, spec.substr(eq + 1)};
+    if (output.to_stdout() && outputs.uses_stdout()) {
+      return util::fail(fmt::format("--out \"{}\": standard output (-) is already the destination of another --out; only one "
+                                    "output can go there",
+                                    spec));
+    }
+    outputs.files.push_back(std::move(output));
+  }
+  return outputs;
+}
+
+util::Result<std::vector<std::string>> prepare_outputs(const Outputs& outputs) {
+  std::set<fs::path> folders;
+  std::set<fs::path> targets;
+  for (const auto& output : outputs.files) {
+    if (output.to_stdout()) {
+      continue;
+    }
+    if (auto writable = util::check_output_writable(output.path); !writable) {
+      return util::fail(fmt::format("{}: {}", flag_of(output), writable.error()));
+    }
+    auto target = util::resolve_output(output.path);
+    if (!target || (target->kind != util::OutputKind::regular && target->kind != util::OutputKind::missing)) {
+      continue;  // a device, FIFO or socket: written in place, no temporary, and two outputs may share /dev/null
+    }
+    const auto file = fs::absolute(target->path).lexically_normal();
+    if (!targets.insert(file).second) {
+      return util::fail(fmt::format("{}: {} is already the destination of another --out; give each output its own file",
+                                    flag_of(output), output.path));
+    }
+    folders.insert(file.parent_path());
+  }
+  if (outputs.tekton_results_dir) {
+    if (auto ready = report::check_tekton_results(*outputs.tekton_results_dir); !ready) {
+      return util::fail(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, ready.error()));
+    }
+    folders.insert(*outputs.tekton_results_dir);
+  }
+  std::vector<std::string> notes;
+  for (const auto& folder : folders) {
+    auto removed = remove_stale_temporaries_in(folder);
+    notes.insert(notes.end(), removed.begin(), removed.end());
+  }
+  return notes;
+}
+
+std::vector<std::string> remove_stale_temporaries_in(const fs::path& dir) {
+  std::vector<std::string> notes;
+  for (const auto& path : util::remove_stale_temporaries(dir)) {
+    notes.push_back(fmt::format("removed {}, a temporary file left by an interrupted run", path.string()));
+  }
+  return notes;
+}
+
+std::vector<std::string> write_output_files(const report::RunReport& report, const Outputs& outputs) {
+  std::vector<std::string> failures;
+  for (const auto& output : outputs.files) {
+    if (is_stream(output)) {
+      continue;
+    }
+    if (auto failure = write_output(report, output)) {
+      failures.push_back(std::move(*failure));
+    }
+  }
+  if (outputs.tekton_results_dir) {
+    if (auto written = report::write_tekton_results(report, *outputs.tekton_results_dir); !written) {
+      failures.push_back(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, written.error()));
+    }
+  }
+  return failures;
+}
+
+std::vector<OutputFile> stream_outputs(const Outputs& outputs) {
+  std::vector<OutputFile> streams;
+  std::copy_if(outputs.files.begin(), outputs.files.end(), std::back_inserter(streams), is_stream);
+  return streams;
+}
+
+std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output) {
+  const auto content = util::redact(report::render(report, output.format));  // secrets never stored
+  util::Result<void> written;
+  if (output.to_stdout()) {
+    std::fflush(stdout);  // nothing else goes there, but never interleave with a buffered byte
+    written = util::write_all(STDOUT_FILENO, content, "standard output");
+  } else {
+    written = util::write_file_atomically(output.path, content);
+  }
+  if (!written) {
+    return fmt::format("{}: {}", flag_of(output), written.error());
+  }
+  return std::nullopt;
+}
+
+}  // namespace llmd::cli

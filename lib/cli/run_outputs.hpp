@@ -1,0 +1,56 @@
+#pragma once
+// `run`'s result destinations: --out FORMAT=FILE (repeatable) and --tekton-results DIR. Parsed
+// and checked before the first request (a destination that cannot be written is a usage error,
+// exit 2, before any load is sent), written after the run: files first, then the destinations
+// that cannot be rewritten (standard output, devices, FIFOs, sockets), once each. FILE "-" is
+// standard output: the document is then the only thing there and the text summary and progress
+// line go to standard error.
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "report/exporter.hpp"
+#include "report/run_report.hpp"
+#include "util/result.hpp"
+
+namespace llmd::cli {
+
+struct OutputFile {
+  report::OutputFormat format = report::OutputFormat::json;
+  std::string path;  // as given; "-" is standard output
+  bool to_stdout() const { return path == "-"; }
+};
+
+struct Outputs {
+  std::vector<OutputFile> files;
+  std::optional<std::string> tekton_results_dir;
+  bool uses_stdout() const;
+};
+
+// `--out` specs and `--tekton-results`. Errors quote the flag: an unknown format, "-" for two
+// outputs.
+util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::optional<std::string> tekton_results_dir);
+
+// Before the first request: checks that every destination can be written
+// (util::check_output_writable; the Tekton folder is created), that no two --out name one file
+// (symlinks followed), and removes the temporaries a killed run left next to them. Returns one note per removed file, or the first error, naming
+// the flag and the path and saying what to do.
+util::Result<std::vector<std::string>> prepare_outputs(const Outputs& outputs);
+
+// Removes stale temporaries (util::remove_stale_temporaries) from `dir`; one note per file.
+std::vector<std::string> remove_stale_temporaries_in(const std::filesystem::path& dir);
+
+// Writes every output that is a file (a regular file or a new name, replaced atomically, so it
+// can be written again with a corrected verdict) and the Tekton results; returns what could not
+// be written, each naming its flag and path.
+std::vector<std::string> write_output_files(const report::RunReport& report, const Outputs& outputs);
+
+// The outputs whose bytes stay where they are written, in the order given: standard output, and a
+// character device, FIFO or socket. Each is written once, after the files (write_output).
+std::vector<OutputFile> stream_outputs(const Outputs& outputs);
+
+// Writes one output (FILE "-": standard output); returns its failure, naming the flag and path.
+std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output);
+
+}  // namespace llmd::cli

@@ -1,0 +1,75 @@
+#pragma once
+// The bounds of what a scenario file (or a `llmd-bench run` flag replacing one of its values) may
+// give, in one place: the loader checks them with file:line:column errors, the CLI overrides with
+// the flag's name, and scenarios/README.md documents each next to its key. Each bound is sized
+// from what llmd-bench allocates or can schedule for it, so a value past it fails at load time
+// (exit 2) instead of aborting with std::bad_alloc or overflowing a clock mid-run.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace llmd::scenario::limits {
+
+// A scenario file is read up to this many bytes (4 MiB); devices and FIFOs too, so
+// `run /dev/zero` stops there. yaml-cpp keeps ~600 bytes per node: the densest 4 MiB document (a
+// flow list `[1,1,...]`, 2 bytes a node) took 1.2 GB and 5 s to parse; 16 MiB took 4.9 GB. Real
+// scenarios are a few KiB; 4 MiB still holds 200,000 headers or a 600,000-token `fixed` prompt.
+inline constexpr std::size_t k_max_file_bytes = std::size_t{4} << 20;
+
+// Requests in flight at once: `vus`, `start_vus`, stage `target`, open-loop `max_in_flight`, and the
+// sum over phases that run at the same time. Each in-flight request holds a libcurl handle with its
+// buffers and a connection: one descriptor, three more through the embedded simulator. Measured:
+// 4,000 VUs against the embedded simulator took 133 MB in all, ~30 KiB a request; 100,000 take
+// ~3 GiB and 400,000 descriptors, within the 1,048,576 llmd-bench raises its limit to where the
+// system allows it. A single client process driving more would be measuring itself.
+inline constexpr std::uint64_t k_max_concurrency = 100'000;
+
+// `iterations`: a counter, no memory; a billion requests is 3 hours at k_max_rate_per_s.
+inline constexpr std::uint64_t k_max_iterations = 1'000'000'000;
+
+// Token counts: prefix_tokens, suffix_tokens, the random prompt length and its clamps, max_tokens.
+// 1,048,576 (1M) tokens is the largest context window vLLM serves in practice; a generated prompt
+// of 1M tokens is ~6 MiB of text.
+inline constexpr std::uint64_t k_max_tokens = std::uint64_t{1} << 20;
+
+// Prompt text llmd-bench holds at once: the body of every request in flight (kept until it ends)
+// and, for per-session prompts, one prefix per virtual user (kept for the run). A generated token
+// is one word of at most 8 bytes plus a space. At most 1 GiB; the embedded simulator keeps about
+// three more copies (its body, the text, 4-byte token ids), so ~4 GiB with it, a sixth of the 24 GiB
+// machines llmd-bench is tested on. Measured with the embedded simulator: 100 requests of 100,000
+// tokens in flight took 174 MB in all (17 bytes a token).
+inline constexpr std::uint64_t k_max_bytes_per_token = 9;
+inline constexpr std::uint64_t k_max_prompt_bytes_in_flight = std::uint64_t{1} << 30;
+
+// Open-loop arrival rate, requests per second. At 100,000/s requests are due every 10 us, about
+// what starting one costs in llmd-bench's single event-loop thread (a libcurl handle, the body, a
+// connection): faster arrivals could only be late or dropped. Run several llmd-bench processes
+// for more. At 1e-6/s (one request in 11.6 days) every gap still fits the clock.
+inline constexpr double k_min_rate_per_s = 1e-6;
+inline constexpr double k_max_rate_per_s = 100'000;
+
+// Every duration key (phase durations, stage durations, start_time, graceful_stop, max_duration,
+// timeouts, scrape intervals) and the end of every phase after `time_scale` (start_time + its
+// length + graceful_stop): 30 days (720h), longer than any soak test and far inside the clock.
+inline constexpr std::chrono::nanoseconds k_max_duration = std::chrono::hours(720);
+
+// `time_scale`: 1e-6 turns 1 s into 1 us; 1e6 turns 1 s into 11.6 days. Scaled phases must still
+// end within k_max_duration.
+inline constexpr double k_min_time_scale = 1e-6;
+inline constexpr double k_max_time_scale = 1e6;
+
+// Phases in `load` and stages of a ramping-vus phase: with k_max_duration each, their sums stay
+// far inside the 64-bit nanosecond clock (1,000 x 720h is 2.6e18 ns of the 9.2e18 it holds).
+inline constexpr std::size_t k_max_phases = 1000;
+inline constexpr std::size_t k_max_stages = 1000;
+
+// `temperature`: vLLM accepts any value >= 0; beyond 100 sampling is uniform noise, so a larger one
+// is a typo.
+inline constexpr double k_max_temperature = 100;
+
+// cache: `max_parallel_scrapes` (threads and kubectl processes at once) and `allow_missing_pods`
+// (a count of pods; no cluster runs a million vLLM pods).
+inline constexpr std::uint64_t k_max_parallel_scrapes = 1024;
+inline constexpr std::uint64_t k_max_allow_missing_pods = 1'000'000;
+
+}  // namespace llmd::scenario::limits
