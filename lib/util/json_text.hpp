@@ -37,7 +37,7 @@ struct JsonLimits {
 };
 
 // Parses `text` into a DOM, or says why not, as a predicate of the text: "is not JSON (…)", "is
-// nested deeper than 64 levels", "has more than 1000000 values". Never throws.
+// nested deeper than 128 levels", "has more than 1000000 values". Never throws.
 tl::expected<nlohmann::json, std::string> parse_json_bounded(std::string_view text, JsonLimits limits = {});
 
 }  // namespace llmd::util
