@@ -4,13 +4,14 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "engine/prompt_words.hpp"
+#include "scenario/limits.hpp"
 #include "sse/preview.hpp"
+#include "util/atomic_file.hpp"
 #include "util/json_text.hpp"
 
 namespace llmd::engine {
@@ -107,17 +108,24 @@ Result<void> check_length(const scenario::LengthDistribution& length) {
 }  // namespace
 
 Result<std::vector<DatasetEntry>> load_dataset(const std::string& path, scenario::ApiKind api) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    return fail(fmt::format("{}: cannot open dataset: {}", path, std::strerror(errno)));
+  auto text = util::read_file(path, scenario::limits::k_max_dataset_bytes + 1);
+  if (!text) {
+    return fail(text.error());
+  }
+  if (text->size() > scenario::limits::k_max_dataset_bytes) {
+    return fail(fmt::format("{}: dataset is larger than {} MiB (the most llmd-bench reads): split it or sample it",
+                            path, scenario::limits::k_max_dataset_bytes >> 20U));
   }
   std::vector<DatasetEntry> entries;
-  std::string line;
-  for (std::size_t number = 1; std::getline(file, line); ++number) {
+  std::string_view rest(*text);
+  for (std::size_t number = 1; !rest.empty(); ++number) {
+    const std::size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     if (!line.empty() && line.back() == '\r') {
-      line.pop_back();
+      line.remove_suffix(1);
     }
-    if (line.find_first_not_of(" \t") == std::string::npos) {
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
       continue;
     }
     auto entry = parse_dataset_line(line, api, fmt::format("{}:{}", path, number));

@@ -16,6 +16,11 @@ namespace llmd::scenario::limits {
 // scenarios are a few KiB; 4 MiB still holds 200,000 headers or a 600,000-token `fixed` prompt.
 inline constexpr std::size_t k_max_file_bytes = std::size_t{4} << 20;
 
+// A `dataset` prompt file is read whole when the run starts and kept as prompts (about twice its
+// size while it is split into lines), up to this many bytes (256 MiB); devices and FIFOs too, so a
+// dataset path of /dev/zero stops there instead of growing one line until std::bad_alloc.
+inline constexpr std::size_t k_max_dataset_bytes = std::size_t{256} << 20;
+
 // Requests in flight at once: `vus`, `start_vus`, stage `target`, open-loop `max_in_flight`, and the
 // sum over phases that run at the same time. Each in-flight request holds a libcurl handle with its
 // buffers and a connection: one descriptor, three more through the embedded simulator. Measured:

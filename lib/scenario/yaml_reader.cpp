@@ -198,6 +198,9 @@ util::Result<std::string> Field::as_existing_file() const {
   path = path.lexically_normal();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
+    if (std::filesystem::exists(path, ec)) {
+      return fail(error(fmt::format("\"{}\" is not a regular file (a directory, device or FIFO): give a file", *text)));
+    }
     return fail(error(fmt::format("file \"{}\" not found (looked for {}; relative paths start at the scenario's directory)",
                                   *text, path.string())));
   }

@@ -233,17 +233,36 @@ TEST(PromptSource, DatasetErrorsNameFileAndLine) {
   EXPECT_EQ(parsed.error(), empty.path() + ": no prompts (expected one JSON object per line)");
 }
 
+// Issue 10: a dataset path of /dev/zero grew one line (no newline ever comes) until std::bad_alloc.
+// The file is read up to 256 MiB, devices included, and a larger one is refused by name.
+TEST(PromptSource, DatasetFromAnEndlessDeviceIsRefusedNotReadForever) {
+  auto parsed = load_dataset("/dev/zero", scenario::ApiKind::completions);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error(), "/dev/zero: dataset is larger than 256 MiB (the most llmd-bench reads): split it or sample it");
+}
+
+TEST(PromptSource, DatasetLinesEndWithLfOrCrLfAndTheLastNeedsNoNewline) {
+  TempFile file("{\"prompt\": \"a\"}\r\n\n{\"prompt\": \"b c\"}");
+  auto parsed = load_dataset(file.path(), scenario::ApiKind::completions);
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->size(), 2u);
+  TempFile bad("{\"prompt\": \"a\"}\n\n{oops}\r\n");
+  parsed = load_dataset(bad.path(), scenario::ApiKind::completions);
+  ASSERT_FALSE(parsed);
+  EXPECT_EQ(parsed.error(), bad.path() + ":3: not valid JSON: \"{oops}\"");
+}
+
 TEST(PromptSource, MissingDatasetFileIsAnError) {
   RequestSpec spec;
   spec.prompt = PromptKind::dataset;
   spec.dataset_path = "/nonexistent/prompts.jsonl";
   auto source = PromptSource::create(spec);
   ASSERT_FALSE(source);
-  EXPECT_EQ(source.error(), "/nonexistent/prompts.jsonl: cannot open dataset: No such file or directory");
+  EXPECT_EQ(source.error(), "cannot read /nonexistent/prompts.jsonl: No such file or directory");
   spec.where = {"s.yaml", 7, 3};
   source = PromptSource::create(spec);
   ASSERT_FALSE(source);
-  EXPECT_EQ(source.error(), "s.yaml:7: /nonexistent/prompts.jsonl: cannot open dataset: No such file or directory");
+  EXPECT_EQ(source.error(), "s.yaml:7: cannot read /nonexistent/prompts.jsonl: No such file or directory");
   spec.dataset_path.clear();
   source = PromptSource::create(spec);
   ASSERT_FALSE(source);

@@ -88,6 +88,11 @@ TEST(ScenarioRequests, DatasetFileMustExist) {
                                   "; relative paths start at the scenario's directory)");
   EXPECT_EQ(load_error(with_requests("  prompt:\n    kind: dataset\n")),
             "scenarios/x.yaml:7:5: requests.prompt: missing required key \"path\"");
+  // Issue 10: a device is refused at load time, named for what it is (it read "not found").
+  scenario = load_scenario_text(with_requests("  prompt:\n    kind: dataset\n    path: /dev/zero\n"), file);
+  ASSERT_FALSE(scenario);
+  EXPECT_EQ(scenario.error(), file + ":8:11: requests.prompt.path: \"/dev/zero\" is not a regular file (a directory, "
+                                     "device or FIFO): give a file");
 }
 
 TEST(ScenarioRequests, RandomWithEveryDistribution) {
