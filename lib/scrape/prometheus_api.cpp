@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "prom/text_parser.hpp"
 #include "scrape/http_get.hpp"
 #include "util/json_text.hpp"
 
@@ -121,6 +122,20 @@ std::optional<Point> read_point(const Json& pair) {
   return Point{std::llround(unix_seconds * 1000.0), *value};
 }
 
+// A label name in the text format's syntax: every other character becomes '_', and a leading digit
+// gets a '_' before it.
+std::string underscore_escaped(std::string_view name) {
+  std::string out;
+  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) {
+    out += '_';
+  }
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    out += ok ? c : '_';
+  }
+  return out;
+}
+
 // One entry of a vector or matrix result: {"metric":{"__name__":...,labels...},"value":[t,"v"]} or
 // {"metric":{...},"values":[[t,"v"],...]}.
 std::optional<Series> read_series(const Json& entry, ResultType type) {
@@ -133,9 +148,15 @@ std::optional<Series> read_series(const Json& entry, ResultType type) {
     const std::string text = label.is_string() ? label.get<std::string>() : label.dump();
     if (name == "__name__") {
       series.name = text;
-    } else {
-      series.labels[name] = text;
+    } else if (!series.labels.emplace(prom::is_label_name(name) ? name : underscore_escaped(name), text).second) {
+      // Prometheus 3 allows any UTF-8 label name ("app.kubernetes.io/name"); the text format the
+      // snapshot is rebuilt in does not. Escaped as Prometheus' "underscores" scheme does; two
+      // labels that become one make the entry unexpected.
+      return std::nullopt;
     }
+  }
+  if (!prom::is_metric_name(series.name)) {
+    return std::nullopt;  // every series of a raw selector has a name in the text format's syntax
   }
   if (type == ResultType::vector) {
     auto point = read_point(entry[key]);
@@ -187,7 +208,7 @@ util::Result<std::vector<Series>> read_query_result(const Json& data, ResultType
   }
   for (const Json& entry : data["result"]) {
     auto series = read_series(entry, type);
-    if (!series || (type == ResultType::vector && series->name.empty())) {
+    if (!series) {
       return util::fail(fmt::format("unexpected result entry {:.200}", entry.dump()));
     }
     result.push_back(std::move(*series));

@@ -56,6 +56,37 @@ TEST(PrometheusApi, RefusesTimesBeyondYear5138) {
   EXPECT_TRUE(query_answer(matrix_with_time("-100000000000"), ResultType::matrix).has_value());
 }
 
+std::string matrix_with_metric(const std::string& metric) {
+  return R"({"status":"success","data":{"resultType":"matrix","result":[{"metric":)" + metric +
+         R"(,"values":[[1700000000,"1"]]}]}})";
+}
+
+// Found by the prometheus_api_json fuzz target (corpus: case-series-without-name): a matrix series
+// without "__name__" was taken, and the snapshot rebuilt from it was text its own parser refused
+// ('invalid metric name ""'). A series needs a metric name in the text format's syntax; a label name
+// outside it (Prometheus 3 allows UTF-8 names) is escaped as Prometheus' underscores scheme does.
+TEST(PrometheusApi, SeriesNeedAMetricNameAndLabelNamesAreEscapedForTheTextFormat) {
+  for (const char* metric : {R"({"pod":"p"})", R"({"__name__":"","pod":"p"})", R"({"__name__":"a b","pod":"p"})",
+                             R"({"__name__":"1x"})"}) {
+    for (const ResultType type : {ResultType::vector, ResultType::matrix}) {
+      std::string body = matrix_with_metric(metric);
+      if (type == ResultType::vector) {
+        body = R"({"status":"success","data":{"resultType":"vector","result":[{"metric":)" + std::string(metric) +
+               R"(,"value":[1700000000,"1"]}]}})";
+      }
+      auto series = query_answer(body, type);
+      ASSERT_FALSE(series.has_value()) << metric;
+      EXPECT_THAT(series.error(), StartsWith("unexpected result entry {\"metric\":")) << metric;
+    }
+  }
+  auto series = query_answer(matrix_with_metric(R"({"__name__":"x","app.kubernetes.io/name":"vllm","0zone":"a"})"),
+                             ResultType::matrix);
+  ASSERT_TRUE(series.has_value()) << series.error();
+  EXPECT_EQ((*series)[0].labels, (Labels{{"_0zone", "a"}, {"app_kubernetes_io_name", "vllm"}}));
+  series = query_answer(matrix_with_metric(R"({"__name__":"x","a.b":"1","a_b":"2"})"), ResultType::matrix);
+  EXPECT_FALSE(series.has_value());
+}
+
 // An answer nested deeper than 128 levels is refused before it is parsed: its "data" would be
 // dumped into the error message (nlohmann's dump() recurses once a level).
 TEST(PrometheusApi, RefusesAnswersNestedDeeperThan128Levels) {
