@@ -12,6 +12,10 @@ endfunction()
 #   Defines the GoogleTest executable llmd_<NAME>_tests and registers every test with CTest.
 #   Tests get LLMD_TEST_FIXTURES (test/fixtures) and LLMD_BENCH_BINARY (the built binary;
 #   NEEDS_BINARY makes the test target depend on it).
+#   Suites named *Timing (TEST(EngineSimTiming, ...)) assert timing bounds: event-loop lag, achieved
+#   rates, TTFT, how fast a stop takes effect. They get RUN_SERIAL (and the label `timing`): ctest runs
+#   nothing else beside them, so a parallel run on 2 cores cannot starve them into failing. A resource
+#   lock would only keep them apart from each other, not from the CPU-heavy tests around them.
 function(llmd_add_tests name)
   cmake_parse_arguments(ARG "NEEDS_BINARY" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(LLMD_ALLOW_MISSING_SOURCES)  # developer aid while files are being written; never in CI
@@ -34,7 +38,22 @@ function(llmd_add_tests name)
   if(ARG_NEEDS_BINARY)
     add_dependencies(llmd_${name}_tests llmd-bench)
   endif()
-  gtest_discover_tests(llmd_${name}_tests
-    PROPERTIES LABELS "${name};${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+  gtest_discover_tests(llmd_${name}_tests TEST_FILTER "-*Timing.*" TEST_LIST llmd_${name}_untimed_tests
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT}
     DISCOVERY_TIMEOUT 30)
+  gtest_discover_tests(llmd_${name}_tests TEST_FILTER "*Timing.*" TEST_LIST llmd_${name}_timing_tests
+    PROPERTIES TIMEOUT ${ARG_TIMEOUT} RUN_SERIAL TRUE
+    DISCOVERY_TIMEOUT 30)
+  # LABELS is a list, which PROPERTIES above cannot carry (CMake 3.25 writes it out as separate words:
+  # "LABELS integration;slow TIMEOUT 300" set LABELS=integration and no TIMEOUT). This script, which
+  # ctest runs after the discovered tests are defined, sets them.
+  set(labels_script "${CMAKE_CURRENT_BINARY_DIR}/llmd_${name}_tests_labels.cmake")
+  file(WRITE "${labels_script}"
+    "foreach(test IN LISTS llmd_${name}_untimed_tests)\n"
+    "  set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${name};${ARG_LABELS}\")\n"
+    "endforeach()\n"
+    "foreach(test IN LISTS llmd_${name}_timing_tests)\n"
+    "  set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${name};timing;${ARG_LABELS}\")\n"
+    "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_script}")
 endfunction()

@@ -55,8 +55,9 @@ requests:
   max_tokens: 32
   stream: true
 load:
-  - {name: users, executor: constant-vus, vus: 32, duration: ${minutes}m}
-  - {name: arrivals, executor: poisson, rate: 40, max_in_flight: 128, duration: ${minutes}m}
+  # start_time 0s: both phases run at once (a phase without one starts when the previous ends)
+  - {name: users, executor: constant-vus, vus: 32, duration: ${minutes}m, start_time: 0s}
+  - {name: arrivals, executor: poisson, rate: 40, max_in_flight: 128, duration: ${minutes}m, start_time: 0s}
 checks: []      # the injected faults fail them by design; the threshold judges the run
 thresholds:
   http_req_failed: ["rate<0.2"]

@@ -308,7 +308,7 @@ class Parser {
       return {};  // an ordinary comment, or a bare "# HELP": ignored, as Prometheus does
     }
     const std::string_view name = cursor.take_token();
-    if (name.empty() || is_digit(name.front()) || !std::all_of(name.begin(), name.end(), is_name_char)) {
+    if (!is_metric_name(name)) {
       return fail("invalid metric name " + quote(name) + " in # " + std::string(keyword) + " line" +
                   std::string(k_name_syntax));
     }
@@ -438,6 +438,14 @@ tl::expected<Exposition, ParseError> parse_text(std::string_view text) { return 
 
 std::string format_error(const ParseError& error, std::string_view source_name) {
   return std::string(source_name) + ":" + std::to_string(error.line) + ": " + error.message;
+}
+
+bool is_metric_name(std::string_view name) {
+  return !name.empty() && !is_digit(name.front()) && std::all_of(name.begin(), name.end(), is_name_char);
+}
+
+bool is_label_name(std::string_view name) {
+  return !name.empty() && !is_digit(name.front()) && std::all_of(name.begin(), name.end(), is_label_char);
 }
 
 }  // namespace llmd::prom

@@ -67,4 +67,8 @@ tl::expected<Exposition, ParseError> parse_text(std::string_view text);
 // "SOURCE:LINE: MESSAGE", e.g. "http://10.0.0.5:8200/metrics:12: expected '=' after label name \"model\"".
 std::string format_error(const ParseError& error, std::string_view source_name);
 
+// The text format's names: a metric name is [a-zA-Z_:][a-zA-Z0-9_:]*, a label name [a-zA-Z_][a-zA-Z0-9_]*.
+bool is_metric_name(std::string_view name);
+bool is_label_name(std::string_view name);
+
 }  // namespace llmd::prom

@@ -26,7 +26,7 @@ void init_curl_once();
 
 struct HttpGet {
   struct EasyDeleter {
-    void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
   };
   struct SlistDeleter {
     void operator()(curl_slist* list) const { curl_slist_free_all(list); }

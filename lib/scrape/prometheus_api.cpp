@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "prom/text_parser.hpp"
 #include "scrape/http_get.hpp"
 #include "util/json_text.hpp"
 
@@ -70,23 +71,23 @@ std::string string_field(const Json& object, const char* key) {
 
 // The cause of a non-success answer: Prometheus' own error when the body is its JSON error object.
 // `what` names the request ("query", "metadata request").
-std::string api_error(std::string_view what, const HttpGet& answer, const Json& body,
+std::string api_error(std::string_view what, long http_status, std::string_view content_type, const Json& body,
                       const PrometheusSourceOptions& options) {
   if (string_field(body, "status") == "error") {
     const std::string hint = what == "query" ? "; check the matcher " + options.matcher : "";
-    return fmt::format("{} failed (HTTP {}, errorType \"{}\"): \"{}\"{}", what, answer.status,
+    return fmt::format("{} failed (HTTP {}, errorType \"{}\"): \"{}\"{}", what, http_status,
                        string_field(body, "errorType"), string_field(body, "error"), hint);
   }
-  if (answer.status == 401 || answer.status == 403) {
-    return fmt::format("HTTP {}: {}", answer.status,
+  if (http_status == 401 || http_status == 403) {
+    return fmt::format("HTTP {}: {}", http_status,
                        options.bearer_token.empty() ? "the server wants credentials: pass a bearer token"
                                                     : "the bearer token was refused");
   }
-  if (answer.status != 200) {
-    return fmt::format("HTTP {}: is this the Prometheus URL (the API lives under /api/v1)?", answer.status);
+  if (http_status != 200) {
+    return fmt::format("HTTP {}: is this the Prometheus URL (the API lives under /api/v1)?", http_status);
   }
   return fmt::format("answer is not Prometheus API JSON (Content-Type \"{}\"): is this the Prometheus URL?",
-                     answer.content_type);
+                     content_type);
 }
 
 std::optional<double> parse_value(const std::string& text) {
@@ -107,16 +108,32 @@ std::optional<double> parse_value(const std::string& text) {
   return value;
 }
 
-// [unix_seconds, "value"] (Prometheus prints timestamps in seconds with millisecond decimals).
+// [unix_seconds, "value"] (Prometheus prints timestamps in seconds with millisecond decimals), the
+// time within k_max_unix_seconds of the epoch.
 std::optional<Point> read_point(const Json& pair) {
   if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_string()) {
     return std::nullopt;
   }
   const auto value = parse_value(pair[1].get<std::string>());
-  if (!value) {
+  const double unix_seconds = pair[0].get<double>();
+  if (!value || !(std::fabs(unix_seconds) <= k_max_unix_seconds)) {
     return std::nullopt;
   }
-  return Point{std::llround(pair[0].get<double>() * 1000.0), *value};
+  return Point{std::llround(unix_seconds * 1000.0), *value};
+}
+
+// A label name in the text format's syntax: every other character becomes '_', and a leading digit
+// gets a '_' before it.
+std::string underscore_escaped(std::string_view name) {
+  std::string out;
+  if (name.empty() || (name.front() >= '0' && name.front() <= '9')) {
+    out += '_';
+  }
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    out += ok ? c : '_';
+  }
+  return out;
 }
 
 // One entry of a vector or matrix result: {"metric":{"__name__":...,labels...},"value":[t,"v"]} or
@@ -131,9 +148,15 @@ std::optional<Series> read_series(const Json& entry, ResultType type) {
     const std::string text = label.is_string() ? label.get<std::string>() : label.dump();
     if (name == "__name__") {
       series.name = text;
-    } else {
-      series.labels[name] = text;
+    } else if (!series.labels.emplace(prom::is_label_name(name) ? name : underscore_escaped(name), text).second) {
+      // Prometheus 3 allows any UTF-8 label name ("app.kubernetes.io/name"); the text format the
+      // snapshot is rebuilt in does not. Escaped as Prometheus' "underscores" scheme does; two
+      // labels that become one make the entry unexpected.
+      return std::nullopt;
     }
+  }
+  if (!prom::is_metric_name(series.name)) {
+    return std::nullopt;  // every series of a raw selector has a name in the text format's syntax
   }
   if (type == ResultType::vector) {
     auto point = read_point(entry[key]);
@@ -164,7 +187,9 @@ std::string_view type_name(ResultType type) {
   return "vector";
 }
 
-util::Result<std::vector<Series>> read_result(const Json& data, ResultType type) {
+}  // namespace
+
+util::Result<std::vector<Series>> read_query_result(const Json& data, ResultType type) {
   const std::string_view expected = type_name(type);
   const bool shaped = data.is_object() && string_field(data, "resultType") == expected && data.contains("result") &&
                       (type == ResultType::scalar || data["result"].is_array());
@@ -183,13 +208,15 @@ util::Result<std::vector<Series>> read_result(const Json& data, ResultType type)
   }
   for (const Json& entry : data["result"]) {
     auto series = read_series(entry, type);
-    if (!series || (type == ResultType::vector && series->name.empty())) {
+    if (!series) {
       return util::fail(fmt::format("unexpected result entry {:.200}", entry.dump()));
     }
     result.push_back(std::move(*series));
   }
   return result;
 }
+
+namespace {
 
 MetadataEntry read_metadata(const Json& entry) {
   MetadataEntry out;
@@ -223,11 +250,13 @@ std::string percent_encode(std::string_view text) {
 }
 
 std::string format_utc(std::int64_t unix_ms) {
-  const auto seconds = static_cast<std::time_t>(unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000);
+  // Floor division without overflow at the int64 extremes: seconds and a millisecond part 0..999.
+  const std::int64_t ms = (unix_ms % 1000 + 1000) % 1000;
+  const auto seconds = static_cast<std::time_t>(unix_ms / 1000 - (unix_ms % 1000 < 0 ? 1 : 0));
   std::tm utc{};
   ::gmtime_r(&seconds, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min, utc.tm_sec, unix_ms - static_cast<std::int64_t>(seconds) * 1000);
+                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms);
 }
 
 std::string Api::url(std::string_view path, std::string_view name, std::string_view value) const {
@@ -242,15 +271,24 @@ util::Result<Api::Answer> Api::get(std::string_view what, std::string_view path,
   if (code != CURLE_OK) {
     return util::fail(transport_error(code, answer, m_options));
   }
-  auto parsed = util::parse_json_bounded(answer.body);
+  auto data = answer_data(what, answer.status, answer.content_type, answer.body, m_options);
+  if (!data) {
+    return util::fail(data.error());
+  }
+  return Answer{std::move(*data)};
+}
+
+util::Result<Json> answer_data(std::string_view what, long http_status, std::string_view content_type,
+                               std::string_view body_text, const PrometheusSourceOptions& options) {
+  auto parsed = util::parse_json_bounded(body_text);
   if (!parsed && !parsed.error().starts_with("is not JSON")) {
     return util::fail(fmt::format("the answer to {} {}: narrow the matcher", what, parsed.error()));
   }
   Json body = parsed ? std::move(*parsed) : Json(Json::value_t::discarded);
-  if (answer.status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
-    return util::fail(api_error(what, answer, body, m_options));
+  if (http_status != 200 || body.is_discarded() || string_field(body, "status") != "success") {
+    return util::fail(api_error(what, http_status, content_type, body, options));
   }
-  return Answer{body.contains("data") ? std::move(body["data"]) : Json()};
+  return body.contains("data") ? std::move(body["data"]) : Json();
 }
 
 util::Result<std::vector<Series>> Api::query(const std::string& promql, ResultType expected) {
@@ -258,7 +296,7 @@ util::Result<std::vector<Series>> Api::query(const std::string& promql, ResultTy
   if (!answer) {
     return util::fail(answer.error());
   }
-  auto result = read_result(answer->data, expected);
+  auto result = read_query_result(answer->data, expected);
   if (!result) {
     return util::fail("unexpected answer: " + result.error());
   }
@@ -278,11 +316,14 @@ util::Result<std::vector<MetadataEntry>> Api::metadata(std::string_view path, co
   if (!answer) {
     return util::fail(answer.error());
   }
+  return read_metadata_answer(answer->data, path == k_target_metadata_path, metric);
+}
+
+util::Result<std::vector<MetadataEntry>> read_metadata_answer(const Json& data, bool per_target, const std::string& metric) {
   // targets/metadata: [entry, ...]; metadata: {"<metric>": [entry, ...]} ({} when unknown).
-  const bool per_target = path == k_target_metadata_path;
-  const Json& data = answer->data;
   if (per_target ? !data.is_array() : !data.is_object()) {
-    return util::fail(fmt::format("unexpected answer from {}: {:.200}", path, data.dump()));
+    return util::fail(fmt::format("unexpected answer from {}: {:.200}", per_target ? k_target_metadata_path : k_metadata_path,
+                                  data.dump()));
   }
   std::vector<MetadataEntry> entries;
   const Json* list = per_target ? &data : (data.contains(metric) ? &data[metric] : nullptr);

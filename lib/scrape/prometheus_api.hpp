@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "scrape/prometheus_source.hpp"
 #include "util/result.hpp"
 
@@ -78,10 +80,30 @@ constexpr std::string_view k_query_path = "/api/v1/query";
 constexpr std::string_view k_target_metadata_path = "/api/v1/targets/metadata";
 constexpr std::string_view k_metadata_path = "/api/v1/metadata";
 
+// ---- Reading answers: pure functions of the bytes, used by Api (and by tests and test/fuzz) ----
+
+// The "data" member of a successful answer (HTTP 200, JSON with "status":"success"); else the cause,
+// Prometheus' own error when the body is its JSON error object. `what` names the request ("query",
+// "metadata request"); `options` words the hints (matcher, whether a bearer token was sent).
+util::Result<nlohmann::json> answer_data(std::string_view what, long http_status, std::string_view content_type,
+                                         std::string_view body, const PrometheusSourceOptions& options);
+
+// The series of a query answer's data, which must have the `expected` resultType. Every time must
+// lie within k_max_unix_seconds of the epoch: PrometheusSource subtracts times from each other and
+// prints them, which a timestamp such as 1e300 (or 2^64) would overflow.
+util::Result<std::vector<Series>> read_query_result(const nlohmann::json& data, ResultType expected);
+inline constexpr double k_max_unix_seconds = 1e11;  // ~ year 5138; +-1e14 ms, far inside int64
+
+// The entries of a metadata answer's data: targets/metadata (`per_target`) gives an array of entries,
+// metadata an object keyed by metric name (only `metric`'s entries are read; none when absent).
+util::Result<std::vector<MetadataEntry>> read_metadata_answer(const nlohmann::json& data, bool per_target,
+                                                              const std::string& metric);
+
 // RFC 3986 unreserved characters kept, everything else %XX.
 std::string percent_encode(std::string_view text);
 
-// "2026-11-23T14:50:10.568Z".
+// "2026-11-23T14:50:10.568Z" (any int64 is accepted; years beyond what gmtime_r can give print as
+// "1900-01-00T00:00:00" plus the milliseconds).
 std::string format_utc(std::int64_t unix_ms);
 
 }  // namespace llmd::scrape::prometheus

@@ -1,7 +1,10 @@
 #include "sse/json_scanner.hpp"
 
 #include <bit>
+#include <charconv>
 #include <cstring>
+
+#include "util/json_text.hpp"
 
 namespace llmd::sse {
 namespace {
@@ -29,11 +32,12 @@ std::size_t utf8_bytes(std::uint32_t code_point) {
   return code_point < 0x800 ? 2 : 3;
 }
 
-// Offset of the first byte at or after `pos` that needs attention inside a JSON string: '"', '\\'
-// or a control byte (< 0x20); `size` when there is none. Hand-written (no library scans for a byte
-// set this cheaply): strings are most of every streamed chunk, and a byte-by-byte loop was the
-// largest single cost of the engine's profile (callgrind, scripts/bench.sh peers). Eight bytes at
-// a time with the classic "has zero byte" bit trick; the last < 8 bytes one by one.
+// Offset of the first byte at or after `pos` that needs attention inside a JSON string: '"', '\\',
+// a control byte (< 0x20) or a non-ASCII byte (>= 0x80, the start of a UTF-8 sequence to check);
+// `size` when there is none. Hand-written (no library scans for a byte set this cheaply): strings
+// are most of every streamed chunk, and a byte-by-byte loop was the largest single cost of the
+// engine's profile (callgrind, scripts/bench.sh peers). Eight bytes at a time with the classic
+// "has zero byte" bit trick; the last < 8 bytes one by one.
 std::size_t find_special(const char* text, std::size_t pos, std::size_t size) {
   static_assert(std::endian::native == std::endian::little, "find_special reads words little-endian");
   constexpr std::uint64_t k_ones = 0x0101010101010101ULL;
@@ -43,10 +47,10 @@ std::size_t find_special(const char* text, std::size_t pos, std::size_t size) {
     std::memcpy(&word, text + pos, 8);
     const std::uint64_t quote = word ^ (k_ones * '"');
     const std::uint64_t backslash = word ^ (k_ones * '\\');
-    // A byte b is flagged when b == 0 (for the XORed words) or b < 0x20; bytes >= 0x80 are
-    // excluded by "& ~word" (they are plain UTF-8 continuation/lead bytes).
+    // A byte b is flagged when b == 0 (for the XORed words) or b < 0x20 (the "& ~" terms keep
+    // bytes >= 0x80 out of those tests), and when b >= 0x80 (its own high bit, the "| word").
     const std::uint64_t flags = ((quote - k_ones) & ~quote) | ((backslash - k_ones) & ~backslash) |
-                                ((word - k_ones * 0x20) & ~word);
+                                ((word - k_ones * 0x20) & ~word) | word;
     if (const std::uint64_t found = flags & k_highs; found != 0) {
       // The lowest flagged byte is always a real match (a borrow only flags bytes above a real
       // match); the byte order of the load is little-endian on every target we build for.
@@ -56,7 +60,7 @@ std::size_t find_special(const char* text, std::size_t pos, std::size_t size) {
   }
   while (pos < size) {
     const auto c = static_cast<unsigned char>(text[pos]);
-    if (c == '"' || c == '\\' || c < 0x20) {
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) {
       return pos;
     }
     ++pos;
@@ -86,7 +90,7 @@ bool JsonCursor::read_string(JsonString& out) {
   const char* const text = m_text.data();
   const std::size_t size = m_text.size();
   while (true) {
-    // Plain bytes (everything but '"', '\\' and control bytes) decode to themselves: skip them
+    // Plain ASCII bytes (everything but '"', '\\' and control bytes) decode to themselves: skip them
     // eight at a time (word-at-a-time test, see find_special) and count them all at once.
     const std::size_t plain_end = find_special(text, m_pos, size);
     out.decoded_bytes += plain_end - m_pos;
@@ -102,6 +106,17 @@ bool JsonCursor::read_string(JsonString& out) {
     }
     if (c < 0x20) {
       return false;  // raw control characters must be escaped in JSON strings
+    }
+    if (c >= 0x80) {
+      // Raw UTF-8 decodes to itself, but only a well-formed sequence: nlohmann rejects the rest, so
+      // an ill-formed one is "unsure" (the slow path then calls the payload malformed).
+      const std::size_t length = util::utf8_sequence_length(m_text, m_pos);
+      if (length == 0) {
+        return false;
+      }
+      out.decoded_bytes += length;
+      m_pos += length;
+      continue;
     }
     out.has_escapes = true;  // a backslash
     if (!read_escape(out.decoded_bytes)) {
@@ -228,7 +243,22 @@ bool JsonCursor::skip_container(char close, int depth) {
 }
 
 // JSON number grammar: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// A number beyond a double's range (1e400, or 400 digits) is "unsure": nlohmann refuses it.
 bool JsonCursor::skip_number() {
+  const std::size_t start = m_pos;
+  if (!skip_number_syntax()) {
+    return false;
+  }
+  const std::string_view number = m_text.substr(start, m_pos - start);
+  if (number.size() > k_max_plain_number_chars || number.find_first_of("eE") != std::string_view::npos) {
+    double value = 0;
+    const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), value);
+    return error == std::errc() && end == number.data() + number.size();
+  }
+  return true;
+}
+
+bool JsonCursor::skip_number_syntax() {
   if (peek() == '-') {
     ++m_pos;
   }

@@ -39,13 +39,15 @@ class JsonCursor {
   bool consume_null();
   // Skips whitespace; true when only whitespace is left.
   bool at_end();
-  // Skips whitespace, then reads a string. Rejects raw control bytes and lone UTF-16 surrogates
-  // (which nlohmann/json rejects too). Raw bytes >= 0x80 are counted, not validated as UTF-8.
+  // Skips whitespace, then reads a string. Rejects raw control bytes, lone UTF-16 surrogates and
+  // ill-formed UTF-8 (which nlohmann/json rejects too): raw bytes >= 0x80 count when they form
+  // well-formed UTF-8 sequences.
   bool read_string(JsonString& out);
   // Skips whitespace, then reads a plain non-negative integer that fits in int64 ("12", not
   // "-1", "1.0", "1e3", "007").
   bool read_count(std::int64_t& out);
-  // Skips whitespace, then any one JSON value, checking its syntax.
+  // Skips whitespace, then any one JSON value, checking its syntax (and that its numbers fit a
+  // double, as nlohmann/json requires).
   bool skip_value() { return skip_value(0); }
   // Byte offset of the cursor in the text.
   std::size_t offset() const { return m_pos; }
@@ -54,6 +56,9 @@ class JsonCursor {
   bool skip_value(int depth);
   bool skip_container(char close, int depth);
   bool skip_number();
+  bool skip_number_syntax();
+  // Longer numbers without an exponent are checked against a double's range (~1.8e308).
+  static constexpr std::size_t k_max_plain_number_chars = 300;
   bool skip_literal(std::string_view word);
   bool read_escape(std::size_t& decoded_bytes);
   bool read_hex4(std::uint32_t& code_unit);

@@ -53,7 +53,8 @@ std::optional<ApiError> api_error_from_json(const nlohmann::json& value) {
   }
   if (error != value.end() && error->is_object()) {
     inner = &*error;  // nested form; its content is the flat form before v0.10.1, ErrorInfo after
-  } else if (string_member(value, "object") != "error" && !value.contains("message")) {
+  } else if (string_member(value, "object") != "error" &&
+             (!value.contains("message") || value.contains("choices"))) {  // a chunk may carry a "message"
     return std::nullopt;
   }
   return ApiError{code_member(*inner), string_member(*inner, "type"), string_member(*inner, "message")};

@@ -27,6 +27,22 @@ bool for_each_member(JsonCursor& cursor, OnMember&& on_member) {
   return cursor.consume('}');
 }
 
+// The members a scan reads, each allowed once: nlohmann keeps the LAST of duplicate keys, so a
+// duplicate makes the scan unsure rather than read both (or the first).
+class SeenKeys {
+ public:
+  // True the first time `key` (one of up to 8, by index) is seen.
+  bool first(unsigned index) {
+    const unsigned bit = 1U << index;
+    const bool fresh = (m_bits & bit) == 0;
+    m_bits |= bit;
+    return fresh;
+  }
+
+ private:
+  unsigned m_bits = 0;
+};
+
 // A string (its decoded bytes added to `total_bytes`) or null.
 bool scan_text(JsonCursor& cursor, std::size_t& total_bytes) {
   if (cursor.consume_null()) {
@@ -41,12 +57,16 @@ bool scan_text(JsonCursor& cursor, std::size_t& total_bytes) {
 }
 
 bool scan_delta(JsonCursor& cursor, OpenAiChunk& chunk) {
+  SeenKeys seen;
   return for_each_member(cursor, [&](std::string_view key) {
     if (key == "content") {
-      return scan_text(cursor, chunk.text_bytes);
+      return seen.first(0) && scan_text(cursor, chunk.text_bytes);
     }
-    if (key == "reasoning_content" || key == "reasoning") {
-      return scan_text(cursor, chunk.reasoning_bytes);
+    if (key == "reasoning_content") {
+      return seen.first(1) && scan_text(cursor, chunk.reasoning_bytes);
+    }
+    if (key == "reasoning") {
+      return seen.first(2) && scan_text(cursor, chunk.reasoning_bytes);
     }
     return cursor.skip_value();  // role, tool_calls, ...
   });
@@ -68,15 +88,16 @@ bool scan_finish_reason(JsonCursor& cursor, OpenAiChunk& chunk) {
 // (whose entries have "text" / "content" keys of their own) is skipped whole.
 bool scan_choice(JsonCursor& cursor, OpenAiChunk& chunk) {
   ++chunk.choice_count;
+  SeenKeys seen;
   return for_each_member(cursor, [&](std::string_view key) {
     if (key == "text") {
-      return scan_text(cursor, chunk.text_bytes);
+      return seen.first(0) && scan_text(cursor, chunk.text_bytes);
     }
     if (key == "delta") {
-      return scan_delta(cursor, chunk);
+      return seen.first(1) && scan_delta(cursor, chunk);
     }
     if (key == "finish_reason") {
-      return scan_finish_reason(cursor, chunk);
+      return seen.first(2) && scan_finish_reason(cursor, chunk);
     }
     return cursor.skip_value();
   });
@@ -101,9 +122,13 @@ bool scan_prompt_details(JsonCursor& cursor, Usage& usage) {
   if (cursor.consume_null()) {
     return true;
   }
+  SeenKeys seen;
   return for_each_member(cursor, [&](std::string_view key) {
     if (key != "cached_tokens") {
       return cursor.skip_value();
+    }
+    if (!seen.first(0)) {
+      return false;
     }
     if (cursor.consume_null()) {
       return true;
@@ -125,15 +150,16 @@ bool scan_usage(JsonCursor& cursor, OpenAiChunk& chunk) {
   Usage usage;
   bool has_prompt = false;
   bool has_completion = false;
+  SeenKeys seen;
   const bool ok = for_each_member(cursor, [&](std::string_view key) {
     if (key == "prompt_tokens") {
-      return has_prompt = cursor.read_count(usage.prompt_tokens);
+      return seen.first(0) && (has_prompt = cursor.read_count(usage.prompt_tokens));
     }
     if (key == "completion_tokens") {
-      return has_completion = cursor.read_count(usage.completion_tokens);
+      return seen.first(1) && (has_completion = cursor.read_count(usage.completion_tokens));
     }
     if (key == "prompt_tokens_details") {
-      return scan_prompt_details(cursor, usage);
+      return seen.first(2) && scan_prompt_details(cursor, usage);
     }
     return cursor.skip_value();  // total_tokens, ...
   });
@@ -148,20 +174,29 @@ bool scan_usage(JsonCursor& cursor, OpenAiChunk& chunk) {
 bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
   JsonCursor cursor(data);
   bool has_choices = false;
+  bool has_message = false;
+  SeenKeys seen;
   const bool ok = for_each_member(cursor, [&](std::string_view key) {
     if (key == "choices") {
       has_choices = true;
-      return scan_choices(cursor, chunk);
+      return seen.first(0) && scan_choices(cursor, chunk);
     }
     if (key == "usage") {
-      return scan_usage(cursor, chunk);
+      return seen.first(1) && scan_usage(cursor, chunk);
     }
     if (key == "error") {
       return false;  // rare: nlohmann extracts the message
     }
+    if (key == "object") {  // "object":"error" is an error payload (api_error_from_json decides)
+      JsonString value;
+      return cursor.read_string(value) && !value.has_escapes && value.raw != "error";
+    }
+    if (key == "message") {  // without "choices", a flat error payload
+      has_message = true;
+    }
     return cursor.skip_value();
   });
-  if (!ok || !cursor.at_end()) {
+  if (!ok || !cursor.at_end() || (has_message && !has_choices)) {
     return false;
   }
   const auto kind = rules::kind_of(chunk, has_choices);

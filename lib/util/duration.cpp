@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -16,6 +17,7 @@ namespace {
 
 constexpr std::string_view k_units_help = "units: h, m, s, ms, us, ns";
 constexpr double k_max_ns = 100.0 * 365.25 * 24 * 3600 * 1e9;  // ~100 years, well inside int64 ns
+constexpr double k_max_duration_seconds = 9e9;                  // ~285 years: int64 ns hold 9.2e9 s
 
 constexpr std::array<std::pair<std::string_view, double>, 7> k_units = {{
     {"ms", 1e6},
@@ -152,7 +154,13 @@ std::string format_seconds(double seconds) {
   if (seconds < 0) {
     return "-" + format_seconds(-seconds);
   }
-  seconds = std::stod(fmt::format("{:.3g}", seconds));  // 3 significant digits, before picking the unit
+  // 3 significant digits, before picking the unit. strtod, not stod: stod throws std::out_of_range
+  // for a subnormal value such as 5e-324. Rounding the largest doubles up gives infinity: keep them.
+  const double rounded = std::strtod(fmt::format("{:.3g}", seconds).c_str(), nullptr);
+  seconds = std::isfinite(rounded) ? rounded : seconds;
+  if (seconds >= k_max_duration_seconds) {
+    return fmt::format("{:.3g}s", seconds);  // beyond the int64 nanoseconds of format_duration
+  }
   if (seconds >= 60) {
     return format_duration(std::chrono::nanoseconds(std::llround(seconds * 1e3) * 1'000'000));
   }

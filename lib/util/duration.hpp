@@ -27,6 +27,7 @@ std::string format_duration(std::chrono::nanoseconds duration);
 
 // Seconds as a human duration for reports and threshold messages, with 3 significant digits at
 // most: 1.25s, 850ms, 120us, 2m30s (>= 60 s uses format_duration). Negative values keep a '-'.
+// Any double is accepted: beyond ~285 years "1e+12s", non-finite values "infs", "nans".
 std::string format_seconds(double seconds);
 
 }  // namespace llmd::util

@@ -13,9 +13,10 @@ constexpr std::string_view k_replacement = "\xEF\xBF\xBD";  // U+FFFD
 
 bool is_continuation(unsigned char byte) { return (byte & 0xC0U) == 0x80U; }
 
-// Length of the well-formed UTF-8 sequence starting at text[i], 0 when there is none (RFC 3629
-// table 3-7: the second byte's range depends on the first for E0, ED, F0 and F4).
-std::size_t sequence_length(std::string_view text, std::size_t i) {
+}  // namespace
+
+// RFC 3629 table 3-7: the second byte's range depends on the first for E0, ED, F0 and F4.
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   const auto lead = static_cast<unsigned char>(text[i]);
   if (lead < 0x80U) {
     return 1;
@@ -50,8 +51,6 @@ std::size_t sequence_length(std::string_view text, std::size_t i) {
   }
   return length;
 }
-
-}  // namespace
 
 namespace {
 
@@ -127,7 +126,7 @@ std::string valid_utf8(std::string_view text) {
   out.reserve(text.size());
   std::size_t i = 0;
   while (i < text.size()) {
-    const std::size_t length = sequence_length(text, i);
+    const std::size_t length = utf8_sequence_length(text, i);
     if (length == 0) {
       out += k_replacement;
       ++i;

@@ -22,16 +22,22 @@ std::string dump_json(const nlohmann::json& value, int indent = -1);
 // nlohmann offers this only inside JSON escaping, and no Debian-packaged C++ library here does.
 std::string valid_utf8(std::string_view text);
 
+// Length (1 to 4) of the well-formed UTF-8 sequence starting at text[i], 0 when there is none: the
+// check valid_utf8() applies, and the one nlohmann::json::parse applies inside strings (RFC 3629).
+std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
+
 // How much JSON text from outside may become a DOM. A DOM costs far more than its text (16 MB of
 // "[[[[..." took 1.28 GB and seconds of CPU; a 60 MB Prometheus answer, 3.86 GB): documents are
 // measured first, in one pass without allocating, and refused when deeper or larger than this.
 struct JsonLimits {
-  std::size_t max_depth = 64;           // nested arrays/objects (vLLM, Prometheus, Kubernetes: < 20)
+  std::size_t max_depth = 128;          // nested arrays/objects (vLLM, Prometheus, Kubernetes: < 20);
+                                        // beyond what the SSE decoder's fast path skips (JsonCursor::k_max_depth,
+                                        // 64, inside a chunk's own 4 levels), so both of its paths agree
   std::size_t max_values = 1'000'000;   // values of any kind (a 5,000-pod list: about 1 million)
 };
 
 // Parses `text` into a DOM, or says why not, as a predicate of the text: "is not JSON (…)", "is
-// nested deeper than 64 levels", "has more than 1000000 values". Never throws.
+// nested deeper than 128 levels", "has more than 1000000 values". Never throws.
 tl::expected<nlohmann::json, std::string> parse_json_bounded(std::string_view text, JsonLimits limits = {});
 
 }  // namespace llmd::util

@@ -236,7 +236,7 @@ TEST(EngineCanned, Http2OverPlainHttpUsesPriorKnowledgeOrIsRefusedOnOldLibcurl) 
   EXPECT_EQ(result->phases[0].failed, 1u);  // the canned server only speaks HTTP/1.1
 }
 
-TEST(EngineFlags, StopLetsInFlightRequestsFinishAndStartsNothingNew) {
+TEST(EngineFlagsTiming, StopLetsInFlightRequestsFinishAndStartsNothingNew) {
   auto config = test::fast_sim_config(1.0);
   config.pod.timing.inter_token_ms = 15;  // 20 tokens: ~300 ms per request
   SimFleet fleet(config);
@@ -280,7 +280,7 @@ TEST(EngineFlags, StopBeforeALaterPhaseSkipsIt) {
   EXPECT_FALSE(result.phases[0].started_at.has_value());
 }
 
-TEST(EngineFlags, GracefulStopAbortsWhatIsStillRunning) {
+TEST(EngineFlagsTiming, GracefulStopAbortsWhatIsStillRunning) {
   auto config = test::fast_sim_config(1.0);
   config.pod.timing.inter_token_ms = 100;  // 20 tokens: ~2 s
   SimFleet fleet(config);
@@ -297,7 +297,7 @@ TEST(EngineFlags, GracefulStopAbortsWhatIsStillRunning) {
   EXPECT_EQ(result.phases[0].histograms.inter_token_latency_ns.count(), 0u);  // aborted: nothing recorded
 }
 
-TEST(EngineFlags, AbortCutsInFlightRequestsAtOnce) {
+TEST(EngineFlagsTiming, AbortCutsInFlightRequestsAtOnce) {
   auto config = test::fast_sim_config(1.0);
   config.pod.timing.inter_token_ms = 100;
   SimFleet fleet(config);

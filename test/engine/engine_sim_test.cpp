@@ -47,7 +47,7 @@ TEST(EngineSim, IterationsSendsExactlyNRequestsAndThePodsAgree) {
 // The loop-lag probe sees a loop that is kept busy: a progress callback (it runs on the loop
 // thread) that blocks 40 ms once must show as a probe at least 40 - 5 ms late, in the phase and in the
 // total (each probe once); the other probes stay well below it.
-TEST(EngineSim, EventLoopLagShowsABlockedLoop) {
+TEST(EngineSimTiming, EventLoopLagShowsABlockedLoop) {
   SimFleet fleet(test::fast_sim_config());
   const auto scenario = test::test_scenario();
   EngineConfig config;
@@ -144,7 +144,7 @@ TEST(EngineSim, ChatApiStreamsAndCountsTokens) {
   EXPECT_LE(phase.histograms.first_event_ns.max().value(), phase.histograms.ttft_ns.max().value());
 }
 
-TEST(EngineSim, ConstantVusKeepsEveryUserBusy) {
+TEST(EngineSimTiming, ConstantVusKeepsEveryUserBusy) {
   auto config = test::fast_sim_config(0.05);  // 20 tokens x 0.5 ms
   SimFleet fleet(config);
   auto scenario = test::test_scenario();
@@ -160,7 +160,7 @@ TEST(EngineSim, ConstantVusKeepsEveryUserBusy) {
   EXPECT_LT(seconds(phase.wall_duration), 4.0);
 }
 
-TEST(EngineSim, ConstantArrivalRateKeepsTheScheduleWithoutDrops) {
+TEST(EngineSimTiming, ConstantArrivalRateKeepsTheScheduleWithoutDrops) {
   SimFleet fleet(test::fast_sim_config());
   const auto scenario = test::test_scenario();
   const RunResult result = test::run_against(
@@ -201,7 +201,7 @@ TEST(EngineSim, PoissonArrivalsHaveTheRequestedMeanRate) {
   EXPECT_EQ(phase.ok, phase.started) << to_json(phase)["failure_examples"].dump();
 }
 
-TEST(EngineSim, RampingVusFollowsTheStages) {
+TEST(EngineSimTiming, RampingVusFollowsTheStages) {
   SimFleet fleet(test::fast_sim_config(0.05));
   auto scenario = test::test_scenario();
   scenario.request.max_tokens = 10;
@@ -225,7 +225,7 @@ TEST(EngineSim, RampingVusFollowsTheStages) {
   EXPECT_EQ(*std::max_element(active_seen.begin(), active_seen.end()), 4u);
 }
 
-TEST(EngineSim, PhasesStartAtTheirOffsetsAndMayOverlap) {
+TEST(EngineSimTiming, PhasesStartAtTheirOffsetsAndMayOverlap) {
   SimFleet fleet(test::fast_sim_config(0.05));
   auto scenario = test::test_scenario();
   auto first = test::constant_vus_phase(2, 600ms);
@@ -253,7 +253,7 @@ TEST(EngineSim, PhasesStartAtTheirOffsetsAndMayOverlap) {
   EXPECT_EQ(result.total.started, result.phases[0].started + result.phases[1].started);
 }
 
-TEST(EngineSim, TtftIncludesTheSimulatedPrefill) {
+TEST(EngineSimTiming, TtftIncludesTheSimulatedPrefill) {
   auto config = test::fast_sim_config(1.0);
   config.pod.timing.prefill_base_ms = 60;
   config.pod.timing.prefill_per_token_us = 0;

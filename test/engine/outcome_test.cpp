@@ -238,7 +238,7 @@ TEST(Classify, DeepOrOversizedNonStreamBodiesFailWithoutBuildingThem) {
   facts.body = deep;
   Outcome outcome = classify(facts);
   EXPECT_EQ(outcome.failure, FailureClass::malformed_event);
-  EXPECT_EQ(outcome.message, "not a completion response: the body is nested deeper than 64 levels");
+  EXPECT_EQ(outcome.message, "not a completion response: the body is nested deeper than 128 levels");
   facts.body = R"({"choices":[{"text":"x")";
   facts.body_truncated = true;
   EXPECT_EQ(classify(facts).message, "the completion body is larger than 16 MiB (cut there): not read");

@@ -42,7 +42,8 @@ class Haproxy {
  public:
   Haproxy(const std::filesystem::path& dir, const std::string& server, const std::string& defaults_lines,
           const std::string& backend_lines) {
-    const auto ports = llmd::test::free_ports(1);
+    const llmd::test::HeldPorts held(1);  // until HAProxy listens on it
+    const std::vector<int>& ports = held.ports();
     if (ports.empty()) {
       ADD_FAILURE() << "no free port on 127.0.0.1";
       return;
@@ -85,7 +86,7 @@ class Haproxy {
   std::unique_ptr<ChildProcess> m_child;
 };
 
-class ProxyBuffering : public testing::Test {
+class ProxyBufferingTiming : public testing::Test {
  protected:
   void SetUp() override {
     if (::access(k_haproxy, X_OK) != 0) {
@@ -137,7 +138,7 @@ thresholds:
 
 }  // namespace
 
-TEST_F(ProxyBuffering, DirectStreamsAreNotBuffered) {
+TEST_F(ProxyBufferingTiming, DirectStreamsAreNotBuffered) {
   const auto r = run(m_sim->gateway());
   EXPECT_EQ(r.out.exit_code, 0) << r.out.out << r.out.err;
   const auto& total = phase_total(r.result);
@@ -147,7 +148,7 @@ TEST_F(ProxyBuffering, DirectStreamsAreNotBuffered) {
   EXPECT_FALSE(has_diagnostic(r.result, "stream_buffered")) << r.result["diagnostics"].dump();
 }
 
-TEST_F(ProxyBuffering, HaproxyWithHttpNoDelayIsNotBuffered) {
+TEST_F(ProxyBufferingTiming, HaproxyWithHttpNoDelayIsNotBuffered) {
   Haproxy proxy(m_dir, sim_address(), "  option http-no-delay\n", "");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 0) << r.out.out << r.out.err;
@@ -156,7 +157,7 @@ TEST_F(ProxyBuffering, HaproxyWithHttpNoDelayIsNotBuffered) {
   EXPECT_FALSE(has_diagnostic(r.result, "stream_buffered")) << r.result["diagnostics"].dump();
 }
 
-TEST_F(ProxyBuffering, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
+TEST_F(ProxyBufferingTiming, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
   Haproxy proxy(m_dir, sim_address(), "", "");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 1) << r.out.out << r.out.err;
@@ -170,7 +171,7 @@ TEST_F(ProxyBuffering, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
   EXPECT_THAT(r.out.out, HasSubstr("✗ stream_buffered"));
 }
 
-TEST_F(ProxyBuffering, WaitForBodyDeliversEverythingAtTheEnd) {
+TEST_F(ProxyBufferingTiming, WaitForBodyDeliversEverythingAtTheEnd) {
   Haproxy proxy(m_dir, sim_address(), "", "  http-response wait-for-body time 10s\n");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 1) << r.out.out << r.out.err;

@@ -126,7 +126,7 @@ sim: {pods: 1, timing: {time_scale: 0.01}}
   EXPECT_THAT(out.out, HasSubstr("the pods' is larger"));
 }
 
-TEST(Run, TtftAgainstAFixedPrefillDelayIsThatDelay) {
+TEST(RunTiming, TtftAgainstAFixedPrefillDelayIsThatDelay) {
   // Every prompt is 50 uncached tokens x 1 ms + 20 ms base = 70 ms of prefill, one pod, no queue.
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", R"(

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 using llmd::test::accepts_connections;
 using llmd::test::ChildProcess;
 using llmd::test::find_tool;
-using llmd::test::free_ports;
+using llmd::test::HeldPorts;
 using llmd::test::run_to_completion;
 using llmd::test::RunOutput;
 using nlohmann::json;
@@ -152,7 +152,8 @@ class TlsHttp2 : public testing::Test {
     }
 
     write_file(s_dir / "www" / "v1" / "completions", recorded_completion_stream());
-    const auto ports = free_ports(3);
+    const HeldPorts held(3);  // until nginx listens on them
+    const std::vector<int>& ports = held.ports();
     if (ports.size() != 3) {
       return "could not find 3 free ports on 127.0.0.1";
     }

@@ -1,6 +1,6 @@
 // ExecSource with a `kubectl` stand-in on PATH (a shell script written by the test): `exec` calls
 // have their argv checked word for word and run curl/wget locally against the sim pod; every other
-// call (the pod list) goes to the real /usr/bin/kubectl and FakeKubeApi. kubectl's exec protocol
+// call (the pod list) goes to the real kubectl (found on PATH) and FakeKubeApi. kubectl's exec protocol
 // (SPDY/WebSocket streams) is not faked.
 #include <sys/stat.h>
 
@@ -36,7 +36,7 @@ class KubeExec : public ::testing::Test {
     script << "#!/bin/sh\n"
            << "dir='" << m_dir.path() << "'\n"
            << "echo \"$*\" >> \"$dir/argv.log\"\n"
-           << "case \" $* \" in *' exec '*) ;; *) exec /usr/bin/kubectl \"$@\" ;; esac\n"
+           << "case \" $* \" in *' exec '*) ;; *) exec '" << g_kubectl << "' \"$@\" ;; esac\n"
            << "[ \"$1 $2 $3\" = \"" << expected_flags << " exec\" ] && [ \"$5 $6 $7\" = '-c vllm --' ] || "
            << "{ echo \"stand-in: unexpected argv: $*\" >&2; exit 99; }\n"
            << "pod=$4; shift 7\n"

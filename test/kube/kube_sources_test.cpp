@@ -1,4 +1,4 @@
-// ProxySource and discovery through the real /usr/bin/kubectl against FakeKubeApi.
+// ProxySource and discovery through the real kubectl (found on PATH) against FakeKubeApi.
 #include "kube/kube_sources.hpp"
 
 #include <algorithm>
@@ -200,7 +200,7 @@ TEST_F(KubeProxy, HonoursKubeconfigFromTheEnvironmentAndTheContextFlag) {
   auto source = make_kubernetes_source(m_spec, fake_options());
   ASSERT_FALSE(source.has_value());
   EXPECT_EQ(source.error(),
-            "cannot list pods in namespace \"llm-d\": `/usr/bin/kubectl --context=missing "
+            "cannot list pods in namespace \"llm-d\": `" + g_kubectl + " --context=missing "
             "--namespace=llm-d get pods -o json -l llm-d.ai/role=decode` exited with 1: error: context "
             "\"missing\" does not exist");
 }
@@ -230,7 +230,7 @@ TEST_F(KubeProxy, NoAnsweringPortGivesKubectlsErrorForEachPort) {
   const std::string& error = scrapes[0].text.error();
   EXPECT_THAT(error, ::testing::StartsWith("pod decode-0 (kubectl get --raw "
                                            "/api/v1/namespaces/llm-d/pods/decode-0:8000/proxy/metrics): no metrics on "
-                                           "ports 8200, 8000: port 8200: `/usr/bin/kubectl --kubeconfig="));
+                                           "ports 8200, 8000: port 8200: `" + g_kubectl + " --kubeconfig="));
   EXPECT_THAT(error, HasSubstr("--namespace=llm-d get --raw /api/v1/namespaces/llm-d/pods/decode-0:8200/proxy/metrics` "
                                "exited with 1: Error from server (ServiceUnavailable): error trying to reach service: "
                                "dial tcp 10.0.0.1:8200: connect: connection refused; port 8000: `"));

@@ -18,8 +18,14 @@
 #include "kube/fake_kube_api.hpp"
 #include "kube/kube_sources.hpp"
 #include "sim/fleet.hpp"
+#include "support/local_services.hpp"
 
 namespace llmd::kube::test {
+
+// The real kubectl, found on PATH as the program starts (before any test puts a stand-in first on
+// PATH): wherever Debian or the machine installed it. Empty when there is none; the tests then fail
+// with kubectl's "not found" error, naming it.
+inline const std::string g_kubectl = llmd::test::find_tool("kubectl", {});
 
 // A sim Fleet on 127.0.0.1 ephemeral ports, served by its own io_context thread.
 class SimFleet {
@@ -130,7 +136,7 @@ inline scenario::KubernetesSpec fake_spec(const FakeKubeApi& api, const TempDir&
 
 inline KubeOptions fake_options() {
   KubeOptions options;
-  options.kubectl = "/usr/bin/kubectl";
+  options.kubectl = g_kubectl.empty() ? "kubectl" : g_kubectl;
   options.scrape_timeout = std::chrono::seconds(20);
   options.kubectl_timeout = std::chrono::seconds(20);
   options.max_parallel = 4;

@@ -1,4 +1,4 @@
-// restart_pods through the real /usr/bin/kubectl against FakeKubeApi: DELETE restarts the sim pod.
+// restart_pods through the real kubectl (found on PATH) against FakeKubeApi: DELETE restarts the sim pod.
 #include "kube/pod_restart.hpp"
 
 #include <gmock/gmock.h>

@@ -1,5 +1,7 @@
 #include "util/duration.hpp"
 
+#include <limits>
+
 #include <gtest/gtest.h>
 
 using namespace std::chrono_literals;
@@ -81,4 +83,17 @@ TEST(FormatSeconds, ThreeSignificantDigitsInTheNaturalUnit) {
   EXPECT_EQ(format_seconds(150), "2m30s");
   EXPECT_EQ(format_seconds(0.99999), "1s");
   EXPECT_EQ(format_seconds(-0.5), "-500ms");
+}
+
+// Found by the threshold_expr fuzz target (it evaluates thresholds against extreme observed values):
+// a subnormal value threw std::out_of_range out of std::stod, and a value above 9.2e9 s overflowed
+// the int64 nanoseconds given to format_duration (undefined behaviour).
+TEST(FormatSeconds, AnyDoubleIsFormatted) {
+  EXPECT_EQ(format_seconds(5e-324), "4.94e-315ns");
+  EXPECT_EQ(format_seconds(-2.2e-308), "-2.2e-299ns");
+  EXPECT_EQ(format_seconds(1e300), "1e+300s");
+  EXPECT_EQ(format_seconds(std::numeric_limits<double>::max()), "1.8e+308s");
+  EXPECT_EQ(format_seconds(9.1e9), "9.1e+09s");
+  EXPECT_EQ(format_seconds(8.99e9), "2497222h13m20s");
+  EXPECT_EQ(format_seconds(std::numeric_limits<double>::infinity()), "infs");
 }

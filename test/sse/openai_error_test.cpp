@@ -34,6 +34,18 @@ TEST(ClassifyErrorBody, FlatFormatBeforeV0101) {
             (ApiError{404, "NotFoundError", "The model `Qwen1.5-14B-Chat-GPTQ-Int8` does not exist."}));
 }
 
+// Never throws: nlohmann's out_of_range.406 (a number beyond a double) is no parse_error and used to
+// escape; a body nested deeper than 128 levels is refused before it is parsed.
+TEST(ClassifyErrorBody, HostileBodiesAreErrorsNotExceptions) {
+  util::Result<ApiError> error;
+  ASSERT_NO_THROW(error = classify_error_body(R"({"error":{"message":"m","code":1e400}})"));
+  ASSERT_FALSE(error);
+  EXPECT_THAT(error.error(), StartsWith("error body is not JSON ([json.exception.out_of_range.406] number overflow"));
+  error = classify_error_body(std::string(129, '[') + std::string(129, ']'));
+  ASSERT_FALSE(error);
+  EXPECT_THAT(error.error(), StartsWith("error body is nested deeper than 128 levels: \"[[[["));
+}
+
 TEST(ClassifyErrorBody, CodeMayBeMissingOrNotAStatus) {
   EXPECT_EQ(*classify_error_body(R"({"error":{"message":"slow down","code":"429"}})"), (ApiError{429, "", "slow down"}));
   EXPECT_EQ(*classify_error_body(R"({"error":{"message":"m","type":"t","code":"rate_limited"}})"),

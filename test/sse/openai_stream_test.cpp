@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <string>
+#include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -95,6 +96,26 @@ TEST(OpenAiStreamDecoder, InBandErrorInBothVllmShapes) {
   EXPECT_EQ(old_flat_inside.error, (ApiError{400, "BadRequestError", "bad"}));
 }
 
+// Found by the sse_openai fuzz target (corpus: case-chunk-with-message): a chunk carrying a
+// top-level "message" member was content to the fast path and an error to nlohmann's path (which
+// took any "message" for vLLM's flat error form). A payload with "choices" is a chunk; "message"
+// alone, or "object":"error", is an error on both paths.
+TEST(OpenAiStreamDecoder, MessageMemberBesideChoicesIsStillAChunk) {
+  const auto chunk = decode_checked(
+      R"({"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":"hi"}}],"message":{}})");
+  EXPECT_EQ(chunk.kind, ChunkKind::content);
+  EXPECT_EQ(chunk.text_bytes, 2u);
+  const auto flat = decode_checked(R"({"message":"overloaded","type":"ServiceUnavailableError","code":503})");
+  EXPECT_EQ(flat.kind, ChunkKind::error);
+  EXPECT_EQ(flat.error, (ApiError{503, "ServiceUnavailableError", "overloaded"}));
+  const auto with_usage = decode_checked(R"({"message":"bad","usage":{"prompt_tokens":1,"completion_tokens":2}})");
+  EXPECT_EQ(with_usage.kind, ChunkKind::error);
+  const auto object_error = decode_checked(R"({"object":"error","choices":[{"text":"a"}],"message":"m"})");
+  EXPECT_EQ(object_error.kind, ChunkKind::error);
+  EXPECT_EQ(decode_checked(R"({"object":"\u0065rror","choices":[]})").kind, ChunkKind::error);
+  EXPECT_EQ(decode_checked(R"({"object":1,"choices":[{"text":"ab"}]})").text_bytes, 2u);
+}
+
 TEST(OpenAiStreamDecoder, TruncatedJsonIsMalformed) {
   const auto chunk = decode_checked(R"({"choices":[{"delta":{"content":"a"})");
   EXPECT_EQ(chunk.kind, ChunkKind::malformed);
@@ -138,6 +159,73 @@ TEST(OpenAiStreamDecoder, MeasuresDecodedUtf8BytesOfEscapedText) {
   EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"\xC3\xA9\"}]}").text_bytes, 2u);  // raw é
   // A lone surrogate is invalid JSON for nlohmann, so both paths call it malformed.
   EXPECT_EQ(decode_checked(R"({"choices":[{"text":"\ud83d"}]})").kind, ChunkKind::malformed);
+}
+
+// Found by the sse_openai fuzz target (corpus: case-invalid-utf8): ill-formed UTF-8 inside a string
+// is malformed on both paths, whatever else the payload holds; well-formed raw UTF-8 is text.
+TEST(OpenAiStreamDecoder, IllFormedUtf8IsMalformedOnBothPaths) {
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"index\":0,\"text\":\"ok \xff\xfe\",\"finish_reason\":null}]}").kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"delta\":{\"content\":\"\xc3\x28\"}}],\"usage\":{\"prompt_tokens\":1.0,"
+                           "\"completion_tokens\":2}}")
+                .kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"a\",\"logprobs\":{\"tokens\":[\"\xed\xa0\x80\"]}}]}").kind,
+            ChunkKind::malformed);
+  EXPECT_EQ(decode_checked("{\"choices\":[{\"text\":\"\xe2\x82\xac \xf0\x9f\x98\x80\"}]}").text_bytes, 8u);
+}
+
+// Found by the sse_openai fuzz target (corpus: seed-duplicate-keys-numbers): the fast path read
+// every "choices" (and "text", "usage", ...) of a payload with duplicate keys, nlohmann only the
+// last, so the two paths counted different text. A duplicate of a key the scanner reads now sends
+// the payload to nlohmann, whose reading (the last one wins) decides.
+TEST(OpenAiStreamDecoder, DuplicateKeysAreReadAsNlohmannReadsThem) {
+  const auto choices = decode_checked(R"({"choices":[{"text":"a"}],"choices":[{"text":"bb"}]})");
+  EXPECT_EQ(choices.text_bytes, 2u);
+  EXPECT_EQ(choices.choice_count, 1u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","text":"bbb"}]})").text_bytes, 3u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"content":"a","content":null}}]})").kind, ChunkKind::empty_delta);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"content":"a"},"delta":{"content":"bb"}}]})").text_bytes, 2u);
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","finish_reason":"stop","finish_reason":"length"}]})").finish_reason,
+            "length");
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2},"usage":null})").kind,
+            ChunkKind::empty_delta);
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens":3,"completion_tokens":2}})").usage,
+            (Usage{3, 2, std::nullopt}));
+  EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2,)"
+                           R"("prompt_tokens_details":{"cached_tokens":1,"cached_tokens":0}}})")
+                .usage,
+            (Usage{1, 2, 0}));
+  EXPECT_EQ(decode_checked(R"({"choices":[{"delta":{"reasoning_content":"ab","reasoning":"c"}}]})").reasoning_bytes, 3u);
+}
+
+// Found by the sse_openai fuzz target (corpus: seed-duplicate-keys-numbers): nlohmann refuses a
+// number beyond a double (out_of_range.406, not a parse_error), which escaped decode_slow's catch and
+// would have ended the run (std::terminate); the fast path skipped such numbers as fine.
+TEST(OpenAiStreamDecoder, NumbersBeyondADoubleAreMalformedOnBothPathsWithoutThrowing) {
+  const std::vector<std::string> hostile = {R"({"choices":[{"text":1e400}]})",
+                                            R"({"choices":[{"text":"a","logprobs":{"x":-1e999}}]})",
+                                            R"({"choices":[{"text":"a"}],"created":)" + std::string(400, '9') + "}"};
+  for (const std::string& data : hostile) {
+    OpenAiChunk chunk;
+    ASSERT_NO_THROW(chunk = decode_checked(data)) << data;
+    EXPECT_EQ(chunk.kind, ChunkKind::malformed) << data;
+    EXPECT_THAT(chunk.problem, testing::HasSubstr("out_of_range.406")) << chunk.problem;
+  }
+  EXPECT_EQ(decode_checked(R"({"choices":[{"text":"a","logprobs":{"x":1e-400,"y":1.7e308}}]})").kind, ChunkKind::content);
+}
+
+// A payload nested deeper than util::JsonLimits allows (128) is malformed without being parsed
+// (1 MiB of "[" would have taken nlohmann ~40 MB); the fast path gives up at 64 levels anyway.
+TEST(OpenAiStreamDecoder, NestingDeeperThan128LevelsIsMalformed) {
+  const std::string deep = std::string(R"({"choices":[{"text":"a","logprobs":)") + std::string(200, '[') +
+                           std::string(200, ']') + "}]}";
+  const auto chunk = decode_checked(deep);
+  EXPECT_EQ(chunk.kind, ChunkKind::malformed);
+  EXPECT_THAT(chunk.problem, testing::StartsWith("SSE data is nested deeper than 128 levels: \""));
+  const std::string fine = std::string(R"({"choices":[{"text":"a","logprobs":)") + std::string(100, '[') +
+                           std::string(100, ']') + "}]}";
+  EXPECT_EQ(decode_checked(fine).kind, ChunkKind::content);  // the fast path gave up, nlohmann decided
 }
 
 TEST(OpenAiStreamDecoder, IgnoresDecoyTextKeysInsideLogprobs) {

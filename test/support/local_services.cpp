@@ -34,30 +34,33 @@ std::string find_tool(const std::string& name, const std::vector<std::string>& f
   return {};
 }
 
-std::vector<int> free_ports(std::size_t count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
+HeldPorts::HeldPorts(std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int one = 1;
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
     socklen_t len = sizeof addr;
-    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+    if (fd < 0 || ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
         ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
       if (fd >= 0) {
         ::close(fd);
       }
       break;
     }
-    fds.push_back(fd);
-    ports.push_back(ntohs(addr.sin_port));
+    m_fds.push_back(fd);
+    m_ports.push_back(ntohs(addr.sin_port));
   }
-  for (const int fd : fds) {
+}
+
+void HeldPorts::release() {
+  for (const int fd : m_fds) {
     ::close(fd);
   }
-  return ports;
+  m_fds.clear();
 }
 
 bool accepts_connections(int port) {

@@ -32,6 +32,22 @@ TEST(ValidUtf8, KeepsWellFormedTextAndReplacesEachBadByte) {
   EXPECT_EQ(valid_utf8(std::string_view("a\0b", 3)), std::string("a\0b", 3));  // NUL is valid UTF-8
 }
 
+// Depth counts brackets outside strings only (escaped quotes and backslashes included).
+TEST(ParseJsonBounded, CountsDepthOutsideStrings) {
+  const auto deeper_than = [](std::string_view text, std::size_t depth) {
+    auto parsed = parse_json_bounded(text, JsonLimits{.max_depth = depth});
+    return !parsed && parsed.error().starts_with("is nested deeper");
+  };
+  EXPECT_FALSE(deeper_than("1", 0));
+  EXPECT_TRUE(deeper_than("[]", 0));
+  EXPECT_FALSE(deeper_than("[[]]", 2));
+  EXPECT_TRUE(deeper_than("[{}]", 1));
+  EXPECT_FALSE(deeper_than("[[],[],[]]", 2));                      // siblings do not add up
+  EXPECT_FALSE(deeper_than(R"({"a":"[[[[{{{{"})", 1));             // inside a string
+  EXPECT_FALSE(deeper_than(R"(["\"[[[[", "\\", "]"])", 1));    // escaped quotes and backslashes
+  EXPECT_TRUE(deeper_than(R"(["\\", [[]]])", 2));               // "\\" ends the string
+}
+
 }  // namespace
 }  // namespace llmd::util
 
@@ -45,12 +61,12 @@ TEST(ParseJsonBounded, ParsesOrdinaryDocuments) {
 }
 
 TEST(ParseJsonBounded, RefusesDeepOrHugeDocumentsBeforeBuildingThem) {
-  // 16 MB of "[[[[" took 1.28 GB as a DOM; refused after 65 bytes now.
+  // 16 MB of "[[[[" took 1.28 GB as a DOM; refused after 129 bytes now.
   const std::string deep(16u << 20U, '[');
   auto parsed = parse_json_bounded(deep);
   ASSERT_FALSE(parsed);
-  EXPECT_EQ(parsed.error(), "is nested deeper than 64 levels");
-  EXPECT_TRUE(parse_json_bounded(std::string(64, '[') + std::string(64, ']')));
+  EXPECT_EQ(parsed.error(), "is nested deeper than 128 levels");
+  EXPECT_TRUE(parse_json_bounded(std::string(128, '[') + std::string(128, ']')));
   std::string wide = "[0";
   for (int i = 0; i < 1000; ++i) {
     wide += ",0";
