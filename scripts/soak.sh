@@ -22,7 +22,9 @@ max_growth_mb="${SOAK_MAX_GROWTH_MB:-16}"
 [[ "$minutes" =~ ^[1-9][0-9]*$ ]] || { echo "soak: SOAK_MINUTES must be a whole number >= 1" >&2; exit 2; }
 [[ "$restart_every" =~ ^[1-9][0-9]*$ ]] || { echo "soak: RESTART_EVERY must be a whole number of seconds >= 1" >&2; exit 2; }
 "$root/scripts/setup.sh" >/dev/null
-"$root/scripts/build.sh" >/dev/null
+# Only the binary, in its own folder (no tests): what the soak runs.
+export LLMD_BUILD_DIR="${LLMD_BUILD_DIR:-$root/build-soak}"
+"$root/scripts/build.sh" -DLLMD_BUILD_TESTS=OFF >/dev/null
 bin="${LLMD_BUILD_DIR:-$root/build}/llmd-bench"
 work="$(mktemp -d /tmp/llmd-soak.XXXXXX)"
 sim_pid=""
