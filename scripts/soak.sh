@@ -25,7 +25,7 @@ max_growth_mb="${SOAK_MAX_GROWTH_MB:-16}"
 # Only the binary, in its own folder (no tests): what the soak runs.
 export LLMD_BUILD_DIR="${LLMD_BUILD_DIR:-$root/build-soak}"
 "$root/scripts/build.sh" -DLLMD_BUILD_TESTS=OFF >/dev/null
-bin="${LLMD_BUILD_DIR:-$root/build}/llmd-bench"
+bin="$LLMD_BUILD_DIR/llmd-bench"
 work="$(mktemp -d /tmp/llmd-soak.XXXXXX)"
 sim_pid=""
 run_pids=()
