@@ -389,20 +389,33 @@ int internal_error(report::RunReport& report, const Outputs& outputs, const std:
 
 }  // namespace
 
-int run_run_command(const RunOptions& options) {
+util::Result<RunInputs> check_run_inputs(const RunOptions& options) {
   auto prepared = prepare_scenario(options);
   auto files = parse_outputs(options.outputs, options.tekton_results_dir);
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
+  // Checked before anything starts (exit 2); make_cache_source reads it again when it builds the source.
+  auto prometheus_token = prepared && prepared->cache.source == scenario::CacheSpec::Source::prometheus
+                              ? prometheus_bearer_token(prepared->cache.prometheus)
+                              : util::Result<std::string>(std::string());
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
-                            token ? nullptr : &token.error()}) {
+                            token ? nullptr : &token.error(), prometheus_token ? nullptr : &prometheus_token.error()}) {
     if (error != nullptr) {
-      util::print_stderr(fmt::format("llmd-bench: error: {}\n", *error));
-      return k_exit_usage;
+      return util::fail(*error);
     }
   }
   util::add_secret(*token);  // never printed or written, even when a server echoes it
-  scenario::Scenario& s = *prepared;
-  const Outputs& outputs = *files;
+  return RunInputs{std::move(*prepared), std::move(*files), std::move(*token)};
+}
+
+int run_run_command(const RunOptions& options) {
+  auto inputs = check_run_inputs(options);
+  if (!inputs) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", inputs.error()));
+    return k_exit_usage;
+  }
+  scenario::Scenario& s = inputs->scenario;
+  const Outputs& outputs = inputs->outputs;
+  const std::string& token = inputs->token;
   // Every destination before the first request, before the simulator starts: a result that
   // could not be written would make the whole run wasted.
   auto ready = prepare_outputs(outputs);
@@ -421,7 +434,7 @@ int run_run_command(const RunOptions& options) {
   // Anything thrown below is a defect of llmd-bench, not of the input: say so, and still write
   // what was gathered (exit 3).
   try {
-    return run_stages(s, options, *token, outputs, signals, report);
+    return run_stages(s, options, token, outputs, signals, report);
   } catch (const std::exception& e) {
     return internal_error(report, outputs, e.what());
   } catch (...) {
@@ -444,6 +457,13 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                                  scenario::limits::k_min_time_scale, scenario::limits::k_max_time_scale));
   command.add_option("--max-tokens", o.max_tokens,
                      fmt::format("Output tokens per request (1..{})", scenario::limits::k_max_tokens));
+  command.add_option("--vus", o.vus, "First measured phase: virtual users (constant-vus, iterations)")->type_name("N");
+  command.add_option("--duration", o.duration,
+                     "First measured phase: duration, e.g. 30s or 2m (constant-vus, constant-arrival-rate, poisson)")
+      ->type_name("D");
+  command.add_option("--rate", o.rate, "First measured phase: arrivals per second (constant-arrival-rate, poisson)")
+      ->type_name("R");
+  command.add_option("--iterations", o.iterations, "First measured phase: number of requests (iterations)")->type_name("N");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
   command.add_option("--allow-missing-pods", o.allow_missing_pods,
@@ -470,6 +490,10 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_flag("--sim-prompt-tokens-details", options.sim_prompt_tokens_details,
                    "Embedded simulator: report usage.prompt_tokens_details.cached_tokens (vLLM --enable-prompt-tokens-details)");
   add_kube_options(command, options.kube, /*with_restart=*/true);
+  command.add_option("--prometheus-token-env", o.prometheus_token_env,
+                     "cache source prometheus: NAME of the environment variable holding its bearer token "
+                     "(cache.bearer_token_env)")
+      ->type_name("NAME");
 }
 
 }  // namespace llmd::cli
