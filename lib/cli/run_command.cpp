@@ -21,9 +21,12 @@
 #include "scenario/limits.hpp"
 #include "scenario/loader.hpp"
 #include "sim/fleet.hpp"
+#include "sim/metrics_exporter.hpp"
+#include "sim/sim_config.hpp"
 #include "util/process.hpp"
 #include "util/redact.hpp"
 #include "util/console.hpp"
+#include "util/number_text.hpp"
 
 namespace llmd::cli {
 
@@ -442,6 +445,72 @@ int run_run_command(const RunOptions& options) {
   }
 }
 
+namespace {
+
+// The groups of `run --help` (and `validate --help`), in the order shown; every option but --help
+// belongs to one (test/cli/validate_command_test.cpp checks).
+struct OptionGroup {
+  const char* name;
+  std::vector<const char*> options;
+};
+
+const std::vector<OptionGroup>& run_option_groups() {
+  static const std::vector<OptionGroup> groups = {
+      {"Target", {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens"}},
+      {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale"}},
+      {"Cache", {"--cache-url", "--allow-missing-pods", "--prometheus-token-env"}},
+      {"Kubernetes",
+       {"--namespace", "--selector", "--container", "--via", "--port", "--kubeconfig", "--context", "--restart-pods"}},
+      {"Outputs", {"--out", "--tekton-results", "--quiet"}},
+      {"Simulator",
+       {"--sim-route", "--sim-pods", "--sim-metrics-flavor", "--sim-no-prefix-caching", "--sim-no-prefix-caching-pod",
+        "--sim-error-rate", "--sim-abort-rate", "--sim-time-scale", "--sim-prompt-tokens-details"}},
+  };
+  return groups;
+}
+
+// Groups, the defaults a flag replaces (from the same structs the loader fills), and the footer.
+void describe_run_options(CLI::App& command) {
+  for (const auto& group : run_option_groups()) {
+    for (const char* name : group.options) {
+      if (CLI::Option* option = command.get_option_no_throw(name)) {
+        option->group(group.name);
+      }
+    }
+  }
+  const scenario::RequestSpec request;
+  const sim::SimConfig sim;
+  const std::pair<const char*, std::string> defaults[] = {
+      {"--api", request.api == scenario::ApiKind::chat ? "chat" : "completions"},
+      {"--max-tokens", std::to_string(request.max_tokens)},
+      {"--time-scale", "1"},
+      {"--allow-missing-pods", "0"},
+      {"--sim-route", std::string(sim::to_string(sim.route))},
+      {"--sim-pods", std::to_string(sim.pods)},
+      {"--sim-metrics-flavor", std::string(sim::to_string(sim.pod.metrics_flavor))},
+      {"--sim-error-rate", util::format_number(sim.pod.error_rate)},
+      {"--sim-abort-rate", util::format_number(sim.pod.abort_rate)},
+      {"--sim-time-scale", util::format_number(sim.pod.timing.time_scale)},
+  };
+  for (const auto& [name, value] : defaults) {
+    if (CLI::Option* option = command.get_option_no_throw(name)) {
+      option->default_str(value);
+    }
+  }
+  command.footer(
+      "A value after = is the default when the scenario file does not set the key; a flag overrides the file.\n"
+      "Load flags change the first measured phase (load[0]) and must fit its executor.\n\n"
+      "Examples:\n"
+      "  llmd-bench run scenarios/cache-hit.yaml                    # the embedded simulator, cache gates\n"
+      "  llmd-bench run scenarios/baseline.yaml --time-scale 0.01 --sim-time-scale 0.01   # 7.5 minutes in seconds\n"
+      "  llmd-bench run scenarios/baseline.yaml --target http://gw.llm-d.svc --host llm-d.demo.local --vus 20 --duration 2m\n"
+      "  llmd-bench run scenarios/cache-hit.yaml --target https://gw.example --api-key-env OPENAI_API_KEY \\\n"
+      "      --namespace llm-d --selector llm-d.ai/role=decode --out json=result.json --out junit=junit.xml\n"
+      "  llmd-bench validate scenarios/baseline.yaml --vus 50        # the resolved plan; sends nothing");
+}
+
+}  // namespace
+
 void add_run_options(CLI::App& command, RunOptions& options) {
   auto& o = options.overrides;
   command.add_option("scenario", options.scenario_path, "Scenario file (YAML or JSON; see scenarios/README.md)")->required();
@@ -494,6 +563,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                      "cache source prometheus: NAME of the environment variable holding its bearer token "
                      "(cache.bearer_token_env)")
       ->type_name("NAME");
+  describe_run_options(command);
 }
 
 }  // namespace llmd::cli

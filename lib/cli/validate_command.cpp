@@ -172,7 +172,14 @@ std::string describe_plan(const RunInputs& inputs) {
   return out;
 }
 
-void add_validate_options(CLI::App& command, RunOptions& options) { add_run_options(command, options); }
+void add_validate_options(CLI::App& command, RunOptions& options) {
+  add_run_options(command, options);
+  command.footer(
+      "Takes the arguments of `run` and checks them as `run` does before it starts; prints the plan, sends nothing.\n\n"
+      "Examples:\n"
+      "  llmd-bench validate scenarios/baseline.yaml --time-scale 0.01    # phases as they would run\n"
+      "  llmd-bench validate scenarios/baseline.yaml --vus 20 --duration 2m --target http://gw.llm-d.svc");
+}
 
 int run_validate_command(const RunOptions& options) {
   auto inputs = check_run_inputs(options);

@@ -1,6 +1,7 @@
 // `llmd-bench validate` and the run flags that change the load (--vus, --duration, --rate,
 // --iterations): the real binary. validate prints the resolved plan and exits 0, or exits 2 with the
 // error `run` would print; every ready scenario in scenarios/ validates.
+#include <algorithm>
 #include <filesystem>
 
 #include <gmock/gmock.h>
@@ -140,3 +141,31 @@ TEST(Validate, ABrokenFileExits2WithFileAndLine) {
   EXPECT_THAT(unset.err, HasSubstr("LLMD_VALIDATE_UNSET_TOKEN, which is not set"));
 }
 
+// `run --help`: every option in a group (Target, Load, Cache, Outputs, Simulator, Kubernetes; only
+// --help left under "Options"), the defaults a flag replaces, and examples in the footer.
+TEST(RunHelp, GroupsDefaultsAndExamples) {
+  const auto out = bench({"run", "--help"});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  for (const char* group : {"\nTarget:\n", "\nLoad:\n", "\nCache:\n", "\nKubernetes:\n", "\nOutputs:\n", "\nSimulator:\n"}) {
+    EXPECT_NE(out.out.find(group), std::string::npos) << group << " in\n" << out.out;
+  }
+  const auto options = out.out.find("\nOptions:\n");
+  ASSERT_NE(options, std::string::npos);
+  const auto end = out.out.find("\n\n", options + 1);
+  const std::string ungrouped = out.out.substr(options, end - options);
+  EXPECT_THAT(ungrouped, HasSubstr("--help"));
+  EXPECT_EQ(std::count(ungrouped.begin(), ungrouped.end(), '\n'), 2) << "options without a group:" << ungrouped;
+  const auto load = out.out.substr(out.out.find("\nLoad:\n"), out.out.find("\nCache:\n") - out.out.find("\nLoad:\n"));
+  for (const char* flag : {"--vus", "--duration", "--rate", "--iterations", "--time-scale"}) {
+    EXPECT_THAT(load, HasSubstr(flag));
+  }
+  EXPECT_THAT(out.out, HasSubstr("--max-tokens UINT=64"));
+  EXPECT_THAT(out.out, HasSubstr("--sim-pods UINT=4"));
+  EXPECT_THAT(out.out, HasSubstr("--sim-route TEXT=prefix"));
+  EXPECT_THAT(out.out, HasSubstr("Examples:\n  llmd-bench run scenarios/cache-hit.yaml"));
+  EXPECT_THAT(out.out, HasSubstr("llmd-bench validate scenarios/baseline.yaml --vus 50"));
+  const auto validate = bench({"validate", "--help"});
+  ASSERT_EQ(validate.exit_code, 0);
+  EXPECT_THAT(validate.out, HasSubstr("\nLoad:\n"));
+  EXPECT_THAT(validate.out, HasSubstr("Examples:\n  llmd-bench validate scenarios/baseline.yaml --time-scale 0.01"));
+}
