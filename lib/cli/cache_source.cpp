@@ -1,6 +1,7 @@
 #include "cli/cache_source.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <filesystem>
 
@@ -12,6 +13,7 @@
 #include "scrape/file_source.hpp"
 #include "scrape/prometheus_source.hpp"
 #include "util/console.hpp"
+#include "util/redact.hpp"
 
 namespace llmd::cli {
 
@@ -39,6 +41,23 @@ scrape::UrlSourceOptions url_source_options(const scenario::CacheSpec& cache) {
   options.max_parallel = std::max<std::size_t>(1, cache.max_parallel_scrapes);
   options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
   return options;
+}
+
+util::Result<std::string> prometheus_bearer_token(const scenario::PrometheusSpec& prometheus) {
+  if (prometheus.bearer_token_env.empty()) {
+    return std::string();
+  }
+  const char* value = std::getenv(prometheus.bearer_token_env.c_str());
+  if (value == nullptr || *value == '\0') {
+    return util::fail(fmt::format(
+        "cache.bearer_token_env (--prometheus-token-env) names the environment variable {}, which is not set or "
+        "empty; export it with the Prometheus bearer token (OpenShift: {}=$(oc create token SERVICEACCOUNT -n "
+        "NAMESPACE), or the ServiceAccount token file in a pod), or remove bearer_token_env",
+        prometheus.bearer_token_env, prometheus.bearer_token_env));
+  }
+  std::string token(value);
+  util::add_secret(token);
+  return token;
 }
 
 util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const scenario::CacheSpec& cache,
@@ -69,6 +88,13 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const sce
     options.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cache.scrape_timeout);
     options.scrape_interval = std::chrono::duration_cast<std::chrono::milliseconds>(cache.prometheus.scrape_interval);
     options.abort = abort;
+    auto token = prometheus_bearer_token(cache.prometheus);
+    if (!token) {
+      return util::fail(token.error());
+    }
+    options.bearer_token = std::move(*token);
+    options.insecure = cache.prometheus.insecure;
+    options.ca_file = cache.prometheus.ca_file;
     options.on_wait = [](const std::string& line) { util::print_stderr(fmt::format("llmd-bench: {}\n", line)); };
     auto made = scrape::PrometheusSource::create(std::move(options));
     if (!made) {

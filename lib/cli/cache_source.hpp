@@ -29,6 +29,11 @@ std::vector<scrape::PodUrl> pods_from_urls(const std::vector<std::string>& urls)
 // Scrape parallelism and timeout from the scenario's cache section (max_parallel at least 1).
 scrape::UrlSourceOptions url_source_options(const scenario::CacheSpec& cache);
 
+// The bearer token of `cache.source: prometheus`: the value of the environment variable that
+// cache.bearer_token_env (--prometheus-token-env) names, registered with util::add_secret; "" when
+// none is named. Fails naming the variable (never the value) when it is unset or empty.
+util::Result<std::string> prometheus_bearer_token(const scenario::PrometheusSpec& prometheus);
+
 // Kubernetes flags shared by `run` and `scrape`. Any of them selects `cache.source: kubernetes`
 // and overrides the scenario's `cache.kubernetes` keys of the same name.
 struct KubeFlags {

@@ -10,6 +10,7 @@
 #include "cli/run_command.hpp"
 #include "cli/scrape_command.hpp"
 #include "cli/sim_command.hpp"
+#include "cli/validate_command.hpp"
 #include "util/console.hpp"
 
 namespace llmd::cli {
@@ -39,6 +40,11 @@ int run(std::vector<std::string> args) {
   auto* run_cmd = app.add_subcommand("run", "Drive load from a scenario file and judge its gates (see scenarios/README.md)");
   add_run_options(*run_cmd, run_options);
 
+  RunOptions validate_options;
+  auto* validate_cmd = app.add_subcommand(
+      "validate", "Check a scenario and the run flags as `run` would, print the resolved plan; sends nothing");
+  add_validate_options(*validate_cmd, validate_options);
+
   ScrapeOptions scrape_options;
   auto* scrape_cmd = app.add_subcommand("scrape", "Print every selected pod's prefix-cache counters now (--save-dir keeps the dumps)");
   add_scrape_options(*scrape_cmd, scrape_options);
@@ -66,6 +72,9 @@ int run(std::vector<std::string> args) {
   try {
     if (run_cmd->parsed()) {
       return run_run_command(run_options);
+    }
+    if (validate_cmd->parsed()) {
+      return run_validate_command(validate_options);
     }
     if (scrape_cmd->parsed()) {
       return run_scrape_command(scrape_options);

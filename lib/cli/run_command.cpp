@@ -21,9 +21,12 @@
 #include "scenario/limits.hpp"
 #include "scenario/loader.hpp"
 #include "sim/fleet.hpp"
+#include "sim/metrics_exporter.hpp"
+#include "sim/sim_config.hpp"
 #include "util/process.hpp"
 #include "util/redact.hpp"
 #include "util/console.hpp"
+#include "util/number_text.hpp"
 
 namespace llmd::cli {
 
@@ -389,20 +392,33 @@ int internal_error(report::RunReport& report, const Outputs& outputs, const std:
 
 }  // namespace
 
-int run_run_command(const RunOptions& options) {
+util::Result<RunInputs> check_run_inputs(const RunOptions& options) {
   auto prepared = prepare_scenario(options);
   auto files = parse_outputs(options.outputs, options.tekton_results_dir);
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
+  // Checked before anything starts (exit 2); make_cache_source reads it again when it builds the source.
+  auto prometheus_token = prepared && prepared->cache.source == scenario::CacheSpec::Source::prometheus
+                              ? prometheus_bearer_token(prepared->cache.prometheus)
+                              : util::Result<std::string>(std::string());
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
-                            token ? nullptr : &token.error()}) {
+                            token ? nullptr : &token.error(), prometheus_token ? nullptr : &prometheus_token.error()}) {
     if (error != nullptr) {
-      util::print_stderr(fmt::format("llmd-bench: error: {}\n", *error));
-      return k_exit_usage;
+      return util::fail(*error);
     }
   }
   util::add_secret(*token);  // never printed or written, even when a server echoes it
-  scenario::Scenario& s = *prepared;
-  const Outputs& outputs = *files;
+  return RunInputs{std::move(*prepared), std::move(*files), std::move(*token)};
+}
+
+int run_run_command(const RunOptions& options) {
+  auto inputs = check_run_inputs(options);
+  if (!inputs) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", inputs.error()));
+    return k_exit_usage;
+  }
+  scenario::Scenario& s = inputs->scenario;
+  const Outputs& outputs = inputs->outputs;
+  const std::string& token = inputs->token;
   // Every destination before the first request, before the simulator starts: a result that
   // could not be written would make the whole run wasted.
   auto ready = prepare_outputs(outputs);
@@ -421,13 +437,79 @@ int run_run_command(const RunOptions& options) {
   // Anything thrown below is a defect of llmd-bench, not of the input: say so, and still write
   // what was gathered (exit 3).
   try {
-    return run_stages(s, options, *token, outputs, signals, report);
+    return run_stages(s, options, token, outputs, signals, report);
   } catch (const std::exception& e) {
     return internal_error(report, outputs, e.what());
   } catch (...) {
     return internal_error(report, outputs, "unknown exception");
   }
 }
+
+namespace {
+
+// The groups of `run --help` (and `validate --help`), in the order shown; every option but --help
+// belongs to one (test/cli/validate_command_test.cpp checks).
+struct OptionGroup {
+  const char* name;
+  std::vector<const char*> options;
+};
+
+const std::vector<OptionGroup>& run_option_groups() {
+  static const std::vector<OptionGroup> groups = {
+      {"Target", {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens"}},
+      {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale"}},
+      {"Cache", {"--cache-url", "--allow-missing-pods", "--prometheus-token-env"}},
+      {"Kubernetes",
+       {"--namespace", "--selector", "--container", "--via", "--port", "--kubeconfig", "--context", "--restart-pods"}},
+      {"Outputs", {"--out", "--tekton-results", "--quiet"}},
+      {"Simulator",
+       {"--sim-route", "--sim-pods", "--sim-metrics-flavor", "--sim-no-prefix-caching", "--sim-no-prefix-caching-pod",
+        "--sim-error-rate", "--sim-abort-rate", "--sim-time-scale", "--sim-prompt-tokens-details"}},
+  };
+  return groups;
+}
+
+// Groups, the defaults a flag replaces (from the same structs the loader fills), and the footer.
+void describe_run_options(CLI::App& command) {
+  for (const auto& group : run_option_groups()) {
+    for (const char* name : group.options) {
+      if (CLI::Option* option = command.get_option_no_throw(name)) {
+        option->group(group.name);
+      }
+    }
+  }
+  const scenario::RequestSpec request;
+  const sim::SimConfig sim;
+  const std::pair<const char*, std::string> defaults[] = {
+      {"--api", request.api == scenario::ApiKind::chat ? "chat" : "completions"},
+      {"--max-tokens", std::to_string(request.max_tokens)},
+      {"--time-scale", "1"},
+      {"--allow-missing-pods", "0"},
+      {"--sim-route", std::string(sim::to_string(sim.route))},
+      {"--sim-pods", std::to_string(sim.pods)},
+      {"--sim-metrics-flavor", std::string(sim::to_string(sim.pod.metrics_flavor))},
+      {"--sim-error-rate", util::format_number(sim.pod.error_rate)},
+      {"--sim-abort-rate", util::format_number(sim.pod.abort_rate)},
+      {"--sim-time-scale", util::format_number(sim.pod.timing.time_scale)},
+  };
+  for (const auto& [name, value] : defaults) {
+    if (CLI::Option* option = command.get_option_no_throw(name)) {
+      option->default_str(value);
+    }
+  }
+  command.footer(
+      "A value after = is the default when the scenario file does not set the key; a flag overrides the file.\n"
+      "Load flags change the first measured phase (load[0]) and must fit its executor.\n\n"
+      "Examples:\n"
+      "  llmd-bench run scenarios/cache-hit.yaml                    # the embedded simulator, cache gates\n"
+      "  llmd-bench run scenarios/baseline.yaml --time-scale 0.01 --sim-time-scale 0.01   # 7.5 minutes in seconds\n"
+      "  llmd-bench run scenarios/baseline.yaml --target http://gw.llm-d.svc --host llm-d.demo.local --vus 20 --duration 2m\n"
+      "  llmd-bench run scenarios/cache-hit.yaml --target https://gw.example --api-key-env OPENAI_API_KEY \\\n"
+      "      --namespace llm-d --selector llm-d.ai/role=decode --out json=result.json --out junit=junit.xml\n"
+      "  llmd-bench validate scenarios/baseline.yaml --vus 50        # the resolved plan; sends nothing");
+}
+
+}  // namespace
 
 void add_run_options(CLI::App& command, RunOptions& options) {
   auto& o = options.overrides;
@@ -444,6 +526,13 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                                  scenario::limits::k_min_time_scale, scenario::limits::k_max_time_scale));
   command.add_option("--max-tokens", o.max_tokens,
                      fmt::format("Output tokens per request (1..{})", scenario::limits::k_max_tokens));
+  command.add_option("--vus", o.vus, "First measured phase: virtual users (constant-vus, iterations)")->type_name("N");
+  command.add_option("--duration", o.duration,
+                     "First measured phase: duration, e.g. 30s or 2m (constant-vus, constant-arrival-rate, poisson)")
+      ->type_name("D");
+  command.add_option("--rate", o.rate, "First measured phase: arrivals per second (constant-arrival-rate, poisson)")
+      ->type_name("R");
+  command.add_option("--iterations", o.iterations, "First measured phase: number of requests (iterations)")->type_name("N");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
   command.add_option("--allow-missing-pods", o.allow_missing_pods,
@@ -470,6 +559,11 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_flag("--sim-prompt-tokens-details", options.sim_prompt_tokens_details,
                    "Embedded simulator: report usage.prompt_tokens_details.cached_tokens (vLLM --enable-prompt-tokens-details)");
   add_kube_options(command, options.kube, /*with_restart=*/true);
+  command.add_option("--prometheus-token-env", o.prometheus_token_env,
+                     "cache source prometheus: NAME of the environment variable holding its bearer token "
+                     "(cache.bearer_token_env)")
+      ->type_name("NAME");
+  describe_run_options(command);
 }
 
 }  // namespace llmd::cli

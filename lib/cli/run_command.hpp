@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/cache_source.hpp"
+#include "cli/run_outputs.hpp"
 #include "scenario/overrides.hpp"
 
 namespace llmd::cli {
@@ -36,5 +37,16 @@ struct RunOptions {
 
 void add_run_options(CLI::App& command, RunOptions& options);
 int run_run_command(const RunOptions& options);
+
+// What a run has once its inputs passed every check made before anything starts.
+struct RunInputs {
+  scenario::Scenario scenario;  // the file with the flags applied, checked
+  Outputs outputs;              // --out / --tekton-results, parsed (not yet checked for writability)
+  std::string token;            // the target's bearer token ("" without target.api_key_env), a registered secret
+};
+// Every check `run` makes before it starts anything, shared with `validate`: the scenario file, the
+// flags applied to it, the --out / --tekton-results syntax, and the environment variables that
+// target.api_key_env and cache.bearer_token_env name. The error is what `run` prints (exit 2).
+util::Result<RunInputs> check_run_inputs(const RunOptions& options);
 
 }  // namespace llmd::cli

@@ -14,6 +14,19 @@ namespace {
 constexpr auto k_flag_poll = std::chrono::milliseconds(20);
 constexpr std::uint64_t k_tag_poisson = 0x706f6973;
 
+// The phase stopped starting requests by schedule (not through begin_stop): the open-loop arrival
+// window is the whole duration (the last arrival may come before its end); an iterations phase
+// that issued fewer than its iterations ran out of max_duration.
+void note_schedule_end(PhaseRun& phase, TimePoint now) {
+  if (phase.result.target_rate_per_s) {
+    phase.result.arrival_window = phase.executor->end_time() - phase.start;
+  }
+  if (phase.result.iterations_target && phase.result.started < *phase.result.iterations_target &&
+      now >= phase.executor->end_time()) {
+    phase.result.max_duration_reached = true;
+  }
+}
+
 }  // namespace
 
 void Engine::process_deferred(TimePoint now) {
@@ -30,6 +43,9 @@ void Engine::begin_stop(TimePoint now) {
   for (auto& phase : m_phases) {
     if (phase.executor) {
       phase.executor->stop();
+    }
+    if (phase.state == PhaseState::running && phase.result.target_rate_per_s) {
+      phase.result.arrival_window = std::clamp(now, phase.start, phase.executor->end_time()) - phase.start;
     }
     if (phase.state == PhaseState::running || phase.state == PhaseState::draining) {
       phase.state = PhaseState::draining;
@@ -60,6 +76,7 @@ TimePoint Engine::advance_phase(std::size_t index, TimePoint now) {
     }
     phase.state = PhaseState::draining;
     phase.graceful_deadline = std::max(now, phase.executor->end_time()) + phase.phase.graceful_stop;
+    note_schedule_end(phase, now);
   }
   if (phase.state == PhaseState::draining) {
     if (phase.in_flight.current() > 0 && now >= phase.graceful_deadline) {

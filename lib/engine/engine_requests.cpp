@@ -57,6 +57,12 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     run.result.name = run.phase.name;
     run.result.executor = run.phase.executor;
     run.result.checks = scenario.checks;
+    if (run.phase.executor == scenario::ExecutorKind::constant_arrival_rate ||
+        run.phase.executor == scenario::ExecutorKind::poisson) {
+      run.result.target_rate_per_s = run.phase.rate_per_s;
+    } else if (run.phase.executor == scenario::ExecutorKind::iterations) {
+      run.result.iterations_target = run.phase.iterations;
+    }
     const std::size_t peak = peak_concurrency(run.phase);
     run.connect_streaks.assign(peak, 0);
     unbounded = unbounded || peak == 0;

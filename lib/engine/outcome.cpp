@@ -91,6 +91,9 @@ Outcome classify_stream(const TransferFacts& facts) {
   outcome.non_empty_content = tally.content_events > 0;
   outcome.output_tokens = tally.output_tokens();
   outcome.cached_tokens = tally.last_usage ? tally.last_usage->cached_tokens : std::nullopt;
+  if (tally.last_usage) {
+    outcome.prompt_tokens = tally.last_usage->prompt_tokens;
+  }
   auto fail_with = [&outcome](FailureClass failure_class, std::string message) {
     outcome.failure = failure_class;
     outcome.message = std::move(message);
@@ -186,6 +189,7 @@ Outcome classify_document(const TransferFacts& facts) {
     }
     outcome.output_tokens = read->completion_tokens;
     outcome.cached_tokens = read->cached_tokens;
+    outcome.prompt_tokens = read->prompt_tokens;
   }
   return outcome;
 }
@@ -315,9 +319,19 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
                                                static_cast<std::uint64_t>(std::max<std::int64_t>(*outcome.cached_tokens, 0)));
     ++phase.responses_with_cached_tokens;
   }
+  if (outcome.prompt_tokens) {
+    phase.input_tokens_total = saturating_add(phase.input_tokens_total,
+                                              static_cast<std::uint64_t>(std::max<std::int64_t>(*outcome.prompt_tokens, 0)));
+    ++phase.responses_with_input_tokens;
+  }
   if (tokens > 0 && duration_ns > 0) {
     h.tokens_per_second_milli.record(
         saturating_count(static_cast<double>(tokens) * 1e12 / static_cast<double>(duration_ns) + 0.5));
+  }
+  // vLLM's TPOT (benchmarks/serve.py calculate_metrics): (latency - ttft) / (output_len - 1) for
+  // requests with more than one output token, i.e. the mean time per token after the first.
+  if (tokens > 1 && timing.first_token != TimePoint{}) {
+    h.tpot_ns.record(elapsed_ns(timing.first_token, timing.ended) / (tokens - 1));
   }
 }
 

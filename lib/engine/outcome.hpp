@@ -62,6 +62,9 @@ struct Outcome {
   // usage.prompt_tokens_details.cached_tokens when the server reported it (vLLM with
   // --enable-prompt-tokens-details): prompt tokens it served from its prefix cache.
   std::optional<std::int64_t> cached_tokens;
+  // usage.prompt_tokens when the server reported usage (streams: the last chunk with usage, with
+  // stream_options.include_usage; non-stream: the body's usage); nullopt when it did not.
+  std::optional<std::int64_t> prompt_tokens;
 };
 
 // Classification, first match wins:

@@ -28,7 +28,7 @@ struct HistogramField {
   const char* key;
   stats::LogLinearHistogram PhaseHistograms::*member;
 };
-constexpr std::array<HistogramField, 11> k_histogram_fields = {{
+constexpr std::array<HistogramField, 12> k_histogram_fields = {{
     {"first_byte_ns", &PhaseHistograms::first_byte_ns},
     {"first_event_ns", &PhaseHistograms::first_event_ns},
     {"ttft_ns", &PhaseHistograms::ttft_ns},
@@ -37,6 +37,7 @@ constexpr std::array<HistogramField, 11> k_histogram_fields = {{
     {"schedule_lag_ns", &PhaseHistograms::schedule_lag_ns},
     {"output_tokens", &PhaseHistograms::output_tokens},
     {"tokens_per_second_milli", &PhaseHistograms::tokens_per_second_milli},
+    {"tpot_ns", &PhaseHistograms::tpot_ns},
     {"ttft_client_added_ns", &PhaseHistograms::ttft_client_added_ns},
     {"itl_client_added_ns", &PhaseHistograms::itl_client_added_ns},
     {"event_loop_lag_ns", &PhaseHistograms::event_loop_lag_ns},
@@ -141,6 +142,44 @@ std::optional<double> stream_buffered_rate(const PhaseResult& phase) {
   return static_cast<double>(phase.streams_in_bursts + phase.streams_at_end) / static_cast<double>(phase.streams_judged);
 }
 
+std::optional<std::uint64_t> input_tokens(const PhaseResult& phase) {
+  if (phase.ok == 0 || phase.responses_with_input_tokens < phase.ok) {
+    return std::nullopt;
+  }
+  return phase.input_tokens_total;
+}
+
+namespace {
+
+std::optional<double> per_wall_second(std::uint64_t count, const PhaseResult& phase) {
+  const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
+  if (!(seconds > 0)) {
+    return std::nullopt;
+  }
+  return static_cast<double>(count) / seconds;
+}
+
+}  // namespace
+
+std::optional<double> output_tokens_per_second(const PhaseResult& phase) {
+  return per_wall_second(phase.output_tokens_total, phase);
+}
+
+std::optional<double> total_tokens_per_second(const PhaseResult& phase) {
+  const auto input = input_tokens(phase);
+  if (!input) {
+    return std::nullopt;
+  }
+  return per_wall_second(saturating_add(*input, phase.output_tokens_total), phase);
+}
+
+std::optional<double> achieved_rate_per_s(const PhaseResult& phase) {
+  if (!phase.target_rate_per_s || !phase.arrival_window || phase.arrival_window->count() <= 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(phase.started) / std::chrono::duration<double>(*phase.arrival_window).count();
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
@@ -185,9 +224,40 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.backoff.waited_ns = saturating_add(into.backoff.waited_ns, from.backoff.waited_ns);
   into.cached_tokens_total = saturating_add(into.cached_tokens_total, from.cached_tokens_total);
   into.responses_with_cached_tokens += from.responses_with_cached_tokens;
+  into.input_tokens_total = saturating_add(into.input_tokens_total, from.input_tokens_total);
+  into.responses_with_input_tokens += from.responses_with_input_tokens;
   into.connections_opened += from.connections_opened;
   return {};
 }
+
+namespace {
+
+json ns_as_seconds(std::optional<double> ns) { return ns ? json(*ns * 1e-9) : json(nullptr); }
+
+// The figures `vllm bench serve` prints, plus the load actually applied; units in the names, null
+// for what does not apply or is unknown.
+json summary_figures(const PhaseResult& phase) {
+  const auto& h = phase.histograms;
+  const json tpot = h.tpot_ns.count() == 0
+                        ? json(nullptr)
+                        : json{{"mean", ns_as_seconds(h.tpot_ns.mean())},
+                               {"p50", ns_as_seconds(h.tpot_ns.percentile(50))},
+                               {"p90", ns_as_seconds(h.tpot_ns.percentile(90))},
+                               {"p99", ns_as_seconds(h.tpot_ns.percentile(99))}};
+  return {{"input_tokens_total", optional_json(input_tokens(phase))},
+          {"input_tokens_responses", phase.responses_with_input_tokens},
+          {"output_tokens_per_second", optional_json(output_tokens_per_second(phase))},
+          {"total_tokens_per_second", optional_json(total_tokens_per_second(phase))},
+          {"tpot_seconds", tpot},
+          {"itl_p99_seconds", ns_as_seconds(h.inter_token_latency_ns.percentile(99))},
+          {"peak_concurrency_requests", phase.peak_in_flight},
+          {"target_rate_per_second", optional_json(phase.target_rate_per_s)},
+          {"achieved_rate_per_second", optional_json(achieved_rate_per_s(phase))},
+          {"iterations_target", optional_json(phase.iterations_target)},
+          {"max_duration_reached", phase.iterations_target ? json(phase.max_duration_reached) : json(nullptr)}};
+}
+
+}  // namespace
 
 json to_json(const PhaseResult& phase) {
   json failures = json::object();
@@ -237,6 +307,7 @@ json to_json(const PhaseResult& phase) {
           {"stream_delivery",
            {{"judged", phase.streams_judged}, {"in_bursts", phase.streams_in_bursts}, {"at_end", phase.streams_at_end}}},
           {"output_tokens_total", phase.output_tokens_total},
+          {"summary", summary_figures(phase)},
           {"backoff",
            {{"retry_after_waits", phase.backoff.retry_after_waits},
             {"connect_error_waits", phase.backoff.connect_error_waits},

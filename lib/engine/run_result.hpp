@@ -97,6 +97,9 @@ struct PhaseHistograms {
   // Output tokens / end-to-end seconds of each ok request with >= 1 token, x 1000 (milli-tokens/s,
   // so the integer histogram keeps 1% precision at low rates).
   stats::LogLinearHistogram tokens_per_second_milli = make_engine_histogram();
+  // Time per output token as vLLM's `vllm bench serve` defines it: per ok request with more than
+  // one output token and a first token, (end-to-end - ttft) / (output_tokens - 1), in ns.
+  stats::LogLinearHistogram tpot_ns = make_engine_histogram();
   // Only when the server stamps its events (`llmd-bench sim --stamp-events`: a `: llmd-sent-ns=N`
   // comment with its CLOCK_MONOTONIC send time in the event's block; same machine, same clock):
   // the delay the network and this client added = client receive instant − server send instant.
@@ -155,11 +158,24 @@ struct PhaseResult {
   // compared with the pods' ΣΔhits by report/run_diagnostics.hpp.
   std::uint64_t cached_tokens_total = 0;
   std::uint64_t responses_with_cached_tokens = 0;
+  // usage.prompt_tokens summed over the ok responses that reported usage, and how many did. The
+  // input token count is known only when every ok response reported it (input_tokens()).
+  std::uint64_t input_tokens_total = 0;
+  std::uint64_t responses_with_input_tokens = 0;
   std::uint64_t connections_opened = 0;              // new connections (CURLINFO_NUM_CONNECTS); the rest reused one
   std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
   double mean_in_flight = 0;                         // time-weighted mean over wall_duration
   std::chrono::nanoseconds wall_duration{};          // first possible start to last request end
   std::optional<std::chrono::nanoseconds> started_at;  // offset of the phase start from the run start
+  // Open-loop phases (constant-arrival-rate, poisson): the arrival rate asked for (requests/s) and
+  // how long arrivals were scheduled: the phase's duration, or up to the stop when Ctrl-C ended it
+  // early. nullopt for closed loops and RunResult::total.
+  std::optional<double> target_rate_per_s;
+  std::optional<std::chrono::nanoseconds> arrival_window;
+  // iterations phases: the iterations asked for, and whether max_duration passed before all of them
+  // started (then `started` < iterations_target). nullopt / false otherwise.
+  std::optional<std::uint64_t> iterations_target;
+  bool max_duration_reached = false;
 
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };
@@ -177,6 +193,17 @@ struct RunResult {
 std::optional<double> http_req_failed_rate(const PhaseResult& phase);
 std::optional<double> http_req_cut_rate(const PhaseResult& phase);
 std::optional<double> stream_buffered_rate(const PhaseResult& phase);  // nullopt when no stream was judged
+// usage.prompt_tokens summed over the ok requests; nullopt when no request ended ok or any ok
+// response did not report usage (a partial sum is not the input token count).
+std::optional<std::uint64_t> input_tokens(const PhaseResult& phase);
+// Output tokens / wall_duration; nullopt for a zero duration.
+std::optional<double> output_tokens_per_second(const PhaseResult& phase);
+// (input + output tokens) / wall_duration, as vLLM's "Total Token throughput"; nullopt when the
+// input tokens are unknown or the duration is zero.
+std::optional<double> total_tokens_per_second(const PhaseResult& phase);
+// Open loop: requests started per second of the arrival window; nullopt for closed loops or an
+// empty window.
+std::optional<double> achieved_rate_per_s(const PhaseResult& phase);
 
 // Adds `from` into `into` (counters, maps, histograms, checks). Keeps into's name and executor;
 // peak/mean in flight and durations are NOT merged (they are not additive).
@@ -189,6 +216,10 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "rates":{"http_req_failed":0.1,"http_req_cut":0.05,"stream_buffered":0} (null without data),
 //  "stream_delivery":{"judged":..,"in_bursts":..,"at_end":..},
 //  "cached_tokens":{"total":..,"responses":..} (usage.prompt_tokens_details.cached_tokens of ok responses),
+//  "summary":{"input_tokens_total","input_tokens_responses","output_tokens_per_second",
+//    "total_tokens_per_second","tpot_seconds":{"mean","p50","p90","p99"},"itl_p99_seconds",
+//    "peak_concurrency_requests","target_rate_per_second","achieved_rate_per_second",
+//    "iterations_target","max_duration_reached"} (null what does not apply or is unknown),
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",

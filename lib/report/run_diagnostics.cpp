@@ -147,11 +147,38 @@ void add_cached_tokens(RunReport& report, const engine::PhaseResult& total) {
   add_cached_tokens_mismatch(report, total, client, hits);
 }
 
+// Every request of the warm-up failed: the caches it was meant to fill are cold, and the measured
+// phases most likely fail the same way.
+void add_warmup_failed(RunReport& report) {
+  if (!report.warmup) {
+    return;
+  }
+  const auto& total = report.warmup->total;
+  if (total.ok > 0 || total.failed + total.aborted == 0) {
+    return;
+  }
+  std::size_t top = 0;
+  for (std::size_t i = 1; i < engine::k_failure_class_count; ++i) {
+    top = total.failures_by_class[i] > total.failures_by_class[top] ? i : top;
+  }
+  const auto top_class = static_cast<engine::FailureClass>(top);
+  const auto& example = total.failure_examples[top];
+  report.diagnostics.push_back(
+      {"warmup_failed", scrape::Severity::warning,
+       fmt::format("every one of the {} warm-up requests failed ({} failed, {} aborted; most: {} {}{}): nothing was "
+                   "warmed up, and the measured phases likely fail the same way",
+                   total.failed + total.aborted, total.failed, total.aborted, engine::to_string(top_class),
+                   total.failures_by_class[top], example ? ": " + *example : ""),
+       "fix the target (URL, Host, model, API key) before reading the measured figures; the warm-up's failures are "
+       "in the JSON result's \"warmup\""});
+}
+
 }  // namespace
 
 bool no_request_ended(const engine::PhaseResult& total) { return total.ok + total.failed + total.aborted == 0; }
 
 void add_run_diagnostics(RunReport& report) {
+  add_warmup_failed(report);
   if (!report.run) {
     return;
   }

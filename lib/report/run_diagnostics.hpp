@@ -23,11 +23,13 @@
 //   cached_tokens_mismatch (warning): those two differ by more than 1%, with the likely causes
 //       (other traffic on the pods, failed/aborted requests the pods counted, pods outside the
 //       scraped set, a server counting cached_tokens differently).
+//   warmup_failed (warning): the unmeasured warm-up ended requests and not one succeeded (its top
+//       failure class and example message); the warm-up is otherwise easy to overlook.
 #include "report/run_report.hpp"
 
 namespace llmd::report {
 
-// Appends the findings above to report.diagnostics; nothing without a measured run.
+// Appends the findings above to report.diagnostics; only warmup_failed without a measured run.
 void add_run_diagnostics(RunReport& report);
 
 // True when not one request ended (ok, failed or aborted) in `total`: the no_request finding.

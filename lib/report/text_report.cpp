@@ -1,6 +1,13 @@
 #include "report/text_report.hpp"
 
+#include <cmath>
+#include <tuple>
+#include <vector>
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "engine/outcome.hpp"
 
 namespace llmd::report {
 
@@ -82,6 +89,94 @@ void render_failure_rates(std::string& out, const engine::PhaseResult& phase) {
   }
 }
 
+// Percentiles shown on every latency line.
+constexpr std::initializer_list<double> k_latency_percentiles = {50, 90, 95, 99};
+// A figure within this fraction of TTFT is folded into the TTFT line instead of its own line.
+constexpr double k_fold_tolerance = 0.05;
+
+// True when every shown percentile of `h` is within k_fold_tolerance of TTFT's (first byte and
+// first event of a stream usually are: the server sends headers and the first token together).
+bool close_to_ttft(const stats::LogLinearHistogram& h, const stats::LogLinearHistogram& ttft) {
+  if (h.count() == 0 || ttft.count() == 0) {
+    return h.count() == 0;
+  }
+  for (double p : k_latency_percentiles) {
+    const double reference = *ttft.percentile(p);
+    if (std::abs(*h.percentile(p) - reference) > k_fold_tolerance * reference) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// TTFT, then first byte / first event / event loop lag: folded into the TTFT line when they add
+// nothing (within 5% of TTFT; loop lag p99 under 5% of TTFT p50), else on lines of their own.
+void render_ttft(std::string& out, const engine::PhaseHistograms& h) {
+  std::vector<std::string> folded;
+  std::string own_lines;
+  for (const auto& [label, line, histogram] :
+       {std::tuple{"first byte", "    first byte ......: ", &h.first_byte_ns},
+        std::tuple{"first event", "    first event .....: ", &h.first_event_ns}}) {
+    if (close_to_ttft(*histogram, h.ttft_ns)) {
+      if (histogram->count() > 0) {
+        folded.emplace_back(label);
+      }
+    } else {
+      own_lines += fmt::format("{}{}\n", line, ns_quantiles(*histogram, k_latency_percentiles));
+    }
+  }
+  std::string fold_note = folded.empty() ? "" : fmt::format("{} within 5%", fmt::join(folded, ", "));
+  if (h.event_loop_lag_ns.count() > 0) {
+    const auto lag_p99 = *h.event_loop_lag_ns.percentile(99);
+    const auto ttft_p50 = h.ttft_ns.percentile(50);
+    if (ttft_p50 && lag_p99 <= k_fold_tolerance * *ttft_p50) {
+      fold_note += fmt::format("{}event loop lag p99 {}", fold_note.empty() ? "" : "; ", format_seconds(lag_p99 * 1e-9));
+    } else {
+      own_lines += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 90, 99}));
+    }
+  }
+  out += fmt::format("    ttft ............: {}{}\n", ns_quantiles(h.ttft_ns, k_latency_percentiles),
+                     fold_note.empty() || h.ttft_ns.count() == 0 ? "" : "  (" + fold_note + ")");
+  out += own_lines;
+}
+
+// Open loop: "20.0/s target, 19.6/s achieved, 3 dropped"; iterations: "7/20 iterations,
+// max_duration reached" when max_duration cut the phase.
+void render_schedule(std::string& out, const engine::PhaseResult& phase) {
+  if (phase.target_rate_per_s) {
+    const auto achieved = engine::achieved_rate_per_s(phase);
+    out += fmt::format("    rate ............: {:.1f}/s target, {} achieved, {} dropped\n", *phase.target_rate_per_s,
+                       achieved ? fmt::format("{:.1f}/s", *achieved) : std::string("-"), phase.dropped);
+  }
+  if (phase.iterations_target && phase.max_duration_reached) {
+    out += fmt::format("    iterations ......: {}/{} iterations, max_duration reached\n", phase.started,
+                       *phase.iterations_target);
+  }
+}
+
+// Input, output and total tokens with their rates over the wall time. The input count comes from
+// usage.prompt_tokens: unknown (never 0) when some ok response did not report usage.
+void render_tokens(std::string& out, const engine::PhaseResult& phase) {
+  const auto& h = phase.histograms;
+  const auto input = engine::input_tokens(phase);
+  if (input) {
+    out += fmt::format("    input tokens ....: {} total (usage.prompt_tokens of {} ok responses)\n", *input, phase.ok);
+  } else if (phase.ok > 0) {
+    out += fmt::format("    input tokens ....: unknown ({} of {} ok responses reported usage; stream requests need "
+                       "requests.include_usage)\n",
+                       phase.responses_with_input_tokens, phase.ok);
+  }
+  const auto output_rate = engine::output_tokens_per_second(phase);
+  const auto per_request = h.tokens_per_second_milli.percentile(50);
+  out += fmt::format("    output tokens ...: {} total, {} tokens/s; per request p50 {} tokens/s\n",
+                     phase.output_tokens_total, output_rate ? fmt::format("{:.1f}", *output_rate) : "-",
+                     per_request ? fmt::format("{:.1f}", *per_request / 1000) : "-");
+  if (const auto total_rate = engine::total_tokens_per_second(phase)) {
+    out += fmt::format("    total tokens ....: {} (input + output), {:.1f} tokens/s\n",
+                       engine::saturating_add(*input, phase.output_tokens_total), *total_rate);
+  }
+}
+
 void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
   const double rate = seconds > 0 ? static_cast<double>(phase.completed) / seconds : 0;
@@ -89,6 +184,8 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   out += fmt::format("\n  {} ({})\n", phase.name, executor);
   out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
                      phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
+  render_schedule(out, phase);
+  out += fmt::format("    concurrency .....: peak {} in flight, mean {:.1f}\n", phase.peak_in_flight, phase.mean_in_flight);
   render_failure_rates(out, phase);
   render_failures(out, phase);
   if (const auto& b = phase.backoff; b.retry_after_waits + b.connect_error_waits > 0) {
@@ -97,25 +194,35 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
                        b.retry_after_waits, b.connect_error_waits);
   }
   const auto& h = phase.histograms;
-  out += fmt::format("    ttft ............: {}\n", ns_quantiles(h.ttft_ns, {50, 95, 99}));
-  out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, {50, 95}));
-  out += fmt::format("    end-to-end ......: {}\n", ns_quantiles(h.http_req_duration_ns, {50, 95, 99}));
-  out += fmt::format("    first byte ......: {}\n", ns_quantiles(h.first_byte_ns, {50, 95}));
-  out += fmt::format("    first event .....: {}\n", ns_quantiles(h.first_event_ns, {50, 95}));
+  render_ttft(out, h);
+  out += fmt::format("    tpot ............: {}\n", ns_quantiles(h.tpot_ns, {50, 90, 99}));
+  out += fmt::format("    inter-token .....: {}\n", ns_quantiles(h.inter_token_latency_ns, k_latency_percentiles));
+  out += fmt::format("    end-to-end ......: {}\n", ns_quantiles(h.http_req_duration_ns, k_latency_percentiles));
   if (h.schedule_lag_ns.count() > 0) {
-    out += fmt::format("    schedule lag ....: {}\n", ns_quantiles(h.schedule_lag_ns, {50, 99}));
-  }
-  if (h.event_loop_lag_ns.count() > 0) {
-    out += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 99}));
+    out += fmt::format("    schedule lag ....: {}\n", ns_quantiles(h.schedule_lag_ns, {50, 90, 99}));
   }
   if (const auto buffered = phase.streams_in_bursts + phase.streams_at_end; buffered > 0) {
     out += fmt::format("    delivery ........: {} of {} streams buffered on the way ({} in bursts, {} all at the end)\n",
                        buffered, phase.streams_judged, phase.streams_in_bursts, phase.streams_at_end);
   }
-  const double tokens_per_s = seconds > 0 ? static_cast<double>(phase.output_tokens_total) / seconds : 0;
-  const auto per_request = h.tokens_per_second_milli.percentile(50);
-  out += fmt::format("    output tokens ...: {} total, {:.1f} tokens/s; per request p50 {} tokens/s\n",
-                     phase.output_tokens_total, tokens_per_s, per_request ? fmt::format("{:.1f}", *per_request / 1000) : "-");
+  render_tokens(out, phase);
+}
+
+// The unmeasured warm-up on one line, so a warm-up that failed is not invisible.
+void render_warmup(std::string& out, const engine::RunResult& warmup) {
+  for (const auto& phase : warmup.phases) {
+    std::string top;
+    std::uint64_t most = 0;
+    for (std::size_t i = 0; i < engine::k_failure_class_count; ++i) {
+      if (phase.failures_by_class[i] > most) {
+        most = phase.failures_by_class[i];
+        top = fmt::format(" (most: {} {})", engine::to_string(static_cast<FailureClass>(i)), most);
+      }
+    }
+    out += fmt::format("\nwarm-up {} (not measured): {} requests, ok {}, failed {}{}{}\n", phase.name,
+                       phase.completed + phase.aborted, phase.ok, phase.failed, top,
+                       phase.aborted > 0 ? fmt::format(", aborted {}", phase.aborted) : "");
+  }
 }
 
 void render_cache(std::string& out, const RunReport& report) {
@@ -244,6 +351,9 @@ std::string render_text(const RunReport& report, const TextOptions& options) {
                      s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);
+  }
+  if (report.warmup) {
+    render_warmup(out, *report.warmup);
   }
   if (report.run) {
     out += report.run->phases.size() > 1 ? "\nphases" : "\nphase";

@@ -165,6 +165,15 @@ util::Result<void> load_prometheus(const Section& section, CacheSpec& cache) {
   LLMD_TRY(section.read("prometheus_url", prometheus.url, Need::required));
   LLMD_TRY(section.read("matcher", prometheus.matcher, Need::required));
   LLMD_TRY(section.read("pod_label", prometheus.pod_label));
+  LLMD_TRY(section.read_parsed("bearer_token_env", prometheus.bearer_token_env, checked(check_env_name)));
+  LLMD_TRY(section.read("insecure", prometheus.insecure));
+  if (auto ca_file = section.get("ca_file")) {
+    auto path = ca_file->as_existing_file();
+    if (!path) {
+      return fail(path.error());
+    }
+    prometheus.ca_file = std::move(*path);
+  }
   return section.read("scrape_interval", prometheus.scrape_interval, ZeroDuration::allowed);
 }
 
@@ -181,7 +190,8 @@ constexpr std::string_view k_files_keys[] = {"files"};
 constexpr std::string_view k_kubernetes_keys[] = {"namespace", "selector", "container", "ports",
                                                   "via",       "kubeconfig", "context", "restart"};
 
-constexpr std::string_view k_prometheus_keys[] = {"prometheus_url", "matcher", "pod_label", "scrape_interval"};
+constexpr std::string_view k_prometheus_keys[] = {"prometheus_url",   "matcher",  "pod_label", "scrape_interval",
+                                                  "bearer_token_env", "insecure", "ca_file"};
 
 constexpr std::array<CacheSourceRow, 6> k_cache_sources = {{
     {"auto", CacheSpec::Source::automatic, {}, load_nothing},

@@ -70,4 +70,14 @@ util::Result<void> check_host(std::string_view host);
 util::Result<void> check_env_name(std::string_view name);
 util::Result<ApiKind> parse_api(std::string_view text);
 
+// A check (text -> Result<void>) as a yaml::Section::read_parsed parser that keeps the text.
+inline auto checked(util::Result<void> (*check)(std::string_view)) {
+  return [check](std::string_view text) -> util::Result<std::string> {
+    if (auto valid = check(text); !valid) {
+      return util::fail(valid.error());
+    }
+    return std::string(text);
+  };
+}
+
 }  // namespace llmd::scenario::detail

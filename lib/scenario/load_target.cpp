@@ -70,16 +70,6 @@ util::Result<void> load_headers(const yaml::Field& field, Target& target) {
   return {};
 }
 
-// A check (text -> Result<void>) as a Section::read_parsed parser that keeps the text.
-auto checked(util::Result<void> (*check)(std::string_view)) {
-  return [check](std::string_view text) -> util::Result<std::string> {
-    if (auto valid = check(text); !valid) {
-      return fail(valid.error());
-    }
-    return std::string(text);
-  };
-}
-
 }  // namespace
 
 util::Result<void> check_header_name(std::string_view name) {

@@ -1,11 +1,14 @@
 #include "scenario/overrides.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <initializer_list>
 
 #include <fmt/format.h>
 
 #include "scenario/limits.hpp"
 #include "scenario/load_sections.hpp"
+#include "util/duration.hpp"
 #include "util/number_text.hpp"
 
 namespace llmd::scenario {
@@ -86,11 +89,75 @@ util::Result<void> apply_request(Scenario& scenario, const Overrides& overrides)
   return {};
 }
 
+// The flags each executor takes, for the error of a flag that does not fit.
+std::string_view fitting_flags(ExecutorKind executor) {
+  switch (executor) {
+    case ExecutorKind::constant_vus: return "--vus and --duration";
+    case ExecutorKind::iterations: return "--vus and --iterations";
+    case ExecutorKind::constant_arrival_rate:
+    case ExecutorKind::poisson: return "--rate and --duration";
+    case ExecutorKind::ramping_vus: return "none of --vus, --duration, --rate, --iterations (its users follow `stages`)";
+  }
+  return "";
+}
+
+// --vus / --duration / --rate / --iterations on load[0].
+util::Result<void> apply_load(Scenario& scenario, const Overrides& overrides) {
+  if (!overrides.vus && !overrides.duration && !overrides.rate && !overrides.iterations) {
+    return {};
+  }
+  if (scenario.phases.empty()) {
+    return fail("--vus, --duration, --rate and --iterations change the first phase of `load`, and the scenario has none");
+  }
+  Phase& phase = scenario.phases.front();
+  const auto fits = [&phase](std::string_view flag, std::initializer_list<ExecutorKind> executors) -> util::Result<void> {
+    if (std::find(executors.begin(), executors.end(), phase.executor) != executors.end()) {
+      return {};
+    }
+    return fail(fmt::format("{}: does not fit phase \"{}\" ({}), the first measured phase: its executor {} takes {}", flag,
+                            phase.name, to_string(phase.where), detail::to_string(phase.executor),
+                            fitting_flags(phase.executor)));
+  };
+  if (overrides.vus) {
+    LLMD_TRY(fits("--vus", {ExecutorKind::constant_vus, ExecutorKind::iterations}));
+    LLMD_TRY(check_flag_range("--vus", static_cast<double>(*overrides.vus), 1, static_cast<double>(limits::k_max_concurrency)));
+    phase.vus = *overrides.vus;
+  }
+  if (overrides.duration) {
+    LLMD_TRY(fits("--duration", {ExecutorKind::constant_vus, ExecutorKind::constant_arrival_rate, ExecutorKind::poisson}));
+    auto duration = util::parse_duration(*overrides.duration);
+    if (!duration) {
+      return fail("--duration: " + duration.error());
+    }
+    if (*duration <= Duration::zero() || *duration > limits::k_max_duration) {
+      return fail(fmt::format("--duration: must be > 0s and <= {}, got {}", util::format_duration(limits::k_max_duration),
+                              *overrides.duration));
+    }
+    phase.duration = *duration;
+  }
+  if (overrides.rate) {
+    LLMD_TRY(fits("--rate", {ExecutorKind::constant_arrival_rate, ExecutorKind::poisson}));
+    if (!(*overrides.rate > 0)) {
+      return fail(fmt::format("--rate: must be > 0 requests/s, got {}", util::format_number(*overrides.rate)));
+    }
+    LLMD_TRY(check_flag_range("--rate", *overrides.rate, 0, limits::k_max_rate_per_s));
+    phase.rate_per_s = *overrides.rate;
+  }
+  if (overrides.iterations) {
+    LLMD_TRY(fits("--iterations", {ExecutorKind::iterations}));
+    LLMD_TRY(check_flag_range("--iterations", static_cast<double>(*overrides.iterations), 1,
+                              static_cast<double>(limits::k_max_iterations)));
+    phase.iterations = *overrides.iterations;
+  }
+  return {};
+}
+
 }  // namespace
 
 util::Result<void> apply_overrides(Scenario& scenario, const Overrides& overrides) {
   LLMD_TRY(apply_target(scenario, overrides));
   LLMD_TRY(apply_request(scenario, overrides));
+  LLMD_TRY(apply_load(scenario, overrides));
   if (overrides.time_scale) {
     LLMD_TRY(check_flag_range("--time-scale", *overrides.time_scale, limits::k_min_time_scale, limits::k_max_time_scale));
     scenario.time_scale = *overrides.time_scale;
@@ -104,6 +171,14 @@ util::Result<void> apply_overrides(Scenario& scenario, const Overrides& override
     scenario.cache.urls = overrides.cache_urls;
     scenario.cache.files.clear();
     scenario.cache.where = SourceLocation{"--cache-url", 0, 0};
+  }
+  if (overrides.prometheus_token_env) {
+    LLMD_TRY(check_flag("--prometheus-token-env", *overrides.prometheus_token_env, detail::check_env_name));
+    if (scenario.cache.source != CacheSpec::Source::prometheus) {
+      return fail("--prometheus-token-env: the scenario's cache source is not prometheus (set cache.source: prometheus "
+                  "with prometheus_url and matcher)");
+    }
+    scenario.cache.prometheus.bearer_token_env = *overrides.prometheus_token_env;
   }
   return detail::check_consistency(scenario);
 }

@@ -3,6 +3,7 @@
 // after load_scenario; each flag is checked like the file key it replaces, and errors name the
 // flag ("--target: expected an http:// or https:// URL with a host, got \"ftp://x\"").
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,14 @@ struct Overrides {
   std::optional<std::size_t> max_tokens;   // --max-tokens (1..limits::k_max_tokens)
   std::vector<std::string> cache_urls;     // --cache-url (repeatable): cache.source becomes urls with these
   std::optional<std::size_t> allow_missing_pods;  // --allow-missing-pods: cache.allow_missing_pods
+  // --prometheus-token-env: cache.bearer_token_env (the cache source must be prometheus)
+  std::optional<std::string> prometheus_token_env;
+  // Ad-hoc load: each replaces that value of the FIRST measured phase (load[0]); a flag its
+  // executor has no use for is an error naming the flag, the phase and the flags that fit.
+  std::optional<std::size_t> vus;         // --vus: constant-vus, iterations (1..k_max_concurrency)
+  std::optional<std::string> duration;    // --duration: constant-vus, constant-arrival-rate, poisson
+  std::optional<double> rate;             // --rate: constant-arrival-rate, poisson (requests/s)
+  std::optional<std::uint64_t> iterations;  // --iterations: iterations
 };
 
 // Applies every set field; on error `scenario` may be partly updated (callers stop anyway).

@@ -132,6 +132,12 @@ struct PrometheusSpec {
   // `scrape_interval`: how often Prometheus scrapes the pods; a snapshot waits for each pod's first
   // scrape after it was requested, at most 2 x scrape_interval + 5 s
   Duration scrape_interval = std::chrono::seconds(30);
+  // `bearer_token_env` (or --prometheus-token-env): NAME of the environment variable holding the
+  // token sent as "Authorization: Bearer" (OpenShift thanos-querier: a ServiceAccount token); the
+  // token is never printed or stored. "" = no token.
+  std::string bearer_token_env;
+  bool insecure = false;  // `insecure`: skip TLS certificate verification of the Prometheus URL
+  std::string ca_file;    // `ca_file`: PEM bundle to verify its certificate with (libcurl CAINFO); "" = system CAs
 };
 
 struct CacheSpec {

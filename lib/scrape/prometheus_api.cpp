@@ -36,6 +36,13 @@ CURLcode http_get(HttpGet& http, const std::string& url, const PrometheusSourceO
   if (!http.configure(url, header_lines, options.timeout)) {
     return CURLE_OUT_OF_MEMORY;
   }
+  if (options.insecure) {
+    curl_easy_setopt(http.easy.get(), CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(http.easy.get(), CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (!options.ca_file.empty()) {
+    curl_easy_setopt(http.easy.get(), CURLOPT_CAINFO, options.ca_file.c_str());
+  }
   const CURLcode code = curl_easy_perform(http.easy.get());
   http.finish();
   return code;
@@ -48,6 +55,12 @@ std::string transport_error(CURLcode code, const HttpGet& http, const Prometheus
     case CURLE_COULDNT_RESOLVE_HOST:
       return fmt::format("cannot connect ({}): check the Prometheus URL and that it is reachable from here "
                          "(e.g. kubectl port-forward svc/prometheus 9090)",
+                         detail);
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+      return fmt::format("TLS: {}: give the CA that signed the server's certificate with cache.ca_file (OpenShift "
+                         "in a pod: /var/run/secrets/kubernetes.io/serviceaccount/service-ca.crt), or cache.insecure: "
+                         "true to skip verification",
                          detail);
     case CURLE_OPERATION_TIMEDOUT:
       return fmt::format("no complete answer within {} (timeout): raise the timeout or narrow the matcher",
@@ -80,8 +93,12 @@ std::string api_error(std::string_view what, long http_status, std::string_view 
   }
   if (http_status == 401 || http_status == 403) {
     return fmt::format("HTTP {}: {}", http_status,
-                       options.bearer_token.empty() ? "the server wants credentials: pass a bearer token"
-                                                    : "the bearer token was refused");
+                       options.bearer_token.empty()
+                           ? "the server wants credentials: set cache.bearer_token_env (or --prometheus-token-env) to "
+                             "the environment variable holding a bearer token (OpenShift thanos-querier: a "
+                             "ServiceAccount token with the cluster-monitoring-view role)"
+                           : "the bearer token was refused (wrong or expired token, or one without access to the "
+                             "metrics; the token is not shown)");
   }
   if (http_status != 200) {
     return fmt::format("HTTP {}: is this the Prometheus URL (the API lives under /api/v1)?", http_status);

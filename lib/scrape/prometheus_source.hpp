@@ -62,6 +62,8 @@ struct PrometheusSourceOptions {
   // Sent as "Authorization: Bearer ..." when not empty (surrounding whitespace, e.g. a token file's
   // final newline, dropped); never printed. Redirects are not followed, so it goes nowhere else.
   std::string bearer_token;
+  bool insecure = false;  // TLS: do not verify the server's certificate or host name
+  std::string ca_file;    // TLS: verify with this PEM bundle (CURLOPT_CAINFO) instead of the system's CAs
   // How often Prometheus scrapes the pods (the scrape_interval of their job). A snapshot waits for
   // each pod's first scrape after it was requested, at most 2 x scrape_interval + wait_margin.
   std::chrono::milliseconds scrape_interval{30000};

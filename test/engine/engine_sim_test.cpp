@@ -42,6 +42,36 @@ TEST(EngineSim, IterationsSendsExactlyNRequestsAndThePodsAgree) {
   EXPECT_LE(phase.connections_opened, 4u);  // keep-alive: each user reuses its connection
   EXPECT_EQ(result.total.ok, 40u);
   EXPECT_FALSE(result.interrupted);
+  // The summary figures: input tokens from usage.prompt_tokens (every response reported it), a TPOT
+  // per request (8 tokens > 1), the iterations asked for and no max_duration cut, no rate.
+  EXPECT_EQ(phase.responses_with_input_tokens, 40u);
+  ASSERT_TRUE(input_tokens(phase));
+  EXPECT_EQ(*input_tokens(phase), phase.input_tokens_total);
+  EXPECT_GT(phase.input_tokens_total, 40u * 8);
+  EXPECT_EQ(phase.histograms.tpot_ns.count(), 40u);
+  EXPECT_EQ(phase.iterations_target, 40u);
+  EXPECT_FALSE(phase.max_duration_reached);
+  EXPECT_FALSE(phase.target_rate_per_s);
+  EXPECT_FALSE(achieved_rate_per_s(phase));
+  EXPECT_EQ(result.total.input_tokens_total, phase.input_tokens_total);
+}
+
+// max_duration ends an iterations phase before its iterations: the result says how many started
+// of how many, and that max_duration cut it (one user, ~80 ms per request, 200 ms).
+TEST(EngineSim, IterationsCutByMaxDurationSaySo) {
+  SimFleet fleet(test::fast_sim_config(1.0));
+  const auto scenario = test::test_scenario();
+  auto phase_spec = test::iterations_phase(20, 1);
+  phase_spec.max_duration = 200ms;
+  const RunResult result = test::run_against(fleet.url(), scenario, {phase_spec});
+  fleet.stop();
+  const PhaseResult& phase = result.phases[0];
+  EXPECT_LT(phase.started, 20u);
+  EXPECT_GE(phase.started, 1u);
+  EXPECT_EQ(phase.iterations_target, 20u);
+  EXPECT_TRUE(phase.max_duration_reached);
+  EXPECT_EQ(to_json(phase)["summary"]["max_duration_reached"], true);
+  EXPECT_EQ(to_json(phase)["summary"]["iterations_target"], 20);
 }
 
 // The loop-lag probe sees a loop that is kept busy: a progress callback (it runs on the loop
@@ -174,6 +204,11 @@ TEST(EngineSimTiming, ConstantArrivalRateKeepsTheScheduleWithoutDrops) {
   const double achieved = static_cast<double>(phase.started) / seconds(phase.wall_duration);
   EXPECT_GT(achieved, 100.0);
   EXPECT_LT(achieved, 210.0);
+  // Achieved rate over the arrival window (the whole 1 s, though the last arrival is at 995 ms).
+  EXPECT_EQ(phase.target_rate_per_s, 200.0);
+  EXPECT_EQ(phase.arrival_window, std::chrono::nanoseconds(1s));
+  EXPECT_DOUBLE_EQ(achieved_rate_per_s(phase).value_or(-1), 200.0);
+  EXPECT_FALSE(phase.iterations_target);
 }
 
 TEST(EngineSim, OpenLoopDropsInsteadOfQueueingBehindASlowServer) {

@@ -324,6 +324,43 @@ TEST(RecordCompletion, OpenLoopLatenciesCountFromTheScheduledTime) {
   EXPECT_EQ(phase.histograms.schedule_lag_ns.count(), 1u);
 }
 
+// TPOT as vLLM defines it: (end-to-end - ttft) / (output_tokens - 1), only with > 1 output token.
+// Input tokens: usage.prompt_tokens of ok responses; unknown as soon as one ok response lacks usage.
+TEST(RecordCompletion, TpotAndInputTokensFollowVllm) {
+  PhaseResult phase;
+  auto tally = stream_tally(4);
+  tally.last_usage = sse::Usage{100, 4, std::nullopt};
+  const auto facts = stream_facts(tally);
+  RequestTiming timing;
+  const TimePoint t0{std::chrono::seconds(100)};
+  timing.scheduled = timing.started = t0;
+  timing.first_token = t0 + 30ms;
+  timing.ended = t0 + 330ms;
+  record_completion(phase, facts, classify(facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.histograms.tpot_ns.count(), 1u);
+  EXPECT_EQ(phase.histograms.tpot_ns.max(), 100'000'000u);  // 300 ms over 3 tokens after the first
+  EXPECT_EQ(input_tokens(phase), 100u);
+
+  auto one = stream_tally(1);
+  one.last_usage = sse::Usage{50, 1, std::nullopt};
+  const auto one_facts = stream_facts(one);
+  record_completion(phase, one_facts, classify(one_facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.histograms.tpot_ns.count(), 1u);  // one token: no TPOT
+  EXPECT_EQ(input_tokens(phase), 150u);
+
+  const auto unreported = stream_tally(4);  // no usage chunk
+  const auto unreported_facts = stream_facts(unreported);
+  record_completion(phase, unreported_facts, classify(unreported_facts), timing, LoopKind::closed);
+  EXPECT_EQ(phase.ok, 3u);
+  EXPECT_EQ(phase.responses_with_input_tokens, 2u);
+  EXPECT_EQ(phase.input_tokens_total, 150u);
+  EXPECT_FALSE(input_tokens(phase));  // a partial sum is not the input token count
+  EXPECT_EQ(phase.histograms.tpot_ns.count(), 2u);
+  phase.wall_duration = 2s;
+  EXPECT_FALSE(total_tokens_per_second(phase));
+  EXPECT_DOUBLE_EQ(output_tokens_per_second(phase).value_or(-1), 4.5);  // 9 tokens / 2 s
+}
+
 TEST(RecordCompletion, FailuresAreCountedByClassStatusAndExample) {
   PhaseResult phase;
   phase.checks = {scenario::CheckKind::status_200, scenario::CheckKind::non_empty_content};

@@ -37,6 +37,12 @@ PhaseResult sample_phase() {
   phase.mean_in_flight = 2.5;
   phase.wall_duration = 2s;
   phase.started_at = 1s;
+  phase.input_tokens_total = 700;
+  phase.responses_with_input_tokens = 7;
+  phase.histograms.tpot_ns.record(10'000'000);
+  phase.histograms.inter_token_latency_ns.record(12'000'000);
+  phase.target_rate_per_s = 6.0;
+  phase.arrival_window = 1s;
   return phase;
 }
 
@@ -65,7 +71,7 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_EQ(ttft["summary"]["min"], 20'000'000);
   EXPECT_EQ(ttft["histogram"]["schema"], "llmd-bench/histogram");
   EXPECT_TRUE(json["metrics"]["schedule_lag_ns"]["summary"]["p95"].is_null());
-  EXPECT_EQ(json["metrics"].size(), 11u);  // client-added and event_loop_lag_ns included, empty
+  EXPECT_EQ(json["metrics"].size(), 12u);  // client-added and event_loop_lag_ns included, empty
   EXPECT_EQ(json["metrics"]["itl_client_added_ns"]["summary"]["count"], 0);
   const auto& time_to_failure = json["failed_metrics"]["time_to_failure_ns"];
   EXPECT_EQ(time_to_failure.size(), k_failure_class_count);  // every class, empty ones included
@@ -84,6 +90,34 @@ TEST(PhaseResultJson, CarriesCountsFailuresChecksAndMetrics) {
   EXPECT_EQ(json["wall_duration_ns"], 2'000'000'000);
   EXPECT_EQ(json["started_at_ns"], 1'000'000'000);
   EXPECT_EQ(json["mean_in_flight"], 2.5);
+}
+
+// The `vllm bench serve`-like figures, with units in their names and null for what does not apply.
+TEST(PhaseResultJson, SummaryFiguresHaveUnitsAndNullsForWhatDoesNotApply) {
+  const auto summary = to_json(sample_phase())["summary"];
+  EXPECT_EQ(summary["input_tokens_total"], 700);
+  EXPECT_EQ(summary["input_tokens_responses"], 7);
+  EXPECT_DOUBLE_EQ(summary["output_tokens_per_second"].get<double>(), 28.0);  // 56 / 2 s
+  EXPECT_DOUBLE_EQ(summary["total_tokens_per_second"].get<double>(), 378.0);  // (700 + 56) / 2 s
+  EXPECT_NEAR(summary["tpot_seconds"]["p50"].get<double>(), 0.010, 0.0001);
+  EXPECT_NEAR(summary["tpot_seconds"]["mean"].get<double>(), 0.010, 0.0001);
+  EXPECT_NEAR(summary["itl_p99_seconds"].get<double>(), 0.012, 0.0001);
+  EXPECT_EQ(summary["peak_concurrency_requests"], 4);
+  EXPECT_DOUBLE_EQ(summary["target_rate_per_second"].get<double>(), 6.0);
+  EXPECT_DOUBLE_EQ(summary["achieved_rate_per_second"].get<double>(), 10.0);  // 10 started in 1 s
+  EXPECT_TRUE(summary["iterations_target"].is_null());
+  EXPECT_TRUE(summary["max_duration_reached"].is_null());
+
+  auto unreported = sample_phase();
+  unreported.responses_with_input_tokens = 6;  // one ok response without usage
+  const auto partial = to_json(unreported)["summary"];
+  EXPECT_TRUE(partial["input_tokens_total"].is_null());
+  EXPECT_TRUE(partial["total_tokens_per_second"].is_null());
+  const auto empty = to_json(PhaseResult{})["summary"];
+  EXPECT_TRUE(empty["tpot_seconds"].is_null());
+  EXPECT_TRUE(empty["itl_p99_seconds"].is_null());
+  EXPECT_TRUE(empty["output_tokens_per_second"].is_null());
+  EXPECT_TRUE(empty["achieved_rate_per_second"].is_null());
 }
 
 TEST(RunResultJson, HasSchemaTimesAndTotal) {
@@ -122,6 +156,10 @@ TEST(MergeInto, AddsCountersMapsChecksAndHistograms) {
   EXPECT_EQ(total.streams_at_end, 4u);
   EXPECT_EQ(total.cached_tokens_total, 640u);
   EXPECT_EQ(total.responses_with_cached_tokens, 14u);
+  EXPECT_EQ(total.input_tokens_total, 1400u);
+  EXPECT_EQ(total.responses_with_input_tokens, 14u);
+  EXPECT_EQ(total.histograms.tpot_ns.count(), 2u);
+  EXPECT_FALSE(total.target_rate_per_s);  // per phase only
   EXPECT_EQ(total.peak_in_flight, 0u);  // not additive: left to the engine
 }
 

@@ -20,10 +20,11 @@
 
 #include "integration/run_test_support.hpp"
 #include "support/child_process.hpp"
-#include "support/local_services.hpp"
+#include "support/haproxy_process.hpp"
 #include "support/sim_process.hpp"
 
-using llmd::test::ChildProcess;
+using llmd::test::HaproxyProcess;
+using llmd::test::k_haproxy;
 using llmd::test::phase_total;
 using llmd::test::read_json;
 using llmd::test::scratch_dir;
@@ -33,58 +34,6 @@ using nlohmann::json;
 using testing::HasSubstr;
 
 namespace {
-
-constexpr const char* k_haproxy = "/usr/sbin/haproxy";
-
-// HAProxy on 127.0.0.1:<free port> forwarding to `server` ("127.0.0.1:PORT"), with extra lines in
-// its defaults and backend sections; foreground (-db), stopped when destroyed.
-class Haproxy {
- public:
-  Haproxy(const std::filesystem::path& dir, const std::string& server, const std::string& defaults_lines,
-          const std::string& backend_lines) {
-    const llmd::test::HeldPorts held(1);  // until HAProxy listens on it
-    const std::vector<int>& ports = held.ports();
-    if (ports.empty()) {
-      ADD_FAILURE() << "no free port on 127.0.0.1";
-      return;
-    }
-    m_port = ports[0];
-    const auto config = write_file(dir / "haproxy.cfg", "global\n  maxconn 256\n"
-                                                         "defaults\n  mode http\n  timeout connect 5s\n"
-                                                         "  timeout client 60s\n  timeout server 60s\n" +
-                                                             defaults_lines + "frontend fe\n  bind 127.0.0.1:" +
-                                                             std::to_string(m_port) + "\n  default_backend be\n" +
-                                                             "backend be\n" + backend_lines + "  server sim " + server +
-                                                             "\n");
-    m_child = std::make_unique<ChildProcess>(std::vector<std::string>{k_haproxy, "-db", "-f", config.string()});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!llmd::test::accepts_connections(m_port)) {
-      if (auto code = m_child->wait(std::chrono::milliseconds(0))) {
-        ADD_FAILURE() << "haproxy exited with " << *code << ": " << m_child->stderr_text();
-        return;
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "haproxy did not accept connections on 127.0.0.1:" << m_port << ": " << m_child->stderr_text();
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  }
-  Haproxy(const Haproxy&) = delete;
-  Haproxy& operator=(const Haproxy&) = delete;
-  ~Haproxy() {
-    if (m_child) {
-      m_child->send_signal(SIGTERM);
-      m_child->wait(std::chrono::seconds(5));  // ChildProcess SIGKILLs it if it is still running
-    }
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-
- private:
-  int m_port = 0;
-  std::unique_ptr<ChildProcess> m_child;
-};
 
 class ProxyBufferingTiming : public testing::Test {
  protected:
@@ -149,7 +98,7 @@ TEST_F(ProxyBufferingTiming, DirectStreamsAreNotBuffered) {
 }
 
 TEST_F(ProxyBufferingTiming, HaproxyWithHttpNoDelayIsNotBuffered) {
-  Haproxy proxy(m_dir, sim_address(), "  option http-no-delay\n", "");
+  HaproxyProcess proxy(m_dir, sim_address(), "  option http-no-delay\n", "");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 0) << r.out.out << r.out.err;
   EXPECT_EQ(phase_total(r.result)["stream_delivery"]["judged"], 4);
@@ -158,7 +107,7 @@ TEST_F(ProxyBufferingTiming, HaproxyWithHttpNoDelayIsNotBuffered) {
 }
 
 TEST_F(ProxyBufferingTiming, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
-  Haproxy proxy(m_dir, sim_address(), "", "");
+  HaproxyProcess proxy(m_dir, sim_address(), "", "");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 1) << r.out.out << r.out.err;
   const auto& total = phase_total(r.result);
@@ -172,7 +121,7 @@ TEST_F(ProxyBufferingTiming, HaproxyDefaultsDeliverInBurstsAndTheRunSaysSo) {
 }
 
 TEST_F(ProxyBufferingTiming, WaitForBodyDeliversEverythingAtTheEnd) {
-  Haproxy proxy(m_dir, sim_address(), "", "  http-response wait-for-body time 10s\n");
+  HaproxyProcess proxy(m_dir, sim_address(), "", "  http-response wait-for-body time 10s\n");
   const auto r = run(proxy.url());
   EXPECT_EQ(r.out.exit_code, 1) << r.out.out << r.out.err;
   const auto& total = phase_total(r.result);

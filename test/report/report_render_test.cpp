@@ -71,9 +71,10 @@ TEST(TextReport, FormatsDurations) {
   EXPECT_EQ(report::format_seconds(-0.0123), "-12.30ms");
 }
 
-// The summary reports the three first-token times separately (first byte, first event, TTFT) and
-// the client's event-loop lag, each from its own histogram.
-TEST(TextReport, ShowsFirstByteFirstEventTtftAndLoopLagSeparately) {
+// First byte, first event and the client's event-loop lag have lines of their own only when they
+// differ from TTFT by more than 5% (loop lag: p99 above 5% of TTFT p50); otherwise the TTFT line
+// names them. Each figure comes from its own histogram.
+TEST(TextReport, FoldsFirstByteFirstEventAndLoopLagIntoTtftUnlessTheyDiffer) {
   scenario::Scenario s;
   s.name = "timings";
   report::RunReport r;
@@ -87,13 +88,82 @@ TEST(TextReport, ShowsFirstByteFirstEventTtftAndLoopLagSeparately) {
   phase.histograms.ttft_ns.record(400'000'000);
   report::judge(r);
   auto text = report::render_text(r);
-  EXPECT_THAT(text, HasSubstr("first byte ......: p50    2.00ms"));
+  EXPECT_THAT(text, HasSubstr("first byte ......: p50    2.00ms  p90    2.00ms  p95    2.00ms  p99    2.00ms"));
   EXPECT_THAT(text, HasSubstr("first event .....: p50   30.00ms"));
-  EXPECT_THAT(text, HasSubstr("ttft ............: p50  400.00ms"));
+  EXPECT_THAT(text, HasSubstr("ttft ............: p50  400.00ms  p90  400.00ms"));
   EXPECT_THAT(text, Not(HasSubstr("event loop lag")));  // no probes: no line
   r.run->phases[0].histograms.event_loop_lag_ns.record(150'000);
   text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("avg  400.00ms  (event loop lag p99 150us)\n"));  // 150 us < 5% of 400 ms
+  EXPECT_THAT(text, Not(HasSubstr("event loop lag ..")));
+  r.run->phases[0].histograms.event_loop_lag_ns.record(30'000'000);  // p99 30 ms > 20 ms
+  text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("event loop lag ..: p50     150us"));
+
+  auto& close = r.run->phases[0].histograms;
+  close = {};
+  close.ttft_ns.record(100'000'000);
+  close.first_byte_ns.record(96'000'000);   // 4% below
+  close.first_event_ns.record(104'000'000); // 4% above
+  text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("avg  100.00ms  (first byte, first event within 5%)\n"));
+  EXPECT_THAT(text, Not(HasSubstr("first byte ......")));
+  close.first_event_ns = llmd::engine::make_engine_histogram();
+  close.first_event_ns.record(107'000'000);  // 7% above: its own line again
+  text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("(first byte within 5%)"));
+  EXPECT_THAT(text, HasSubstr("first event .....: p50  107."));
+}
+
+// The figures `vllm bench serve` prints (TPOT, total token throughput, input tokens, ITL p99), the
+// rate an open-loop phase achieved, peak concurrency, an iterations phase cut by max_duration and
+// the warm-up's result, each on its line.
+TEST(TextReport, ShowsTpotTokensRateConcurrencyIterationsAndWarmup) {
+  scenario::Scenario s;
+  report::RunReport r;
+  r.scenario = &s;
+  r.run.emplace();
+  auto& open = r.run->phases.emplace_back();
+  open.name = "arrivals";
+  open.executor = scenario::ExecutorKind::constant_arrival_rate;
+  open.started = open.completed = open.ok = 98;
+  open.dropped = 3;
+  open.target_rate_per_s = 20.0;
+  open.arrival_window = std::chrono::seconds(5);
+  open.peak_in_flight = 7;
+  open.mean_in_flight = 2.25;
+  open.wall_duration = std::chrono::seconds(5);
+  open.output_tokens_total = 1000;
+  open.input_tokens_total = 4000;
+  open.responses_with_input_tokens = 98;
+  open.histograms.tpot_ns.record(20'000'000);
+  open.histograms.inter_token_latency_ns.record(10'000'000);
+  auto& cut = r.run->phases.emplace_back();
+  cut.name = "fixed";
+  cut.executor = scenario::ExecutorKind::iterations;
+  cut.started = cut.completed = cut.ok = 7;
+  cut.iterations_target = 20;
+  cut.max_duration_reached = true;
+  cut.responses_with_input_tokens = 5;
+  r.warmup.emplace();
+  auto& warm = r.warmup->phases.emplace_back();
+  warm.name = "warm";
+  warm.completed = warm.failed = 4;
+  warm.failures_by_class[static_cast<std::size_t>(llmd::engine::FailureClass::http_status)] = 3;
+  warm.failures_by_class[static_cast<std::size_t>(llmd::engine::FailureClass::connect)] = 1;
+  report::judge(r);
+  const auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("rate ............: 20.0/s target, 19.6/s achieved, 3 dropped\n"));
+  EXPECT_THAT(text, HasSubstr("concurrency .....: peak 7 in flight, mean 2.2\n"));
+  EXPECT_THAT(text, HasSubstr("tpot ............: p50   20.00ms  p90   20.00ms  p99   20.00ms  avg   20.00ms\n"));
+  EXPECT_THAT(text, HasSubstr("inter-token .....: p50   10.00ms  p90   10.00ms  p95   10.00ms  p99   10.00ms"));
+  EXPECT_THAT(text, HasSubstr("input tokens ....: 4000 total (usage.prompt_tokens of 98 ok responses)\n"));
+  EXPECT_THAT(text, HasSubstr("output tokens ...: 1000 total, 200.0 tokens/s"));
+  EXPECT_THAT(text, HasSubstr("total tokens ....: 5000 (input + output), 1000.0 tokens/s\n"));
+  EXPECT_THAT(text, HasSubstr("iterations ......: 7/20 iterations, max_duration reached\n"));
+  EXPECT_THAT(text, HasSubstr("input tokens ....: unknown (5 of 7 ok responses reported usage"));
+  EXPECT_THAT(text, HasSubstr("warm-up warm (not measured): 4 requests, ok 0, failed 4 (most: http_status 3)\n"));
+  EXPECT_EQ(text.find("total tokens"), text.rfind("total tokens"));  // not for the phase without input tokens
 }
 
 // Failed requests stay out of the latency lines; the failure lines give their class, an example and

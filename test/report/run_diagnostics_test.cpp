@@ -243,3 +243,35 @@ TEST(RunDiagnostics, NoRequestAtAllIsAnErrorFindingWithWhatToCheck) {
   EXPECT_EQ(one.find("no_request"), nullptr);
   EXPECT_NE(one.find("no_successful_request"), nullptr);
 }
+
+// A warm-up whose every request failed is a warning naming the top failure class and the server's
+// message; one ok warm-up request, or a warm-up that ended nothing, is no finding.
+TEST(RunDiagnostics, WarmupInWhichEveryRequestFailedIsAWarning) {
+  Fixture f;
+  f.total().completed = f.total().ok = 5;
+  f.report.warmup.emplace();
+  auto& warm = f.report.warmup->total;
+  warm.completed = warm.failed = 4;
+  const auto status = static_cast<std::size_t>(engine::FailureClass::http_status);
+  warm.failures_by_class[status] = 3;
+  warm.failures_by_class[static_cast<std::size_t>(engine::FailureClass::connect)] = 1;
+  warm.failure_examples[status] = "HTTP 404: model not found";
+  report::add_run_diagnostics(f.report);
+  const auto* finding = f.find("warmup_failed");
+  ASSERT_NE(finding, nullptr);
+  EXPECT_EQ(finding->severity, llmd::scrape::Severity::warning);
+  EXPECT_THAT(finding->message, HasSubstr("every one of the 4 warm-up requests failed (4 failed, 0 aborted; most: "
+                                          "http_status 3: HTTP 404: model not found)"));
+  EXPECT_EQ(f.report.diagnostics.size(), 1u);  // the only finding; a warning does not fail the run
+
+  Fixture one_ok;
+  one_ok.report.warmup.emplace();
+  one_ok.report.warmup->total.completed = 2;
+  one_ok.report.warmup->total.ok = one_ok.report.warmup->total.failed = 1;
+  report::add_run_diagnostics(one_ok.report);
+  EXPECT_EQ(one_ok.find("warmup_failed"), nullptr);
+  Fixture none;
+  none.report.warmup.emplace();
+  report::add_run_diagnostics(none.report);
+  EXPECT_EQ(none.find("warmup_failed"), nullptr);
+}

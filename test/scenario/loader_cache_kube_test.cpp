@@ -22,6 +22,28 @@ TEST(ScenarioCachePrometheus, ReadsItsKeysAndRequiresUrlAndMatcher) {
   EXPECT_NE(missing.find("matcher"), std::string::npos) << missing;
 }
 
+// Authentication and TLS of the Prometheus URL (OpenShift thanos-querier): the NAME of the variable
+// holding the token (never a token), insecure, and a CA file that must exist (its path named).
+TEST(ScenarioCachePrometheus, ReadsTokenVariableInsecureAndCaFile) {
+  const std::string base = "cache:\n  prometheus_url: https://thanos-querier.openshift-monitoring.svc:9091\n"
+                           "  matcher: 'namespace=\"llm-d\"'\n";
+  const CacheSpec defaults = load_ok(with(base)).cache;
+  EXPECT_EQ(defaults.prometheus.bearer_token_env, "");
+  EXPECT_FALSE(defaults.prometheus.insecure);
+  EXPECT_EQ(defaults.prometheus.ca_file, "");
+  const CacheSpec cache =
+      load_ok(with(base + "  bearer_token_env: THANOS_TOKEN\n  insecure: true\n  ca_file: /etc/passwd\n")).cache;
+  EXPECT_EQ(cache.prometheus.bearer_token_env, "THANOS_TOKEN");
+  EXPECT_TRUE(cache.prometheus.insecure);
+  EXPECT_EQ(cache.prometheus.ca_file, "/etc/passwd");
+  const auto missing = load_error(with(base + "  ca_file: /nonexistent/service-ca.crt\n"));
+  EXPECT_NE(missing.find("/nonexistent/service-ca.crt"), std::string::npos) << missing;
+  EXPECT_NE(missing.find(":8:"), std::string::npos) << missing;  // file:line of the key
+  const auto token = load_error(with(base + "  bearer_token_env: \"sha256~abc.def\"\n"));
+  EXPECT_NE(token.find("expected the NAME of an environment variable"), std::string::npos) << token;
+  EXPECT_EQ(token.find("sha256~abc.def"), std::string::npos) << token;  // a token pasted by mistake is not echoed
+}
+
 TEST(ScenarioCacheKubernetes, DefaultsMatchLlmdDecodePods) {
   const CacheSpec cache = load_ok(with("cache: {source: kubernetes}\n")).cache;
   EXPECT_EQ(cache.source, CacheSpec::Source::kubernetes);

@@ -104,3 +104,110 @@ TEST(ScenarioOverrides, TargetWithoutCacheUrlsBreaksCacheThresholds) {
 
 }  // namespace
 }  // namespace llmd::scenario
+
+namespace llmd::scenario {
+namespace {
+
+constexpr std::string_view k_two_phases =
+    "load:\n"
+    "  - {name: first, executor: constant-vus, vus: 2, duration: 10s}\n"
+    "  - {name: second, executor: constant-arrival-rate, rate: 5, duration: 10s}\n";
+
+// --vus / --duration / --rate / --iterations change the FIRST measured phase only.
+TEST(ScenarioOverridesLoad, AdHocFlagsChangeTheFirstPhaseOnly) {
+  Scenario closed = test::load_ok(k_two_phases);
+  Overrides overrides;
+  overrides.vus = 7;
+  overrides.duration = "1m30s";
+  ASSERT_TRUE(apply_overrides(closed, overrides));
+  EXPECT_EQ(closed.phases[0].vus, 7u);
+  EXPECT_EQ(closed.phases[0].duration, std::chrono::seconds(90));
+  EXPECT_EQ(closed.phases[1].duration, std::chrono::seconds(10));
+
+  Scenario open = test::load_ok("load:\n  - {name: arrivals, executor: poisson, rate: 5, duration: 10s}\n");
+  Overrides rate;
+  rate.rate = 12.5;
+  rate.duration = "2s";
+  ASSERT_TRUE(apply_overrides(open, rate));
+  EXPECT_DOUBLE_EQ(open.phases[0].rate_per_s, 12.5);
+  EXPECT_EQ(open.phases[0].duration, std::chrono::seconds(2));
+
+  Scenario fixed = test::load_ok("load:\n  - {name: fixed, executor: iterations, iterations: 4, vus: 1}\n");
+  Overrides iterations;
+  iterations.iterations = 40;
+  iterations.vus = 3;
+  ASSERT_TRUE(apply_overrides(fixed, iterations));
+  EXPECT_EQ(fixed.phases[0].iterations, 40u);
+  EXPECT_EQ(fixed.phases[0].vus, 3u);
+}
+
+// A flag the first phase's executor has no use for names the flag, the phase (file:line) and what fits.
+TEST(ScenarioOverridesLoad, AFlagThatDoesNotFitTheExecutorIsAnError) {
+  Scenario closed = test::load_ok(k_two_phases);
+  Overrides rate;
+  rate.rate = 10;
+  EXPECT_EQ(apply_error(closed, rate),
+            "--rate: does not fit phase \"first\" (" + std::string(test::k_file) +
+                ":2:5), the first measured phase: its executor constant-vus takes --vus and --duration");
+  Overrides iterations;
+  iterations.iterations = 10;
+  EXPECT_NE(apply_error(closed, iterations).find("--iterations: does not fit phase \"first\""), std::string::npos);
+  Scenario open = test::load_ok("load:\n  - {name: arrivals, executor: poisson, rate: 5, duration: 10s}\n");
+  Overrides vus;
+  vus.vus = 3;
+  EXPECT_NE(apply_error(open, vus).find("its executor poisson takes --rate and --duration"), std::string::npos);
+  Scenario fixed = test::load_ok("load:\n  - {name: fixed, executor: iterations, iterations: 4, vus: 1}\n");
+  Overrides duration;
+  duration.duration = "5s";
+  EXPECT_NE(apply_error(fixed, duration).find("--duration: does not fit phase \"fixed\""), std::string::npos);
+  Scenario ramp = test::load_ok("load:\n  - {executor: ramping-vus, stages: [{duration: 1s, target: 2}]}\n");
+  EXPECT_NE(apply_error(ramp, vus).find("its users follow `stages`"), std::string::npos);
+}
+
+TEST(ScenarioOverrides, PrometheusTokenEnvNeedsThePrometheusSource) {
+  Scenario prometheus = test::load_ok(std::string(test::k_load) +
+                                      "cache: {prometheus_url: \"http://p:9090\", matcher: 'job=\"x\"'}\n");
+  Overrides token;
+  token.prometheus_token_env = "THANOS_TOKEN";
+  ASSERT_TRUE(apply_overrides(prometheus, token));
+  EXPECT_EQ(prometheus.cache.prometheus.bearer_token_env, "THANOS_TOKEN");
+  Overrides pasted;
+  pasted.prometheus_token_env = "sha256~secret";
+  const std::string error = apply_error(prometheus, pasted);
+  EXPECT_NE(error.find("--prometheus-token-env: expected the NAME of an environment variable"), std::string::npos);
+  EXPECT_EQ(error.find("sha256~secret"), std::string::npos);
+  Scenario plain = test::load_ok(test::k_load);
+  EXPECT_NE(apply_error(plain, token).find("--prometheus-token-env: the scenario's cache source is not prometheus"),
+            std::string::npos);
+}
+
+TEST(ScenarioOverridesLoad, ValuesAreBoundedLikeTheFileKeys) {
+  Scenario closed = test::load_ok(k_two_phases);
+  Overrides zero;
+  zero.vus = 0;
+  EXPECT_EQ(apply_error(closed, zero), "--vus: must be >= 1, got 0");
+  Overrides unitless;
+  unitless.duration = "30";
+  EXPECT_NE(apply_error(closed, unitless).find("--duration: "), std::string::npos);
+  Overrides none;
+  none.duration = "0s";
+  EXPECT_NE(apply_error(closed, none).find("--duration: must be > 0s"), std::string::npos);
+  Scenario open = test::load_ok("load:\n  - {name: arrivals, executor: poisson, rate: 5, duration: 10s}\n");
+  Overrides fast;
+  fast.rate = 1e9;
+  EXPECT_EQ(apply_error(open, fast), "--rate: must be <= 100000, got 1000000000");
+  Overrides negative;
+  negative.rate = -1;
+  EXPECT_EQ(apply_error(open, negative), "--rate: must be > 0 requests/s, got -1");
+  // The whole scenario is re-checked: 50,000 + 60,000 VUs in overlapping phases are beyond the limit of
+  // requests in flight.
+  Scenario both = test::load_ok(
+      "load:\n  - {executor: constant-vus, vus: 1, duration: 1s}\n"
+      "  - {executor: constant-vus, vus: 60000, duration: 1s, start_time: 0s}\n");
+  Overrides many;
+  many.vus = 50000;
+  EXPECT_FALSE(apply_overrides(both, many));
+}
+
+}  // namespace
+}  // namespace llmd::scenario

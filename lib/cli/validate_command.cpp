@@ -1,0 +1,194 @@
+#include "cli/validate_command.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/exit_codes.hpp"
+#include "engine/executors.hpp"
+#include "engine/run_result.hpp"
+#include "report/exporter.hpp"
+#include "sim/metrics_exporter.hpp"
+#include "util/console.hpp"
+#include "util/duration.hpp"
+#include "util/number_text.hpp"
+
+namespace llmd::cli {
+
+namespace {
+
+using scenario::ExecutorKind;
+using util::format_duration;
+
+std::string describe_target(const scenario::Scenario& s) {
+  if (s.target.base_url.empty()) {
+    const auto& sim = s.sim;
+    return fmt::format("embedded simulator: {} pods, route {}, metrics {}, model {}{}", sim.pods, sim::to_string(sim.route),
+                       sim::to_string(sim.pod.metrics_flavor), sim.pod.model,
+                       sim.host.empty() ? "" : ", Host " + sim.host);
+  }
+  const auto& t = s.target;
+  std::vector<std::string> parts;
+  if (!t.host.empty()) {
+    parts.push_back("Host " + t.host);
+  }
+  if (!t.api_key_env.empty()) {
+    parts.push_back("bearer token from $" + t.api_key_env);
+  }
+  std::vector<std::string> header_names;
+  for (const auto& header : t.headers) {
+    header_names.push_back(header.first);
+  }
+  if (!header_names.empty()) {
+    parts.push_back(fmt::format("headers {} (values not shown)", fmt::join(header_names, ", ")));
+  }
+  if (t.insecure) {
+    parts.push_back("TLS not verified");
+  }
+  if (t.http2) {
+    parts.push_back("HTTP/2");
+  }
+  parts.push_back(fmt::format("connect timeout {}, request timeout {}", format_duration(t.connect_timeout),
+                              format_duration(t.request_timeout)));
+  return fmt::format("{} ({})", t.base_url, fmt::join(parts, "; "));
+}
+
+std::string describe_prompt(const scenario::RequestSpec& r) {
+  switch (r.prompt) {
+    case scenario::PromptKind::fixed: return fmt::format("fixed text of {} bytes", r.text.size());
+    case scenario::PromptKind::shared_prefix:
+      return fmt::format("shared-prefix ({} shared + {} unique tokens)", r.prefix_tokens, r.suffix_tokens);
+    case scenario::PromptKind::per_session:
+      return fmt::format("per-session ({} tokens per session + {} unique, header {})", r.prefix_tokens, r.suffix_tokens,
+                         r.session_header);
+    case scenario::PromptKind::dataset: return "dataset " + r.dataset_path;
+    case scenario::PromptKind::random: return "random words";
+  }
+  return "";
+}
+
+std::string describe_request(const scenario::Scenario& s) {
+  const scenario::RequestSpec& r = s.request;
+  const std::string model = !r.model.empty()            ? r.model
+                            : s.target.base_url.empty() ? s.sim.pod.model
+                                                        : std::string("(the server's: first of GET /v1/models)");
+  return fmt::format("{}, model {}, prompt {}, max_tokens {}{}", r.api == scenario::ApiKind::chat ? "chat" : "completions",
+                     model, describe_prompt(r), r.max_tokens,
+                     r.stream ? (r.include_usage ? ", streamed with usage" : ", streamed without usage") : ", not streamed");
+}
+
+// "2 VUs for 10s", "20/s for 5m (at most 200 in flight)", "40 iterations by 4 VUs (max_duration 10m)", ...
+std::string describe_load(const scenario::Phase& p) {
+  switch (p.executor) {
+    case ExecutorKind::constant_vus: return fmt::format("{} VUs for {}", p.vus, format_duration(p.duration));
+    case ExecutorKind::ramping_vus: {
+      std::vector<std::string> stages;
+      for (const auto& stage : p.stages) {
+        stages.push_back(fmt::format("{} VUs over {}", stage.target_vus, format_duration(stage.duration)));
+      }
+      return fmt::format("from {} VUs to {}", p.start_vus, fmt::join(stages, ", then "));
+    }
+    case ExecutorKind::constant_arrival_rate:
+    case ExecutorKind::poisson:
+      return fmt::format("{}/s for {}{}", util::format_number(p.rate_per_s), format_duration(p.duration),
+                         p.max_in_flight == 0 ? "" : fmt::format(" (at most {} in flight, the rest dropped)", p.max_in_flight));
+    case ExecutorKind::iterations:
+      return fmt::format("{} iterations by {} VUs (max_duration {})", p.iterations, p.vus, format_duration(p.max_duration));
+  }
+  return "";
+}
+
+// One phase after time_scale: "loop: constant-vus, 2 VUs for 10s, start at 0s, graceful_stop 30s".
+std::string describe_phase(const scenario::Phase& phase, double time_scale) {
+  const scenario::Phase p = engine::scale_phase(phase, time_scale);
+  return fmt::format("{}: {}, {}{}, graceful_stop {}", p.name, engine::to_string(p.executor), describe_load(p),
+                     p.start_time > scenario::Duration::zero() ? ", start at " + format_duration(p.start_time) : "",
+                     format_duration(p.graceful_stop));
+}
+
+std::string describe_cache(const scenario::Scenario& s) {
+  using Source = scenario::CacheSpec::Source;
+  const auto& c = s.cache;
+  switch (c.source) {
+    case Source::automatic:
+      return s.target.base_url.empty() ? "the embedded simulator's pods (direct scrape)" : "none (no pod counters)";
+    case Source::none: return "none (no pod counters)";
+    case Source::urls: return fmt::format("{} pod URL(s): {}", c.urls.size(), fmt::join(c.urls, " "));
+    case Source::files: return fmt::format("saved dumps: {}", fmt::join(c.files, " "));
+    case Source::kubernetes: {
+      const auto& k = c.kubernetes;
+      return fmt::format("kubernetes: namespace {}, selector {}, container {}, via {}, ports {}{}",
+                         k.namespace_name.empty() ? "(the context's)" : k.namespace_name, k.selector, k.container,
+                         k.via == scenario::KubernetesSpec::Via::proxy ? "proxy" : "exec", fmt::join(k.ports, " "),
+                         k.restart_pods ? ", pods restarted before the run" : "");
+    }
+    case Source::prometheus: {
+      const auto& p = c.prometheus;
+      return fmt::format("prometheus {} (matcher {}, pod label {}, scrape_interval {}{}{}{})", p.url, p.matcher, p.pod_label,
+                         format_duration(p.scrape_interval),
+                         p.bearer_token_env.empty() ? "" : ", bearer token from $" + p.bearer_token_env,
+                         p.insecure ? ", TLS not verified" : "", p.ca_file.empty() ? "" : ", CA file " + p.ca_file);
+    }
+  }
+  return "";
+}
+
+std::string describe_outputs(const Outputs& outputs) {
+  std::vector<std::string> parts;
+  for (const auto& file : outputs.files) {
+    parts.push_back(fmt::format("{}={}", report::to_string(file.format), file.path));
+  }
+  if (outputs.tekton_results_dir) {
+    parts.push_back("Tekton results in " + *outputs.tekton_results_dir);
+  }
+  return parts.empty() ? "the summary only" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+std::string describe_plan(const RunInputs& inputs) {
+  const scenario::Scenario& s = inputs.scenario;
+  std::string out = fmt::format("scenario:   {}{}\n", s.name, s.path.empty() ? "" : " (" + s.path + ")");
+  out += fmt::format("target:     {}\n", describe_target(s));
+  out += fmt::format("request:    {}\n", describe_request(s));
+  if (s.time_scale != 1.0) {
+    out += fmt::format("time scale: {} (the durations below are scaled)\n", util::format_number(s.time_scale));
+  }
+  out += fmt::format("warm-up:    {}\n", s.warmup ? describe_phase(*s.warmup, s.time_scale) + " (not measured)" : "none");
+  out += "phases:\n";
+  for (std::size_t i = 0; i < s.phases.size(); ++i) {
+    out += fmt::format("  load[{}] {}\n", i, describe_phase(s.phases[i], s.time_scale));
+  }
+  out += fmt::format("cache:      {}\n", describe_cache(s));
+  std::vector<std::string> checks;
+  for (const auto check : s.checks) {
+    checks.emplace_back(engine::to_string(check));
+  }
+  out += fmt::format("checks:     {}\n", checks.empty() ? "none" : fmt::format("{}", fmt::join(checks, ", ")));
+  out += s.thresholds.empty() ? "thresholds: none\n" : "thresholds:\n";
+  for (const auto& t : s.thresholds) {
+    out += fmt::format("  {} {}\n", t.metric, t.source);
+  }
+  out += fmt::format("outputs:    {}\n", describe_outputs(inputs.outputs));
+  return out;
+}
+
+void add_validate_options(CLI::App& command, RunOptions& options) {
+  add_run_options(command, options);
+  command.footer(
+      "Takes the arguments of `run` and checks them as `run` does before it starts; prints the plan, sends nothing.\n\n"
+      "Examples:\n"
+      "  llmd-bench validate scenarios/baseline.yaml --time-scale 0.01    # phases as they would run\n"
+      "  llmd-bench validate scenarios/baseline.yaml --vus 20 --duration 2m --target http://gw.llm-d.svc");
+}
+
+int run_validate_command(const RunOptions& options) {
+  auto inputs = check_run_inputs(options);
+  if (!inputs) {
+    util::print_stderr(fmt::format("llmd-bench: error: {}\n", inputs.error()));
+    return k_exit_usage;
+  }
+  util::print_stdout(describe_plan(*inputs) + "valid: nothing was sent; `llmd-bench run` with the same arguments runs this plan\n");
+  return k_exit_ok;
+}
+
+}  // namespace llmd::cli
