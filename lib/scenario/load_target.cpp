@@ -13,8 +13,10 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<std::string_view, 9> k_target_keys = {
-    "base_url", "host", "headers", "api_key_env", "insecure", "http2", "connect_timeout", "request_timeout", "backoff"};
+constexpr std::array<std::string_view, 10> k_target_keys = {"base_url",        "host",           "headers",
+                                                            "api_key_env",     "insecure",       "http2",
+                                                            "connect_timeout", "request_timeout", "backoff",
+                                                            "preflight"};
 constexpr std::array<std::string_view, 3> k_backoff_keys = {"retry_after", "max_retry_after", "connect_errors"};
 
 constexpr std::pair<std::string_view, ApiKind> k_apis[] = {
@@ -174,6 +176,7 @@ util::Result<void> load_target(const yaml::Field& field, Target& target) {
   }
   LLMD_TRY(section->read("insecure", target.insecure));
   LLMD_TRY(section->read("http2", target.http2));
+  LLMD_TRY(section->read("preflight", target.preflight));
   LLMD_TRY(section->read("connect_timeout", target.connect_timeout, yaml::ZeroDuration::rejected));
   LLMD_TRY(section->read("request_timeout", target.request_timeout, yaml::ZeroDuration::rejected));
   if (auto backoff = section->get("backoff")) {
