@@ -357,16 +357,8 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
     report.notes.push_back(fmt::format("interrupted (Ctrl-C / SIGTERM) {}", stage));
     return true;
   };
-  if (s.cache.source == scenario::CacheSpec::Source::kubernetes && s.cache.kubernetes.restart_pods) {
-    if (auto restarted = restart_kubernetes_pods(s.cache, &signals.stop_flag()); !restarted) {
-      if (stopped_before("while restarting the pods: no request was sent")) {
-        report.notes.push_back("restart: " + restarted.error());
-        return finish(report, outputs);
-      }
-      report.errors.push_back("restart: " + restarted.error());
-      return finish(report, outputs);
-    }
-  }
+  // Model discovery and the preflight request come first: a target that can only fail is diagnosed
+  // before pods are restarted, and a restart then clears the counters they moved.
   const bool ready = resolve_model_and_preflight(s, options, token, signals.stop_flag(), report);
   if (stopped_before("during model discovery or the preflight request: no request was measured")) {
     report.errors.clear();  // the request was given up, not answered
@@ -374,6 +366,16 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
   }
   if (!ready) {
     return finish(report, outputs);
+  }
+  if (s.cache.source == scenario::CacheSpec::Source::kubernetes && s.cache.kubernetes.restart_pods) {
+    if (auto restarted = restart_kubernetes_pods(s.cache, &signals.stop_flag()); !restarted) {
+      if (stopped_before("while restarting the pods: no request was measured")) {
+        report.notes.push_back("restart: " + restarted.error());
+        return finish(report, outputs);
+      }
+      report.errors.push_back("restart: " + restarted.error());
+      return finish(report, outputs);
+    }
   }
   auto made = make_cache_source(s.cache, embedded_pods(embedded.get()), &signals.abort_flag());
   if (!made) {
