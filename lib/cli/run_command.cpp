@@ -14,6 +14,7 @@
 #include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
 #include "engine/engine.hpp"
+#include "engine/preflight.hpp"
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
 #include "report/run_diagnostics.hpp"
@@ -267,6 +268,60 @@ void inject_fault(std::string_view stage) {
   }
 }
 
+// The --sim-* flags given on the command line (they configure the embedded simulator only).
+std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
+  std::vector<std::string_view> flags;
+  const std::pair<bool, std::string_view> all[] = {
+      {o.sim_route.has_value(), "--sim-route"},
+      {o.sim_pods.has_value(), "--sim-pods"},
+      {o.sim_metrics_flavor.has_value(), "--sim-metrics-flavor"},
+      {o.sim_no_prefix_caching, "--sim-no-prefix-caching"},
+      {!o.sim_no_prefix_caching_pods.empty(), "--sim-no-prefix-caching-pod"},
+      {o.sim_error_rate.has_value(), "--sim-error-rate"},
+      {o.sim_abort_rate.has_value(), "--sim-abort-rate"},
+      {o.sim_time_scale.has_value(), "--sim-time-scale"},
+      {o.sim_prompt_tokens_details, "--sim-prompt-tokens-details"},
+  };
+  for (const auto& [given, flag] : all) {
+    if (given) {
+      flags.push_back(flag);
+    }
+  }
+  return flags;
+}
+
+// The model the requests carry (the scenario's or --model, else the first of GET /v1/models), then
+// the preflight request (engine/preflight.hpp). False: the run cannot be carried out (report.errors).
+bool resolve_model_and_preflight(scenario::Scenario& s, const RunOptions& options, const std::string& token,
+                                 const std::atomic<bool>& cancel, report::RunReport& report) {
+  const engine::TargetAccess access{&s, report.target_url, token, &cancel};
+  if (!s.request.model.empty()) {
+    report.model = s.request.model;
+    report.model_source = options.overrides.model ? "--model" : "scenario";
+  } else {
+    auto discovered = engine::discover_model(access);
+    if (!discovered) {
+      report.errors.push_back(discovered.error());
+      return false;
+    }
+    report.model = *discovered;
+    report.model_source = "discovered from GET /v1/models";
+  }
+  if (!s.target.preflight || options.no_preflight) {
+    return true;
+  }
+  auto checked = engine::preflight(access, report.model);
+  if (!checked) {
+    report.errors.push_back(checked.error() + "; nothing was measured (--no-preflight or target.preflight: false "
+                                              "skips this check)");
+    return false;
+  }
+  if (!checked->empty()) {
+    report.notes.push_back(*checked);
+  }
+  return true;
+}
+
 // The run after its inputs were checked: embedded simulator, restarts, cache source, warm-up,
 // before-snapshot, measured phases, after-snapshot, outputs.
 int run_stages(scenario::Scenario& s, const RunOptions& options, const std::string& token, const Outputs& outputs,
@@ -287,8 +342,13 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
     report.notes.push_back("no target given: running against the embedded simulator (llmd-bench sim)");
   } else {
     report.target_url = s.target.base_url;
+    for (const auto flag : given_sim_flags(options)) {
+      const std::string warning = fmt::format("{} has no effect with {}: the embedded simulator is not started", flag,
+                                              options.overrides.target ? "--target" : "target.base_url");
+      util::print_stderr(fmt::format("llmd-bench: warning: {}\n", warning));
+      report.notes.push_back(warning);
+    }
   }
-  report.model = !s.request.model.empty() ? s.request.model : (embedded ? s.sim.pod.model : "");
 
   // Every stage observes Ctrl-C / SIGTERM: the first stops before the next stage (the partial
   // report is written, exit 130), the second also cuts a scrape or a kubectl call short.
@@ -300,9 +360,19 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
     report.notes.push_back(fmt::format("interrupted (Ctrl-C / SIGTERM) {}", stage));
     return true;
   };
+  // Model discovery and the preflight request come first: a target that can only fail is diagnosed
+  // before pods are restarted, and a restart then clears the counters they moved.
+  const bool ready = resolve_model_and_preflight(s, options, token, signals.stop_flag(), report);
+  if (stopped_before("during model discovery or the preflight request: no request was measured")) {
+    report.errors.clear();  // the request was given up, not answered
+    return finish(report, outputs);
+  }
+  if (!ready) {
+    return finish(report, outputs);
+  }
   if (s.cache.source == scenario::CacheSpec::Source::kubernetes && s.cache.kubernetes.restart_pods) {
     if (auto restarted = restart_kubernetes_pods(s.cache, &signals.stop_flag()); !restarted) {
-      if (stopped_before("while restarting the pods: no request was sent")) {
+      if (stopped_before("while restarting the pods: no request was measured")) {
         report.notes.push_back("restart: " + restarted.error());
         return finish(report, outputs);
       }
@@ -521,8 +591,11 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
   command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
   command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS; h2c prior knowledge over http needs libcurl >= 8.0.0)");
+  command.add_flag("--no-preflight", options.no_preflight,
+                   "Skip the one request sent before the warm-up that diagnoses a wrong target (target.preflight: false)");
   command.add_option("--time-scale", o.time_scale,
-                     fmt::format("Multiply every phase duration and start time (e.g. 0.01 in tests; {}..{})",
+                     fmt::format("Multiply every phase's duration, start time, graceful_stop and max_duration (e.g. "
+                                 "0.01 in tests, with --sim-time-scale 0.01 for the embedded simulator's delays; {}..{})",
                                  scenario::limits::k_min_time_scale, scenario::limits::k_max_time_scale));
   command.add_option("--max-tokens", o.max_tokens,
                      fmt::format("Output tokens per request (1..{})", scenario::limits::k_max_tokens));

@@ -21,6 +21,7 @@ struct RunOptions {
   std::optional<std::string> tekton_results_dir;  // --tekton-results DIR: Tekton result files
   bool quiet = false;                // no live progress line
   bool insecure = false;             // --insecure (copied into overrides.insecure)
+  bool no_preflight = false;         // --no-preflight (target.preflight: false)
   // The embedded simulator (used when no target is given), overriding the scenario's `sim:`.
   std::optional<std::string> sim_route;
   std::optional<std::size_t> sim_pods;

@@ -38,6 +38,9 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
   command.add_option("--first-pod-port", config.first_pod_port, "Port of pod 0; pod i uses it + i (0 = all ephemeral)")
       ->capture_default_str();
   command.add_option("--host", config.host, "Virtual host the gateway requires in the Host header (empty = any)");
+  command.add_flag("--gateway-allow-no-model", options.gateway_allow_no_model,
+                   "Gateway: pass completion/chat POSTs without \"model\" to a pod (default: 400 \"model not found in "
+                   "request body\", as the llm-d / Inference Extension endpoint picker answers)");
   command.add_option("--route", options.route, "Gateway routing: prefix, session, round-robin, random, least-loaded")
       ->capture_default_str();
   command.add_option("--session-timeout", config.session_timeout_s, with_range("Session affinity idle timeout, seconds", sim::k_session_timeout_s_range))->capture_default_str();
@@ -59,7 +62,9 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
                      with_range("Requests a pod runs at once; the rest wait", sim::k_max_num_seqs_range))->capture_default_str();
   command.add_option("--max-model-len", pod.max_model_len, with_range("Prompt + max_tokens limit, tokens", sim::k_max_model_len_range))->capture_default_str();
   command.add_option("--default-max-tokens", pod.default_max_tokens,
-                     with_range("Output tokens when a request sets no max_tokens", sim::k_default_max_tokens_range))
+                     with_range("Output tokens of a completion that sets no max_tokens (vLLM: 16; a chat request without "
+                                "one generates up to --max-model-len minus its prompt, as vLLM)",
+                                sim::k_default_max_tokens_range))
       ->capture_default_str();
   command.add_option("--prefill-base-ms", pod.timing.prefill_base_ms,
                      with_range("Fixed part of prefill, ms", sim::k_prefill_base_ms_range))->capture_default_str();
@@ -96,6 +101,9 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
   config.pod.metrics_flavor = *flavor;
   if (options.no_prefix_caching) {
     config.pod.enable_prefix_caching = false;
+  }
+  if (options.gateway_allow_no_model) {
+    config.gateway_requires_model = false;
   }
   if (auto valid = sim::validate(config); !valid) {
     return util::fail(valid.error());

@@ -11,6 +11,7 @@ struct SimOptions {
   std::string route = std::string(sim::to_string(config.route));
   std::string metrics_flavor = std::string(sim::to_string(config.pod.metrics_flavor));
   bool no_prefix_caching = false;
+  bool gateway_allow_no_model = false;  // --gateway-allow-no-model
 };
 
 // Adds the simulator's flags to `command` (used by `sim`; `run` reuses them for the embedded fleet).

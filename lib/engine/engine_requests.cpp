@@ -1,6 +1,5 @@
 // Engine (engine_loop.hpp): setup, the request slot pool, launching and completing requests.
 #include <algorithm>
-#include <mutex>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -11,15 +10,6 @@
 #include "util/process.hpp"
 
 namespace llmd::engine {
-
-namespace {
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-}  // namespace
 
 util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   const auto& scenario = *m_config.scenario;

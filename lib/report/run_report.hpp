@@ -54,6 +54,8 @@ struct RunReport {
   bool embedded_sim = false;
   nlohmann::json sim_description;                // the embedded fleet (Fleet::describe()), null otherwise
   std::string model;                             // model sent in requests ("" = omitted)
+  std::string model_source;                      // where it came from: "scenario", "--model",
+                                                 // "discovered from GET /v1/models" ("" without a model)
 
   std::optional<engine::RunResult> warmup;       // unmeasured
   std::optional<engine::RunResult> run;          // measured phases; nullopt when the run never started

@@ -62,6 +62,9 @@ util::Result<void> check_load_limits(const Scenario& scenario);
 util::Result<void> check_http_url(std::string_view url);
 // check_http_url, and not ending in /v1 (llmd-bench appends /v1/completions itself).
 util::Result<void> check_base_url(std::string_view url);
+// target.base_url as requests use it: trailing '/' dropped, and a trailing "/v1" (OpenAI's base_url
+// convention, "http://gw/v1/") too, since requests add "/v1/..." ("http://gw/v1" -> "http://gw").
+std::string normalize_base_url(std::string url);
 // An HTTP header name (RFC 9110 token).
 util::Result<void> check_header_name(std::string_view name);
 // A bare host name with an optional :port (the Host header).

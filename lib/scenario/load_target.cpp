@@ -13,8 +13,10 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<std::string_view, 9> k_target_keys = {
-    "base_url", "host", "headers", "api_key_env", "insecure", "http2", "connect_timeout", "request_timeout", "backoff"};
+constexpr std::array<std::string_view, 10> k_target_keys = {"base_url",        "host",           "headers",
+                                                            "api_key_env",     "insecure",       "http2",
+                                                            "connect_timeout", "request_timeout", "backoff",
+                                                            "preflight"};
 constexpr std::array<std::string_view, 3> k_backoff_keys = {"retry_after", "max_retry_after", "connect_errors"};
 
 constexpr std::pair<std::string_view, ApiKind> k_apis[] = {
@@ -91,18 +93,20 @@ util::Result<void> check_http_url(std::string_view url) {
   return fail(fmt::format("expected an http:// or https:// URL with a host, got \"{}\"", url));
 }
 
-util::Result<void> check_base_url(std::string_view url) {
-  LLMD_TRY(check_http_url(url));
-  std::string_view trimmed = url;
-  while (!trimmed.empty() && trimmed.back() == '/') {
-    trimmed.remove_suffix(1);
+util::Result<void> check_base_url(std::string_view url) { return check_http_url(url); }
+
+std::string normalize_base_url(std::string url) {
+  const auto drop_slashes = [&url] {
+    while (!url.empty() && url.back() == '/') {
+      url.pop_back();
+    }
+  };
+  drop_slashes();
+  if (url.size() >= 3 && url.compare(url.size() - 3, 3, "/v1") == 0 && url.find("://") + 3 < url.size() - 3) {
+    url.resize(url.size() - 3);  // OpenAI's base_url convention: requests add /v1/... themselves
+    drop_slashes();
   }
-  if (trimmed.size() >= 3 && trimmed.substr(trimmed.size() - 3) == "/v1") {
-    return fail(fmt::format("\"{}\" ends in /v1; give the server root (\"{}\"): the /v1/completions or "
-                            "/v1/chat/completions path is added per request",
-                            url, trimmed.substr(0, trimmed.size() - 3)));
-  }
-  return {};
+  return url;
 }
 
 util::Result<void> check_host(std::string_view host) {
@@ -154,9 +158,7 @@ util::Result<void> load_target(const yaml::Field& field, Target& target) {
   }
   target.where = field.where();
   LLMD_TRY(section->read_parsed("base_url", target.base_url, checked(check_base_url)));
-  while (!target.base_url.empty() && target.base_url.back() == '/') {  // requests append "/v1/..."
-    target.base_url.pop_back();
-  }
+  target.base_url = normalize_base_url(std::move(target.base_url));  // requests append "/v1/..." 
   LLMD_TRY(section->read_parsed("host", target.host, checked(check_host)));
   LLMD_TRY(section->read_parsed("api_key_env", target.api_key_env, checked(check_env_name)));
   if (auto headers = section->get("headers")) {
@@ -164,6 +166,7 @@ util::Result<void> load_target(const yaml::Field& field, Target& target) {
   }
   LLMD_TRY(section->read("insecure", target.insecure));
   LLMD_TRY(section->read("http2", target.http2));
+  LLMD_TRY(section->read("preflight", target.preflight));
   LLMD_TRY(section->read("connect_timeout", target.connect_timeout, yaml::ZeroDuration::rejected));
   LLMD_TRY(section->read("request_timeout", target.request_timeout, yaml::ZeroDuration::rejected));
   if (auto backoff = section->get("backoff")) {

@@ -40,10 +40,7 @@ util::Result<void> apply_target(Scenario& scenario, const Overrides& overrides) 
   Target& target = scenario.target;
   if (overrides.target) {
     LLMD_TRY(check_flag("--target", *overrides.target, detail::check_base_url));
-    target.base_url = *overrides.target;
-    while (target.base_url.back() == '/') {
-      target.base_url.pop_back();
-    }
+    target.base_url = detail::normalize_base_url(*overrides.target);
     target.where = SourceLocation{"--target", 0, 0};
   }
   if (overrides.host) {

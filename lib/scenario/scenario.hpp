@@ -35,6 +35,7 @@ struct Target {
   std::string api_key_env;  // NAME of the env var holding a bearer token; the token itself is never stored here
   bool insecure = false;    // true = skip TLS certificate verification (explicit opt-in)
   bool http2 = false;       // negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)
+  bool preflight = true;    // one request before the warm-up that diagnoses a wrong target (engine/preflight.hpp)
   Duration connect_timeout = std::chrono::seconds(10);
   Duration request_timeout = std::chrono::seconds(300);  // whole request, including streaming
   Backoff backoff;

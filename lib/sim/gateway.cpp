@@ -34,6 +34,29 @@ std::string_view strip_port(std::string_view host) {
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
+bool is_generation(const Request& request) {
+  const std::string_view target(request.target().data(), request.target().size());
+  return request.method() == http::verb::post &&
+         (target.starts_with("/v1/completions") || target.starts_with("/v1/chat/completions"));
+}
+
+// False only for a JSON object without a "model" string; a body that is not a JSON object goes on
+// to the pod, which answers with vLLM's own error.
+bool names_model(std::string_view body) {
+  auto parsed = util::parse_json_bounded(body);
+  if (!parsed || !parsed->is_object()) {
+    return true;
+  }
+  const auto model = parsed->find("model");
+  return model != parsed->end() && model->is_string();
+}
+
+// The endpoint picker's answer (llm-d-router pkg/common/error BuildErrResponse: the OpenAI error
+// envelope; older gateway-api-inference-extension releases sent the plain text
+// "inference error: BadRequest - model not found in request body").
+constexpr std::string_view k_no_model_body =
+    R"({"error":{"message":"model not found in request body","type":"invalid_request_error","code":400}})";
+
 }  // namespace
 
 struct Gateway::Upstream {
@@ -89,14 +112,17 @@ net::awaitable<bool> Gateway::handle(Request& request, Connection& connection) {
     co_await write_response(connection.stream, request, http::status::not_found, "", "");
     co_return true;
   }
+  if (m_config.gateway_requires_model && is_generation(request) && !names_model(request.body())) {
+    co_await write_response(connection.stream, request, http::status::bad_request, "application/json", std::string(k_no_model_body));
+    co_return true;
+  }
   co_return co_await forward(request, connection, pick_pod(request, connection));
 }
 
 std::size_t Gateway::pick_pod(const Request& request, const Connection& connection) {
   std::vector<BlockHash> blocks;
   const std::string_view target(request.target().data(), request.target().size());
-  const bool generation = request.method() == http::verb::post &&
-                          (target.starts_with("/v1/completions") || target.starts_with("/v1/chat/completions"));
+  const bool generation = is_generation(request);
   if (generation && m_config.route == RoutePolicy::prefix) {
     // The real EPP parses the body too. A body the pods will reject is routed without a prefix.
     const Api api = target.starts_with("/v1/chat") ? Api::chat : Api::completions;

@@ -137,8 +137,10 @@ std::optional<ApiError> read_options(const json& body, GenerationRequest& reques
       return bad_request(fmt::format("max_tokens must be at least 1, got {}.", max_tokens), max_key);
     }
     request.max_tokens = static_cast<std::size_t>(max_tokens);
+  } else if (request.api == Api::completions) {
+    request.max_tokens = settings.default_max_tokens;  // vLLM's CompletionRequest default (16)
   } else {
-    request.max_tokens = settings.default_max_tokens;
+    request.max_tokens = 0;  // chat: up to the context limit, set once the prompt is counted
   }
   if (body.contains("stream_options") && !body["stream_options"].is_null()) {
     if (!request.stream) {
@@ -219,6 +221,16 @@ tl::expected<GenerationRequest, ApiError> parse_generation_request(Api api, std:
   if (tokens == 0) {
     return tl::unexpected(bad_request("The prompt is empty: it must contain at least one token.", api == Api::chat ? "messages" : "prompt"));
   }
+  if (request.max_tokens == 0) {
+    // vLLM (get_max_tokens): a chat request without max_tokens may generate max_model_len - prompt.
+    if (tokens >= settings.max_model_len) {
+      return tl::unexpected(bad_request(fmt::format(
+          "This model's maximum context length is {} tokens. However, you requested {} tokens in the messages, "
+          "Please reduce the length of the messages.",
+          settings.max_model_len, tokens)));
+    }
+    request.max_tokens = settings.max_model_len - tokens;
+  }
   if (tokens + request.max_tokens > settings.max_model_len) {
     return tl::unexpected(bad_request(fmt::format(
         "This model's maximum context length is {} tokens. However, you requested {} tokens ({} in the messages, {} in the "
@@ -246,7 +258,9 @@ std::string ResponseWriter::stream_token_chunk(std::string_view text, const char
   const std::string reason = finish_reason != nullptr ? fmt::format("\"{}\"", finish_reason) : "null";
   const std::string escaped = json(std::string(text)).dump(-1, ' ', false, json::error_handler_t::replace);
   if (m_api == Api::completions) {
-    return fmt::format(R"(data: {}"choices":[{{"index":0,"text":{},"logprobs":null,"finish_reason":{},"stop_reason":null}}]}}
+    // vLLM dumps completion chunks with exclude_unset=False: "usage":null on every one but the
+    // final usage chunk, asked for or not (chat chunks use exclude_unset=True: no "usage").
+    return fmt::format(R"(data: {}"choices":[{{"index":0,"text":{},"logprobs":null,"finish_reason":{},"stop_reason":null}}],"usage":null}}
 
 )",
                        m_head, escaped, reason);

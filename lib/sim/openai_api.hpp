@@ -34,7 +34,9 @@ struct GenerationRequest {
   Api api = Api::completions;
   std::string model;
   std::string prompt_text;          // completions: the prompt; chat: messages rendered through the chat template
-  std::size_t max_tokens = 16;      // output tokens the pod will generate
+  // Output tokens the pod will generate: max_tokens / max_completion_tokens; without them vLLM's
+  // defaults: completions PodSettings::default_max_tokens (16), chat max_model_len - prompt tokens.
+  std::size_t max_tokens = 16;
   bool stream = false;
   bool include_usage = false;       // stream_options.include_usage
   bool ignore_eos = false;

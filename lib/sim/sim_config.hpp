@@ -43,7 +43,8 @@ struct PodSettings {
   bool enable_prefix_caching = true;                       // false: as vLLM --no-enable-prefix-caching / ARM CPU
   std::size_t max_num_seqs = 256;                          // concurrently running requests; the rest wait
   std::size_t max_model_len = 32768;                       // prompt + max_tokens limit, in tokens
-  std::size_t default_max_tokens = 16;                     // when a request gives no max_tokens
+  std::size_t default_max_tokens = 16;                     // completions without max_tokens (vLLM: 16); chat
+                                                           // without it: max_model_len - prompt tokens
   MetricsFlavor metrics_flavor = MetricsFlavor::v0_11;
   PodTiming timing;
   double error_rate = 0.0;   // fraction of generation requests answered with HTTP 500
@@ -63,6 +64,10 @@ struct SimConfig {
   std::uint16_t gateway_port = 0;    // 0 = ephemeral
   std::uint16_t first_pod_port = 0;  // 0 = every pod ephemeral; else pods use first_pod_port + i
   std::string host;                  // required Host header at the gateway ("" = any host)
+  // Like the llm-d / Gateway API Inference Extension endpoint picker, the gateway answers 400
+  // "model not found in request body" to a completion or chat POST without a "model" string.
+  // false (--gateway-allow-no-model): pass it to a pod, which serves its model (plain vLLM).
+  bool gateway_requires_model = true;
   RoutePolicy route = RoutePolicy::prefix;
   double session_timeout_s = 10800;  // session affinity idle timeout (Kubernetes ClientIP default)
   std::size_t prefix_index_blocks = 1u << 20;  // gateway prefix index capacity (block hashes)

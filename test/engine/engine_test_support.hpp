@@ -115,7 +115,7 @@ inline scenario::Scenario test_scenario() {
   scenario.request.prefix_tokens = 32;
   scenario.request.suffix_tokens = 8;
   scenario.request.max_tokens = 8;
-  scenario.request.model = "";
+  scenario.request.model = sim::PodSettings{}.model;  // the gateway, like the GIE endpoint picker, needs one
   scenario.target.connect_timeout = 2s;
   scenario.target.request_timeout = 20s;
   scenario.checks = {scenario::CheckKind::status_200, scenario::CheckKind::non_empty_content,

@@ -66,7 +66,9 @@ TEST(HostileInput, InvalidUtf8FromTheUserIsReplacedInEveryOutput) {
   const auto scenario = write_file(dir / "s.yaml", "name: \"cache\xFFhit\"\nrequests: {max_tokens: 2}\n"
                                                    "load:\n  - {name: \"lo\xFFop\", executor: iterations, iterations: 2, vus: 1}\n"
                                                    "sim: {timing: {time_scale: 0.01}}\n");
-  auto out = llmd::test::run_bench({scenario.string(), "-q", "--model", "m\xFFm", "--host", "h\xFF", "--out",
+  // --no-preflight: the model name's 0xFF goes out as U+FFFD (valid JSON), which the simulator
+  // does not serve, so the preflight would stop the run (exit 3) before any output has a phase.
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--no-preflight", "--model", "m\xFFm", "--host", "h\xFF", "--out",
                                     "json=" + (dir / "r.json").string(), "--out", "junit=" + (dir / "r.xml").string(),
                                     "--tekton-results", (dir / "tekton").string()});
   EXPECT_NE(out.exit_code, 134) << out.err;
@@ -87,11 +89,12 @@ TEST(HostileInput, InvalidUtf8FromServersIsReplacedInRunDiffAndScrapeJson) {
   fs::create_directories(dir / "dumps");
   write_file(dir / "dumps" / "pod-\xFF.prom", metrics_with_bad_label());
   const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + "\"}\n"
+                                   "model: m\n"
                                    "requests: {max_tokens: 2}\n"
                                    "load:\n  - {name: loop, executor: iterations, iterations: 2, vus: 1}\n"
                                    "cache: {files: [\"" + (dir / "dumps" / "pod-\xFF.prom").string() + "\"]}\n");
-  auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string(), "--out",
-                                    "junit=" + (dir / "r.xml").string()});
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--no-preflight", "--out", "json=" + (dir / "r.json").string(),
+                                    "--out", "junit=" + (dir / "r.xml").string()});
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   const auto result = read_json(dir / "r.json");
   EXPECT_THAT(phase_total(result)["failure_examples"]["malformed_event"].get<std::string>(),
@@ -117,9 +120,10 @@ TEST(HostileInput, ANonStreamedAnswerWithAStringTokenCountFailsThatRequestNotThe
                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + "\"}\n"
+                                   "model: m\n"
                                    "requests: {max_tokens: 2, stream: false}\n"
                                    "load:\n  - {name: loop, executor: iterations, iterations: 3, vus: 1}\n");
-  auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  auto out = llmd::test::run_bench({scenario.string(), "-q", "--no-preflight", "--out", "json=" + (dir / "r.json").string()});
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   const auto total = phase_total(read_json(dir / "r.json"));
   EXPECT_EQ(total["failures"]["malformed_event"], 3);
@@ -210,10 +214,11 @@ TEST(HostileInput, UrlCredentialsAndAnEchoedBearerTokenAreNeverPrintedOrStored) 
   const auto dir = scratch_dir();
   const std::string target = "http://alice:s3cr3t-pw@" + server.url().substr(7);
   const auto scenario = write_file(dir / "s.yaml", "target: {api_key_env: LLMD_TEST_TOKEN}\n"
+                                   "model: m\n"
                                    "requests: {max_tokens: 2}\n"
                                    "load:\n  - {name: loop, executor: iterations, iterations: 2, vus: 1}\n");
   ::setenv("LLMD_TEST_TOKEN", token.c_str(), 1);
-  auto out = llmd::test::run_bench({scenario.string(), "--target", target, "--out", "json=" + (dir / "r.json").string(),
+  auto out = llmd::test::run_bench({scenario.string(), "--target", target, "--no-preflight", "--out", "json=" + (dir / "r.json").string(),
                                     "--out", "junit=" + (dir / "r.xml").string()});
   ::unsetenv("LLMD_TEST_TOKEN");
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
@@ -225,6 +230,24 @@ TEST(HostileInput, UrlCredentialsAndAnEchoedBearerTokenAreNeverPrintedOrStored) 
   }
   EXPECT_THAT(out.out, HasSubstr("http://***@127.0.0.1:"));
   EXPECT_THAT(out.out, HasSubstr("HTTP 401: invalid token ***"));
+
+  // With the preflight (the default), the 401 is diagnosed before anything is measured: exit 3,
+  // the variable named, the token still nowhere.
+  const std::size_t before = server.requests();
+  ::setenv("LLMD_TEST_TOKEN", token.c_str(), 1);
+  auto diagnosed = llmd::test::run_bench({scenario.string(), "--target", target, "-q", "--out",
+                                          "json=" + (dir / "p.json").string()});
+  ::unsetenv("LLMD_TEST_TOKEN");
+  EXPECT_EQ(diagnosed.exit_code, 3) << diagnosed.out << diagnosed.err;
+  EXPECT_EQ(server.requests() - before, 1u) << "the preflight request only";
+  EXPECT_THAT(diagnosed.out, HasSubstr("wrong or missing API key (api_key_env LLMD_TEST_TOKEN)"));
+  const auto preflighted = read_json(dir / "p.json");
+  EXPECT_EQ(preflighted["verdict"], "error");
+  EXPECT_TRUE(preflighted["run"].is_null()) << "nothing measured";
+  for (const std::string& text : {diagnosed.out, diagnosed.err, read_text(dir / "p.json")}) {
+    EXPECT_EQ(text.find(token), std::string::npos) << text;
+    EXPECT_EQ(text.find("s3cr3t-pw"), std::string::npos) << text;
+  }
 }
 
 // A server message with terminal control sequences ("\u001b[2J" clears the screen, "\u001b]0;…\u0007"
@@ -234,9 +257,10 @@ TEST(HostileInput, ControlSequencesFromAServerAreShownNotSentToTheTerminal) {
   CannedServer server("HTTP/1.1 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: " +
                       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
   const auto dir = scratch_dir();
-  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+  const auto scenario = write_file(dir / "s.yaml", "model: m\n"
+                                   "requests: {max_tokens: 2}\n"
                                    "load:\n  - {name: loop, executor: iterations, iterations: 1, vus: 1}\n");
-  auto out = llmd::test::run_bench({scenario.string(), "--target", server.url(), "-q"});
+  auto out = llmd::test::run_bench({scenario.string(), "--target", server.url(), "-q", "--no-preflight"});
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   EXPECT_EQ(out.out.find('\x1b'), std::string::npos) << out.out;
   EXPECT_EQ(out.out.find('\x07'), std::string::npos) << out.out;
@@ -248,17 +272,18 @@ TEST(HostileInput, ControlSequencesFromAServerAreShownNotSentToTheTerminal) {
 // "HTTP 100: (empty body)".
 TEST(HostileInput, CompressedStreamsAndInterimOnlyAnswersNameTheirCause) {
   const auto dir = scratch_dir();
-  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+  const auto scenario = write_file(dir / "s.yaml", "model: m\n"
+                                   "requests: {max_tokens: 2}\n"
                                    "load:\n  - {name: loop, executor: iterations, iterations: 1, vus: 1}\n");
   CannedServer gzipped("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: gzip\r\n"
                        "Connection: close\r\n\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03");
-  auto gz = llmd::test::run_bench({scenario.string(), "--target", gzipped.url(), "-q", "--out",
+  auto gz = llmd::test::run_bench({scenario.string(), "--target", gzipped.url(), "-q", "--no-preflight", "--out",
                                    "json=" + (dir / "gz.json").string()});
   EXPECT_EQ(gz.exit_code, 1) << gz.out << gz.err;
   EXPECT_THAT(phase_total(read_json(dir / "gz.json"))["failure_examples"]["malformed_event"].get<std::string>(),
               HasSubstr("unexpected Content-Encoding \"gzip\""));
   CannedServer interim("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 100 Continue\r\n\r\n");
-  auto only_100 = llmd::test::run_bench({scenario.string(), "--target", interim.url(), "-q", "--out",
+  auto only_100 = llmd::test::run_bench({scenario.string(), "--target", interim.url(), "-q", "--no-preflight", "--out",
                                          "json=" + (dir / "100.json").string()});
   EXPECT_EQ(only_100.exit_code, 1) << only_100.out << only_100.err;
   EXPECT_THAT(phase_total(read_json(dir / "100.json"))["failure_examples"]["stream_cut"].get<std::string>(),
@@ -270,12 +295,13 @@ TEST(HostileInput, CompressedStreamsAndInterimOnlyAnswersNameTheirCause) {
 // resp. back off exponentially, and the summary says so.
 TEST(HostileInput, ThrottledAndUnreachableTargetsAreNotHammered) {
   const auto dir = scratch_dir();
-  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+  const auto scenario = write_file(dir / "s.yaml", "model: m\n"
+                                   "requests: {max_tokens: 2}\n"
                                    "load:\n  - {name: loop, executor: constant-vus, vus: 2, duration: 1500ms}\n");
   const std::string body = R"({"error":{"message":"rate limited","type":"RateLimitError","code":429}})";
   CannedServer throttling("HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
                           "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
-  auto throttled = llmd::test::run_bench({scenario.string(), "--target", throttling.url(), "-q", "--out",
+  auto throttled = llmd::test::run_bench({scenario.string(), "--target", throttling.url(), "-q", "--no-preflight", "--out",
                                           "json=" + (dir / "429.json").string()});
   EXPECT_EQ(throttled.exit_code, 1) << throttled.out << throttled.err;
   const auto t = phase_total(read_json(dir / "429.json"));
@@ -285,7 +311,7 @@ TEST(HostileInput, ThrottledAndUnreachableTargetsAreNotHammered) {
 
   const auto closed = llmd::test::closed_port();
   auto dead = llmd::test::run_bench({scenario.string(), "--target", "http://127.0.0.1:" + std::to_string(closed), "-q",
-                                     "--out", "json=" + (dir / "dead.json").string()});
+                                     "--no-preflight", "--out", "json=" + (dir / "dead.json").string()});
   EXPECT_EQ(dead.exit_code, 3) << dead.out << dead.err;  // nothing reached the target
   const auto d = phase_total(read_json(dir / "dead.json"));
   // Backoff 10, 20, 40, ... 640 ms: about 8 attempts per user in 1.5 s.

@@ -178,7 +178,7 @@ void compare_at(std::chrono::milliseconds interval, bool also_without_warmup) {
       direct_requests += sim.counters(i).requests;
       direct_queries += sim.counters(i).queries_tokens;
     }
-    EXPECT_EQ(requests, 3 * k_measured + 2 * 10);  // three runs, two warm-ups
+    EXPECT_EQ(requests, 3 * (k_measured + 1) + 2 * 10);  // three runs, each with its preflight request; two warm-ups
     EXPECT_EQ(requests, direct_requests);
     EXPECT_EQ(queries, direct_queries);
     EXPECT_THAT(document["notes"].get<std::vector<std::string>>(),

@@ -40,6 +40,7 @@ TEST(RunFailures, StreamsThatAllEndInAnErrorEventCannotPassATtftThreshold) {
   CannedServer server(sse_response(tokens_then_error_event()));
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + R"("}
+model: m
 requests: {max_tokens: 3}
 load:
   - {name: loop, executor: iterations, iterations: 10, vus: 2}
@@ -66,6 +67,7 @@ TEST(RunFailures, ARunWithoutOneSuccessfulRequestFailsEvenWithoutThresholds) {
   CannedServer server(sse_response(tokens_then_error_event()));
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", "target: {base_url: \"" + server.url() + R"("}
+model: m
 requests: {max_tokens: 3}
 load:
   - {name: loop, executor: iterations, iterations: 6, vus: 2}

@@ -69,7 +69,9 @@ load:
 thresholds:
   cache_hit_rate: [">=0.0"]
 )");
-  std::vector<std::string> args = {scenario.string(), "--target", sim.gateway(), "-q", "--out", "json=" + (dir / "r.json").string()};
+  // No preflight request: the pods' totals are then exactly the run's.
+  std::vector<std::string> args = {scenario.string(), "--target", sim.gateway(), "-q", "--no-preflight", "--out",
+                                   "json=" + (dir / "r.json").string()};
   for (std::size_t i = 0; i < sim.pods(); ++i) {
     args.insert(args.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
   }
@@ -181,7 +183,8 @@ TEST(Run, ABadScenarioExits2NamingFileAndLine) {
 TEST(Run, AnUnreachableTargetExits3AndStillWritesTheJson) {
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", R"(
-target: {base_url: "http://127.0.0.1:1", connect_timeout: 1s}
+target: {base_url: "http://127.0.0.1:1", connect_timeout: 1s, preflight: false}
+model: m
 load:
   - {name: loop, executor: iterations, iterations: 3, vus: 1}
 )");
@@ -213,18 +216,31 @@ sim: {timing: {time_scale: 0.02}}
   EXPECT_EQ(a["counts"]["ok"], 0);
 }
 
+// A wrong Host: the preflight request gets the gateway's empty 404 and the run stops before the
+// warm-up with the Host named (exit 3); without the preflight the 404s are measured and counted.
 TEST(Run, WrongHostHeaderGets404sCountedAsFailures) {
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", R"(
 target: {host: wrong.example}
+model: meta-llama/Llama-3.2-3B-Instruct
 requests: {max_tokens: 2}
+warmup: {name: warm, executor: iterations, iterations: 2, vus: 1}
 load:
   - {name: loop, executor: iterations, iterations: 6, vus: 2}
 sim: {host: llm-d.demo.local, timing: {time_scale: 0.05}}
 thresholds:
   http_req_failed: ["rate<0.5"]
 )");
-  auto out = run({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string()});
+  auto stopped = run({scenario.string(), "-q", "--out", "json=" + (dir / "p.json").string()});
+  EXPECT_EQ(stopped.exit_code, 3) << stopped.out << stopped.err;
+  EXPECT_THAT(stopped.out, HasSubstr("answered HTTP 404 with an empty body: wrong Host?"));
+  EXPECT_THAT(stopped.out, HasSubstr("the Host header sent was \"wrong.example\" (target.host / --host)"));
+  const auto preflighted = read_json(dir / "p.json");
+  EXPECT_EQ(preflighted["verdict"], "error");
+  EXPECT_TRUE(preflighted["warmup"].is_null()) << "stopped before the warm-up";
+  EXPECT_TRUE(preflighted["run"].is_null());
+
+  auto out = run({scenario.string(), "-q", "--no-preflight", "--out", "json=" + (dir / "r.json").string()});
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   const auto result = read_json(dir / "r.json");
   EXPECT_EQ(phase_total(result)["failures_by_status"]["404"], 6);

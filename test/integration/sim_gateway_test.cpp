@@ -8,6 +8,7 @@
 #include "support/http_client.hpp"
 #include "support/sim_process.hpp"
 
+using llmd::test::http_get;
 using llmd::test::http_post;
 using llmd::test::SimProcess;
 using llmd::test::words;
@@ -43,6 +44,34 @@ TEST(SimGateway, EnforcesTheVirtualHostLikeEnvoy) {
   EXPECT_EQ(wrong.status, 404);
   EXPECT_EQ(wrong.body, "");
   EXPECT_EQ(sim.counters(0).requests + sim.counters(1).requests, 2) << "the 404 must not reach a pod";
+}
+
+// The llm-d / Gateway API Inference Extension endpoint picker answers a completion or chat POST
+// without "model" with 400 "model not found in request body" (llm-d-router: the OpenAI error
+// envelope); GET /v1/models passes through to a pod. --gateway-allow-no-model passes such a POST on
+// to a pod, which serves its own model (plain vLLM behind a Service).
+TEST(SimGateway, RejectsAGenerationWithoutModelLikeTheEndpointPicker) {
+  SimProcess sim({"--pods", "2", "--time-scale", "0.01"});
+  for (const char* path : {"/v1/completions", "/v1/chat/completions"}) {
+    const std::string body = std::string(path) == "/v1/completions"
+                                 ? R"({"prompt":"hello world","max_tokens":2})"
+                                 : R"({"messages":[{"role":"user","content":"hi"}],"max_tokens":2})";
+    auto rejected = http_post(sim.gateway() + path, body);
+    EXPECT_EQ(rejected.status, 400) << path;
+    EXPECT_EQ(rejected.headers["content-type"], "application/json");
+    EXPECT_EQ(json::parse(rejected.body),
+              json::parse(R"({"error":{"message":"model not found in request body","type":"invalid_request_error","code":400}})"));
+  }
+  EXPECT_EQ(sim.counters(0).requests + sim.counters(1).requests, 0) << "the 400 must not reach a pod";
+  auto models = http_get(sim.gateway() + "/v1/models");
+  ASSERT_EQ(models.status, 200) << models.body;
+  EXPECT_EQ(json::parse(models.body)["data"][0]["id"], k_model);
+  EXPECT_EQ(http_post(sim.gateway() + "/v1/completions", completion("hello world", 2)).status, 200);
+
+  SimProcess lenient({"--pods", "1", "--time-scale", "0.01", "--gateway-allow-no-model"});
+  auto served = http_post(lenient.gateway() + "/v1/completions", R"({"prompt":"hello world","max_tokens":2})");
+  ASSERT_EQ(served.status, 200) << served.body;
+  EXPECT_EQ(json::parse(served.body)["model"], k_model);
 }
 
 TEST(SimGateway, PrefixRoutingKeepsASharedPrefixOnOnePodWithHighHitRate) {

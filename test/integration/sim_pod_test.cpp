@@ -41,7 +41,7 @@ TEST(SimPod, MalformedBodyGets400InVllmNestedErrorShape) {
   EXPECT_EQ(body["error"]["type"], "BadRequestError");
   EXPECT_EQ(body["error"]["code"], 400);
   EXPECT_TRUE(body["error"]["message"].is_string());
-  auto wrong_type = http_post(sim.gateway() + "/v1/completions", R"({"prompt":"x","max_tokens":"ten"})");
+  auto wrong_type = http_post(sim.gateway() + "/v1/completions", R"({"model":"meta-llama/Llama-3.2-3B-Instruct","prompt":"x","max_tokens":"ten"})");
   ASSERT_EQ(wrong_type.status, 400) << "through the gateway too";
   EXPECT_EQ(json::parse(wrong_type.body)["error"]["param"], "max_tokens");
 }
@@ -173,7 +173,7 @@ TEST(SimPod, MetricsFlavorV010ExportsOldAndNewNamesWithEqualValues) {
 
 TEST(SimPod, ErrorRateOneAnswers500InVllmShape) {
   SimProcess sim({"--pods", "1", "--error-rate", "1", "--time-scale", "0.01"});
-  auto result = http_post(sim.gateway() + "/v1/completions", R"({"prompt":"x y","max_tokens":2})");
+  auto result = http_post(sim.gateway() + "/v1/completions", R"({"model":"meta-llama/Llama-3.2-3B-Instruct","prompt":"x y","max_tokens":2})");
   ASSERT_EQ(result.status, 500);
   EXPECT_EQ(json::parse(result.body)["error"]["type"], "InternalServerError");
 }
@@ -181,7 +181,7 @@ TEST(SimPod, ErrorRateOneAnswers500InVllmShape) {
 TEST(SimPod, AbortRateOneCutsEveryStreamBeforeDone) {
   SimProcess sim({"--pods", "1", "--abort-rate", "1", "--time-scale", "0.01"});
   for (int i = 0; i < 3; ++i) {
-    auto result = http_post(sim.gateway() + "/v1/completions", R"({"prompt":"x y","max_tokens":4,"stream":true})");
+    auto result = http_post(sim.gateway() + "/v1/completions", R"({"model":"meta-llama/Llama-3.2-3B-Instruct","prompt":"x y","max_tokens":4,"stream":true})");
     EXPECT_EQ(result.status, 200);
     EXPECT_EQ(result.body.find("[DONE]"), std::string::npos) << result.body;
     EXPECT_FALSE(result.error.empty()) << "curl must see the cut (partial chunked body)";

@@ -223,7 +223,7 @@ class TlsHttp2 : public testing::Test {
   // Writes a scenario with `target_yaml` as its target mapping, runs the real binary on it and
   // collects the JSON result and nginx's access-log lines for `port` that the run added.
   Run run(int port, const std::string& target_yaml, std::vector<std::string> extra_args = {},
-          int expected_entries = k_requests) {
+          int expected_entries = k_requests + 1) {
     const auto* info = testing::UnitTest::GetInstance()->current_test_info();
     const auto dir = s_dir / info->name();
     fs::create_directories(dir);
@@ -243,7 +243,7 @@ class TlsHttp2 : public testing::Test {
     result.out = run_to_completion(argv, std::chrono::seconds(120));
     if (fs::exists(dir / "r.json")) {
       result.result = json::parse(std::ifstream(dir / "r.json"));
-      result.total = result.result["run"]["total"];
+      result.total = result.result["run"].is_null() ? json() : result.result["run"]["total"];
     } else {
       ADD_FAILURE() << "no JSON result written";
     }
@@ -270,7 +270,8 @@ class TlsHttp2 : public testing::Test {
   }
 
   // Every request succeeded with the stream parsed (TTFT needs a text token, tokens come from the
-  // usage chunk), and nginx served each one with `protocol`.
+  // usage chunk), and nginx served each one with `protocol`, the preflight request (the first)
+  // included: it goes through the run's own transport.
   static void expect_all_ok_over(const Run& run, const std::string& protocol) {
     EXPECT_EQ(run.out.exit_code, 0) << run.out.out << run.out.err;
     EXPECT_EQ(run.total["counts"]["ok"], k_requests) << run.total["failure_examples"].dump();
@@ -279,7 +280,7 @@ class TlsHttp2 : public testing::Test {
     EXPECT_EQ(run.total["metrics"]["first_event_ns"]["summary"]["count"], k_requests);
     EXPECT_EQ(run.total["output_tokens_total"], k_requests * 5);
     EXPECT_EQ(run.total["checks"]["sse_content_type"]["passed"], k_requests);
-    ASSERT_EQ(run.entries.size(), static_cast<std::size_t>(k_requests)) << read_text(s_dir / "access.log");
+    ASSERT_EQ(run.entries.size(), static_cast<std::size_t>(k_requests + 1)) << read_text(s_dir / "access.log");
     for (const auto& entry : run.entries) {
       EXPECT_EQ(entry.protocol, protocol);
       EXPECT_EQ(entry.request, "POST /v1/completions " + protocol);
@@ -350,7 +351,16 @@ TEST_F(TlsHttp2, HttpsWithHttp11) {
 }
 
 TEST_F(TlsHttp2, ASelfSignedCertificateFailsVerificationByDefaultAndExits3) {
-  const auto r = run(s_https_port, "{base_url: \"" + url("https", s_https_port) + "\", connect_timeout: 5s}", {}, 0);
+  const auto stopped = run(s_https_port, "{base_url: \"" + url("https", s_https_port) + "\", connect_timeout: 5s}", {}, 0);
+  EXPECT_EQ(stopped.out.exit_code, 3) << stopped.out.out << stopped.out.err;
+  EXPECT_THAT(stopped.out.out, HasSubstr("preflight: POST " + url("https", s_https_port) + "/v1/completions failed in TLS"));
+  EXPECT_THAT(stopped.out.out, HasSubstr("--insecure / target.insecure: true"));
+  EXPECT_EQ(stopped.result["verdict"], "error");
+  EXPECT_TRUE(stopped.result["run"].is_null());
+  EXPECT_TRUE(stopped.entries.empty());
+
+  const auto r = run(s_https_port, "{base_url: \"" + url("https", s_https_port) + "\", connect_timeout: 5s}",
+                     {"--no-preflight"}, 0);
   EXPECT_EQ(r.out.exit_code, 3) << r.out.out << r.out.err;
   EXPECT_THAT(r.out.out, HasSubstr("no request reached the target " + url("https", s_https_port)));
   EXPECT_EQ(r.result["verdict"], "error");

@@ -69,10 +69,14 @@ TEST(ScenarioTarget, BaseUrlMustBeHttp) {
             "scenarios/x.yaml:6:13: target.base_url: expected an http:// or https:// URL with a host, got \"http://\"");
 }
 
-TEST(ScenarioTarget, BaseUrlEndingInV1IsRejectedWithTheRoot) {
-  EXPECT_EQ(load_error(with_target("  base_url: http://gw:8000/v1/\n")),
-            "scenarios/x.yaml:6:13: target.base_url: \"http://gw:8000/v1/\" ends in /v1; give the server root "
-            "(\"http://gw:8000\"): the /v1/completions or /v1/chat/completions path is added per request");
+// OpenAI clients take a base_url ending in /v1; requests add /v1/... themselves, so it is dropped
+// (once) and requests go to http://gw:8000/v1/completions, not /v1/v1/completions.
+TEST(ScenarioTarget, BaseUrlEndingInV1IsTheOpenAiConventionAndIsNormalized) {
+  for (const char* given : {"http://gw:8000/v1/", "http://gw:8000/v1", "http://gw:8000/", "http://gw:8000"}) {
+    EXPECT_EQ(load_ok(with_target(std::string("  base_url: ") + given + "\n")).target.base_url, "http://gw:8000") << given;
+  }
+  EXPECT_EQ(load_ok(with_target("  base_url: https://gw/team-a/v1\n")).target.base_url, "https://gw/team-a");
+  EXPECT_EQ(load_ok(with_target("  base_url: http://gw/v10\n")).target.base_url, "http://gw/v10");
 }
 
 TEST(ScenarioTarget, HostIsABareName) {
@@ -119,7 +123,7 @@ TEST(ScenarioTarget, TimeoutsMustBePositiveDurations) {
 TEST(ScenarioTarget, UnknownKeyListsTargetKeys) {
   EXPECT_EQ(load_error(with_target("  url: http://gw\n")),
             "scenarios/x.yaml:6:3: target: unknown key \"url\"; valid keys: base_url, host, headers, api_key_env, "
-            "insecure, http2, connect_timeout, request_timeout, backoff");
+            "insecure, http2, connect_timeout, request_timeout, backoff, preflight");
 }
 
 TEST(ScenarioTarget, UnknownApi) {

@@ -41,6 +41,9 @@ TEST(ScenarioOverrides, FlagsReplaceFileValues) {
   EXPECT_EQ(scenario.cache.allow_missing_pods, 3u);
   EXPECT_EQ(scenario.target.base_url, "https://flag.example:8443");
   EXPECT_EQ(scenario.target.where.file, "--target");
+  overrides.target = "https://flag.example:8443/v1/";  // OpenAI's base_url convention
+  ASSERT_TRUE(apply_overrides(scenario, overrides));
+  EXPECT_EQ(scenario.target.base_url, "https://flag.example:8443");
   EXPECT_EQ(scenario.target.host, "flag.example");
   EXPECT_EQ(scenario.request.model, "from-flag");
   EXPECT_EQ(scenario.request.api, ApiKind::chat);

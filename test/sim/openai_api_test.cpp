@@ -122,3 +122,52 @@ TEST(OpenAiApi, StreamChunksHaveTheShapesClientsParse) {
   EXPECT_EQ(json::parse(chat_writer.full_response(" a b", "length", 4, 2, 0))["usage"]["prompt_tokens_details"],
             json::parse(R"({"cached_tokens":0})"));
 }
+
+// vLLM's get_max_tokens: a chat request without max_tokens / max_completion_tokens may generate up
+// to max_model_len - prompt tokens; a completion keeps CompletionRequest's default (16 in vLLM,
+// default_max_tokens here).
+TEST(OpenAiApi, ChatWithoutMaxTokensGeneratesUpToTheContextLimit) {
+  std::size_t tokens = 0;
+  auto chat = parse_generation_request(Api::chat, R"({"messages":[{"role":"user","content":"a b c"}]})", settings(), &tokens);
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(tokens, 4u);  // "<|user|> a b c"
+  EXPECT_EQ(chat->max_tokens, 50u - 4u);
+  auto capped = parse_generation_request(Api::chat, R"({"messages":[{"role":"user","content":"a"}],"max_completion_tokens":3})",
+                                         settings());
+  ASSERT_TRUE(capped);
+  EXPECT_EQ(capped->max_tokens, 3u);
+  auto completion = parse_generation_request(Api::completions, R"({"prompt":"a b c"})", settings());
+  ASSERT_TRUE(completion);
+  EXPECT_EQ(completion->max_tokens, 7u);
+  std::string long_prompt;
+  for (int i = 0; i < 50; ++i) {
+    long_prompt += "w ";
+  }
+  const auto full = error_of(Api::chat, R"({"messages":[{"role":"user","content":")" + long_prompt + R"("}]})");
+  EXPECT_EQ(full.status, 400);
+  EXPECT_EQ(full.message,
+            "This model's maximum context length is 50 tokens. However, you requested 51 tokens in the messages, Please "
+            "reduce the length of the messages.");
+}
+
+// vLLM's completion chunks are dumped with exclude_unset=False: "usage":null on every token chunk,
+// with or without stream_options.include_usage; the final usage chunk carries the figures. Chat
+// chunks (exclude_unset=True) have no "usage" key.
+TEST(OpenAiApi, CompletionChunksCarryUsageNullChatChunksDoNot) {
+  for (const char* body : {R"({"prompt":"x","stream":true})", R"({"prompt":"x","stream":true,"stream_options":{"include_usage":true}})"}) {
+    auto request = parse_generation_request(Api::completions, body, settings());
+    ASSERT_TRUE(request);
+    const ResponseWriter writer(*request, "cmpl-1", 1700000000);
+    for (const char* reason : {static_cast<const char*>(nullptr), "length"}) {
+      const auto chunk = event_json(writer.stream_token_chunk(" a", reason));
+      ASSERT_TRUE(chunk.contains("usage")) << body;
+      EXPECT_TRUE(chunk["usage"].is_null());
+    }
+    EXPECT_EQ(event_json(writer.stream_usage_chunk(1, 2))["usage"]["completion_tokens"], 2);
+  }
+  auto chat = parse_generation_request(Api::chat, R"({"messages":[{"role":"user","content":"x"}],"stream":true})", settings());
+  ASSERT_TRUE(chat);
+  const ResponseWriter chat_writer(*chat, "chatcmpl-1", 1700000000);
+  EXPECT_FALSE(event_json(chat_writer.stream_token_chunk(" a", nullptr)).contains("usage"));
+  EXPECT_FALSE(event_json(chat_writer.stream_role_chunk()).contains("usage"));
+}
