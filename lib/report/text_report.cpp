@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "util/duration.hpp"
+
 namespace llmd::report {
 
 namespace {
@@ -208,7 +210,7 @@ std::string verdict_line(const RunReport& report) {
                                                             warnings.size() == 1 ? "" : "s", fmt::join(warnings, ", "));
   const std::string aborted = report.threshold_abort
                                   ? fmt::format("; aborted at t={} by abortOnFail",
-                                                format_seconds(std::chrono::duration<double>(report.threshold_abort->at).count()))
+                                                util::format_seconds(std::chrono::duration<double>(report.threshold_abort->at).count()))
                                   : std::string();
   const std::string names = failed.empty() ? std::string() : fmt::format(": {}", fmt::join(failed, ", "));
   switch (report.verdict) {
