@@ -17,6 +17,7 @@
 #include "engine/preflight.hpp"
 #include "engine/request_builder.hpp"
 #include "report/gates.hpp"
+#include "report/live_thresholds.hpp"
 #include "report/run_diagnostics.hpp"
 #include "report/text_report.hpp"
 #include "scenario/limits.hpp"
@@ -423,6 +424,8 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
       return finish(report, outputs);
     }
   }
+  report::LiveThresholds live_thresholds(s);  // abortOnFail: may stop the measured phases early
+  live_thresholds.attach(config);
   auto run = engine::run_phases(config, s.phases);
   progress.clear();
   if (!run) {
@@ -430,6 +433,7 @@ int run_stages(scenario::Scenario& s, const RunOptions& options, const std::stri
     return finish(report, outputs);
   }
   report.run = std::move(*run);
+  live_thresholds.record(report);
   report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
   inject_fault("after-load");
   if (source && signals.abort_flag().load()) {

@@ -141,7 +141,9 @@ void Engine::report_progress(TimePoint now) {
 
 RunResult Engine::run() {
   const auto started_at = std::chrono::system_clock::now();
+  m_started_at = started_at;
   m_run_start = Clock::now();
+  m_next_stop_check = m_run_start + m_config.stop_check_interval;
   m_last_progress = m_run_start;
   m_total_in_flight.reset(m_run_start);
   for (std::size_t i = 0; i < m_phases.size(); ++i) {
@@ -164,6 +166,7 @@ RunResult Engine::run() {
     } else if (!m_stopping && m_config.stop != nullptr && m_config.stop->load(std::memory_order_relaxed)) {
       begin_stop(now);
     }
+    check_stop(now);
     TimePoint wake = advance(now);
     if (std::all_of(m_phases.begin(), m_phases.end(), [](const PhaseRun& p) { return p.state == PhaseState::finished; })) {
       break;
@@ -173,6 +176,9 @@ RunResult Engine::run() {
         report_progress(now);
       }
       wake = std::min(wake, m_last_progress + m_config.progress_interval);
+    }
+    if (m_config.stop_check && !m_stopping) {
+      wake = std::min(wake, m_next_stop_check);
     }
     if (m_config.stop != nullptr || m_config.abort != nullptr) {
       wake = std::min(wake, now + k_flag_poll);
@@ -185,21 +191,47 @@ RunResult Engine::run() {
   return result;
 }
 
+void Engine::check_stop(TimePoint now) {
+  if (!m_config.stop_check || m_stopping || now < m_next_stop_check) {
+    return;
+  }
+  m_next_stop_check = now + m_config.stop_check_interval;
+  RunResult live;
+  live.total = merged_total(now);
+  live.started_at = m_started_at;
+  live.ended_at = std::chrono::system_clock::now();
+  if (auto reason = m_config.stop_check(std::move(live))) {
+    m_stop_reason = std::move(*reason);
+    m_stopped_at = now - m_run_start;
+    begin_stop(now);
+  }
+}
+
+PhaseResult Engine::merged_total(TimePoint now) const {
+  PhaseResult total;
+  total.name = "total";
+  total.checks = m_config.scenario->checks;
+  for (const auto& phase : m_phases) {
+    (void)merge_into(total, phase.result);  // same layouts: cannot fail
+  }
+  total.wall_duration = now - m_run_start;
+  total.started_at = std::chrono::nanoseconds::zero();
+  total.histograms.event_loop_lag_ns = m_loop_lag;  // each probe once, not once per overlapping phase
+  total.peak_in_flight = m_total_in_flight.peak();
+  total.mean_in_flight = m_total_in_flight.mean(now);
+  return total;
+}
+
 RunResult Engine::collect(TimePoint now) {
   RunResult result;
-  result.interrupted = m_stopping;
+  result.interrupted = m_stopping && !m_stop_reason;
   result.aborted = m_aborted;
-  result.total.name = "total";
-  result.total.checks = m_config.scenario->checks;
+  result.stop_reason = m_stop_reason;
+  result.stopped_at = m_stopped_at;
+  result.total = merged_total(now);
   for (auto& phase : m_phases) {
-    (void)merge_into(result.total, phase.result);  // same layouts: cannot fail
     result.phases.push_back(std::move(phase.result));
   }
-  result.total.wall_duration = now - m_run_start;
-  result.total.started_at = std::chrono::nanoseconds::zero();
-  result.total.histograms.event_loop_lag_ns = m_loop_lag;  // each probe once, not once per overlapping phase
-  result.total.peak_in_flight = m_total_in_flight.peak();
-  result.total.mean_in_flight = m_total_in_flight.mean(now);
   result.ended_at = std::chrono::system_clock::now();
   return result;
 }

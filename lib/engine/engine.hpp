@@ -64,6 +64,13 @@ struct EngineConfig {
   const std::atomic<bool>* stop = nullptr;
   // Second Ctrl-C: abort in-flight requests now (counted as aborted) and return.
   const std::atomic<bool>* abort = nullptr;
+  // Asked every stop_check_interval, on the loop thread, with the live totals so far (`total` of
+  // every phase merged, as run_phases() would return it now; `phases` empty; ended_at = now). A
+  // reason stops the run like the first Ctrl-C (nothing new starts; in-flight requests finish
+  // within graceful_stop; phases not started yet never run), without counting as interrupted:
+  // RunResult::stop_reason keeps it. Used for thresholds with abortOnFail (report/live_thresholds.hpp).
+  std::function<std::optional<std::string>(RunResult live)> stop_check;
+  std::chrono::nanoseconds stop_check_interval = std::chrono::seconds(1);
   // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp).
   std::size_t document_budget_bytes = k_run_document_budget_bytes;
 };

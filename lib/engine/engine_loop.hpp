@@ -63,6 +63,10 @@ class Engine final : public TransferSink {
   void report_progress(TimePoint now);
   void probe_loop_lag(TimePoint now);
   RunResult collect(TimePoint now);
+  // Every phase merged as of `now` (collect() and the live stop_check).
+  PhaseResult merged_total(TimePoint now) const;
+  // EngineConfig::stop_check, when due: may begin the stop.
+  void check_stop(TimePoint now);
 
   const EngineConfig& m_config;
   const scenario::RequestSpec& m_spec;
@@ -83,6 +87,10 @@ class Engine final : public TransferSink {
   TimePoint m_run_start{};
   bool m_stopping = false;
   bool m_aborted = false;
+  std::optional<std::string> m_stop_reason;  // what stop_check answered
+  std::chrono::nanoseconds m_stopped_at{};   // when, from the run start
+  TimePoint m_next_stop_check{};
+  std::chrono::system_clock::time_point m_started_at{};
   InFlightTracker m_total_in_flight;
   stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only; ok requests
   stats::LogLinearHistogram m_loop_lag = make_engine_histogram();   // the run total's event_loop_lag_ns

@@ -185,6 +185,10 @@ struct RunResult {
   PhaseResult total;         // every phase merged (peak/mean in flight: of the whole run)
   bool interrupted = false;  // the stop flag (first Ctrl-C) ended the run early
   bool aborted = false;      // the abort flag (second Ctrl-C) cut in-flight requests
+  // EngineConfig::stop_check stopped the run (e.g. a threshold with abortOnFail failed): its reason,
+  // and when, from the run start. Not an interruption: `interrupted` stays false.
+  std::optional<std::string> stop_reason;
+  std::chrono::nanoseconds stopped_at{};
   std::chrono::system_clock::time_point started_at;
   std::chrono::system_clock::time_point ended_at;
 };

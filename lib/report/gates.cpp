@@ -1,9 +1,12 @@
 #include "report/gates.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "cli/exit_codes.hpp"  // header only: the one table of exit codes
 #include "report/run_diagnostics.hpp"
+#include "util/duration.hpp"
 
 namespace llmd::report {
 
@@ -134,8 +137,21 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
   return std::nullopt;
 }
 
+std::optional<double> RunMetrics::check_rate(std::string_view check) const {
+  const auto kind = scenario::find_check(check);
+  if (!kind || !m_report.run) {
+    return std::nullopt;
+  }
+  const engine::PhaseResult& total = m_report.run->total;
+  if (std::find(total.checks.begin(), total.checks.end(), *kind) == total.checks.end()) {
+    return std::nullopt;
+  }
+  const auto& counts = total.check_counts[static_cast<std::size_t>(*kind)];
+  return ratio(counts.passed, counts.passed + counts.failed);
+}
+
 std::optional<std::string> RunMetrics::distrust(std::string_view metric) const {
-  if (!m_report.cache || (metric != "cache_hit_rate" && metric != "max_pod_share" && metric != "max_pod_query_share")) {
+  if (!m_report.cache || !scenario::is_cache_metric(metric)) {
     return std::nullopt;
   }
   const auto& missing = m_report.cache->totals.missing_pods;
@@ -149,21 +165,31 @@ std::optional<std::string> RunMetrics::distrust(std::string_view metric) const {
                                   : fmt::format("; cache.allow_missing_pods allows {}", allowed));
 }
 
+// The threshold that stopped the run fails, with when and why, whatever its value at the end.
+void mark_abort(ThresholdOutcome& outcome, const ThresholdAbort& abort) {
+  outcome.result.reason = fmt::format("crossed at t={} during the run ({}), which abortOnFail stopped; at the end: {}",
+                                      util::format_seconds(std::chrono::duration<double>(abort.at).count()), abort.reason,
+                                      outcome.result.reason);
+  outcome.result.passed = false;
+}
+
 void judge(RunReport& report) {
   const RunMetrics metrics(report);
   report.thresholds.clear();
   bool gate_failed = false;
-  for (const auto& threshold : report.scenario->thresholds) {
-    auto result = scenario::evaluate(threshold, metrics);
-    gate_failed = gate_failed || !result.passed;
-    report.thresholds.push_back({threshold, std::move(result)});
+  const auto& thresholds = report.scenario->thresholds;
+  for (std::size_t i = 0; i < thresholds.size(); ++i) {
+    report.thresholds.push_back({thresholds[i], scenario::evaluate(thresholds[i], metrics)});
+    if (report.threshold_abort && report.threshold_abort->threshold == i) {
+      mark_abort(report.thresholds.back(), *report.threshold_abort);
+    }
+    gate_failed = gate_failed || report.thresholds.back().gate_failed();
   }
   report.checks.clear();
   if (report.run) {
     for (auto check : report.run->total.checks) {
       const auto& counts = report.run->total.check_counts[static_cast<std::size_t>(check)];
-      report.checks.push_back({check, counts.passed, counts.failed});
-      gate_failed = gate_failed || !report.checks.back().gate_passed();
+      report.checks.push_back({check, scenario::check_name(*report.scenario, check), counts.passed, counts.failed});
     }
   }
   // A run-level error finding (e.g. no request succeeded) fails the run on its own, and so does a

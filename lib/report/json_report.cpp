@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include <fmt/format.h>
+
 #include "engine/run_result.hpp"
 #include "scenario/source_location.hpp"
 
@@ -39,13 +41,70 @@ json phase_echo(const scenario::Phase& phase) {
           {"graceful_stop_s", seconds(phase.graceful_stop)}};
 }
 
+std::string_view threshold_status(const ThresholdOutcome& t) {
+  return t.result.passed ? "pass" : t.warning() ? "warn" : "fail";
+}
+
 json threshold_json(const ThresholdOutcome& t) {
   return {{"metric", t.threshold.metric},
+          {"name", scenario::display_name(t.threshold)},
           {"source", t.threshold.source},
           {"where", scenario::to_string(t.threshold.where)},
+          {"severity", scenario::to_string(t.threshold.severity)},
+          {"abort_on_fail", t.threshold.abort_on_fail},
+          {"status", threshold_status(t)},
           {"passed", t.result.passed},
           {"observed", t.result.observed ? json(*t.result.observed) : json(nullptr)},
           {"reason", t.result.reason}};
+}
+
+// Failed thresholds of severity warn: the run passed with them.
+json warnings_json(const RunReport& report) {
+  json warnings = json::array();
+  for (const auto& t : report.thresholds) {
+    if (t.warning()) {
+      warnings.push_back({{"threshold", fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source)},
+                          {"observed", t.result.observed ? json(*t.result.observed) : json(nullptr)},
+                          {"reason", t.result.reason}});
+    }
+  }
+  return warnings;
+}
+
+json threshold_abort_json(const RunReport& report) {
+  if (!report.threshold_abort) {
+    return nullptr;
+  }
+  const auto& abort = *report.threshold_abort;
+  const auto& threshold = report.scenario->thresholds.at(abort.threshold);
+  return {{"threshold", fmt::format("{} {}", scenario::display_name(threshold), threshold.source)},
+          {"at_s", std::chrono::duration<double>(abort.at).count()},
+          {"reason", abort.reason}};
+}
+
+// The engine's per-phase "checks" objects use canonical names; rename them as the scenario wrote them.
+void rename_checks(json& phase, const scenario::Scenario& s) {
+  if (!phase.contains("checks")) {
+    return;
+  }
+  json renamed = json::object();
+  for (const auto& [name, counts] : phase["checks"].items()) {
+    const auto kind = scenario::find_check(name);
+    renamed[kind ? scenario::check_name(s, *kind) : name] = counts;
+  }
+  phase["checks"] = std::move(renamed);
+}
+
+json run_json(const RunReport& report) {
+  if (!report.run) {
+    return nullptr;
+  }
+  json run = engine::to_json(*report.run);
+  for (auto& phase : run["phases"]) {
+    rename_checks(phase, *report.scenario);
+  }
+  rename_checks(run["total"], *report.scenario);
+  return run;
 }
 
 }  // namespace
@@ -99,7 +158,10 @@ json to_json(const RunReport& report) {
   }
   json checks = json::object();
   for (const auto& c : report.checks) {
-    checks[std::string(engine::to_string(c.check))] = {{"passed", c.passed}, {"failed", c.failed}, {"no_data", c.no_data()}};
+    checks[c.name] = {{"passed", c.passed},
+                      {"failed", c.failed},
+                      {"rate", c.rate() ? json(*c.rate()) : json(nullptr)},
+                      {"no_data", c.no_data()}};
   }
   return {{"schema", k_result_schema},
           {"version", k_result_schema_version},
@@ -109,11 +171,13 @@ json to_json(const RunReport& report) {
           {"model", report.model},
           {"model_source", report.model_source},
           {"warmup", report.warmup ? engine::to_json(*report.warmup) : json(nullptr)},
-          {"run", report.run ? engine::to_json(*report.run) : json(nullptr)},
+          {"run", run_json(report)},
           {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
           {"cache_source", report.cache_source},
           {"thresholds", thresholds},
           {"checks", checks},
+          {"warnings", warnings_json(report)},
+          {"aborted_by_threshold", threshold_abort_json(report)},
           {"errors", report.errors},
           {"notes", report.notes},
           {"diagnostics", diagnostics},

@@ -17,16 +17,34 @@ namespace llmd::report {
 
 struct ThresholdOutcome {
   scenario::Threshold threshold;
-  scenario::ThresholdResult result;
+  scenario::ThresholdResult result;  // at the end of the run (a threshold that aborted it: failed)
+  // A failed threshold of severity warn: reported, never fails the run.
+  bool warning() const { return !result.passed && threshold.severity == scenario::ThresholdSeverity::warn; }
+  // A failed threshold of severity fail: the run fails.
+  bool gate_failed() const { return !result.passed && threshold.severity == scenario::ThresholdSeverity::fail; }
 };
 
+// A check's counts (k6 semantics: checks are counted and shown, never gates on their own; a
+// `checks` / `checks{check:NAME}` threshold gates on them).
 struct CheckOutcome {
   scenario::CheckKind check = scenario::CheckKind::status_200;
+  std::string name;  // as the scenario wrote it ("status-200"), canonical for the defaults ("status_200")
   std::uint64_t passed = 0;
   std::uint64_t failed = 0;
-  // Evaluated on no request (none completed): the gate FAILS, like a threshold with no data.
-  bool no_data() const { return passed + failed == 0; }
-  bool gate_passed() const { return failed == 0 && !no_data(); }
+  bool no_data() const { return passed + failed == 0; }  // evaluated on no request
+  bool all_passed() const { return failed == 0 && !no_data(); }
+  // Fraction of the evaluations that passed; nullopt without data.
+  std::optional<double> rate() const {
+    return no_data() ? std::nullopt : std::optional<double>(static_cast<double>(passed) / static_cast<double>(passed + failed));
+  }
+};
+
+// A threshold with abortOnFail that failed during the measured phases and stopped the run
+// (live_thresholds.hpp).
+struct ThresholdAbort {
+  std::size_t threshold = 0;        // index in scenario->thresholds
+  std::chrono::nanoseconds at{};    // from the start of the measured run
+  std::string reason;               // the live evaluation, e.g. "http_req_failed rate = 0.5; required < 0.01"
 };
 
 // A finding about the run's numbers beyond one pod's prefix cache (e.g. a stream that a proxy
@@ -41,8 +59,8 @@ struct RunDiagnostic {
 };
 
 enum class Verdict {
-  pass,         // every threshold and check passed (exit 0)
-  fail,         // a threshold, check or cache gate failed (exit 1)
+  pass,         // no threshold of severity fail failed (warnings allowed) (exit 0)
+  fail,         // a threshold failed or aborted the run, or an error finding (exit 1)
   error,        // the run could not be carried out (exit 3)
   interrupted,  // Ctrl-C / SIGTERM: partial results (exit 130)
 };
@@ -64,6 +82,7 @@ struct RunReport {
 
   std::vector<ThresholdOutcome> thresholds;
   std::vector<CheckOutcome> checks;
+  std::optional<ThresholdAbort> threshold_abort;  // the run was stopped by a threshold with abortOnFail
   std::vector<std::string> errors;   // why the run could not be carried out (exit 3), each naming what to do
   std::vector<std::string> notes;    // informational lines for the summary
   std::vector<RunDiagnostic> diagnostics;  // findings about the numbers, each with its fix

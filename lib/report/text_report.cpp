@@ -9,6 +9,8 @@
 
 #include "engine/outcome.hpp"
 
+#include "util/duration.hpp"
+
 namespace llmd::report {
 
 namespace {
@@ -243,39 +245,64 @@ void render_diagnostics(std::string& out, const RunReport& report) {
   }
 }
 
-void render_gates(std::string& out, const RunReport& report, const TextOptions& options) {
-  const char* pass = options.unicode ? "✓" : "PASS";
-  const char* fail = options.unicode ? "✗" : "FAIL";
-  if (!report.thresholds.empty()) {
-    out += "\nthresholds\n";
-    for (const auto& t : report.thresholds) {
-      const auto* info = scenario::find_metric(t.threshold.metric);
-      const std::string observed = t.result.observed && info != nullptr
-                                       ? scenario::format_metric_value(info->kind, *t.result.observed)
-                                       : std::string("no data");
-      out += fmt::format("  {} {:<20} {:<14} {}\n", t.result.passed ? pass : fail, t.threshold.metric, t.threshold.source,
-                         t.result.passed ? observed : t.result.reason);
-    }
+// "✓ ttft p(95)<2s 0.85s"; a failed threshold gives its reason; a warning says WARN and its band.
+void render_thresholds(std::string& out, const RunReport& report, const TextOptions& options) {
+  if (report.thresholds.empty()) {
+    return;
   }
-  if (!report.checks.empty()) {
-    out += "\nchecks\n";
-    for (const auto& c : report.checks) {
-      const std::string counts = c.no_data() ? std::string("no data (no request completed)")
-                                             : fmt::format("{} passed, {} failed", c.passed, c.failed);
-      out += fmt::format("  {} {:<20} {}\n", c.gate_passed() ? pass : fail, engine::to_string(c.check), counts);
+  out += "\nthresholds\n";
+  for (const auto& t : report.thresholds) {
+    const auto* info = scenario::find_metric(t.threshold.metric);
+    const std::string observed = t.result.observed && info != nullptr
+                                     ? scenario::format_metric_value(info->kind, *t.result.observed)
+                                     : std::string("no data");
+    const char* mark = t.result.passed ? (options.unicode ? "✓" : "PASS") : t.warning() ? (options.unicode ? "!" : "WARN")
+                                                                                      : (options.unicode ? "✗" : "FAIL");
+    const std::string detail = t.result.passed ? observed
+                               : t.warning()   ? fmt::format("WARN (severity warn, the run still passes): {}", t.result.reason)
+                                               : t.result.reason;
+    out += fmt::format("  {} {:<20} {:<14} {}\n", mark, scenario::display_name(t.threshold), t.threshold.source, detail);
+  }
+}
+
+// Checks are counted, not gates (k6): all passed, some failed, or never evaluated ("no data").
+void render_checks(std::string& out, const RunReport& report, const TextOptions& options) {
+  if (report.checks.empty()) {
+    return;
+  }
+  out += "\nchecks (counted, not gates: a `checks` threshold gates on them)\n";
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  for (const auto& c : report.checks) {
+    passed += c.passed;
+    failed += c.failed;
+    if (c.no_data()) {
+      out += fmt::format("  {} {:<20} no data (no request completed)\n", options.unicode ? "-" : "NONE", c.name);
+      continue;
     }
+    out += fmt::format("  {} {:<20} {:>6}  {} passed, {} failed\n",
+                       c.all_passed() ? (options.unicode ? "✓" : "PASS") : (options.unicode ? "✗" : "FAIL"), c.name,
+                       percent(c.rate()), c.passed, c.failed);
+  }
+  if (report.checks.size() > 1 && passed + failed > 0) {
+    out += fmt::format("  {} {:<20} {:>6}  {} passed, {} failed\n", options.unicode ? " " : "    ", "all checks",
+                       percent(static_cast<double>(passed) / static_cast<double>(passed + failed)), passed, failed);
   }
 }
 
 std::string verdict_line(const RunReport& report) {
-  std::size_t failed = 0;
+  std::vector<std::string> failed;
+  std::vector<std::string> warnings;
+  std::size_t gates = 0;
   for (const auto& t : report.thresholds) {
-    failed += t.result.passed ? 0 : 1;
+    const std::string label = fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source);
+    gates += t.threshold.severity == scenario::ThresholdSeverity::fail ? 1 : 0;
+    if (t.gate_failed()) {
+      failed.push_back(label);
+    } else if (t.warning()) {
+      warnings.push_back(label);
+    }
   }
-  for (const auto& c : report.checks) {
-    failed += c.gate_passed() ? 0 : 1;
-  }
-  const std::size_t gates = report.thresholds.size() + report.checks.size();
   std::vector<std::string> findings;
   for (const auto& d : report.diagnostics) {
     if (d.severity == scrape::Severity::error) {
@@ -285,9 +312,18 @@ std::string verdict_line(const RunReport& report) {
   const std::string also = findings.empty() ? std::string()
                                             : fmt::format("; error finding{}: {}", findings.size() == 1 ? "" : "s",
                                                           fmt::join(findings, ", "));
+  const std::string warned = warnings.empty() ? std::string()
+                                              : fmt::format("; {} warning{}: {}", warnings.size(),
+                                                            warnings.size() == 1 ? "" : "s", fmt::join(warnings, ", "));
+  const std::string aborted = report.threshold_abort
+                                  ? fmt::format("; aborted at t={} by abortOnFail",
+                                                util::format_seconds(std::chrono::duration<double>(report.threshold_abort->at).count()))
+                                  : std::string();
+  const std::string names = failed.empty() ? std::string() : fmt::format(": {}", fmt::join(failed, ", "));
   switch (report.verdict) {
-    case Verdict::pass: return fmt::format("verdict: PASS ({} of {} gates passed)", gates, gates);
-    case Verdict::fail: return fmt::format("verdict: FAIL ({} of {} gates failed{})", failed, gates, also);
+    case Verdict::pass: return fmt::format("verdict: PASS ({} of {} gates passed{})", gates, gates, warned);
+    case Verdict::fail:
+      return fmt::format("verdict: FAIL ({} of {} gates failed{}{}{}{})", failed.size(), gates, names, aborted, also, warned);
     case Verdict::interrupted: return "verdict: INTERRUPTED (partial results; gates not judged)";
     case Verdict::error: return "verdict: ERROR (the run could not be carried out)";
   }
@@ -369,7 +405,8 @@ std::string render_text(const RunReport& report, const TextOptions& options) {
     render_cache(out, report);
   }
   render_diagnostics(out, report);
-  render_gates(out, report, options);
+  render_thresholds(out, report, options);
+  render_checks(out, report, options);
   for (const auto& error : report.errors) {
     out += fmt::format("\nerror: {}\n", error);
   }

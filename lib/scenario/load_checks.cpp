@@ -17,40 +17,141 @@ using yaml::Need;
 using yaml::Section;
 using yaml::ZeroDuration;
 
-constexpr std::pair<std::string_view, CheckKind> k_checks[] = {
-    {"status-200", CheckKind::status_200},
-    {"non-empty-content", CheckKind::non_empty_content},
-    {"sse-content-type", CheckKind::sse_content_type},
+// Each check's spelling in `checks:` lists, and its canonical name (reports of the default checks,
+// JSON keys of older results); both are accepted.
+struct CheckRow {
+  std::string_view name;
+  std::string_view canonical;
+  CheckKind kind;
 };
 
-util::Result<void> load_threshold_list(const Field& key, const Field& value, std::vector<Threshold>& out) {
-  const std::string& metric = key.node().Scalar();
-  if (find_metric(metric) == nullptr) {
-    return fail(key.error(fmt::format("unknown metric \"{}\"; valid metrics: {}", metric, valid_metric_names())));
+constexpr std::array<CheckRow, 3> k_checks = {{
+    {"status-200", "status_200", CheckKind::status_200},
+    {"non-empty-content", "non_empty_content", CheckKind::non_empty_content},
+    {"sse-content-type", "sse_content_type", CheckKind::sse_content_type},
+}};
+
+constexpr std::pair<std::string_view, ThresholdSeverity> k_severities[] = {
+    {"fail", ThresholdSeverity::fail},
+    {"warn", ThresholdSeverity::warn},
+};
+
+// k6 spells the object form's keys in camelCase; the snake_case spelling of this file format is
+// accepted too (not both at once).
+constexpr std::string_view k_threshold_object_keys[] = {"threshold",      "severity",         "abortOnFail",
+                                                        "abort_on_fail",  "delayAbortEval",   "delay_abort_eval"};
+
+// The value of `k6_key` or `snake_key` (at most one of them given).
+util::Result<std::optional<Field>> either_spelling(const Section& section, std::string_view k6_key, std::string_view snake_key) {
+  auto k6 = section.get(k6_key);
+  auto snake = section.get(snake_key);
+  if (k6 && snake) {
+    return fail(snake->error(fmt::format("give {} or {}, not both", k6_key, snake_key)));
   }
-  std::vector<Field> expressions;
-  if (value.node().IsScalar()) {  // `ttft: "p(95)<2s"` is accepted for a single expression
-    expressions.push_back(value);
-  } else {
-    auto items = value.as_list();
-    if (!items) {
-      return fail(items.error());
+  return k6 ? k6 : snake;
+}
+
+// `{threshold: "rate<0.01", severity: warn, abortOnFail: true, delayAbortEval: 10s}` (k6's object
+// form plus severity) into `threshold`, whose expression is parsed here too.
+util::Result<Threshold> load_threshold_object(const Field& item, const ThresholdKey& key) {
+  auto section = Section::open(item, k_threshold_object_keys, "in a threshold object");
+  if (!section) {
+    return fail(section.error());
+  }
+  auto expression = section->require("threshold");
+  if (!expression) {
+    return fail(expression.error());
+  }
+  auto text = expression->as_string();
+  if (!text) {
+    return fail(text.error());
+  }
+  auto threshold = parse_threshold(key.metric->name, *text);
+  if (!threshold) {
+    return fail(expression->error(threshold.error()));
+  }
+  threshold->where = expression->where();
+  if (auto severity = section->get("severity")) {
+    auto value = severity->as_choice("severity", k_severities);
+    if (!value) {
+      return fail(value.error());
     }
-    if (items->empty()) {
+    threshold->severity = *value;
+  }
+  auto abort = either_spelling(*section, "abortOnFail", "abort_on_fail");
+  auto delay = either_spelling(*section, "delayAbortEval", "delay_abort_eval");
+  for (const auto* result : {&abort, &delay}) {
+    if (!*result) {
+      return fail(result->error());
+    }
+  }
+  if (*abort) {
+    auto value = (*abort)->as_bool();
+    if (!value) {
+      return fail(value.error());
+    }
+    threshold->abort_on_fail = *value;
+  }
+  if (*delay) {
+    auto value = (*delay)->as_duration(ZeroDuration::allowed);
+    if (!value) {
+      return fail(value.error());
+    }
+    if (!threshold->abort_on_fail) {
+      return fail((*delay)->error("applies only with abortOnFail: true (it delays the evaluation that may abort the run)"));
+    }
+    threshold->delay_abort_eval = *value;
+  }
+  if (threshold->abort_on_fail && threshold->severity == ThresholdSeverity::warn) {
+    return fail((*abort)->error("a threshold with severity: warn never fails the run, so it cannot abort it; "
+                                "remove abortOnFail or the severity"));
+  }
+  if (threshold->abort_on_fail && is_cache_metric(threshold->metric)) {
+    return fail((*abort)->error(fmt::format(
+        "{} cannot be evaluated during the run: the pods' counters are read only before and after the measured "
+        "phases; remove abortOnFail (the threshold is still judged at the end)",
+        threshold->metric)));
+  }
+  return threshold;
+}
+
+util::Result<void> load_threshold_list(const Field& key_field, const Field& value, std::vector<Threshold>& out) {
+  auto key = parse_threshold_key(key_field.node().Scalar());
+  if (!key) {
+    return fail(key_field.error(key.error()));
+  }
+  std::vector<Field> items;
+  if (value.node().IsScalar() || value.node().IsMap()) {  // a single expression or object is accepted as is
+    items.push_back(value);
+  } else {
+    auto list = value.as_list();
+    if (!list) {
+      return fail(list.error());
+    }
+    if (list->empty()) {
       return fail(value.error("expected at least one expression, e.g. [\"p(95)<2s\"]"));
     }
-    expressions = std::move(*items);
+    items = std::move(*list);
   }
-  for (const Field& expression : expressions) {
-    auto text = expression.as_string();
-    if (!text) {
-      return fail(text.error());
+  for (const Field& item : items) {
+    util::Result<Threshold> threshold = util::fail(std::string());
+    if (item.node().IsMap()) {
+      threshold = load_threshold_object(item, *key);
+    } else {
+      auto text = item.as_string();
+      if (!text) {
+        return fail(text.error());
+      }
+      threshold = parse_threshold(key->metric->name, *text);
+      if (!threshold) {
+        return fail(item.error(threshold.error()));
+      }
+      threshold->where = item.where();
     }
-    auto threshold = parse_threshold(metric, *text);
     if (!threshold) {
-      return fail(expression.error(threshold.error()));
+      return fail(threshold.error());
     }
-    threshold->where = expression.where();
+    threshold->check = key->check;
     out.push_back(std::move(*threshold));
   }
   return {};
@@ -227,26 +328,35 @@ std::vector<CheckKind> default_checks(bool stream) {
   return checks;
 }
 
-util::Result<std::vector<CheckKind>> load_checks(const Field& field, bool stream) {
+util::Result<void> load_checks(const Field& field, bool stream, std::vector<CheckKind>& checks,
+                               std::map<CheckKind, std::string>& spellings) {
   auto items = field.as_list();
   if (!items) {
     return fail(items.error());
   }
-  std::vector<CheckKind> checks;
+  checks.clear();
+  spellings.clear();
   for (const Field& item : *items) {
-    auto check = item.as_choice("check", k_checks);
+    auto name = item.as_string();
+    if (!name) {
+      return fail(name.error());
+    }
+    const auto check = find_check(*name);
     if (!check) {
-      return fail(check.error());
+      return fail(item.error(fmt::format("unknown check \"{}\"; expected one of status-200, non-empty-content, "
+                                         "sse-content-type (or status_200, non_empty_content, sse_content_type)",
+                                         *name)));
     }
     if (std::find(checks.begin(), checks.end(), *check) != checks.end()) {
-      return fail(item.error(fmt::format("check \"{}\" is listed twice", item.node().Scalar())));
+      return fail(item.error(fmt::format("check \"{}\" is listed twice", *name)));
     }
     if (*check == CheckKind::sse_content_type && !stream) {
-      return fail(item.error("sse-content-type needs requests.stream: true (a non-streaming answer is plain JSON)"));
+      return fail(item.error(fmt::format("{} needs requests.stream: true (a non-streaming answer is plain JSON)", *name)));
     }
     checks.push_back(*check);
+    spellings[*check] = *name;
   }
-  return checks;
+  return {};
 }
 
 util::Result<std::vector<Threshold>> load_thresholds(const Field& field) {
@@ -288,3 +398,30 @@ util::Result<void> load_cache(const Field& field, CacheSpec& cache) {
 }
 
 }  // namespace llmd::scenario::detail
+
+namespace llmd::scenario {
+
+std::string_view canonical_name(CheckKind check) {
+  for (const auto& row : detail::k_checks) {
+    if (row.kind == check) {
+      return row.canonical;
+    }
+  }
+  return "?";
+}
+
+std::optional<CheckKind> find_check(std::string_view name) {
+  for (const auto& row : detail::k_checks) {
+    if (name == row.name || name == row.canonical) {
+      return row.kind;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string check_name(const Scenario& scenario, CheckKind check) {
+  const auto spelled = scenario.check_spellings.find(check);
+  return spelled != scenario.check_spellings.end() ? spelled->second : std::string(canonical_name(check));
+}
+
+}  // namespace llmd::scenario

@@ -29,7 +29,9 @@ std::string_view to_string(ExecutorKind kind);
 bool is_open_loop(ExecutorKind kind);
 
 // `checks:`, `thresholds:` and `cache:` (load_checks.cpp). `stream` decides the default checks.
-util::Result<std::vector<CheckKind>> load_checks(const yaml::Field& field, bool stream);
+// Each check as listed, and how it was spelled.
+util::Result<void> load_checks(const yaml::Field& field, bool stream, std::vector<CheckKind>& checks,
+                               std::map<CheckKind, std::string>& spellings);
 std::vector<CheckKind> default_checks(bool stream);
 util::Result<std::vector<Threshold>> load_thresholds(const yaml::Field& field);
 util::Result<void> load_cache(const yaml::Field& field, CacheSpec& cache);

@@ -1,8 +1,10 @@
 #include "scenario/loader.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
 
 #include "scenario/limits.hpp"
@@ -68,11 +70,7 @@ util::Result<void> load_load_sections(const Section& root, Scenario& scenario) {
 util::Result<void> load_gate_sections(const Section& root, Scenario& scenario) {
   scenario.checks = detail::default_checks(scenario.request.stream);
   if (auto checks = root.get("checks")) {
-    auto loaded = detail::load_checks(*checks, scenario.request.stream);
-    if (!loaded) {
-      return fail(loaded.error());
-    }
-    scenario.checks = std::move(*loaded);
+    LLMD_TRY(detail::load_checks(*checks, scenario.request.stream, scenario.checks, scenario.check_spellings));
   }
   if (auto thresholds = root.get("thresholds")) {
     auto loaded = detail::load_thresholds(*thresholds);
@@ -128,8 +126,21 @@ bool needs_stream(std::string_view metric) {
          metric == "stream_buffered";
 }
 
-bool needs_pod_counters(std::string_view metric) {
-  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share";
+// checks{check:NAME} names one of the run's checks (by either spelling).
+util::Result<void> check_threshold_check(const Scenario& scenario, const Threshold& threshold, const std::string& prefix) {
+  if (threshold.check.empty()) {
+    return {};
+  }
+  const auto kind = find_check(threshold.check);
+  if (kind && std::find(scenario.checks.begin(), scenario.checks.end(), *kind) != scenario.checks.end()) {
+    return {};
+  }
+  std::vector<std::string> names;
+  for (const CheckKind check : scenario.checks) {
+    names.push_back(check_name(scenario, check));
+  }
+  return fail(fmt::format("{}: no check \"{}\" in this run; its checks: {}", prefix, threshold.check,
+                          names.empty() ? std::string("none (checks: [])") : fmt::format("{}", fmt::join(names, ", "))));
 }
 
 util::Result<void> check_phase_has_users(const Phase& phase) {
@@ -155,17 +166,18 @@ util::Result<void> check_consistency(const Scenario& scenario) {
     }
   }
   for (const Threshold& threshold : scenario.thresholds) {
-    const std::string prefix = fmt::format("{}: thresholds.{}: \"{}\"", to_string(threshold.where), threshold.metric,
-                                           threshold.source);
+    const std::string prefix = fmt::format("{}: thresholds.{}: \"{}\"", to_string(threshold.where),
+                                           display_name(threshold), threshold.source);
     if (needs_stream(threshold.metric) && !scenario.request.stream) {
       return fail(prefix + " needs requests.stream: true (tokens are timed on the stream)");
     }
     const bool no_counters = scenario.cache.source == CacheSpec::Source::none ||
                              (scenario.cache.source == CacheSpec::Source::automatic && !scenario.target.base_url.empty());
-    if (needs_pod_counters(threshold.metric) && no_counters) {
+    if (is_cache_metric(threshold.metric) && no_counters) {
       return fail(prefix + " needs per-pod metrics: list the pods' metrics URLs in cache.urls (or run against "
                            "the embedded simulator)");
     }
+    LLMD_TRY(check_threshold_check(scenario, threshold, prefix));
   }
   LLMD_TRY(check_time_scale(scenario));
   return check_load_limits(scenario);

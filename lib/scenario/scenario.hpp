@@ -109,6 +109,13 @@ struct Phase {
 
 enum class CheckKind { status_200, non_empty_content, sse_content_type };
 
+// "status_200", "non_empty_content", "sse_content_type": the name of a default check in reports
+// (the engine, which links no scenario code, keeps the same names: engine::to_string(CheckKind)).
+std::string_view canonical_name(CheckKind check);
+// A check by either spelling the `checks` list accepts ("status-200" or "status_200"); nullopt
+// when there is no such check.
+std::optional<CheckKind> find_check(std::string_view name);
+
 // `cache.source: kubernetes`: pods found with kubectl (pod discovery in lib/kube), scraped through
 // the API server's pod proxy or `kubectl exec`. Empty kubeconfig/context/namespace: as kubectl
 // decides (KUBECONFIG, ~/.kube/config, the context's namespace).
@@ -166,11 +173,17 @@ struct Scenario {
   std::optional<Phase> warmup;   // unmeasured, before the "before" snapshot
   std::vector<Phase> phases;     // measured
   std::vector<CheckKind> checks;
+  // How the `checks` list spelled each check ("status-200"): reports name a check as written.
+  // Checks not in it (the defaults) are named canonically ("status_200"); see check_name().
+  std::map<CheckKind, std::string> check_spellings;
   std::vector<Threshold> thresholds;
   CacheSpec cache;
   sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
   double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
   SourceLocation time_scale_where;  // its `time_scale` key, or {"--time-scale"}; empty when not set
 };
+
+// A check's name in every report: as the scenario wrote it, else canonical.
+std::string check_name(const Scenario& scenario, CheckKind check);
 
 }  // namespace llmd::scenario

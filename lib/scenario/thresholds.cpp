@@ -248,7 +248,7 @@ util::Result<Threshold> parse_threshold(std::string_view metric_name, std::strin
   if (rest.empty() || k_operator_chars.find(rest.front()) == std::string_view::npos) {
     return fail(fmt::format("\"{}\": expected an operator (<, <=, >, >=, ==, !=) after \"{}\"", source, word));
   }
-  Threshold threshold{std::string(metric->name), std::string(source), {}, *aggregation, Comparison::less, 0};
+  Threshold threshold{std::string(metric->name), "", std::string(source), {}, *aggregation, Comparison::less, 0};
   bool matched = false;
   for (const auto& [op, comparison] : k_operators) {
     if (rest.substr(0, op.size()) == op) {
@@ -269,9 +269,47 @@ util::Result<Threshold> parse_threshold(std::string_view metric_name, std::strin
   return threshold;
 }
 
+std::string_view to_string(ThresholdSeverity severity) {
+  return severity == ThresholdSeverity::warn ? "warn" : "fail";
+}
+
+std::string display_name(const Threshold& threshold) {
+  return threshold.check.empty() ? threshold.metric : fmt::format("{}{{check:{}}}", threshold.metric, threshold.check);
+}
+
+util::Result<ThresholdKey> parse_threshold_key(std::string_view written) {
+  const std::string_view key = trim(written);
+  const std::size_t brace = key.find('{');
+  if (brace == std::string_view::npos) {
+    const MetricInfo* metric = find_metric(key);
+    if (metric == nullptr) {
+      return fail(fmt::format("unknown metric \"{}\"; valid metrics: {}", key, valid_metric_names()));
+    }
+    return ThresholdKey{metric, ""};
+  }
+  // k6's tag filter, for the one tag llmd-bench has: checks{check:NAME}.
+  const std::string_view metric = trim(key.substr(0, brace));
+  std::string_view filter = key.substr(brace + 1);
+  constexpr std::string_view k_usage = "a tag filter is supported only as checks{check:NAME}, e.g. checks{check:status_200}";
+  if (metric != "checks" || filter.empty() || filter.back() != '}') {
+    return fail(fmt::format("\"{}\": {}", key, k_usage));
+  }
+  filter = trim(filter.substr(0, filter.size() - 1));
+  const std::size_t colon = filter.find(':');
+  if (colon == std::string_view::npos || trim(filter.substr(0, colon)) != "check" || trim(filter.substr(colon + 1)).empty()) {
+    return fail(fmt::format("\"{}\": {}", key, k_usage));
+  }
+  return ThresholdKey{find_metric("checks"), std::string(trim(filter.substr(colon + 1)))};
+}
+
+bool is_cache_metric(std::string_view metric) {
+  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share";
+}
+
 ThresholdResult evaluate(const Threshold& threshold, const MetricLookup& lookup) {
   ThresholdResult result;
-  const auto observed = lookup.value(threshold.metric, threshold.aggregation);
+  const auto observed = threshold.check.empty() ? lookup.value(threshold.metric, threshold.aggregation)
+                                                : lookup.check_rate(threshold.check);
   if (!observed || !std::isfinite(*observed)) {
     result.reason = "no data";
     return result;
@@ -290,8 +328,8 @@ ThresholdResult evaluate(const Threshold& threshold, const MetricLookup& lookup)
   const MetricInfo* metric = find_metric(threshold.metric);
   const MetricKind kind = metric != nullptr ? metric->kind : MetricKind::trend;
   const std::string subject = threshold.aggregation.kind == AggregationKind::value
-                                  ? threshold.metric
-                                  : fmt::format("{} {}", threshold.metric, to_string(threshold.aggregation));
+                                  ? display_name(threshold)
+                                  : fmt::format("{} {}", display_name(threshold), to_string(threshold.aggregation));
   result.reason = fmt::format("{} = {}; required {} {}", subject, format_metric_value(kind, value),
                               to_string(threshold.comparison), format_metric_value(kind, limit));
   if (auto why = lookup.distrust(threshold.metric)) {

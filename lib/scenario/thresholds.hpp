@@ -20,6 +20,12 @@
 //   rate     rate                  fraction of requests/checks, 0..1 ("rate<0.05" = under 5%)
 //   counter  count rate            total over the measured run; rate = per second of it
 //   ratio    value (short form)    one number for the run, 0..1 (prefix-cache hit rate)
+//
+// Keys of the `thresholds` mapping are metric names, plus k6's tag filter for one check:
+// `checks{check:NAME}` (NAME as the scenario's `checks` list spells it, or its canonical name).
+// Items are expressions or k6's object form {threshold, abortOnFail, delayAbortEval} with
+// llmd-bench's `severity: fail | warn` (load_checks.cpp reads them).
+#include <chrono>
 #include <optional>
 #include <span>
 #include <string>
@@ -65,14 +71,44 @@ enum class Comparison { less, less_equal, greater, greater_equal, equal, not_equ
 
 std::string_view to_string(Comparison comparison);  // "<", "<=", ">", ">=", "==", "!="
 
+enum class ThresholdSeverity {
+  fail,  // a failed threshold fails the run (exit 1)
+  warn,  // a failed threshold is reported as a warning; the run still passes (exit 0)
+};
+
+std::string_view to_string(ThresholdSeverity severity);  // "fail" | "warn"
+
 struct Threshold {
   std::string metric;  // canonical metric name ("itl" is stored as "inter_token_latency")
+  std::string check;   // `checks{check:NAME}`: NAME as written; "" = every check (and every other metric)
   std::string source;  // the expression exactly as written, e.g. "p(95)<2s"
   SourceLocation where;
   Aggregation aggregation;  // the short form ">=0.90" parses as `value`
   Comparison comparison = Comparison::less;
   double limit = 0;  // right-hand side; seconds for time metrics ("150ms" -> 0.15)
+  ThresholdSeverity severity = ThresholdSeverity::fail;
+  // k6 abortOnFail: also evaluated during the measured phases (report/live_thresholds.hpp); when it
+  // fails there, the run stops early and fails.
+  bool abort_on_fail = false;
+  // k6 delayAbortEval: no evaluation during the run before this much of it has passed (as written;
+  // the run multiplies it by time_scale like every phase time).
+  std::chrono::nanoseconds delay_abort_eval{};
 };
+
+// The metric as the thresholds mapping names it: "ttft", "checks{check:status-200}".
+std::string display_name(const Threshold& threshold);
+
+// A key of the thresholds mapping: a metric name or alias, or `checks{check:NAME}`.
+struct ThresholdKey {
+  const MetricInfo* metric = nullptr;
+  std::string check;  // NAME of checks{check:NAME}; "" otherwise
+};
+// The error says what is wrong with the key, without a location.
+util::Result<ThresholdKey> parse_threshold_key(std::string_view key);
+
+// Metrics whose value exists only after the run (the pods' counters are read before and after the
+// measured phases): abortOnFail cannot apply to them.
+bool is_cache_metric(std::string_view metric);
 
 // Parses `source` for `metric` (canonical name or alias). The error quotes the expression and
 // says what was expected, without a location: the loader prefixes file:line:column and field.
@@ -85,6 +121,9 @@ class MetricLookup {
   // The aggregated value of `metric` (canonical name) over the measured run, seconds for time
   // metrics; nullopt when there is nothing to aggregate (no requests, no cache counters).
   virtual std::optional<double> value(std::string_view metric, const Aggregation& aggregation) const = 0;
+  // `checks{check:NAME}`: the fraction of NAME's evaluations that passed; nullopt when it was
+  // evaluated on no request (or is not one of the run's checks).
+  virtual std::optional<double> check_rate(std::string_view /*check*/) const { return std::nullopt; }
   // Why `metric`'s value cannot be trusted for a gate, e.g. "judged on partial data: 1 pod missing
   // from the cache totals (pod-a (scrape failed))"; nullopt when it can. A threshold over an
   // untrusted value FAILS with this reason, whatever the value.

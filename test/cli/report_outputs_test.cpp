@@ -43,8 +43,8 @@ struct Fixture {
     cache.diagnostics.push_back({llmd::scrape::Severity::warning, std::nullopt, "only a warning", ""});
     report.cache = cache;
     llmd::report::judge(report);
-    report.checks.push_back({llmd::scenario::CheckKind::status_200, 18, 2});
-    report.checks.push_back({llmd::scenario::CheckKind::non_empty_content, 20, 0});
+    report.checks.push_back({llmd::scenario::CheckKind::status_200, "status_200", 18, 2});
+    report.checks.push_back({llmd::scenario::CheckKind::non_empty_content, "non_empty_content", 20, 0});
   }
 };
 
@@ -73,30 +73,86 @@ TEST(JunitReport, OneTestcasePerThresholdCheckAndCacheErrorParsesBack) {
   const auto& suite = tree.get_child("testsuite");
   EXPECT_EQ(suite.get<std::string>("<xmlattr>.name"), "llmd-bench");
   EXPECT_EQ(suite.get<int>("<xmlattr>.tests"), 6);  // 2 thresholds, 2 checks, 1 cache error, run
-  EXPECT_EQ(suite.get<int>("<xmlattr>.failures"), 3);
+  EXPECT_EQ(suite.get<int>("<xmlattr>.failures"), 2);  // a failed check is not a gate
   EXPECT_EQ(suite.get<int>("<xmlattr>.errors"), 0);
+  EXPECT_EQ(suite.get<int>("<xmlattr>.skipped"), 0);
   const auto cases = testcases(tree);
   ASSERT_EQ(cases.size(), 6u);
-  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.name"), "cache_hit_rate >=0.90");
+  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.name"), "threshold: cache_hit_rate >=0.90");
   EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.classname"), "llmd-bench.thresholds");
   EXPECT_EQ(cases[0].get<std::string>("failure.<xmlattr>.message"), "cache_hit_rate = 0.5; required >= 0.9");
-  EXPECT_EQ(cases[1].get<std::string>("<xmlattr>.name"), "max_pod_share <=0.8");
+  EXPECT_EQ(cases[0].get<std::string>("system-out"),
+            "observed: 0.5\nseverity: fail\nresult: fail\nreason: cache_hit_rate = 0.5; required >= 0.9\n");
+  EXPECT_EQ(cases[1].get<std::string>("<xmlattr>.name"), "threshold: max_pod_share <=0.8");
   EXPECT_FALSE(cases[1].get_child_optional("failure"));
-  EXPECT_EQ(cases[2].get<std::string>("<xmlattr>.name"), "status_200");
-  EXPECT_EQ(cases[2].get<std::string>("failure.<xmlattr>.message"), "2 of 20 requests failed the check");
+  EXPECT_THAT(cases[1].get<std::string>("system-out"), HasSubstr("observed: 0.1235\n"));
+  EXPECT_EQ(cases[2].get<std::string>("<xmlattr>.name"), "check: status_200");
+  EXPECT_FALSE(cases[2].get_child_optional("failure"));
+  EXPECT_EQ(cases[2].get<std::string>("system-out"), "passed: 18\nfailed: 2\nrate: 0.9\n");
+  EXPECT_EQ(cases[3].get<std::string>("<xmlattr>.name"), "check: non_empty_content");
   EXPECT_FALSE(cases[3].get_child_optional("failure"));
   EXPECT_EQ(cases[4].get<std::string>("<xmlattr>.classname"), "llmd-bench.cache");
+  EXPECT_EQ(cases[4].get<std::string>("<xmlattr>.name"), "cache: pod<1>");
   EXPECT_EQ(cases[4].get<std::string>("failure.<xmlattr>.message"),
             "prefix caching is off: enable_prefix_caching=\"False\" & 'x'\xEF\xBF\xBD");
   EXPECT_EQ(cases[4].get<std::string>("failure"), "fix: pass --enable-prefix-caching");
   EXPECT_EQ(cases[5].get<std::string>("<xmlattr>.name"), "run");
   EXPECT_FALSE(cases[5].get_child_optional("error"));
+  EXPECT_EQ(cases[5].get<std::string>("system-out"), "verdict: fail\n");
+}
+
+// Testcase names come from the scenario and the kind of finding, never from values or order: two
+// reports of different runs of the same scenario have the same names; the values are in system-out.
+TEST(JunitReport, TestcaseNamesAreStableAcrossRunsAndValuesAreInSystemOut) {
+  auto names_and_outputs = [](double hit_rate, std::uint64_t failed) {
+    Fixture f;
+    auto warn = *llmd::scenario::parse_threshold("cache_hit_rate", ">=0.95");
+    warn.severity = llmd::scenario::ThresholdSeverity::warn;
+    f.scenario.thresholds.push_back(warn);
+    auto by_check = *llmd::scenario::parse_threshold("checks", "rate>0.99");
+    by_check.check = "status-200";
+    f.scenario.thresholds.push_back(by_check);
+    f.scenario.check_spellings[llmd::scenario::CheckKind::status_200] = "status-200";
+    f.report.cache->totals.hit_rate = hit_rate;
+    f.report.run.emplace();
+    f.report.run->total.checks = {llmd::scenario::CheckKind::status_200};
+    f.report.run->total.check_counts[0] = {20 - failed, failed};
+    llmd::report::judge(f.report);
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto tree = parse_xml(llmd::report::render_junit(f.report));
+    for (const auto& c : testcases(tree)) {
+      out.emplace_back(c.get<std::string>("<xmlattr>.name"), c.get<std::string>("system-out", ""));
+    }
+    return std::make_pair(out, tree);
+  };
+  const auto [first, tree] = names_and_outputs(0.5, 2);
+  const auto [second, tree2] = names_and_outputs(0.97, 0);
+  ASSERT_EQ(first.size(), second.size());
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    EXPECT_EQ(first[i].first, second[i].first);
+  }
+  EXPECT_EQ(first[2].first, "threshold: cache_hit_rate >=0.95");
+  EXPECT_EQ(first[3].first, "threshold: checks{check:status-200} rate>0.99");
+  EXPECT_EQ(first[4].first, "check: status-200");
+  EXPECT_THAT(first[2].second, HasSubstr("observed: 0.5\nseverity: warn\nresult: warn\n"));
+  EXPECT_THAT(second[2].second, HasSubstr("observed: 0.97\nseverity: warn\nresult: pass\n"));
+  EXPECT_THAT(first[3].second, HasSubstr("observed: 0.9\n"));
+  EXPECT_THAT(second[3].second, HasSubstr("observed: 1\n"));
+  // The warning is <skipped> (not a failure), counted in the suite's skipped attribute.
+  const auto cases = testcases(tree);
+  EXPECT_EQ(cases[2].get<std::string>("skipped.<xmlattr>.message"),
+            "WARN (severity warn, not a gate): cache_hit_rate = 0.5; required >= 0.95");
+  EXPECT_FALSE(cases[2].get_child_optional("failure"));
+  EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.skipped"), 1);
+  EXPECT_TRUE(cases[3].get_child_optional("failure"));
+  EXPECT_FALSE(testcases(tree2)[2].get_child_optional("skipped"));
 }
 
 TEST(JunitReport, EscapesEveryTextAndAttribute) {
   Fixture f;
   const auto xml = llmd::report::render_junit(f.report);
-  EXPECT_THAT(xml, HasSubstr("name=\"pod&lt;1&gt;: prefix caching is off: enable_prefix_caching=&quot;False&quot; &amp; "
+  EXPECT_THAT(xml, HasSubstr("name=\"cache: pod&lt;1&gt;\""));
+  EXPECT_THAT(xml, HasSubstr("message=\"prefix caching is off: enable_prefix_caching=&quot;False&quot; &amp; "
                              "&apos;x&apos;\xEF\xBF\xBD\""));
   EXPECT_THAT(xml, HasSubstr("<property name=\"scenario\" value=\"cache&lt;&amp;&gt;&quot;hit&quot;\"/>"));
   EXPECT_THAT(xml, HasSubstr("<property name=\"target\" value=\"http://gw/?a=1&amp;b=2\"/>"));
@@ -167,7 +223,9 @@ TEST(RunOutputs, CacheHitRunWritesJunitAndTektonResults) {
   EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.failures"), 0);
   const auto cases = testcases(tree);
   ASSERT_FALSE(cases.empty());
-  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.name"), "cache_hit_rate >=0.90");
+  EXPECT_EQ(cases[0].get<std::string>("<xmlattr>.name"), "threshold: cache_hit_rate >=0.90");
+  EXPECT_EQ(cases[0].get<std::string>("system-out"),
+            "observed: 0.9349\nseverity: fail\nresult: pass\nreason: cache_hit_rate = 0.9349; required >= 0.9\n");
   EXPECT_EQ(nlohmann::json::parse(llmd::test::read_text(dir / "r.json"))["verdict"], "pass");
 }
 

@@ -161,6 +161,56 @@ TEST(EngineSim, UnstampedStreamsLeaveTheClientAddedHistogramsEmpty) {
   EXPECT_EQ(phase.histograms.itl_client_added_ns.count(), 0u);
 }
 
+// EngineConfig::stop_check gets the live totals; its answer stops the run like a first Ctrl-C
+// (in-flight requests finish, phases not started never run) without counting as interrupted.
+TEST(EngineSim, AStopCheckAnswerStopsTheRunAndIsKeptAsItsReason) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  EngineConfig config;
+  config.stop_check_interval = std::chrono::milliseconds(20);
+  int calls = 0;
+  std::uint64_t last_ok = 0;
+  config.stop_check = [&](RunResult live) -> std::optional<std::string> {
+    ++calls;
+    EXPECT_TRUE(live.phases.empty());
+    EXPECT_GE(live.total.ok, last_ok) << "totals only grow";
+    last_ok = live.total.ok;
+    return live.total.ok >= 20 ? std::optional<std::string>("enough") : std::nullopt;
+  };
+  auto first = test::iterations_phase(1'000'000, 2);
+  auto second = test::iterations_phase(10, 1);
+  second.name = "second";
+  second.start_time = std::chrono::seconds(25);
+  const RunResult result = test::run_against(fleet.url(), scenario, {first, second}, config);
+  fleet.stop();
+  EXPECT_EQ(result.stop_reason, std::optional<std::string>("enough"));
+  EXPECT_FALSE(result.interrupted);
+  EXPECT_FALSE(result.aborted);
+  EXPECT_GE(calls, 1);
+  EXPECT_GE(result.total.ok, 20u);
+  EXPECT_LT(result.total.ok, 1'000'000u);
+  EXPECT_EQ(result.total.aborted, 0u) << "in-flight requests finished";
+  EXPECT_EQ(result.phases[1].started, 0u) << "the phase not started yet never ran";
+  EXPECT_GT(result.stopped_at, std::chrono::nanoseconds::zero());
+  EXPECT_LE(result.stopped_at, result.total.wall_duration);
+}
+
+TEST(EngineSim, AStopCheckThatNeverAnswersLeavesTheRunAlone) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  EngineConfig config;
+  config.stop_check_interval = std::chrono::milliseconds(1);
+  int calls = 0;
+  config.stop_check = [&](RunResult) -> std::optional<std::string> {
+    ++calls;
+    return std::nullopt;
+  };
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(200, 2)}, config);
+  EXPECT_EQ(result.total.ok, 200u);
+  EXPECT_FALSE(result.stop_reason);
+  EXPECT_GE(calls, 1);
+}
+
 TEST(EngineSim, ChatApiStreamsAndCountsTokens) {
   SimFleet fleet(test::fast_sim_config());
   auto scenario = test::test_scenario();

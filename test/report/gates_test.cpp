@@ -90,7 +90,7 @@ TEST(Gates, NoDataFailsInsteadOfPassingSilently) {
   EXPECT_EQ(f.report.exit_code, 1);
 }
 
-TEST(Gates, FailedChecksAndTheFailureRateAreGates) {
+TEST(Gates, TheFailureRateIsAGate) {
   Fixture f;
   f.s.thresholds = {threshold("http_req_failed", "rate<0.05")};
   f.report.run = make_run(9, 1);
@@ -126,22 +126,115 @@ TEST(Gates, AbortedRequestsCountAsFailedAndCut) {
   EXPECT_EQ(f.report.thresholds[1].result.reason, "no data");
 }
 
-// A check evaluated on no request has not passed: no request completed (every one was aborted at
-// graceful_stop, or none started), so the gate fails with "no data" like a threshold would.
-TEST(Gates, ACheckWithNoDataFailsTheRun) {
+// k6 semantics: a check is counted and shown, never a gate on its own. Failed checks with every
+// threshold passing pass the run; a check evaluated on no request is "no data", not a failure.
+TEST(Gates, ChecksAreCountedButNeverGateOnTheirOwn) {
   Fixture f;
-  f.report.run = make_run(0, 0);
-  f.report.run->total.aborted = 4;
+  f.s.thresholds = {threshold("http_req_failed", "rate<0.2")};
+  f.report.run = make_run(9, 1);  // status_200: 9 passed, 1 failed
   judge(f.report);
   ASSERT_EQ(f.report.checks.size(), 1u);
+  EXPECT_EQ(f.report.checks[0].name, "status_200");  // a default check: canonical name
+  EXPECT_EQ(f.report.checks[0].failed, 1u);
+  EXPECT_FALSE(f.report.checks[0].all_passed());
+  EXPECT_DOUBLE_EQ(*f.report.checks[0].rate(), 0.9);
+  EXPECT_EQ(f.report.verdict, Verdict::pass);
+  EXPECT_EQ(f.report.exit_code, 0);
+
+  f.report.run = make_run(0, 0);
+  f.report.run->total.aborted = 4;  // every request aborted: the check saw nothing
+  f.s.thresholds.clear();
+  judge(f.report);
   EXPECT_TRUE(f.report.checks[0].no_data());
-  EXPECT_FALSE(f.report.checks[0].gate_passed());
+  EXPECT_FALSE(f.report.checks[0].rate());
+  EXPECT_EQ(f.report.verdict, Verdict::pass);  // (the run's no_successful_request finding fails it in a real run)
+}
+
+// `checks: ["rate>0.99"]` gates on every evaluation of every check; `checks{check:NAME}` on one.
+TEST(Gates, ChecksThresholdsGateOnTheirRates) {
+  Fixture f;
+  f.s.checks = {scenario::CheckKind::status_200, scenario::CheckKind::non_empty_content};
+  f.s.check_spellings[scenario::CheckKind::status_200] = "status-200";
+  f.report.run = make_run(99, 1);
+  auto& total = f.report.run->total;
+  total.checks = f.s.checks;
+  total.check_counts[1] = {80, 20};  // non_empty_content: 80%
+  auto by_name = threshold("checks", "rate>0.95");
+  by_name.check = "status-200";
+  auto canonical = threshold("checks", "rate>0.95");
+  canonical.check = "status_200";
+  auto other = threshold("checks", "rate>0.95");
+  other.check = "non-empty-content";
+  f.s.thresholds = {threshold("checks", "rate>0.85"), threshold("checks", "rate>0.95"), by_name, canonical, other};
+  judge(f.report);
+  ASSERT_EQ(f.report.thresholds.size(), 5u);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[0].result.observed, 179.0 / 200);
+  EXPECT_TRUE(f.report.thresholds[0].result.passed);
+  EXPECT_FALSE(f.report.thresholds[1].result.passed);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[2].result.observed, 0.99);
+  EXPECT_TRUE(f.report.thresholds[2].result.passed);
+  EXPECT_TRUE(f.report.thresholds[3].result.passed);
+  EXPECT_DOUBLE_EQ(*f.report.thresholds[4].result.observed, 0.8);
+  EXPECT_EQ(f.report.thresholds[4].result.reason, "checks{check:non-empty-content} rate = 0.8; required > 0.95");
+  EXPECT_EQ(f.report.checks[0].name, "status-200");  // as the scenario wrote it
+  EXPECT_EQ(f.report.checks[1].name, "non_empty_content");
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+
+  f.report.run = make_run(0, 0);  // no check evaluated: a threshold naming checks fails "no data"
+  f.report.run->total.aborted = 2;
+  f.report.run->total.checks = f.s.checks;
+  judge(f.report);
+  EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
+  EXPECT_EQ(f.report.thresholds[2].result.reason, "no data");
+  EXPECT_EQ(f.report.exit_code, 1);
+}
+
+// severity: warn turns a failed threshold into a warning: reported, exit 0. The band logic: 0.78
+// with ">=0.90" as warn and ">=0.70" as fail passes with a warning; under 0.70 it fails.
+TEST(Gates, AWarnThresholdThatFailsIsAWarningAndTheRunPasses) {
+  Fixture f;
+  auto warn = threshold("cache_hit_rate", ">=0.90");
+  warn.severity = scenario::ThresholdSeverity::warn;
+  f.s.thresholds = {warn, threshold("cache_hit_rate", ">=0.70")};
+  f.report.run = make_run(20, 0);
+  f.report.cache = cache_with_hit_rate(0.78);
+  judge(f.report);
+  ASSERT_EQ(f.report.thresholds.size(), 2u);
+  EXPECT_FALSE(f.report.thresholds[0].result.passed);
+  EXPECT_TRUE(f.report.thresholds[0].warning());
+  EXPECT_FALSE(f.report.thresholds[0].gate_failed());
+  EXPECT_TRUE(f.report.thresholds[1].result.passed);
+  EXPECT_EQ(f.report.verdict, Verdict::pass);
+  EXPECT_EQ(f.report.exit_code, 0);
+
+  f.report.cache = cache_with_hit_rate(0.65);
+  judge(f.report);
+  EXPECT_TRUE(f.report.thresholds[0].warning());
+  EXPECT_TRUE(f.report.thresholds[1].gate_failed());
+  EXPECT_EQ(f.report.exit_code, 1);
+
+  f.report.cache = cache_with_hit_rate(0.95);
+  judge(f.report);
+  EXPECT_FALSE(f.report.thresholds[0].warning());
+  EXPECT_EQ(f.report.exit_code, 0);
+}
+
+// A threshold that stopped the run (abortOnFail) fails even when its value recovered by the end.
+TEST(Gates, TheThresholdThatAbortedTheRunFailsWhateverItsFinalValue) {
+  Fixture f;
+  auto aborting = threshold("http_req_failed", "rate<0.2");
+  aborting.abort_on_fail = true;
+  f.s.thresholds = {threshold("ttft", "p(95)<1s"), aborting};
+  f.report.run = make_run(9, 1);  // 0.1 at the end: would pass
+  f.report.threshold_abort = llmd::report::ThresholdAbort{1, std::chrono::milliseconds(1500), "http_req_failed rate = 0.5; required < 0.2"};
+  judge(f.report);
+  EXPECT_TRUE(f.report.thresholds[0].result.passed);
+  EXPECT_FALSE(f.report.thresholds[1].result.passed);
+  EXPECT_EQ(f.report.thresholds[1].result.reason,
+            "crossed at t=1.5s during the run (http_req_failed rate = 0.5; required < 0.2), which abortOnFail stopped; "
+            "at the end: http_req_failed rate = 0.1; required < 0.2");
   EXPECT_EQ(f.report.verdict, Verdict::fail);
   EXPECT_EQ(f.report.exit_code, 1);
-  f.report.run = make_run(3, 0);
-  judge(f.report);
-  EXPECT_TRUE(f.report.checks[0].gate_passed());
-  EXPECT_EQ(f.report.exit_code, 0);
 }
 
 // No request at all in the measured phases (issue 10 item 11: time_scale: 1e-300 ran nothing and

@@ -57,7 +57,7 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
   EXPECT_THAT(text, HasSubstr("pod-a"));
   EXPECT_THAT(text, HasSubstr("80.0%"));
   EXPECT_THAT(text, HasSubstr("✗ cache_hit_rate"));
-  EXPECT_THAT(text, HasSubstr("verdict: FAIL (1 of 1 gates failed)"));
+  EXPECT_THAT(text, HasSubstr("verdict: FAIL (1 of 1 gates failed: cache_hit_rate "));
   const auto ascii = report::render_text(r, {.unicode = false});
   EXPECT_THAT(ascii, HasSubstr("FAIL cache_hit_rate"));
 }
@@ -167,8 +167,8 @@ TEST(TextReport, ShowsTpotTokensRateConcurrencyIterationsAndWarmup) {
 }
 
 // Failed requests stay out of the latency lines; the failure lines give their class, an example and
-// when they failed. A check that was never evaluated says "no data" and fails everywhere.
-TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksWithoutDataFail) {
+// when they failed. Checks are counted, not gates: a check that was never evaluated says "no data".
+TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksAreCountedNotGates) {
   scenario::Scenario s;
   report::RunReport r;
   r.scenario = &s;
@@ -190,16 +190,85 @@ TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksWithoutDataFail) {
   EXPECT_THAT(text, HasSubstr("http_req_cut ....: 100.0% (2 cut before their end + 0 aborted by llmd-bench of 2 requests)\n"));
   EXPECT_THAT(text, HasSubstr("stream_cut (after p50 12.00ms, max 40.00ms): stream ended before [DONE] after 3 events\n"));
   EXPECT_THAT(text, HasSubstr("ttft ............: -\n"));
-  EXPECT_THAT(text, HasSubstr("✓ status_200           2 passed, 0 failed"));
+  EXPECT_THAT(text, HasSubstr("checks (counted, not gates: a `checks` threshold gates on them)\n"));
+  EXPECT_THAT(text, HasSubstr("✓ status_200           100.0%  2 passed, 0 failed\n"));
+
+  total.check_counts[0] = {1, 1};
+  report::judge(r);
+  text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("✗ status_200            50.0%  1 passed, 1 failed\n"));
+  EXPECT_THAT(text, HasSubstr("verdict: PASS (0 of 0 gates passed)"));
+  EXPECT_THAT(report::render_text(r, {.unicode = false}), HasSubstr("FAIL status_200            50.0%  1 passed, 1 failed\n"));
 
   total.check_counts[0] = {0, 0};
   total.completed = total.failed = 0;
   report::judge(r);
   text = report::render_text(r);
-  EXPECT_THAT(text, HasSubstr("✗ status_200           no data (no request completed)"));
-  EXPECT_THAT(text, HasSubstr("verdict: FAIL (1 of 1 gates failed)"));
+  EXPECT_THAT(text, HasSubstr("- status_200           no data (no request completed)"));
   EXPECT_EQ(report::to_json(r)["checks"]["status_200"]["no_data"], true);
-  EXPECT_THAT(report::render_junit(r), HasSubstr("no data: no request completed"));
+  EXPECT_EQ(report::to_json(r)["checks"]["status_200"]["rate"], nullptr);
+  EXPECT_THAT(report::render_junit(r), HasSubstr("<skipped message=\"no data: no request completed"));
+}
+
+// Check names as the scenario wrote them, everywhere: summary, JSON (top level and per phase), JUnit.
+TEST(Reports, NameChecksAsTheScenarioWroteThem) {
+  scenario::Scenario s;
+  s.checks = {scenario::CheckKind::status_200, scenario::CheckKind::non_empty_content};
+  s.check_spellings[scenario::CheckKind::status_200] = "status-200";
+  report::RunReport r;
+  r.scenario = &s;
+  r.run.emplace();
+  auto& total = r.run->total;
+  total.checks = s.checks;
+  total.completed = total.ok = 4;
+  total.check_counts[0] = {3, 1};
+  total.check_counts[1] = {4, 0};
+  r.run->phases.push_back(total);
+  report::judge(r);
+  const auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("✗ status-200            75.0%  3 passed, 1 failed\n"));
+  EXPECT_THAT(text, HasSubstr("✓ non_empty_content    100.0%  4 passed, 0 failed\n"));
+  EXPECT_THAT(text, HasSubstr("  all checks            87.5%  7 passed, 1 failed\n"));
+  const auto json = report::to_json(r);
+  EXPECT_EQ(json["checks"]["status-200"]["failed"], 1);
+  EXPECT_DOUBLE_EQ(json["checks"]["status-200"]["rate"].get<double>(), 0.75);
+  EXPECT_FALSE(json["checks"].contains("status_200"));
+  EXPECT_EQ(json["run"]["total"]["checks"]["status-200"]["passed"], 3);
+  EXPECT_EQ(json["run"]["phases"][0]["checks"]["non_empty_content"]["passed"], 4);
+  EXPECT_FALSE(json["run"]["phases"][0]["checks"].contains("status_200"));
+  EXPECT_THAT(report::render_junit(r), HasSubstr("name=\"check: status-200\""));
+}
+
+// severity: warn: WARN with the observed value and the band in the summary, pass verdict with a
+// warnings list in the JSON, <skipped> in JUnit.
+TEST(Reports, AWarnThresholdIsShownAsAWarningEverywhere) {
+  scenario::Scenario s;
+  auto warn = *scenario::parse_threshold("cache_hit_rate", ">=0.90");
+  warn.severity = scenario::ThresholdSeverity::warn;
+  s.thresholds = {warn, *scenario::parse_threshold("cache_hit_rate", ">=0.70")};
+  report::RunReport r;
+  r.scenario = &s;
+  llmd::scrape::CacheReport cache;
+  cache.totals.hit_rate = 0.7812;
+  r.cache = cache;
+  report::judge(r);
+  const auto text = report::render_text(r);
+  EXPECT_THAT(text, HasSubstr("! cache_hit_rate       >=0.90         WARN (severity warn, the run still passes): "
+                              "cache_hit_rate = 0.7812; required >= 0.9\n"));
+  EXPECT_THAT(text, HasSubstr("✓ cache_hit_rate       >=0.70         0.7812\n"));
+  EXPECT_THAT(text, HasSubstr("verdict: PASS (1 of 1 gates passed; 1 warning: cache_hit_rate >=0.90)"));
+  EXPECT_THAT(report::render_text(r, {.unicode = false}), HasSubstr("WARN cache_hit_rate       >=0.90         WARN"));
+  const auto json = report::to_json(r);
+  EXPECT_EQ(json["verdict"], "pass");
+  EXPECT_EQ(json["exit_code"], 0);
+  ASSERT_EQ(json["warnings"].size(), 1u);
+  EXPECT_EQ(json["warnings"][0]["threshold"], "cache_hit_rate >=0.90");
+  EXPECT_DOUBLE_EQ(json["warnings"][0]["observed"].get<double>(), 0.7812);
+  EXPECT_EQ(json["thresholds"][0]["status"], "warn");
+  EXPECT_EQ(json["thresholds"][0]["severity"], "warn");
+  EXPECT_EQ(json["thresholds"][1]["status"], "pass");
+  EXPECT_EQ(json["thresholds"][1]["severity"], "fail");
+  EXPECT_EQ(json["aborted_by_threshold"], nullptr);
 }
 
 TEST(RunDiagnostics, AppearInTheSummaryTheJsonAndAsJunitFailuresWhenErrors) {
@@ -221,6 +290,7 @@ TEST(RunDiagnostics, AppearInTheSummaryTheJsonAndAsJunitFailuresWhenErrors) {
   EXPECT_EQ(json["diagnostics"][0]["fix"], "set option http-no-delay");
   EXPECT_EQ(json["diagnostics"][1]["severity"], "error");
   const auto junit = report::render_junit(r);
-  EXPECT_THAT(junit, HasSubstr("name=\"pod_requests_mismatch: pods finished 50, the client 40\""));
+  EXPECT_THAT(junit, HasSubstr("name=\"diagnostic: pod_requests_mismatch\""));
+  EXPECT_THAT(junit, HasSubstr("message=\"pods finished 50, the client 40\""));
   EXPECT_THAT(junit, Not(HasSubstr("stream_buffered")));  // warnings are not testcases
 }

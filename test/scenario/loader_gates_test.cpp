@@ -29,13 +29,110 @@ TEST(ScenarioChecks, ExplicitListAndErrors) {
   EXPECT_EQ(load_ok(with("checks: [status-200]\n")).checks, (std::vector<CheckKind>{CheckKind::status_200}));
   EXPECT_TRUE(load_ok(with("checks: []\n")).checks.empty());
   EXPECT_EQ(load_error(with("checks: [status-200, status_200]\n")),
-            "scenarios/x.yaml:5:22: checks[1]: unknown check \"status_200\"; expected one of status-200, "
-            "non-empty-content, sse-content-type");
+            "scenarios/x.yaml:5:22: checks[1]: check \"status_200\" is listed twice");
+  EXPECT_EQ(load_error(with("checks: [status-201]\n")),
+            "scenarios/x.yaml:5:10: checks[0]: unknown check \"status-201\"; expected one of status-200, "
+            "non-empty-content, sse-content-type (or status_200, non_empty_content, sse_content_type)");
   EXPECT_EQ(load_error(with("checks: [status-200, status-200]\n")),
             "scenarios/x.yaml:5:22: checks[1]: check \"status-200\" is listed twice");
   EXPECT_EQ(load_error(with("requests: {stream: false}\nchecks: [sse-content-type]\n")),
             "scenarios/x.yaml:6:10: checks[0]: sse-content-type needs requests.stream: true (a non-streaming answer is "
             "plain JSON)");
+}
+
+// Reports name a check as the scenario wrote it; either spelling is accepted.
+TEST(ScenarioChecks, KeepTheirSpellingForReports) {
+  const Scenario scenario = load_ok(with("checks: [status-200, non_empty_content]\n"));
+  EXPECT_EQ(scenario.checks, (std::vector<CheckKind>{CheckKind::status_200, CheckKind::non_empty_content}));
+  EXPECT_EQ(check_name(scenario, CheckKind::status_200), "status-200");
+  EXPECT_EQ(check_name(scenario, CheckKind::non_empty_content), "non_empty_content");
+  const Scenario defaults = load_ok(k_load);
+  EXPECT_EQ(check_name(defaults, CheckKind::status_200), "status_200");
+  EXPECT_EQ(check_name(defaults, CheckKind::sse_content_type), "sse_content_type");
+}
+
+// k6: `checks: ['rate>0.99']` over every check, `'checks{check:NAME}'` over one.
+TEST(ScenarioThresholds, ChecksAndOneCheckByItsTag) {
+  const Scenario scenario = load_ok(with("checks: [status-200, non-empty-content]\n"
+                                         "thresholds:\n"
+                                         "  checks: ['rate>0.99']\n"
+                                         "  'checks{check:status-200}': ['rate>0.999']\n"
+                                         "  'checks{ check : non_empty_content }': rate>0.9\n"));
+  ASSERT_EQ(scenario.thresholds.size(), 3u);
+  EXPECT_EQ(scenario.thresholds[0].metric, "checks");
+  EXPECT_EQ(scenario.thresholds[0].check, "");
+  EXPECT_EQ(scenario.thresholds[1].metric, "checks");
+  EXPECT_EQ(scenario.thresholds[1].check, "status-200");
+  EXPECT_EQ(display_name(scenario.thresholds[1]), "checks{check:status-200}");
+  EXPECT_DOUBLE_EQ(scenario.thresholds[1].limit, 0.999);
+  EXPECT_EQ(scenario.thresholds[2].check, "non_empty_content");
+  // The default checks by their canonical names.
+  EXPECT_EQ(load_ok(with("thresholds:\n  checks{check:sse_content_type}: [rate==1]\n")).thresholds[0].check,
+            "sse_content_type");
+}
+
+TEST(ScenarioThresholds, ACheckTagMustNameOneOfTheRunsChecks) {
+  EXPECT_EQ(load_error(with("checks: [status-200]\nthresholds:\n  checks{check:non-empty-content}: [rate>0.9]\n")),
+            "scenarios/x.yaml:7:37: thresholds.checks{check:non-empty-content}: \"rate>0.9\": no check \"non-empty-content\" in this run; its "
+            "checks: status-200");
+  EXPECT_EQ(load_error(with("checks: []\nthresholds:\n  checks{check:status-200}: [rate>0.9]\n")),
+            "scenarios/x.yaml:7:30: thresholds.checks{check:status-200}: \"rate>0.9\": no check \"status-200\" in this run; its checks: "
+            "none (checks: [])");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft{check:status-200}: [\"p(95)<2s\"]\n")),
+            "scenarios/x.yaml:6:3: thresholds: \"ttft{check:status-200}\": a tag filter is supported only as "
+            "checks{check:NAME}, e.g. checks{check:status_200}");
+  EXPECT_EQ(load_error(with("thresholds:\n  checks{scenario:a}: [rate>0.9]\n")),
+            "scenarios/x.yaml:6:3: thresholds: \"checks{scenario:a}\": a tag filter is supported only as "
+            "checks{check:NAME}, e.g. checks{check:status_200}");
+}
+
+// k6's object form with llmd-bench's severity; abortOnFail / delayAbortEval in k6's spelling or
+// this format's snake_case.
+TEST(ScenarioThresholds, ObjectFormWithSeverityAndAbortOnFail) {
+  const Scenario scenario = load_ok(with("thresholds:\n"
+                                         "  cache_hit_rate: [{threshold: \">=0.90\", severity: warn}, \">=0.70\"]\n"
+                                         "  http_req_failed:\n"
+                                         "    - {threshold: rate<0.01, abortOnFail: true, delayAbortEval: 10s}\n"
+                                         "    - {threshold: rate<0.05, abort_on_fail: true, delay_abort_eval: 1m, severity: fail}\n"
+                                         "  ttft: {threshold: \"p(95)<2s\"}\n"));
+  ASSERT_EQ(scenario.thresholds.size(), 5u);
+  EXPECT_EQ(scenario.thresholds[0].severity, ThresholdSeverity::warn);
+  EXPECT_EQ(scenario.thresholds[0].source, ">=0.90");
+  EXPECT_EQ(scenario.thresholds[0].where.line, 6);
+  EXPECT_EQ(scenario.thresholds[1].severity, ThresholdSeverity::fail);
+  EXPECT_FALSE(scenario.thresholds[1].abort_on_fail);
+  EXPECT_TRUE(scenario.thresholds[2].abort_on_fail);
+  EXPECT_EQ(scenario.thresholds[2].delay_abort_eval, 10s);
+  EXPECT_TRUE(scenario.thresholds[3].abort_on_fail);
+  EXPECT_EQ(scenario.thresholds[3].delay_abort_eval, 1min);
+  EXPECT_EQ(scenario.thresholds[4].metric, "ttft");
+}
+
+TEST(ScenarioThresholds, ObjectFormErrors) {
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{severity: warn}]\n")),
+            "scenarios/x.yaml:6:10: thresholds.ttft[0]: missing required key \"threshold\"");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p(95)<2s\", severity: error}]\n")),
+            "scenarios/x.yaml:6:44: thresholds.ttft[0].severity: unknown severity \"error\"; expected one of fail, warn");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p(95)<2s\", abortOnFail: yes}]\n")),
+            "scenarios/x.yaml:6:47: thresholds.ttft[0].abortOnFail: expected a boolean (true or false), got \"yes\"");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p(95)<2s\", abortOnFail: true, abort_on_fail: true}]\n")),
+            "scenarios/x.yaml:6:68: thresholds.ttft[0].abort_on_fail: give abortOnFail or abort_on_fail, not both");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p(95)<2s\", delayAbortEval: 10s}]\n")),
+            "scenarios/x.yaml:6:50: thresholds.ttft[0].delayAbortEval: applies only with abortOnFail: true (it delays the "
+            "evaluation that may abort the run)");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p(95)<2s\", severity: warn, abortOnFail: true}]\n")),
+            "scenarios/x.yaml:6:63: thresholds.ttft[0].abortOnFail: a threshold with severity: warn never fails the run, "
+            "so it cannot abort it; remove abortOnFail or the severity");
+  EXPECT_EQ(load_error(with("thresholds:\n  cache_hit_rate: [{threshold: \">=0.9\", abortOnFail: true}]\n")),
+            "scenarios/x.yaml:6:54: thresholds.cache_hit_rate[0].abortOnFail: cache_hit_rate cannot be evaluated during "
+            "the run: the pods' counters are read only before and after the measured phases; remove abortOnFail (the "
+            "threshold is still judged at the end)");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p(95)<2s\", abortOnFall: true}]\n")),
+            "scenarios/x.yaml:6:34: thresholds.ttft[0]: unknown key \"abortOnFall\" in a threshold object; valid keys: "
+            "threshold, severity, abortOnFail, abort_on_fail, delayAbortEval, delay_abort_eval");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft: [{threshold: \"p99<2s\"}]\n")),
+            "scenarios/x.yaml:6:22: thresholds.ttft[0].threshold: \"p99<2s\": unknown aggregation \"p99\"; ttft (a time "
+            "metric) takes avg, min, max, med or p(N), e.g. \"p(95)<2s\"");
 }
 
 TEST(ScenarioThresholds, ParsedAtLoadWithLocations) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace llmd::scenario {
@@ -33,6 +34,15 @@ class FakeLookup : public MetricLookup {
 
  private:
   std::map<std::string, double> m_values;
+};
+
+// One check's pass rate, for checks{check:NAME}.
+class CheckLookup : public FakeLookup {
+ public:
+  CheckLookup() : FakeLookup({{"checks rate", 0.5}}) {}
+  std::optional<double> check_rate(std::string_view check) const override {
+    return check == "status-200" ? std::optional<double>(0.995) : std::nullopt;
+  }
 };
 
 TEST(ParseThreshold, PercentileWithDurationConvertedToSeconds) {
@@ -215,6 +225,42 @@ TEST(EvaluateThreshold, ShortFormAsksForValueAndNamesTheMetric) {
   const ThresholdResult count = evaluate(parse("http_reqs", "count>100"), FakeLookup({{"http_reqs count", 100}}));
   EXPECT_FALSE(count.passed);
   EXPECT_EQ(count.reason, "http_reqs count = 100; required > 100");
+}
+
+TEST(ThresholdKey, MetricNamesAliasesAndTheCheckTag) {
+  auto plain = parse_threshold_key("itl");
+  ASSERT_TRUE(plain) << plain.error();
+  EXPECT_EQ(plain->metric->name, "inter_token_latency");
+  EXPECT_EQ(plain->check, "");
+  auto tagged = parse_threshold_key("checks{check:status_200}");
+  ASSERT_TRUE(tagged) << tagged.error();
+  EXPECT_EQ(tagged->metric->name, "checks");
+  EXPECT_EQ(tagged->check, "status_200");
+  EXPECT_EQ(parse_threshold_key(" checks { check : status-200 } ")->check, "status-200");
+  const std::string usage = "a tag filter is supported only as checks{check:NAME}, e.g. checks{check:status_200}";
+  for (const char* bad : {"checks{check:}", "checks{check:a", "checks{}", "checks{name:x}", "ttft{check:x}", "checks{check}"}) {
+    auto key = parse_threshold_key(bad);
+    ASSERT_FALSE(key) << bad;
+    EXPECT_EQ(key.error(), fmt::format("\"{}\": {}", bad, usage));
+  }
+  EXPECT_EQ(parse_threshold_key("ttfb").error().substr(0, 41), "unknown metric \"ttfb\"; valid metrics: ttf");
+}
+
+TEST(EvaluateThreshold, ACheckTagAsksForThatChecksRate) {
+  Threshold one = parse("checks", "rate>0.99");
+  one.check = "status-200";
+  const CheckLookup lookup;
+  const auto result = evaluate(one, lookup);
+  EXPECT_TRUE(result.passed);
+  EXPECT_DOUBLE_EQ(*result.observed, 0.995);
+  EXPECT_EQ(result.reason, "checks{check:status-200} rate = 0.995; required > 0.99");
+  EXPECT_FALSE(evaluate(parse("checks", "rate>0.99"), lookup).passed);  // all checks: 0.5
+  one.check = "sse-content-type";  // never evaluated
+  EXPECT_EQ(evaluate(one, lookup).reason, "no data");
+  EXPECT_EQ(display_name(one), "checks{check:sse-content-type}");
+  EXPECT_TRUE(is_cache_metric("cache_hit_rate"));
+  EXPECT_TRUE(is_cache_metric("max_pod_query_share"));
+  EXPECT_FALSE(is_cache_metric("checks"));
 }
 
 TEST(AggregationText, RoundTripsPercentiles) {
