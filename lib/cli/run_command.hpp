@@ -19,6 +19,9 @@ struct RunOptions {
   std::vector<std::string> outputs;  // --out FORMAT=FILE (json | junit), repeatable
   std::optional<std::string> tekton_results_dir;  // --tekton-results DIR: Tekton result files
   bool quiet = false;                // no live progress line
+  // --allow-simulator: inside a Kubernetes pod (KUBERNETES_SERVICE_HOST set) a run with no target
+  // refuses to start the embedded simulator (exit 2) unless this is set.
+  bool allow_simulator = false;
   bool insecure = false;             // --insecure (copied into overrides.insecure)
   // The embedded simulator (used when no target is given), overriding the scenario's `sim:`.
   std::optional<std::string> sim_route;
