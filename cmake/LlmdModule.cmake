@@ -57,7 +57,7 @@ function(llmd_add_tests name)
   set(environment "KUBERNETES_SERVICE_HOST=")
   set(fixtures "")
   if(ARG_WRITES_RESULTS)
-    string(APPEND environment "\;LLMD_RESULT_COLLECT_DIR=${LLMD_RESULT_COLLECT_DIR}")
+    string(APPEND environment ";LLMD_RESULT_COLLECT_DIR=${LLMD_RESULT_COLLECT_DIR}")
     set(fixtures "FIXTURES_REQUIRED llmd_results")
   endif()
   file(WRITE "${labels_script}"
