@@ -281,8 +281,8 @@ TEST(CacheReport, JsonTotalsCarryTheirUnitAndNullWhereNothingWasCounted) {
   EXPECT_TRUE(counted.at("queries_blocks").is_null());
   EXPECT_EQ(counted.at("requests_success"), 2.0);
   // Only a pod that could not be scraped: no counter counted anything, so nothing is 0.
-  const CacheReport nothing = compute_cache_report({result_of_text("down", "not prometheus text {")},
-                                                   {result_of_text("down", "not prometheus text {")});
+  const CacheReport nothing = compute_cache_report({failed_result("down", "connection refused")},
+                                                   {failed_result("down", "connection refused")});
   const nlohmann::json empty = to_json(nothing).at("totals");
   for (const auto* key : {"queries_tokens", "hits_tokens", "queries_blocks", "hits_blocks", "requests_success", "hit_rate"}) {
     EXPECT_TRUE(empty.at(key).is_null()) << key << " " << empty.dump();
