@@ -26,7 +26,8 @@ def main(argv):
         return 1
     schema = json.loads(pathlib.Path(argv[1]).read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    checker = getattr(jsonschema.Draft202012Validator, "FORMAT_CHECKER", None) or jsonschema.FormatChecker()
+    validator = jsonschema.Draft202012Validator(schema, format_checker=checker)
     folder = pathlib.Path(argv[2])
     minimum = int(argv[4]) if len(argv) == 5 else 1
     files = sorted(folder.glob("*.json")) if folder.is_dir() else []
