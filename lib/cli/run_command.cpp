@@ -19,6 +19,7 @@
 #include "report/gates.hpp"
 #include "report/live_thresholds.hpp"
 #include "report/run_diagnostics.hpp"
+#include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
 #include "scenario/limits.hpp"
 #include "scenario/loader.hpp"
@@ -464,18 +465,56 @@ int internal_error(report::RunReport& report, const Outputs& outputs, const std:
   return k_exit_run_failed;
 }
 
+// Inside a Kubernetes pod (the kubelet sets KUBERNETES_SERVICE_HOST in every container) a run
+// with no target would benchmark the embedded simulator in the pod and publish its numbers as if
+// they were the cluster's: refused unless --allow-simulator says that is meant.
+util::Result<void> check_simulator_allowed(const scenario::Scenario& s, const RunOptions& options) {
+  const char* in_cluster = std::getenv("KUBERNETES_SERVICE_HOST");
+  if (!s.target.base_url.empty() || options.allow_simulator || in_cluster == nullptr || *in_cluster == '\0') {
+    return {};
+  }
+  return util::fail(
+      "no target given (--target or target.base_url) and this runs inside a Kubernetes pod (KUBERNETES_SERVICE_HOST is "
+      "set): the embedded simulator would be benchmarked instead of the cluster; pass --target URL of the gateway "
+      "(Tekton param `target`), or --allow-simulator to run against the simulator on purpose");
+}
+
+// Usage errors (exit 2) once the flags are parsed: printed, and with --tekton-results the result
+// files still say `verdict=error` with the reason, so a Pipeline's `finally` task sees them.
+int usage_error(const RunOptions& options, const std::string& error, const std::string& target) {
+  util::print_stderr(fmt::format("llmd-bench: error: {}\n", error));
+  if (options.tekton_results_dir) {
+    if (auto written = report::write_tekton_error_results(*options.tekton_results_dir, error, target); !written) {
+      util::print_stderr(fmt::format("llmd-bench: error: --tekton-results {}: {}\n", *options.tekton_results_dir,
+                                     written.error()));
+    }
+  }
+  return k_exit_usage;
+}
+
+// `target` for results written before the run: the scenario's after the flags, else the flag's.
+std::string target_before_run(const util::Result<scenario::Scenario>& prepared, const RunOptions& options) {
+  const std::string url = prepared ? prepared->target.base_url : options.overrides.target.value_or("");
+  return url.empty() ? (prepared ? "simulator" : "unknown") : report::target_label(false, url);
+}
+
 }  // namespace
 
-util::Result<RunInputs> check_run_inputs(const RunOptions& options) {
+util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string* target) {
   auto prepared = prepare_scenario(options);
+  if (target != nullptr) {
+    *target = target_before_run(prepared, options);
+  }
   auto files = parse_outputs(options.outputs, options.tekton_results_dir);
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
   // Checked before anything starts (exit 2); make_cache_source reads it again when it builds the source.
   auto prometheus_token = prepared && prepared->cache.source == scenario::CacheSpec::Source::prometheus
                               ? prometheus_bearer_token(prepared->cache.prometheus)
                               : util::Result<std::string>(std::string());
+  auto allowed = prepared ? check_simulator_allowed(*prepared, options) : util::Result<void>();
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
-                            token ? nullptr : &token.error(), prometheus_token ? nullptr : &prometheus_token.error()}) {
+                            token ? nullptr : &token.error(), prometheus_token ? nullptr : &prometheus_token.error(),
+                            allowed ? nullptr : &allowed.error()}) {
     if (error != nullptr) {
       return util::fail(*error);
     }
@@ -485,10 +524,10 @@ util::Result<RunInputs> check_run_inputs(const RunOptions& options) {
 }
 
 int run_run_command(const RunOptions& options) {
-  auto inputs = check_run_inputs(options);
+  std::string target;
+  auto inputs = check_run_inputs(options, &target);
   if (!inputs) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", inputs.error()));
-    return k_exit_usage;
+    return usage_error(options, inputs.error(), target);
   }
   scenario::Scenario& s = inputs->scenario;
   const Outputs& outputs = inputs->outputs;
@@ -497,8 +536,7 @@ int run_run_command(const RunOptions& options) {
   // could not be written would make the whole run wasted.
   auto ready = prepare_outputs(outputs);
   if (!ready) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", ready.error()));
-    return k_exit_usage;
+    return usage_error(options, ready.error(), target);
   }
   for (const auto& note : *ready) {
     util::print_stderr(fmt::format("llmd-bench: note: {}\n", note));
@@ -530,7 +568,9 @@ struct OptionGroup {
 
 const std::vector<OptionGroup>& run_option_groups() {
   static const std::vector<OptionGroup> groups = {
-      {"Target", {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens"}},
+      {"Target",
+       {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens",
+        "--no-preflight", "--allow-simulator"}},
       {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale"}},
       {"Cache", {"--cache-url", "--allow-missing-pods", "--prometheus-token-env"}},
       {"Kubernetes",
@@ -620,9 +660,12 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,
-                     "Write the Tekton results hit-rate, verdict and max-pod-share into DIR (/tekton/results in a Task)")
+                     "Write the Tekton results (hit-rate, verdict, max-pod-share, ttft-p95-seconds, http-req-failed-rate, target, reason) into DIR (/tekton/results in a Task); written on usage errors too")
       ->type_name("DIR");
   command.add_flag("-q,--quiet", options.quiet, "No live progress line");
+  command.add_flag("--allow-simulator", options.allow_simulator,
+                   "Run against the embedded simulator even inside a Kubernetes pod (KUBERNETES_SERVICE_HOST set), "
+                   "where a run with no target is refused");
   command.add_option("--sim-route", options.sim_route, "Embedded simulator: gateway routing (prefix, session, round-robin, random, least-loaded)");
   command.add_option("--sim-pods", options.sim_pods, "Embedded simulator: number of pods");
   command.add_option("--sim-metrics-flavor", options.sim_metrics_flavor, "Embedded simulator: v0, v0.10 or v0.11");

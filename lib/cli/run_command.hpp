@@ -20,6 +20,9 @@ struct RunOptions {
   std::vector<std::string> outputs;  // --out FORMAT=FILE (json | junit), repeatable
   std::optional<std::string> tekton_results_dir;  // --tekton-results DIR: Tekton result files
   bool quiet = false;                // no live progress line
+  // --allow-simulator: inside a Kubernetes pod (KUBERNETES_SERVICE_HOST set) a run with no target
+  // refuses to start the embedded simulator (exit 2) unless this is set.
+  bool allow_simulator = false;
   bool insecure = false;             // --insecure (copied into overrides.insecure)
   bool no_preflight = false;         // --no-preflight (target.preflight: false)
   // The embedded simulator (used when no target is given), overriding the scenario's `sim:`.
@@ -29,7 +32,7 @@ struct RunOptions {
   bool sim_no_prefix_caching = false;
   std::vector<std::size_t> sim_no_prefix_caching_pods;
   bool http2 = false;
-  KubeFlags kube;                    // --namespace, --selector, ... (cache.source kubernetes)                // --http2 (target.http2)
+  KubeFlags kube;                    // --namespace, --selector, ... (cache.source kubernetes)
   std::optional<double> sim_error_rate;
   std::optional<double> sim_abort_rate;
   std::optional<double> sim_time_scale;
@@ -47,7 +50,9 @@ struct RunInputs {
 };
 // Every check `run` makes before it starts anything, shared with `validate`: the scenario file, the
 // flags applied to it, the --out / --tekton-results syntax, and the environment variables that
-// target.api_key_env and cache.bearer_token_env name. The error is what `run` prints (exit 2).
-util::Result<RunInputs> check_run_inputs(const RunOptions& options);
+// target.api_key_env and cache.bearer_token_env name, and the in-cluster refusal of the embedded
+// simulator (--allow-simulator). The error is what `run` prints (exit 2). `target`, when given,
+// receives the target as results name it (`simulator`, the URL without credentials, or `unknown`).
+util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string* target = nullptr);
 
 }  // namespace llmd::cli

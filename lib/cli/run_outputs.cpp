@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -61,12 +62,52 @@ util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::
   return outputs;
 }
 
+namespace {
+
+// `path` absolute, symlinks of its existing part followed, "." and ".." resolved.
+fs::path normal_path(const fs::path& path) {
+  std::error_code error;
+  const auto canonical = fs::weakly_canonical(path, error);
+  return (error ? fs::absolute(path) : canonical).lexically_normal();
+}
+
+// --tekton-results DIR before the --out files: its folder is created first (an --out file inside
+// it then finds its folder), and no --out may name DIR itself or one of its result files (either
+// would only fail, or be overwritten, after the whole run).
+util::Result<void> check_against_tekton_dir(const OutputFile& output, const fs::path& file, const fs::path& tekton_dir) {
+  if (file == tekton_dir) {
+    return util::fail(fmt::format("{}: {} is the --tekton-results folder; name a file elsewhere", flag_of(output), output.path));
+  }
+  for (const auto& name : report::k_tekton_result_names) {
+    if (file == tekton_dir / name) {
+      return util::fail(fmt::format("{}: {} is the Tekton result \"{}\" that --tekton-results writes; name another file",
+                                    flag_of(output), output.path, name));
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 util::Result<std::vector<std::string>> prepare_outputs(const Outputs& outputs) {
   std::set<fs::path> folders;
   std::set<fs::path> targets;
+  std::optional<fs::path> tekton_dir;
+  if (outputs.tekton_results_dir) {
+    if (auto ready = report::check_tekton_results(*outputs.tekton_results_dir); !ready) {
+      return util::fail(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, ready.error()));
+    }
+    tekton_dir = normal_path(*outputs.tekton_results_dir);
+    folders.insert(*outputs.tekton_results_dir);
+  }
   for (const auto& output : outputs.files) {
     if (output.to_stdout()) {
       continue;
+    }
+    if (tekton_dir) {
+      if (auto clash = check_against_tekton_dir(output, normal_path(output.path), *tekton_dir); !clash) {
+        return util::fail(clash.error());
+      }
     }
     if (auto writable = util::check_output_writable(output.path); !writable) {
       return util::fail(fmt::format("{}: {}", flag_of(output), writable.error()));
@@ -81,12 +122,6 @@ util::Result<std::vector<std::string>> prepare_outputs(const Outputs& outputs) {
                                     flag_of(output), output.path));
     }
     folders.insert(file.parent_path());
-  }
-  if (outputs.tekton_results_dir) {
-    if (auto ready = report::check_tekton_results(*outputs.tekton_results_dir); !ready) {
-      return util::fail(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, ready.error()));
-    }
-    folders.insert(*outputs.tekton_results_dir);
   }
   std::vector<std::string> notes;
   for (const auto& folder : folders) {

@@ -32,9 +32,10 @@ struct Outputs {
 // outputs.
 util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::optional<std::string> tekton_results_dir);
 
-// Before the first request: checks that every destination can be written
-// (util::check_output_writable; the Tekton folder is created), that no two --out name one file
-// (symlinks followed), and removes the temporaries a killed run left next to them. Returns one note per removed file, or the first error, naming
+// Before the first request: creates the Tekton folder and checks its files first, then that every
+// --out destination can be written (util::check_output_writable), that no two --out name one file
+// (symlinks followed) and that none is the Tekton folder or one of its result files (each of these
+// used to be found only after the whole run, exit 3), and removes the temporaries a killed run left next to them. Returns one note per removed file, or the first error, naming
 // the flag and the path and saying what to do.
 util::Result<std::vector<std::string>> prepare_outputs(const Outputs& outputs);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -100,11 +101,16 @@ util::Result<void> save_dumps(const std::vector<scrape::PodScrape>& scrapes, con
   if (error) {
     return util::fail(fmt::format("--save-dir \"{}\": cannot create the folder: {}", dir.string(), error.message()));
   }
+  std::set<std::string> used;
   for (const auto& scrape : scrapes) {
     if (!scrape.text) {
       continue;
     }
-    if (auto written = util::write_file_atomically(dir / dump_file_name(scrape.pod), *scrape.text); !written) {
+    std::string name = dump_file_name(scrape.pod);
+    for (int n = 2; !used.insert(name).second; ++n) {  // two pods whose names differ only in replaced characters
+      name = dump_file_name(fmt::format("{}-{}", scrape.pod, n));
+    }
+    if (auto written = util::write_file_atomically(dir / name, *scrape.text); !written) {
       return util::fail("--save-dir: " + written.error());
     }
   }
@@ -128,8 +134,9 @@ util::Result<void> prepare_save_dir(const std::string& dir) {
 std::string dump_file_name(const std::string& pod) {
   std::string name = pod.empty() ? std::string("pod") : pod;
   for (char& ch : name) {
-    if (ch == '/' || ch == '\0') {
-      ch = '_';
+    const auto byte = static_cast<unsigned char>(ch);
+    if (byte < 0x20 || byte == 0x7f || std::string_view(R"(/\:*?"<>|)").find(ch) != std::string_view::npos) {
+      ch = '_';  // "10.0.0.5:8200" -> "10.0.0.5_8200": no ':' (artifact stores, Windows, scp host:path)
     }
   }
   return name + ".prom";
@@ -158,6 +165,15 @@ std::string render_scrape_table(const std::vector<scrape::PodSnapshotResult>& po
   return out;
 }
 
+namespace {
+
+// A counter of the snapshot when it counts in `unit`, else null.
+json in_unit(const scrape::PodSnapshot& s, scrape::CounterUnit unit, const std::optional<double>& value) {
+  return s.unit == unit ? optional_json(value) : json(nullptr);
+}
+
+}  // namespace
+
 json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source) {
   json rows = json::array();
   for (const auto& pod : pods) {
@@ -169,8 +185,11 @@ json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const st
                   {"flavor_text", s.flavor_text},
                   {"unit", scrape::to_string(s.unit)},
                   {"unit_verified", s.unit_verified},
-                  {"queries", optional_json(s.queries)},
-                  {"hits", optional_json(s.hits)},
+                  // the unit as suffix, the other unit's pair null (as in the run's cache report)
+                  {"queries_tokens", in_unit(s, scrape::CounterUnit::tokens, s.queries)},
+                  {"hits_tokens", in_unit(s, scrape::CounterUnit::tokens, s.hits)},
+                  {"queries_blocks", in_unit(s, scrape::CounterUnit::blocks, s.queries)},
+                  {"hits_blocks", in_unit(s, scrape::CounterUnit::blocks, s.hits)},
                   {"hit_rate", optional_json(cumulative_hit_rate(s))},
                   {"hit_rate_gauge", optional_json(s.hit_rate_gauge)},
                   {"requests_success", optional_json(s.requests_success)},

@@ -39,13 +39,16 @@ int run_scrape_command(const ScrapeOptions& options);
 std::string render_scrape_table(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source);
 
 // {"schema":"llmd-bench/scrape","version":1,"source":..,"pods":[{pod, source, status, error, flavor,
-// flavor_text, unit, unit_verified, queries, hits, hit_rate, hit_rate_gauge, requests_success,
-// prefix_caching_enabled, prefix_caching_label, block_size_tokens, queries_metric, hits_metric,
-// model_names_seen}]}; unknown values are null. run_scrape_command adds "notes": the source's
+// flavor_text, unit, unit_verified, queries_tokens, hits_tokens, queries_blocks, hits_blocks,
+// hit_rate, hit_rate_gauge, requests_success, prefix_caching_enabled, prefix_caching_label,
+// block_size_tokens, queries_metric, hits_metric, model_names_seen}]}; unknown values and the
+// counters of the unit the pod does not count in are null. run_scrape_command adds "notes": the source's
 // notes() (MetricsSource).
 nlohmann::json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const std::string& source);
 
-// The file name a pod's dump is saved under: "<pod>.prom", with '/' and NUL replaced by '_'.
+// The file name a pod's dump is saved under: "<pod>.prom", with '/', '\\', ':', '*', '?', '"', '<',
+// '>', '|' and control characters replaced by '_' ("10.0.0.5:8200" -> "10.0.0.5_8200.prom"). Two
+// pods that would get one name are saved as "<pod>.prom" and "<pod>-2.prom".
 std::string dump_file_name(const std::string& pod);
 
 }  // namespace llmd::cli

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/run_result.hpp"
+#include "report/tekton_results.hpp"
 #include "scenario/source_location.hpp"
 
 namespace llmd::report {
@@ -23,21 +24,30 @@ bool is_secret_header(std::string name) {
 
 double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double>(d).count(); }
 
+// Keys an executor does not use are null, never 0 (`rate_per_s` of a closed loop, `vus` of an
+// open one): the scenario file could not have set them.
 json phase_echo(const scenario::Phase& phase) {
+  using Kind = scenario::ExecutorKind;
+  const Kind kind = phase.executor;
+  const bool open_loop = kind == Kind::constant_arrival_rate || kind == Kind::poisson;
+  const auto only = [](bool applies, json value) { return applies ? std::move(value) : json(nullptr); };
   json stages = json::array();
+  std::chrono::nanoseconds ramp{0};
   for (const auto& stage : phase.stages) {
     stages.push_back({{"duration_s", seconds(stage.duration)}, {"target_vus", stage.target_vus}});
+    ramp += std::chrono::duration_cast<std::chrono::nanoseconds>(stage.duration);
   }
   return {{"name", phase.name},
           {"executor", engine::to_string(phase.executor)},
           {"start_time_s", seconds(phase.start_time)},
-          {"duration_s", seconds(phase.duration)},
-          {"vus", phase.vus},
-          {"start_vus", phase.start_vus},
-          {"stages", stages},
-          {"rate_per_s", phase.rate_per_s},
-          {"max_in_flight", phase.max_in_flight},
-          {"iterations", phase.iterations},
+          {"duration_s", only(kind != Kind::iterations, seconds(kind == Kind::ramping_vus ? ramp : phase.duration))},
+          {"vus", only(kind == Kind::constant_vus || kind == Kind::iterations, phase.vus)},
+          {"start_vus", only(kind == Kind::ramping_vus, phase.start_vus)},
+          {"stages", only(kind == Kind::ramping_vus, stages)},
+          {"rate_per_s", only(open_loop, phase.rate_per_s)},
+          {"max_in_flight", only(open_loop, phase.max_in_flight)},
+          {"iterations", only(kind == Kind::iterations, phase.iterations)},
+          {"max_duration_s", only(kind == Kind::iterations, seconds(phase.max_duration))},
           {"graceful_stop_s", seconds(phase.graceful_stop)}};
 }
 
@@ -167,7 +177,11 @@ json to_json(const RunReport& report) {
           {"version", k_result_schema_version},
           {"tool", {{"name", "llmd-bench"}, {"version", LLMD_VERSION}}},
           {"scenario", scenario_echo(*report.scenario)},
-          {"target", {{"url", report.target_url}, {"embedded_sim", report.embedded_sim}, {"sim", report.sim_description}}},
+          {"target",
+           {{"name", target_label(report.embedded_sim, report.target_url)},
+            {"url", report.target_url},
+            {"embedded_sim", report.embedded_sim},
+            {"sim", report.sim_description}}},
           {"model", report.model},
           {"model_source", report.model_source},
           {"warmup", report.warmup ? engine::to_json(*report.warmup) : json(nullptr)},

@@ -3,16 +3,24 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "util/atomic_file.hpp"
 #include "util/output_path.hpp"
+#include "util/redact.hpp"
 
 namespace llmd::report {
 
 namespace {
 
+constexpr std::string_view k_not_available = "n/a";
+
 std::string fraction(const std::optional<double>& value) {
-  return value ? fmt::format("{:.4f}", *value) : std::string("n/a");
+  return value ? fmt::format("{:.4f}", *value) : std::string(k_not_available);
+}
+
+std::string seconds(const std::optional<double>& value) {
+  return value ? fmt::format("{:.6f}", *value) : std::string(k_not_available);
 }
 
 util::Result<void> create_folder(const std::filesystem::path& dir) {
@@ -24,7 +32,79 @@ util::Result<void> create_folder(const std::filesystem::path& dir) {
   return {};
 }
 
+// One line, redacted, at most k_tekton_reason_max_bytes (cut on a UTF-8 boundary, "..." appended).
+std::string short_reason(std::string_view text) {
+  std::string line = util::redact(text);
+  for (char& ch : line) {
+    if (ch == '\n' || ch == '\r' || ch == '\t') {
+      ch = ' ';
+    }
+  }
+  if (line.size() <= k_tekton_reason_max_bytes) {
+    return line;
+  }
+  std::size_t cut = k_tekton_reason_max_bytes - 3;
+  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0u) == 0x80u) {
+    --cut;  // never split a UTF-8 sequence
+  }
+  return line.substr(0, cut) + "...";
+}
+
+std::string reason_of(const RunReport& report) {
+  if (!report.errors.empty()) {
+    return short_reason(report.errors.front());
+  }
+  switch (report.verdict) {
+    case Verdict::pass: return "every gate passed";
+    case Verdict::interrupted: return "interrupted (Ctrl-C / SIGTERM): partial results";
+    case Verdict::error: return "the run could not be carried out";
+    case Verdict::fail: break;
+  }
+  std::vector<std::string> failed;
+  for (const auto& t : report.thresholds) {
+    if (!t.result.passed) {
+      failed.push_back(fmt::format("{} {}", t.threshold.metric, t.threshold.source));
+    }
+  }
+  for (const auto& finding : report.diagnostics) {
+    if (finding.severity == scrape::Severity::error) {
+      failed.push_back(finding.code);
+    }
+  }
+  if (failed.empty()) {
+    return "gate failed: a check failed";
+  }
+  return short_reason(fmt::format("gate failed: {}", fmt::join(failed, ", ")));
+}
+
+util::Result<void> write_all(const std::filesystem::path& dir, const std::vector<std::pair<std::string, std::string>>& results) {
+  if (auto created = create_folder(dir); !created) {
+    return created;
+  }
+  for (const auto& [name, value] : results) {
+    if (auto written = util::write_file_atomically(dir / name, value); !written) {
+      return util::fail(fmt::format("Tekton result \"{}\": {}", (dir / name).string(), written.error()));
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string target_label(bool embedded_sim, const std::string& url) {
+  if (embedded_sim) {
+    return "simulator";
+  }
+  std::string label = url.substr(0, url.find_first_of("?#"));
+  const auto scheme = label.find("://");
+  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
+  const auto end = label.find('/', start);
+  const auto at = label.rfind('@', end == std::string::npos ? label.size() : end);
+  if (at != std::string::npos && at >= start) {
+    label.erase(start, at + 1 - start);  // credentials are never part of a result
+  }
+  return util::redact(label);
+}
 
 std::vector<std::pair<std::string, std::string>> tekton_results(const RunReport& report) {
   std::optional<double> hit_rate;
@@ -33,9 +113,22 @@ std::vector<std::pair<std::string, std::string>> tekton_results(const RunReport&
     hit_rate = report.cache->totals.hit_rate;
     max_pod_share = report.cache->totals.max_pod_share;
   }
-  return {{std::string(k_tekton_result_names[0]), fraction(hit_rate)},
-          {std::string(k_tekton_result_names[1]), std::string(to_string(report.verdict))},
-          {std::string(k_tekton_result_names[2]), fraction(max_pod_share)}};
+  std::optional<double> ttft_p95;
+  std::optional<double> failed_rate;
+  if (report.run) {
+    if (auto p95 = report.run->total.histograms.ttft_ns.percentile(95)) {
+      ttft_p95 = *p95 * 1e-9;
+    }
+    failed_rate = engine::http_req_failed_rate(report.run->total);
+  }
+  const auto& names = k_tekton_result_names;
+  return {{std::string(names[0]), fraction(hit_rate)},
+          {std::string(names[1]), std::string(to_string(report.verdict))},
+          {std::string(names[2]), fraction(max_pod_share)},
+          {std::string(names[3]), seconds(ttft_p95)},
+          {std::string(names[4]), fraction(failed_rate)},
+          {std::string(names[5]), target_label(report.embedded_sim, report.target_url)},
+          {std::string(names[6]), reason_of(report)}};
 }
 
 util::Result<void> check_tekton_results(const std::filesystem::path& dir) {
@@ -51,15 +144,19 @@ util::Result<void> check_tekton_results(const std::filesystem::path& dir) {
 }
 
 util::Result<void> write_tekton_results(const RunReport& report, const std::filesystem::path& dir) {
-  if (auto created = create_folder(dir); !created) {
-    return created;
+  return write_all(dir, tekton_results(report));
+}
+
+util::Result<void> write_tekton_error_results(const std::filesystem::path& dir, const std::string& reason,
+                                              const std::string& target) {
+  std::vector<std::pair<std::string, std::string>> results;
+  for (const auto& name : k_tekton_result_names) {
+    results.emplace_back(std::string(name), std::string(k_not_available));
   }
-  for (const auto& [name, value] : tekton_results(report)) {
-    if (auto written = util::write_file_atomically(dir / name, value); !written) {
-      return util::fail(fmt::format("Tekton result \"{}\": {}", (dir / name).string(), written.error()));
-    }
-  }
-  return {};
+  results[1].second = std::string(to_string(Verdict::error));
+  results[5].second = target;
+  results[6].second = short_reason(reason);
+  return write_all(dir, results);
 }
 
 }  // namespace llmd::report

@@ -1,5 +1,11 @@
-// to_json(CacheReport): the prefix-cache section of the JSON result file. snake_case keys;
-// nullopt (and NaN) values are null, never 0.
+// to_json(CacheReport): the prefix-cache section of the JSON result file. snake_case keys with
+// the unit as suffix; nullopt (and NaN) values are null, never 0. The prefix-cache counters count
+// tokens (vLLM >= 0.9) or KV blocks (V1 <= 0.8.5): they appear as `queries_tokens`/`hits_tokens`
+// or `queries_blocks`/`hits_blocks`, the pair of the other unit null (both pairs null when the pod
+// has no counters, or for totals that mix units or count no pod).
+#include <algorithm>
+#include <optional>
+
 #include <nlohmann/json.hpp>
 
 #include "scrape/cache_report.hpp"
@@ -27,6 +33,32 @@ json span_json(const CounterSpan& span) {
           {"series_events", std::move(events)}};
 }
 
+// `value` when the counters are in `unit`, else null.
+json in_unit(CounterUnit counted, CounterUnit unit, json value) { return counted == unit ? std::move(value) : json(nullptr); }
+
+// The one unit of the pods in the totals; none when no pod is in them or they mix units.
+CounterUnit totals_unit(const CacheReport& report) {
+  std::optional<CounterUnit> unit;
+  for (const PodCacheRow& row : report.pods) {
+    if (!row.in_totals || row.unit == CounterUnit::none) {
+      continue;
+    }
+    if (unit && *unit != row.unit) {
+      return CounterUnit::none;
+    }
+    unit = row.unit;
+  }
+  return unit.value_or(CounterUnit::none);
+}
+
+// Whether the requests total stands on a counter: some pod that is not missing had one.
+bool requests_known(const CacheReport& report) {
+  return std::any_of(report.pods.begin(), report.pods.end(), [](const PodCacheRow& row) {
+    return row.requests_success.delta.has_value() && row.status != PodStatus::scrape_failed &&
+           row.status != PodStatus::invalid && row.status != PodStatus::vanished;
+  });
+}
+
 json row_json(const PodCacheRow& row) {
   return {{"pod", row.pod},
           {"source", row.source},
@@ -37,8 +69,10 @@ json row_json(const PodCacheRow& row) {
           {"unit_verified", row.unit_verified},
           {"queries_metric", row.queries_metric},
           {"hits_metric", row.hits_metric},
-          {"queries", span_json(row.queries)},
-          {"hits", span_json(row.hits)},
+          {"queries_tokens", in_unit(row.unit, CounterUnit::tokens, span_json(row.queries))},
+          {"hits_tokens", in_unit(row.unit, CounterUnit::tokens, span_json(row.hits))},
+          {"queries_blocks", in_unit(row.unit, CounterUnit::blocks, span_json(row.queries))},
+          {"hits_blocks", in_unit(row.unit, CounterUnit::blocks, span_json(row.hits))},
           {"requests_success", span_json(row.requests_success)},
           {"external_queries_tokens", span_json(row.external_queries_tokens)},
           {"external_hits_tokens", span_json(row.external_hits_tokens)},
@@ -56,10 +90,13 @@ json row_json(const PodCacheRow& row) {
           {"error", row.error}};
 }
 
-json totals_json(const CacheTotals& totals) {
-  return {{"queries", totals.queries},
-          {"hits", totals.hits},
-          {"requests_success", totals.requests_success},
+// `requests_known`: some pod in the totals has vllm:request_success_total (else the sum is null).
+json totals_json(const CacheTotals& totals, CounterUnit unit, bool requests_known) {
+  return {{"queries_tokens", in_unit(unit, CounterUnit::tokens, totals.queries)},
+          {"hits_tokens", in_unit(unit, CounterUnit::tokens, totals.hits)},
+          {"queries_blocks", in_unit(unit, CounterUnit::blocks, totals.queries)},
+          {"hits_blocks", in_unit(unit, CounterUnit::blocks, totals.hits)},
+          {"requests_success", requests_known ? json(totals.requests_success) : json(nullptr)},
           {"hit_rate", optional_json(totals.hit_rate)},
           {"max_pod_share", optional_json(totals.max_pod_share)},
           {"max_share_pod", totals.max_share_pod.empty() ? json(nullptr) : json(totals.max_share_pod)},
@@ -93,7 +130,7 @@ nlohmann::json to_json(const CacheReport& report) {
   for (const CacheDiagnostic& diagnostic : report.diagnostics) {
     diagnostics.push_back(diagnostic_json(diagnostic));
   }
-  return {{"pods", std::move(pods)}, {"totals", totals_json(report.totals)}, {"diagnostics", std::move(diagnostics)}};
+  return {{"pods", std::move(pods)}, {"totals", totals_json(report.totals, totals_unit(report), requests_known(report))}, {"diagnostics", std::move(diagnostics)}};
 }
 
 }  // namespace llmd::scrape

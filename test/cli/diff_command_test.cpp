@@ -50,14 +50,14 @@ TEST(DiffCommand, ComputesTheReportOfTwoFoldersOfV1Dumps) {
   auto out = bench({"diff", s.before.string(), s.after.string(), "--json"});
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
   const auto report = json::parse(out.out);
-  EXPECT_EQ(report["totals"]["queries"], 3000);
-  EXPECT_EQ(report["totals"]["hits"], 2300);
+  EXPECT_EQ(report["totals"]["queries_tokens"], 3000);
+  EXPECT_EQ(report["totals"]["hits_tokens"], 2300);
   EXPECT_DOUBLE_EQ(report["totals"]["hit_rate"].get<double>(), 2300.0 / 3000);
   EXPECT_DOUBLE_EQ(report["totals"]["max_pod_share"].get<double>(), 2000.0 / 3000);
   EXPECT_EQ(report["totals"]["max_share_pod"], "decode-0");
   EXPECT_EQ(row(report, "decode-0")["flavor"], "v1_new_names");
   EXPECT_EQ(row(report, "decode-1")["flavor"], "v1_both_names");
-  EXPECT_EQ(row(report, "decode-1")["hits"]["delta"], 500);
+  EXPECT_EQ(row(report, "decode-1")["hits_tokens"]["delta"], 500);
   EXPECT_EQ(row(report, "decode-1")["requests_success"]["delta"], 10);
   EXPECT_FALSE(report.contains("gate"));
 }
@@ -84,8 +84,8 @@ TEST(DiffCommand, ARestartedPodIsCountedFromZero) {
   const auto& r = row(report, "decode-0");
   EXPECT_EQ(r["status"], "reset");
   EXPECT_EQ(r["reset"], true);
-  EXPECT_EQ(r["queries"]["delta"], 800);
-  EXPECT_EQ(r["hits"]["delta"], 600);
+  EXPECT_EQ(r["queries_tokens"]["delta"], 800);
+  EXPECT_EQ(r["hits_tokens"]["delta"], 600);
   EXPECT_DOUBLE_EQ(report["totals"]["hit_rate"].get<double>(), 0.75);
   auto text = bench({"diff", (dir / "before").string(), (dir / "after").string()});
   EXPECT_THAT(text.out, testing::ContainsRegex("decode-0 +800 +600 +75.0% +8 +100.0% +100.0%  reset\n"));

@@ -4,6 +4,7 @@
 
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
@@ -175,18 +176,23 @@ TEST(JunitReport, RunErrorsAreErrorTestcases) {
   EXPECT_EQ(tree.get<std::string>("testsuite.properties.property.<xmlattr>.value"), "cache<&>\"hit\"");
 }
 
-TEST(TektonResults, WritesExactlyTheThreeFilesWithoutNewlines) {
+TEST(TektonResults, WritesEveryResultWithoutNewlines) {
   Fixture f;
   const auto dir = llmd::test::scratch_dir() / "results";
   ASSERT_TRUE(llmd::report::write_tekton_results(f.report, dir));
   EXPECT_EQ(llmd::test::read_text(dir / "hit-rate"), "0.5000");
   EXPECT_EQ(llmd::test::read_text(dir / "verdict"), "fail");
   EXPECT_EQ(llmd::test::read_text(dir / "max-pod-share"), "0.1235");
+  EXPECT_EQ(llmd::test::read_text(dir / "ttft-p95-seconds"), "n/a");  // no run: no request, no TTFT
+  EXPECT_EQ(llmd::test::read_text(dir / "http-req-failed-rate"), "n/a");
+  EXPECT_EQ(llmd::test::read_text(dir / "target"), "http://gw/");  // the query is no part of it
+  EXPECT_EQ(llmd::test::read_text(dir / "reason"), "gate failed: cache_hit_rate >=0.90");
   std::size_t files = 0;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir)) {
     ++files;
   }
-  EXPECT_EQ(files, 3u);  // no temporary file left behind
+  EXPECT_EQ(files, llmd::report::k_tekton_result_names.size());  // no temporary file left behind
+  EXPECT_EQ(files, 7u);
 }
 
 TEST(TektonResults, WithoutCacheCountersValuesAreNa) {
@@ -195,10 +201,44 @@ TEST(TektonResults, WithoutCacheCountersValuesAreNa) {
   f.report.errors = {"boom"};
   llmd::report::judge(f.report);
   const auto results = llmd::report::tekton_results(f.report);
-  ASSERT_EQ(results.size(), 3u);
+  ASSERT_EQ(results.size(), 7u);
   EXPECT_EQ(results[0], (std::pair<std::string, std::string>{"hit-rate", "n/a"}));
   EXPECT_EQ(results[1], (std::pair<std::string, std::string>{"verdict", "error"}));
   EXPECT_EQ(results[2], (std::pair<std::string, std::string>{"max-pod-share", "n/a"}));
+  EXPECT_EQ(results[6], (std::pair<std::string, std::string>{"reason", "boom"}));
+}
+
+TEST(TektonResults, TargetNeverCarriesCredentialsQueryOrFragment) {
+  using llmd::report::target_label;
+  EXPECT_EQ(target_label(true, "http://127.0.0.1:4000"), "simulator");
+  EXPECT_EQ(target_label(false, "http://alice:s3cret@gw.llm-d.svc:80/v1?api_key=x#frag"), "http://gw.llm-d.svc:80/v1");
+  EXPECT_EQ(target_label(false, "https://gw/a@b"), "https://gw/a@b");  // an @ in the path is no userinfo
+  EXPECT_EQ(target_label(false, "http://gw"), "http://gw");
+}
+
+TEST(TektonResults, TheReasonIsOneShortRedactedLine) {
+  Fixture f;
+  std::string long_error = "first line\nsecond\tline ";
+  for (int i = 0; i < 400; ++i) {
+    long_error += "\u00e9";  // 2-byte UTF-8: the cut must not split one
+  }
+  f.report.errors = {long_error};
+  llmd::report::judge(f.report);
+  const auto reason = llmd::report::tekton_results(f.report)[6].second;
+  EXPECT_LE(reason.size(), llmd::report::k_tekton_reason_max_bytes);
+  EXPECT_EQ(reason.rfind("first line second line ", 0), 0u) << reason;
+  EXPECT_EQ(reason.substr(reason.size() - 5), "\u00e9...");
+}
+
+TEST(TektonResults, ErrorResultsBeforeARunSayErrorWithTheReason) {
+  const auto dir = llmd::test::scratch_dir() / "early";
+  ASSERT_TRUE(llmd::report::write_tekton_error_results(dir, "s.yaml:3:5: bad\nvalue at http://u:pw@h/x", "simulator"));
+  EXPECT_EQ(llmd::test::read_text(dir / "verdict"), "error");
+  EXPECT_EQ(llmd::test::read_text(dir / "reason"), "s.yaml:3:5: bad value at http://***@h/x");
+  EXPECT_EQ(llmd::test::read_text(dir / "target"), "simulator");
+  for (const auto* name : {"hit-rate", "max-pod-share", "ttft-p95-seconds", "http-req-failed-rate"}) {
+    EXPECT_EQ(llmd::test::read_text(dir / name), "n/a") << name;
+  }
 }
 
 TEST(TektonResults, AnUnwritableFolderIsAnErrorNamingIt) {
@@ -219,6 +259,17 @@ TEST(RunOutputs, CacheHitRunWritesJunitAndTektonResults) {
   EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "verdict"), "pass");
   EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "hit-rate"), "0.9349");  // 19 x 992 / (20 x 1008)
   EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "max-pod-share"), "1.0000");
+  const double ttft_p95 = std::stod(llmd::test::read_text(dir / "tekton" / "ttft-p95-seconds"));
+  EXPECT_GT(ttft_p95, 0.0);
+  EXPECT_LT(ttft_p95, 5.0);
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "http-req-failed-rate"), "0.0000");  // 20 of 20 ok
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "target"), "simulator");
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "reason"), "every gate passed");
+  const auto result = nlohmann::json::parse(llmd::test::read_text(dir / "r.json"));
+  EXPECT_EQ(result["target"]["name"], "simulator");
+  // the TTFT p95 of the JSON, in seconds with 6 decimals
+  EXPECT_EQ(llmd::test::read_text(dir / "tekton" / "ttft-p95-seconds"),
+            fmt::format("{:.6f}", result["run"]["total"]["metrics"]["ttft_ns"]["summary"]["p95"].get<double>() * 1e-9));
   const auto tree = parse_xml(llmd::test::read_text(dir / "junit.xml"));
   EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.failures"), 0);
   const auto cases = testcases(tree);
@@ -237,6 +288,7 @@ TEST(RunOutputs, RoundRobinFailsTheGateInJunitAndTekton) {
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   EXPECT_EQ(llmd::test::read_text(dir / "verdict"), "fail");
   EXPECT_EQ(llmd::test::read_text(dir / "hit-rate"), "0.7873");
+  EXPECT_EQ(llmd::test::read_text(dir / "reason"), "gate failed: cache_hit_rate >=0.90");
   const auto cases = testcases(parse_xml(llmd::test::read_text(dir / "junit.xml")));
   ASSERT_FALSE(cases.empty());
   EXPECT_EQ(cases[0].get<std::string>("failure.<xmlattr>.message"), "cache_hit_rate = 0.7873; required >= 0.9");

@@ -238,3 +238,71 @@ TEST(RunOutputs, StaleTemporariesNextToAnOutputAreRemovedOnStart) {
   EXPECT_TRUE(fs::exists(foreign));
   EXPECT_TRUE(fs::exists(dir / "r.json"));
 }
+
+// Issue 11.6, reproduced on the previous version: `--out json=D/res --tekton-results D/res` passed
+// both checks (the JSON name was still free when checked, then the Tekton folder was created
+// there), the whole run happened and the JSON failed after it (exit 3, "it is a folder"). Now the
+// Tekton folder is prepared first and every --out is checked against it: exit 2, nothing sent, and
+// the Tekton results say error with the reason.
+TEST(RunOutputs, AnOutThatIsTheTektonFolderIsExit2BeforeTheRun) {
+  const auto dir = scratch_dir();
+  SilentListener target;
+  const auto shared = (dir / "res").string();
+  auto out = bench({"run", one_request_scenario(dir).string(), "-q", "--target", target.url(), "--out",
+                    "json=" + shared, "--tekton-results", shared});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("--out json=" + shared + ": " + shared + " is the --tekton-results folder"));
+  EXPECT_FALSE(target.pending()) << "a connection reached the target";
+  EXPECT_EQ(llmd::test::read_text(dir / "res" / "verdict"), "error");
+  EXPECT_THAT(llmd::test::read_text(dir / "res" / "reason"), HasSubstr("is the --tekton-results folder"));
+}
+
+TEST(RunOutputs, AnOutThatIsATektonResultFileIsExit2) {
+  const auto dir = scratch_dir();
+  SilentListener target;
+  auto out = bench({"run", one_request_scenario(dir).string(), "-q", "--target", target.url(), "--out",
+                    "json=" + (dir / "t" / "." / "verdict").string(), "--tekton-results", (dir / "t").string()});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("is the Tekton result \"verdict\" that --tekton-results writes"));
+  EXPECT_FALSE(target.pending()) << "a connection reached the target";
+}
+
+// The Tekton folder is created before the --out files are checked: a result inside it finds its folder.
+TEST(RunOutputs, AnOutInsideANewTektonFolderIsWritten) {
+  const auto dir = scratch_dir();
+  auto out = bench({"run", one_request_scenario(dir).string(), "-q", "--sim-time-scale", "0.01", "--out",
+                    "json=" + (dir / "t" / "result.json").string(), "--tekton-results", (dir / "t").string()});
+  EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_EQ(nlohmann::json::parse(llmd::test::read_text(dir / "t" / "result.json"))["verdict"], "pass");
+  EXPECT_EQ(llmd::test::read_text(dir / "t" / "verdict"), "pass");
+}
+
+// Inside a pod (KUBERNETES_SERVICE_HOST set) a run with no target is refused before anything
+// starts; --allow-simulator runs it, and the results say "simulator".
+TEST(RunOutputs, InAClusterWithoutATargetTheSimulatorNeedsAllowSimulator) {
+  const auto dir = scratch_dir();
+  const auto scenario = one_request_scenario(dir).string();
+  auto refused = llmd::test::run_to_completion({"/usr/bin/env", "KUBERNETES_SERVICE_HOST=10.96.0.1", LLMD_BENCH_BINARY,
+                                                "run", scenario, "-q", "--out", "json=" + (dir / "r.json").string()},
+                                               std::chrono::seconds(60));
+  EXPECT_EQ(refused.exit_code, 2) << refused.out << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("llmd-bench: error: no target given (--target or target.base_url) and this runs inside "
+                                     "a Kubernetes pod (KUBERNETES_SERVICE_HOST is set)"));
+  EXPECT_EQ(refused.out, "");
+  EXPECT_FALSE(fs::exists(dir / "r.json"));
+  auto allowed = llmd::test::run_to_completion({"/usr/bin/env", "KUBERNETES_SERVICE_HOST=10.96.0.1", LLMD_BENCH_BINARY,
+                                                "run", scenario, "-q", "--allow-simulator", "--sim-time-scale", "0.01",
+                                                "--out", "json=" + (dir / "r.json").string()},
+                                               std::chrono::seconds(60));
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+  const auto result = nlohmann::json::parse(llmd::test::read_text(dir / "r.json"));
+  EXPECT_EQ(result["target"]["name"], "simulator");
+  EXPECT_TRUE(result["target"]["embedded_sim"].get<bool>());
+  // With a target, the variable changes nothing: the refusal is about the simulator only.
+  SilentListener target;
+  auto with_target = llmd::test::run_to_completion({"/usr/bin/env", "KUBERNETES_SERVICE_HOST=10.96.0.1", LLMD_BENCH_BINARY,
+                                                    "run", scenario, "-q", "--target", target.url()},
+                                                   std::chrono::seconds(60));
+  EXPECT_NE(with_target.exit_code, 2) << with_target.out << with_target.err;
+  EXPECT_THAT(with_target.err, Not(HasSubstr("KUBERNETES_SERVICE_HOST")));
+}

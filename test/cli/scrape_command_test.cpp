@@ -1,5 +1,7 @@
 // `llmd-bench scrape`: the real binary on saved dumps of every vLLM metrics flavor, on a live
 // `llmd-bench sim`, and its usage errors and exit codes.
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
@@ -7,6 +9,7 @@
 
 #include "cli/cache_source.hpp"
 #include "cli/cli_test_support.hpp"
+#include "cli/scrape_command.hpp"
 #include "support/http_client.hpp"
 #include "support/sim_process.hpp"
 
@@ -49,7 +52,7 @@ TEST(ScrapeCommand, ReadsSavedDumpsOfEveryFlavorAsJson) {
   EXPECT_EQ(v0["flavor"], "v0_gauge");
   EXPECT_EQ(v0["flavor_text"], "vLLM V0 (hit-rate gauge only)");
   EXPECT_EQ(v0["unit"], "none");
-  EXPECT_TRUE(v0["queries"].is_null());
+  EXPECT_TRUE(v0["queries_tokens"].is_null());
   EXPECT_DOUBLE_EQ(v0["hit_rate_gauge"].get<double>(), 0.5);  // 50 of 100 blocks
   EXPECT_DOUBLE_EQ(v0["hit_rate"].get<double>(), 0.5);
   EXPECT_EQ(v0["status"], "ok");
@@ -57,16 +60,16 @@ TEST(ScrapeCommand, ReadsSavedDumpsOfEveryFlavorAsJson) {
   const auto& v10 = pod_named(result, "pod-v0-10");
   EXPECT_EQ(v10["flavor"], "v1_both_names");
   EXPECT_EQ(v10["unit"], "tokens");
-  EXPECT_EQ(v10["queries"], 2000);
-  EXPECT_EQ(v10["hits"], 1500);
+  EXPECT_EQ(v10["queries_tokens"], 2000);
+  EXPECT_EQ(v10["hits_tokens"], 1500);
   EXPECT_EQ(v10["queries_metric"], "vllm:prefix_cache_queries_total");  // the new name is read, never summed
   EXPECT_DOUBLE_EQ(v10["hit_rate"].get<double>(), 0.75);
   EXPECT_EQ(v10["requests_success"], 20);
 
   const auto& v11 = pod_named(result, "pod-v0-11");
   EXPECT_EQ(v11["flavor"], "v1_new_names");
-  EXPECT_EQ(v11["queries"], 4000);
-  EXPECT_EQ(v11["hits"], 3000);
+  EXPECT_EQ(v11["queries_tokens"], 4000);
+  EXPECT_EQ(v11["hits_tokens"], 3000);
   EXPECT_EQ(v11["block_size_tokens"], 32);
   EXPECT_EQ(v11["prefix_caching_enabled"], true);
   EXPECT_EQ(v11["prefix_caching_label"], "True");
@@ -97,7 +100,7 @@ cache:
 )");
   auto out = bench({"scrape", "--scenario", scenario.string(), "--json"});
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
-  EXPECT_EQ(pod_named(json::parse(out.out), "decode-0")["queries"], 100);
+  EXPECT_EQ(pod_named(json::parse(out.out), "decode-0")["queries_tokens"], 100);
 }
 
 TEST(ScrapeCommand, AScenarioWithoutPodsIsAUsageError) {
@@ -159,7 +162,13 @@ TEST(ScrapeCommand, ReadsALiveSimulatorAndSavesDumpsThatDiffReads) {
   ASSERT_EQ(before.exit_code, 0) << before.out << before.err;
   const std::string pod0 = sim.pod_url(0).substr(std::string("http://").size());
   EXPECT_EQ(pod_named(json::parse(before.out), pod0)["source"], sim.pod_url(0) + "/metrics");
-  ASSERT_TRUE(fs::exists(dir / "before" / (pod0 + ".prom")));
+  // "127.0.0.1:PORT" is saved without its ':' (artifact stores, Windows, scp HOST:PATH refuse it).
+  std::string file0 = pod0;
+  file0[file0.find(':')] = '_';
+  ASSERT_TRUE(fs::exists(dir / "before" / (file0 + ".prom")));
+  for (const auto& entry : fs::directory_iterator(dir / "before")) {
+    EXPECT_EQ(entry.path().filename().string().find(':'), std::string::npos) << entry.path();
+  }
 
   const std::string prompt = llmd::test::words(64);
   for (int i = 0; i < 4; ++i) {
@@ -176,10 +185,38 @@ TEST(ScrapeCommand, ReadsALiveSimulatorAndSavesDumpsThatDiffReads) {
   const auto report = json::parse(diff.out);
   const auto c0 = sim.counters(0);
   const auto c1 = sim.counters(1);
-  EXPECT_EQ(report["totals"]["queries"].get<double>(), c0.queries_tokens + c1.queries_tokens);
-  EXPECT_EQ(report["totals"]["queries"], 4 * 64);
-  EXPECT_EQ(report["totals"]["hits"].get<double>(), c0.hits_tokens + c1.hits_tokens);
+  EXPECT_EQ(report["totals"]["queries_tokens"].get<double>(), c0.queries_tokens + c1.queries_tokens);
+  EXPECT_EQ(report["totals"]["queries_tokens"], 4 * 64);
+  EXPECT_EQ(report["totals"]["hits_tokens"].get<double>(), c0.hits_tokens + c1.hits_tokens);
   EXPECT_EQ(report["totals"]["requests_success"], 4);
+}
+
+TEST(DumpFileName, HasNoColonSlashOrControlCharacter) {
+  EXPECT_EQ(llmd::cli::dump_file_name("10.0.0.5:8200"), "10.0.0.5_8200.prom");
+  EXPECT_EQ(llmd::cli::dump_file_name("decode-0"), "decode-0.prom");
+  EXPECT_EQ(llmd::cli::dump_file_name("a/b\\c:d*e?f\"g<h>i|j\tk"), "a_b_c_d_e_f_g_h_i_j_k.prom");
+  EXPECT_EQ(llmd::cli::dump_file_name(""), "pod.prom");
+}
+
+TEST(ScrapeCommand, PodsWhoseFileNamesWouldCollideAreBothSaved) {
+  // "h:1" and "h_1" both map to h_1.prom: the second is saved as h_1-2.prom, nothing is overwritten.
+  const auto dir = scratch_dir();
+  const auto a = write_dump(dir / "in", "a", {10, 5, 1}, MetricsFlavor::v0_11);
+  const auto b = write_dump(dir / "in", "b", {20, 5, 1}, MetricsFlavor::v0_11);
+  fs::rename(a, dir / "in" / "h:1.prom");
+  fs::rename(b, dir / "in" / "h_1.prom");
+  auto out = bench({"scrape", "--files", (dir / "in" / "h:1.prom").string(), "--files", (dir / "in" / "h_1.prom").string(),
+                    "--save-dir", (dir / "saved").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir / "saved")) {
+    names.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(names.size(), 2u) << ::testing::PrintToString(names);
+  EXPECT_EQ(names.count("h_1.prom"), 1u);
+  auto diff = bench({"diff", (dir / "saved").string(), (dir / "saved").string(), "--json"});
+  ASSERT_EQ(diff.exit_code, 0) << diff.out << diff.err;
+  EXPECT_EQ(json::parse(diff.out)["pods"].size(), 2u);
 }
 
 TEST(PodNameFromUrl, IsTheAuthorityWithoutCredentials) {

@@ -88,7 +88,7 @@ json prometheus_run(const SimProcess& sim, const fs::path& scenario, const fs::p
   }
   const json& totals = result["cache"]["totals"];
   std::cout << "[" << label << "] ok " << result["run"]["total"]["counts"]["ok"] << ", requests "
-            << totals["requests_success"] << ", queries " << totals["queries"] << ", hits " << totals["hits"]
+            << totals["requests_success"] << ", queries " << totals["queries_tokens"] << ", hits " << totals["hits_tokens"]
             << ", hit rate " << totals["hit_rate"] << "\n";
   for (const auto& note : result["notes"]) {
     std::cout << "[" << label << "] note: " << note.get<std::string>() << "\n";
@@ -125,8 +125,8 @@ void compare_at(std::chrono::milliseconds interval, bool also_without_warmup) {
   ASSERT_EQ(direct.output.exit_code, 0) << direct.output.out << direct.output.err;
   const json reference = json::parse(std::ifstream(dir / "direct.json"))["cache"]["totals"];
   EXPECT_EQ(reference["requests_success"].get<double>(), k_measured);
-  EXPECT_EQ(reference["queries"].get<double>(), k_measured * k_queries_per_request);
-  EXPECT_EQ(reference["hits"].get<double>(), k_measured * k_hits_per_request);
+  EXPECT_EQ(reference["queries_tokens"].get<double>(), k_measured * k_queries_per_request);
+  EXPECT_EQ(reference["hits_tokens"].get<double>(), k_measured * k_hits_per_request);
 
   // 2. The same scenario through Prometheus, right after (its traffic precedes this run's warm-up).
   const std::string cache = "cache:\n  source: prometheus\n  prometheus_url: " + prometheus.url() +
@@ -143,8 +143,8 @@ void compare_at(std::chrono::milliseconds interval, bool also_without_warmup) {
     const json& totals = result["cache"]["totals"];
     EXPECT_EQ(result["run"]["total"]["counts"]["ok"].get<double>(), k_measured) << label;
     EXPECT_EQ(totals["requests_success"].get<double>(), k_measured) << label << ": Δrequests = the client's successes";
-    EXPECT_EQ(totals["queries"], reference["queries"]) << label;
-    EXPECT_EQ(totals["hits"], reference["hits"]) << label;
+    EXPECT_EQ(totals["queries_tokens"], reference["queries_tokens"]) << label;
+    EXPECT_EQ(totals["hits_tokens"], reference["hits_tokens"]) << label;
     EXPECT_EQ(totals["hit_rate"], reference["hit_rate"]) << label;
     EXPECT_EQ(totals["pods_failed"], 0) << label;
     EXPECT_EQ(result["cache"]["pods"].size(), 4u) << label;
@@ -170,7 +170,7 @@ void compare_at(std::chrono::milliseconds interval, bool also_without_warmup) {
     for (const auto& pod : document["pods"]) {
       EXPECT_EQ(pod["unit_verified"], true) << pod.dump();
       requests += pod["requests_success"].get<double>();
-      queries += pod["queries"].get<double>();
+      queries += pod["queries_tokens"].get<double>();
     }
     double direct_requests = 0;
     double direct_queries = 0;

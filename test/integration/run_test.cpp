@@ -43,8 +43,8 @@ TEST(Run, CacheHitScenarioPassesWithPrefixRoutingAndMatchesThePodsOwnCounters) {
   EXPECT_EQ(result["verdict"], "pass");
   const auto& totals = result["cache"]["totals"];
   // 20 prompts of 1,008 tokens on one pod; 19 hit the 992-token prefix blocks.
-  EXPECT_EQ(totals["queries"], 20 * 1008);
-  EXPECT_EQ(totals["hits"], 19 * 992);
+  EXPECT_EQ(totals["queries_tokens"], 20 * 1008);
+  EXPECT_EQ(totals["hits_tokens"], 19 * 992);
   EXPECT_DOUBLE_EQ(totals["hit_rate"].get<double>(), 19.0 * 992 / (20 * 1008));
   EXPECT_EQ(totals["max_pod_share"], 1.0);
   EXPECT_EQ(phase_total(result)["counts"]["ok"], 20);
@@ -85,8 +85,8 @@ thresholds:
     hits += counters.hits_tokens;
   }
   const auto result = read_json(dir / "r.json");
-  EXPECT_EQ(result["cache"]["totals"]["queries"].get<double>(), queries);
-  EXPECT_EQ(result["cache"]["totals"]["hits"].get<double>(), hits);
+  EXPECT_EQ(result["cache"]["totals"]["queries_tokens"].get<double>(), queries);
+  EXPECT_EQ(result["cache"]["totals"]["hits_tokens"].get<double>(), hits);
   EXPECT_DOUBLE_EQ(result["cache"]["totals"]["hit_rate"].get<double>(), hits / queries);
 }
 
@@ -101,7 +101,7 @@ TEST(Run, ClientReportedCachedTokensStandNextToThePodsHits) {
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
   auto result = read_json(dir / "r.json");
   EXPECT_EQ(phase_total(result)["cached_tokens"], json::parse(R"({"total":18848,"responses":20})"));  // 19 x 992
-  EXPECT_EQ(result["cache"]["totals"]["hits"], 18848);
+  EXPECT_EQ(result["cache"]["totals"]["hits_tokens"], 18848);
   std::vector<std::string> codes;
   for (const auto& d : result["diagnostics"]) {
     codes.push_back(d["code"].get<std::string>());
@@ -123,7 +123,7 @@ sim: {pods: 1, timing: {time_scale: 0.01}}
   result = read_json(dir / "a.json");
   const auto& total = phase_total(result);
   ASSERT_GT(total["failures"]["stream_cut"].get<int>(), 0) << total.dump();
-  EXPECT_LT(total["cached_tokens"]["total"].get<double>(), result["cache"]["totals"]["hits"].get<double>());
+  EXPECT_LT(total["cached_tokens"]["total"].get<double>(), result["cache"]["totals"]["hits_tokens"].get<double>());
   EXPECT_THAT(out.out, HasSubstr("[cached_tokens_mismatch] the ok responses reported "));
   EXPECT_THAT(out.out, HasSubstr("the pods' is larger"));
 }
@@ -258,8 +258,8 @@ TEST(Run, APodRestartMidRunIsReportedAsAResetWithoutNegativeCounts) {
   const auto result = read_json(dir / "r.json");
   bool saw_reset = false;
   for (const auto& pod : result["cache"]["pods"]) {
-    EXPECT_GE(pod["queries"]["delta"].get<double>(), 0) << pod.dump();
-    EXPECT_GE(pod["hits"]["delta"].get<double>(), 0) << pod.dump();
+    EXPECT_GE(pod["queries_tokens"]["delta"].get<double>(), 0) << pod.dump();
+    EXPECT_GE(pod["hits_tokens"]["delta"].get<double>(), 0) << pod.dump();
     saw_reset = saw_reset || pod["reset"].get<bool>();
   }
   EXPECT_TRUE(saw_reset) << result["cache"].dump();

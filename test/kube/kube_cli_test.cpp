@@ -55,8 +55,8 @@ TEST_F(KubeCli, RunDiscoversPodsAndScrapesThemThroughTheApiServerProxy) {
   const auto result = nlohmann::json::parse(std::ifstream(m_dir.path() + "/r.json"));
   ASSERT_EQ(result["cache"]["pods"].size(), 3u);
   EXPECT_EQ(result["cache"]["pods"][0]["pod"], "decode-0");
-  EXPECT_EQ(result["cache"]["totals"]["queries"], 6 * 104);  // all traffic went to pod 0
-  EXPECT_EQ(result["cache"]["totals"]["hits"], 5 * 96);
+  EXPECT_EQ(result["cache"]["totals"]["queries_tokens"], 6 * 104);  // all traffic went to pod 0
+  EXPECT_EQ(result["cache"]["totals"]["hits_tokens"], 5 * 96);
   EXPECT_EQ(result["cache"]["totals"]["max_share_pod"], "decode-0");
 }
 
@@ -66,7 +66,7 @@ TEST_F(KubeCli, RestartPodsResetsCountersBeforeTheLoop) {
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_THAT(out.err, HasSubstr("restart:"));
   const auto result = nlohmann::json::parse(std::ifstream(m_dir.path() + "/r.json"));
-  EXPECT_EQ(result["cache"]["pods"][0]["queries"]["before"], 0) << "the pod was not restarted before the loop";
+  EXPECT_EQ(result["cache"]["pods"][0]["queries_tokens"]["before"], 0) << "the pod was not restarted before the loop";
 }
 
 // Replacements that never become Ready: the restart wait used to ignore SIGINT/SIGTERM (Tekton's

@@ -30,6 +30,59 @@ TEST(JsonReport, RedactsSecretHeadersAndNeverHoldsTheToken) {
   EXPECT_TRUE(json["run"].is_null());
 }
 
+TEST(JsonReport, PhaseKeysAnExecutorDoesNotUseAreNullNotZero) {
+  using Kind = scenario::ExecutorKind;
+  scenario::Scenario s;
+  const auto phase = [](std::string name, Kind kind) {
+    scenario::Phase p;
+    p.name = std::move(name);
+    p.executor = kind;
+    return p;
+  };
+  scenario::Phase closed = phase("closed", Kind::constant_vus);
+  closed.vus = 4;
+  closed.duration = std::chrono::seconds(10);
+  scenario::Phase open = phase("open", Kind::poisson);
+  open.rate_per_s = 2.5;
+  open.max_in_flight = 100;
+  open.duration = std::chrono::seconds(10);
+  scenario::Phase ramp = phase("ramp", Kind::ramping_vus);
+  ramp.stages = {{std::chrono::seconds(3), 5}, {std::chrono::seconds(2), 0}};
+  scenario::Phase counted = phase("counted", Kind::iterations);
+  counted.iterations = 7;
+  counted.vus = 1;
+  s.phases = {closed, open, ramp, counted};
+  const auto phases = report::scenario_echo(s)["phases"];
+  EXPECT_EQ(phases[0]["vus"], 4);
+  EXPECT_EQ(phases[0]["duration_s"], 10.0);
+  for (const auto* key : {"rate_per_s", "max_in_flight", "iterations", "max_duration_s", "start_vus", "stages"}) {
+    EXPECT_TRUE(phases[0][key].is_null()) << key;
+  }
+  EXPECT_EQ(phases[1]["rate_per_s"], 2.5);
+  EXPECT_EQ(phases[1]["max_in_flight"], 100);
+  EXPECT_TRUE(phases[1]["vus"].is_null());
+  EXPECT_EQ(phases[2]["start_vus"], 0);  // set (a ramp from zero): 0, not null
+  EXPECT_EQ(phases[2]["stages"].size(), 2u);
+  EXPECT_EQ(phases[2]["duration_s"], 5.0);  // the stages' sum
+  EXPECT_TRUE(phases[2]["vus"].is_null());
+  EXPECT_EQ(phases[3]["iterations"], 7);
+  EXPECT_EQ(phases[3]["max_duration_s"], 600.0);
+  EXPECT_TRUE(phases[3]["duration_s"].is_null());
+  EXPECT_TRUE(phases[3]["rate_per_s"].is_null());
+}
+
+TEST(JsonReport, TargetNameIsSimulatorOrTheUrlWithoutCredentials) {
+  scenario::Scenario s;
+  report::RunReport r;
+  r.scenario = &s;
+  r.embedded_sim = true;
+  r.target_url = "http://127.0.0.1:4000";
+  EXPECT_EQ(report::to_json(r)["target"]["name"], "simulator");
+  r.embedded_sim = false;
+  r.target_url = "https://bob:pw@gw.example/v1?key=abc";
+  EXPECT_EQ(report::to_json(r)["target"]["name"], "https://gw.example/v1");
+}
+
 TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
   scenario::Scenario s;
   s.name = "demo";

@@ -251,6 +251,42 @@ vllm:gpu_prefix_cache_hits_total{model_name="m"} HITS
             "pod v08 counts prefix-cache lookups in BLOCKS (vLLM V1 <= 0.8): its hit rate is still valid as a ratio, "
             "its token counts are not");
   EXPECT_NE(find_diagnostic(report, "different units"), nullptr);
+  // JSON: each pod's counters under its own unit, the other pair null; mixed totals name no unit.
+  const nlohmann::json json = to_json(report);
+  const auto pod = [&](std::string_view name) {
+    for (const auto& p : json.at("pods")) {
+      if (p.at("pod") == name) {
+        return p;
+      }
+    }
+    throw std::runtime_error("no pod");
+  };
+  EXPECT_EQ(pod("v08").at("queries_blocks").at("delta"), 20.0);
+  EXPECT_EQ(pod("v08").at("hits_blocks").at("delta"), 10.0);
+  EXPECT_TRUE(pod("v08").at("queries_tokens").is_null());
+  EXPECT_TRUE(pod("v08").at("hits_tokens").is_null());
+  EXPECT_EQ(pod("v011").at("queries_tokens").at("delta"), 100.0);
+  EXPECT_TRUE(pod("v011").at("queries_blocks").is_null());
+  for (const auto* key : {"queries_tokens", "hits_tokens", "queries_blocks", "hits_blocks"}) {
+    EXPECT_TRUE(json.at("totals").at(key).is_null()) << key;  // 20 blocks + 100 tokens is no number
+  }
+  EXPECT_EQ(json.at("totals").at("hit_rate"), report.totals.hit_rate.value());
+}
+
+TEST(CacheReport, JsonTotalsCarryTheirUnitAndNullWhereNothingWasCounted) {
+  const CacheReport tokens = compute_cache_report({result_of_sim("p", counts(100, 10, 1))}, {result_of_sim("p", counts(300, 110, 3))});
+  const nlohmann::json counted = to_json(tokens).at("totals");
+  EXPECT_EQ(counted.at("queries_tokens"), 200.0);
+  EXPECT_EQ(counted.at("hits_tokens"), 100.0);
+  EXPECT_TRUE(counted.at("queries_blocks").is_null());
+  EXPECT_EQ(counted.at("requests_success"), 2.0);
+  // Only a pod that could not be scraped: no counter counted anything, so nothing is 0.
+  const CacheReport nothing = compute_cache_report({failed_result("down", "connection refused")},
+                                                   {failed_result("down", "connection refused")});
+  const nlohmann::json empty = to_json(nothing).at("totals");
+  for (const auto* key : {"queries_tokens", "hits_tokens", "queries_blocks", "hits_blocks", "requests_success", "hit_rate"}) {
+    EXPECT_TRUE(empty.at(key).is_null()) << key << " " << empty.dump();
+  }
 }
 
 TEST(CacheReport, OldNamesWithoutHelpAreFlaggedUnverifiedWithTheFix) {
@@ -330,9 +366,9 @@ TEST(CacheReport, JsonUsesSnakeCaseAndNullForUndefined) {
   EXPECT_EQ(pod.at("unit"), "tokens");
   EXPECT_EQ(pod.at("unit_verified"), true);
   EXPECT_TRUE(pod.at("hit_rate").is_null());
-  EXPECT_EQ(pod.at("queries").at("delta"), 0.0);
-  EXPECT_EQ(pod.at("queries").at("delta_status"), "new");
-  EXPECT_TRUE(pod.at("queries").at("before").is_null());
+  EXPECT_EQ(pod.at("queries_tokens").at("delta"), 0.0);
+  EXPECT_EQ(pod.at("queries_tokens").at("delta_status"), "new");
+  EXPECT_TRUE(pod.at("queries_tokens").at("before").is_null());
   EXPECT_EQ(pod.at("block_size_tokens"), 16);
   EXPECT_TRUE(json.at("totals").at("hit_rate").is_null());
   EXPECT_TRUE(json.at("totals").at("max_share_pod").is_null());
@@ -425,7 +461,7 @@ TEST(CacheReport, OneEngineRestartCountsThatEngineFromZeroAndTheOtherByItsGrowth
             "1753799999.000); counted from zero: 1200");
   EXPECT_THAT(report.totals.hit_rate, Optional(1500.0 / 2000.0));
   const auto json = to_json(report);
-  const auto& events = json["pods"][0]["queries"]["series_events"];
+  const auto& events = json["pods"][0]["queries_tokens"]["series_events"];
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["status"], "reset");
   EXPECT_EQ(events[0]["series"], "engine=\"1\",model_name=\"m\"");

@@ -7,8 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <thread>
 
@@ -16,7 +21,7 @@ extern char** environ;
 
 namespace llmd::test {
 
-ChildProcess::ChildProcess(std::vector<std::string> argv) {
+ChildProcess::ChildProcess(std::vector<std::string> argv) : m_argv(argv), m_started(std::chrono::system_clock::now()) {
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -122,6 +127,8 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
     const pid_t done = ::waitpid(m_pid, &status, WNOHANG);
     if (done == m_pid) {
       m_exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      drain(true);
+      collect_results();
       break;
     }
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -131,6 +138,36 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
   }
   drain(true);
   return m_exit_code;
+}
+
+void ChildProcess::collect_results() const {
+  const char* dir = std::getenv("LLMD_RESULT_COLLECT_DIR");
+  const int code = m_exit_code.value_or(-1);
+  if (dir == nullptr || *dir == '\0' || m_argv.size() < 2 || m_argv[1] != "run" ||
+      (code != 0 && code != 1 && code != 3 && code != 130)) {
+    return;
+  }
+  namespace fs = std::filesystem;
+  std::error_code error;
+  fs::create_directories(dir, error);
+  for (std::size_t i = 2; i + 1 < m_argv.size(); ++i) {
+    if (m_argv[i] != "--out" || m_argv[i + 1].rfind("json=", 0) != 0) {
+      continue;
+    }
+    const std::string path = m_argv[i + 1].substr(5);
+    const fs::path copy = fs::path(dir) / ("result-" + std::to_string(::getpid()) + "-" + std::to_string(m_pid) + "-" +
+                                           std::to_string(i) + ".json");
+    if (path == "-") {
+      std::ofstream(copy) << m_stdout;
+      continue;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+        std::chrono::system_clock::from_time_t(st.st_mtime) < m_started - std::chrono::seconds(1)) {
+      continue;  // not written by this run (a usage error kept an older file, a device, a FIFO)
+    }
+    fs::copy_file(path, copy, fs::copy_options::overwrite_existing, error);
+  }
 }
 
 RunOutput run_to_completion(std::vector<std::string> argv, std::chrono::milliseconds timeout) {

@@ -10,6 +10,11 @@
 
 namespace llmd::test {
 
+// When the environment names a folder in LLMD_RESULT_COLLECT_DIR (ctest sets it for the suites
+// that run `llmd-bench run`, test/CMakeLists.txt), every JSON result a finished `llmd-bench run`
+// wrote (--out json=FILE written during the child's life, or the standard output of --out json=-,
+// on the exits that write results: 0, 1, 3, 130) is copied there, for the schema validation test
+// (test/tools/validate_results.py) that runs after them.
 class ChildProcess {
  public:
   // Starts `argv[0]` with `argv`. Throws std::runtime_error when spawning fails.
@@ -31,6 +36,10 @@ class ChildProcess {
  private:
   void drain(bool block_until_eof);
 
+  void collect_results() const;
+
+  std::vector<std::string> m_argv;
+  std::chrono::system_clock::time_point m_started;
   pid_t m_pid = -1;
   int m_stdout_fd = -1;
   int m_stderr_fd = -1;
