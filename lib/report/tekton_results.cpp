@@ -1,5 +1,6 @@
 #include "report/tekton_results.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include <fmt/format.h>
@@ -55,15 +56,19 @@ std::string reason_of(const RunReport& report) {
     return short_reason(report.errors.front());
   }
   switch (report.verdict) {
-    case Verdict::pass: return "every gate passed";
+    case Verdict::pass: {
+      const auto warnings = std::count_if(report.thresholds.begin(), report.thresholds.end(),
+                                          [](const ThresholdOutcome& t) { return t.warning(); });
+      return warnings == 0 ? "every gate passed" : fmt::format("every gate passed; {} warning(s)", warnings);
+    }
     case Verdict::interrupted: return "interrupted (Ctrl-C / SIGTERM): partial results";
     case Verdict::error: return "the run could not be carried out";
     case Verdict::fail: break;
   }
   std::vector<std::string> failed;
   for (const auto& t : report.thresholds) {
-    if (!t.result.passed) {
-      failed.push_back(fmt::format("{} {}", t.threshold.metric, t.threshold.source));
+    if (t.gate_failed()) {  // a failed severity-warn threshold did not fail the run
+      failed.push_back(fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source));
     }
   }
   for (const auto& finding : report.diagnostics) {
@@ -72,7 +77,7 @@ std::string reason_of(const RunReport& report) {
     }
   }
   if (failed.empty()) {
-    return "gate failed: a check failed";
+    return "gate failed";
   }
   return short_reason(fmt::format("gate failed: {}", fmt::join(failed, ", ")));
 }

@@ -20,7 +20,7 @@ MINIMAL = {
     "scenario": {
         "name": "s", "path": "s.yaml", "time_scale": 1.0,
         "target": {"base_url": "", "host": "", "headers": {}, "api_key_env": "", "insecure": False, "http2": False,
-                   "connect_timeout_s": 10.0, "request_timeout_s": 300.0},
+                   "preflight": True, "connect_timeout_s": 10.0, "request_timeout_s": 300.0},
         "request": {"api": "completions", "model": "", "prefix_tokens": 0, "suffix_tokens": 8, "max_tokens": 16,
                     "stream": True, "include_usage": True, "ignore_eos": False, "seed": 1},
         "warmup": None,
@@ -29,8 +29,8 @@ MINIMAL = {
                     "max_duration_s": None, "graceful_stop_s": 30.0}],
     },
     "target": {"name": "simulator", "url": "http://127.0.0.1:1", "embedded_sim": True, "sim": None},
-    "model": "", "warmup": None, "run": None, "cache": None, "cache_source": "",
-    "thresholds": [], "checks": {}, "errors": ["embedded simulator: port in use"], "notes": [], "diagnostics": [],
+    "model": "", "model_source": "", "warmup": None, "run": None, "cache": None, "cache_source": "",
+    "thresholds": [], "checks": {}, "warnings": [], "aborted_by_threshold": None, "errors": ["embedded simulator: port in use"], "notes": [], "diagnostics": [],
     "interrupted": False, "partial": True, "verdict": "error", "exit_code": 3,
 }
 
