@@ -383,7 +383,7 @@ std::string render_text(const RunReport& report, const TextOptions& options) {
   } else {
     out += fmt::format("target:   {}{}\n", report.target_url, s.target.host.empty() ? "" : " (Host: " + s.target.host + ")");
   }
-  out += fmt::format("model:    {}{}   api: {}\n", report.model.empty() ? "(server default)" : report.model,
+  out += fmt::format("model:    {}{}   api: {}\n", report.model.empty() ? "(none: not named and not discovered)" : report.model,
                      report.model_source.empty() ? "" : " (" + report.model_source + ")",
                      s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
   for (const auto& note : report.notes) {

@@ -68,6 +68,7 @@ TEST(RunTarget, NoModelAndNoModelListExits3NamingTheUrl) {
                                  gateway.url() + "/v1/models answered HTTP 404: (empty body); set `model` in the "
                                  "scenario or --model"));
   EXPECT_EQ(gateway.requests(), 1u) << "the GET only";
+  EXPECT_THAT(out.out, HasSubstr("model:    (none: not named and not discovered)"));
   const auto result = read_json(dir / "r.json");
   EXPECT_EQ(result["verdict"], "error");
   EXPECT_TRUE(result["run"].is_null());
