@@ -14,17 +14,12 @@
 #include "scrape/prometheus_source.hpp"
 #include "util/console.hpp"
 #include "util/redact.hpp"
+#include "util/url_authority.hpp"
 
 namespace llmd::cli {
 
 std::string pod_name_from_url(const std::string& url) {
-  const auto scheme = url.find("://");
-  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  std::string authority = url.substr(start, url.find('/', start) - start);
-  if (const auto at = authority.rfind('@'); at != std::string::npos) {
-    authority.erase(0, at + 1);  // credentials are no part of a name that is printed
-  }
-  return authority;
+  return std::string(util::url_host_port(url));  // credentials are no part of a name that is printed
 }
 
 std::vector<scrape::PodUrl> pods_from_urls(const std::vector<std::string>& urls) {

@@ -10,6 +10,7 @@
 #include "engine/request_state.hpp"
 #include "sse/preview.hpp"
 #include "util/json_text.hpp"
+#include "util/url_authority.hpp"
 
 namespace llmd::engine {
 
@@ -33,9 +34,8 @@ std::string host_sent(const scenario::Target& target, std::string_view url) {
   if (!target.host.empty()) {
     return fmt::format("the Host header sent was \"{}\" (target.host / --host)", target.host);
   }
-  const auto scheme_end = url.find("://");
-  const auto authority_start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
-  const auto authority = url.substr(authority_start, url.find('/', authority_start) - authority_start);
+  const util::UrlAuthority a = util::find_authority(url);
+  const auto authority = url.substr(a.begin, a.end - a.begin);
   return fmt::format("the Host header sent was \"{}\" (from the URL; a gateway that routes by virtual host needs "
                      "target.host / --host)",
                      authority);

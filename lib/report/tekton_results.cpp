@@ -9,6 +9,7 @@
 #include "util/atomic_file.hpp"
 #include "util/output_path.hpp"
 #include "util/redact.hpp"
+#include "util/url_authority.hpp"
 
 namespace llmd::report {
 
@@ -101,13 +102,8 @@ std::string target_label(bool embedded_sim, const std::string& url) {
     return "simulator";
   }
   std::string label = url.substr(0, url.find_first_of("?#"));
-  const auto scheme = label.find("://");
-  const auto start = scheme == std::string::npos ? 0 : scheme + 3;
-  const auto end = label.find('/', start);
-  const auto at = label.rfind('@', end == std::string::npos ? label.size() : end);
-  if (at != std::string::npos && at >= start) {
-    label.erase(start, at + 1 - start);  // credentials are never part of a result
-  }
+  const util::UrlAuthority a = util::find_authority(label);
+  label.erase(a.begin, a.host_begin - a.begin);  // credentials are never part of a result
   return util::redact(label);
 }
 
