@@ -42,8 +42,6 @@ APP_ALLOWED = {"cli"}
 # This list only shrinks: a violation not on it fails the check, and an entry that no longer matches a
 # violation fails it too (so a fixed leak has to be taken off the list).
 KNOWN_VIOLATIONS = {
-    # issue 12: the report holds a verdict, only cli maps verdicts to exit codes.
-    ("lib/report/gates.cpp", "cli"),
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([A-Za-z0-9_]+)/')

@@ -257,7 +257,7 @@ int finish(report::RunReport& report, const Outputs& outputs) {
   } else {
     util::print_stdout(text);
   }
-  return report.exit_code;
+  return exit_code(report.verdict);
 }
 
 // Fault injection for tests of the internal-error path (never set in normal use):
