@@ -5,6 +5,8 @@ Builds scratch source trees and runs the checker on them: a tree that holds only
 the KNOWN_VIOLATIONS still listed) passes; a new upward include, a same-level include, an include of a
 module not in the order, and an app/ include of anything but cli each fail with exit 1 and the
 `file:line: lib/A includes B (...)` line; a known violation that was fixed but is still listed fails too.
+With a scratch module_links.txt: an include of a library not linked, a link to a library none of whose
+headers is included, and a link to a module above fail too.
 Usage: check_layers_test.py CHECK_LAYERS_PY
 """
 import importlib.util
@@ -36,14 +38,37 @@ def base_tree(root):
     write(root, "lib/report/gates.cpp", '#include "gates.hpp"\n#include "engine/run_result.hpp"\n')
     write(root, "lib/cli/cli.cpp", '#include "report/gates.hpp"\n#include "kube/kubectl.hpp"\n')
     write(root, "app/main.cpp", '#include "cli/cli.hpp"\n#include <cstdio>\n')
+    write(root, "lib/prom/text_parser.cpp", '#include "util/result.hpp"\n')
+    write(root, "lib/sse/sse_parser.cpp", '#include "util/result.hpp"\n')
+    write(root, "lib/scenario/loader.cpp", '#include "sim/sim_config.hpp"\n#include "util/duration.hpp"\n')
+    write(root, "lib/sim/fleet.cpp", '#include "sim/sim_config.hpp"\n#include "util/redact.hpp"\n')
+    write(root, "lib/sim/sim_config.cpp", '#include "sim/sim_config.hpp"\n#include "util/redact.hpp"\n')
     for rel, included in check_layers.KNOWN_VIOLATIONS:
         path = root / rel
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         write(root, rel, old + f'#include "{included}/known.hpp"\n')
 
 
+LINKS = """llmd_util util |  | duration.cpp redact.cpp
+llmd_prom prom | llmd_util | text_parser.cpp
+llmd_sse sse | llmd_util | sse_parser.cpp
+llmd_sim_config sim | llmd_util | sim_config.cpp
+llmd_sim sim | llmd_sim_config llmd_util | fleet.cpp
+llmd_scrape scrape | llmd_prom llmd_util | snapshot.cpp
+llmd_scenario scenario | llmd_sim_config llmd_util | loader.cpp
+llmd_kube kube | llmd_scenario | pod_restart.cpp
+llmd_engine engine | llmd_scenario llmd_sse | engine.cpp
+llmd_report report | llmd_engine | gates.cpp json_report.cpp
+llmd_cli cli | llmd_report llmd_kube | cli.cpp
+"""
+
+
 def run(root):
-    proc = subprocess.run([sys.executable, str(CHECKER), str(root)], capture_output=True, text=True, check=False)
+    links = root / "module_links.txt"
+    if not links.exists():
+        links.write_text(LINKS, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(CHECKER), "--links", str(links), str(root)],
+                          capture_output=True, text=True, check=False)
     return proc.returncode, proc.stdout
 
 
@@ -84,6 +109,16 @@ case("app includes report", 1, ["app/main.cpp:3: app includes report (app may in
      lambda root: write(root, "app/main.cpp", (root / "app/main.cpp").read_text() + '#include "report/gates.hpp"\n'))
 case("run below report", 1, ["lib/run/pipeline.cpp:1: lib/run includes report (run is below report)"],
      lambda root: write(root, "lib/run/pipeline.cpp", '#include "report/gates.hpp"\n'))
+case("include without the link", 1,
+     ["lib/engine/engine.hpp:3: scrape/snapshot.hpp: llmd_engine includes a header of llmd_scrape but does not link it"],
+     lambda root: write(root, "lib/engine/engine.hpp",
+                        (root / "lib/engine/engine.hpp").read_text() + '#include "scrape/snapshot.hpp"\n'))
+case("link without an include", 1, ["lib/scenario: llmd_scenario links llmd_sim but includes none of its headers"],
+     lambda root: write(root, "module_links.txt", LINKS.replace(
+         "llmd_scenario scenario | llmd_sim_config", "llmd_scenario scenario | llmd_sim llmd_sim_config")))
+case("upward link", 1, ["lib/scrape: llmd_scrape links llmd_kube (scrape is below kube)"],
+     lambda root: write(root, "module_links.txt", LINKS.replace(
+         "llmd_scrape scrape | llmd_prom", "llmd_scrape scrape | llmd_kube llmd_prom")))
 for rel, included in sorted(check_layers.KNOWN_VIOLATIONS):
     case(f"stale known violation {rel}", 1,
          [f"{rel}: no longer includes {included}: take it off KNOWN_VIOLATIONS in scripts/check_layers.py"],
