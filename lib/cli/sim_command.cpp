@@ -1,5 +1,6 @@
 #include "cli/sim_command.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,21 @@ std::string with_range(std::string_view help, sim::CountRange range, std::string
 
 std::string with_range(std::string_view help, sim::RealRange range) {
   return fmt::format("{} ({}..{})", help, util::format_number(range.min), util::format_number(range.max));
+}
+
+// The flag of `llmd-bench sim` that sets `setting` (add_sim_options), for sim::validate's errors.
+std::string sim_flag(sim::Setting setting) {
+  switch (setting) {
+    case sim::Setting::prefill_base: return "--prefill-base-ms";
+    case sim::Setting::prefill_per_token: return "--prefill-per-token-us";
+    case sim::Setting::inter_token: return "--inter-token-ms";
+    case sim::Setting::time_scale: return "--time-scale";
+    case sim::Setting::no_prefix_caching_pods: return "--no-prefix-caching-pod";
+    default: break;
+  }
+  std::string flag = "--" + std::string(sim::setting_key(setting));  // "kv_blocks" -> "--kv-blocks"
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
 }
 
 }  // namespace
@@ -105,7 +121,7 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
   if (options.gateway_allow_no_model) {
     config.gateway_requires_model = false;
   }
-  if (auto valid = sim::validate(config); !valid) {
+  if (auto valid = sim::validate(config, sim_flag); !valid) {
     return util::fail(valid.error());
   }
   return config;
