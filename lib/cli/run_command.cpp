@@ -219,8 +219,8 @@ class ProgressLine {
     }
     print(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
                       p.phase.empty() ? "-" : util::escape_controls(p.phase),
-                      report::format_seconds(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
-                      p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
+                      report::format_seconds_fixed(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
+                      p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds_fixed(*p.ttft_p95_seconds) : "-",
                       p.errors, p.dropped));
     m_shown = true;
   }

@@ -117,12 +117,12 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
 }
 
 TEST(TextReport, FormatsDurations) {
-  EXPECT_EQ(report::format_seconds(1.25), "1.25s");
-  EXPECT_EQ(report::format_seconds(0.0123), "12.30ms");
-  EXPECT_EQ(report::format_seconds(0.00085), "850us");
+  EXPECT_EQ(report::format_seconds_fixed(1.25), "1.25s");
+  EXPECT_EQ(report::format_seconds_fixed(0.0123), "12.30ms");
+  EXPECT_EQ(report::format_seconds_fixed(0.00085), "850us");
   // A negative duration (none should reach a report) keeps its unit: "-2009454018us" was -2009 s.
-  EXPECT_EQ(report::format_seconds(-2009.454018), "-2009.45s");
-  EXPECT_EQ(report::format_seconds(-0.0123), "-12.30ms");
+  EXPECT_EQ(report::format_seconds_fixed(-2009.454018), "-2009.45s");
+  EXPECT_EQ(report::format_seconds_fixed(-0.0123), "-12.30ms");
 }
 
 // First byte, first event and the client's event-loop lag have lines of their own only when they
