@@ -77,7 +77,7 @@ int run(std::vector<std::string> args) {
       return run_validate_command(validate_options);
     }
     if (scrape_cmd->parsed()) {
-      return run_scrape_command(scrape_options);
+      return finish_command(run_scrape_command(scrape_options));
     }
     if (diff_cmd->parsed()) {
       return run_diff_command(diff_options);
