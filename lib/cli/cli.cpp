@@ -80,7 +80,7 @@ int run(std::vector<std::string> args) {
       return finish_command(run_scrape_command(scrape_options));
     }
     if (diff_cmd->parsed()) {
-      return run_diff_command(diff_options);
+      return finish_command(run_diff_command(diff_options));
     }
     if (sim->parsed()) {
       return run_sim_command(sim_options);
