@@ -127,11 +127,11 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
   return config;
 }
 
-int run_sim_command(const SimOptions& options) {
+CommandResult run_sim_command(const SimOptions& options) {
+  CommandResult result;
   auto config = finish_sim_options(options);
   if (!config) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", config.error()));
-    return k_exit_usage;
+    return result.fail(k_exit_usage, config.error());
   }
   util::raise_open_file_limit();
   sim::net::io_context io(1);
@@ -144,8 +144,7 @@ int run_sim_command(const SimOptions& options) {
     stopping = true;
   });
   if (auto started = fleet.start(); !started) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", started.error()));
-    return k_exit_run_failed;
+    return result.fail(k_exit_run_failed, started.error());
   }
   // One JSON line on stdout so scripts and tests can find the ports; the human summary on stderr.
   util::print_stdout(util::dump_json(fleet.describe()) + "\n");
@@ -159,7 +158,7 @@ int run_sim_command(const SimOptions& options) {
     std::fflush(nullptr);
     std::_Exit(k_exit_ok);
   }
-  return k_exit_ok;
+  return result;
 }
 
 }  // namespace llmd::cli
