@@ -74,16 +74,16 @@ int run(std::vector<std::string> args) {
       return run_run_command(run_options);
     }
     if (validate_cmd->parsed()) {
-      return run_validate_command(validate_options);
+      return finish_command(run_validate_command(validate_options));
     }
     if (scrape_cmd->parsed()) {
-      return run_scrape_command(scrape_options);
+      return finish_command(run_scrape_command(scrape_options));
     }
     if (diff_cmd->parsed()) {
-      return run_diff_command(diff_options);
+      return finish_command(run_diff_command(diff_options));
     }
     if (sim->parsed()) {
-      return run_sim_command(sim_options);
+      return finish_command(run_sim_command(sim_options));
     }
   } catch (const std::exception& e) {
     util::print_stderr(fmt::format("llmd-bench: internal error: {} (please report it)\n", e.what()));

@@ -66,13 +66,13 @@ json gate_json(const GateOutcome& gate) {
 
 }  // namespace
 
-int run_diff_command(const DiffOptions& options) {
+CommandResult run_diff_command(const DiffOptions& options) {
+  CommandResult result;
   std::optional<scenario::Threshold> threshold;
   if (options.gate) {
     auto parsed = scenario::parse_threshold("cache_hit_rate", *options.gate);
     if (!parsed) {
-      util::print_stderr(fmt::format("llmd-bench: error: --gate: {}\n", parsed.error()));
-      return k_exit_usage;
+      return result.fail(k_exit_usage, "--gate: " + parsed.error());
     }
     threshold = std::move(*parsed);
   }
@@ -80,8 +80,7 @@ int run_diff_command(const DiffOptions& options) {
   auto after = read_snapshots(options.after_path, options.model_filter);
   for (const auto* read : {&before, &after}) {
     if (!*read) {
-      util::print_stderr(fmt::format("llmd-bench: error: {}\n", read->error()));
-      return k_exit_usage;
+      return result.fail(k_exit_usage, read->error());
     }
   }
   const auto cache = scrape::compute_cache_report(before->pods, after->pods);
@@ -100,11 +99,11 @@ int run_diff_command(const DiffOptions& options) {
                report::render_cache_table(cache), gate ? gate_line(*gate) : ""));
   }
   if (cache.totals.pods_ok == 0) {
-    util::print_stderr(fmt::format("llmd-bench: error: no pod could be read in both snapshots ({}; {})\n", options.before_path,
-               options.after_path));
-    return k_exit_run_failed;
+    return result.fail(k_exit_run_failed, fmt::format("no pod could be read in both snapshots ({}; {})",
+                                                      options.before_path, options.after_path));
   }
-  return gate && !gate->result.passed ? k_exit_gate_failed : k_exit_ok;
+  result.exit_code = gate && !gate->result.passed ? k_exit_gate_failed : k_exit_ok;
+  return result;
 }
 
 void add_diff_options(CLI::App& command, DiffOptions& options) {

@@ -13,6 +13,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/exit_codes.hpp"
+
 namespace llmd::cli {
 
 struct DiffOptions {
@@ -25,6 +27,7 @@ struct DiffOptions {
 };
 
 void add_diff_options(CLI::App& command, DiffOptions& options);
-int run_diff_command(const DiffOptions& options);
+// Prints the cache report (or JSON) on stdout; errors are returned, cli::run prints them.
+CommandResult run_diff_command(const DiffOptions& options);
 
 }  // namespace llmd::cli

@@ -1,6 +1,14 @@
 #pragma once
 // Process exit codes, documented in README.md "Exit codes". One place maps errors to them
 // (cli::run); k6-style names, but our own numbers.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace llmd::report {
+enum class Verdict;  // report/run_report.hpp: the report holds a verdict, only cli maps it to an exit code
+}
+
 namespace llmd::cli {
 
 enum ExitCode : int {
@@ -10,5 +18,26 @@ enum ExitCode : int {
   k_exit_run_failed = 3,      // the run could not be carried out (unreachable target, no pods, bind failure)
   k_exit_interrupted = 130,   // SIGINT/SIGTERM
 };
+
+// The exit code of a run with this verdict (also written as the JSON result's exit_code):
+// pass 0, fail 1, error 3, interrupted 130.
+ExitCode exit_code(report::Verdict verdict);
+
+// What a command ends with: its exit code and its errors, which cli::run prints once each, in order, as
+// "llmd-bench: error: ..." on stderr after the command returns (issue 12: commands do not print errors).
+struct CommandResult {
+  int exit_code = k_exit_ok;
+  std::vector<std::string> errors;
+
+  // Adds an error and makes `code` the exit code.
+  CommandResult& fail(ExitCode code, std::string error) {
+    exit_code = code;
+    errors.push_back(std::move(error));
+    return *this;
+  }
+};
+
+// Prints result.errors and returns result.exit_code (cli::run's one place that prints errors).
+int finish_command(const CommandResult& result);
 
 }  // namespace llmd::cli

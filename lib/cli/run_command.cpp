@@ -35,6 +35,27 @@ namespace llmd::cli {
 
 namespace {
 
+// Names a simulator setting in run's terms: the --sim-* flag when one set it, else the scenario's key.
+std::string run_sim_setting(const RunOptions& options, sim::Setting setting) {
+  switch (setting) {
+    case sim::Setting::pods:
+      if (options.sim_pods) return "--sim-pods";
+      break;
+    case sim::Setting::error_rate:
+      if (options.sim_error_rate) return "--sim-error-rate";
+      break;
+    case sim::Setting::abort_rate:
+      if (options.sim_abort_rate) return "--sim-abort-rate";
+      break;
+    case sim::Setting::time_scale:
+      if (options.sim_time_scale) return "--sim-time-scale";
+      break;
+    case sim::Setting::no_prefix_caching_pods: return "--sim-no-prefix-caching-pod";  // no scenario key sets it
+    default: break;
+  }
+  return "sim." + std::string(sim::setting_key(setting));
+}
+
 util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& options) {
   auto& sim = s.sim;
   if (options.sim_route) {
@@ -59,7 +80,7 @@ util::Result<void> apply_sim_options(scenario::Scenario& s, const RunOptions& op
   if (options.sim_abort_rate) sim.pod.abort_rate = *options.sim_abort_rate;
   if (options.sim_time_scale) sim.pod.timing.time_scale = *options.sim_time_scale;
   if (options.sim_prompt_tokens_details) sim.pod.prompt_tokens_details = true;
-  if (auto valid = sim::validate(sim); !valid) {
+  if (auto valid = sim::validate(sim, [&](sim::Setting setting) { return run_sim_setting(options, setting); }); !valid) {
     return util::fail("embedded simulator: " + valid.error());
   }
   return {};
@@ -198,8 +219,8 @@ class ProgressLine {
     }
     print(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
                       p.phase.empty() ? "-" : util::escape_controls(p.phase),
-                      report::format_seconds(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
-                      p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds(*p.ttft_p95_seconds) : "-",
+                      report::format_seconds_fixed(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
+                      p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds_fixed(*p.ttft_p95_seconds) : "-",
                       p.errors, p.dropped));
     m_shown = true;
   }
@@ -257,7 +278,7 @@ int finish(report::RunReport& report, const Outputs& outputs) {
   } else {
     util::print_stdout(text);
   }
-  return report.exit_code;
+  return exit_code(report.verdict);
 }
 
 // Fault injection for tests of the internal-error path (never set in normal use):

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/exit_codes.hpp"
 #include "report/tekton_results.hpp"
 #include "util/atomic_file.hpp"
 #include "util/output_path.hpp"
@@ -164,7 +165,8 @@ std::vector<OutputFile> stream_outputs(const Outputs& outputs) {
 }
 
 std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output) {
-  const auto content = util::redact(report::render(report, output.format));  // secrets never stored
+  // secrets never stored
+  const auto content = util::redact(report::render(report, output.format, exit_code(report.verdict)));
   util::Result<void> written;
   if (output.to_stdout()) {
     std::fflush(stdout);  // nothing else goes there, but never interleave with a buffered byte

@@ -205,30 +205,29 @@ json scrape_to_json(const std::vector<scrape::PodSnapshotResult>& pods, const st
   return {{"schema", "llmd-bench/scrape"}, {"version", 1}, {"source", source}, {"pods", std::move(rows)}};
 }
 
-int run_scrape_command(const ScrapeOptions& options) {
+CommandResult run_scrape_command(const ScrapeOptions& options) {
+  CommandResult result;
   auto cache = cache_spec(options);
   if (!cache) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", cache.error()));
-    return k_exit_usage;
+    return result.fail(k_exit_usage, cache.error());
   }
   if (options.save_dir) {  // before pods are looked up or read: dumps that cannot be saved make the scrape moot
     if (auto ready = prepare_save_dir(*options.save_dir); !ready) {
-      util::print_stderr(fmt::format("llmd-bench: error: {}\n", ready.error()));
-      return k_exit_usage;
+      return result.fail(k_exit_usage, ready.error());
     }
   }
   auto made = make_cache_source(*cache, {});
   if (!made) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", made.error()));
     // Pod discovery failing (wrong namespace or selector, kubectl error) means the scrape could not
     // be carried out; everything else here is a usage error.
-    return cache->source == scenario::CacheSpec::Source::kubernetes ? k_exit_run_failed : k_exit_usage;
+    return result.fail(cache->source == scenario::CacheSpec::Source::kubernetes ? k_exit_run_failed : k_exit_usage,
+                       made.error());
   }
   if (*made == nullptr) {
-    util::print_stderr(fmt::format("llmd-bench: error: scenario {} names no pods to scrape: expected cache.urls or cache.files (the "
-               "embedded simulator's pods exist only during `run`)\n",
-               options.scenario_path));
-    return k_exit_usage;
+    return result.fail(k_exit_usage,
+                       fmt::format("scenario {} names no pods to scrape: expected cache.urls or cache.files (the "
+                                   "embedded simulator's pods exist only during `run`)",
+                                   options.scenario_path));
   }
   auto& source = **made;
   const auto scrapes = source.scrape_all();
@@ -244,18 +243,15 @@ int run_scrape_command(const ScrapeOptions& options) {
       util::print_stdout(fmt::format("note: {}\n", note));
     }
   }
-  int code = std::any_of(pods.begin(), pods.end(), [](const auto& p) { return p.snapshot.has_value(); }) ? k_exit_ok
-                                                                                                           : k_exit_run_failed;
-  if (code != k_exit_ok) {
-    util::print_stderr(fmt::format("llmd-bench: error: no pod could be scraped ({})\n", source.describe()));
+  if (std::none_of(pods.begin(), pods.end(), [](const auto& p) { return p.snapshot.has_value(); })) {
+    result.fail(k_exit_run_failed, fmt::format("no pod could be scraped ({})", source.describe()));
   }
   if (options.save_dir) {
     if (auto saved = save_dumps(scrapes, *options.save_dir); !saved) {
-      util::print_stderr(fmt::format("llmd-bench: error: {}\n", saved.error()));
-      code = k_exit_run_failed;
+      result.fail(k_exit_run_failed, saved.error());
     }
   }
-  return code;
+  return result;
 }
 
 void add_scrape_options(CLI::App& command, ScrapeOptions& options) {

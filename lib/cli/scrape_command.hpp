@@ -16,6 +16,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "cli/cache_source.hpp"
+#include "cli/exit_codes.hpp"
 #include "scrape/snapshot.hpp"
 
 namespace llmd::cli {
@@ -31,7 +32,8 @@ struct ScrapeOptions {
 };
 
 void add_scrape_options(CLI::App& command, ScrapeOptions& options);
-int run_scrape_command(const ScrapeOptions& options);
+// Prints the table (or JSON) on stdout; errors are returned, cli::run prints them.
+CommandResult run_scrape_command(const ScrapeOptions& options);
 
 // The table `scrape` prints: one row per pod (pod, queries, hits, cumulative hit rate, requests,
 // prefix caching on/off, block size, unit, status), then per pod its flavor and source, and the

@@ -1,5 +1,6 @@
 #include "cli/sim_command.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -25,6 +26,21 @@ std::string with_range(std::string_view help, sim::CountRange range, std::string
 
 std::string with_range(std::string_view help, sim::RealRange range) {
   return fmt::format("{} ({}..{})", help, util::format_number(range.min), util::format_number(range.max));
+}
+
+// The flag of `llmd-bench sim` that sets `setting` (add_sim_options), for sim::validate's errors.
+std::string sim_flag(sim::Setting setting) {
+  switch (setting) {
+    case sim::Setting::prefill_base: return "--prefill-base-ms";
+    case sim::Setting::prefill_per_token: return "--prefill-per-token-us";
+    case sim::Setting::inter_token: return "--inter-token-ms";
+    case sim::Setting::time_scale: return "--time-scale";
+    case sim::Setting::no_prefix_caching_pods: return "--no-prefix-caching-pod";
+    default: break;
+  }
+  std::string flag = "--" + std::string(sim::setting_key(setting));  // "kv_blocks" -> "--kv-blocks"
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
 }
 
 }  // namespace
@@ -105,17 +121,17 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
   if (options.gateway_allow_no_model) {
     config.gateway_requires_model = false;
   }
-  if (auto valid = sim::validate(config); !valid) {
+  if (auto valid = sim::validate(config, sim_flag); !valid) {
     return util::fail(valid.error());
   }
   return config;
 }
 
-int run_sim_command(const SimOptions& options) {
+CommandResult run_sim_command(const SimOptions& options) {
+  CommandResult result;
   auto config = finish_sim_options(options);
   if (!config) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", config.error()));
-    return k_exit_usage;
+    return result.fail(k_exit_usage, config.error());
   }
   util::raise_open_file_limit();
   sim::net::io_context io(1);
@@ -128,8 +144,7 @@ int run_sim_command(const SimOptions& options) {
     stopping = true;
   });
   if (auto started = fleet.start(); !started) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", started.error()));
-    return k_exit_run_failed;
+    return result.fail(k_exit_run_failed, started.error());
   }
   // One JSON line on stdout so scripts and tests can find the ports; the human summary on stderr.
   util::print_stdout(util::dump_json(fleet.describe()) + "\n");
@@ -143,7 +158,7 @@ int run_sim_command(const SimOptions& options) {
     std::fflush(nullptr);
     std::_Exit(k_exit_ok);
   }
-  return k_exit_ok;
+  return result;
 }
 
 }  // namespace llmd::cli

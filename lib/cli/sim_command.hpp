@@ -1,6 +1,7 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include "cli/exit_codes.hpp"
 #include "sim/sim_config.hpp"
 
 namespace llmd::cli {
@@ -20,6 +21,7 @@ void add_sim_options(CLI::App& command, SimOptions& options);
 util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options);
 
 // Runs the simulator in the foreground until SIGINT/SIGTERM. Returns the exit code.
-int run_sim_command(const SimOptions& options);
+// Serves until SIGINT/SIGTERM; errors are returned, cli::run prints them.
+CommandResult run_sim_command(const SimOptions& options);
 
 }  // namespace llmd::cli

@@ -181,14 +181,14 @@ void add_validate_options(CLI::App& command, RunOptions& options) {
       "  llmd-bench validate scenarios/baseline.yaml --vus 20 --duration 2m --target http://gw.llm-d.svc");
 }
 
-int run_validate_command(const RunOptions& options) {
+CommandResult run_validate_command(const RunOptions& options) {
+  CommandResult result;
   auto inputs = check_run_inputs(options);
   if (!inputs) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", inputs.error()));
-    return k_exit_usage;
+    return result.fail(k_exit_usage, inputs.error());
   }
   util::print_stdout(describe_plan(*inputs) + "valid: nothing was sent; `llmd-bench run` with the same arguments runs this plan\n");
-  return k_exit_ok;
+  return result;
 }
 
 }  // namespace llmd::cli

@@ -9,13 +9,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/exit_codes.hpp"
 #include "cli/run_command.hpp"
 
 namespace llmd::cli {
 
 // Adds the subcommand's options: the same as `run` (add_run_options), so every flag is checked alike.
 void add_validate_options(CLI::App& command, RunOptions& options);
-int run_validate_command(const RunOptions& options);
+// Prints the plan on stdout; errors are returned, cli::run prints them.
+CommandResult run_validate_command(const RunOptions& options);
 
 // The plan of a checked run as text (one line per item, phases indented); no secret: header values
 // and tokens are never shown, only the names of the variables that hold tokens.

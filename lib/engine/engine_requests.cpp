@@ -7,6 +7,7 @@
 #include "engine/engine_loop.hpp"
 
 #include "engine/backoff.hpp"
+#include "util/curl_global.hpp"
 #include "util/process.hpp"
 
 namespace llmd::engine {
@@ -61,7 +62,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   if (!unbounded && concurrency >= k_many_streams) {
     m_transfer.receive_buffer_bytes = k_many_streams_buffer_bytes;
   }
-  init_curl_once();
+  util::init_curl_once();
   util::raise_open_file_limit();
   const long connections = unbounded ? 0 : static_cast<long>(std::max<std::size_t>(concurrency, 1));
   auto multi = CurlMulti::create(CurlMultiOptions{connections, connections, m_transfer.http2});

@@ -9,6 +9,7 @@
 #include "engine/request_builder.hpp"
 #include "engine/request_state.hpp"
 #include "sse/preview.hpp"
+#include "util/curl_global.hpp"
 #include "util/json_text.hpp"
 #include "util/url_authority.hpp"
 
@@ -77,7 +78,7 @@ util::Result<Exchange> exchange(const TargetAccess& target, std::string_view pat
     return util::fail(lines.error());
   }
   const HeaderList headers(*lines);
-  init_curl_once();
+  util::init_curl_once();
   auto created = RequestState::create(TransferSettings{*url, spec.stream, s.target.http2, s.target.insecure,
                                                        s.target.connect_timeout, s.target.request_timeout});
   if (!created) {

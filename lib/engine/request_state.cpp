@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <mutex>
 
 #include <fmt/format.h>
 
@@ -25,11 +24,6 @@ long http_version(const TransferSettings& settings) {
 }
 
 }  // namespace
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferSettings& settings) {
   std::unique_ptr<RequestState> state(new RequestState(settings.stream));

@@ -52,9 +52,6 @@ struct DocumentBudget {
   std::size_t used = 0;
 };
 
-// curl_global_init, once per process (before the first easy handle).
-void init_curl_once();
-
 // Settings every request of a run shares, applied to each easy handle once.
 struct TransferSettings {
   std::string url;  // full endpoint URL (request_builder.hpp join_url)

@@ -26,9 +26,9 @@ std::string_view to_string(OutputFormat format) {
   return "?";
 }
 
-std::string render(const RunReport& report, OutputFormat format) {
+std::string render(const RunReport& report, OutputFormat format, int exit_code) {
   switch (format) {
-    case OutputFormat::json: return util::dump_json(to_json(report), 2) + "\n";
+    case OutputFormat::json: return util::dump_json(to_json(report, exit_code), 2) + "\n";
     case OutputFormat::junit: return render_junit(report);
   }
   return {};

@@ -19,7 +19,8 @@ enum class OutputFormat {
 util::Result<OutputFormat> parse_output_format(std::string_view text);
 std::string_view to_string(OutputFormat format);
 
-// The whole file content of `report` (already judged) in `format`.
-std::string render(const RunReport& report, OutputFormat format);
+// The whole file content of `report` (already judged) in `format`; exit_code: the cli's exit code for
+// report.verdict, written in the JSON result.
+std::string render(const RunReport& report, OutputFormat format, int exit_code);
 
 }  // namespace llmd::report

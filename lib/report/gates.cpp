@@ -4,7 +4,6 @@
 
 #include <fmt/format.h>
 
-#include "cli/exit_codes.hpp"  // header only: the one table of exit codes
 #include "report/run_diagnostics.hpp"
 #include "util/duration.hpp"
 
@@ -201,16 +200,12 @@ void judge(RunReport& report) {
   gate_failed = gate_failed || (report.run && no_request_ended(report.run->total));
   if (!report.errors.empty()) {
     report.verdict = Verdict::error;
-    report.exit_code = cli::k_exit_run_failed;
   } else if (report.interrupted) {
     report.verdict = Verdict::interrupted;
-    report.exit_code = cli::k_exit_interrupted;
   } else if (gate_failed) {
     report.verdict = Verdict::fail;
-    report.exit_code = cli::k_exit_gate_failed;
   } else {
     report.verdict = Verdict::pass;
-    report.exit_code = cli::k_exit_ok;
   }
 }
 

@@ -26,7 +26,7 @@ class RunMetrics final : public scenario::MetricLookup {
   const RunReport& m_report;
 };
 
-// Fills report.thresholds, report.checks, report.verdict and report.exit_code.
+// Fills report.thresholds, report.checks and report.verdict (cli::exit_code maps it to the exit code).
 // report.threshold_abort (set before) fails its threshold whatever its value at the end.
 void judge(RunReport& report);
 

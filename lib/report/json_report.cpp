@@ -156,7 +156,7 @@ json scenario_echo(const scenario::Scenario& s) {
           {"phases", phases}};
 }
 
-json to_json(const RunReport& report) {
+json to_json(const RunReport& report, int exit_code) {
   json thresholds = json::array();
   for (const auto& t : report.thresholds) {
     thresholds.push_back(threshold_json(t));
@@ -198,7 +198,7 @@ json to_json(const RunReport& report) {
           {"interrupted", report.interrupted},
           {"partial", report.interrupted || !report.errors.empty()},
           {"verdict", to_string(report.verdict)},
-          {"exit_code", report.exit_code}};
+          {"exit_code", exit_code}};
 }
 
 }  // namespace llmd::report

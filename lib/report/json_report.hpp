@@ -10,7 +10,9 @@ namespace llmd::report {
 inline constexpr const char* k_result_schema = "llmd-bench/result";
 inline constexpr int k_result_schema_version = 1;
 
-nlohmann::json to_json(const RunReport& report);
+// exit_code: the process's exit code for report.verdict, which the cli maps (cli::exit_code) and
+// passes in; written as the result's "exit_code".
+nlohmann::json to_json(const RunReport& report, int exit_code);
 
 // The scenario as run. Never contains a secret: header values of Authorization, Cookie,
 // Proxy-Authorization and any header whose name contains "key", "token" or "secret" are replaced

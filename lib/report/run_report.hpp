@@ -88,8 +88,7 @@ struct RunReport {
   std::vector<RunDiagnostic> diagnostics;  // findings about the numbers, each with its fix
   bool interrupted = false;          // stopped by a signal: the numbers cover only part of the plan
 
-  Verdict verdict = Verdict::error;
-  int exit_code = 3;
+  Verdict verdict = Verdict::error;  // the process exit code is the cli's mapping of it (cli/exit_codes.hpp)
 };
 
 }  // namespace llmd::report

@@ -27,9 +27,9 @@ std::string ns_quantiles(const stats::LogLinearHistogram& h, std::initializer_li
   }
   std::string out;
   for (double p : ps) {
-    out += fmt::format("p{:<3g}{:>9}  ", p, format_seconds(*h.percentile(p) * 1e-9));
+    out += fmt::format("p{:<3g}{:>9}  ", p, format_seconds_fixed(*h.percentile(p) * 1e-9));
   }
-  out += fmt::format("avg {:>9}", format_seconds(*h.mean() * 1e-9));
+  out += fmt::format("avg {:>9}", format_seconds_fixed(*h.mean() * 1e-9));
   return out;
 }
 
@@ -57,8 +57,8 @@ std::string time_to_failure(const stats::LogLinearHistogram& h) {
   if (h.count() == 0) {
     return "";
   }
-  return fmt::format(" (after p50 {}, max {})", format_seconds(*h.percentile(50) * 1e-9),
-                     format_seconds(static_cast<double>(*h.max()) * 1e-9));
+  return fmt::format(" (after p50 {}, max {})", format_seconds_fixed(*h.percentile(50) * 1e-9),
+                     format_seconds_fixed(static_cast<double>(*h.max()) * 1e-9));
 }
 
 // Failed requests are kept out of the latency lines below; here they get their count by class, one
@@ -132,7 +132,7 @@ void render_ttft(std::string& out, const engine::PhaseHistograms& h) {
     const auto lag_p99 = *h.event_loop_lag_ns.percentile(99);
     const auto ttft_p50 = h.ttft_ns.percentile(50);
     if (ttft_p50 && lag_p99 <= k_fold_tolerance * *ttft_p50) {
-      fold_note += fmt::format("{}event loop lag p99 {}", fold_note.empty() ? "" : "; ", format_seconds(lag_p99 * 1e-9));
+      fold_note += fmt::format("{}event loop lag p99 {}", fold_note.empty() ? "" : "; ", format_seconds_fixed(lag_p99 * 1e-9));
     } else {
       own_lines += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 90, 99}));
     }
@@ -185,14 +185,14 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const std::string executor = phase.executor ? std::string(engine::to_string(*phase.executor)) : "all phases";
   out += fmt::format("\n  {} ({})\n", phase.name, executor);
   out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
-                     phase.completed, format_seconds(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
+                     phase.completed, format_seconds_fixed(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
   render_schedule(out, phase);
   out += fmt::format("    concurrency .....: peak {} in flight, mean {:.1f}\n", phase.peak_in_flight, phase.mean_in_flight);
   render_failure_rates(out, phase);
   render_failures(out, phase);
   if (const auto& b = phase.backoff; b.retry_after_waits + b.connect_error_waits > 0) {
     out += fmt::format("    backoff .........: {} waits, {} in total ({} after Retry-After, {} after connect failures)\n",
-                       b.retry_after_waits + b.connect_error_waits, format_seconds(static_cast<double>(b.waited_ns) * 1e-9),
+                       b.retry_after_waits + b.connect_error_waits, format_seconds_fixed(static_cast<double>(b.waited_ns) * 1e-9),
                        b.retry_after_waits, b.connect_error_waits);
   }
   const auto& h = phase.histograms;
@@ -358,9 +358,9 @@ std::string render_cache_table(const scrape::CacheReport& cache) {
   return out;
 }
 
-std::string format_seconds(double seconds) {
+std::string format_seconds_fixed(double seconds) {
   if (seconds < 0) {
-    return "-" + format_seconds(-seconds);
+    return "-" + format_seconds_fixed(-seconds);
   }
   if (seconds >= 1.0) {
     return fmt::format("{:.2f}s", seconds);

@@ -17,7 +17,9 @@ std::string render_text(const RunReport& report, const TextOptions& options = {}
 // render_text() under its heading, and by `llmd-bench diff`.
 std::string render_cache_table(const scrape::CacheReport& cache);
 
-// "12.3ms", "1.25s", "850us": durations in seconds for humans.
-std::string format_seconds(double seconds);
+// Seconds with two decimals for the report's latency columns: "12.30ms", "1.25s", "850us", "-2009.45s".
+// Not util::format_seconds (3 significant digits, "12.3ms", "2m30s": messages and thresholds): the
+// summary keeps its fixed-width form.
+std::string format_seconds_fixed(double seconds);
 
 }  // namespace llmd::report

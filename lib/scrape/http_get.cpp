@@ -1,6 +1,5 @@
 #include "scrape/http_get.hpp"
 
-#include <mutex>
 
 namespace llmd::scrape {
 
@@ -18,11 +17,6 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 }
 
 }  // namespace
-
-void init_curl_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 bool HttpGet::configure(const std::string& url, const std::vector<std::string>& header_lines,
                         std::chrono::milliseconds timeout) {

@@ -21,9 +21,6 @@
 
 namespace llmd::scrape {
 
-// curl_global_init, once per process (not thread-safe itself, hence before any handle exists).
-void init_curl_once();
-
 struct HttpGet {
   struct EasyDeleter {
     void operator()(CURL* handle) const { curl_easy_cleanup(handle); }

@@ -14,6 +14,7 @@
 #include "scrape/prometheus_api.hpp"
 #include "scrape/prometheus_help.hpp"
 #include "scrape/prometheus_samples.hpp"
+#include "util/curl_global.hpp"
 #include "util/duration.hpp"
 
 namespace llmd::scrape {
@@ -132,7 +133,7 @@ util::Result<PrometheusSource> PrometheusSource::create(PrometheusSourceOptions 
 
 PrometheusSource::PrometheusSource(PrometheusSourceOptions options)
     : m_options(std::move(options)), m_promql(cache_counters_promql(m_options.matcher)) {
-  init_curl_once();
+  util::init_curl_once();
 }
 
 std::string PrometheusSource::query_url() const {

@@ -10,6 +10,7 @@
 
 #include "prom/text_parser.hpp"
 #include "scrape/http_get.hpp"
+#include "util/curl_global.hpp"
 
 namespace llmd::scrape {
 
@@ -135,7 +136,7 @@ PodScrape finish_transfer(HttpGet& http, CURLcode code, const PodUrl& pod, const
 UrlSource::UrlSource(std::vector<PodUrl> pods, UrlSourceOptions options)
     : m_pods(std::move(pods)), m_options(options) {
   m_options.max_parallel = std::max<std::size_t>(m_options.max_parallel, 1);
-  init_curl_once();
+  util::init_curl_once();
 }
 
 std::string UrlSource::describe() const {

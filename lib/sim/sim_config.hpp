@@ -4,6 +4,7 @@
 // SimConfig, so help text and behaviour cannot drift apart).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -109,9 +110,24 @@ inline constexpr RealRange k_session_timeout_s_range{0, 30 * 24 * 3600};  // 30 
 inline constexpr RealRange k_time_scale_range{1e-6, 1000};
 inline constexpr RealRange k_fault_rate_range{0, 1};  // error_rate, abort_rate
 
+// The settings validate() checks. The simulator names each by its key (setting_key); the layer that
+// knows where a value came from names it for the user through validate's `name`: `llmd-bench sim` by
+// its flag (--kv-blocks), `run` by its --sim-* flag or the scenario's sim: key, the scenario loader
+// by key under its file:line.
+enum class Setting {
+  pods, block_size, kv_blocks, prefix_index_blocks, max_num_seqs, max_model_len, default_max_tokens,
+  time_scale, error_rate, abort_rate, prefill_base, prefill_per_token, inter_token, restart_downtime,
+  session_timeout, first_pod_port, no_prefix_caching_pods, model,
+};
+// The key of the scenario's sim: section ("kv_blocks", "timing.time_scale"; "no_prefix_caching_pods":
+// the field of SimConfig, which only flags set).
+std::string_view setting_key(Setting setting);
+using SettingName = std::function<std::string(Setting)>;
+
 // Checks every setting against its range above, pods x kv_blocks, the pod ports, the pods without
-// prefix caching; the error names the flag and the bound ("--kv-blocks: must be <= 1048576, got
-// 1000000000").
-util::Result<void> validate(const SimConfig& config);
+// prefix caching; the error names the setting as `name` does and the bound ("kv_blocks: must be <=
+// 1048576, got 1000000000"; with sim's flags: "--kv-blocks: ...").
+util::Result<void> validate(const SimConfig& config, const SettingName& name);
+util::Result<void> validate(const SimConfig& config);  // named by setting_key
 
 }  // namespace llmd::sim

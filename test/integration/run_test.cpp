@@ -346,7 +346,12 @@ TEST(Run, APodWithPrefixCachingOffIsNamedWithTheCauseAndTheGateFails) {
   EXPECT_TRUE(named);
   auto bad = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--sim-no-prefix-caching-pod", "9"});
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("--no-prefix-caching-pod 9 is not a pod: pods are numbered 0..3"));
+  EXPECT_THAT(bad.err, HasSubstr("embedded simulator: --sim-no-prefix-caching-pod 9 is not a pod: pods are numbered 0..3"));
+  // A bad --sim-* value is named by the run flag that set it, not by `llmd-bench sim`'s flag.
+  auto frozen = run({std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--sim-time-scale", "0"});
+  EXPECT_EQ(frozen.exit_code, 2);
+  EXPECT_THAT(frozen.err, HasSubstr("embedded simulator: --sim-time-scale: must be >= 1e-06, got 0"));
+  EXPECT_THAT(frozen.err, testing::Not(HasSubstr("--time-scale:")));
 }
 
 TEST(Run, TrafficOnPodsOutsideTheScrapedSetIsReported) {

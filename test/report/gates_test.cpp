@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "cli/exit_codes.hpp"
+
 using llmd::report::judge;
 using llmd::report::RunReport;
 using llmd::report::Verdict;
@@ -63,7 +65,7 @@ TEST(Gates, AllPassingGatesGiveExit0) {
     EXPECT_TRUE(t.result.passed) << t.threshold.source << ": " << t.result.reason;
   }
   EXPECT_EQ(f.report.verdict, Verdict::pass);
-  EXPECT_EQ(f.report.exit_code, 0);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 0);
 }
 
 TEST(Gates, AFailedThresholdGivesExit1WithTheObservedValue) {
@@ -76,7 +78,7 @@ TEST(Gates, AFailedThresholdGivesExit1WithTheObservedValue) {
   EXPECT_FALSE(f.report.thresholds[0].result.passed);
   EXPECT_NEAR(*f.report.thresholds[0].result.observed, 0.1, 0.001);
   EXPECT_FALSE(f.report.thresholds[1].result.passed);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 }
 
 TEST(Gates, NoDataFailsInsteadOfPassingSilently) {
@@ -87,7 +89,7 @@ TEST(Gates, NoDataFailsInsteadOfPassingSilently) {
   EXPECT_FALSE(f.report.thresholds[0].result.passed);
   EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
   EXPECT_FALSE(f.report.thresholds[1].result.passed);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 }
 
 TEST(Gates, TheFailureRateIsAGate) {
@@ -120,7 +122,7 @@ TEST(Gates, AbortedRequestsCountAsFailedAndCut) {
   EXPECT_DOUBLE_EQ(*f.report.thresholds[1].result.observed, 3.0 / 12);  // (1 stream_cut + 2 aborted) / 12
   EXPECT_FALSE(f.report.thresholds[1].result.passed);
   EXPECT_TRUE(f.report.thresholds[2].result.passed);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
   f.report.run = make_run(0, 0);
   judge(f.report);
   EXPECT_EQ(f.report.thresholds[1].result.reason, "no data");
@@ -139,7 +141,7 @@ TEST(Gates, ChecksAreCountedButNeverGateOnTheirOwn) {
   EXPECT_FALSE(f.report.checks[0].all_passed());
   EXPECT_DOUBLE_EQ(*f.report.checks[0].rate(), 0.9);
   EXPECT_EQ(f.report.verdict, Verdict::pass);
-  EXPECT_EQ(f.report.exit_code, 0);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 0);
 
   f.report.run = make_run(0, 0);
   f.report.run->total.aborted = 4;  // every request aborted: the check saw nothing
@@ -186,7 +188,7 @@ TEST(Gates, ChecksThresholdsGateOnTheirRates) {
   judge(f.report);
   EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
   EXPECT_EQ(f.report.thresholds[2].result.reason, "no data");
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 }
 
 // severity: warn turns a failed threshold into a warning: reported, exit 0. The band logic: 0.78
@@ -205,18 +207,18 @@ TEST(Gates, AWarnThresholdThatFailsIsAWarningAndTheRunPasses) {
   EXPECT_FALSE(f.report.thresholds[0].gate_failed());
   EXPECT_TRUE(f.report.thresholds[1].result.passed);
   EXPECT_EQ(f.report.verdict, Verdict::pass);
-  EXPECT_EQ(f.report.exit_code, 0);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 0);
 
   f.report.cache = cache_with_hit_rate(0.65);
   judge(f.report);
   EXPECT_TRUE(f.report.thresholds[0].warning());
   EXPECT_TRUE(f.report.thresholds[1].gate_failed());
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 
   f.report.cache = cache_with_hit_rate(0.95);
   judge(f.report);
   EXPECT_FALSE(f.report.thresholds[0].warning());
-  EXPECT_EQ(f.report.exit_code, 0);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 0);
 }
 
 // A threshold that stopped the run (abortOnFail) fails even when its value recovered by the end.
@@ -234,7 +236,7 @@ TEST(Gates, TheThresholdThatAbortedTheRunFailsWhateverItsFinalValue) {
             "crossed at t=1.5s during the run (http_req_failed rate = 0.5; required < 0.2), which abortOnFail stopped; "
             "at the end: http_req_failed rate = 0.1; required < 0.2");
   EXPECT_EQ(f.report.verdict, Verdict::fail);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 }
 
 // No request at all in the measured phases (issue 10 item 11: time_scale: 1e-300 ran nothing and
@@ -248,7 +250,7 @@ TEST(Gates, ARunInWhichNoRequestEndedNeverPasses) {
   EXPECT_TRUE(f.report.thresholds.empty());
   EXPECT_TRUE(f.report.checks.empty());
   EXPECT_EQ(f.report.verdict, Verdict::fail);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
   f.report.interrupted = true;  // Ctrl-C before the first request: interrupted, not failed
   judge(f.report);
   EXPECT_EQ(f.report.verdict, Verdict::interrupted);
@@ -265,11 +267,11 @@ TEST(Gates, ErrorsWinOverInterruptionWhichWinsOverGates) {
   f.report.interrupted = true;
   judge(f.report);
   EXPECT_EQ(f.report.verdict, Verdict::interrupted);
-  EXPECT_EQ(f.report.exit_code, 130);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 130);
   f.report.errors.push_back("no request reached the target");
   judge(f.report);
   EXPECT_EQ(f.report.verdict, Verdict::error);
-  EXPECT_EQ(f.report.exit_code, 3);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 3);
 }
 
 TEST(Gates, CacheGatesFailWhileAPodIsMissingFromTheTotalsUnlessAllowed) {
@@ -282,7 +284,7 @@ TEST(Gates, CacheGatesFailWhileAPodIsMissingFromTheTotalsUnlessAllowed) {
   f.report.cache->totals.missing_pods = {"pod-b (scrape failed)"};  // ...but pod-b's after-scrape failed
   judge(f.report);
   EXPECT_EQ(f.report.verdict, Verdict::fail);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
   ASSERT_EQ(f.report.thresholds.size(), 4u);
   for (std::size_t i = 0; i < 3; ++i) {
     EXPECT_FALSE(f.report.thresholds[i].result.passed) << f.report.thresholds[i].threshold.metric;
@@ -297,4 +299,14 @@ TEST(Gates, CacheGatesFailWhileAPodIsMissingFromTheTotalsUnlessAllowed) {
   judge(f.report);
   EXPECT_EQ(f.report.verdict, Verdict::pass);
   EXPECT_TRUE(f.report.thresholds[0].result.passed);
+}
+
+// The report holds a verdict; the cli alone maps it to the process's (and the JSON result's) exit code.
+TEST(Gates, TheCliMapsEachVerdictToItsDocumentedExitCode) {
+  EXPECT_EQ(llmd::cli::exit_code(Verdict::pass), 0);
+  EXPECT_EQ(llmd::cli::exit_code(Verdict::fail), 1);
+  EXPECT_EQ(llmd::cli::exit_code(Verdict::error), 3);
+  EXPECT_EQ(llmd::cli::exit_code(Verdict::interrupted), 130);
+  RunReport never_judged;  // a report nobody judged is an error, never a pass
+  EXPECT_EQ(llmd::cli::exit_code(never_judged.verdict), 3);
 }

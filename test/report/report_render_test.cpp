@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cli/exit_codes.hpp"
 #include "report/gates.hpp"
 #include "report/json_report.hpp"
 #include "report/junit_report.hpp"
@@ -19,12 +20,12 @@ TEST(JsonReport, RedactsSecretHeadersAndNeverHoldsTheToken) {
   report::RunReport r;
   r.scenario = &s;
   report::judge(r);
-  const std::string text = report::to_json(r).dump();
+  const std::string text = report::to_json(r, llmd::cli::exit_code(r.verdict)).dump();
   EXPECT_THAT(text, Not(HasSubstr("sk-123")));
   EXPECT_THAT(text, Not(HasSubstr("session=abc")));
   EXPECT_THAT(text, HasSubstr("\"X-Tenant\":\"blue\""));
   EXPECT_THAT(text, HasSubstr("\"api_key_env\":\"MY_TOKEN_VAR\""));
-  const auto json = report::to_json(r);
+  const auto json = report::to_json(r, llmd::cli::exit_code(r.verdict));
   EXPECT_EQ(json["schema"], "llmd-bench/result");
   EXPECT_EQ(json["version"], 1);
   EXPECT_TRUE(json["run"].is_null());
@@ -77,10 +78,10 @@ TEST(JsonReport, TargetNameIsSimulatorOrTheUrlWithoutCredentials) {
   r.scenario = &s;
   r.embedded_sim = true;
   r.target_url = "http://127.0.0.1:4000";
-  EXPECT_EQ(report::to_json(r)["target"]["name"], "simulator");
+  EXPECT_EQ(report::to_json(r, llmd::cli::exit_code(r.verdict))["target"]["name"], "simulator");
   r.embedded_sim = false;
   r.target_url = "https://bob:pw@gw.example/v1?key=abc";
-  EXPECT_EQ(report::to_json(r)["target"]["name"], "https://gw.example/v1");
+  EXPECT_EQ(report::to_json(r, llmd::cli::exit_code(r.verdict))["target"]["name"], "https://gw.example/v1");
 }
 
 TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
@@ -116,12 +117,12 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
 }
 
 TEST(TextReport, FormatsDurations) {
-  EXPECT_EQ(report::format_seconds(1.25), "1.25s");
-  EXPECT_EQ(report::format_seconds(0.0123), "12.30ms");
-  EXPECT_EQ(report::format_seconds(0.00085), "850us");
+  EXPECT_EQ(report::format_seconds_fixed(1.25), "1.25s");
+  EXPECT_EQ(report::format_seconds_fixed(0.0123), "12.30ms");
+  EXPECT_EQ(report::format_seconds_fixed(0.00085), "850us");
   // A negative duration (none should reach a report) keeps its unit: "-2009454018us" was -2009 s.
-  EXPECT_EQ(report::format_seconds(-2009.454018), "-2009.45s");
-  EXPECT_EQ(report::format_seconds(-0.0123), "-12.30ms");
+  EXPECT_EQ(report::format_seconds_fixed(-2009.454018), "-2009.45s");
+  EXPECT_EQ(report::format_seconds_fixed(-0.0123), "-12.30ms");
 }
 
 // First byte, first event and the client's event-loop lag have lines of their own only when they
@@ -258,8 +259,8 @@ TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksAreCountedNotGates) {
   report::judge(r);
   text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("- status_200           no data (no request completed)"));
-  EXPECT_EQ(report::to_json(r)["checks"]["status_200"]["no_data"], true);
-  EXPECT_EQ(report::to_json(r)["checks"]["status_200"]["rate"], nullptr);
+  EXPECT_EQ(report::to_json(r, llmd::cli::exit_code(r.verdict))["checks"]["status_200"]["no_data"], true);
+  EXPECT_EQ(report::to_json(r, llmd::cli::exit_code(r.verdict))["checks"]["status_200"]["rate"], nullptr);
   EXPECT_THAT(report::render_junit(r), HasSubstr("<skipped message=\"no data: no request completed"));
 }
 
@@ -282,7 +283,7 @@ TEST(Reports, NameChecksAsTheScenarioWroteThem) {
   EXPECT_THAT(text, HasSubstr("✗ status-200            75.0%  3 passed, 1 failed\n"));
   EXPECT_THAT(text, HasSubstr("✓ non_empty_content    100.0%  4 passed, 0 failed\n"));
   EXPECT_THAT(text, HasSubstr("  all checks            87.5%  7 passed, 1 failed\n"));
-  const auto json = report::to_json(r);
+  const auto json = report::to_json(r, llmd::cli::exit_code(r.verdict));
   EXPECT_EQ(json["checks"]["status-200"]["failed"], 1);
   EXPECT_DOUBLE_EQ(json["checks"]["status-200"]["rate"].get<double>(), 0.75);
   EXPECT_FALSE(json["checks"].contains("status_200"));
@@ -311,7 +312,7 @@ TEST(Reports, AWarnThresholdIsShownAsAWarningEverywhere) {
   EXPECT_THAT(text, HasSubstr("✓ cache_hit_rate       >=0.70         0.7812\n"));
   EXPECT_THAT(text, HasSubstr("verdict: PASS (1 of 1 gates passed; 1 warning: cache_hit_rate >=0.90)"));
   EXPECT_THAT(report::render_text(r, {.unicode = false}), HasSubstr("WARN cache_hit_rate       >=0.90         WARN"));
-  const auto json = report::to_json(r);
+  const auto json = report::to_json(r, llmd::cli::exit_code(r.verdict));
   EXPECT_EQ(json["verdict"], "pass");
   EXPECT_EQ(json["exit_code"], 0);
   ASSERT_EQ(json["warnings"].size(), 1u);
@@ -336,7 +337,7 @@ TEST(RunDiagnostics, AppearInTheSummaryTheJsonAndAsJunitFailuresWhenErrors) {
   EXPECT_THAT(text, HasSubstr("diagnostics\n  ! [stream_buffered] 40 of 40 streams arrived in bursts\n"
                               "      fix: set option http-no-delay\n"));
   EXPECT_THAT(text, HasSubstr("! [pod_requests_mismatch] pods finished 50, the client 40\n"));
-  const auto json = report::to_json(r);
+  const auto json = report::to_json(r, llmd::cli::exit_code(r.verdict));
   ASSERT_EQ(json["diagnostics"].size(), 2u);
   EXPECT_EQ(json["diagnostics"][0]["code"], "stream_buffered");
   EXPECT_EQ(json["diagnostics"][0]["severity"], "warning");

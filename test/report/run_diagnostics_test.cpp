@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "cli/exit_codes.hpp"
 #include "report/gates.hpp"
 
 using testing::HasSubstr;
@@ -207,7 +208,7 @@ TEST(RunDiagnostics, NoSuccessfulRequestIsAnErrorFindingThatFailsTheRun) {
   EXPECT_THAT(d->message, HasSubstr("not one of the 5 requests that ended succeeded (http_status 4, aborted 1)"));
   report::judge(f.report);
   EXPECT_EQ(f.report.verdict, report::Verdict::fail);
-  EXPECT_EQ(f.report.exit_code, 1);
+  EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 }
 
 TEST(RunDiagnostics, OneSuccessOrNoRequestAtAllIsNoSuchFinding) {

@@ -218,7 +218,7 @@ TEST(ScenarioBounds, SimKeysShareTheFlagsBounds) {
       {std::string(k_load) + "sim: {timing: {time_scale: 1e6}}\n",
        "scenarios/x.yaml:5:28: sim.timing.time_scale: must be <= 1000, got 1e6"},
       {std::string(k_load) + "sim: {pods: 1024, kv_blocks: 1048576}\n",
-       "scenarios/x.yaml:5:6: sim: --pods 1024 x --kv-blocks 1048576 = 1073741824 KV blocks in all; at most 16777216 "
+       "scenarios/x.yaml:5:6: sim: pods 1024 x kv_blocks 1048576 = 1073741824 KV blocks in all; at most 16777216 "
        "(640 MiB of simulator memory before any block is cached): lower one of them"},
   });
   load_ok(std::string(k_load) + "sim: {pods: 1024, kv_blocks: 16384}\n");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scrape/http_test_server.hpp"
+#include "util/curl_global.hpp"
 
 namespace llmd::scrape {
 namespace {
@@ -26,7 +27,7 @@ CannedResponse text_answer(std::string body) {
 }
 
 CURLcode perform(HttpGet& http, const std::string& url, const std::vector<std::string>& headers) {
-  init_curl_once();
+  util::init_curl_once();
   if (!http.configure(url, headers, k_timeout)) {
     ADD_FAILURE() << "configure failed";
     return CURLE_FAILED_INIT;
