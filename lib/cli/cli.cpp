@@ -71,7 +71,7 @@ int run(std::vector<std::string> args) {
   // error is a message and exit 2 or 3), so say so rather than let the process abort (exit 134).
   try {
     if (run_cmd->parsed()) {
-      return run_run_command(run_options);
+      return finish_command(run_run_command(run_options));
     }
     if (validate_cmd->parsed()) {
       return finish_command(run_validate_command(validate_options));

@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.hpp"
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 #include "report/text_report.hpp"
 #include "scenario/thresholds.hpp"
 #include "scrape/file_source.hpp"
@@ -41,10 +41,10 @@ GateOutcome judge_gate(const scenario::Threshold& threshold, const scrape::Cache
                        std::size_t allow_missing_pods) {
   scenario::Scenario allowance;
   allowance.cache.allow_missing_pods = allow_missing_pods;
-  report::RunReport holder;  // RunMetrics answers cache_hit_rate from the cache report alone
+  run::RunReport holder;  // RunMetrics answers cache_hit_rate from the cache report alone
   holder.scenario = &allowance;
   holder.cache = cache;
-  const report::RunMetrics metrics(holder);
+  const run::RunMetrics metrics(holder);
   return {threshold, scenario::evaluate(threshold, metrics)};
 }
 

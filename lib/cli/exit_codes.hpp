@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
-namespace llmd::report {
-enum class Verdict;  // report/run_report.hpp: the report holds a verdict, only cli maps it to an exit code
+namespace llmd::run {
+enum class Verdict;  // run/run_report.hpp: the run's result holds a verdict, only cli maps it to an exit code
 }
 
 namespace llmd::cli {
@@ -21,13 +21,15 @@ enum ExitCode : int {
 
 // The exit code of a run with this verdict (also written as the JSON result's exit_code):
 // pass 0, fail 1, error 3, interrupted 130.
-ExitCode exit_code(report::Verdict verdict);
+ExitCode exit_code(run::Verdict verdict);
 
 // What a command ends with: its exit code and its errors, which cli::run prints once each, in order, as
 // "llmd-bench: error: ..." on stderr after the command returns (issue 12: commands do not print errors).
 struct CommandResult {
   int exit_code = k_exit_ok;
   std::vector<std::string> errors;
+  // Defects of llmd-bench (an exception that escaped), printed as "llmd-bench: internal error: ...".
+  std::vector<std::string> internal_errors;
 
   // Adds an error and makes `code` the exit code.
   CommandResult& fail(ExitCode code, std::string error) {
@@ -37,7 +39,10 @@ struct CommandResult {
   }
 };
 
-// Prints result.errors and returns result.exit_code (cli::run's one place that prints errors).
+// Prints result.internal_errors and result.errors and returns result.exit_code (cli::run's one place that prints errors).
 int finish_command(const CommandResult& result);
+
+// A progress line from a lower layer (run::SayLine), printed on stderr as "llmd-bench: LINE".
+void say_on_stderr(const std::string& line);
 
 }  // namespace llmd::cli

@@ -5,31 +5,30 @@
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
-#include <thread>
+#include <algorithm>
 
 #include <fmt/format.h>
 
-#include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/kube_flags.hpp"
 #include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
 #include "engine/engine.hpp"
-#include "engine/preflight.hpp"
 #include "engine/request_builder.hpp"
-#include "report/gates.hpp"
-#include "report/live_thresholds.hpp"
-#include "report/run_diagnostics.hpp"
 #include "report/tekton_results.hpp"
 #include "report/text_report.hpp"
+#include "run/cache_source.hpp"
+#include "run/gates.hpp"
+#include "run/pipeline.hpp"
+#include "run/run_diagnostics.hpp"
 #include "scenario/limits.hpp"
 #include "scenario/loader.hpp"
-#include "sim/fleet.hpp"
-#include "sim/metrics_exporter.hpp"
 #include "sim/sim_config.hpp"
+#include "util/console.hpp"
+#include "util/duration.hpp"
+#include "util/number_text.hpp"
 #include "util/process.hpp"
 #include "util/redact.hpp"
-#include "util/console.hpp"
-#include "util/number_text.hpp"
 
 namespace llmd::cli {
 
@@ -131,82 +130,6 @@ util::Result<std::string> bearer_token(const scenario::Scenario& s) {
   return std::string(value);
 }
 
-// The embedded fleet on its own thread (its own io_context). Destruction stops the fleet, lets
-// in-flight work drain (bounded) and joins; if work would not drain, the fleet is leaked on
-// purpose rather than destroyed under its handlers (the process is about to exit).
-class EmbeddedSim {
- public:
-  explicit EmbeddedSim(const sim::SimConfig& config)
-      : m_io(std::make_unique<sim::net::io_context>(1)), m_fleet(std::make_unique<sim::Fleet>(*m_io, config)) {}
-  ~EmbeddedSim() {
-    if (!m_thread.joinable()) {
-      return;
-    }
-    sim::net::post(*m_io, [this] {
-      m_fleet->stop();
-      m_stopping = true;
-    });
-    m_thread.join();
-    if (!m_drained) {
-      (void)m_fleet.release();
-      (void)m_io.release();
-    }
-  }
-  util::Result<void> start() {
-    if (auto started = m_fleet->start(); !started) {
-      return started;
-    }
-    m_description = m_fleet->describe();
-    m_thread = std::thread([this] { m_drained = sim::run_until_drained(*m_io, m_stopping, std::chrono::seconds(5)); });
-    return {};
-  }
-  // Ports and names only (set before the thread starts): safe to read from this thread.
-  const sim::Fleet& fleet() const { return *m_fleet; }
-  const nlohmann::json& description() const { return m_description; }
-
- private:
-  std::unique_ptr<sim::net::io_context> m_io;
-  std::unique_ptr<sim::Fleet> m_fleet;
-  nlohmann::json m_description;
-  std::atomic<bool> m_stopping{false};
-  bool m_drained = false;
-  std::thread m_thread;
-};
-
-// The embedded fleet's pods as {name, metrics URL}; empty without an embedded simulator.
-std::vector<scrape::PodUrl> embedded_pods(const EmbeddedSim* embedded) {
-  std::vector<scrape::PodUrl> pods;
-  if (embedded == nullptr) {
-    return pods;
-  }
-  const auto& fleet = embedded->fleet();
-  for (std::size_t i = 0; i < fleet.pod_count(); ++i) {
-    pods.push_back({fleet.pod(i).name(), fleet.pod_url(i) + "/metrics"});
-  }
-  return pods;
-}
-
-std::vector<scrape::PodSnapshotResult> snapshot(scrape::MetricsSource& source, const scenario::Scenario& s) {
-  return scrape::snapshot_pods(source.scrape_all(), s.cache.model_filter);
-}
-
-bool all_failed(const std::vector<scrape::PodSnapshotResult>& snapshots) {
-  return !snapshots.empty() && std::none_of(snapshots.begin(), snapshots.end(), [](const auto& p) { return p.snapshot.has_value(); });
-}
-
-// A run in which not one request got a response: the target is not reachable.
-std::optional<std::string> unreachable(const engine::RunResult& run, const std::string& url) {
-  const auto& t = run.total;
-  const auto transport = t.failures(engine::FailureClass::connect) + t.failures(engine::FailureClass::tls);
-  if (t.completed == 0 || t.ok > 0 || transport != t.failed) {
-    return std::nullopt;
-  }
-  const auto& example = t.failure_examples[static_cast<std::size_t>(engine::FailureClass::connect)];
-  return fmt::format("no request reached the target {} ({} of {} failed to connect{}); check --target / target.base_url and "
-                     "that the server is up",
-                     url, transport, t.completed, example ? ": " + *example : "");
-}
-
 // The live progress line, on a terminal only: stdout, or stderr when stdout carries a result.
 class ProgressLine {
  public:
@@ -219,8 +142,8 @@ class ProgressLine {
     }
     print(fmt::format("\r\033[K{} {:>7} vus {:>4} {:>7.1f} req/s  p95 ttft {:>8}  errors {}  dropped {}",
                       p.phase.empty() ? "-" : util::escape_controls(p.phase),
-                      report::format_seconds_fixed(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
-                      p.requests_per_s, p.ttft_p95_seconds ? report::format_seconds_fixed(*p.ttft_p95_seconds) : "-",
+                      util::format_seconds_fixed(std::chrono::duration<double>(p.elapsed).count()), p.active_vus,
+                      p.requests_per_s, p.ttft_p95_seconds ? util::format_seconds_fixed(*p.ttft_p95_seconds) : "-",
                       p.errors, p.dropped));
     m_shown = true;
   }
@@ -245,52 +168,6 @@ class ProgressLine {
   bool m_shown = false;
 };
 
-// Records outputs that could not be written as run errors (exit 3), judges again and rewrites
-// the files, so that every output that can be written carries the same verdict.
-void record_unwritten(report::RunReport& report, const Outputs& outputs, std::vector<std::string> failures) {
-  if (failures.empty()) {
-    return;
-  }
-  for (auto& failure : failures) {
-    util::print_stderr(fmt::format("llmd-bench: error: {}\n", failure));
-    report.errors.push_back("result not written: " + std::move(failure));
-  }
-  report::judge(report);
-  (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
-}
-
-// Judges, writes every output and prints the summary. Files first; then standard output, devices,
-// FIFOs and sockets, once each (what is written there cannot be taken back), so each carries the
-// verdict as it stands after every earlier write. With --out FORMAT=- the summary goes to stderr.
-// A closed stdout loses nothing: it is written last.
-int finish(report::RunReport& report, const Outputs& outputs) {
-  report::add_run_diagnostics(report);
-  report::judge(report);
-  record_unwritten(report, outputs, write_output_files(report, outputs));
-  for (const auto& stream : stream_outputs(outputs)) {
-    if (auto failure = write_output(report, stream)) {
-      record_unwritten(report, outputs, {std::move(*failure)});
-    }
-  }
-  const std::string text = report::render_text(report);
-  if (outputs.uses_stdout()) {
-    util::print_stderr(text);
-  } else {
-    util::print_stdout(text);
-  }
-  return exit_code(report.verdict);
-}
-
-// Fault injection for tests of the internal-error path (never set in normal use):
-// LLMD_BENCH_INJECT_FAULT=throw-<stage> throws at that stage ("after-load": once the measured
-// phases are done, before the after-snapshot).
-void inject_fault(std::string_view stage) {
-  const char* fault = std::getenv("LLMD_BENCH_INJECT_FAULT");
-  if (fault != nullptr && std::string_view(fault) == "throw-" + std::string(stage)) {
-    throw std::runtime_error(fmt::format("injected fault at {} (LLMD_BENCH_INJECT_FAULT)", stage));
-  }
-}
-
 // The --sim-* flags given on the command line (they configure the embedded simulator only).
 std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
   std::vector<std::string_view> flags;
@@ -313,177 +190,102 @@ std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
   return flags;
 }
 
-// The model the requests carry (the scenario's or --model, else the first of GET /v1/models), then
-// the preflight request (engine/preflight.hpp). False: the run cannot be carried out (report.errors).
-bool resolve_model_and_preflight(scenario::Scenario& s, const RunOptions& options, const std::string& token,
-                                 const std::atomic<bool>& cancel, report::RunReport& report) {
-  const engine::TargetAccess access{&s, report.target_url, token, &cancel};
-  if (!s.request.model.empty()) {
-    report.model = s.request.model;
-    report.model_source = options.overrides.model ? "--model" : "scenario";
-  } else {
-    auto discovered = engine::discover_model(access);
-    if (!discovered) {
-      report.errors.push_back(discovered.error());
-      return false;
+// Judges again after errors were added, writes every output and prints the summary. Files first;
+// then standard output, devices, FIFOs and sockets, once each (what is written there cannot be
+// taken back), so each carries the verdict as it stands after every earlier write. An output that
+// could not be written is a run error (exit 3), returned for cli::run to print; the files are then
+// written again so that every one that can be written carries the same verdict. With --out FORMAT=-
+// the summary goes to stderr. A closed stdout loses nothing: it is written last.
+void finish(run::RunReport& report, const Outputs& outputs, CommandResult& result) {
+  const auto record_unwritten = [&](std::vector<std::string> failures) {
+    if (failures.empty()) {
+      return;
     }
-    report.model = *discovered;
-    report.model_source = "discovered from GET /v1/models";
-  }
-  if (!s.target.preflight || options.no_preflight) {
-    return true;
-  }
-  auto checked = engine::preflight(access, report.model);
-  if (!checked) {
-    report.errors.push_back(checked.error() + "; nothing was measured (--no-preflight or target.preflight: false "
-                                              "skips this check)");
-    return false;
-  }
-  if (!checked->empty()) {
-    report.notes.push_back(*checked);
-  }
-  return true;
-}
-
-// The run after its inputs were checked: embedded simulator, restarts, cache source, warm-up,
-// before-snapshot, measured phases, after-snapshot, outputs.
-int run_stages(scenario::Scenario& s, const RunOptions& options, const std::string& token, const Outputs& outputs,
-               RunSignals& signals, report::RunReport& report) {
-  std::unique_ptr<EmbeddedSim> embedded;
-  if (s.target.base_url.empty()) {
-    embedded = std::make_unique<EmbeddedSim>(s.sim);
-    if (auto started = embedded->start(); !started) {
-      report.errors.push_back("embedded simulator: " + started.error());
-      return finish(report, outputs);
+    for (auto& failure : failures) {
+      report.errors.push_back("result not written: " + failure);
+      result.errors.push_back(std::move(failure));
     }
-    report.embedded_sim = true;
-    report.sim_description = embedded->description();
-    report.target_url = embedded->fleet().gateway_url();
-    if (s.target.host.empty()) {
-      s.target.host = s.sim.host;
-    }
-    report.notes.push_back("no target given: running against the embedded simulator (llmd-bench sim)");
-  } else {
-    report.target_url = s.target.base_url;
-    for (const auto flag : given_sim_flags(options)) {
-      const std::string warning = fmt::format("{} has no effect with {}: the embedded simulator is not started", flag,
-                                              options.overrides.target ? "--target" : "target.base_url");
-      util::print_stderr(fmt::format("llmd-bench: warning: {}\n", warning));
-      report.notes.push_back(warning);
-    }
-  }
-
-  // Every stage observes Ctrl-C / SIGTERM: the first stops before the next stage (the partial
-  // report is written, exit 130), the second also cuts a scrape or a kubectl call short.
-  const auto stopped_before = [&](std::string_view stage) {
-    if (!signals.stop_requested()) {
-      return false;
-    }
-    report.interrupted = true;
-    report.notes.push_back(fmt::format("interrupted (Ctrl-C / SIGTERM) {}", stage));
-    return true;
+    run::judge(report);
+    (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
   };
-  // Model discovery and the preflight request come first: a target that can only fail is diagnosed
-  // before pods are restarted, and a restart then clears the counters they moved.
-  const bool ready = resolve_model_and_preflight(s, options, token, signals.stop_flag(), report);
-  if (stopped_before("during model discovery or the preflight request: no request was measured")) {
-    report.errors.clear();  // the request was given up, not answered
-    return finish(report, outputs);
-  }
-  if (!ready) {
-    return finish(report, outputs);
-  }
-  if (s.cache.source == scenario::CacheSpec::Source::kubernetes && s.cache.kubernetes.restart_pods) {
-    if (auto restarted = restart_kubernetes_pods(s.cache, &signals.stop_flag()); !restarted) {
-      if (stopped_before("while restarting the pods: no request was measured")) {
-        report.notes.push_back("restart: " + restarted.error());
-        return finish(report, outputs);
-      }
-      report.errors.push_back("restart: " + restarted.error());
-      return finish(report, outputs);
+  record_unwritten(write_output_files(report, outputs));
+  for (const auto& stream : stream_outputs(outputs)) {
+    if (auto failure = write_output(report, stream)) {
+      record_unwritten({std::move(*failure)});
     }
   }
-  auto made = make_cache_source(s.cache, embedded_pods(embedded.get()), &signals.abort_flag());
-  if (!made) {
-    report.errors.push_back(made.error());
-    return finish(report, outputs);
+  const std::string text = report::render_text(report);
+  if (outputs.uses_stdout()) {
+    util::print_stderr(text);
+  } else {
+    util::print_stdout(text);
   }
-  std::unique_ptr<scrape::MetricsSource> source = std::move(*made);
-  if (source) {
-    source->set_abort_flag(&signals.abort_flag());
-  }
-  ProgressLine progress(outputs.uses_stdout(), options.quiet);
-  engine::EngineConfig config;
-  config.scenario = &s;
-  config.base_url = report.target_url;
-  config.model = report.model;
-  config.bearer_token = token;
-  config.on_progress = [&progress](const engine::Progress& p) { progress.show(p); };
-  config.stop = &signals.stop_flag();
-  config.abort = &signals.abort_flag();
-
-  if (s.warmup) {
-    auto warmup = engine::run_phases(config, std::span(&*s.warmup, 1));
-    if (!warmup) {
-      report.errors.push_back("warmup: " + warmup.error());
-      return finish(report, outputs);
-    }
-    report.warmup = std::move(*warmup);
-  }
-  if (stopped_before("before the measured phases (during the warm-up or before it)")) {
-    return finish(report, outputs);
-  }
-  std::vector<scrape::PodSnapshotResult> before;
-  if (source) {
-    report.cache_source = source->describe();
-    before = snapshot(*source, s);
-    if (stopped_before("during the before-snapshot: no measured request was sent")) {
-      return finish(report, outputs);
-    }
-    if (all_failed(before)) {
-      report.errors.push_back(fmt::format("no pod could be scraped before the run ({}): {}", report.cache_source,
-                                          before.front().snapshot.error()));
-      return finish(report, outputs);
-    }
-  }
-  report::LiveThresholds live_thresholds(s);  // abortOnFail: may stop the measured phases early
-  live_thresholds.attach(config);
-  auto run = engine::run_phases(config, s.phases);
-  progress.clear();
-  if (!run) {
-    report.errors.push_back(run.error());
-    return finish(report, outputs);
-  }
-  report.run = std::move(*run);
-  live_thresholds.record(report);
-  report.interrupted = signals.stop_requested() || report.run->interrupted || report.run->aborted;
-  inject_fault("after-load");
-  if (source && signals.abort_flag().load()) {
-    report.notes.push_back("after-snapshot skipped: aborted (Ctrl-C twice), so there are no cache figures");
-  } else if (source) {
-    report.cache = scrape::compute_cache_report(before, snapshot(*source, s));
-    const auto notes = source->notes();  // e.g. Prometheus: which scrape each snapshot was read from
-    report.notes.insert(report.notes.end(), notes.begin(), notes.end());
-  }
-  if (auto error = unreachable(*report.run, report.target_url)) {
-    report.errors.push_back(*error);
-  }
-  return finish(report, outputs);
+  result.exit_code = exit_code(report.verdict);
 }
 
-// An exception escaped a stage: a defect. Prints it, records it as the run's error and writes every
-// output from what was gathered; if even that throws, only the message and exit 3 remain.
-int internal_error(report::RunReport& report, const Outputs& outputs, const std::string& what) {
-  util::print_stderr(fmt::format("llmd-bench: internal error: {} (please report it; results gathered so far are written)\n", what));
+// An exception escaped a stage: a defect. Records it as the run's error (judged again) and writes
+// every output from what was gathered; if even that throws, only the message and exit 3 remain.
+void internal_error(run::RunReport& report, const Outputs& outputs, const std::string& what, CommandResult& result) {
+  result.internal_errors.push_back(what + " (please report it; results gathered so far are written)");
+  result.exit_code = k_exit_run_failed;
   report.errors.push_back("internal error: " + what);
   try {
-    return finish(report, outputs);
+    const bool diagnosed = std::any_of(report.stages.begin(), report.stages.end(),
+                                       [](const run::StageTiming& stage) { return stage.name == "diagnostics"; });
+    if (!diagnosed) {
+      run::add_run_diagnostics(report);
+    }
+    run::judge(report);
+    finish(report, outputs, result);
   } catch (const std::exception& e) {
-    util::print_stderr(fmt::format("llmd-bench: internal error while writing the results: {}\n", e.what()));
+    result.internal_errors.push_back(std::string("while writing the results: ") + e.what());
+    result.exit_code = k_exit_run_failed;
   } catch (...) {
-    util::print_stderr(fmt::format("llmd-bench: internal error while writing the results\n"));
+    result.internal_errors.push_back("while writing the results");
+    result.exit_code = k_exit_run_failed;
   }
-  return k_exit_run_failed;
+}
+
+// Usage errors (exit 2) once the flags are parsed: returned, and with --tekton-results the result
+// files still say `verdict=error` with the reason, so a Pipeline's `finally` task sees them.
+CommandResult usage_error(const RunOptions& options, const std::string& error, const std::string& target) {
+  CommandResult result;
+  result.fail(k_exit_usage, error);
+  if (options.tekton_results_dir) {
+    if (auto written = report::write_tekton_error_results(*options.tekton_results_dir, error, target); !written) {
+      result.errors.push_back(fmt::format("--tekton-results {}: {}", *options.tekton_results_dir, written.error()));
+    }
+  }
+  return result;
+}
+
+// Fault injection for tests of the internal-error path (never set in normal use):
+// LLMD_BENCH_INJECT_FAULT=throw-<stage id> (run::stage_ids()) throws as that stage starts.
+void inject_fault(std::string_view stage) {
+  const char* fault = std::getenv("LLMD_BENCH_INJECT_FAULT");
+  if (fault != nullptr && std::string_view(fault) == "throw-" + std::string(stage)) {
+    throw std::runtime_error(fmt::format("injected fault at {} (LLMD_BENCH_INJECT_FAULT)", stage));
+  }
+}
+
+// What the pipeline needs from the flags, the checked inputs, the signal handlers and the terminal.
+run::RunRequest run_request(const RunOptions& options, RunInputs& inputs, const RunSignals& signals, ProgressLine& progress) {
+  run::RunRequest request;
+  request.scenario = &inputs.scenario;
+  request.bearer_token = inputs.token;
+  request.model_source = options.overrides.model ? "--model" : "scenario";
+  request.preflight = inputs.scenario.target.preflight && !options.no_preflight;
+  for (const auto flag : given_sim_flags(options)) {
+    request.ignored_sim_flags.emplace_back(flag);
+  }
+  request.target_origin = options.overrides.target ? "--target" : "target.base_url";
+  request.stop = &signals.stop_flag();
+  request.abort = &signals.abort_flag();
+  request.on_progress = [&progress](const engine::Progress& p) { progress.show(p); };
+  request.after_load = [&progress] { progress.clear(); };
+  request.say = say_on_stderr;
+  request.before_stage = inject_fault;
+  return request;
 }
 
 // Inside a Kubernetes pod (the kubelet sets KUBERNETES_SERVICE_HOST in every container) a run
@@ -498,19 +300,6 @@ util::Result<void> check_simulator_allowed(const scenario::Scenario& s, const Ru
       "no target given (--target or target.base_url) and this runs inside a Kubernetes pod (KUBERNETES_SERVICE_HOST is "
       "set): the embedded simulator would be benchmarked instead of the cluster; pass --target URL of the gateway "
       "(Tekton param `target`), or --allow-simulator to run against the simulator on purpose");
-}
-
-// Usage errors (exit 2) once the flags are parsed: printed, and with --tekton-results the result
-// files still say `verdict=error` with the reason, so a Pipeline's `finally` task sees them.
-int usage_error(const RunOptions& options, const std::string& error, const std::string& target) {
-  util::print_stderr(fmt::format("llmd-bench: error: {}\n", error));
-  if (options.tekton_results_dir) {
-    if (auto written = report::write_tekton_error_results(*options.tekton_results_dir, error, target); !written) {
-      util::print_stderr(fmt::format("llmd-bench: error: --tekton-results {}: {}\n", *options.tekton_results_dir,
-                                     written.error()));
-    }
-  }
-  return k_exit_usage;
 }
 
 // `target` for results written before the run: the scenario's after the flags, else the flag's.
@@ -530,7 +319,7 @@ util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string*
   auto token = prepared ? bearer_token(*prepared) : util::Result<std::string>(std::string());
   // Checked before anything starts (exit 2); make_cache_source reads it again when it builds the source.
   auto prometheus_token = prepared && prepared->cache.source == scenario::CacheSpec::Source::prometheus
-                              ? prometheus_bearer_token(prepared->cache.prometheus)
+                              ? run::prometheus_bearer_token(prepared->cache.prometheus)
                               : util::Result<std::string>(std::string());
   auto allowed = prepared ? check_simulator_allowed(*prepared, options) : util::Result<void>();
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
@@ -543,39 +332,35 @@ util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string*
   util::add_secret(*token);  // never printed or written, even when a server echoes it
   return RunInputs{std::move(*prepared), std::move(*files), std::move(*token)};
 }
-
-int run_run_command(const RunOptions& options) {
+CommandResult run_run_command(const RunOptions& options) {
   std::string target;
   auto inputs = check_run_inputs(options, &target);
   if (!inputs) {
     return usage_error(options, inputs.error(), target);
   }
-  scenario::Scenario& s = inputs->scenario;
-  const Outputs& outputs = inputs->outputs;
-  const std::string& token = inputs->token;
   // Every destination before the first request, before the simulator starts: a result that
   // could not be written would make the whole run wasted.
-  auto ready = prepare_outputs(outputs);
+  auto ready = prepare_outputs(inputs->outputs);
   if (!ready) {
     return usage_error(options, ready.error(), target);
   }
   for (const auto& note : *ready) {
-    util::print_stderr(fmt::format("llmd-bench: note: {}\n", note));
+    say_on_stderr("note: " + note);
   }
   util::raise_open_file_limit();
   RunSignals signals;
-
-  report::RunReport report;
-  report.scenario = &s;
-  // Anything thrown below is a defect of llmd-bench, not of the input: say so, and still write
-  // what was gathered (exit 3).
+  ProgressLine progress(inputs->outputs.uses_stdout(), options.quiet);
+  run::RunReport report;  // outside the try: what was gathered is written whatever happens
+  CommandResult result;
   try {
-    return run_stages(s, options, token, outputs, signals, report);
+    run::run_pipeline(run_request(options, *inputs, signals, progress), report);
+    finish(report, inputs->outputs, result);
   } catch (const std::exception& e) {
-    return internal_error(report, outputs, e.what());
+    internal_error(report, inputs->outputs, e.what(), result);
   } catch (...) {
-    return internal_error(report, outputs, "unknown exception");
+    internal_error(report, inputs->outputs, "unknown exception", result);
   }
+  return result;
 }
 
 namespace {

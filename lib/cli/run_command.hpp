@@ -1,14 +1,15 @@
 #pragma once
-// `llmd-bench run SCENARIO`: load a scenario, start the embedded simulator when there is no
-// target, snapshot prefix-cache counters around the measured phases, drive the load, judge the
-// gates, print the summary and write the result files.
+// `llmd-bench run SCENARIO`: the flags, the checks made before anything starts, and the outputs.
+// The run itself (embedded simulator, target, restarts, snapshots, load, judging) is the pipeline
+// of run/pipeline.hpp; this file builds its request, writes the results and prints the summary.
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "cli/cache_source.hpp"
+#include "cli/exit_codes.hpp"
+#include "cli/kube_flags.hpp"
 #include "cli/run_outputs.hpp"
 #include "scenario/overrides.hpp"
 
@@ -40,7 +41,9 @@ struct RunOptions {
 };
 
 void add_run_options(CLI::App& command, RunOptions& options);
-int run_run_command(const RunOptions& options);
+// Checks the inputs, runs the pipeline (run/pipeline.hpp), writes the outputs and prints the summary;
+// errors are returned, cli::run prints them.
+CommandResult run_run_command(const RunOptions& options);
 
 // What a run has once its inputs passed every check made before anything starts.
 struct RunInputs {

@@ -140,7 +140,7 @@ std::vector<std::string> remove_stale_temporaries_in(const fs::path& dir) {
   return notes;
 }
 
-std::vector<std::string> write_output_files(const report::RunReport& report, const Outputs& outputs) {
+std::vector<std::string> write_output_files(const run::RunReport& report, const Outputs& outputs) {
   std::vector<std::string> failures;
   for (const auto& output : outputs.files) {
     if (is_stream(output)) {
@@ -164,7 +164,7 @@ std::vector<OutputFile> stream_outputs(const Outputs& outputs) {
   return streams;
 }
 
-std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output) {
+std::optional<std::string> write_output(const run::RunReport& report, const OutputFile& output) {
   // secrets never stored
   const auto content = util::redact(report::render(report, output.format, exit_code(report.verdict)));
   util::Result<void> written;

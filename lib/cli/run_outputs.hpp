@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "report/exporter.hpp"
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 #include "util/result.hpp"
 
 namespace llmd::cli {
@@ -45,13 +45,13 @@ std::vector<std::string> remove_stale_temporaries_in(const std::filesystem::path
 // Writes every output that is a file (a regular file or a new name, replaced atomically, so it
 // can be written again with a corrected verdict) and the Tekton results; returns what could not
 // be written, each naming its flag and path.
-std::vector<std::string> write_output_files(const report::RunReport& report, const Outputs& outputs);
+std::vector<std::string> write_output_files(const run::RunReport& report, const Outputs& outputs);
 
 // The outputs whose bytes stay where they are written, in the order given: standard output, and a
 // character device, FIFO or socket. Each is written once, after the files (write_output).
 std::vector<OutputFile> stream_outputs(const Outputs& outputs);
 
 // Writes one output (FILE "-": standard output); returns its failure, naming the flag and path.
-std::optional<std::string> write_output(const report::RunReport& report, const OutputFile& output);
+std::optional<std::string> write_output(const run::RunReport& report, const OutputFile& output);
 
 }  // namespace llmd::cli

@@ -7,9 +7,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/cache_source.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_outputs.hpp"
+#include "run/cache_source.hpp"
 #include "scenario/loader.hpp"
 #include "scrape/cache_report.hpp"
 #include "util/atomic_file.hpp"
@@ -124,7 +124,7 @@ util::Result<void> prepare_save_dir(const std::string& dir) {
     return util::fail(fmt::format("--save-dir {}: {}", dir, ready.error()));
   }
   for (const auto& note : remove_stale_temporaries_in(dir)) {
-    util::print_stderr(fmt::format("llmd-bench: note: {}\n", note));
+    say_on_stderr("note: " + note);
   }
   return {};
 }
@@ -216,7 +216,7 @@ CommandResult run_scrape_command(const ScrapeOptions& options) {
       return result.fail(k_exit_usage, ready.error());
     }
   }
-  auto made = make_cache_source(*cache, {});
+  auto made = run::make_cache_source(*cache, {}, nullptr, say_on_stderr);
   if (!made) {
     // Pod discovery failing (wrong namespace or selector, kubectl error) means the scrape could not
     // be carried out; everything else here is a usage error.

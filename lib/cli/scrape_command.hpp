@@ -5,7 +5,7 @@
 //
 // Pods come from exactly one of: --url URL (repeatable; pod = the URL's host:port), --files PATH
 // (repeatable; <pod>.prom / <pod>.txt dumps or folders of them), --scenario FILE (its `cache:`
-// section, through the same factory `run` uses: cache_source.hpp).
+// section, through the same factory `run` uses: run/cache_source.hpp).
 //
 // Exit codes: 0 when at least one pod was read, 3 when none, 2 for usage errors.
 #include <optional>
@@ -15,7 +15,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json_fwd.hpp>
 
-#include "cli/cache_source.hpp"
+#include "cli/kube_flags.hpp"
 #include "cli/exit_codes.hpp"
 #include "scrape/snapshot.hpp"
 

@@ -26,7 +26,7 @@ std::string_view to_string(OutputFormat format) {
   return "?";
 }
 
-std::string render(const RunReport& report, OutputFormat format, int exit_code) {
+std::string render(const run::RunReport& report, OutputFormat format, int exit_code) {
   switch (format) {
     case OutputFormat::json: return util::dump_json(to_json(report, exit_code), 2) + "\n";
     case OutputFormat::junit: return render_junit(report);

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 #include "util/result.hpp"
 
 namespace llmd::report {
@@ -21,6 +21,6 @@ std::string_view to_string(OutputFormat format);
 
 // The whole file content of `report` (already judged) in `format`; exit_code: the cli's exit code for
 // report.verdict, written in the JSON result.
-std::string render(const RunReport& report, OutputFormat format, int exit_code);
+std::string render(const run::RunReport& report, OutputFormat format, int exit_code);
 
 }  // namespace llmd::report

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -51,11 +52,11 @@ json phase_echo(const scenario::Phase& phase) {
           {"graceful_stop_s", seconds(phase.graceful_stop)}};
 }
 
-std::string_view threshold_status(const ThresholdOutcome& t) {
+std::string_view threshold_status(const run::ThresholdOutcome& t) {
   return t.result.passed ? "pass" : t.warning() ? "warn" : "fail";
 }
 
-json threshold_json(const ThresholdOutcome& t) {
+json threshold_json(const run::ThresholdOutcome& t) {
   return {{"metric", t.threshold.metric},
           {"name", scenario::display_name(t.threshold)},
           {"source", t.threshold.source},
@@ -69,7 +70,7 @@ json threshold_json(const ThresholdOutcome& t) {
 }
 
 // Failed thresholds of severity warn: the run passed with them.
-json warnings_json(const RunReport& report) {
+json warnings_json(const run::RunReport& report) {
   json warnings = json::array();
   for (const auto& t : report.thresholds) {
     if (t.warning()) {
@@ -81,7 +82,7 @@ json warnings_json(const RunReport& report) {
   return warnings;
 }
 
-json threshold_abort_json(const RunReport& report) {
+json threshold_abort_json(const run::RunReport& report) {
   if (!report.threshold_abort) {
     return nullptr;
   }
@@ -105,7 +106,7 @@ void rename_checks(json& phase, const scenario::Scenario& s) {
   phase["checks"] = std::move(renamed);
 }
 
-json run_json(const RunReport& report) {
+json run_json(const run::RunReport& report) {
   if (!report.run) {
     return nullptr;
   }
@@ -156,7 +157,7 @@ json scenario_echo(const scenario::Scenario& s) {
           {"phases", phases}};
 }
 
-json to_json(const RunReport& report, int exit_code) {
+json to_json(const run::RunReport& report, int exit_code) {
   json thresholds = json::array();
   for (const auto& t : report.thresholds) {
     thresholds.push_back(threshold_json(t));
@@ -172,6 +173,12 @@ json to_json(const RunReport& report, int exit_code) {
                       {"failed", c.failed},
                       {"rate", c.rate() ? json(*c.rate()) : json(nullptr)},
                       {"no_data", c.no_data()}};
+  }
+  json stages = json::array();
+  for (const auto& stage : report.stages) {
+    stages.push_back({{"name", stage.name},
+                      {"seconds", std::chrono::duration<double>(stage.elapsed).count()},
+                      {"detail", stage.detail}});
   }
   return {{"schema", k_result_schema},
           {"version", k_result_schema_version},
@@ -196,6 +203,7 @@ json to_json(const RunReport& report, int exit_code) {
           {"notes", report.notes},
           {"diagnostics", diagnostics},
           {"interrupted", report.interrupted},
+          {"stages", stages},
           {"partial", report.interrupted || !report.errors.empty()},
           {"verdict", to_string(report.verdict)},
           {"exit_code", exit_code}};

@@ -19,7 +19,7 @@ struct TestCase {
   std::string system_out;    // the observed values, one "key: value" line each
 };
 
-std::string observed_text(const ThresholdOutcome& t) {
+std::string observed_text(const run::ThresholdOutcome& t) {
   const auto* info = scenario::find_metric(t.threshold.metric);
   return t.result.observed && info != nullptr ? scenario::format_metric_value(info->kind, *t.result.observed)
                                               : std::string("no data");
@@ -27,7 +27,7 @@ std::string observed_text(const ThresholdOutcome& t) {
 
 // Name "threshold: METRIC SOURCE"; a failed gate is a <failure>, a failed warn threshold <skipped>
 // (CI views show it apart from passed and failed tests, and it does not fail the build).
-std::vector<TestCase> threshold_cases(const RunReport& report) {
+std::vector<TestCase> threshold_cases(const run::RunReport& report) {
   std::vector<TestCase> cases;
   for (const auto& t : report.thresholds) {
     const std::string label = fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source);
@@ -50,7 +50,7 @@ std::vector<TestCase> threshold_cases(const RunReport& report) {
 
 // Name "check: NAME" (as the scenario wrote it). Checks are not gates: never a <failure>; a check
 // evaluated on no request is <skipped>. The counts are in <system-out>.
-std::vector<TestCase> check_cases(const RunReport& report) {
+std::vector<TestCase> check_cases(const run::RunReport& report) {
   std::vector<TestCase> cases;
   for (const auto& check : report.checks) {
     TestCase c{"llmd-bench.checks", "check: " + check.name, "", "", "", ""};
@@ -67,7 +67,7 @@ std::vector<TestCase> check_cases(const RunReport& report) {
 
 // Error findings: the run's diagnostics ("diagnostic: CODE") and the cache report's ("cache: POD",
 // "cache: fleet"; " (2)", " (3)" for further findings on the same pod, in the report's order).
-std::vector<TestCase> finding_cases(const RunReport& report) {
+std::vector<TestCase> finding_cases(const run::RunReport& report) {
   std::vector<TestCase> cases;
   for (const auto& d : report.diagnostics) {
     if (d.severity == scrape::Severity::error) {
@@ -91,7 +91,7 @@ std::vector<TestCase> finding_cases(const RunReport& report) {
   return cases;
 }
 
-TestCase run_case(const RunReport& report) {
+TestCase run_case(const run::RunReport& report) {
   TestCase c{"llmd-bench.run", "run", "", "", "", fmt::format("verdict: {}\n", to_string(report.verdict))};
   if (!report.errors.empty()) {
     c.outcome_kind = "error";
@@ -151,7 +151,7 @@ std::string xml_escape(std::string_view raw) {
   return out;
 }
 
-std::string render_junit(const RunReport& report) {
+std::string render_junit(const run::RunReport& report) {
   std::vector<TestCase> cases = threshold_cases(report);
   for (auto* more : {&check_cases, &finding_cases}) {
     auto extra = more(report);

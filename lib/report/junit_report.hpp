@@ -23,12 +23,12 @@
 #include <string>
 #include <string_view>
 
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 
 namespace llmd::report {
 
 // The report (already judged) as a JUnit XML document.
-std::string render_junit(const RunReport& report);
+std::string render_junit(const run::RunReport& report);
 
 // `text` escaped for use inside an XML attribute value or element text.
 std::string xml_escape(std::string_view text);

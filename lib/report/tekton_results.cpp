@@ -52,19 +52,19 @@ std::string short_reason(std::string_view text) {
   return line.substr(0, cut) + "...";
 }
 
-std::string reason_of(const RunReport& report) {
+std::string reason_of(const run::RunReport& report) {
   if (!report.errors.empty()) {
     return short_reason(report.errors.front());
   }
   switch (report.verdict) {
-    case Verdict::pass: {
+    case run::Verdict::pass: {
       const auto warnings = std::count_if(report.thresholds.begin(), report.thresholds.end(),
-                                          [](const ThresholdOutcome& t) { return t.warning(); });
+                                          [](const run::ThresholdOutcome& t) { return t.warning(); });
       return warnings == 0 ? "every gate passed" : fmt::format("every gate passed; {} warning(s)", warnings);
     }
-    case Verdict::interrupted: return "interrupted (Ctrl-C / SIGTERM): partial results";
-    case Verdict::error: return "the run could not be carried out";
-    case Verdict::fail: break;
+    case run::Verdict::interrupted: return "interrupted (Ctrl-C / SIGTERM): partial results";
+    case run::Verdict::error: return "the run could not be carried out";
+    case run::Verdict::fail: break;
   }
   std::vector<std::string> failed;
   for (const auto& t : report.thresholds) {
@@ -107,7 +107,7 @@ std::string target_label(bool embedded_sim, const std::string& url) {
   return util::redact(label);
 }
 
-std::vector<std::pair<std::string, std::string>> tekton_results(const RunReport& report) {
+std::vector<std::pair<std::string, std::string>> tekton_results(const run::RunReport& report) {
   std::optional<double> hit_rate;
   std::optional<double> max_pod_share;
   if (report.cache) {
@@ -144,7 +144,7 @@ util::Result<void> check_tekton_results(const std::filesystem::path& dir) {
   return {};
 }
 
-util::Result<void> write_tekton_results(const RunReport& report, const std::filesystem::path& dir) {
+util::Result<void> write_tekton_results(const run::RunReport& report, const std::filesystem::path& dir) {
   return write_all(dir, tekton_results(report));
 }
 
@@ -154,7 +154,7 @@ util::Result<void> write_tekton_error_results(const std::filesystem::path& dir, 
   for (const auto& name : k_tekton_result_names) {
     results.emplace_back(std::string(name), std::string(k_not_available));
   }
-  results[1].second = std::string(to_string(Verdict::error));
+  results[1].second = std::string(to_string(run::Verdict::error));
   results[5].second = target;
   results[6].second = short_reason(reason);
   return write_all(dir, results);

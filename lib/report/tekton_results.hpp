@@ -5,7 +5,7 @@
 // newline (Tekton compares results as exact strings in `when` expressions):
 //   hit-rate              overall prefix-cache hit rate over the measured loop, a fraction with 4
 //                         decimals ("0.9349"), or "n/a" without cache counters
-//   verdict               "pass" | "fail" | "error" | "interrupted" (report::to_string(Verdict))
+//   verdict               "pass" | "fail" | "error" | "interrupted" (run::to_string(Verdict))
 //   max-pod-share         the largest pod's share of finished requests, same format ("1.0000" | "n/a")
 //   ttft-p95-seconds      p95 time to first token over the measured phases, seconds with 6 decimals
 //                         ("0.006570"), or "n/a" when no request succeeded
@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 #include "util/result.hpp"
 
 namespace llmd::report {
@@ -41,14 +41,14 @@ inline constexpr std::size_t k_tekton_reason_max_bytes = 300;
 std::string target_label(bool embedded_sim, const std::string& url);
 
 // {name, value} for each of k_tekton_result_names, in that order.
-std::vector<std::pair<std::string, std::string>> tekton_results(const RunReport& report);
+std::vector<std::pair<std::string, std::string>> tekton_results(const run::RunReport& report);
 
 // Before the run: creates DIR when missing and checks each DIR/NAME can be written
 // (util::check_output_writable). The error names the folder or the file.
 util::Result<void> check_tekton_results(const std::filesystem::path& dir);
 
 // Writes each result into DIR/NAME atomically (creating DIR when missing). The error names the file.
-util::Result<void> write_tekton_results(const RunReport& report, const std::filesystem::path& dir);
+util::Result<void> write_tekton_results(const run::RunReport& report, const std::filesystem::path& dir);
 
 // For a run that ended before it could make a report (a usage error, exit 2): verdict "error",
 // `reason` (redacted, shortened), `target` as given, every number "n/a".

@@ -1,5 +1,6 @@
 #include "report/text_report.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <tuple>
 #include <vector>
@@ -8,7 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/outcome.hpp"
-
+#include "util/console.hpp"
 #include "util/duration.hpp"
 
 namespace llmd::report {
@@ -27,9 +28,9 @@ std::string ns_quantiles(const stats::LogLinearHistogram& h, std::initializer_li
   }
   std::string out;
   for (double p : ps) {
-    out += fmt::format("p{:<3g}{:>9}  ", p, format_seconds_fixed(*h.percentile(p) * 1e-9));
+    out += fmt::format("p{:<3g}{:>9}  ", p, util::format_seconds_fixed(*h.percentile(p) * 1e-9));
   }
-  out += fmt::format("avg {:>9}", format_seconds_fixed(*h.mean() * 1e-9));
+  out += fmt::format("avg {:>9}", util::format_seconds_fixed(*h.mean() * 1e-9));
   return out;
 }
 
@@ -57,8 +58,8 @@ std::string time_to_failure(const stats::LogLinearHistogram& h) {
   if (h.count() == 0) {
     return "";
   }
-  return fmt::format(" (after p50 {}, max {})", format_seconds_fixed(*h.percentile(50) * 1e-9),
-                     format_seconds_fixed(static_cast<double>(*h.max()) * 1e-9));
+  return fmt::format(" (after p50 {}, max {})", util::format_seconds_fixed(*h.percentile(50) * 1e-9),
+                     util::format_seconds_fixed(static_cast<double>(*h.max()) * 1e-9));
 }
 
 // Failed requests are kept out of the latency lines below; here they get their count by class, one
@@ -132,7 +133,7 @@ void render_ttft(std::string& out, const engine::PhaseHistograms& h) {
     const auto lag_p99 = *h.event_loop_lag_ns.percentile(99);
     const auto ttft_p50 = h.ttft_ns.percentile(50);
     if (ttft_p50 && lag_p99 <= k_fold_tolerance * *ttft_p50) {
-      fold_note += fmt::format("{}event loop lag p99 {}", fold_note.empty() ? "" : "; ", format_seconds_fixed(lag_p99 * 1e-9));
+      fold_note += fmt::format("{}event loop lag p99 {}", fold_note.empty() ? "" : "; ", util::format_seconds_fixed(lag_p99 * 1e-9));
     } else {
       own_lines += fmt::format("    event loop lag ..: {}\n", ns_quantiles(h.event_loop_lag_ns, {50, 90, 99}));
     }
@@ -185,14 +186,14 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const std::string executor = phase.executor ? std::string(engine::to_string(*phase.executor)) : "all phases";
   out += fmt::format("\n  {} ({})\n", phase.name, executor);
   out += fmt::format("    requests ........: {} completed in {}, {:.1f} req/s; ok {}, failed {}, dropped {}, aborted {}\n",
-                     phase.completed, format_seconds_fixed(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
+                     phase.completed, util::format_seconds_fixed(seconds), rate, phase.ok, phase.failed, phase.dropped, phase.aborted);
   render_schedule(out, phase);
   out += fmt::format("    concurrency .....: peak {} in flight, mean {:.1f}\n", phase.peak_in_flight, phase.mean_in_flight);
   render_failure_rates(out, phase);
   render_failures(out, phase);
   if (const auto& b = phase.backoff; b.retry_after_waits + b.connect_error_waits > 0) {
     out += fmt::format("    backoff .........: {} waits, {} in total ({} after Retry-After, {} after connect failures)\n",
-                       b.retry_after_waits + b.connect_error_waits, format_seconds_fixed(static_cast<double>(b.waited_ns) * 1e-9),
+                       b.retry_after_waits + b.connect_error_waits, util::format_seconds_fixed(static_cast<double>(b.waited_ns) * 1e-9),
                        b.retry_after_waits, b.connect_error_waits);
   }
   const auto& h = phase.histograms;
@@ -227,12 +228,12 @@ void render_warmup(std::string& out, const engine::RunResult& warmup) {
   }
 }
 
-void render_cache(std::string& out, const RunReport& report) {
+void render_cache(std::string& out, const run::RunReport& report) {
   out += fmt::format("\nprefix cache over the measured loop ({})\n", report.cache_source);
   out += render_cache_table(*report.cache);
 }
 
-void render_diagnostics(std::string& out, const RunReport& report) {
+void render_diagnostics(std::string& out, const run::RunReport& report) {
   if (report.diagnostics.empty()) {
     return;
   }
@@ -246,7 +247,7 @@ void render_diagnostics(std::string& out, const RunReport& report) {
 }
 
 // "✓ ttft p(95)<2s 0.85s"; a failed threshold gives its reason; a warning says WARN and its band.
-void render_thresholds(std::string& out, const RunReport& report, const TextOptions& options) {
+void render_thresholds(std::string& out, const run::RunReport& report, const TextOptions& options) {
   if (report.thresholds.empty()) {
     return;
   }
@@ -266,7 +267,7 @@ void render_thresholds(std::string& out, const RunReport& report, const TextOpti
 }
 
 // Checks are counted, not gates (k6): all passed, some failed, or never evaluated ("no data").
-void render_checks(std::string& out, const RunReport& report, const TextOptions& options) {
+void render_checks(std::string& out, const run::RunReport& report, const TextOptions& options) {
   if (report.checks.empty()) {
     return;
   }
@@ -290,7 +291,20 @@ void render_checks(std::string& out, const RunReport& report, const TextOptions&
   }
 }
 
-std::string verdict_line(const RunReport& report) {
+// The pipeline's stages that ran, each with its wall time and detail ("scrape before  42.0ms  4 pods").
+void render_stages(std::string& out, const run::RunReport& report) {
+  if (report.stages.empty()) {
+    return;
+  }
+  out += "\nstages (wall time)\n";
+  for (const auto& stage : report.stages) {
+    const std::string time = util::format_seconds(std::chrono::duration<double>(stage.elapsed).count());
+    out += fmt::format("  {:<14} {:>8}{}{}\n", stage.name, time, stage.detail.empty() ? "" : "  ",
+                       util::escape_controls(stage.detail));
+  }
+}
+
+std::string verdict_line(const run::RunReport& report) {
   std::vector<std::string> failed;
   std::vector<std::string> warnings;
   std::size_t gates = 0;
@@ -321,11 +335,11 @@ std::string verdict_line(const RunReport& report) {
                                   : std::string();
   const std::string names = failed.empty() ? std::string() : fmt::format(": {}", fmt::join(failed, ", "));
   switch (report.verdict) {
-    case Verdict::pass: return fmt::format("verdict: PASS ({} of {} gates passed{})", gates, gates, warned);
-    case Verdict::fail:
+    case run::Verdict::pass: return fmt::format("verdict: PASS ({} of {} gates passed{})", gates, gates, warned);
+    case run::Verdict::fail:
       return fmt::format("verdict: FAIL ({} of {} gates failed{}{}{}{})", failed.size(), gates, names, aborted, also, warned);
-    case Verdict::interrupted: return "verdict: INTERRUPTED (partial results; gates not judged)";
-    case Verdict::error: return "verdict: ERROR (the run could not be carried out)";
+    case run::Verdict::interrupted: return "verdict: INTERRUPTED (partial results; gates not judged)";
+    case run::Verdict::error: return "verdict: ERROR (the run could not be carried out)";
   }
   return "";
 }
@@ -358,20 +372,7 @@ std::string render_cache_table(const scrape::CacheReport& cache) {
   return out;
 }
 
-std::string format_seconds_fixed(double seconds) {
-  if (seconds < 0) {
-    return "-" + format_seconds_fixed(-seconds);
-  }
-  if (seconds >= 1.0) {
-    return fmt::format("{:.2f}s", seconds);
-  }
-  if (seconds >= 1e-3) {
-    return fmt::format("{:.2f}ms", seconds * 1e3);
-  }
-  return fmt::format("{:.0f}us", seconds * 1e6);
-}
-
-std::string render_text(const RunReport& report, const TextOptions& options) {
+std::string render_text(const run::RunReport& report, const TextOptions& options) {
   std::string out;
   const auto& s = *report.scenario;
   out += fmt::format("scenario: {}{}\n", s.name, s.path.empty() ? "" : " (" + s.path + ")");
@@ -407,6 +408,7 @@ std::string render_text(const RunReport& report, const TextOptions& options) {
   render_diagnostics(out, report);
   render_thresholds(out, report, options);
   render_checks(out, report, options);
+  render_stages(out, report);
   for (const auto& error : report.errors) {
     out += fmt::format("\nerror: {}\n", error);
   }

@@ -2,7 +2,7 @@
 // The k6-like end-of-run summary for humans (fmt). Pure: report in, text out.
 #include <string>
 
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 
 namespace llmd::report {
 
@@ -10,16 +10,11 @@ struct TextOptions {
   bool unicode = true;  // ✓/✗ marks; false: PASS/FAIL words (for terminals without UTF-8)
 };
 
-std::string render_text(const RunReport& report, const TextOptions& options = {});
+std::string render_text(const run::RunReport& report, const TextOptions& options = {});
 
 // The per-pod prefix-cache table (pod, Δqueries, Δhits, hit rate, share, Δrequests, status), the
 // totals line and the diagnostics with their fixes; each line indented by two spaces. Used by
 // render_text() under its heading, and by `llmd-bench diff`.
 std::string render_cache_table(const scrape::CacheReport& cache);
-
-// Seconds with two decimals for the report's latency columns: "12.30ms", "1.25s", "850us", "-2009.45s".
-// Not util::format_seconds (3 significant digits, "12.3ms", "2m30s": messages and thresholds): the
-// summary keeps its fixed-width form.
-std::string format_seconds_fixed(double seconds);
 
 }  // namespace llmd::report

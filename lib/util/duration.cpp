@@ -176,4 +176,17 @@ std::string format_seconds(double seconds) {
   return fmt::format("{:.3g}ns", seconds * 1e9);
 }
 
+std::string format_seconds_fixed(double seconds) {
+  if (seconds < 0) {
+    return "-" + format_seconds_fixed(-seconds);
+  }
+  if (seconds >= 1.0) {
+    return fmt::format("{:.2f}s", seconds);
+  }
+  if (seconds >= 1e-3) {
+    return fmt::format("{:.2f}ms", seconds * 1e3);
+  }
+  return fmt::format("{:.0f}us", seconds * 1e6);
+}
+
 }  // namespace llmd::util

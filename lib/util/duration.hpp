@@ -30,4 +30,9 @@ std::string format_duration(std::chrono::nanoseconds duration);
 // Any double is accepted: beyond ~285 years "1e+12s", non-finite values "infs", "nans".
 std::string format_seconds(double seconds);
 
+// Seconds with two decimals for the summary's latency columns and the live progress line: "12.30ms",
+// "1.25s", "850us", "-2009.45s". Not format_seconds (3 significant digits, "12.3ms", "2m30s": messages
+// and thresholds): the summary keeps its fixed-width form.
+std::string format_seconds_fixed(double seconds);
+
 }  // namespace llmd::util

@@ -11,13 +11,13 @@
 #include <gtest/gtest.h>
 
 #include "cli/cli_test_support.hpp"
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 #include "report/junit_report.hpp"
 #include "report/tekton_results.hpp"
 
 namespace fs = std::filesystem;
 namespace pt = boost::property_tree;
-using llmd::report::RunReport;
+using llmd::run::RunReport;
 using testing::HasSubstr;
 
 namespace {
@@ -43,7 +43,7 @@ struct Fixture {
                                  "prefix caching is off: enable_prefix_caching=\"False\" & 'x'\x01", "pass --enable-prefix-caching"});
     cache.diagnostics.push_back({llmd::scrape::Severity::warning, std::nullopt, "only a warning", ""});
     report.cache = cache;
-    llmd::report::judge(report);
+    llmd::run::judge(report);
     report.checks.push_back({llmd::scenario::CheckKind::status_200, "status_200", 18, 2});
     report.checks.push_back({llmd::scenario::CheckKind::non_empty_content, "non_empty_content", 20, 0});
   }
@@ -118,7 +118,7 @@ TEST(JunitReport, TestcaseNamesAreStableAcrossRunsAndValuesAreInSystemOut) {
     f.report.run.emplace();
     f.report.run->total.checks = {llmd::scenario::CheckKind::status_200};
     f.report.run->total.check_counts[0] = {20 - failed, failed};
-    llmd::report::judge(f.report);
+    llmd::run::judge(f.report);
     std::vector<std::pair<std::string, std::string>> out;
     const auto tree = parse_xml(llmd::report::render_junit(f.report));
     for (const auto& c : testcases(tree)) {
@@ -165,7 +165,7 @@ TEST(JunitReport, EscapesEveryTextAndAttribute) {
 TEST(JunitReport, RunErrorsAreErrorTestcases) {
   Fixture f;
   f.report.errors = {"no request reached the target <x> & more", "second"};
-  llmd::report::judge(f.report);
+  llmd::run::judge(f.report);
   const auto tree = parse_xml(llmd::report::render_junit(f.report));
   EXPECT_EQ(tree.get<int>("testsuite.<xmlattr>.errors"), 1);
   const auto cases = testcases(tree);
@@ -199,7 +199,7 @@ TEST(TektonResults, WithoutCacheCountersValuesAreNa) {
   Fixture f;
   f.report.cache.reset();
   f.report.errors = {"boom"};
-  llmd::report::judge(f.report);
+  llmd::run::judge(f.report);
   const auto results = llmd::report::tekton_results(f.report);
   ASSERT_EQ(results.size(), 7u);
   EXPECT_EQ(results[0], (std::pair<std::string, std::string>{"hit-rate", "n/a"}));
@@ -223,7 +223,7 @@ TEST(TektonResults, TheReasonIsOneShortRedactedLine) {
     long_error += "\u00e9";  // 2-byte UTF-8: the cut must not split one
   }
   f.report.errors = {long_error};
-  llmd::report::judge(f.report);
+  llmd::run::judge(f.report);
   const auto reason = llmd::report::tekton_results(f.report)[6].second;
   EXPECT_LE(reason.size(), llmd::report::k_tekton_reason_max_bytes);
   EXPECT_EQ(reason.rfind("first line second line ", 0), 0u) << reason;

@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cli/cache_source.hpp"
+#include "run/cache_source.hpp"
 #include "cli/cli_test_support.hpp"
 #include "cli/scrape_command.hpp"
 #include "support/http_client.hpp"
@@ -220,9 +220,9 @@ TEST(ScrapeCommand, PodsWhoseFileNamesWouldCollideAreBothSaved) {
 }
 
 TEST(PodNameFromUrl, IsTheAuthorityWithoutCredentials) {
-  EXPECT_EQ(llmd::cli::pod_name_from_url("http://10.0.0.5:8200/metrics"), "10.0.0.5:8200");
-  EXPECT_EQ(llmd::cli::pod_name_from_url("http://alice:pw@10.0.0.5:8200/metrics"), "10.0.0.5:8200");
-  EXPECT_EQ(llmd::cli::pod_name_from_url("10.0.0.6:8000/metrics"), "10.0.0.6:8000");
+  EXPECT_EQ(llmd::run::pod_name_from_url("http://10.0.0.5:8200/metrics"), "10.0.0.5:8200");
+  EXPECT_EQ(llmd::run::pod_name_from_url("http://alice:pw@10.0.0.5:8200/metrics"), "10.0.0.5:8200");
+  EXPECT_EQ(llmd::run::pod_name_from_url("10.0.0.6:8000/metrics"), "10.0.0.6:8000");
 }
 
 // Issue 10.14: --save-dir was checked only after the scrape (exit 3, the dumps lost).

@@ -14,7 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "cli/cache_source.hpp"
+#include "cli/kube_flags.hpp"
 #include "cli/cli_test_support.hpp"
 #include "report/tekton_results.hpp"
 
@@ -33,7 +33,7 @@ const std::vector<std::string> k_k8s_files = {"tekton-task.yaml",  "cache-hit-pi
                                               "Containerfile",     "README.md"};
 
 // Kubernetes flags the Task already passes but `llmd-bench run` does not have yet (the lead wires
-// them through cli/cache_source.hpp). The test REQUIRES them to be missing today: once one exists,
+// them through cli/kube_flags.hpp). The test REQUIRES them to be missing today: once one exists,
 // it fails, as a reminder to drop it from this list.
 const std::set<std::string> k_flags_not_yet_implemented = {};
 

@@ -133,23 +133,53 @@ TEST(HostileInput, ANonStreamedAnswerWithAStringTokenCountFailsThatRequestNotThe
 
 // An exception that escapes a stage is a defect: the run says so, exits 3 and still writes what it
 // gathered (it used to end in std::terminate, exit 134, nothing written). LLMD_BENCH_INJECT_FAULT
-// throws once the measured phases are done.
+// throws as the after-snapshot stage starts, once the measured phases are done.
 TEST(HostileInput, AnInternalErrorExits3AndStillWritesTheResults) {
   const auto dir = scratch_dir();
   const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
                                    "load:\n  - {name: loop, executor: iterations, iterations: 3, vus: 1}\n"
                                    "sim: {timing: {time_scale: 0.01}}\n");
-  ::setenv("LLMD_BENCH_INJECT_FAULT", "throw-after-load", 1);
+  ::setenv("LLMD_BENCH_INJECT_FAULT", "throw-scrape-after", 1);
   auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "r.json").string(),
                                     "--tekton-results", (dir / "tekton").string()});
   ::unsetenv("LLMD_BENCH_INJECT_FAULT");
   EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
-  EXPECT_THAT(out.err, HasSubstr("llmd-bench: internal error: injected fault at after-load (LLMD_BENCH_INJECT_FAULT)"));
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: internal error: injected fault at scrape-after (LLMD_BENCH_INJECT_FAULT)"));
   EXPECT_THAT(out.out, HasSubstr("verdict: ERROR"));
   const auto result = read_json(dir / "r.json");
   EXPECT_EQ(result["verdict"], "error");
   EXPECT_EQ(phase_total(result)["counts"]["ok"], 3);  // what was measured is kept
   EXPECT_EQ(read_text(dir / "tekton" / "verdict"), "error");
+}
+
+// The same in every stage of the pipeline (run/pipeline.hpp) that runs against the simulator: exit 3,
+// the message naming the stage, a JSON result (schema-valid: the suite writes results) whose stages
+// end with the one that failed, marked "internal error".
+TEST(HostileInput, AnInternalErrorInAnyStageExits3AndWritesTheResult) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", "requests: {max_tokens: 2}\n"
+                                   "warmup: {executor: iterations, iterations: 1, vus: 1}\n"
+                                   "load:\n  - {name: loop, executor: iterations, iterations: 2, vus: 1}\n"
+                                   "sim: {timing: {time_scale: 0.01}}\n");
+  const std::pair<const char*, const char*> stages[] = {
+      {"simulator", "simulator"},         {"target", "target"}, {"cache-source", "cache source"},
+      {"warm-up", "warm-up"},             {"scrape-before", "scrape before"}, {"load", "load"},
+      {"diagnostics", "diagnostics"},     {"judge", "judge"}};
+  for (const auto& [id, name] : stages) {
+    SCOPED_TRACE(id);
+    const auto json_path = dir / (std::string(id) + ".json");
+    ::setenv("LLMD_BENCH_INJECT_FAULT", ("throw-" + std::string(id)).c_str(), 1);
+    auto out = llmd::test::run_bench({scenario.string(), "-q", "--out", "json=" + json_path.string()});
+    ::unsetenv("LLMD_BENCH_INJECT_FAULT");
+    EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+    EXPECT_THAT(out.err, HasSubstr(std::string("llmd-bench: internal error: injected fault at ") + id));
+    const auto result = read_json(json_path);
+    EXPECT_EQ(result["verdict"], "error");
+    ASSERT_FALSE(result["stages"].empty());
+    EXPECT_EQ(result["stages"].back()["name"], name);
+    EXPECT_EQ(result["stages"].back()["detail"], "internal error");
+    EXPECT_THAT(result["errors"].dump(), HasSubstr(std::string("internal error: injected fault at ") + id));
+  }
 }
 
 // `llmd-bench run … | true`: the reader is gone before the summary is printed. The run used to die

@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "cli/exit_codes.hpp"
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 #include "report/json_report.hpp"
 #include "report/junit_report.hpp"
 #include "report/text_report.hpp"
@@ -11,15 +11,16 @@ using testing::HasSubstr;
 using testing::Not;
 namespace scenario = llmd::scenario;
 namespace report = llmd::report;
+namespace run = llmd::run;
 
 TEST(JsonReport, RedactsSecretHeadersAndNeverHoldsTheToken) {
   scenario::Scenario s;
   s.target.base_url = "https://gw.example";
   s.target.api_key_env = "MY_TOKEN_VAR";
   s.target.headers = {{"X-Api-Key", "sk-123"}, {"Cookie", "session=abc"}, {"X-Tenant", "blue"}};
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
-  report::judge(r);
+  run::judge(r);
   const std::string text = report::to_json(r, llmd::cli::exit_code(r.verdict)).dump();
   EXPECT_THAT(text, Not(HasSubstr("sk-123")));
   EXPECT_THAT(text, Not(HasSubstr("session=abc")));
@@ -74,7 +75,7 @@ TEST(JsonReport, PhaseKeysAnExecutorDoesNotUseAreNullNotZero) {
 
 TEST(JsonReport, TargetNameIsSimulatorOrTheUrlWithoutCredentials) {
   scenario::Scenario s;
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.embedded_sim = true;
   r.target_url = "http://127.0.0.1:4000";
@@ -88,7 +89,7 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
   scenario::Scenario s;
   s.name = "demo";
   s.thresholds = {*scenario::parse_threshold("cache_hit_rate", ">=0.90")};
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.target_url = "http://127.0.0.1:9";
   r.run.emplace();
@@ -106,7 +107,7 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
   cache.totals.hits = 800;
   cache.totals.hit_rate = 0.8;
   r.cache = cache;
-  report::judge(r);
+  run::judge(r);
   const auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("pod-a"));
   EXPECT_THAT(text, HasSubstr("80.0%"));
@@ -116,22 +117,13 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
   EXPECT_THAT(ascii, HasSubstr("FAIL cache_hit_rate"));
 }
 
-TEST(TextReport, FormatsDurations) {
-  EXPECT_EQ(report::format_seconds_fixed(1.25), "1.25s");
-  EXPECT_EQ(report::format_seconds_fixed(0.0123), "12.30ms");
-  EXPECT_EQ(report::format_seconds_fixed(0.00085), "850us");
-  // A negative duration (none should reach a report) keeps its unit: "-2009454018us" was -2009 s.
-  EXPECT_EQ(report::format_seconds_fixed(-2009.454018), "-2009.45s");
-  EXPECT_EQ(report::format_seconds_fixed(-0.0123), "-12.30ms");
-}
-
 // First byte, first event and the client's event-loop lag have lines of their own only when they
 // differ from TTFT by more than 5% (loop lag: p99 above 5% of TTFT p50); otherwise the TTFT line
 // names them. Each figure comes from its own histogram.
 TEST(TextReport, FoldsFirstByteFirstEventAndLoopLagIntoTtftUnlessTheyDiffer) {
   scenario::Scenario s;
   s.name = "timings";
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.target_url = "http://127.0.0.1:9";
   r.run.emplace();
@@ -140,7 +132,7 @@ TEST(TextReport, FoldsFirstByteFirstEventAndLoopLagIntoTtftUnlessTheyDiffer) {
   phase.histograms.first_byte_ns.record(2'000'000);
   phase.histograms.first_event_ns.record(30'000'000);
   phase.histograms.ttft_ns.record(400'000'000);
-  report::judge(r);
+  run::judge(r);
   auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("first byte ......: p50    2.00ms  p90    2.00ms  p95    2.00ms  p99    2.00ms"));
   EXPECT_THAT(text, HasSubstr("first event .....: p50   30.00ms"));
@@ -174,7 +166,7 @@ TEST(TextReport, FoldsFirstByteFirstEventAndLoopLagIntoTtftUnlessTheyDiffer) {
 // the warm-up's result, each on its line.
 TEST(TextReport, ShowsTpotTokensRateConcurrencyIterationsAndWarmup) {
   scenario::Scenario s;
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.run.emplace();
   auto& open = r.run->phases.emplace_back();
@@ -205,7 +197,7 @@ TEST(TextReport, ShowsTpotTokensRateConcurrencyIterationsAndWarmup) {
   warm.completed = warm.failed = 4;
   warm.failures_by_class[static_cast<std::size_t>(llmd::engine::FailureClass::http_status)] = 3;
   warm.failures_by_class[static_cast<std::size_t>(llmd::engine::FailureClass::connect)] = 1;
-  report::judge(r);
+  run::judge(r);
   const auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("rate ............: 20.0/s target, 19.6/s achieved, 3 dropped\n"));
   EXPECT_THAT(text, HasSubstr("concurrency .....: peak 7 in flight, mean 2.2\n"));
@@ -224,7 +216,7 @@ TEST(TextReport, ShowsTpotTokensRateConcurrencyIterationsAndWarmup) {
 // when they failed. Checks are counted, not gates: a check that was never evaluated says "no data".
 TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksAreCountedNotGates) {
   scenario::Scenario s;
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.run.emplace();
   auto& total = r.run->total;
@@ -237,7 +229,7 @@ TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksAreCountedNotGates) {
   total.time_to_failure_ns[cut].record(40'000'000);
   total.check_counts[0] = {2, 0};
   r.run->phases.push_back(total);
-  report::judge(r);
+  run::judge(r);
   auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("failures ........: stream_cut 2\n"));
   EXPECT_THAT(text, HasSubstr("http_req_failed .: 100.0% (2 failed + 0 aborted of 2 requests)\n"));
@@ -248,7 +240,7 @@ TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksAreCountedNotGates) {
   EXPECT_THAT(text, HasSubstr("✓ status_200           100.0%  2 passed, 0 failed\n"));
 
   total.check_counts[0] = {1, 1};
-  report::judge(r);
+  run::judge(r);
   text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("✗ status_200            50.0%  1 passed, 1 failed\n"));
   EXPECT_THAT(text, HasSubstr("verdict: PASS (0 of 0 gates passed)"));
@@ -256,7 +248,7 @@ TEST(TextReport, FailureLinesCarryTimeToFailureAndChecksAreCountedNotGates) {
 
   total.check_counts[0] = {0, 0};
   total.completed = total.failed = 0;
-  report::judge(r);
+  run::judge(r);
   text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("- status_200           no data (no request completed)"));
   EXPECT_EQ(report::to_json(r, llmd::cli::exit_code(r.verdict))["checks"]["status_200"]["no_data"], true);
@@ -269,7 +261,7 @@ TEST(Reports, NameChecksAsTheScenarioWroteThem) {
   scenario::Scenario s;
   s.checks = {scenario::CheckKind::status_200, scenario::CheckKind::non_empty_content};
   s.check_spellings[scenario::CheckKind::status_200] = "status-200";
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.run.emplace();
   auto& total = r.run->total;
@@ -278,7 +270,7 @@ TEST(Reports, NameChecksAsTheScenarioWroteThem) {
   total.check_counts[0] = {3, 1};
   total.check_counts[1] = {4, 0};
   r.run->phases.push_back(total);
-  report::judge(r);
+  run::judge(r);
   const auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("✗ status-200            75.0%  3 passed, 1 failed\n"));
   EXPECT_THAT(text, HasSubstr("✓ non_empty_content    100.0%  4 passed, 0 failed\n"));
@@ -300,12 +292,12 @@ TEST(Reports, AWarnThresholdIsShownAsAWarningEverywhere) {
   auto warn = *scenario::parse_threshold("cache_hit_rate", ">=0.90");
   warn.severity = scenario::ThresholdSeverity::warn;
   s.thresholds = {warn, *scenario::parse_threshold("cache_hit_rate", ">=0.70")};
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   llmd::scrape::CacheReport cache;
   cache.totals.hit_rate = 0.7812;
   r.cache = cache;
-  report::judge(r);
+  run::judge(r);
   const auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("! cache_hit_rate       >=0.90         WARN (severity warn, the run still passes): "
                               "cache_hit_rate = 0.7812; required >= 0.9\n"));
@@ -327,12 +319,12 @@ TEST(Reports, AWarnThresholdIsShownAsAWarningEverywhere) {
 
 TEST(RunDiagnostics, AppearInTheSummaryTheJsonAndAsJunitFailuresWhenErrors) {
   scenario::Scenario s;
-  report::RunReport r;
+  run::RunReport r;
   r.scenario = &s;
   r.diagnostics.push_back({"stream_buffered", llmd::scrape::Severity::warning, "40 of 40 streams arrived in bursts",
                            "set option http-no-delay"});
   r.diagnostics.push_back({"pod_requests_mismatch", llmd::scrape::Severity::error, "pods finished 50, the client 40", ""});
-  report::judge(r);
+  run::judge(r);
   const auto text = report::render_text(r);
   EXPECT_THAT(text, HasSubstr("diagnostics\n  ! [stream_buffered] 40 of 40 streams arrived in bursts\n"
                               "      fix: set option http-no-delay\n"));

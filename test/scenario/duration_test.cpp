@@ -97,3 +97,12 @@ TEST(FormatSeconds, AnyDoubleIsFormatted) {
   EXPECT_EQ(format_seconds(8.99e9), "2497222h13m20s");
   EXPECT_EQ(format_seconds(std::numeric_limits<double>::infinity()), "infs");
 }
+
+TEST(Duration, FormatsSecondsFixedForTheSummaryColumns) {
+  EXPECT_EQ(llmd::util::format_seconds_fixed(1.25), "1.25s");
+  EXPECT_EQ(llmd::util::format_seconds_fixed(0.0123), "12.30ms");
+  EXPECT_EQ(llmd::util::format_seconds_fixed(0.00085), "850us");
+  // A negative duration (none should reach a report) keeps its unit: "-2009454018us" was -2009 s.
+  EXPECT_EQ(llmd::util::format_seconds_fixed(-2009.454018), "-2009.45s");
+  EXPECT_EQ(llmd::util::format_seconds_fixed(-0.0123), "-12.30ms");
+}

@@ -32,6 +32,8 @@ MINIMAL = {
     "model": "", "model_source": "", "warmup": None, "run": None, "cache": None, "cache_source": "",
     "thresholds": [], "checks": {}, "warnings": [], "aborted_by_threshold": None, "errors": ["embedded simulator: port in use"], "notes": [], "diagnostics": [],
     "interrupted": False, "partial": True, "verdict": "error", "exit_code": 3,
+    "stages": [{"name": "simulator", "seconds": 0.002, "detail": ""}, {"name": "diagnostics", "seconds": 1e-05, "detail": "0 findings"},
+               {"name": "judge", "seconds": 1e-05, "detail": "error"}],
 }
 
 CACHE_TOTALS = {"queries_tokens": 10.0, "hits_tokens": 5.0, "queries_blocks": None, "hits_blocks": None,
@@ -70,6 +72,7 @@ def main(schema):
         "a hit rate above 1": with_cache(rate_above_one),
         "an unknown verdict": dict(copy.deepcopy(MINIMAL), verdict="maybe"),
         "a missing field": {k: v for k, v in MINIMAL.items() if k != "target"},
+        "an unknown stage": dict(copy.deepcopy(MINIMAL), stages=[{"name": "nap", "seconds": 1.0, "detail": ""}]),
     }
     for what, document in bad.items():
         code, out = run(schema, [document])

@@ -1,5 +1,5 @@
 // abortOnFail thresholds evaluated on live totals (report/live_thresholds.hpp).
-#include "report/live_thresholds.hpp"
+#include "run/live_thresholds.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,7 +8,7 @@ namespace {
 
 namespace engine = llmd::engine;
 namespace scenario = llmd::scenario;
-using llmd::report::LiveThresholds;
+using llmd::run::LiveThresholds;
 using namespace std::chrono_literals;
 using testing::HasSubstr;
 
@@ -42,7 +42,7 @@ TEST(LiveThresholds, OnlyAbortOnFailThresholdsPastTheirDelayStopTheRun) {
   auto reason = watch.check(live(5, 5, 1500ms));
   ASSERT_TRUE(reason);
   EXPECT_EQ(*reason, "threshold http_req_failed rate<0.01 crossed at t=1.5s: http_req_failed rate = 0.5; required < 0.01");
-  llmd::report::RunReport report;
+  llmd::run::RunReport report;
   report.scenario = &s;
   watch.record(report);
   ASSERT_TRUE(report.threshold_abort);
@@ -58,7 +58,7 @@ TEST(LiveThresholds, PassingOrNoDataYetDoesNotStop) {
   LiveThresholds watch(s);
   EXPECT_FALSE(watch.check(live(0, 0, 5s))) << "no request ended yet: nothing to judge";
   EXPECT_FALSE(watch.check(live(100, 0, 5s))) << "passing; ttft has no data (no histogram samples)";
-  llmd::report::RunReport report;
+  llmd::run::RunReport report;
   report.scenario = &s;
   watch.record(report);
   EXPECT_FALSE(report.threshold_abort);

@@ -1,13 +1,13 @@
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 
 #include <algorithm>
 
 #include <fmt/format.h>
 
-#include "report/run_diagnostics.hpp"
+#include "run/run_diagnostics.hpp"
 #include "util/duration.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 namespace {
 
@@ -209,4 +209,4 @@ void judge(RunReport& report) {
   }
 }
 
-}  // namespace llmd::report
+}  // namespace llmd::run

@@ -1,4 +1,4 @@
-#include "report/pod_requests.hpp"
+#include "run/pod_requests.hpp"
 
 #include <algorithm>
 #include <string>
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace llmd::report {
+namespace llmd::run {
 
 namespace {
 
@@ -83,4 +83,4 @@ std::optional<RunDiagnostic> reconcile_pod_requests(const scrape::CacheReport& c
   return std::nullopt;
 }
 
-}  // namespace llmd::report
+}  // namespace llmd::run

@@ -11,13 +11,13 @@
 #include <optional>
 
 #include "engine/run_result.hpp"
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 #include "scrape/cache_report.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 // The `pod_requests_mismatch` diagnostic, or nullopt when the pods' count is within what the client
 // explains (or when no pod exports a request counter: nothing to compare).
 std::optional<RunDiagnostic> reconcile_pod_requests(const scrape::CacheReport& cache, const engine::RunResult& run);
 
-}  // namespace llmd::report
+}  // namespace llmd::run

@@ -1,14 +1,14 @@
-#include "report/live_thresholds.hpp"
+#include "run/live_thresholds.hpp"
 
 #include <algorithm>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 #include "util/duration.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 namespace {
 
@@ -74,4 +74,4 @@ void LiveThresholds::record(RunReport& report) const {
       threshold_label(m_scenario.thresholds[m_abort->threshold]), seconds_text(m_abort->at), m_abort->reason));
 }
 
-}  // namespace llmd::report
+}  // namespace llmd::run

@@ -1,7 +1,8 @@
 #pragma once
 // Everything one `llmd-bench run` produced, as plain data (STYLE.md habit 3: compute, then
-// render). Filled by the run command, judged by gates.hpp, rendered by text_report.hpp and
-// json_report.hpp.
+// render). Filled by the run's pipeline (run/pipeline.hpp), judged by gates.hpp, rendered by report/text_report.hpp
+// and report/json_report.hpp.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -13,7 +14,7 @@
 #include "scenario/thresholds.hpp"
 #include "scrape/cache_report.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 struct ThresholdOutcome {
   scenario::Threshold threshold;
@@ -58,6 +59,15 @@ struct RunDiagnostic {
   std::string fix;      // what to try
 };
 
+// One stage of the run's pipeline (run/pipeline.hpp) as it ran: its name, its wall time and a short
+// detail ("scrape before", 42 ms, "4 pods"). Rendered as the summary's "stages" section and the JSON
+// result's "stages" array.
+struct StageTiming {
+  std::string name;               // "simulator", "target", "scrape before", "load", ...
+  std::chrono::nanoseconds elapsed{};
+  std::string detail;             // e.g. "4 pods", "20 requests", "model scenario, preflight passed"; may be empty
+};
+
 enum class Verdict {
   pass,         // no threshold of severity fail failed (warnings allowed) (exit 0)
   fail,         // a threshold failed or aborted the run, or an error finding (exit 1)
@@ -87,8 +97,9 @@ struct RunReport {
   std::vector<std::string> notes;    // informational lines for the summary
   std::vector<RunDiagnostic> diagnostics;  // findings about the numbers, each with its fix
   bool interrupted = false;          // stopped by a signal: the numbers cover only part of the plan
+  std::vector<StageTiming> stages;   // the pipeline's stages that ran, in order
 
   Verdict verdict = Verdict::error;  // the process exit code is the cli's mapping of it (cli/exit_codes.hpp)
 };
 
-}  // namespace llmd::report
+}  // namespace llmd::run

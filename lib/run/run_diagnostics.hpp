@@ -25,9 +25,9 @@
 //       scraped set, a server counting cached_tokens differently).
 //   warmup_failed (warning): the unmeasured warm-up ended requests and not one succeeded (its top
 //       failure class and example message); the warm-up is otherwise easy to overlook.
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 // Appends the findings above to report.diagnostics; only warmup_failed without a measured run.
 void add_run_diagnostics(RunReport& report);
@@ -35,4 +35,4 @@ void add_run_diagnostics(RunReport& report);
 // True when not one request ended (ok, failed or aborted) in `total`: the no_request finding.
 bool no_request_ended(const engine::PhaseResult& total);
 
-}  // namespace llmd::report
+}  // namespace llmd::run

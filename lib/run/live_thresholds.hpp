@@ -16,9 +16,9 @@
 #include <string>
 
 #include "engine/engine.hpp"
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 class LiveThresholds {
  public:
@@ -43,4 +43,4 @@ class LiveThresholds {
   std::optional<ThresholdAbort> m_abort;
 };
 
-}  // namespace llmd::report
+}  // namespace llmd::run

@@ -1,9 +1,9 @@
-#include "report/pod_requests.hpp"
+#include "run/pod_requests.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-namespace llmd::report {
+namespace llmd::run {
 namespace {
 
 using testing::HasSubstr;
@@ -93,4 +93,4 @@ TEST(PodRequests, NoRequestCounterNoComparison) {
 }
 
 }  // namespace
-}  // namespace llmd::report
+}  // namespace llmd::run

@@ -1,4 +1,4 @@
-#include "report/run_diagnostics.hpp"
+#include "run/run_diagnostics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,17 +6,17 @@
 #include <fmt/format.h>
 
 #include "engine/stream_delivery.hpp"
-#include "report/pod_requests.hpp"
-#include "report/text_report.hpp"
+#include "run/pod_requests.hpp"
+#include "util/duration.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 namespace {
 
 // Relative difference between the client's cached tokens and the pods' ΣΔhits that is a mismatch.
 constexpr double k_cached_tokens_tolerance = 0.01;
 
-std::string ns_text(std::optional<double> ns) { return ns ? format_seconds_fixed(*ns * 1e-9) : std::string("-"); }
+std::string ns_text(std::optional<double> ns) { return ns ? util::format_seconds_fixed(*ns * 1e-9) : std::string("-"); }
 
 // Requests ended, none of them ok: every latency, token and rate figure is empty or describes
 // failures. An error finding: it fails the run (gates.hpp), whatever the thresholds say.
@@ -54,7 +54,7 @@ void add_no_request(RunReport& report, const engine::PhaseResult& total) {
        fmt::format("no request ended in the {} measured phase{} ({} started, {} dropped, over {}): there is no latency, "
                    "token, check or cache figure to judge, so the run fails whatever its thresholds say",
                    phases, phases == 1 ? "" : "s", total.started, total.dropped,
-                   format_seconds_fixed(std::chrono::duration<double>(total.wall_duration).count())),
+                   util::format_seconds_fixed(std::chrono::duration<double>(total.wall_duration).count())),
        "give the phases time to start requests: an open-loop phase shorter than 1/rate may see no arrival, and "
        "time_scale (or --time-scale) shortens every phase; check duration, rate, max_in_flight and time_scale"});
 }
@@ -193,4 +193,4 @@ void add_run_diagnostics(RunReport& report) {
   add_cached_tokens(report, report.run->total);
 }
 
-}  // namespace llmd::report
+}  // namespace llmd::run

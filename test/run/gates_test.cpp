@@ -1,12 +1,12 @@
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 
 #include <gtest/gtest.h>
 
 #include "cli/exit_codes.hpp"
 
-using llmd::report::judge;
-using llmd::report::RunReport;
-using llmd::report::Verdict;
+using llmd::run::judge;
+using llmd::run::RunReport;
+using llmd::run::Verdict;
 namespace scenario = llmd::scenario;
 namespace engine = llmd::engine;
 
@@ -228,7 +228,7 @@ TEST(Gates, TheThresholdThatAbortedTheRunFailsWhateverItsFinalValue) {
   aborting.abort_on_fail = true;
   f.s.thresholds = {threshold("ttft", "p(95)<1s"), aborting};
   f.report.run = make_run(9, 1);  // 0.1 at the end: would pass
-  f.report.threshold_abort = llmd::report::ThresholdAbort{1, std::chrono::milliseconds(1500), "http_req_failed rate = 0.5; required < 0.2"};
+  f.report.threshold_abort = llmd::run::ThresholdAbort{1, std::chrono::milliseconds(1500), "http_req_failed rate = 0.5; required < 0.2"};
   judge(f.report);
   EXPECT_TRUE(f.report.thresholds[0].result.passed);
   EXPECT_FALSE(f.report.thresholds[1].result.passed);

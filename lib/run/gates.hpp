@@ -7,10 +7,10 @@
 // an error-severity run diagnostic (report.diagnostics, e.g. no_successful_request) or a measured
 // run in which not one request ended (no_request: nothing was measured, so it is never a PASS, even
 // without thresholds) -> 1, else 0.
-#include "report/run_report.hpp"
+#include "run/run_report.hpp"
 #include "scenario/thresholds.hpp"
 
-namespace llmd::report {
+namespace llmd::run {
 
 // Answers scenario::MetricLookup questions from a report's measured totals and cache report.
 class RunMetrics final : public scenario::MetricLookup {
@@ -30,4 +30,4 @@ class RunMetrics final : public scenario::MetricLookup {
 // report.threshold_abort (set before) fails its threshold whatever its value at the end.
 void judge(RunReport& report);
 
-}  // namespace llmd::report
+}  // namespace llmd::run

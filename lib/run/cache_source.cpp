@@ -1,8 +1,8 @@
-#include "cli/cache_source.hpp"
+#include "run/cache_source.hpp"
 
 #include <algorithm>
-#include <cstdlib>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -12,11 +12,10 @@
 #include "kube/pod_restart.hpp"
 #include "scrape/file_source.hpp"
 #include "scrape/prometheus_source.hpp"
-#include "util/console.hpp"
 #include "util/redact.hpp"
 #include "util/url_authority.hpp"
 
-namespace llmd::cli {
+namespace llmd::run {
 
 std::string pod_name_from_url(const std::string& url) {
   return std::string(util::url_host_port(url));  // credentials are no part of a name that is printed
@@ -57,7 +56,7 @@ util::Result<std::string> prometheus_bearer_token(const scenario::PrometheusSpec
 
 util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const scenario::CacheSpec& cache,
                                                                        const std::vector<scrape::PodUrl>& embedded_pods,
-                                                                       const std::atomic<bool>* abort) {
+                                                                       const std::atomic<bool>* abort, const SayLine& say) {
   using Source = scenario::CacheSpec::Source;
   std::unique_ptr<scrape::MetricsSource> source;
   if (cache.source == Source::urls) {
@@ -90,7 +89,7 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const sce
     options.bearer_token = std::move(*token);
     options.insecure = cache.prometheus.insecure;
     options.ca_file = cache.prometheus.ca_file;
-    options.on_wait = [](const std::string& line) { util::print_stderr(fmt::format("llmd-bench: {}\n", line)); };
+    options.on_wait = say;
     auto made = scrape::PrometheusSource::create(std::move(options));
     if (!made) {
       return util::fail(made.error());
@@ -102,63 +101,22 @@ util::Result<std::unique_ptr<scrape::MetricsSource>> make_cache_source(const sce
   return source;
 }
 
-void add_kube_options(CLI::App& command, KubeFlags& flags, bool with_restart) {
-  const scenario::KubernetesSpec defaults;
-  command.add_option("--namespace", flags.namespace_name, "Kubernetes: namespace of the vLLM pods (default: the context's)");
-  command.add_option("--selector", flags.selector, "Kubernetes: label selector of the vLLM pods (default " + defaults.selector + ")");
-  command.add_option("--container", flags.container, "Kubernetes: container serving /metrics (default " + defaults.container + ")");
-  command.add_option("--via", flags.via, "Kubernetes: scrape via proxy (API-server pod proxy) or exec (curl/wget in the container)");
-  command.add_option("--port", flags.ports, "Kubernetes: metrics port to try, in order (repeatable; default 8200 8001 8000)")
-      ->allow_extra_args(false);
-  command.add_option("--kubeconfig", flags.kubeconfig, "Kubernetes: kubeconfig file (default: as kubectl)");
-  command.add_option("--context", flags.context, "Kubernetes: kubeconfig context (default: the current one)");
-  if (with_restart) {
-    command.add_flag("--restart-pods", flags.restart_pods,
-                     "Kubernetes: restart the selected pods and wait for fresh counters before the run");
-  }
-}
-
-util::Result<void> apply_kube_flags(scenario::CacheSpec& cache, const KubeFlags& flags) {
-  auto& k = cache.kubernetes;
-  const bool any = flags.namespace_name || flags.selector || flags.container || flags.via || !flags.ports.empty() ||
-                   flags.kubeconfig || flags.context || flags.restart_pods;
-  if (!any) {
-    return {};
-  }
-  cache.source = scenario::CacheSpec::Source::kubernetes;
-  if (flags.namespace_name) k.namespace_name = *flags.namespace_name;
-  if (flags.selector) k.selector = *flags.selector;
-  if (flags.container) k.container = *flags.container;
-  if (!flags.ports.empty()) k.ports = flags.ports;
-  if (flags.kubeconfig) k.kubeconfig = *flags.kubeconfig;
-  if (flags.context) k.context = *flags.context;
-  if (flags.restart_pods) k.restart_pods = true;
-  if (flags.via) {
-    if (*flags.via == "proxy") {
-      k.via = scenario::KubernetesSpec::Via::proxy;
-    } else if (*flags.via == "exec") {
-      k.via = scenario::KubernetesSpec::Via::exec;
-    } else {
-      return util::fail(fmt::format("--via: unknown \"{}\"; expected proxy or exec", *flags.via));
-    }
-  }
-  if (k.selector.empty()) {
-    return util::fail("--selector must not be empty");
-  }
-  return {};
-}
-
-util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache, const std::atomic<bool>* stop) {
+util::Result<void> restart_kubernetes_pods(const scenario::CacheSpec& cache, const std::atomic<bool>* stop,
+                                           const SayLine& say) {
   kube::RestartOptions restart;
   restart.stop = stop;
-  restart.progress = [](const std::string& line) { util::print_stderr(fmt::format("llmd-bench: restart: {}\n", line)); };
+  restart.progress = [&say](const std::string& line) {
+    if (say) say("restart: " + line);
+  };
   auto done = kube::restart_pods(cache.kubernetes, kube::kube_options(cache), restart);
   if (!done) {
     return util::fail(done.error());
   }
-  util::print_stderr(fmt::format("llmd-bench: restart: {} restarted; {} pods Ready with fresh counters after {} ms\n",
-             fmt::join(done->restarted, ", "), done->replacements.size(), done->waited.count()));
+  if (say) {
+    say(fmt::format("restart: {} restarted; {} pods Ready with fresh counters after {} ms", fmt::join(done->restarted, ", "),
+                    done->replacements.size(), done->waited.count()));
+  }
   return {};
 }
 
-}  // namespace llmd::cli
+}  // namespace llmd::run

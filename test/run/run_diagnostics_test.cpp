@@ -1,27 +1,27 @@
-#include "report/run_diagnostics.hpp"
+#include "run/run_diagnostics.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "cli/exit_codes.hpp"
-#include "report/gates.hpp"
+#include "run/gates.hpp"
 
 using testing::HasSubstr;
 namespace engine = llmd::engine;
-namespace report = llmd::report;
+namespace run = llmd::run;
 namespace scenario = llmd::scenario;
 
 namespace {
 
 struct Fixture {
   scenario::Scenario s;
-  report::RunReport report;
+  run::RunReport report;
   Fixture() {
     report.scenario = &s;
     report.run.emplace();
   }
   engine::PhaseResult& total() { return report.run->total; }
-  const report::RunDiagnostic* find(const std::string& code) const {
+  const run::RunDiagnostic* find(const std::string& code) const {
     for (const auto& d : report.diagnostics) {
       if (d.code == code) {
         return &d;
@@ -51,7 +51,7 @@ void record_bursty_streams(engine::PhaseResult& total) {
 TEST(RunDiagnostics, MostStreamsBufferedIsAWarningWithTheNumbersAndTheFix) {
   Fixture f;
   record_bursty_streams(f.total());
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   const auto* d = f.find("stream_buffered");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, llmd::scrape::Severity::warning);
@@ -68,13 +68,13 @@ TEST(RunDiagnostics, HalfOrFewerBufferedStreamsOrNoneJudgedIsNoFinding) {
   Fixture f;
   record_bursty_streams(f.total());
   f.total().streams_judged = 16;  // 8 of 16: not "most"
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_EQ(f.find("stream_buffered"), nullptr);
   f.total().streams_judged = f.total().streams_in_bursts = 0;
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_TRUE(f.report.diagnostics.empty());
-  report::RunReport never_ran;  // no measured run: nothing to say
-  report::add_run_diagnostics(never_ran);
+  run::RunReport never_ran;  // no measured run: nothing to say
+  run::add_run_diagnostics(never_ran);
   EXPECT_TRUE(never_ran.diagnostics.empty());
 }
 
@@ -84,15 +84,15 @@ TEST(RunDiagnostics, StreamBufferedThresholdGatesOnTheFraction) {
   f.s.thresholds = {*scenario::parse_threshold("stream_buffered", "rate<0.1")};
   record_bursty_streams(f.total());
   f.total().streams_judged = 10;
-  report::judge(f.report);
+  run::judge(f.report);
   ASSERT_EQ(f.report.thresholds.size(), 1u);
   EXPECT_DOUBLE_EQ(*f.report.thresholds[0].result.observed, 0.8);
   EXPECT_FALSE(f.report.thresholds[0].result.passed);
   f.total().streams_in_bursts = 0;
-  report::judge(f.report);
+  run::judge(f.report);
   EXPECT_TRUE(f.report.thresholds[0].result.passed);
   f.total().streams_judged = 0;
-  report::judge(f.report);
+  run::judge(f.report);
   EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
 }
 
@@ -125,7 +125,7 @@ TEST(RunDiagnostics, CachedTokensStandNextToTheHitsAndAgree) {
   Fixture f;
   ok_responses_with_cached_tokens(f.total(), 20, 18'848);
   f.report.cache = pods_with_hits(18'848);
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   const auto* info = f.find("cached_tokens");
   ASSERT_NE(info, nullptr);
   EXPECT_EQ(info->severity, llmd::scrape::Severity::info);
@@ -136,7 +136,7 @@ TEST(RunDiagnostics, CachedTokensStandNextToTheHitsAndAgree) {
   // Within 1%: still no mismatch.
   f.report.diagnostics.clear();
   f.report.cache = pods_with_hits(18'848 * 1.009);
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
 }
 
@@ -145,7 +145,7 @@ TEST(RunDiagnostics, CachedTokensMoreThanOnePercentOffTheHitsIsAMismatch) {
   ok_responses_with_cached_tokens(f.total(), 18, 16'864);
   f.total().failed = 2;
   f.report.cache = pods_with_hits(18'848);  // the pods also counted the 2 failed requests' hits
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   ASSERT_NE(f.find("cached_tokens"), nullptr);
   const auto* mismatch = f.find("cached_tokens_mismatch");
   ASSERT_NE(mismatch, nullptr);
@@ -165,7 +165,7 @@ TEST(RunDiagnostics, CachedTokensAreNotComparedOnAPartialPicture) {
   ok_responses_with_cached_tokens(f.total(), 20, 1'000);
   f.total().responses_with_cached_tokens = 19;
   f.report.cache = pods_with_hits(50'000);
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   ASSERT_NE(f.find("cached_tokens"), nullptr);
   EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("in 19 of 20 ok responses; not compared with the pods' "
                                                           "prefix-cache hits: the other ok responses did not report it"));
@@ -174,24 +174,24 @@ TEST(RunDiagnostics, CachedTokensAreNotComparedOnAPartialPicture) {
   f.report.diagnostics.clear();
   f.total().responses_with_cached_tokens = 20;
   f.report.cache->pods[0].status = llmd::scrape::PodStatus::reset;
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("pod decode-0 is reset"));
   EXPECT_EQ(f.find("cached_tokens_mismatch"), nullptr);
 
   f.report.diagnostics.clear();
   f.report.cache->pods[0].status = llmd::scrape::PodStatus::ok;
   f.report.cache->pods[0].unit = llmd::scrape::CounterUnit::blocks;
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("pod decode-0 does not count prefix-cache hits in tokens"));
 
   f.report.diagnostics.clear();
   f.report.cache.reset();
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_THAT(f.find("cached_tokens")->message, HasSubstr("no pod counters were read"));
 
   f.report.diagnostics.clear();
   f.total().responses_with_cached_tokens = 0;  // the server did not report it at all: nothing to say
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_TRUE(f.report.diagnostics.empty());
 }
 
@@ -201,24 +201,24 @@ TEST(RunDiagnostics, NoSuccessfulRequestIsAnErrorFindingThatFailsTheRun) {
   f.total().failed = 4;
   f.total().aborted = 1;
   f.total().failures_by_class[static_cast<std::size_t>(engine::FailureClass::http_status)] = 4;
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   const auto* d = f.find("no_successful_request");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, llmd::scrape::Severity::error);
   EXPECT_THAT(d->message, HasSubstr("not one of the 5 requests that ended succeeded (http_status 4, aborted 1)"));
-  report::judge(f.report);
-  EXPECT_EQ(f.report.verdict, report::Verdict::fail);
+  run::judge(f.report);
+  EXPECT_EQ(f.report.verdict, run::Verdict::fail);
   EXPECT_EQ(llmd::cli::exit_code(f.report.verdict), 1);
 }
 
 TEST(RunDiagnostics, OneSuccessOrNoRequestAtAllIsNoSuchFinding) {
   Fixture f;
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_EQ(f.find("no_successful_request"), nullptr);
   f.total().completed = 5;
   f.total().failed = 4;
   f.total().ok = 1;
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   EXPECT_EQ(f.find("no_successful_request"), nullptr);
 }
 
@@ -229,7 +229,7 @@ TEST(RunDiagnostics, NoRequestAtAllIsAnErrorFindingWithWhatToCheck) {
   f.report.run->phases.resize(2);
   f.total().dropped = 3;
   f.total().wall_duration = std::chrono::milliseconds(12);
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   const auto* d = f.find("no_request");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, llmd::scrape::Severity::error);
@@ -240,7 +240,7 @@ TEST(RunDiagnostics, NoRequestAtAllIsAnErrorFindingWithWhatToCheck) {
 
   Fixture one;
   one.total().aborted = 1;  // one request ended: no_successful_request, not no_request
-  report::add_run_diagnostics(one.report);
+  run::add_run_diagnostics(one.report);
   EXPECT_EQ(one.find("no_request"), nullptr);
   EXPECT_NE(one.find("no_successful_request"), nullptr);
 }
@@ -257,7 +257,7 @@ TEST(RunDiagnostics, WarmupInWhichEveryRequestFailedIsAWarning) {
   warm.failures_by_class[status] = 3;
   warm.failures_by_class[static_cast<std::size_t>(engine::FailureClass::connect)] = 1;
   warm.failure_examples[status] = "HTTP 404: model not found";
-  report::add_run_diagnostics(f.report);
+  run::add_run_diagnostics(f.report);
   const auto* finding = f.find("warmup_failed");
   ASSERT_NE(finding, nullptr);
   EXPECT_EQ(finding->severity, llmd::scrape::Severity::warning);
@@ -269,10 +269,10 @@ TEST(RunDiagnostics, WarmupInWhichEveryRequestFailedIsAWarning) {
   one_ok.report.warmup.emplace();
   one_ok.report.warmup->total.completed = 2;
   one_ok.report.warmup->total.ok = one_ok.report.warmup->total.failed = 1;
-  report::add_run_diagnostics(one_ok.report);
+  run::add_run_diagnostics(one_ok.report);
   EXPECT_EQ(one_ok.find("warmup_failed"), nullptr);
   Fixture none;
   none.report.warmup.emplace();
-  report::add_run_diagnostics(none.report);
+  run::add_run_diagnostics(none.report);
   EXPECT_EQ(none.find("warmup_failed"), nullptr);
 }
