@@ -74,7 +74,7 @@ json warnings_json(const run::RunReport& report) {
   json warnings = json::array();
   for (const auto& t : report.thresholds) {
     if (t.warning()) {
-      warnings.push_back({{"threshold", fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source)},
+      warnings.push_back({{"threshold", scenario::label(t.threshold)},
                           {"observed", t.result.observed ? json(*t.result.observed) : json(nullptr)},
                           {"reason", t.result.reason}});
     }
@@ -88,7 +88,7 @@ json threshold_abort_json(const run::RunReport& report) {
   }
   const auto& abort = *report.threshold_abort;
   const auto& threshold = report.scenario->thresholds.at(abort.threshold);
-  return {{"threshold", fmt::format("{} {}", scenario::display_name(threshold), threshold.source)},
+  return {{"threshold", scenario::label(threshold)},
           {"at_s", std::chrono::duration<double>(abort.at).count()},
           {"reason", abort.reason}};
 }

@@ -30,7 +30,7 @@ std::string observed_text(const run::ThresholdOutcome& t) {
 std::vector<TestCase> threshold_cases(const run::RunReport& report) {
   std::vector<TestCase> cases;
   for (const auto& t : report.thresholds) {
-    const std::string label = fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source);
+    const std::string label = scenario::label(t.threshold);
     TestCase c{"llmd-bench.thresholds", "threshold: " + label, "", "", "", ""};
     c.system_out = fmt::format("observed: {}\nseverity: {}\nresult: {}\nreason: {}\n", observed_text(t),
                                scenario::to_string(t.threshold.severity),

@@ -69,7 +69,7 @@ std::string reason_of(const run::RunReport& report) {
   std::vector<std::string> failed;
   for (const auto& t : report.thresholds) {
     if (t.gate_failed()) {  // a failed severity-warn threshold did not fail the run
-      failed.push_back(fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source));
+      failed.push_back(scenario::label(t.threshold));
     }
   }
   for (const auto& finding : report.diagnostics) {

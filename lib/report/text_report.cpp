@@ -309,7 +309,7 @@ std::string verdict_line(const run::RunReport& report) {
   std::vector<std::string> warnings;
   std::size_t gates = 0;
   for (const auto& t : report.thresholds) {
-    const std::string label = fmt::format("{} {}", scenario::display_name(t.threshold), t.threshold.source);
+    const std::string label = scenario::label(t.threshold);
     gates += t.threshold.severity == scenario::ThresholdSeverity::fail ? 1 : 0;
     if (t.gate_failed()) {
       failed.push_back(label);

@@ -12,10 +12,6 @@ namespace llmd::run {
 
 namespace {
 
-std::string threshold_label(const scenario::Threshold& threshold) {
-  return fmt::format("{} {}", scenario::display_name(threshold), threshold.source);
-}
-
 std::string seconds_text(std::chrono::nanoseconds duration) {
   return util::format_seconds(std::chrono::duration<double>(duration).count());
 }
@@ -57,7 +53,7 @@ std::optional<std::string> LiveThresholds::check(engine::RunResult live) {
       continue;  // passing, or nothing to judge yet
     }
     m_abort = ThresholdAbort{i, elapsed, result.reason};
-    return fmt::format("threshold {} crossed at t={}: {}", threshold_label(threshold), seconds_text(elapsed),
+    return fmt::format("threshold {} crossed at t={}: {}", scenario::label(threshold), seconds_text(elapsed),
                        result.reason);
   }
   return std::nullopt;
@@ -71,7 +67,7 @@ void LiveThresholds::record(RunReport& report) const {
   report.notes.push_back(fmt::format(
       "aborted: threshold {} crossed at t={} ({}); abortOnFail stopped the run: phases not started were not run, "
       "requests in flight finished within graceful_stop",
-      threshold_label(m_scenario.thresholds[m_abort->threshold]), seconds_text(m_abort->at), m_abort->reason));
+      scenario::label(m_scenario.thresholds[m_abort->threshold]), seconds_text(m_abort->at), m_abort->reason));
 }
 
 }  // namespace llmd::run

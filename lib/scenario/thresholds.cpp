@@ -277,6 +277,8 @@ std::string display_name(const Threshold& threshold) {
   return threshold.check.empty() ? threshold.metric : fmt::format("{}{{check:{}}}", threshold.metric, threshold.check);
 }
 
+std::string label(const Threshold& threshold) { return fmt::format("{} {}", display_name(threshold), threshold.source); }
+
 util::Result<ThresholdKey> parse_threshold_key(std::string_view written) {
   const std::string_view key = trim(written);
   const std::size_t brace = key.find('{');

@@ -97,6 +97,8 @@ struct Threshold {
 
 // The metric as the thresholds mapping names it: "ttft", "checks{check:status-200}".
 std::string display_name(const Threshold& threshold);
+// The threshold as reports name it: display name and expression, "ttft p(95)<2s".
+std::string label(const Threshold& threshold);
 
 // A key of the thresholds mapping: a metric name or alias, or `checks{check:NAME}`.
 struct ThresholdKey {

@@ -258,6 +258,7 @@ TEST(EvaluateThreshold, ACheckTagAsksForThatChecksRate) {
   one.check = "sse-content-type";  // never evaluated
   EXPECT_EQ(evaluate(one, lookup).reason, "no data");
   EXPECT_EQ(display_name(one), "checks{check:sse-content-type}");
+  EXPECT_EQ(label(one), "checks{check:sse-content-type} rate>0.99");  // as every report names a threshold
   EXPECT_TRUE(is_cache_metric("cache_hit_rate"));
   EXPECT_TRUE(is_cache_metric("max_pod_query_share"));
   EXPECT_FALSE(is_cache_metric("checks"));
