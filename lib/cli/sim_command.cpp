@@ -70,6 +70,8 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
                      with_range("KV cache blocks per pod", sim::k_kv_blocks_range,
                                 fmt::format("--pods x --kv-blocks <= {}", sim::k_max_kv_blocks_total)))->capture_default_str();
   command.add_flag("--no-prefix-caching", options.no_prefix_caching, "Disable prefix caching (counters stay 0)");
+  command.add_flag("--no-dev-mode", options.no_dev_mode,
+                   "Pods answer 404 to POST /reset_prefix_cache, as vLLM without VLLM_SERVER_DEV_MODE=1 (default: served)");
   command.add_option("--no-prefix-caching-pod", config.pods_without_prefix_caching,
                      "Disable prefix caching on this pod only (index; repeatable)")
       ->allow_extra_args(false);
@@ -117,6 +119,9 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
   config.pod.metrics_flavor = *flavor;
   if (options.no_prefix_caching) {
     config.pod.enable_prefix_caching = false;
+  }
+  if (options.no_dev_mode) {
+    config.pod.dev_mode = false;
   }
   if (options.gateway_allow_no_model) {
     config.gateway_requires_model = false;

@@ -12,6 +12,7 @@ struct SimOptions {
   std::string route = std::string(sim::to_string(config.route));
   std::string metrics_flavor = std::string(sim::to_string(config.pod.metrics_flavor));
   bool no_prefix_caching = false;
+  bool no_dev_mode = false;             // --no-dev-mode
   bool gateway_allow_no_model = false;  // --gateway-allow-no-model
 };
 

@@ -159,6 +159,17 @@ std::string describe_plan(const RunInputs& inputs) {
     out += fmt::format("  load[{}] {}\n", i, describe_phase(s.phases[i], s.time_scale));
   }
   out += fmt::format("cache:      {}\n", describe_cache(s));
+  if (s.cache_state.any()) {
+    using Reset = scenario::CacheStateSpec::Reset;
+    std::vector<std::string> steps;
+    if (s.cache_state.reset != Reset::none) {
+      steps.push_back(s.cache_state.reset == Reset::api ? "reset (POST /reset_prefix_cache on every pod, verified cold)"
+                                                        : "reset (restart the pods)");
+    }
+    if (s.cache_state.prime) steps.emplace_back("prime each prefix once");
+    if (s.cache_state.verify) steps.emplace_back("verify each prefix resident");
+    out += fmt::format("cache state: {}\n", fmt::join(steps, ", then "));
+  }
   std::vector<std::string> checks;
   for (const auto check : s.checks) {
     checks.emplace_back(engine::to_string(check));

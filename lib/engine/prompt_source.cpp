@@ -248,6 +248,18 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
   }
 }
 
+std::vector<PrefixPrompt> PromptSource::prefixes(std::size_t max_sessions) {
+  std::vector<PrefixPrompt> out;
+  if (m_spec.prompt == scenario::PromptKind::shared_prefix) {
+    out.push_back({"shared prefix", m_shared_prefix, m_spec.prefix_tokens, ""});
+  } else if (m_spec.prompt == scenario::PromptKind::per_session) {
+    for (std::size_t session = 0; session < max_sessions; ++session) {
+      out.push_back({fmt::format("session {}", session), session_prefix(session), m_spec.prefix_tokens, session_id(session)});
+    }
+  }
+  return out;
+}
+
 std::string PromptSource::session_id(std::size_t session) const {
   return fmt::format("llmd-{}-{}", m_spec.seed, session);
 }

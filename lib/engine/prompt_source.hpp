@@ -55,6 +55,14 @@ struct DatasetEntry {
 //   "data/p.jsonl: no prompts (expected one JSON object per line)"
 util::Result<std::vector<DatasetEntry>> load_dataset(const std::string& path, scenario::ApiKind api);
 
+// One distinct prefix of a workload, as cache_state.prime sends it and verify probes it.
+struct PrefixPrompt {
+  std::string label;       // "shared prefix", "session 3"
+  std::string text;        // the prefix alone (completions prompt, or the chat user message)
+  std::size_t tokens = 0;  // its length by the generator's count (= the simulator's tokens)
+  std::string session_id;  // the session header's value the workload sends with it; "" for none
+};
+
 class PromptSource {
  public:
   // Checks the spec (dataset readable, random length bounds sane). The dataset is read here, once.
@@ -69,6 +77,11 @@ class PromptSource {
   std::string session_id(std::size_t session) const;
   // True for PromptKind::per_session: requests carry the session header.
   bool sends_session_header() const { return m_spec.prompt == scenario::PromptKind::per_session; }
+
+  // The workload's distinct prefixes (cache_state.prime / verify): shared_prefix: the one prefix;
+  // per_session: one per session 0..max_sessions-1 (the most virtual users a measured phase has);
+  // other kinds: none (nothing to prime). A new kind with prefixes implements it here.
+  std::vector<PrefixPrompt> prefixes(std::size_t max_sessions);
 
   // Length in words (= sim tokens) the random kind draws for request `request_index`.
   std::size_t random_length(std::uint64_t request_index) const;

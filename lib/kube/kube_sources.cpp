@@ -1,12 +1,16 @@
 #include "kube/kube_sources.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "scrape/url_source.hpp"
+#include "util/output_path.hpp"
 
 namespace llmd::kube {
 
@@ -51,6 +55,26 @@ KubeSource::KubeSource(Kubectl kubectl, KubernetesSpec spec, PodList pods, std::
       m_memory(m_pods.ready.size()) {}
 
 std::uint16_t KubeSource::working_port(std::size_t index) const { return m_memory.at(index).working_port; }
+
+util::Result<KubectlOutput> KubeSource::post_via_proxy(std::size_t index, std::string_view path,
+                                                       const std::string& body) const {
+  const PodInfo& pod = m_pods.ready.at(index);
+  const std::uint16_t port = working_port(index) != 0 ? working_port(index) : m_spec.ports.at(0);
+  auto file = util::create_temporary(std::filesystem::temp_directory_path() / "llmd-bench-post.json");
+  if (!file) {
+    return util::fail(file.error());
+  }
+  const bool written = ::write(file->fd, body.data(), body.size()) == static_cast<ssize_t>(body.size());
+  ::close(file->fd);
+  util::Result<KubectlOutput> output = util::fail(fmt::format("could not write the request body to {}", file->path.string()));
+  if (written) {
+    const std::string raw = fmt::format("/api/v1/namespaces/{}/pods/{}:{}/proxy{}", pod.namespace_name, pod.name, port, path);
+    output = m_kubectl.run_capture({"create", "--raw", raw, "-f", file->path.string()});
+  }
+  std::error_code ignored;
+  std::filesystem::remove(file->path, ignored);
+  return output;
+}
 
 void KubeSource::rediscover_with(Kubectl lister) {
   lister.set_cancel_flag(m_abort);

@@ -58,6 +58,13 @@ class KubeSource : public scrape::MetricsSource {
   // The port that last answered for ready pod `index`, 0 when none has yet.
   std::uint16_t working_port(std::size_t index) const;
 
+  // POSTs `body` (JSON; may be empty) to `path` ("/reset_prefix_cache") of ready pod `index` through
+  // the API server's pod proxy, whatever `via` scrapes with: `kubectl create --raw
+  // /api/v1/namespaces/NS/pods/POD:PORT/proxy/PATH -f FILE` (the body in a temporary file; needs
+  // `create` on pods/proxy), on the port that last answered the pod's scrape, else the first of
+  // spec.ports. kubectl's output as it ran (check exit_code; a 404 is "Error from server (NotFound)").
+  util::Result<KubectlOutput> post_via_proxy(std::size_t index, std::string_view path, const std::string& body) const;
+
  protected:
   // One attempt: the exposition, or why not. `source` is set to what was tried (for reports).
   virtual util::Result<std::string> fetch(std::size_t index, std::uint16_t port, std::string& source) = 0;

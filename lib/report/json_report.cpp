@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "engine/run_result.hpp"
+#include "report/cache_state_report.hpp"
 #include "report/tekton_results.hpp"
 #include "scenario/source_location.hpp"
 
@@ -195,6 +196,7 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"run", run_json(report)},
           {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
           {"cache_source", report.cache_source},
+          {"cache_state", report.cache_state ? cache_state_json(*report.cache_state) : json(nullptr)},
           {"thresholds", thresholds},
           {"checks", checks},
           {"warnings", warnings_json(report)},

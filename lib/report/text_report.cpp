@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/outcome.hpp"
+#include "report/cache_state_report.hpp"
 #include "util/console.hpp"
 #include "util/duration.hpp"
 
@@ -389,6 +390,9 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
                      s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);
+  }
+  if (report.cache_state) {
+    out += render_cache_state(*report.cache_state);
   }
   if (report.warmup) {
     render_warmup(out, *report.warmup);

@@ -6,7 +6,10 @@
 //   target                        the model (scenario, --model or GET /v1/models), the preflight request
 //   restart          [restart:]   restart the selected pods, wait for fresh counters
 //   cache source     [a source]   build the metrics source the scenario names (pods discovered here)
+//   reset            [cache_state.reset: api]  POST /reset_prefix_cache on every pod, verified cold (cache_state.hpp)
 //   warm-up          [warmup:]    the unmeasured warm-up phase
+//   prime            [cache_state.prime]   each distinct prefix of the workload once, unmeasured
+//   verify           [cache_state.verify]  each prefix probed again: resident on a pod (from its counters)
 //   scrape before    [a source]   every pod's prefix-cache counters before the measured loop
 //   load                          the measured phases (thresholds with abortOnFail watch them)
 //   scrape after     [a source]   the counters after (a Prometheus source waits for its next scrape here)
@@ -58,7 +61,7 @@ struct RunRequest {
 };
 
 // The stages in order, by id (for before_stage and tests): "simulator", "target", "restart",
-// "cache-source", "warm-up", "scrape-before", "load", "scrape-after", "diagnostics", "judge". Their
+// "cache-source", "reset", "warm-up", "prime", "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge". Their
 // display names in RunReport::stages use spaces ("scrape before").
 const std::vector<std::string_view>& stage_ids();
 

@@ -68,6 +68,42 @@ struct StageTiming {
   std::string detail;             // e.g. "4 pods", "20 requests", "model scenario, preflight passed"; may be empty
 };
 
+// What the cache-state stages (cache_state: reset -> prime -> verify, run/cache_state.hpp) found.
+// Rendered as the summary's "cache state" section and the JSON result's "cache_state" object.
+struct PodResetOutcome {
+  std::string pod;
+  long status = 0;            // HTTP status of POST /reset_prefix_cache; 0: no answer
+  // The cold probe, sent to this pod alone after the reset: its prompt tokens and the tokens the
+  // pod's counters say hit (both from Δqueries / Δhits); nullopt: not measured.
+  std::optional<std::uint64_t> probe_query_tokens;
+  std::optional<std::uint64_t> probe_hit_tokens;
+  bool cold = false;          // reset answered 2xx and the probe hit nothing
+  std::string problem;        // why not cold ("" when cold)
+};
+
+struct PrefixResidency {
+  std::string prefix;                      // "shared prefix", "session 3"
+  std::string pod;                         // the pod whose counters the probe moved ("" when none did)
+  std::uint64_t probe_tokens = 0;          // the probe's prompt tokens (Δqueries of that pod)
+  std::uint64_t expected_hit_tokens = 0;   // full blocks below its last token: floor((probe_tokens-1)/block)*block
+  std::uint64_t hit_tokens = 0;            // Δhits of that pod
+  bool resident = false;                   // hit_tokens >= expected_hit_tokens (> 0 when expected is 0)
+  std::string problem;                     // why not resident ("" when resident)
+};
+
+struct CacheStateReport {
+  std::string reset = "none";                    // "none" | "api" | "restart"
+  std::vector<PodResetOutcome> reset_pods;       // reset: api, one per pod
+  bool prime = false;                            // cache_state.prime asked
+  std::size_t prefixes = 0;                      // distinct prefixes of the workload
+  std::size_t primed = 0;                        // prime requests answered 2xx
+  std::string prime_note;                        // e.g. "nothing to prime: prompt kind random has no shared prefix"
+  bool verify = false;                           // cache_state.verify asked
+  std::optional<std::size_t> block_size_tokens;  // used for the expected hits, and where from
+  std::string block_size_source;                 // "vllm:cache_config_info", "cache_state.block_size", "simulator"
+  std::vector<PrefixResidency> residency;        // verify, one per prefix
+};
+
 enum class Verdict {
   pass,         // no threshold of severity fail failed (warnings allowed) (exit 0)
   fail,         // a threshold failed or aborted the run, or an error finding (exit 1)
@@ -98,6 +134,7 @@ struct RunReport {
   std::vector<RunDiagnostic> diagnostics;  // findings about the numbers, each with its fix
   bool interrupted = false;          // stopped by a signal: the numbers cover only part of the plan
   std::vector<StageTiming> stages;   // the pipeline's stages that ran, in order
+  std::optional<CacheStateReport> cache_state;  // cache_state: reset / prime / verify asked
 
   Verdict verdict = Verdict::error;  // the process exit code is the cli's mapping of it (cli/exit_codes.hpp)
 };

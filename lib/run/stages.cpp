@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "engine/preflight.hpp"
+#include "run/cache_state.hpp"
 #include "run/gates.hpp"
 #include "run/live_thresholds.hpp"
 #include "run/run_diagnostics.hpp"
@@ -149,6 +150,9 @@ Next prepare_target(RunState& state) {
 Next restart_pods(RunState& state) {
   auto restarted = restart_kubernetes_pods(state.scenario().cache, state.request->stop, state.request->say);
   if (restarted) {
+    if (state.scenario().cache_state.reset == scenario::CacheStateSpec::Reset::restart) {
+      cache_state_report(state);  // the summary's cache state says the pods were restarted
+    }
     return Next::go_on;
   }
   if (state.stop_requested()) {
@@ -270,9 +274,19 @@ const std::vector<Stage>& stages() {
        .run = restart_pods},
       {.id = "cache-source", .name = "cache source",
        .applies = [](const RunState& s) { return s.scenario().cache.source != Source::none; }, .run = make_source},
+      {.id = "reset", .name = "reset",
+       .applies = [](const RunState& s) {
+         return s.scenario().cache_state.reset == scenario::CacheStateSpec::Reset::api && s.source != nullptr;
+       },
+       .run = reset_cache, .stopped_note = "during the cache reset: no measured request was sent"},
       {.id = "warm-up", .name = "warm-up", .applies = [](const RunState& s) { return s.scenario().warmup.has_value(); },
        .run = run_warmup, .stopped_note = "before the measured phases (during the warm-up or before it)",
        .check_when_skipped = true},
+      {.id = "prime", .name = "prime", .applies = [](const RunState& s) { return s.scenario().cache_state.prime; },
+       .run = prime_cache, .stopped_note = "while priming the cache: no measured request was sent"},
+      {.id = "verify", .name = "verify",
+       .applies = [](const RunState& s) { return s.scenario().cache_state.verify && s.source != nullptr; },
+       .run = verify_cache, .stopped_note = "while verifying the primed cache: no measured request was sent"},
       {.id = "scrape-before", .name = "scrape before", .applies = has_source, .run = scrape_before,
        .stopped_note = "during the before-snapshot: no measured request was sent"},
       {.id = "load", .name = "load", .applies = always, .run = run_load},

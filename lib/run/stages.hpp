@@ -45,6 +45,7 @@ Next start_simulator(RunState& state);    // "simulator": the embedded fleet; re
 Next prepare_target(RunState& state);     // "target": ignored --sim-* flags, model, preflight
 Next restart_pods(RunState& state);       // "restart": cache.kubernetes.restart_pods
 Next make_source(RunState& state);        // "cache source": state.source (nullptr: none)
+// "reset", "prime", "verify": cache_state.hpp (report.cache_state)
 Next run_warmup(RunState& state);         // "warm-up": report.warmup
 Next scrape_before(RunState& state);      // "scrape before": state.before; fails when no pod could be read
 Next run_load(RunState& state);           // "load": report.run, report.threshold_abort, report.interrupted

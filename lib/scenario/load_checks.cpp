@@ -176,15 +176,14 @@ util::Result<std::vector<Field>> non_empty_list(const Field& field, std::string_
   return items;
 }
 
-util::Result<void> load_urls(const Section& section, CacheSpec& cache) {
-  auto field = section.require("urls");
-  if (!field) {
-    return fail(field.error());
-  }
-  auto items = non_empty_list(*field, "pod metrics URL, e.g. http://10.0.0.5:8000/metrics");
+}  // namespace
+
+util::Result<std::vector<std::string>> read_http_urls(const Field& field, std::string_view what) {
+  auto items = non_empty_list(field, what);
   if (!items) {
     return fail(items.error());
   }
+  std::vector<std::string> urls;
   for (const Field& item : *items) {
     auto url = item.as_string();
     if (!url) {
@@ -193,8 +192,23 @@ util::Result<void> load_urls(const Section& section, CacheSpec& cache) {
     if (auto valid = check_http_url(*url); !valid) {
       return fail(item.error(valid.error()));
     }
-    cache.urls.push_back(std::move(*url));
+    urls.push_back(std::move(*url));
   }
+  return urls;
+}
+
+namespace {
+
+util::Result<void> load_urls(const Section& section, CacheSpec& cache) {
+  auto field = section.require("urls");
+  if (!field) {
+    return fail(field.error());
+  }
+  auto urls = read_http_urls(*field, "pod metrics URL, e.g. http://10.0.0.5:8000/metrics");
+  if (!urls) {
+    return fail(urls.error());
+  }
+  cache.urls = std::move(*urls);
   return {};
 }
 

@@ -35,6 +35,13 @@ util::Result<void> load_checks(const yaml::Field& field, bool stream, std::vecto
 std::vector<CheckKind> default_checks(bool stream);
 util::Result<std::vector<Threshold>> load_thresholds(const yaml::Field& field);
 util::Result<void> load_cache(const yaml::Field& field, CacheSpec& cache);
+// A non-empty list of http(s) URLs (check_http_url), each error at its item; `what` names one in
+// the empty-list error ("must list at least one <what>").
+util::Result<std::vector<std::string>> read_http_urls(const yaml::Field& field, std::string_view what);
+// `cache_state:` (load_cache_state.cpp), and its rules against `cache` and `target` (run again after
+// the flags): a reset or verify needs pods it can reach and read directly.
+util::Result<void> load_cache_state(const yaml::Field& field, CacheStateSpec& cache_state);
+util::Result<void> check_cache_state(const Scenario& scenario);
 
 // `sim:` (load_sim.cpp): applied over `config`, then sim::validate. `scenario_model` is the
 // top-level `model` ("" = none): the simulator serves it unless `sim.model` says otherwise, and a

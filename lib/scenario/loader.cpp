@@ -22,8 +22,9 @@ using yaml::Need;
 using yaml::Range;
 using yaml::Section;
 
-constexpr std::array<std::string_view, 12> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
-                                                         "load",   "checks", "thresholds", "cache", "sim", "time_scale"};
+constexpr std::array<std::string_view, 13> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
+                                                         "load",   "checks", "thresholds", "cache", "sim", "time_scale",
+                                                         "cache_state"};
 
 util::Result<void> load_request_sections(const Section& root, Scenario& scenario) {
   if (auto target = root.get("target")) {
@@ -82,6 +83,13 @@ util::Result<void> load_gate_sections(const Section& root, Scenario& scenario) {
   scenario.cache.where = root.self().where();
   if (auto cache = root.get("cache")) {
     LLMD_TRY(detail::load_cache(*cache, scenario.cache));
+  }
+  scenario.cache_state.where = root.self().where();
+  if (auto cache_state = root.get("cache_state")) {
+    LLMD_TRY(detail::load_cache_state(*cache_state, scenario.cache_state));
+    if (scenario.cache_state.reset == CacheStateSpec::Reset::restart) {
+      scenario.cache.kubernetes.restart_pods = true;  // the restart stage does it
+    }
   }
   return {};
 }
@@ -179,6 +187,7 @@ util::Result<void> check_consistency(const Scenario& scenario) {
     }
     LLMD_TRY(check_threshold_check(scenario, threshold, prefix));
   }
+  LLMD_TRY(check_cache_state(scenario));
   LLMD_TRY(check_time_scale(scenario));
   return check_load_limits(scenario);
 }

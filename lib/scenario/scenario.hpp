@@ -165,6 +165,28 @@ struct CacheSpec {
   SourceLocation where;
 };
 
+// `cache_state:` the prefix cache's state before the measured loop, made a known, verified fact by
+// the run's stages reset -> prime -> verify (run/cache_state_stages.hpp). Documented in
+// scenarios/README.md#cache_state.
+struct CacheStateSpec {
+  enum class Reset {
+    none,     // leave the cache as it is
+    api,      // POST /reset_prefix_cache on every pod (vLLM with VLLM_SERVER_DEV_MODE=1), then check it is cold
+    restart,  // restart the pods (cache.source: kubernetes; same as cache.restart / --restart-pods)
+  };
+  Reset reset = Reset::none;
+  bool prime = false;   // send each distinct prefix of the workload once, unmeasured, at concurrency 1
+  bool verify = false;  // probe each prefix again and check from the counters that it hit its full blocks
+  // Each pod's API base URL (http://10.0.0.5:8000), for resets and per-pod probes, in the order of
+  // cache.urls; empty: each metrics URL without its path (http://10.0.0.5:8000/metrics -> http://10.0.0.5:8000).
+  std::vector<std::string> pod_urls;
+  // KV block size in tokens for the expected hits; 0: the pods' vllm:cache_config_info, else the
+  // embedded simulator's block_size.
+  std::size_t block_size = 0;
+  SourceLocation where;  // the section; the file when absent
+  bool any() const { return reset != Reset::none || prime || verify; }
+};
+
 struct Scenario {
   std::string name;        // default: file stem
   std::string path;        // file it was loaded from ("" for built-in)
@@ -178,6 +200,7 @@ struct Scenario {
   std::map<CheckKind, std::string> check_spellings;
   std::vector<Threshold> thresholds;
   CacheSpec cache;
+  CacheStateSpec cache_state;
   sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
   double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
   SourceLocation time_scale_where;  // its `time_scale` key, or {"--time-scale"}; empty when not set

@@ -21,7 +21,7 @@ util::Result<void> Fleet::start() {
     if (std::find(off.begin(), off.end(), i) != off.end()) {
       settings.enable_prefix_caching = false;
     }
-    m_pods.push_back(std::make_unique<Pod>(m_io, i, settings, m_config.seed));
+    m_pods.push_back(std::make_unique<Pod>(m_io, i, settings, m_config.seed, &m_vocabulary));
     const auto port = m_config.first_pod_port == 0 ? 0 : static_cast<std::uint16_t>(m_config.first_pod_port + i);
     if (auto listening = m_pods.back()->listen(m_config.bind_address, port); !listening) {
       return listening;
@@ -71,6 +71,7 @@ nlohmann::json Fleet::describe() const {
           {"metrics_flavor", to_string(m_config.pod.metrics_flavor)},
           {"block_size", m_config.pod.block_size_tokens},
           {"prefix_caching", m_config.pod.enable_prefix_caching},
+          {"dev_mode", m_config.pod.dev_mode},
           {"pods_without_prefix_caching", m_config.pods_without_prefix_caching},
           {"pods", pods}};
 }

@@ -42,6 +42,7 @@ class Fleet {
 
   net::io_context& m_io;
   SimConfig m_config;
+  Vocabulary m_vocabulary;  // shared by the pods: /detokenize on any pod knows what any pod tokenized
   std::vector<std::unique_ptr<Pod>> m_pods;
   std::unique_ptr<Gateway> m_gateway;
 };

@@ -112,6 +112,12 @@ net::awaitable<bool> Gateway::handle(Request& request, Connection& connection) {
     co_await write_response(connection.stream, request, http::status::not_found, "", "");
     co_return true;
   }
+  if (path == "/reset_prefix_cache") {
+    // Not routed: a reset goes to each pod directly (pod IP, or the API server's pod proxy), as in a
+    // cluster whose HTTPRoute sends only the OpenAI paths to the pool. Envoy's 404 has no body.
+    co_await write_response(connection.stream, request, http::status::not_found, "", "");
+    co_return true;
+  }
   if (m_config.gateway_requires_model && is_generation(request) && !names_model(request.body())) {
     co_await write_response(connection.stream, request, http::status::bad_request, "application/json", std::string(k_no_model_body));
     co_return true;
@@ -137,7 +143,8 @@ std::size_t Gateway::pick_pod(const Request& request, const Connection& connecti
     session_key = connection.remote.address().to_string();
   }
   if (!generation) {
-    // Health, model list, ...: any pod will do; don't disturb the routing state.
+    // Health, model list, /tokenize, /detokenize (the pods' tokenizers are identical and share one
+    // vocabulary): any pod will do; don't disturb the routing state (no prefix-index entry).
     return static_cast<std::size_t>(std::min_element(m_in_flight.begin(), m_in_flight.end()) - m_in_flight.begin());
   }
   return m_router.choose(RouteInput{blocks, session_key}, m_in_flight, Router::Clock::now()).pod;

@@ -6,6 +6,8 @@
 // pods are pooled (keep-alive) so high request rates do not exhaust ephemeral ports.
 //
 // Admin endpoints (not subject to the Host check): GET /admin/pods, POST /admin/pods/{i}/restart.
+// POST /tokenize and /detokenize go to the least busy pod (no routing state); POST
+// /reset_prefix_cache is not routed (404): resets go to each pod directly.
 #include <cstdint>
 #include <functional>
 #include <memory>

@@ -101,6 +101,30 @@ tl::expected<std::string, ApiError> chat_prompt(const json& body) {
   return prompt;
 }
 
+// The body of a request, as a JSON object whose `model` (when given) is the served one.
+tl::expected<json, ApiError> parse_object_for_model(std::string_view body_text, const PodSettings& settings) {
+  auto parsed = util::parse_json_bounded(body_text);
+  if (!parsed) {
+    return tl::unexpected(bad_request(parsed.error().starts_with("is not JSON")
+                                          ? std::string("The request body is not valid JSON.")
+                                          : fmt::format("The request body {}.", parsed.error())));
+  }
+  if (!parsed->is_object()) {
+    return tl::unexpected(bad_request(fmt::format("The request body must be a JSON object, got {}.", type_name(*parsed))));
+  }
+  const auto model = parsed->find("model");
+  if (model != parsed->end() && !model->is_null()) {
+    if (!model->is_string()) {
+      return tl::unexpected(bad_request(fmt::format("'model' must be a string, got {}", type_name(*model)), "model"));
+    }
+    if (model->get<std::string>() != settings.model) {
+      return tl::unexpected(ApiError{404, "NotFoundError",
+                                     fmt::format("The model `{}` does not exist.", model->get<std::string>()), "model"});
+    }
+  }
+  return std::move(*parsed);
+}
+
 std::optional<ApiError> check_types(const json& body) {
   auto is_bool = [](const json& v) { return v.is_boolean(); };
   auto is_number = [](const json& v) { return v.is_number(); };
@@ -238,6 +262,51 @@ tl::expected<GenerationRequest, ApiError> parse_generation_request(Api api, std:
         settings.max_model_len, tokens + request.max_tokens, tokens, request.max_tokens)));
   }
   return request;
+}
+
+tl::expected<std::string, ApiError> parse_tokenize_request(std::string_view body_text, const PodSettings& settings) {
+  auto body = parse_object_for_model(body_text, settings);
+  if (!body) {
+    return tl::unexpected(body.error());
+  }
+  if (body->contains("messages")) {
+    return chat_prompt(*body);
+  }
+  const auto prompt = body->find("prompt");
+  if (prompt == body->end() || !prompt->is_string()) {
+    return tl::unexpected(bad_request("'prompt' (a string) or 'messages' (a list) is required", "prompt"));
+  }
+  return prompt->get<std::string>();
+}
+
+std::string render_tokenize_response(const std::vector<std::uint32_t>& tokens, std::size_t max_model_len) {
+  return util::dump_json(
+      json{{"count", tokens.size()}, {"max_model_len", max_model_len}, {"tokens", tokens}, {"token_strs", nullptr}});
+}
+
+tl::expected<std::vector<std::uint32_t>, ApiError> parse_detokenize_request(std::string_view body_text,
+                                                                          const PodSettings& settings) {
+  auto body = parse_object_for_model(body_text, settings);
+  if (!body) {
+    return tl::unexpected(body.error());
+  }
+  const auto tokens = body->find("tokens");
+  if (tokens == body->end() || !tokens->is_array()) {
+    return tl::unexpected(bad_request("'tokens' (a list of token ids) is required", "tokens"));
+  }
+  std::vector<std::uint32_t> ids;
+  ids.reserve(tokens->size());
+  for (const auto& token : *tokens) {
+    if (!token.is_number_unsigned() || token.get<std::uint64_t>() > 0xFFFFFFFFull) {
+      return tl::unexpected(bad_request(fmt::format("'tokens' must be token ids 0..4294967295, got {}", token.dump()), "tokens"));
+    }
+    ids.push_back(token.get<std::uint32_t>());
+  }
+  return ids;
+}
+
+std::string render_detokenize_response(std::string_view prompt) {
+  return util::dump_json(json{{"prompt", std::string(prompt)}});
 }
 
 ResponseWriter::ResponseWriter(const GenerationRequest& request, std::string request_id, std::int64_t created_unix_s)

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <tl/expected.hpp>
 
@@ -50,6 +51,19 @@ struct GenerationRequest {
 tl::expected<GenerationRequest, ApiError> parse_generation_request(Api api, std::string_view body,
                                                                    const PodSettings& settings,
                                                                    std::size_t* prompt_tokens = nullptr);
+
+// vLLM's `POST /tokenize` body: {"model", "prompt": "..."} or {"model", "messages": [...]} (the chat
+// template applied, as for a chat request; `add_special_tokens` / `add_generation_prompt` are
+// accepted and change nothing, the simulator's tokenizer has no special tokens). Returns the text to
+// tokenize; errors as parse_generation_request's (404 for an unknown model, 400 naming the field).
+tl::expected<std::string, ApiError> parse_tokenize_request(std::string_view body, const PodSettings& settings);
+// {"count":N,"max_model_len":M,"tokens":[...],"token_strs":null}, vLLM's TokenizeResponse.
+std::string render_tokenize_response(const std::vector<std::uint32_t>& tokens, std::size_t max_model_len);
+// vLLM's `POST /detokenize` body {"model", "tokens": [ids]}: the ids (each 0..2^32-1, the simulator's
+// token ids), or a 400 naming `tokens`.
+tl::expected<std::vector<std::uint32_t>, ApiError> parse_detokenize_request(std::string_view body, const PodSettings& settings);
+// {"prompt":"..."}, vLLM's DetokenizeResponse.
+std::string render_detokenize_response(std::string_view prompt);
 
 // The chat template: "<|role|> content" per message, joined by spaces.
 std::string render_chat_prompt(std::string_view role, std::string_view content);

@@ -63,7 +63,7 @@ struct Pod::Job {
   bool killed = false;                // the pod restarted under this request
 };
 
-Pod::Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint64_t seed)
+Pod::Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint64_t seed, Vocabulary* vocabulary)
     : m_io(io),
       m_index(index),
       m_name(fmt::format("sim-pod-{}", index)),
@@ -71,7 +71,13 @@ Pod::Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint
       m_server(io, m_name, [this](Request& request, Connection& connection) { return handle(request, connection); }),
       m_cache(CacheConfig{m_settings.block_size_tokens, m_settings.kv_blocks, m_settings.enable_prefix_caching}),
       m_metrics(fresh_metrics(m_settings)),
-      m_rng(seed + index * 0x9E3779B97F4A7C15ull) {}
+      m_rng(seed + index * 0x9E3779B97F4A7C15ull),
+      m_own_vocabulary(vocabulary == nullptr ? std::make_unique<Vocabulary>() : nullptr),
+      m_vocabulary(vocabulary == nullptr ? m_own_vocabulary.get() : vocabulary) {
+  for (std::size_t k = 0; k < 16; ++k) {
+    m_vocabulary->learn(generated_token(0, k));  // the words pods generate detokenize too
+  }
+}
 
 Pod::~Pod() = default;
 
@@ -114,6 +120,15 @@ void Pod::restart() {
                                     std::chrono::duration<double>(m_settings.restart_downtime_s * m_settings.timing.time_scale));
 }
 
+bool Pod::reset_prefix_cache() {
+  if (!m_running.empty()) {
+    return false;  // vLLM: "Failed to reset prefix cache because some blocks are not freed yet"
+  }
+  m_cache.reset();
+  ++m_prefix_cache_resets;
+  return true;
+}
+
 bool Pod::is_down() const { return Clock::now() < m_down_until; }
 
 std::chrono::nanoseconds Pod::scaled(double microseconds) const {
@@ -133,6 +148,7 @@ nlohmann::json Pod::state() const {
           {"index", m_index},
           {"port", port()},
           {"restarts", m_restarts},
+          {"prefix_cache_resets", m_prefix_cache_resets},
           {"running", m_running.size()},
           {"waiting", m_waiting.size()},
           {"prefix_cache_queries_tokens", m_metrics.prefix_cache_queries_tokens},
@@ -166,6 +182,11 @@ net::awaitable<bool> Pod::handle(Request& request, Connection& connection) {
   if ((path == "/v1/completions" || path == "/v1/chat/completions") && post) {
     co_return co_await handle_generation(path == "/v1/completions" ? Api::completions : Api::chat, request, connection);
   }
+  const bool tokenizer_path =
+      path == "/tokenize" || path == "/detokenize" || (path == "/reset_prefix_cache" && m_settings.dev_mode);
+  if (tokenizer_path && post) {
+    co_return co_await handle_tokenizer(path, request, connection);
+  }
   if ((path == "/metrics" || path == "/metrics/") && get) {
     co_await write_response(connection.stream, request, http::status::ok, "text/plain; version=0.0.4; charset=utf-8",
                             render_metrics(), pod_header);
@@ -179,7 +200,7 @@ net::awaitable<bool> Pod::handle(Request& request, Connection& connection) {
     nlohmann::json body = {{"object", "list"}, {"data", nlohmann::json::array({model})}};
     co_await write_response(connection.stream, request, http::status::ok, k_json, util::dump_json(body), pod_header);
   } else if (path == "/v1/completions" || path == "/v1/chat/completions" || path == "/metrics" || path == "/health" ||
-             path == "/v1/models") {
+             path == "/v1/models" || tokenizer_path) {
     co_await write_response(connection.stream, request, http::status::method_not_allowed, k_json,
                             R"({"detail":"Method Not Allowed"})", pod_header);
   } else {
@@ -193,6 +214,49 @@ net::awaitable<bool> Pod::send_error(Request& request, Connection& connection, c
   const Headers headers = pod_headers();
   co_await write_response(connection.stream, request, static_cast<http::status>(error.status), k_json,
                           render_error(error, error_format_for(m_settings.metrics_flavor)), headers);
+  co_return true;
+}
+
+net::awaitable<bool> Pod::handle_tokenizer(std::string_view path, Request& request, Connection& connection) {
+  const Headers headers = pod_headers();
+  if (path == "/reset_prefix_cache") {
+    reset_prefix_cache();  // vLLM answers 200 with an empty body whether the reset took or not
+    co_await write_response(connection.stream, request, http::status::ok, "", "", headers);
+    co_return true;
+  }
+  std::optional<ApiError> failed;
+  std::string body;
+  if (path == "/tokenize") {
+    auto text = parse_tokenize_request(request.body(), m_settings);
+    if (text) {
+      m_vocabulary->learn(*text);
+      body = render_tokenize_response(tokenize(*text), m_settings.max_model_len);
+    } else {
+      failed = text.error();
+    }
+  } else {
+    auto ids = parse_detokenize_request(request.body(), m_settings);
+    std::string prompt;
+    for (std::size_t i = 0; ids && i < ids->size() && !failed; ++i) {
+      if (const auto piece = m_vocabulary->piece((*ids)[i])) {
+        prompt += (i == 0 ? "" : " ") + std::string(*piece);
+      } else {
+        failed = ApiError{400, "BadRequestError",
+                          fmt::format("token id {} (tokens[{}]) is not in the simulator's vocabulary: it knows the "
+                                      "tokens of texts sent to POST /tokenize and of generated text",
+                                      (*ids)[i], i),
+                          "tokens"};
+      }
+    }
+    if (!ids) {
+      failed = ids.error();
+    }
+    body = render_detokenize_response(prompt);
+  }
+  if (failed) {
+    co_return co_await send_error(request, connection, *failed);
+  }
+  co_await write_response(connection.stream, request, http::status::ok, k_json, std::move(body), headers);
   co_return true;
 }
 

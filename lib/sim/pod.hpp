@@ -4,7 +4,8 @@
 // model of PodTiming, /metrics in vLLM's names, fault injection and restarts.
 //
 // Endpoints: POST /v1/completions, POST /v1/chat/completions, GET /v1/models, GET /health,
-// GET /metrics, and the simulator's own POST /admin/restart, GET /admin/state.
+// GET /metrics, POST /tokenize, POST /detokenize, POST /reset_prefix_cache (dev mode only, as vLLM
+// with VLLM_SERVER_DEV_MODE=1), and the simulator's own POST /admin/restart, GET /admin/state.
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -20,6 +21,7 @@
 #include "sim/openai_api.hpp"
 #include "sim/prefix_cache.hpp"
 #include "sim/sim_config.hpp"
+#include "sim/tokenizer.hpp"
 
 namespace llmd::sim {
 
@@ -27,7 +29,9 @@ class Pod {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint64_t seed);
+  // `vocabulary`: the fleet's, shared by its pods (/detokenize knows what any pod tokenized); nullptr:
+  // the pod keeps its own. Must outlive the pod.
+  Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint64_t seed, Vocabulary* vocabulary = nullptr);
   Pod(const Pod&) = delete;
   Pod& operator=(const Pod&) = delete;
   ~Pod();
@@ -46,6 +50,13 @@ class Pod {
   void restart();
   std::uint64_t restarts() const { return m_restarts; }
 
+  // POST /reset_prefix_cache: drops every cached block, counters untouched, as vLLM's
+  // reset_prefix_cache. Like vLLM it refuses (returns false, changes nothing) while requests hold
+  // blocks; vLLM's API server answers 200 all the same ("we currently do not check if the prefix
+  // cache is successfully reset"), and so does the pod.
+  bool reset_prefix_cache();
+  std::uint64_t prefix_cache_resets() const { return m_prefix_cache_resets; }
+
   // Requests this pod holds now (running + waiting).
   std::size_t in_flight() const { return m_running.size() + m_waiting.size(); }
   const PodMetrics& metrics() const { return m_metrics; }
@@ -63,6 +74,8 @@ class Pod {
   // Sleeps until `when`; false when the pod restarted or stopped meanwhile (the job is void).
   net::awaitable<bool> sleep_until(const std::shared_ptr<Job>& job, Clock::time_point when);
   net::awaitable<bool> send_error(Request& request, Connection& connection, const ApiError& error);
+  // POST /tokenize, /detokenize, /reset_prefix_cache (`path` is one of them).
+  net::awaitable<bool> handle_tokenizer(std::string_view path, Request& request, Connection& connection);
   void schedule();
   void admit(Job& job, const PrefixCache::Allocation& allocation);
   void finish(const std::shared_ptr<Job>& job, const char* reason);
@@ -82,6 +95,9 @@ class Pod {
   std::mt19937_64 m_rng;
   std::uint64_t m_generation = 0;  // bumped by restart(): jobs of an older generation are void
   std::uint64_t m_restarts = 0;
+  std::uint64_t m_prefix_cache_resets = 0;  // resets that cleared the cache
+  std::unique_ptr<Vocabulary> m_own_vocabulary;
+  Vocabulary* m_vocabulary;
   std::uint64_t m_next_request_id = 0;
   Clock::time_point m_down_until{};
   std::deque<std::shared_ptr<Job>> m_waiting;

@@ -57,6 +57,9 @@ struct PodSettings {
   // vLLM --enable-prompt-tokens-details: usage carries "prompt_tokens_details":{"cached_tokens":N},
   // N = the request's prompt tokens found in the prefix cache (what the pod adds to its hits counter).
   bool prompt_tokens_details = false;
+  // As vLLM started with VLLM_SERVER_DEV_MODE=1: the pod serves POST /reset_prefix_cache. Off
+  // (--no-dev-mode, sim.dev_mode: false) it answers 404 {"detail":"Not Found"} there, as vLLM does.
+  bool dev_mode = true;
 };
 
 struct SimConfig {

@@ -59,4 +59,28 @@ std::size_t count_tokens(std::string_view text) {
   return count;
 }
 
+std::vector<std::string_view> token_pieces(std::string_view text) {
+  std::vector<std::string_view> pieces;
+  for_each_piece(text, [&pieces](std::string_view piece) { pieces.push_back(piece); });
+  return pieces;
+}
+
+Vocabulary::Vocabulary() = default;
+
+void Vocabulary::learn(std::string_view text) {
+  for_each_piece(text, [this](std::string_view piece) {
+    if (m_pieces.size() < k_max_entries) {
+      m_pieces.try_emplace(fnv1a_32(piece), piece);
+    }
+  });
+}
+
+std::optional<std::string_view> Vocabulary::piece(TokenId id) const {
+  const auto it = m_pieces.find(id);
+  if (it == m_pieces.end()) {
+    return std::nullopt;
+  }
+  return std::string_view(it->second);
+}
+
 }  // namespace llmd::sim

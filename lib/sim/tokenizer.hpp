@@ -10,7 +10,10 @@
 // tokens. An empty or all-whitespace text has 0 tokens.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace llmd::sim {
@@ -21,5 +24,28 @@ inline constexpr std::size_t k_max_piece_bytes = 8;
 
 std::vector<TokenId> tokenize(std::string_view text);
 std::size_t count_tokens(std::string_view text);
+
+// The pieces of `text` (token i's text is piece i), views into `text`.
+std::vector<std::string_view> token_pieces(std::string_view text);
+
+// Token id -> piece, for `POST /detokenize`. A token id is a hash, so it cannot be inverted: the
+// vocabulary learns the pieces of the texts the simulator tokenized for `POST /tokenize` (one
+// vocabulary per fleet, so a detokenize on another pod than the tokenize knows them) plus the
+// words the pods generate. At most k_max_entries pieces are kept (~50 MiB); later new pieces are
+// not learned. The first piece seen keeps an id two pieces hash to. Not thread-safe: one
+// io_context thread serves a fleet.
+class Vocabulary {
+ public:
+  static constexpr std::size_t k_max_entries = std::size_t{1} << 20;
+
+  Vocabulary();
+  void learn(std::string_view text);
+  // The piece of `id`; nullopt when it was never learned.
+  std::optional<std::string_view> piece(TokenId id) const;
+  std::size_t size() const { return m_pieces.size(); }
+
+ private:
+  std::unordered_map<TokenId, std::string> m_pieces;
+};
 
 }  // namespace llmd::sim

@@ -51,6 +51,21 @@ TEST(Validate, PrintsTheResolvedPlanAndSendsNothing) {
 }
 
 // Each ad-hoc flag changes the FIRST measured phase: seen in the plan, and in a tiny real run.
+TEST(Validate, SaysWhatTheCacheStateStagesWillDo) {
+  const auto dir = scratch_dir();
+  const auto file = write_text(dir / "s.yaml", "load: [{executor: iterations, iterations: 1, vus: 1}]\n"
+                                               "cache_state: {reset: api, prime: true, verify: true}\n");
+  const auto out = bench({"validate", file.string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("cache state: reset (POST /reset_prefix_cache on every pod, verified cold), then prime "
+                                 "each prefix once, then verify each prefix resident\n"));
+  const auto bad = write_text(dir / "b.yaml", "load: [{executor: iterations, iterations: 1, vus: 1}]\n"
+                                              "cache_state: {reset: restart}\n");
+  const auto refused = bench({"validate", bad.string()});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("b.yaml:2:14: cache_state.reset: restart restarts the pods with kubectl"));
+}
+
 TEST(Validate, AdHocLoadFlagsChangeTheFirstPhase) {
   const auto dir = scratch_dir();
   const auto file = write_text(dir / "s.yaml", k_scenario);

@@ -280,7 +280,7 @@ FakeKubeApi::Response FakeKubeApi::pods_route(const Request& request, const std:
     for (std::size_t i = 2; i < parts.size(); ++i) {
       sub_path += "/" + parts[i];
     }
-    return proxy(ns, parts[0], sub_path.empty() ? "/" : sub_path);
+    return proxy(request, ns, parts[0], sub_path.empty() ? "/" : sub_path);
   }
   if (parts.size() == 1 && request.method() == http::verb::delete_) {
     return delete_pod(ns, parts[0]);
@@ -308,7 +308,8 @@ FakeKubeApi::Response FakeKubeApi::list_pods(const std::string& ns, const std::s
           .dump());
 }
 
-FakeKubeApi::Response FakeKubeApi::proxy(const std::string& ns, const std::string& name_port, const std::string& path) {
+FakeKubeApi::Response FakeKubeApi::proxy(const Request& request, const std::string& ns, const std::string& name_port,
+                                         const std::string& path) {
   const auto colon = name_port.find(':');
   const std::string name = name_port.substr(0, colon);
   const int port = colon == std::string::npos ? 80 : std::stoi(name_port.substr(colon + 1));
@@ -323,7 +324,8 @@ FakeKubeApi::Response FakeKubeApi::proxy(const std::string& ns, const std::strin
       backend = pod->backend_url;
     }
   }
-  PlainAnswer forwarded = backend.empty() ? PlainAnswer{} : plain_http("GET", backend + path);
+  const std::string method(request.method_string());
+  PlainAnswer forwarded = backend.empty() ? PlainAnswer{} : plain_http(method, backend + path, request.body());
   if (forwarded.status == 0) {
     const std::string message =
         "error trying to reach service: dial tcp 10.0.0.1:" + std::to_string(port) + ": connect: connection refused";

@@ -4,7 +4,7 @@
 //   GET /version, /api, /apis, /api/v1        legacy (non-aggregated) discovery: kubectl falls back
 //   GET /api/v1/namespaces/NS/pods?labelSelector=...   equality/inequality/existence selectors
 //   GET, DELETE /api/v1/namespaces/NS/pods/NAME         DELETE restarts the backing sim pod
-//   GET /api/v1/namespaces/NS/pods/NAME[:PORT]/proxy/PATH  forwarded to the sim pod when PORT is
+//   GET, POST /api/v1/namespaces/NS/pods/NAME[:PORT]/proxy/PATH  forwarded (method, body) to the sim pod when PORT is
 //        the pod's metrics port, else 503 "connection refused" as from a real API server
 //   GET /apis/apps/v1, GET replicasets/NAME, GET/PATCH deployments/NAME (fake_kube_apps.cpp): enough
 //        for `kubectl rollout restart deployment/NAME`, which restarts the pods of its ReplicaSet
@@ -77,7 +77,7 @@ class FakeKubeApi {
   Response handle(const Request& request);
   Response pods_route(const Request& request, const std::string& ns, const std::string& rest);
   Response list_pods(const std::string& ns, const std::string& query);
-  Response proxy(const std::string& ns, const std::string& name_port, const std::string& path);
+  Response proxy(const Request& request, const std::string& ns, const std::string& name_port, const std::string& path);
   Response delete_pod(const std::string& ns, const std::string& name);
   Response apps_route(const Request& request, const std::string& path);
   void replace_pod(FakePod& pod, std::vector<std::string>& backends);  // m_mutex held; backends to restart after

@@ -76,6 +76,41 @@ TEST_F(KubeProxy, DiscoveryAndProxyScrapeGiveTheSameReportAsADirectScrape) {
   EXPECT_EQ(requests_containing("GET /api/v1/namespaces/llm-d/pods?labelSelector=llm-d.ai%2Frole%3Ddecode"), 2u);
 }
 
+// cache_state.reset through the API server: POST /reset_prefix_cache and a probe completion, each
+// with `kubectl create --raw .../proxy/PATH -f FILE`, reach the pod (its cache cleared, counters kept).
+TEST_F(KubeProxy, PostsThroughThePodProxyReachThePod) {
+  start(fake_pods_for(m_fleet, 2));
+  auto made = make_kubernetes_source(m_spec, fake_options());
+  ASSERT_TRUE(made.has_value()) << made.error();
+  auto* source = dynamic_cast<KubeSource*>(made->get());
+  ASSERT_NE(source, nullptr);
+  std::string prompt;
+  for (int w = 0; w < 40; ++w) {
+    prompt += "w" + std::to_string(w) + " ";
+  }
+  const std::string body = nlohmann::json{{"prompt", prompt}, {"max_tokens", 1}}.dump();
+  for (int i = 0; i < 2; ++i) {
+    auto answered = source->post_via_proxy(1, "/v1/completions", body);
+    ASSERT_TRUE(answered.has_value()) << answered.error();
+    ASSERT_EQ(answered->exit_code, 0) << answered->err;
+    EXPECT_EQ(nlohmann::json::parse(answered->out)["usage"]["prompt_tokens"], 40);
+  }
+  auto reset = source->post_via_proxy(1, "/reset_prefix_cache", "");
+  ASSERT_TRUE(reset.has_value()) << reset.error();
+  EXPECT_EQ(reset->exit_code, 0) << reset->err;
+  EXPECT_EQ(requests_containing("POST /api/v1/namespaces/llm-d/pods/decode-1:8200/proxy/reset_prefix_cache"), 1u);
+  auto again = source->post_via_proxy(1, "/v1/completions", body);
+  ASSERT_TRUE(again.has_value() && again->exit_code == 0);
+  const auto after = scrape::snapshot_pods(source->scrape_all(), "");
+  ASSERT_TRUE(after[1].snapshot.has_value());
+  EXPECT_EQ(after[1].snapshot->queries, 120);  // counters kept across the reset
+  EXPECT_EQ(after[1].snapshot->hits, 32);      // only the second request hit: the third came after the reset
+  auto missing = source->post_via_proxy(0, "/no_such_endpoint", "");
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_NE(missing->exit_code, 0);
+  EXPECT_THAT(missing->err, HasSubstr("NotFound"));
+}
+
 TEST_F(KubeProxy, PodsAreListedAgainSoAReplacementIsNewAndTheOldOneVanished) {
   start(fake_pods_for(m_fleet, 2));
   auto source = make_kubernetes_source(m_spec, fake_options());

@@ -11,65 +11,14 @@
 #include <gtest/gtest.h>
 
 #include "run/pipeline.hpp"
+#include "stages_test_support.hpp"
 
 namespace {
 
-namespace run = llmd::run;
-namespace scenario = llmd::scenario;
+using namespace llmd::run_test;
 using testing::ElementsAre;
 using testing::HasSubstr;
 using testing::StartsWith;
-
-// A port nothing listens on (connections are refused at once).
-constexpr const char* k_closed_url = "http://127.0.0.1:1";
-
-scenario::Phase iterations(std::size_t n, const std::string& name = "loop") {
-  scenario::Phase phase;
-  phase.name = name;
-  phase.executor = scenario::ExecutorKind::iterations;
-  phase.iterations = n;
-  phase.vus = 1;
-  phase.max_duration = std::chrono::seconds(30);
-  return phase;
-}
-
-// A small, fast scenario on the embedded simulator (4 pods, 2 output tokens, delays x 0.01).
-scenario::Scenario small_scenario() {
-  scenario::Scenario s;
-  s.name = "stages";
-  s.request.max_tokens = 2;
-  s.sim.pod.timing.time_scale = 0.01;
-  s.phases = {iterations(3)};
-  return s;
-}
-
-// One stage's world: the request, the report, the state between stages.
-struct Fixture {
-  scenario::Scenario scenario = small_scenario();
-  std::atomic<bool> stop{false};
-  std::atomic<bool> abort{false};
-  std::vector<std::string> said;
-  run::RunRequest request;
-  run::RunReport report;
-  run::RunState state;
-
-  Fixture() {
-    request.scenario = &scenario;
-    request.stop = &stop;
-    request.abort = &abort;
-    request.say = [this](const std::string& line) { said.push_back(line); };
-    report.scenario = &scenario;
-    state.request = &request;
-    state.report = &report;
-  }
-  // simulator → target → cache source, each asserted to go on.
-  void up_to_cache_source() {
-    ASSERT_EQ(run::start_simulator(state), run::Next::go_on) << testing::PrintToString(report.errors);
-    ASSERT_EQ(run::prepare_target(state), run::Next::go_on) << testing::PrintToString(report.errors);
-    ASSERT_EQ(run::make_source(state), run::Next::go_on) << testing::PrintToString(report.errors);
-    ASSERT_NE(state.source, nullptr);
-  }
-};
 
 TEST(RunStages, TheSimulatorStageStartsTheFleetAndPointsTheRunAtItsGateway) {
   Fixture f;
@@ -275,8 +224,8 @@ TEST(RunPipeline, RunsTheStagesThatApplyInOrderAndTimesEach) {
   EXPECT_EQ(load->detail, "3 requests");
   EXPECT_GE(load->elapsed, f.report.run->ended_at - f.report.run->started_at);  // the stage holds the whole run
   EXPECT_EQ(f.report.scenario, &f.scenario);
-  EXPECT_THAT(run::stage_ids(), ElementsAre("simulator", "target", "restart", "cache-source", "warm-up", "scrape-before",
-                                            "load", "scrape-after", "diagnostics", "judge"));
+  EXPECT_THAT(run::stage_ids(), ElementsAre("simulator", "target", "restart", "cache-source", "reset", "warm-up", "prime",
+                                            "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge"));
 }
 
 TEST(RunPipeline, AStageThatStopsTheRunSkipsToDiagnosticsAndJudge) {

@@ -171,3 +171,26 @@ TEST(OpenAiApi, CompletionChunksCarryUsageNullChatChunksDoNot) {
   EXPECT_FALSE(event_json(chat_writer.stream_token_chunk(" a", nullptr)).contains("usage"));
   EXPECT_FALSE(event_json(chat_writer.stream_role_chunk()).contains("usage"));
 }
+
+TEST(SimTokenizeApi, ParsesPromptOrMessagesAndRendersVllmsShapes) {
+  const PodSettings settings;
+  EXPECT_EQ(llmd::sim::parse_tokenize_request(R"({"model":"meta-llama/Llama-3.2-3B-Instruct","prompt":"a b"})", settings), "a b");
+  EXPECT_EQ(llmd::sim::parse_tokenize_request(R"({"messages":[{"role":"user","content":"hi"}],"add_generation_prompt":true})",
+                                              settings),
+            "<|user|> hi");
+  const auto unknown = llmd::sim::parse_tokenize_request(R"({"model":"other","prompt":"a"})", settings);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().status, 404);
+  const auto bad = llmd::sim::parse_tokenize_request(R"({"prompt":["a"]})", settings);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().param, "prompt");
+  EXPECT_EQ(json::parse(llmd::sim::render_tokenize_response({7, 8}, 100)),
+            json::parse(R"({"count":2,"max_model_len":100,"tokens":[7,8],"token_strs":null})"));
+  EXPECT_EQ(llmd::sim::parse_detokenize_request(R"({"tokens":[1,4294967295]})", settings),
+            (std::vector<std::uint32_t>{1, 4294967295U}));
+  const auto too_big = llmd::sim::parse_detokenize_request(R"({"tokens":[4294967296]})", settings);
+  ASSERT_FALSE(too_big);
+  EXPECT_EQ(too_big.error().param, "tokens");
+  EXPECT_FALSE(llmd::sim::parse_detokenize_request(R"({"tokens":"1 2"})", settings));
+  EXPECT_EQ(llmd::sim::render_detokenize_response("a \"b\""), R"({"prompt":"a \"b\""})");
+}

@@ -81,5 +81,20 @@ TEST(SimTokenizer, CountTokensMatchesTokenizeSize) {
   }
 }
 
+TEST(SimVocabulary, KnowsThePiecesOfWhatItLearnedAndNothingElse) {
+  Vocabulary vocabulary;
+  vocabulary.learn("alpha beta abcdefghij");
+  EXPECT_EQ(vocabulary.size(), 4U);  // "abcdefghij" is the pieces "abcdefgh" and "ij"
+  const auto ids = tokenize("beta abcdefghij");
+  ASSERT_EQ(ids.size(), 3U);
+  EXPECT_EQ(vocabulary.piece(ids[0]), "beta");
+  EXPECT_EQ(vocabulary.piece(ids[1]), "abcdefgh");
+  EXPECT_EQ(vocabulary.piece(ids[2]), "ij");
+  EXPECT_EQ(vocabulary.piece(tokenize("gamma")[0]), std::nullopt);
+  vocabulary.learn("alpha alpha");
+  EXPECT_EQ(vocabulary.size(), 4U) << "a piece is kept once";
+  EXPECT_EQ(token_pieces("  x yz\tabcdefghij "), (std::vector<std::string_view>{"x", "yz", "abcdefgh", "ij"}));
+}
+
 }  // namespace
 }  // namespace llmd::sim
