@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "engine/outcome.hpp"
+#include "report/turns_table.hpp"
 #include "util/console.hpp"
 #include "util/duration.hpp"
 
@@ -401,6 +402,7 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
     if (report.run->phases.size() > 1) {
       render_phase(out, report.run->total);
     }
+    out += render_turns_table(report.run->total);
   }
   if (report.cache) {
     render_cache(out, report);
