@@ -62,6 +62,7 @@ std::string describe_prompt(const scenario::RequestSpec& r) {
                          r.session_header);
     case scenario::PromptKind::dataset: return "dataset " + r.dataset_path;
     case scenario::PromptKind::random: return "random words";
+    case scenario::PromptKind::multi_turn: return scenario::describe(r.multi_turn, r.max_tokens, r.session_header);
   }
   return "";
 }

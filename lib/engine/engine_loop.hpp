@@ -4,6 +4,7 @@
 // engine.cpp (phase lifecycle, stop/abort flags, progress, the loop itself).
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -12,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/conversation.hpp"
 #include "engine/curl_multi.hpp"
 #include "engine/engine.hpp"
 #include "engine/executors.hpp"
@@ -53,6 +55,13 @@ class Engine final : public TransferSink {
   util::Result<RequestState*> acquire_slot();
   void release_slot(RequestState* slot, PhaseRun& phase, TimePoint now);
   curl_slist* headers_for(std::size_t session);
+  // Multi-turn: fills m_prompt with the user's next turn and returns its header list (with the
+  // conversation's session id), noting the turn number in `state`.
+  curl_slist* next_turn(std::size_t phase_index, std::size_t vu, RequestState& state);
+  // Multi-turn: the turn of `state` ended (ok or not; the answer text when ok): per-turn figures,
+  // the conversation's history, and the user's think time before its next turn.
+  void end_turn(PhaseRun& phase, const RequestState& state, const Outcome& outcome, const TransferFacts& facts,
+                TimePoint now);
   TimePoint advance(TimePoint now);
   TimePoint advance_phase(std::size_t index, TimePoint now);
   void abort_in_flight(std::size_t phase_index, TimePoint now);
@@ -78,6 +87,9 @@ class Engine final : public TransferSink {
   std::vector<std::string> m_header_lines;
   HeaderList m_headers;
   std::unordered_map<std::size_t, HeaderList> m_session_headers;  // per_session: one list per session
+  std::optional<ConversationSource> m_conversations;                // multi_turn
+  // multi_turn: per (phase, vu), the header list of its current conversation and that session id.
+  std::map<std::pair<std::size_t, std::size_t>, std::pair<std::string, HeaderList>> m_conversation_headers;
   std::unique_ptr<CurlMulti> m_multi;
   std::vector<std::unique_ptr<RequestState>> m_pool;  // every slot ever created
   std::vector<RequestState*> m_free;

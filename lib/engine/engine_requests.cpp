@@ -1,5 +1,6 @@
 // Engine (engine_loop.hpp): setup, the request slot pool, launching and completing requests.
 #include <algorithm>
+#include <cmath>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
@@ -35,6 +36,10 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
   m_transfer.expected_tokens = m_spec.max_tokens;
+  if (m_spec.prompt == scenario::PromptKind::multi_turn) {
+    m_conversations.emplace(m_spec);
+    m_transfer.capture_text = true;
+  }
   m_document_budget.limit = m_config.document_budget_bytes;
   m_transfer.budget = &m_document_budget;
   std::size_t concurrency = 0;
@@ -113,6 +118,32 @@ curl_slist* Engine::headers_for(std::size_t session) {
   return it->second.get();
 }
 
+curl_slist* Engine::next_turn(std::size_t phase_index, std::size_t vu, RequestState& state) {
+  const TurnRequest turn =
+      m_conversations->next(phase_index, phase_key(m_phases[phase_index].phase.name), vu, m_prompt);
+  state.turn = turn.number;
+  auto& [session_id, headers] = m_conversation_headers[{phase_index, vu}];
+  if (session_id != *turn.session_id || headers.get() == nullptr) {
+    session_id = *turn.session_id;
+    headers = HeaderList(m_header_lines);
+    headers.append(fmt::format("{}: {}", m_spec.session_header, session_id));
+  }
+  return headers.get();
+}
+
+void Engine::end_turn(PhaseRun& phase, const RequestState& state, const Outcome& outcome, const TransferFacts& facts,
+                      TimePoint now) {
+  record_turn(phase.result, state.turn, outcome, state.timing());
+  const std::string answer = !outcome.ok ? std::string() : m_spec.stream ? state.streamed_text() : answer_from_body(facts.body);
+  const bool goes_on = m_conversations->finish(state.phase, state.vu, outcome.ok, answer);
+  const auto think = m_spec.multi_turn.think_time;
+  if (goes_on && think.count() > 0) {
+    const auto scaled = std::chrono::nanoseconds(
+        static_cast<std::int64_t>(std::llround(static_cast<double>(think.count()) * m_config.scenario->time_scale)));
+    phase.executor->pause(state.vu, now + scaled);
+  }
+}
+
 void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled) {
   PhaseRun& phase = m_phases[phase_index];
   const TimePoint now = Clock::now();
@@ -125,15 +156,25 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
     return;
   }
   RequestState& state = **slot;
-  m_prompts.fill(m_next_request_index++, vu, m_prompt);
+  curl_slist* headers = nullptr;
+  state.turn = 0;
+  if (m_conversations) {
+    headers = next_turn(phase_index, vu, state);
+  } else {
+    m_prompts.fill(m_next_request_index++, vu, m_prompt);
+    headers = headers_for(vu);
+  }
   m_body->render(m_prompt, state.body());
   state.phase = phase_index;
   state.vu = vu;
   state.loop = phase.executor->loop();
   const TimePoint start = Clock::now();
-  state.begin(headers_for(vu), state.loop == LoopKind::open ? scheduled : start, start,
-              &phase.result.histograms);
+  state.begin(headers, state.loop == LoopKind::open ? scheduled : start, start, &phase.result.histograms);
   if (auto added = m_multi->add(state.easy()); !added) {
+    if (state.turn > 0) {  // the turn ends here: failed, and its conversation with it
+      record_turn(phase.result, state.turn, Outcome{}, RequestTiming{});
+      m_conversations->finish(phase_index, vu, false, {});
+    }
     fail_launch(phase, vu, &state, added.error());
     return;
   }
@@ -169,6 +210,9 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   const TransferFacts facts = state->facts();
   const Outcome outcome = classify(facts);
   record_completion(phase.result, facts, outcome, state->timing(), state->loop);
+  if (state->turn > 0) {
+    end_turn(phase, *state, outcome, facts, now);
+  }
   const RequestTiming& timing = state->timing();
   if (outcome.ok && timing.first_token != TimePoint{}) {
     const TimePoint origin = state->loop == LoopKind::open ? timing.scheduled : timing.started;
@@ -210,6 +254,10 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     }
     m_multi->remove(slot->easy());
     ++phase.result.aborted;
+    if (slot->turn > 0) {
+      record_turn_aborted(phase.result, slot->turn);
+      m_conversations->finish(phase_index, slot->vu, false, {});
+    }
     release_slot(slot, phase, now);
     phase.executor->on_done(slot->vu, now, launcher);  // the executor is done starting: no relaunch
   }

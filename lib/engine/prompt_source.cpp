@@ -37,13 +37,6 @@ void append_word(std::string& out, std::size_t word) {
   out += k_prompt_words[word & 0xff];
 }
 
-// `count` words picked by mix64(seed, tag, stream, i).
-void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) {
-    append_word(out, static_cast<std::size_t>(mix64(seed, tag, stream, i)));
-  }
-}
-
 bool is_message_array(const json& messages) {
   if (!messages.is_array() || messages.empty()) {
     return false;
@@ -107,6 +100,12 @@ Result<void> check_length(const scenario::LengthDistribution& length) {
 
 }  // namespace
 
+void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream, std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    append_word(out, static_cast<std::size_t>(mix64(seed, tag, stream, i)));
+  }
+}
+
 Result<std::vector<DatasetEntry>> load_dataset(const std::string& path, scenario::ApiKind api) {
   auto text = util::read_file(path, scenario::limits::k_max_dataset_bytes + 1);
   if (!text) {
@@ -166,6 +165,8 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
         return fail(where_prefix(spec.where) + valid.error());
       }
       break;
+    case scenario::PromptKind::multi_turn:
+      break;  // the engine's ConversationSource (conversation.hpp) makes these prompts
   }
   return source;
 }
@@ -192,9 +193,12 @@ void PromptSource::append_suffix(std::uint64_t request_index, std::string& out) 
 }
 
 std::size_t PromptSource::random_length(std::uint64_t request_index) const {
+  return draw_length(m_spec.length, mix64(m_spec.seed, k_tag_random_length, request_index));
+}
+
+std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key) {
   using Kind = scenario::LengthDistribution::Kind;
-  const auto& length = m_spec.length;
-  SplitMix64 rng(mix64(m_spec.seed, k_tag_random_length, request_index));
+  SplitMix64 rng(key);
   double drawn = length.a;
   switch (length.kind) {
     case Kind::constant:
@@ -221,6 +225,7 @@ std::size_t PromptSource::random_length(std::uint64_t request_index) const {
 void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt& out) {
   out.text.clear();
   out.messages = nullptr;
+  out.max_tokens = 0;
   switch (m_spec.prompt) {
     case scenario::PromptKind::fixed:
       out.text = m_spec.text;
@@ -245,6 +250,8 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
     case scenario::PromptKind::random:
       append_words(out.text, m_spec.seed, k_tag_random_words, request_index, random_length(request_index));
       break;
+    case scenario::PromptKind::multi_turn:
+      break;  // the engine's ConversationSource (conversation.hpp) makes these prompts
   }
 }
 

@@ -39,7 +39,17 @@ struct Prompt {
   std::string text;                          // the completions prompt, or the chat user message
   const nlohmann::json* messages = nullptr;  // chat datasets: the line's "messages" array (then text is "");
                                              // points into the PromptSource, valid while it lives
+                                             // (multi-turn: into the ConversationSource, engine/conversation.hpp)
+  std::size_t max_tokens = 0;                // this request's max_tokens; 0: RequestSpec::max_tokens
 };
+
+// `count` words of k_prompt_words appended to `out` (space-separated), word i picked by
+// mix64(seed, tag, stream, i): the same arguments give the same words.
+void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream, std::size_t count);
+
+// A length drawn from `length` by a generator seeded with `key`, rounded and clamped to
+// [min_tokens, max_tokens] (constant: its value).
+std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key);
 
 // One dataset line, already checked: either a prompt text or a chat message array.
 struct DatasetEntry {

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/conversation.hpp"
+
 namespace llmd::engine {
 
 namespace {
@@ -60,6 +62,7 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   curl_easy_setopt(easy, CURLOPT_PRIVATE, state.get());
   state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
   state->m_budget = settings.budget;
+  state->m_capture_text = settings.capture_text;
   return state;
 }
 
@@ -102,6 +105,7 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_timing.scheduled = scheduled;
   m_timing.started = started;
   m_gaps_ns.clear();
+  m_text.clear();
   m_sinks = sinks;
   m_sent_ns = -1;
   m_code = CURLE_OK;
@@ -219,6 +223,9 @@ void RequestState::on_event(const sse::SseEvent& event) {
     }
     m_timing.last_token = m_now;
     record_client_added(first_token);
+    if (m_capture_text) {
+      append_chunk_text(event.data, m_text);
+    }
   } else if (chunk.kind == sse::ChunkKind::malformed && m_problem.empty()) {
     m_problem = chunk.problem;
   }

@@ -66,6 +66,9 @@ struct TransferSettings {
   // Output tokens a stream is expected to carry (requests.max_tokens): each slot's gap buffer starts
   // with room for up to k_reserved_gaps of them, so typical streams never grow it.
   std::size_t expected_tokens = 0;
+  // Keep the text each stream carried (choices[0].delta.content / .text, decoded), for multi-turn
+  // prompts that send it back as the assistant's message (conversation.hpp). Off: nothing is kept.
+  bool capture_text = false;
 };
 
 // Cap of the gap buffer reserved per slot up front (8 bytes each): longer streams grow it once.
@@ -103,10 +106,14 @@ class RequestState final : public sse::SseListener {
   // buffer back to the allocator. facts().body is empty afterwards.
   void release_body();
   const RequestTiming& timing() const { return m_timing; }
+  // With TransferSettings::capture_text: the generated text of the stream, as streamed (valid after
+  // end(), until the next begin()); "" otherwise.
+  const std::string& streamed_text() const { return m_text; }
 
   // Owner bookkeeping, set by the engine.
   std::size_t phase = 0;    // index of the phase that started the request
   std::size_t vu = 0;       // closed loop: the virtual user; open loop: unused
+  std::size_t turn = 0;     // multi-turn prompts: the request's turn number (1-based); 0 otherwise
   LoopKind loop = LoopKind::closed;
   bool in_use = false;      // added to the multi handle and not finished yet
 
@@ -138,6 +145,8 @@ class RequestState final : public sse::SseListener {
   TimePoint m_now{};        // stamp of the write callback being processed
   RequestTiming m_timing;
   std::vector<std::uint64_t> m_gaps_ns;  // inter-token gaps of the current stream (capacity reused)
+  bool m_capture_text = false;
+  std::string m_text;  // capture_text: the stream's generated text
   PhaseHistograms* m_sinks = nullptr;
   std::int64_t m_sent_ns = -1;  // server send stamp of the event being read; -1: none
   CURLcode m_code = CURLE_OK;

@@ -180,6 +180,55 @@ std::optional<double> achieved_rate_per_s(const PhaseResult& phase) {
   return static_cast<double>(phase.started) / std::chrono::duration<double>(*phase.arrival_window).count();
 }
 
+std::optional<double> turn_hit_rate(const TurnStats& turn) {
+  if (turn.responses_with_cached_tokens == 0 || turn.prompt_tokens == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(turn.cached_tokens) / static_cast<double>(turn.prompt_tokens);
+}
+
+namespace {
+
+util::Result<void> merge_turns(std::vector<TurnStats>& into, const std::vector<TurnStats>& from) {
+  if (into.size() < from.size()) {
+    into.resize(from.size());
+  }
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    TurnStats& turn = into[i];
+    const TurnStats& other = from[i];
+    if (auto merged = turn.ttft_ns.merge(other.ttft_ns); !merged) {
+      return merged;
+    }
+    turn.ok += other.ok;
+    turn.failed += other.failed;
+    turn.aborted += other.aborted;
+    turn.prompt_tokens = saturating_add(turn.prompt_tokens, other.prompt_tokens);
+    turn.cached_tokens = saturating_add(turn.cached_tokens, other.cached_tokens);
+    turn.responses_with_cached_tokens += other.responses_with_cached_tokens;
+  }
+  return {};
+}
+
+json turns_json(const std::vector<TurnStats>& turns) {
+  json out = json::array();
+  for (std::size_t i = 0; i < turns.size(); ++i) {
+    const TurnStats& turn = turns[i];
+    out.push_back({{"turn", i + 1},
+                   {"requests", turn.ok + turn.failed + turn.aborted},
+                   {"ok", turn.ok},
+                   {"failed", turn.failed},
+                   {"aborted", turn.aborted},
+                   {"ttft_ns", histogram_json(turn.ttft_ns)},
+                   {"prompt_tokens", turn.prompt_tokens},
+                   {"cached_tokens", turn.cached_tokens},
+                   {"responses_with_cached_tokens", turn.responses_with_cached_tokens},
+                   {"hit_rate", optional_json(turn_hit_rate(turn))}});
+  }
+  return out;
+}
+
+}  // namespace
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
@@ -227,7 +276,7 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.input_tokens_total = saturating_add(into.input_tokens_total, from.input_tokens_total);
   into.responses_with_input_tokens += from.responses_with_input_tokens;
   into.connections_opened += from.connections_opened;
-  return {};
+  return merge_turns(into.turns, from.turns);
 }
 
 namespace {
@@ -313,6 +362,7 @@ json to_json(const PhaseResult& phase) {
             {"connect_error_waits", phase.backoff.connect_error_waits},
             {"waited_ns", phase.backoff.waited_ns}}},
           {"cached_tokens", {{"total", phase.cached_tokens_total}, {"responses", phase.responses_with_cached_tokens}}},
+          {"turns", turns_json(phase.turns)},
           {"connections_opened", phase.connections_opened},
           {"peak_in_flight", phase.peak_in_flight},
           {"mean_in_flight", phase.mean_in_flight},

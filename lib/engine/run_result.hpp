@@ -128,6 +128,22 @@ struct BackoffCounts {
   std::uint64_t waited_ns = 0;            // the waits asked for, summed over users
 };
 
+// Multi-turn prompts (conversation.hpp): the requests of one turn number. TTFT of its ok requests,
+// and the client's view of the prefix cache: usage.prompt_tokens_details.cached_tokens and
+// usage.prompt_tokens summed over the ok responses that reported cached_tokens.
+struct TurnStats {
+  std::uint64_t ok = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t aborted = 0;
+  stats::LogLinearHistogram ttft_ns = make_engine_histogram();
+  std::uint64_t prompt_tokens = 0;  // of the responses that reported cached_tokens
+  std::uint64_t cached_tokens = 0;
+  std::uint64_t responses_with_cached_tokens = 0;
+};
+// cached_tokens / prompt_tokens of the turn; nullopt when no response reported cached_tokens (the
+// server does not: vLLM needs --enable-prompt-tokens-details) or their prompts had no tokens.
+std::optional<double> turn_hit_rate(const TurnStats& turn);
+
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
   std::optional<scenario::ExecutorKind> executor;    // nullopt for RunResult::total
@@ -176,6 +192,9 @@ struct PhaseResult {
   // started (then `started` < iterations_target). nullopt / false otherwise.
   std::optional<std::uint64_t> iterations_target;
   bool max_duration_reached = false;
+  // Multi-turn prompts: turns[n - 1] holds the requests of turn n (as far as a conversation got);
+  // empty for the other prompt kinds.
+  std::vector<TurnStats> turns;
 
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };
@@ -209,7 +228,7 @@ std::optional<double> total_tokens_per_second(const PhaseResult& phase);
 // empty window.
 std::optional<double> achieved_rate_per_s(const PhaseResult& phase);
 
-// Adds `from` into `into` (counters, maps, histograms, checks). Keeps into's name and executor;
+// Adds `from` into `into` (counters, maps, histograms, checks, turns turn by turn). Keeps into's name and executor;
 // peak/mean in flight and durations are NOT merged (they are not additive).
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 
@@ -224,6 +243,8 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //    "total_tokens_per_second","tpot_seconds":{"mean","p50","p90","p99"},"itl_p99_seconds",
 //    "peak_concurrency_requests","target_rate_per_second","achieved_rate_per_second",
 //    "iterations_target","max_duration_reached"} (null what does not apply or is unknown),
+//  "turns":[{"turn":1,"requests","ok","failed","aborted","ttft_ns":{"summary","histogram"},"prompt_tokens",
+//    "cached_tokens","responses_with_cached_tokens","hit_rate"(null: not reported)},...] (multi-turn; else []),
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",

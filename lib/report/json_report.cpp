@@ -53,6 +53,36 @@ json phase_echo(const scenario::Phase& phase) {
           {"graceful_stop_s", seconds(phase.graceful_stop)}};
 }
 
+json length_json(const scenario::LengthDistribution& length) {
+  using Kind = scenario::LengthDistribution::Kind;
+  switch (length.kind) {
+    case Kind::constant: return {{"distribution", "constant"}, {"value", static_cast<std::uint64_t>(length.a)}};
+    case Kind::uniform: return {{"distribution", "uniform"}, {"min", length.min_tokens}, {"max", length.max_tokens}};
+    case Kind::normal:
+    case Kind::lognormal:
+      return {{"distribution", length.kind == Kind::normal ? "normal" : "lognormal"},
+              {"mean", length.a},
+              {"stddev", length.b},
+              {"min", length.min_tokens},
+              {"max", length.max_tokens}};
+  }
+  return nullptr;
+}
+
+// requests.prompt of kind multi-turn; null for the other kinds.
+json multi_turn_echo(const scenario::RequestSpec& r) {
+  if (r.prompt != scenario::PromptKind::multi_turn) {
+    return nullptr;
+  }
+  const auto& m = r.multi_turn;
+  return {{"turns", length_json(m.turns)},
+          {"user_tokens", length_json(m.user_tokens)},
+          {"output_tokens", m.output_tokens ? length_json(*m.output_tokens) : json(nullptr)},
+          {"system_prompt_tokens", m.system_prompt_tokens},
+          {"think_time_s", seconds(m.think_time)},
+          {"session_header", r.session_header}};
+}
+
 std::string_view threshold_status(const run::ThresholdOutcome& t) {
   return t.result.passed ? "pass" : t.warning() ? "warn" : "fail";
 }
@@ -153,7 +183,8 @@ json scenario_echo(const scenario::Scenario& s) {
             {"stream", r.stream},
             {"include_usage", r.include_usage},
             {"ignore_eos", r.ignore_eos},
-            {"seed", r.seed}}},
+            {"seed", r.seed},
+            {"multi_turn", multi_turn_echo(r)}}},
           {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
           {"phases", phases}};
 }

@@ -10,6 +10,7 @@
 
 #include "engine/outcome.hpp"
 #include "report/cache_state_report.hpp"
+#include "report/turns_table.hpp"
 #include "util/console.hpp"
 #include "util/duration.hpp"
 
@@ -405,6 +406,7 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
     if (report.run->phases.size() > 1) {
       render_phase(out, report.run->total);
     }
+    out += render_turns_table(report.run->total);
   }
   if (report.cache) {
     render_cache(out, report);

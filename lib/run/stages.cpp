@@ -75,7 +75,9 @@ void note_interrupted(RunState& state, std::string_view when) {
 Next start_simulator(RunState& state) {
   RunReport& report = *state.report;
   scenario::Scenario& s = *state.request->scenario;
-  state.sim = std::make_unique<EmbeddedSim>(s.sim);
+  sim::SimConfig config = s.sim;
+  config.session_header = s.request.session_header;  // route session keys on the header the requests carry
+  state.sim = std::make_unique<EmbeddedSim>(std::move(config));
   if (auto started = state.sim->start(); !started) {
     report.errors.push_back("embedded simulator: " + started.error());
     return Next::stop;

@@ -37,6 +37,11 @@ inline constexpr std::uint64_t k_max_iterations = 1'000'000'000;
 // of 1M tokens is ~6 MiB of text.
 inline constexpr std::uint64_t k_max_tokens = std::uint64_t{1} << 20;
 
+// `turns` of a multi-turn conversation. Each turn number reached gets its own TTFT histogram in every
+// phase's result (36 KiB), so 1,000 turns cost at most 36 MiB a phase; the history a conversation
+// resends (system prompt + turns x (user + output tokens)) is bounded by k_max_tokens as a whole.
+inline constexpr std::uint64_t k_max_turns = 1000;
+
 // Prompt text llmd-bench holds at once: the body of every request in flight (kept until it ends)
 // and, for per-session prompts, one prefix per virtual user (kept for the run). A generated token
 // is one word of at most 8 bytes plus a space. At most 1 GiB; the embedded simulator keeps about

@@ -87,6 +87,7 @@ std::uint64_t longest_prompt_bytes(const RequestSpec& request) {
     case PromptKind::per_session: return (request.prefix_tokens + request.suffix_tokens) * limits::k_max_bytes_per_token;
     case PromptKind::random: return request.length.max_tokens * limits::k_max_bytes_per_token;
     case PromptKind::dataset: return 0;
+    case PromptKind::multi_turn: return history_tokens(request) * limits::k_max_bytes_per_token;
   }
   return 0;
 }
@@ -94,15 +95,20 @@ std::uint64_t longest_prompt_bytes(const RequestSpec& request) {
 util::Result<void> check_prompt_memory(const Scenario& scenario, std::uint64_t in_flight, std::uint64_t sessions) {
   const RequestSpec& request = scenario.request;
   const std::uint64_t prompt_bytes = longest_prompt_bytes(request);
-  const std::uint64_t prefix_bytes =
-      request.prompt == PromptKind::per_session ? request.prefix_tokens * limits::k_max_bytes_per_token : 0;
+  // What each virtual user keeps between its requests: its prefix, or its conversation's history.
+  const std::uint64_t prefix_bytes = request.prompt == PromptKind::per_session ? request.prefix_tokens * limits::k_max_bytes_per_token
+                                     : request.prompt == PromptKind::multi_turn ? prompt_bytes
+                                                                                : 0;
   const std::uint64_t held = in_flight * prompt_bytes + sessions * prefix_bytes;
   if (held <= limits::k_max_prompt_bytes_in_flight) {
     return {};
   }
   constexpr double k_mib = 1 << 20;
   const std::string sessions_text =
-      prefix_bytes > 0 ? fmt::format(" and {} per-session prefixes of {:.1f} MiB", sessions, prefix_bytes / k_mib) : "";
+      prefix_bytes > 0 ? fmt::format(" and {} per-session {} of {:.1f} MiB", sessions,
+                                     request.prompt == PromptKind::multi_turn ? "conversations" : "prefixes",
+                                     prefix_bytes / k_mib)
+                       : "";
   return fail(fmt::format("{}: requests.prompt: {} requests in flight at once with prompts of up to {:.1f} MiB{} would hold "
                           "{:.1f} GiB of prompt text; at most {} GiB: shorten the prompts or lower the concurrency "
                           "(vus, max_in_flight)",

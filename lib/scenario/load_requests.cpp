@@ -1,5 +1,6 @@
 // `requests:` of a scenario file: the prompt source (table of kinds, each with its own keys) and
 // the sampling/streaming parameters every request carries.
+#include <algorithm>
 #include <array>
 #include <limits>
 #include <span>
@@ -35,8 +36,9 @@ util::Result<void> load_shared_prefix(const Section& section, RequestSpec& reque
   return section.read_unsigned("seed", request.seed, 0, k_any_seed);
 }
 
-util::Result<void> load_per_session(const Section& section, RequestSpec& request) {
-  LLMD_TRY(load_shared_prefix(section, request));
+}  // namespace
+
+util::Result<void> load_session_header(const Section& section, RequestSpec& request) {
   if (auto header = section.get("session_header")) {
     auto name = header->as_string();
     if (!name) {
@@ -48,6 +50,13 @@ util::Result<void> load_per_session(const Section& section, RequestSpec& request
     request.session_header = std::move(*name);
   }
   return {};
+}
+
+namespace {
+
+util::Result<void> load_per_session(const Section& section, RequestSpec& request) {
+  LLMD_TRY(load_shared_prefix(section, request));
+  return load_session_header(section, request);
 }
 
 util::Result<void> load_dataset(const Section& section, RequestSpec& request) {
@@ -67,19 +76,19 @@ util::Result<void> load_dataset(const Section& section, RequestSpec& request) {
 
 using LengthKind = LengthDistribution::Kind;
 
-util::Result<void> load_constant(const Section& section, LengthDistribution& length) {
+util::Result<void> load_constant(const Section& section, std::uint64_t max, LengthDistribution& length) {
   std::size_t value = 0;
-  LLMD_TRY(section.read_unsigned("value", value, 1, k_max_tokens, Need::required));
+  LLMD_TRY(section.read_unsigned("value", value, 1, max, Need::required));
   length.a = static_cast<double>(value);
   length.min_tokens = 1;
-  length.max_tokens = k_max_tokens;  // no clamp of its own: the value is the length
+  length.max_tokens = max;  // no clamp of its own: the value is the length
   return {};
 }
 
 // `min` and `max` (tokens): required for uniform (the range), optional clamps otherwise.
-util::Result<void> load_bounds(const Section& section, LengthDistribution& length, Need need) {
-  LLMD_TRY(section.read_unsigned("min", length.min_tokens, 1, k_max_tokens, need));
-  LLMD_TRY(section.read_unsigned("max", length.max_tokens, 1, k_max_tokens, need));
+util::Result<void> load_bounds(const Section& section, std::uint64_t limit, LengthDistribution& length, Need need) {
+  LLMD_TRY(section.read_unsigned("min", length.min_tokens, 1, limit, need));
+  LLMD_TRY(section.read_unsigned("max", length.max_tokens, 1, limit, need));
   if (length.max_tokens < length.min_tokens) {
     if (auto max = section.get("max")) {
       return fail(max->error(fmt::format("must be >= min ({}), got {}", length.min_tokens, length.max_tokens)));
@@ -89,25 +98,25 @@ util::Result<void> load_bounds(const Section& section, LengthDistribution& lengt
   return {};
 }
 
-util::Result<void> load_uniform(const Section& section, LengthDistribution& length) {
-  LLMD_TRY(load_bounds(section, length, Need::required));
+util::Result<void> load_uniform(const Section& section, std::uint64_t max, LengthDistribution& length) {
+  LLMD_TRY(load_bounds(section, max, length, Need::required));
   length.a = static_cast<double>(length.min_tokens);
   length.b = static_cast<double>(length.max_tokens);
   return {};
 }
 
-util::Result<void> load_normal(const Section& section, LengthDistribution& length) {
-  const auto tokens = static_cast<double>(k_max_tokens);
+util::Result<void> load_normal(const Section& section, std::uint64_t max, LengthDistribution& length) {
+  const auto tokens = static_cast<double>(max);
   LLMD_TRY(section.read("mean", length.a, Range::above(0, tokens), Need::required));
   LLMD_TRY(section.read("stddev", length.b, Range::between(0, tokens), Need::required));
-  return load_bounds(section, length, Need::optional);
+  return load_bounds(section, max, length, Need::optional);
 }
 
 struct DistributionRow {
   std::string_view name;
   LengthKind kind;
   std::span<const std::string_view> keys;
-  util::Result<void> (*load)(const Section&, LengthDistribution&);
+  util::Result<void> (*load)(const Section&, std::uint64_t max, LengthDistribution&);
 };
 
 constexpr std::string_view k_constant_keys[] = {"distribution", "value"};
@@ -121,13 +130,15 @@ constexpr std::array<DistributionRow, 4> k_distributions = {{
     {"lognormal", LengthKind::lognormal, k_normal_keys, load_normal},
 }};
 
-util::Result<void> load_length(const Field& field, LengthDistribution& length) {
+}  // namespace
+
+util::Result<void> load_length(const Field& field, LengthDistribution& length, std::uint64_t max) {
   if (field.node().IsScalar()) {  // `length: 128`
-    auto value = field.as_unsigned(1, k_max_tokens);
+    auto value = field.as_unsigned(1, max);
     if (!value) {
       return fail(value.error());
     }
-    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, k_max_tokens};
+    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, max};
     return {};
   }
   auto kind = field.peek("distribution");
@@ -144,13 +155,17 @@ util::Result<void> load_length(const Field& field, LengthDistribution& length) {
   if (!section) {
     return fail(section.error());
   }
+  length = LengthDistribution{};
   length.kind = (*row)->kind;
-  return (*row)->load(*section, length);
+  length.max_tokens = std::min<std::size_t>(length.max_tokens, max);  // the default clamp, within the key's bound
+  return (*row)->load(*section, max, length);
 }
+
+namespace {
 
 util::Result<void> load_random(const Section& section, RequestSpec& request) {
   if (auto length = section.get("length")) {
-    LLMD_TRY(load_length(*length, request.length));
+    LLMD_TRY(load_length(*length, request.length, k_max_tokens));
   }
   return section.read_unsigned("seed", request.seed, 0, k_any_seed);
 }
@@ -169,13 +184,16 @@ constexpr std::string_view k_shared_prefix_keys[] = {"kind", "prefix_tokens", "s
 constexpr std::string_view k_per_session_keys[] = {"kind", "prefix_tokens", "suffix_tokens", "seed", "session_header"};
 constexpr std::string_view k_dataset_keys[] = {"kind", "path"};
 constexpr std::string_view k_random_keys[] = {"kind", "length", "seed"};
+constexpr std::string_view k_multi_turn_keys[] = {"kind",          "turns",      "user_tokens", "output_tokens",
+                                                  "system_prompt_tokens", "think_time", "seed",        "session_header"};
 
-constexpr std::array<PromptRow, 5> k_prompts = {{
+constexpr std::array<PromptRow, 6> k_prompts = {{
     {"fixed", PromptKind::fixed, k_fixed_keys, load_fixed},
     {"shared-prefix", PromptKind::shared_prefix, k_shared_prefix_keys, load_shared_prefix},
     {"per-session", PromptKind::per_session, k_per_session_keys, load_per_session},
     {"dataset", PromptKind::dataset, k_dataset_keys, load_dataset},
     {"random", PromptKind::random, k_random_keys, load_random},
+    {"multi-turn", PromptKind::multi_turn, k_multi_turn_keys, load_multi_turn},
 }};
 
 util::Result<void> load_prompt(const Field& field, RequestSpec& request) {

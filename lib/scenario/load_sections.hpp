@@ -20,6 +20,19 @@ util::Result<ApiKind> load_api(const yaml::Field& field);
 
 // `requests:` (load_requests.cpp); dataset paths are resolved against the scenario's directory.
 util::Result<void> load_requests(const yaml::Field& field, RequestSpec& request);
+// A token count or a `distribution` mapping (`random`'s `length`, multi-turn's `turns`, `user_tokens`,
+// `output_tokens`), every value within 1..max (load_requests.cpp).
+util::Result<void> load_length(const yaml::Field& field, LengthDistribution& length, std::uint64_t max);
+// `session_header` of a prompt kind: an HTTP header name (load_requests.cpp).
+util::Result<void> load_session_header(const yaml::Section& section, RequestSpec& request);
+// The keys of `prompt: {kind: multi-turn}` (load_multi_turn.cpp).
+util::Result<void> load_multi_turn(const yaml::Section& section, RequestSpec& request);
+// Rules of multi-turn prompts that span sections: the chat API, closed-loop phases, and the size of
+// the history a conversation resends (load_multi_turn.cpp).
+util::Result<void> check_multi_turn(const Scenario& scenario);
+// Tokens of the longest conversation multi-turn prompts can send: system prompt + turns x (user +
+// output tokens), each at its largest.
+std::uint64_t history_tokens(const RequestSpec& request);
 
 // `load:` (a list) and `warmup:` (one phase) (load_phases.cpp).
 util::Result<std::vector<Phase>> load_phases(const yaml::Field& field);
@@ -54,6 +67,10 @@ util::Result<void> load_sim(const yaml::Field& field, std::string_view scenario_
 // concurrency and prompt memory (check_time_scale, check_load_limits). Errors are located at the
 // phase, threshold or key.
 util::Result<void> check_consistency(const Scenario& scenario);
+
+// Every phase (and the warm-up) has virtual users, for prompt `kind`s that need them for `purpose`
+// ("to own the sessions"); an open-loop phase is an error naming it (loader.cpp).
+util::Result<void> check_phases_have_users(const Scenario& scenario, std::string_view kind, std::string_view purpose);
 
 // Bounds that span keys (load_limits.cpp, limits.hpp), with the location of the phase or key.
 // `phase` ends (start_time + its length + graceful_stop, times `time_scale`) within

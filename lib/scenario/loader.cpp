@@ -151,11 +151,11 @@ util::Result<void> check_threshold_check(const Scenario& scenario, const Thresho
                           names.empty() ? std::string("none (checks: [])") : fmt::format("{}", fmt::join(names, ", "))));
 }
 
-util::Result<void> check_phase_has_users(const Phase& phase) {
+util::Result<void> check_phase_has_users(const Phase& phase, std::string_view kind, std::string_view purpose) {
   if (detail::is_open_loop(phase.executor)) {
-    return fail(fmt::format("{}: phase \"{}\": prompt kind per-session needs virtual users to own the sessions, but "
-                            "executor {} is open loop; use constant-vus, ramping-vus or iterations",
-                            to_string(phase.where), phase.name, detail::to_string(phase.executor)));
+    return fail(fmt::format("{}: phase \"{}\": prompt kind {} needs virtual users {}, but executor {} is open loop; use "
+                            "constant-vus, ramping-vus or iterations",
+                            to_string(phase.where), phase.name, kind, purpose, detail::to_string(phase.executor)));
   }
   return {};
 }
@@ -164,15 +164,21 @@ util::Result<void> check_phase_has_users(const Phase& phase) {
 
 namespace detail {
 
+util::Result<void> check_phases_have_users(const Scenario& scenario, std::string_view kind, std::string_view purpose) {
+  if (scenario.warmup) {
+    LLMD_TRY(check_phase_has_users(*scenario.warmup, kind, purpose));
+  }
+  for (const Phase& phase : scenario.phases) {
+    LLMD_TRY(check_phase_has_users(phase, kind, purpose));
+  }
+  return {};
+}
+
 util::Result<void> check_consistency(const Scenario& scenario) {
   if (scenario.request.prompt == PromptKind::per_session) {
-    if (scenario.warmup) {
-      LLMD_TRY(check_phase_has_users(*scenario.warmup));
-    }
-    for (const Phase& phase : scenario.phases) {
-      LLMD_TRY(check_phase_has_users(phase));
-    }
+    LLMD_TRY(check_phases_have_users(scenario, "per-session", "to own the sessions"));
   }
+  LLMD_TRY(check_multi_turn(scenario));
   for (const Threshold& threshold : scenario.thresholds) {
     const std::string prefix = fmt::format("{}: thresholds.{}: \"{}\"", to_string(threshold.where),
                                            display_name(threshold), threshold.source);

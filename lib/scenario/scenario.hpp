@@ -48,6 +48,7 @@ enum class PromptKind {
   per_session,    // each virtual user: its own prefix_tokens prefix + unique suffix, and its own x-session-id
   dataset,        // prompts (or chat messages) from a JSONL file, in order, wrapping around
   random,         // random words, length drawn from `length`
+  multi_turn,     // each virtual user: conversations whose turns resend the whole history (chat API)
 };
 
 struct LengthDistribution {
@@ -59,6 +60,12 @@ struct LengthDistribution {
   std::size_t max_tokens = 32768;
 };
 
+}  // namespace llmd::scenario
+
+#include "scenario/multi_turn_spec.hpp"  // MultiTurnSpec, which reuses LengthDistribution
+
+namespace llmd::scenario {
+
 struct RequestSpec {
   ApiKind api = ApiKind::completions;
   std::string model;  // empty = ask GET /v1/models and take the first
@@ -68,13 +75,14 @@ struct RequestSpec {
   std::size_t suffix_tokens = 16;   // shared_prefix, per_session: unique tail per request
   std::string dataset_path;         // dataset: JSONL, one {"prompt": "..."} or {"messages": [...]} per line
   LengthDistribution length;        // random
+  MultiTurnSpec multi_turn;         // multi_turn
   std::size_t max_tokens = 64;
   std::optional<double> temperature;
   bool stream = true;
   bool include_usage = true;        // stream_options.include_usage (when stream)
   bool ignore_eos = false;          // vLLM extension: generate exactly max_tokens
   std::uint64_t seed = 1;           // prompt generation
-  std::string session_header = "x-session-id";  // per_session: header carrying the VU's session id
+  std::string session_header = "x-session-id";  // per_session, multi_turn: header carrying the session id
   SourceLocation where;  // the `requests` section, for run-time errors (unreadable dataset)
 };
 

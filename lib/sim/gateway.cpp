@@ -137,7 +137,7 @@ std::size_t Gateway::pick_pod(const Request& request, const Connection& connecti
     }
   }
   std::string session_key;
-  if (const auto header = request.find("x-session-id"); header != request.end()) {
+  if (const auto header = request.find(m_config.session_header); header != request.end()) {
     session_key = std::string(header->value());
   } else {
     session_key = connection.remote.address().to_string();

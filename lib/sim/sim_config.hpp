@@ -74,6 +74,9 @@ struct SimConfig {
   bool gateway_requires_model = true;
   RoutePolicy route = RoutePolicy::prefix;
   double session_timeout_s = 10800;  // session affinity idle timeout (Kubernetes ClientIP default)
+  // route session: the request header whose value keys the session (lowercase; the embedded simulator
+  // of `run` takes the scenario's requests.prompt.session_header)
+  std::string session_header = "x-session-id";
   std::size_t prefix_index_blocks = 1u << 20;  // gateway prefix index capacity (block hashes)
   std::uint64_t seed = 1;            // random routing, error/abort injection
   PodSettings pod;

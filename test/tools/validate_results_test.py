@@ -22,7 +22,7 @@ MINIMAL = {
         "target": {"base_url": "", "host": "", "headers": {}, "api_key_env": "", "insecure": False, "http2": False,
                    "preflight": True, "connect_timeout_s": 10.0, "request_timeout_s": 300.0},
         "request": {"api": "completions", "model": "", "prefix_tokens": 0, "suffix_tokens": 8, "max_tokens": 16,
-                    "stream": True, "include_usage": True, "ignore_eos": False, "seed": 1},
+                    "stream": True, "include_usage": True, "ignore_eos": False, "seed": 1, "multi_turn": None},
         "warmup": None,
         "phases": [{"name": "p", "executor": "constant-vus", "start_time_s": 0.0, "duration_s": 1.0, "vus": 1,
                     "start_vus": None, "stages": None, "rate_per_s": None, "max_in_flight": None, "iterations": None,
