@@ -128,6 +128,15 @@ struct BackoffCounts {
   std::uint64_t waited_ns = 0;            // the waits asked for, summed over users
 };
 
+// A `trace` phase (trace_executor.hpp): how its records were replayed.
+struct TraceReplay {
+  std::uint64_t records = 0;  // in the trace
+  double speedup = 1;         // the phase's speedup divided by the scenario's time_scale: trace ms per replay ms
+  // Per record: when it actually started, from the phase start (ns); nullopt when it never started
+  // (dropped with max_in_flight in flight, due after max_duration, or the run stopped first).
+  std::vector<std::optional<std::int64_t>> started_offsets_ns;
+};
+
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
   std::optional<scenario::ExecutorKind> executor;    // nullopt for RunResult::total
@@ -176,6 +185,7 @@ struct PhaseResult {
   // started (then `started` < iterations_target). nullopt / false otherwise.
   std::optional<std::uint64_t> iterations_target;
   bool max_duration_reached = false;
+  std::optional<TraceReplay> trace;  // trace phases only (not merged into RunResult::total)
 
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };
@@ -224,7 +234,8 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //    "total_tokens_per_second","tpot_seconds":{"mean","p50","p90","p99"},"itl_p99_seconds",
 //    "peak_concurrency_requests","target_rate_per_second","achieved_rate_per_second",
 //    "iterations_target","max_duration_reached"} (null what does not apply or is unknown),
-//  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
+//  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns",
+//  "trace":{"records","speedup","started","started_offsets_ns":[ns or null per record]} (null but for trace phases)}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...}}; times are RFC 3339 UTC with milliseconds.

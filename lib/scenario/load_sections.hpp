@@ -47,6 +47,9 @@ util::Result<void> load_sim(const yaml::Field& field, std::string_view scenario_
 // concurrency and prompt memory (check_time_scale, check_load_limits). Errors are located at the
 // phase, threshold or key.
 util::Result<void> check_consistency(const Scenario& scenario);
+// The file-replay rules (load_replay.cpp): replay: multi-turn needs api: chat and closed-loop
+// phases; prompt kind trace and executor trace only together.
+util::Result<void> check_replay_rules(const Scenario& scenario);
 
 // Bounds that span keys (load_limits.cpp, limits.hpp), with the location of the phase or key.
 // `phase` ends (start_time + its length + graceful_stop, times `time_scale`) within

@@ -219,8 +219,9 @@ TEST(PromptSource, DatasetErrorsNameFileAndLine) {
   parsed = load_dataset(wrong_shape.path(), scenario::ApiKind::completions);
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error(), wrong_shape.path() +
-                                ":2: expected an object with \"prompt\" (a string) or \"messages\" (an array of "
-                                "{\"role\",\"content\"} objects), got: {\\\"text\\\": \\\"hi\\\"}");
+                                ":2: expected an object with \"prompt\" (a string), \"messages\" (an array of "
+                                "{\"role\",\"content\"} objects) or \"conversations\" (ShareGPT: an array of "
+                                "{\"from\",\"value\"} objects), got: {\\\"text\\\": \\\"hi\\\"}");
 
   TempFile messages("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n");
   parsed = load_dataset(messages.path(), scenario::ApiKind::completions);
