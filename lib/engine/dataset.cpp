@@ -143,33 +143,21 @@ Result<std::optional<DatasetEntry>> parse_record(json value, std::string_view te
       where, sse::preview(text)));
 }
 
-Result<std::vector<DatasetEntry>> parse_jsonl(std::string_view rest, const std::string& path, scenario::ApiKind api,
+Result<std::vector<DatasetEntry>> parse_jsonl(std::string_view text, const std::string& path, scenario::ApiKind api,
                                               DatasetSpec::Replay replay) {
   std::vector<DatasetEntry> entries;
-  for (std::size_t number = 1; !rest.empty(); ++number) {
-    const std::size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    if (line.find_first_not_of(" \t") == std::string_view::npos) {
-      continue;
-    }
-    const std::string where = fmt::format("{}:{}", path, number);
-    auto parsed = util::parse_json_bounded(line);
-    if (!parsed) {
-      return fail(parsed.error().starts_with("is not JSON")
-                      ? fmt::format("{}: not valid JSON: \"{}\"", where, sse::preview(line))
-                      : fmt::format("{}: the line {}", where, parsed.error()));
-    }
-    auto entry = parse_record(std::move(*parsed), line, api, replay, where);
+  auto read = for_each_jsonl_value(text, path, [&](json value, std::string_view line, const std::string& where) -> Result<void> {
+    auto entry = parse_record(std::move(value), line, api, replay, where);
     if (!entry) {
       return fail(entry.error());
     }
     if (*entry) {
       entries.push_back(std::move(**entry));
     }
+    return {};
+  });
+  if (!read) {
+    return fail(read.error());
   }
   if (entries.empty()) {
     return fail(fmt::format("{}: no prompts (expected one JSON object per line)", path));
@@ -219,6 +207,29 @@ std::string json_preview(const json& value) {
     text = util::valid_utf8(std::string_view(text).substr(0, 60)) + "...";
   }
   return text;
+}
+
+Result<void> for_each_jsonl_value(std::string_view rest, const std::string& path, const JsonlVisitor& visit) {
+  for (std::size_t number = 1; !rest.empty(); ++number) {
+    const std::size_t end = rest.find('\n');
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+    if (!line.empty() && line.back() == '\r') {
+      line.remove_suffix(1);
+    }
+    if (line.find_first_not_of(" \t") == std::string_view::npos) {
+      continue;
+    }
+    const std::string where = fmt::format("{}:{}", path, number);
+    auto parsed = util::parse_json_bounded(line);
+    if (!parsed) {
+      return fail(parsed.error().starts_with("is not JSON")
+                      ? fmt::format("{}: not valid JSON: \"{}\"", where, sse::preview(line))
+                      : fmt::format("{}: the line {}", where, parsed.error()));
+    }
+    LLMD_TRY(visit(std::move(*parsed), line, where));
+  }
+  return {};
 }
 
 std::size_t count_words(std::string_view text) {

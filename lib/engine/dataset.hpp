@@ -26,6 +26,7 @@
 //   "data/sg.json: record 3: \"conversations\" must be an array, got: {...}"
 //   "data/sg.json: record 3: conversations[1].from: unknown speaker \"robot\"; expected one of ..."
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,6 +62,12 @@ scenario::DatasetSpec::Format detect_dataset_format(std::string_view text);
 //   "data/sg.json: no conversation with a user turn among 12 records"
 util::Result<std::vector<DatasetEntry>> load_dataset(const std::string& path, scenario::ApiKind api,
                                                      const scenario::DatasetSpec& options = {});
+
+// Each non-blank line of a JSONL text (LF or CRLF ends; the last line needs none), parsed with
+// util::parse_json_bounded and handed to `visit` with its text and "PATH:N" (N from 1). Stops at the
+// first error: a line that is not JSON ("PATH:3: not valid JSON: \"{oops\""), or visit's own.
+using JsonlVisitor = std::function<util::Result<void>(nlohmann::json value, std::string_view line, const std::string& where)>;
+util::Result<void> for_each_jsonl_value(std::string_view text, const std::string& path, const JsonlVisitor& visit);
 
 // A JSON value quoted in an error message: its JSON text, cut after 60 bytes ("{\"from\":1}").
 std::string json_preview(const nlohmann::json& value);

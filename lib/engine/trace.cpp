@@ -89,34 +89,30 @@ Result<void> read_hash_ids(const json& record, TraceRecord& out, std::size_t blo
   return {};
 }
 
-Result<TraceRecord> parse_record(std::string_view line, std::size_t block_size, const std::string& where) {
-  auto parsed = util::parse_json_bounded(line);
-  if (!parsed) {
-    return fail(parsed.error().starts_with("is not JSON") ? fmt::format("{}: not valid JSON: \"{}\"", where, sse::preview(line))
-                                                           : fmt::format("{}: the line {}", where, parsed.error()));
-  }
-  if (!parsed->is_object()) {
+Result<TraceRecord> parse_record(const json& value, std::string_view line, std::size_t block_size,
+                                 const std::string& where) {
+  if (!value.is_object()) {
     return fail(fmt::format("{}: expected an object {{\"timestamp\", \"input_length\", \"output_length\", \"hash_ids\"}}, "
                             "got: {}",
                             where, sse::preview(line)));
   }
   TraceRecord record;
-  auto timestamp = read_timestamp(*parsed, where);
+  auto timestamp = read_timestamp(value, where);
   if (!timestamp) {
     return fail(timestamp.error());
   }
   record.timestamp = *timestamp;
-  auto input = read_length(*parsed, "input_length", where);
+  auto input = read_length(value, "input_length", where);
   if (!input) {
     return fail(input.error());
   }
   record.input_length = *input;
-  auto output = read_length(*parsed, "output_length", where);
+  auto output = read_length(value, "output_length", where);
   if (!output) {
     return fail(output.error());
   }
   record.output_length = *output;
-  LLMD_TRY(read_hash_ids(*parsed, record, block_size, where));
+  LLMD_TRY(read_hash_ids(value, record, block_size, where));
   return record;
 }
 
@@ -138,23 +134,12 @@ Result<Trace> load_trace(const std::string& path, std::size_t block_size) {
   }
   Trace trace;
   trace.block_size = block_size;
-  std::string_view rest(*text);
-  for (std::size_t number = 1; !rest.empty(); ++number) {
-    const std::size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    if (line.find_first_not_of(" \t") == std::string_view::npos) {
-      continue;
-    }
-    const std::string where = fmt::format("{}:{}", path, number);
+  auto read = for_each_jsonl_value(*text, path, [&](json value, std::string_view line, const std::string& where) -> Result<void> {
     if (trace.records.size() == scenario::limits::k_max_trace_records) {
       return fail(fmt::format("{}: more than {} records, the most a trace may hold: split the trace", where,
                               scenario::limits::k_max_trace_records));
     }
-    auto record = parse_record(line, block_size, where);
+    auto record = parse_record(value, line, block_size, where);
     if (!record) {
       return fail(record.error());
     }
@@ -163,6 +148,10 @@ Result<Trace> load_trace(const std::string& path, std::size_t block_size) {
                               where, to_ms(record->timestamp), to_ms(trace.records.back().timestamp)));
     }
     trace.records.push_back(std::move(*record));
+    return {};
+  });
+  if (!read) {
+    return fail(read.error());
   }
   if (trace.records.empty()) {
     return fail(fmt::format("{}: no records (expected one JSON object per line: {{\"timestamp\": ms, \"input_length\": "

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/prompt_source.hpp"
+#include "temp_file.hpp"
 
 namespace llmd::engine {
 namespace {
@@ -23,19 +24,7 @@ using testing::HasSubstr;
 
 const std::string k_sample = std::string(LLMD_TEST_FIXTURES) + "/datasets/sharegpt-sample.json";
 
-class TempFile {
- public:
-  explicit TempFile(const std::string& content) {
-    m_path = testing::TempDir() + "dataset-" + std::to_string(getpid()) + "-" + std::to_string(s_counter++) + ".json";
-    std::ofstream(m_path, std::ios::binary) << content;
-  }
-  ~TempFile() { std::remove(m_path.c_str()); }
-  const std::string& path() const { return m_path; }
-
- private:
-  static inline int s_counter = 0;
-  std::string m_path;
-};
+using test::TempFile;
 
 DatasetSpec options(DatasetSpec::Replay replay, DatasetSpec::Format format = DatasetSpec::Format::automatic,
                     bool output_tokens = false) {

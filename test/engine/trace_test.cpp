@@ -12,6 +12,7 @@
 
 #include "engine/executors.hpp"
 #include "engine/trace_executor.hpp"
+#include "temp_file.hpp"
 #include "sim/tokenizer.hpp"
 
 namespace llmd::engine {
@@ -20,22 +21,10 @@ namespace {
 using namespace std::chrono_literals;
 using testing::HasSubstr;
 
-class TempTrace {
- public:
-  explicit TempTrace(const std::string& content) {
-    m_path = testing::TempDir() + "trace-" + std::to_string(getpid()) + "-" + std::to_string(s_counter++) + ".jsonl";
-    std::ofstream(m_path, std::ios::binary) << content;
-  }
-  ~TempTrace() { std::remove(m_path.c_str()); }
-  const std::string& path() const { return m_path; }
-
- private:
-  static inline int s_counter = 0;
-  std::string m_path;
-};
+using test::TempFile;
 
 std::string load_error(const std::string& content, std::size_t block_size = 16) {
-  TempTrace file(content);
+  TempFile file(content);
   auto trace = load_trace(file.path(), block_size);
   EXPECT_FALSE(trace) << "loaded: " << content;
   const std::string error = trace ? "" : trace.error();
@@ -45,7 +34,7 @@ std::string load_error(const std::string& content, std::size_t block_size = 16) 
 }
 
 TEST(TraceFile, ReadsMooncakeRecords) {
-  TempTrace file(
+  TempFile file(
       "{\"timestamp\": 0, \"input_length\": 40, \"output_length\": 5, \"hash_ids\": [0, 1, 2]}\n"
       "\n"
       "{\"timestamp\": 27.5, \"input_length\": 7, \"output_length\": 1, \"session\": \"ignored\"}\r\n"
@@ -102,7 +91,7 @@ TEST(TraceFile, ErrorsNameTheLineAndTheFix) {
 TEST(TraceFile, MooncakeRecordsNeedTheirBlockSize) {
   // 14 hash ids for 6,755 tokens: Mooncake's 512-token blocks (ceil(6755 / 512) = 14). With 16-token
   // blocks they would cover 224 tokens: allowed (the tail is unique), but 15 ids at 512 are not.
-  TempTrace file("{\"timestamp\": 0, \"input_length\": 6755, \"output_length\": 500, \"hash_ids\": "
+  TempFile file("{\"timestamp\": 0, \"input_length\": 6755, \"output_length\": 500, \"hash_ids\": "
                  "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]}\n");
   auto trace = load_trace(file.path(), 512);
   ASSERT_TRUE(trace) << trace.error();
