@@ -159,7 +159,8 @@ TEST(TraceReplay, ReadyScenarioValidatesWithItsTraceSummary) {
   EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("prompt trace "));
   EXPECT_THAT(out.out, HasSubstr("replay: trace, the trace's records at their timestamps / 10 (at most 200 in flight"));
-  EXPECT_THAT(out.out, HasSubstr("trace:      120 records over 1m5.24s, 16916 input and "));
+  EXPECT_THAT(out.out, HasSubstr("trace:      120 records over 1m5.24s, 16916 input and 4539 output tokens, 1114 hash id "
+                                 "blocks (428 distinct, 16 tokens each)"));
 }
 
 TEST(TraceReplay, ValidateReadsTheTraceAndNamesTheBadLine) {
