@@ -4,8 +4,8 @@
 
 120 requests over about 60 s, block size 16 tokens (the simulator's and vLLM's default; the
 Mooncake traces use 512). Every request starts with the same 2 blocks (a system prompt, hash ids 0
-and 1); request i belongs to document group i % 8, whose 4 blocks follow (hash ids 2 + 4g ..); then
-1 to 6 blocks of its own, the last one cut short (input_length ends inside it, as Mooncake's
+and 1); then the 8 blocks of one of 16 documents picked at random (hash ids 2 + 8d ..); then 1 to 3
+blocks of its own, the last one cut short (input_length ends inside it, as Mooncake's
 hash_ids hold ceil(input_length / block_size) ids). Arrival gaps are exponential with a mean of
 0.5 s, rounded to the ms. Deterministic (seed 7): running it again writes the same file.
 
@@ -16,8 +16,8 @@ import random
 import sys
 
 BLOCK = 16
-GROUPS = 8
-GROUP_BLOCKS = 4
+GROUPS = 16
+GROUP_BLOCKS = 8
 RECORDS = 120
 
 
@@ -27,9 +27,9 @@ def main() -> None:
     next_id = 2 + GROUPS * GROUP_BLOCKS
     t_ms = 0.0
     lines = []
-    for i in range(RECORDS):
-        group = i % GROUPS
-        own = rng.randint(1, 6)
+    for _ in range(RECORDS):
+        group = rng.randrange(GROUPS)
+        own = rng.randint(1, 3)
         ids = [0, 1] + [2 + group * GROUP_BLOCKS + b for b in range(GROUP_BLOCKS)]
         ids += list(range(next_id, next_id + own))
         next_id += own

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <sstream>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -159,8 +159,32 @@ TEST(TraceReplay, ReadyScenarioValidatesWithItsTraceSummary) {
   EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("prompt trace "));
   EXPECT_THAT(out.out, HasSubstr("replay: trace, the trace's records at their timestamps / 10 (at most 200 in flight"));
-  EXPECT_THAT(out.out, HasSubstr("trace:      120 records over 1m5.24s, 16916 input and 4539 output tokens, 1114 hash id "
-                                 "blocks (428 distinct, 16 tokens each)"));
+  EXPECT_THAT(out.out, HasSubstr("trace:      120 records over 57.634s, 22174 input and 4933 output tokens, 1442 hash id "
+                                 "blocks (372 distinct, 16 tokens each)"));
+}
+
+// The ready scenario: its trace's shared blocks allow 77.2%; prefix routing measures exactly that,
+// round-robin over 4 pods misses the 75% gate.
+TEST(TraceReplay, ReadyScenarioMeasuresTheHitRateItsTraceAllows) {
+  std::vector<Record> records;
+  std::ifstream trace(std::string(LLMD_SOURCE_DIR) + "/scenarios/data/mooncake-sample.jsonl");
+  for (std::string line; std::getline(trace, line);) {
+    const json r = json::parse(line);
+    records.push_back({r["timestamp"].get<int>(), r["input_length"].get<std::size_t>(),
+                       r["output_length"].get<std::size_t>(), r["hash_ids"].get<std::vector<std::uint64_t>>()});
+  }
+  ASSERT_EQ(records.size(), 120u);
+  const auto dir = scratch_dir();
+  const std::string scenario = std::string(LLMD_SOURCE_DIR) + "/scenarios/trace-replay.yaml";
+  auto out = run_bench({scenario, "--time-scale", "0.1", "--sim-time-scale", "0.1", "-q", "--out",
+                        "json=" + (dir / "r.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  const json result = read_json(dir / "r.json");
+  EXPECT_EQ(result["run"]["phases"][0]["trace"]["started"], 120);
+  EXPECT_NEAR(result["cache"]["totals"]["hit_rate"].get<double>(), ideal_hit_rate(records), 0.005);
+  auto round_robin = run_bench({scenario, "--time-scale", "0.1", "--sim-time-scale", "0.1", "--sim-route", "round-robin", "-q"});
+  EXPECT_EQ(round_robin.exit_code, 1) << round_robin.out << round_robin.err;
+  EXPECT_THAT(round_robin.out, HasSubstr("cache_hit_rate = 0.5"));
 }
 
 TEST(TraceReplay, ValidateReadsTheTraceAndNamesTheBadLine) {
