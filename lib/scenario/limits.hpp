@@ -28,9 +28,8 @@ inline constexpr std::size_t k_max_dataset_bytes = std::size_t{256} << 20;
 inline constexpr std::size_t k_max_dataset_json_values = 16'000'000;
 
 // `trace` prompts: records in a trace file (each holds its lengths and hash ids; the Mooncake
-// traces have 12,000-24,000), and hash ids a record lists (1,048,576 tokens / 1 token a block).
+// traces have 12,000-24,000). A record's hash ids are bounded by its input_length (k_max_tokens).
 inline constexpr std::size_t k_max_trace_records = 1'000'000;
-inline constexpr std::size_t k_max_trace_hash_ids = std::size_t{1} << 20;
 // `block_size` of a trace: tokens per hash id block, as the simulator's KV block bound
 // (sim_config.hpp); Mooncake traces use 512.
 inline constexpr std::uint64_t k_max_trace_block_size = 4096;
