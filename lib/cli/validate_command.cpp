@@ -1,10 +1,14 @@
 #include "cli/validate_command.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "cli/exit_codes.hpp"
+#include "engine/dataset.hpp"
 #include "engine/executors.hpp"
+#include "engine/trace.hpp"
 #include "engine/run_result.hpp"
 #include "report/exporter.hpp"
 #include "sim/metrics_exporter.hpp"
@@ -60,9 +64,19 @@ std::string describe_prompt(const scenario::RequestSpec& r) {
     case scenario::PromptKind::per_session:
       return fmt::format("per-session ({} tokens per session + {} unique, header {})", r.prefix_tokens, r.suffix_tokens,
                          r.session_header);
-    case scenario::PromptKind::dataset: return "dataset " + r.dataset_path;
+    case scenario::PromptKind::dataset: {
+      using Spec = scenario::DatasetSpec;
+      const auto& d = r.dataset;
+      return fmt::format("dataset {} (format {}, replay {}{})", r.dataset_path,
+                         d.format == Spec::Format::automatic ? "detected from the content"
+                         : d.format == Spec::Format::sharegpt ? "sharegpt"
+                                                               : "jsonl",
+                         d.replay == Spec::Replay::multi_turn ? "multi-turn" : "first-turn",
+                         d.output_tokens_from_dataset ? ", max_tokens = the dataset's answer in words" : "");
+    }
     case scenario::PromptKind::random: return "random words";
     case scenario::PromptKind::multi_turn: return scenario::describe(r.multi_turn, r.max_tokens, r.session_header);
+    case scenario::PromptKind::trace: return fmt::format("trace {} (block_size {})", r.dataset_path, r.trace.block_size);
   }
   return "";
 }
@@ -94,6 +108,10 @@ std::string describe_load(const scenario::Phase& p) {
                          p.max_in_flight == 0 ? "" : fmt::format(" (at most {} in flight, the rest dropped)", p.max_in_flight));
     case ExecutorKind::iterations:
       return fmt::format("{} iterations by {} VUs (max_duration {})", p.iterations, p.vus, format_duration(p.max_duration));
+    case ExecutorKind::trace:
+      return fmt::format("the trace's records at their timestamps / {} (at most {} in flight, the rest dropped; "
+                         "max_duration {})",
+                         util::format_number(p.speedup), p.max_in_flight, format_duration(p.max_duration));
   }
   return "";
 }
@@ -142,6 +160,38 @@ std::string describe_outputs(const Outputs& outputs) {
     parts.push_back("Tekton results in " + *outputs.tekton_results_dir);
   }
   return parts.empty() ? "the summary only" : fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+namespace {
+
+// What the dataset or trace file holds, read as the run will read it; "" for generated prompts.
+util::Result<std::string> describe_prompt_file(const scenario::Scenario& s) {
+  const scenario::RequestSpec& r = s.request;
+  if (r.prompt == scenario::PromptKind::dataset) {
+    auto entries = engine::load_dataset(r.dataset_path, r.api, r.dataset);
+    if (!entries) {
+      return util::fail(entries.error());
+    }
+    std::size_t turns = 0;
+    for (const auto& entry : *entries) {
+      turns += std::max<std::size_t>(entry.turns.size(), 1);
+    }
+    return fmt::format("dataset:    {} records, {} requests before it wraps around\n", entries->size(), turns);
+  }
+  if (r.prompt != scenario::PromptKind::trace) {
+    return std::string();
+  }
+  auto trace = engine::load_trace(r.dataset_path, r.trace.block_size);
+  if (!trace) {
+    return util::fail(trace.error());
+  }
+  const engine::TraceSummary t = engine::summarize(*trace);
+  return fmt::format("trace:      {} records over {}, {} input and {} output tokens, {} hash id blocks ({} distinct, "
+                     "{} tokens each)\n",
+                     t.records, format_duration(t.span), t.input_tokens, t.output_tokens, t.blocks, t.distinct_blocks,
+                     trace->block_size);
 }
 
 }  // namespace
@@ -199,7 +249,11 @@ CommandResult run_validate_command(const RunOptions& options) {
   if (!inputs) {
     return result.fail(k_exit_usage, inputs.error());
   }
-  util::print_stdout(describe_plan(*inputs) + "valid: nothing was sent; `llmd-bench run` with the same arguments runs this plan\n");
+  auto prompt_file = describe_prompt_file(inputs->scenario);
+  if (!prompt_file) {
+    return result.fail(k_exit_usage, prompt_file.error());
+  }
+  util::print_stdout(describe_plan(*inputs) + *prompt_file + "valid: nothing was sent; `llmd-bench run` with the same arguments runs this plan\n");
   return result;
 }
 

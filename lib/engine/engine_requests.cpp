@@ -58,6 +58,13 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
       run.result.target_rate_per_s = run.phase.rate_per_s;
     } else if (run.phase.executor == scenario::ExecutorKind::iterations) {
       run.result.iterations_target = run.phase.iterations;
+    } else if (run.phase.executor == scenario::ExecutorKind::trace) {
+      const Trace* trace = m_prompts.trace();
+      if (trace == nullptr) {
+        return util::fail(fmt::format("phase \"{}\": executor trace needs prompt kind trace", run.phase.name));
+      }
+      run.result.trace = TraceReplay{trace->records.size(), run.phase.speedup, {}};
+      run.result.trace->started_offsets_ns.resize(trace->records.size());
     }
     const std::size_t peak = peak_concurrency(run.phase);
     run.connect_streaks.assign(peak, 0);
@@ -169,6 +176,9 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   state.vu = vu;
   state.loop = phase.executor->loop();
   const TimePoint start = Clock::now();
+  if (phase.result.trace && vu < phase.result.trace->started_offsets_ns.size()) {
+    phase.result.trace->started_offsets_ns[vu] = (start - phase.start).count();  // vu: the record (trace_executor.hpp)
+  }
   state.begin(headers, state.loop == LoopKind::open ? scheduled : start, start, &phase.result.histograms);
   if (auto added = m_multi->add(state.easy()); !added) {
     if (state.turn > 0) {  // the turn ends here: failed, and its conversation with it

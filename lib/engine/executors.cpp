@@ -9,6 +9,7 @@
 
 #include "engine/prompt_words.hpp"
 #include "engine/run_result.hpp"
+#include "engine/trace_executor.hpp"
 #include "scenario/phase_load.hpp"
 
 namespace llmd::engine {
@@ -274,6 +275,14 @@ util::Result<void> validate_phase(const Phase& phase) {
         return problem("needs a duration > 0");
       }
       break;
+    case ExecutorKind::trace:
+      if (!(phase.speedup > 0) || !std::isfinite(phase.speedup)) {
+        return problem(fmt::format("needs a speedup > 0, got {}", phase.speedup));
+      }
+      if (phase.max_duration <= Duration::zero()) {
+        return problem("needs a max_duration > 0");
+      }
+      break;
     case ExecutorKind::iterations:
       if (phase.iterations == 0 || phase.vus == 0) {
         return problem("needs iterations >= 1 and vus >= 1");
@@ -295,6 +304,7 @@ Phase scale_phase(const Phase& phase, double time_scale) {
   scaled_phase.duration = scaled(phase.duration, time_scale);
   scaled_phase.max_duration = scaled(phase.max_duration, time_scale);
   scaled_phase.graceful_stop = scaled(phase.graceful_stop, time_scale);
+  scaled_phase.speedup = phase.speedup / time_scale;  // trace: its clock runs time_scale times as long
   for (auto& stage : scaled_phase.stages) {
     stage.duration = scaled(stage.duration, time_scale);
   }
@@ -337,7 +347,11 @@ RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages
   return RampPoint{static_cast<std::size_t>(from), std::nullopt};
 }
 
-std::unique_ptr<Executor> make_executor(const Phase& phase, TimePoint phase_start, std::uint64_t seed) {
+std::unique_ptr<Executor> make_executor(const Phase& phase, TimePoint phase_start, std::uint64_t seed,
+                                        const Trace* trace) {
+  if (phase.executor == ExecutorKind::trace) {
+    return trace != nullptr ? make_trace_executor(phase, phase_start, *trace) : nullptr;
+  }
   if (phase.executor == ExecutorKind::constant_arrival_rate || phase.executor == ExecutorKind::poisson) {
     return std::make_unique<OpenLoop>(phase, phase_start, seed);
   }

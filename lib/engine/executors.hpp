@@ -13,6 +13,7 @@
 //                  or fewer if `max_duration` passes first.
 //   constant_arrival_rate  open loop: request i is due at phase start + i / rate, for i / rate < duration.
 //   poisson        open loop: exponential gaps of mean 1 / rate (seeded), until `duration`.
+//   trace          open loop: each record of the trace at its timestamp / speedup (trace_executor.hpp).
 // Open loop: a due request is started at once if fewer than max_in_flight (0 = no limit) are in
 // flight, else it is DROPPED (counted, never delayed). Its latency counts from the due time.
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <span>
 
 #include "engine/outcome.hpp"
+#include "engine/trace.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
 
@@ -83,7 +85,7 @@ class Executor {
 util::Result<void> validate_phase(const scenario::Phase& phase);
 
 // `phase` with start_time, duration, stage durations, max_duration and graceful_stop multiplied
-// by `time_scale` (Scenario::time_scale; rates are not scaled).
+// by `time_scale` (Scenario::time_scale; rates are not scaled) and speedup divided by it.
 scenario::Phase scale_phase(const scenario::Phase& phase, double time_scale);
 
 // How long the phase starts requests: duration, the sum of the stages (ramping_vus) or max_duration.
@@ -100,7 +102,9 @@ struct RampPoint {
 };
 RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages, scenario::Duration elapsed);
 
-// An executor for a validated phase starting at `phase_start`; `seed` drives poisson gaps.
-std::unique_ptr<Executor> make_executor(const scenario::Phase& phase, TimePoint phase_start, std::uint64_t seed);
+// An executor for a validated phase starting at `phase_start`; `seed` drives poisson gaps; `trace`
+// holds the records of a trace phase (trace_executor.hpp; nullptr for a trace phase: no executor).
+std::unique_ptr<Executor> make_executor(const scenario::Phase& phase, TimePoint phase_start, std::uint64_t seed,
+                                        const Trace* trace = nullptr);
 
 }  // namespace llmd::engine

@@ -1,18 +1,13 @@
 #include "engine/prompt_source.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <random>
 
 #include <fmt/format.h>
 
 #include "engine/prompt_words.hpp"
 #include "scenario/limits.hpp"
-#include "sse/preview.hpp"
-#include "util/atomic_file.hpp"
-#include "util/json_text.hpp"
 
 namespace llmd::engine {
 
@@ -35,42 +30,6 @@ void append_word(std::string& out, std::size_t word) {
     out += ' ';
   }
   out += k_prompt_words[word & 0xff];
-}
-
-bool is_message_array(const json& messages) {
-  if (!messages.is_array() || messages.empty()) {
-    return false;
-  }
-  return std::all_of(messages.begin(), messages.end(), [](const json& message) {
-    return message.is_object() && message.contains("role") && message["role"].is_string() &&
-           message.contains("content") && (message["content"].is_string() || message["content"].is_array());
-  });
-}
-
-Result<DatasetEntry> parse_dataset_line(std::string_view line, scenario::ApiKind api, const std::string& where) {
-  auto parsed = util::parse_json_bounded(line);
-  if (!parsed) {
-    return fail(parsed.error().starts_with("is not JSON")
-                    ? fmt::format("{}: not valid JSON: \"{}\"", where, sse::preview(line))
-                    : fmt::format("{}: the line {}", where, parsed.error()));
-  }
-  json value = std::move(*parsed);
-  DatasetEntry entry;
-  if (value.is_object() && value.contains("prompt") && value["prompt"].is_string()) {
-    entry.prompt = value["prompt"].get<std::string>();
-    return entry;
-  }
-  if (value.is_object() && value.contains("messages") && is_message_array(value["messages"])) {
-    if (api != scenario::ApiKind::chat) {
-      return fail(fmt::format("{}: \"messages\" needs request.api: chat (completions takes \"prompt\")", where));
-    }
-    entry.messages = std::move(value["messages"]);
-    return entry;
-  }
-  return fail(fmt::format(
-      "{}: expected an object with \"prompt\" (a string) or \"messages\" (an array of {{\"role\",\"content\"}} "
-      "objects), got: {}",
-      where, sse::preview(line)));
 }
 
 // "s.yaml:7: " for errors about the `requests` section, "" when its location is unknown.
@@ -106,39 +65,6 @@ void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::
   }
 }
 
-Result<std::vector<DatasetEntry>> load_dataset(const std::string& path, scenario::ApiKind api) {
-  auto text = util::read_file(path, scenario::limits::k_max_dataset_bytes + 1);
-  if (!text) {
-    return fail(text.error());
-  }
-  if (text->size() > scenario::limits::k_max_dataset_bytes) {
-    return fail(fmt::format("{}: dataset is larger than {} MiB (the most llmd-bench reads): split it or sample it",
-                            path, scenario::limits::k_max_dataset_bytes >> 20U));
-  }
-  std::vector<DatasetEntry> entries;
-  std::string_view rest(*text);
-  for (std::size_t number = 1; !rest.empty(); ++number) {
-    const std::size_t end = rest.find('\n');
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
-    if (!line.empty() && line.back() == '\r') {
-      line.remove_suffix(1);
-    }
-    if (line.find_first_not_of(" \t") == std::string_view::npos) {
-      continue;
-    }
-    auto entry = parse_dataset_line(line, api, fmt::format("{}:{}", path, number));
-    if (!entry) {
-      return fail(entry.error());
-    }
-    entries.push_back(std::move(*entry));
-  }
-  if (entries.empty()) {
-    return fail(fmt::format("{}: no prompts (expected one JSON object per line)", path));
-  }
-  return entries;
-}
-
 Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
   PromptSource source(spec);
   switch (spec.prompt) {
@@ -153,7 +79,7 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
       if (spec.dataset_path.empty()) {
         return fail(where_prefix(spec.where) + "request.dataset: a JSONL file path is required with prompt: dataset");
       }
-      auto entries = load_dataset(spec.dataset_path, spec.api);
+      auto entries = load_dataset(spec.dataset_path, spec.api, spec.dataset);
       if (!entries) {
         return fail(where_prefix(spec.where) + entries.error());
       }
@@ -167,6 +93,14 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
       break;
     case scenario::PromptKind::multi_turn:
       break;  // the engine's ConversationSource (conversation.hpp) makes these prompts
+    case scenario::PromptKind::trace: {
+      auto trace = load_trace(spec.dataset_path, spec.trace.block_size);
+      if (!trace) {
+        return fail(where_prefix(spec.where) + trace.error());
+      }
+      source.m_trace = std::move(*trace);
+      break;
+    }
   }
   return source;
 }
@@ -225,7 +159,7 @@ std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_
 void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt& out) {
   out.text.clear();
   out.messages = nullptr;
-  out.max_tokens = 0;
+  out.max_tokens.reset();
   switch (m_spec.prompt) {
     case scenario::PromptKind::fixed:
       out.text = m_spec.text;
@@ -238,21 +172,53 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
       out.text = session_prefix(session);
       append_suffix(request_index, out.text);
       break;
-    case scenario::PromptKind::dataset: {
-      const auto& entry = m_dataset[request_index % m_dataset.size()];
-      if (entry.messages.is_null()) {
-        out.text = entry.prompt;
-      } else {
-        out.messages = &entry.messages;
-      }
+    case scenario::PromptKind::dataset:
+      fill_dataset(request_index, session, out);
       break;
-    }
     case scenario::PromptKind::random:
       append_words(out.text, m_spec.seed, k_tag_random_words, request_index, random_length(request_index));
       break;
     case scenario::PromptKind::multi_turn:
       break;  // the engine's ConversationSource (conversation.hpp) makes these prompts
+    case scenario::PromptKind::trace: {
+      const auto& records = m_trace->records;
+      const std::size_t record = session % records.size();
+      build_trace_prompt(records[record], record, m_trace->block_size, out.text);
+      out.max_tokens = records[record].output_length;
+      break;
+    }
   }
+}
+
+std::optional<std::size_t> PromptSource::answer_tokens(std::optional<std::size_t> words) const {
+  if (!m_spec.dataset.output_tokens_from_dataset || !words) {
+    return std::nullopt;
+  }
+  return std::clamp<std::size_t>(*words, 1, scenario::limits::k_max_tokens);
+}
+
+void PromptSource::fill_dataset(std::uint64_t request_index, std::size_t session, Prompt& out) {
+  if (m_spec.dataset.replay == scenario::DatasetSpec::Replay::first_turn) {
+    const auto& entry = m_dataset[request_index % m_dataset.size()];
+    if (entry.messages.is_null()) {
+      out.text = entry.prompt;
+    } else {
+      out.messages = &entry.messages;
+    }
+    out.max_tokens = answer_tokens(entry.answer_words);
+    return;
+  }
+  auto [it, inserted] = m_replaying.try_emplace(session);
+  Replaying& replaying = it->second;
+  if (inserted || replaying.turn >= m_dataset[replaying.entry].turns.size()) {
+    replaying = Replaying{m_next_conversation++ % m_dataset.size(), 0};
+  }
+  const DatasetEntry& entry = m_dataset[replaying.entry];
+  const DatasetTurn& turn = entry.turns[replaying.turn++];
+  const auto sent = static_cast<std::ptrdiff_t>(turn.messages);
+  m_turn_messages = nlohmann::json(entry.messages.begin(), entry.messages.begin() + sent);
+  out.messages = &m_turn_messages;
+  out.max_tokens = answer_tokens(turn.answer_words);
 }
 
 std::vector<PrefixPrompt> PromptSource::prefixes(std::size_t max_sessions) {

@@ -18,17 +18,24 @@
 //                  digit, least significant first) so no two requests share more than the prefix.
 //   per_session:   as shared_prefix, but the prefix is derived from the session index: each virtual
 //                  user has its own prefix, and session_id(session) for RequestSpec::session_header.
-//   dataset:       JSONL lines in file order, wrapping around, picked by the global request index.
+//   dataset:       records in file order, wrapping around, picked by the global request index
+//                  (dataset.hpp); with replay: multi-turn each virtual user (`session`) replays one
+//                  conversation turn by turn, then takes the next conversation not yet started.
+//   trace:         the record `session` (the trace executor passes the record index as the session):
+//                  shared hash_id blocks and a unique tail (trace.hpp).
 //   random:        length drawn from RequestSpec::length (clamped to [min_tokens, max_tokens]),
 //                  random words.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/dataset.hpp"
+#include "engine/trace.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
 
@@ -38,9 +45,10 @@ namespace llmd::engine {
 struct Prompt {
   std::string text;                          // the completions prompt, or the chat user message
   const nlohmann::json* messages = nullptr;  // chat datasets: the line's "messages" array (then text is "");
-                                             // points into the PromptSource, valid while it lives
+                                             // points into the PromptSource, valid until its next fill()
                                              // (multi-turn: into the ConversationSource, engine/conversation.hpp)
-  std::size_t max_tokens = 0;                // this request's max_tokens; 0: RequestSpec::max_tokens
+  std::optional<std::size_t> max_tokens;     // this request's max_tokens (trace output_length, output_tokens:
+                                             // dataset); nullopt: RequestSpec::max_tokens
 };
 
 // `count` words of k_prompt_words appended to `out` (space-separated), word i picked by
@@ -50,20 +58,6 @@ void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::
 // A length drawn from `length` by a generator seeded with `key`, rounded and clamped to
 // [min_tokens, max_tokens] (constant: its value).
 std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key);
-
-// One dataset line, already checked: either a prompt text or a chat message array.
-struct DatasetEntry {
-  std::string prompt;       // {"prompt": "..."}; chat API: sent as one user message
-  nlohmann::json messages;  // {"messages": [...]}: null when the line had "prompt"
-};
-
-// Reads a JSONL dataset. Empty lines are skipped. Errors name the file and the 1-based line:
-//   "data/p.jsonl:3: not valid JSON: \"{oops\""
-//   "data/p.jsonl:4: expected an object with \"prompt\" (a string) or \"messages\" (an array of
-//    {\"role\",\"content\"} objects), got: {\"text\":\"hi\"}"
-//   "data/p.jsonl:5: \"messages\" needs request.api: chat (completions takes \"prompt\")"
-//   "data/p.jsonl: no prompts (expected one JSON object per line)"
-util::Result<std::vector<DatasetEntry>> load_dataset(const std::string& path, scenario::ApiKind api);
 
 // One distinct prefix of a workload, as cache_state.prime sends it and verify probes it.
 struct PrefixPrompt {
@@ -92,6 +86,8 @@ class PromptSource {
   // per_session: one per session 0..max_sessions-1 (the most virtual users a measured phase has);
   // other kinds: none (nothing to prime). A new kind with prefixes implements it here.
   std::vector<PrefixPrompt> prefixes(std::size_t max_sessions);
+  // The trace of PromptKind::trace (read by create()); nullptr for the other kinds.
+  const Trace* trace() const { return m_trace ? &*m_trace : nullptr; }
 
   // Length in words (= sim tokens) the random kind draws for request `request_index`.
   std::size_t random_length(std::uint64_t request_index) const;
@@ -100,11 +96,23 @@ class PromptSource {
   explicit PromptSource(scenario::RequestSpec spec) : m_spec(std::move(spec)) {}
   const std::string& session_prefix(std::size_t session);
   void append_suffix(std::uint64_t request_index, std::string& out) const;
+  void fill_dataset(std::uint64_t request_index, std::size_t session, Prompt& out);
+  std::optional<std::size_t> answer_tokens(std::optional<std::size_t> words) const;
+
+  // replay: multi-turn: the conversation a virtual user is replaying and its next turn.
+  struct Replaying {
+    std::size_t entry = 0;
+    std::size_t turn = 0;
+  };
 
   scenario::RequestSpec m_spec;
   std::string m_shared_prefix;                                      // shared_prefix
   std::unordered_map<std::size_t, std::string> m_session_prefixes;  // per_session, built on first use
   std::vector<DatasetEntry> m_dataset;                              // dataset
+  std::unordered_map<std::size_t, Replaying> m_replaying;           // dataset multi-turn, per session
+  std::size_t m_next_conversation = 0;                              // dataset multi-turn
+  nlohmann::json m_turn_messages;                                   // dataset multi-turn: the last turn sent
+  std::optional<Trace> m_trace;                                     // trace
 };
 
 }  // namespace llmd::engine

@@ -46,7 +46,7 @@ util::Result<void> check_transport(const scenario::Target& target, std::string_v
 // writes prefix + the prompt's JSON + suffix. The prompt text is copied as is when it is printable
 // ASCII without '"' or '\\' (its JSON form is then itself in quotes) and otherwise serialised by
 // nlohmann/json exactly as build_body would, so render() == build_body() byte for byte (tested).
-// Chat messages (Prompt::messages) and a per-request max_tokens take build_body's path whole. Cost: one copy of the prompt, no
+// Chat dataset messages (Prompt::messages) and per-request max_tokens take build_body's path whole. Cost: one copy of the prompt, no
 // allocation once `out` has grown (the profile showed build_body at ~9% of the client's CPU).
 class BodyTemplate {
  public:

@@ -87,6 +87,8 @@ std::string_view to_string(scenario::ExecutorKind executor) {
       return "poisson";
     case scenario::ExecutorKind::iterations:
       return "iterations";
+    case scenario::ExecutorKind::trace:
+      return "trace";
   }
   return "unknown";
 }
@@ -306,6 +308,19 @@ json summary_figures(const PhaseResult& phase) {
           {"max_duration_reached", phase.iterations_target ? json(phase.max_duration_reached) : json(nullptr)}};
 }
 
+json trace_json(const std::optional<TraceReplay>& trace) {
+  if (!trace) {
+    return nullptr;
+  }
+  json offsets = json::array();
+  std::uint64_t started = 0;
+  for (const auto& offset : trace->started_offsets_ns) {
+    offsets.push_back(offset ? json(*offset) : json(nullptr));
+    started += offset ? 1 : 0;
+  }
+  return {{"records", trace->records}, {"speedup", trace->speedup}, {"started", started}, {"started_offsets_ns", offsets}};
+}
+
 }  // namespace
 
 json to_json(const PhaseResult& phase) {
@@ -367,7 +382,8 @@ json to_json(const PhaseResult& phase) {
           {"peak_in_flight", phase.peak_in_flight},
           {"mean_in_flight", phase.mean_in_flight},
           {"wall_duration_ns", phase.wall_duration.count()},
-          {"started_at_ns", phase.started_at ? json(phase.started_at->count()) : json(nullptr)}};
+          {"started_at_ns", phase.started_at ? json(phase.started_at->count()) : json(nullptr)},
+          {"trace", trace_json(phase.trace)}};
 }
 
 json to_json(const RunResult& run) {

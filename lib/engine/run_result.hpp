@@ -143,6 +143,14 @@ struct TurnStats {
 // cached_tokens / prompt_tokens of the turn; nullopt when no response reported cached_tokens (the
 // server does not: vLLM needs --enable-prompt-tokens-details) or their prompts had no tokens.
 std::optional<double> turn_hit_rate(const TurnStats& turn);
+// A `trace` phase (trace_executor.hpp): how its records were replayed.
+struct TraceReplay {
+  std::uint64_t records = 0;  // in the trace
+  double speedup = 1;         // the phase's speedup divided by the scenario's time_scale: trace ms per replay ms
+  // Per record: when it actually started, from the phase start (ns); nullopt when it never started
+  // (dropped with max_in_flight in flight, due after max_duration, or the run stopped first).
+  std::vector<std::optional<std::int64_t>> started_offsets_ns;
+};
 
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
@@ -195,6 +203,7 @@ struct PhaseResult {
   // Multi-turn prompts: turns[n - 1] holds the requests of turn n (as far as a conversation got);
   // empty for the other prompt kinds.
   std::vector<TurnStats> turns;
+  std::optional<TraceReplay> trace;  // trace phases only (not merged into RunResult::total)
 
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };
@@ -245,7 +254,8 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //    "iterations_target","max_duration_reached"} (null what does not apply or is unknown),
 //  "turns":[{"turn":1,"requests","ok","failed","aborted","ttft_ns":{"summary","histogram"},"prompt_tokens",
 //    "cached_tokens","responses_with_cached_tokens","hit_rate"(null: not reported)},...] (multi-turn; else []),
-//  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns"}
+//  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns",
+//  "trace":{"records","speedup","started","started_offsets_ns":[ns or null per record]} (null but for trace phases)}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...}}; times are RFC 3339 UTC with milliseconds.

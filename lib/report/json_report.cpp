@@ -42,14 +42,16 @@ json phase_echo(const scenario::Phase& phase) {
   return {{"name", phase.name},
           {"executor", engine::to_string(phase.executor)},
           {"start_time_s", seconds(phase.start_time)},
-          {"duration_s", only(kind != Kind::iterations, seconds(kind == Kind::ramping_vus ? ramp : phase.duration))},
+          {"duration_s", only(kind != Kind::iterations && kind != Kind::trace,
+                              seconds(kind == Kind::ramping_vus ? ramp : phase.duration))},
           {"vus", only(kind == Kind::constant_vus || kind == Kind::iterations, phase.vus)},
           {"start_vus", only(kind == Kind::ramping_vus, phase.start_vus)},
           {"stages", only(kind == Kind::ramping_vus, stages)},
           {"rate_per_s", only(open_loop, phase.rate_per_s)},
-          {"max_in_flight", only(open_loop, phase.max_in_flight)},
+          {"max_in_flight", only(open_loop || kind == Kind::trace, phase.max_in_flight)},
           {"iterations", only(kind == Kind::iterations, phase.iterations)},
-          {"max_duration_s", only(kind == Kind::iterations, seconds(phase.max_duration))},
+          {"max_duration_s", only(kind == Kind::iterations || kind == Kind::trace, seconds(phase.max_duration))},
+          {"speedup", only(kind == Kind::trace, phase.speedup)},
           {"graceful_stop_s", seconds(phase.graceful_stop)}};
 }
 
@@ -151,6 +153,24 @@ json run_json(const run::RunReport& report) {
 
 }  // namespace
 
+// The dataset / trace prompt file and its options; null for generated prompts.
+json prompt_file_echo(const scenario::RequestSpec& r, scenario::PromptKind kind) {
+  if (r.prompt != kind) {
+    return nullptr;
+  }
+  if (kind == scenario::PromptKind::trace) {
+    return {{"path", r.dataset_path}, {"block_size", r.trace.block_size}};
+  }
+  using Spec = scenario::DatasetSpec;
+  const auto& d = r.dataset;
+  return {{"path", r.dataset_path},
+          {"format", d.format == Spec::Format::automatic ? json(nullptr)
+                     : d.format == Spec::Format::sharegpt ? json("sharegpt")
+                                                           : json("jsonl")},
+          {"replay", d.replay == Spec::Replay::multi_turn ? "multi-turn" : "first-turn"},
+          {"output_tokens", d.output_tokens_from_dataset ? "dataset" : "max_tokens"}};
+}
+
 json scenario_echo(const scenario::Scenario& s) {
   json headers = json::object();
   for (const auto& [name, value] : s.target.headers) {
@@ -184,7 +204,9 @@ json scenario_echo(const scenario::Scenario& s) {
             {"include_usage", r.include_usage},
             {"ignore_eos", r.ignore_eos},
             {"seed", r.seed},
-            {"multi_turn", multi_turn_echo(r)}}},
+            {"multi_turn", multi_turn_echo(r)},
+            {"dataset", prompt_file_echo(r, scenario::PromptKind::dataset)},
+            {"trace", prompt_file_echo(r, scenario::PromptKind::trace)}}},
           {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
           {"phases", phases}};
 }

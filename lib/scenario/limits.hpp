@@ -21,6 +21,23 @@ inline constexpr std::size_t k_max_file_bytes = std::size_t{4} << 20;
 // dataset path of /dev/zero stops there instead of growing one line until std::bad_alloc.
 inline constexpr std::size_t k_max_dataset_bytes = std::size_t{256} << 20;
 
+// A ShareGPT JSON dataset is one document: parsing it builds a DOM of about 50 bytes a value (plus
+// the strings), so it is refused past this many values (16 million: ~1 GB with the text). The
+// densest 256 MiB file ("[1,1,...]") would hold 134 million; ShareGPT's own dumps average ~60
+// bytes a value (~4.5 million in 256 MiB).
+inline constexpr std::size_t k_max_dataset_json_values = 16'000'000;
+
+// `trace` prompts: records in a trace file (each holds its lengths and hash ids; the Mooncake
+// traces have 12,000-24,000). A record's hash ids are bounded by its input_length (k_max_tokens).
+inline constexpr std::size_t k_max_trace_records = 1'000'000;
+// `block_size` of a trace: tokens per hash id block, as the simulator's KV block bound
+// (sim_config.hpp); Mooncake traces use 512.
+inline constexpr std::uint64_t k_max_trace_block_size = 4096;
+// `speedup` of a trace phase: at 1e6 a 30-day trace replays in 2.6 s; at 1e-6 a 1 ms gap becomes
+// 16 minutes. Multiplied with time_scale, the replay must still end within k_max_duration.
+inline constexpr double k_min_speedup = 1e-6;
+inline constexpr double k_max_speedup = 1e6;
+
 // Requests in flight at once: `vus`, `start_vus`, stage `target`, open-loop `max_in_flight`, and the
 // sum over phases that run at the same time. Each in-flight request holds a libcurl handle with its
 // buffers and a connection: one descriptor, three more through the embedded simulator. Measured:

@@ -79,14 +79,15 @@ util::Result<std::uint64_t> check_concurrency(const std::vector<Phase>& phases) 
   return peak;
 }
 
-// The longest prompt a request can carry, in bytes; 0 when only the run can tell (dataset).
+// The longest prompt a request can carry, in bytes; 0 when only the run can tell (dataset, trace).
 std::uint64_t longest_prompt_bytes(const RequestSpec& request) {
   switch (request.prompt) {
     case PromptKind::fixed: return request.text.size();
     case PromptKind::shared_prefix:
     case PromptKind::per_session: return (request.prefix_tokens + request.suffix_tokens) * limits::k_max_bytes_per_token;
     case PromptKind::random: return request.length.max_tokens * limits::k_max_bytes_per_token;
-    case PromptKind::dataset: return 0;
+    case PromptKind::dataset:
+    case PromptKind::trace: return 0;
     case PromptKind::multi_turn: return history_tokens(request) * limits::k_max_bytes_per_token;
   }
   return 0;

@@ -84,6 +84,16 @@ util::Result<void> load_iterations(const Section& section, Phase& phase) {
   return section.read("max_duration", phase.max_duration, ZeroDuration::rejected);
 }
 
+// Replays the trace prompts' records at their own timestamps; the trace's span is known only when
+// the run reads it, so the phase is bounded by max_duration (default a day) like iterations.
+util::Result<void> load_trace(const Section& section, Phase& phase) {
+  LLMD_TRY(section.read("speedup", phase.speedup, Range::between(limits::k_min_speedup, limits::k_max_speedup)));
+  phase.max_in_flight = k_default_max_in_flight;
+  LLMD_TRY(section.read_unsigned("max_in_flight", phase.max_in_flight, 1, k_max_concurrency));
+  phase.max_duration = std::chrono::hours(24);
+  return section.read("max_duration", phase.max_duration, ZeroDuration::rejected);
+}
+
 struct ExecutorRow {
   std::string_view name;
   ExecutorKind kind;
@@ -95,13 +105,15 @@ constexpr std::string_view k_constant_vus_keys[] = {"vus", "duration"};
 constexpr std::string_view k_ramping_vus_keys[] = {"start_vus", "stages"};
 constexpr std::string_view k_arrival_rate_keys[] = {"rate", "duration", "max_in_flight"};
 constexpr std::string_view k_iterations_keys[] = {"iterations", "vus", "max_duration"};
+constexpr std::string_view k_trace_keys[] = {"speedup", "max_in_flight", "max_duration"};
 
-constexpr std::array<ExecutorRow, 5> k_executors = {{
+constexpr std::array<ExecutorRow, 6> k_executors = {{
     {"constant-vus", ExecutorKind::constant_vus, k_constant_vus_keys, load_constant_vus},
     {"ramping-vus", ExecutorKind::ramping_vus, k_ramping_vus_keys, load_ramping_vus},
     {"constant-arrival-rate", ExecutorKind::constant_arrival_rate, k_arrival_rate_keys, load_arrival_rate},
     {"poisson", ExecutorKind::poisson, k_arrival_rate_keys, load_arrival_rate},
     {"iterations", ExecutorKind::iterations, k_iterations_keys, load_iterations},
+    {"trace", ExecutorKind::trace, k_trace_keys, load_trace},
 }};
 
 enum class Role { measured, warmup };
@@ -151,7 +163,7 @@ std::string_view to_string(ExecutorKind kind) {
 }
 
 bool is_open_loop(ExecutorKind kind) {
-  return kind == ExecutorKind::constant_arrival_rate || kind == ExecutorKind::poisson;
+  return kind == ExecutorKind::constant_arrival_rate || kind == ExecutorKind::poisson || kind == ExecutorKind::trace;
 }
 
 util::Result<std::vector<Phase>> load_phases(const Field& field) {
@@ -176,7 +188,8 @@ util::Result<std::vector<Phase>> load_phases(const Field& field) {
     if (!loaded->explicit_start && !phases.empty()) {  // default: right after the previous phase
       const auto previous_length = nominal_length(phases.back());
       if (!previous_length) {
-        return fail(item.error("needs a start_time: the previous phase (iterations) has no fixed length"));
+        return fail(item.error(fmt::format("needs a start_time: the previous phase ({}) has no fixed length",
+                                           to_string(phases.back().executor))));
       }
       phase.start_time = phases.back().start_time + *previous_length;
     }

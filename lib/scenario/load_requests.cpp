@@ -59,7 +59,7 @@ util::Result<void> load_per_session(const Section& section, RequestSpec& request
   return load_session_header(section, request);
 }
 
-util::Result<void> load_dataset(const Section& section, RequestSpec& request) {
+util::Result<void> load_path(const Section& section, RequestSpec& request) {
   auto field = section.require("path");
   if (!field) {
     return fail(field.error());
@@ -70,6 +70,43 @@ util::Result<void> load_dataset(const Section& section, RequestSpec& request) {
   }
   request.dataset_path = std::move(*path);
   return {};
+}
+
+constexpr std::pair<std::string_view, DatasetSpec::Format> k_formats[] = {{"jsonl", DatasetSpec::Format::jsonl},
+                                                                          {"sharegpt", DatasetSpec::Format::sharegpt}};
+constexpr std::pair<std::string_view, DatasetSpec::Replay> k_replays[] = {{"first-turn", DatasetSpec::Replay::first_turn},
+                                                                          {"multi-turn", DatasetSpec::Replay::multi_turn}};
+constexpr std::pair<std::string_view, bool> k_output_tokens[] = {{"dataset", true}, {"max_tokens", false}};
+
+util::Result<void> load_dataset(const Section& section, RequestSpec& request) {
+  LLMD_TRY(load_path(section, request));
+  if (auto format = section.get("format")) {
+    auto value = format->as_choice("format", k_formats);
+    if (!value) {
+      return fail(value.error());
+    }
+    request.dataset.format = *value;
+  }
+  if (auto replay = section.get("replay")) {
+    auto value = replay->as_choice("replay", k_replays);
+    if (!value) {
+      return fail(value.error());
+    }
+    request.dataset.replay = *value;
+  }
+  if (auto output = section.get("output_tokens")) {
+    auto value = output->as_choice("output_tokens", k_output_tokens);
+    if (!value) {
+      return fail(value.error());
+    }
+    request.dataset.output_tokens_from_dataset = *value;
+  }
+  return {};
+}
+
+util::Result<void> load_trace(const Section& section, RequestSpec& request) {
+  LLMD_TRY(load_path(section, request));
+  return section.read_unsigned("block_size", request.trace.block_size, 1, limits::k_max_trace_block_size);
 }
 
 // --- random: `length` is a token count or a distribution table ---
@@ -182,7 +219,8 @@ struct PromptRow {
 constexpr std::string_view k_fixed_keys[] = {"kind", "text"};
 constexpr std::string_view k_shared_prefix_keys[] = {"kind", "prefix_tokens", "suffix_tokens", "seed"};
 constexpr std::string_view k_per_session_keys[] = {"kind", "prefix_tokens", "suffix_tokens", "seed", "session_header"};
-constexpr std::string_view k_dataset_keys[] = {"kind", "path"};
+constexpr std::string_view k_dataset_keys[] = {"kind", "path", "format", "replay", "output_tokens"};
+constexpr std::string_view k_trace_keys[] = {"kind", "path", "block_size"};
 constexpr std::string_view k_random_keys[] = {"kind", "length", "seed"};
 constexpr std::string_view k_multi_turn_keys[] = {"kind",          "turns",      "user_tokens", "output_tokens",
                                                   "system_prompt_tokens", "think_time", "seed",        "session_header"};
@@ -194,6 +232,7 @@ constexpr std::array<PromptRow, 6> k_prompts = {{
     {"dataset", PromptKind::dataset, k_dataset_keys, load_dataset},
     {"random", PromptKind::random, k_random_keys, load_random},
     {"multi-turn", PromptKind::multi_turn, k_multi_turn_keys, load_multi_turn},
+    {"trace", PromptKind::trace, k_trace_keys, load_trace},
 }};
 
 util::Result<void> load_prompt(const Field& field, RequestSpec& request) {

@@ -67,6 +67,9 @@ util::Result<void> load_sim(const yaml::Field& field, std::string_view scenario_
 // concurrency and prompt memory (check_time_scale, check_load_limits). Errors are located at the
 // phase, threshold or key.
 util::Result<void> check_consistency(const Scenario& scenario);
+// The file-replay rules (load_replay.cpp): replay: multi-turn needs api: chat and closed-loop
+// phases; prompt kind trace and executor trace only together.
+util::Result<void> check_replay_rules(const Scenario& scenario);
 
 // Every phase (and the warm-up) has virtual users, for prompt `kind`s that need them for `purpose`
 // ("to own the sessions"); an open-loop phase is an error naming it (loader.cpp).

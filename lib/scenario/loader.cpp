@@ -194,6 +194,7 @@ util::Result<void> check_consistency(const Scenario& scenario) {
     LLMD_TRY(check_threshold_check(scenario, threshold, prefix));
   }
   LLMD_TRY(check_cache_state(scenario));
+  LLMD_TRY(check_replay_rules(scenario));
   LLMD_TRY(check_time_scale(scenario));
   return check_load_limits(scenario);
 }

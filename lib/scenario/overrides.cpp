@@ -94,6 +94,7 @@ std::string_view fitting_flags(ExecutorKind executor) {
     case ExecutorKind::constant_arrival_rate:
     case ExecutorKind::poisson: return "--rate and --duration";
     case ExecutorKind::ramping_vus: return "none of --vus, --duration, --rate, --iterations (its users follow `stages`)";
+    case ExecutorKind::trace: return "none of --vus, --duration, --rate, --iterations (it follows the trace's clock)";
   }
   return "";
 }

@@ -28,13 +28,14 @@ inline std::size_t peak_requests(const Phase& phase) {
       return phase.vus;
     case ExecutorKind::constant_arrival_rate:
     case ExecutorKind::poisson:
+    case ExecutorKind::trace:
       return phase.max_in_flight;
   }
   return 0;
 }
 
 // How long the phase schedules requests: duration, or the sum of the stages (ramping-vus); nullopt
-// for iterations, whose length only the run can tell (it gives up after max_duration).
+// for iterations and trace, whose length only the run can tell (they give up after max_duration).
 inline std::optional<Duration> nominal_length(const Phase& phase) {
   switch (phase.executor) {
     case ExecutorKind::constant_vus:
@@ -47,7 +48,8 @@ inline std::optional<Duration> nominal_length(const Phase& phase) {
       }
       return total;
     }
-    case ExecutorKind::iterations: return std::nullopt;
+    case ExecutorKind::iterations:
+    case ExecutorKind::trace: return std::nullopt;
   }
   return std::nullopt;
 }

@@ -13,6 +13,7 @@
 
 #include "scenario/source_location.hpp"
 #include "scenario/thresholds.hpp"
+#include "scenario/trace_spec.hpp"
 #include "sim/sim_config.hpp"
 
 namespace llmd::scenario {
@@ -49,6 +50,7 @@ enum class PromptKind {
   dataset,        // prompts (or chat messages) from a JSONL file, in order, wrapping around
   random,         // random words, length drawn from `length`
   multi_turn,     // each virtual user: conversations whose turns resend the whole history (chat API)
+  trace,          // Mooncake-style JSONL trace: lengths and shared hash_id blocks per record (trace_spec.hpp)
 };
 
 struct LengthDistribution {
@@ -73,7 +75,9 @@ struct RequestSpec {
   std::string text;                 // fixed
   std::size_t prefix_tokens = 1000; // shared_prefix, per_session
   std::size_t suffix_tokens = 16;   // shared_prefix, per_session: unique tail per request
-  std::string dataset_path;         // dataset: JSONL, one {"prompt": "..."} or {"messages": [...]} per line
+  std::string dataset_path;         // dataset: JSONL or ShareGPT JSON; trace: the JSONL trace
+  DatasetSpec dataset;              // dataset: format, replay, output_tokens (trace_spec.hpp)
+  TraceSpec trace;                  // trace: block_size (trace_spec.hpp)
   LengthDistribution length;        // random
   MultiTurnSpec multi_turn;         // multi_turn
   std::size_t max_tokens = 64;
@@ -92,6 +96,7 @@ enum class ExecutorKind {
   constant_arrival_rate,  // `rate` requests/s on a fixed schedule for `duration` (open loop)
   poisson,                // `rate` requests/s with exponential gaps (open loop)
   iterations,             // exactly `iterations` requests shared by `vus` users (closed loop), bounded by max_duration
+  trace,                  // the `trace` prompts' records at their timestamps / speedup (open loop), bounded by max_duration
 };
 
 struct Stage {
@@ -110,7 +115,8 @@ struct Phase {
   double rate_per_s = 0;          // constant_arrival_rate, poisson
   std::size_t max_in_flight = 0;  // open loop: requests in flight at most; a due request beyond it is DROPPED (counted)
   std::size_t iterations = 0;     // iterations
-  Duration max_duration = std::chrono::minutes(10);  // iterations: give up after this
+  Duration max_duration = std::chrono::minutes(10);  // iterations, trace: give up after this
+  double speedup = 1;             // trace: replay the trace's clock this many times faster (2 = twice as fast)
   Duration graceful_stop = std::chrono::seconds(30); // in-flight requests may finish this long after the phase ends
   SourceLocation where;
 };

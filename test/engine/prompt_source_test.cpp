@@ -1,4 +1,5 @@
 #include "engine/prompt_source.hpp"
+#include "temp_file.hpp"
 
 #include <unistd.h>
 
@@ -19,20 +20,7 @@ using scenario::PromptKind;
 using scenario::RequestSpec;
 using testing::HasSubstr;
 
-// A JSONL file in the temp directory, removed at scope exit.
-class TempFile {
- public:
-  explicit TempFile(const std::string& content) {
-    m_path = testing::TempDir() + "prompts-" + std::to_string(getpid()) + "-" + std::to_string(s_counter++) + ".jsonl";
-    std::ofstream(m_path, std::ios::binary) << content;
-  }
-  ~TempFile() { std::remove(m_path.c_str()); }
-  const std::string& path() const { return m_path; }
-
- private:
-  static inline int s_counter = 0;
-  std::string m_path;
-};
+using test::TempFile;
 
 PromptSource make_source(const RequestSpec& spec) {
   auto source = PromptSource::create(spec);
@@ -219,8 +207,9 @@ TEST(PromptSource, DatasetErrorsNameFileAndLine) {
   parsed = load_dataset(wrong_shape.path(), scenario::ApiKind::completions);
   ASSERT_FALSE(parsed);
   EXPECT_EQ(parsed.error(), wrong_shape.path() +
-                                ":2: expected an object with \"prompt\" (a string) or \"messages\" (an array of "
-                                "{\"role\",\"content\"} objects), got: {\\\"text\\\": \\\"hi\\\"}");
+                                ":2: expected an object with \"prompt\" (a string), \"messages\" (an array of "
+                                "{\"role\",\"content\"} objects) or \"conversations\" (ShareGPT: an array of "
+                                "{\"from\",\"value\"} objects), got: {\\\"text\\\": \\\"hi\\\"}");
 
   TempFile messages("{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}\n");
   parsed = load_dataset(messages.path(), scenario::ApiKind::completions);

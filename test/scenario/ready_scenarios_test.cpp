@@ -44,7 +44,7 @@ TEST(ReadyScenarios, EveryFileLoads) {
       names.insert(entry.path().filename().string());
     }
   }
-  for (const char* expected : {"smoke.yaml", "cache-hit.yaml", "baseline.yaml", "concentration.yaml"}) {
+  for (const char* expected : {"smoke.yaml", "cache-hit.yaml", "baseline.yaml", "concentration.yaml", "trace-replay.yaml"}) {
     EXPECT_EQ(names.count(expected), 1u) << expected;
   }
 }
@@ -70,6 +70,20 @@ TEST(ReadyScenarios, CacheHitIsTheIdenticalPrefixLoop) {
   EXPECT_EQ(scenario.sim.route, sim::RoutePolicy::prefix);
   EXPECT_EQ(threshold_sources(scenario, "cache_hit_rate"), (std::set<std::string>{">=0.90"}));
   EXPECT_EQ(threshold_sources(scenario, "http_req_failed"), (std::set<std::string>{"rate<0.01"}));
+}
+
+TEST(ReadyScenarios, TraceReplayReplaysTheSampleTraceOnItsClock) {
+  const Scenario scenario = load_ready("trace-replay.yaml");
+  EXPECT_EQ(scenario.request.prompt, PromptKind::trace);
+  EXPECT_EQ(fs::path(scenario.request.dataset_path).filename(), "mooncake-sample.jsonl");
+  EXPECT_TRUE(fs::exists(scenario.request.dataset_path));
+  EXPECT_EQ(scenario.request.trace.block_size, 16u);
+  EXPECT_TRUE(scenario.request.ignore_eos);
+  ASSERT_EQ(scenario.phases.size(), 1u);
+  EXPECT_EQ(scenario.phases[0].executor, ExecutorKind::trace);
+  EXPECT_DOUBLE_EQ(scenario.phases[0].speedup, 1);
+  EXPECT_EQ(scenario.sim.route, sim::RoutePolicy::prefix);
+  EXPECT_EQ(threshold_sources(scenario, "cache_hit_rate"), (std::set<std::string>{">=0.75"}));
 }
 
 TEST(ReadyScenarios, BaselineIsSeed004AsWritten) {
