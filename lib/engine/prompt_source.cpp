@@ -30,20 +30,6 @@ constexpr std::uint64_t k_tag_random_words = 4;
 constexpr std::uint64_t k_tag_random_length = 5;
 constexpr std::size_t k_index_words = 4;  // base-256 digits of the request index in a suffix
 
-void append_word(std::string& out, std::size_t word) {
-  if (!out.empty()) {
-    out += ' ';
-  }
-  out += k_prompt_words[word & 0xff];
-}
-
-// `count` words picked by mix64(seed, tag, stream, i).
-void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) {
-    append_word(out, static_cast<std::size_t>(mix64(seed, tag, stream, i)));
-  }
-}
-
 bool is_message_array(const json& messages) {
   if (!messages.is_array() || messages.empty()) {
     return false;
@@ -166,6 +152,14 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
         return fail(where_prefix(spec.where) + valid.error());
       }
       break;
+    case scenario::PromptKind::prefix_groups: {
+      auto groups = PrefixGroups::create(spec.prefix_groups, spec.seed);
+      if (!groups) {
+        return fail(where_prefix(spec.where) + groups.error());
+      }
+      source.m_groups.emplace(std::move(*groups));
+      break;
+    }
   }
   return source;
 }
@@ -192,9 +186,12 @@ void PromptSource::append_suffix(std::uint64_t request_index, std::string& out) 
 }
 
 std::size_t PromptSource::random_length(std::uint64_t request_index) const {
+  return draw_length(m_spec.length, mix64(m_spec.seed, k_tag_random_length, request_index));
+}
+
+std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key) {
   using Kind = scenario::LengthDistribution::Kind;
-  const auto& length = m_spec.length;
-  SplitMix64 rng(mix64(m_spec.seed, k_tag_random_length, request_index));
+  SplitMix64 rng(key);
   double drawn = length.a;
   switch (length.kind) {
     case Kind::constant:
@@ -221,6 +218,7 @@ std::size_t PromptSource::random_length(std::uint64_t request_index) const {
 void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt& out) {
   out.text.clear();
   out.messages = nullptr;
+  out.max_tokens.reset();
   switch (m_spec.prompt) {
     case scenario::PromptKind::fixed:
       out.text = m_spec.text;
@@ -244,6 +242,10 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
     }
     case scenario::PromptKind::random:
       append_words(out.text, m_spec.seed, k_tag_random_words, request_index, random_length(request_index));
+      break;
+    case scenario::PromptKind::prefix_groups:
+      m_groups->fill(request_index, out.text);
+      out.max_tokens = m_groups->max_tokens(request_index);
       break;
   }
 }

@@ -21,14 +21,17 @@
 //   dataset:       JSONL lines in file order, wrapping around, picked by the global request index.
 //   random:        length drawn from RequestSpec::length (clamped to [min_tokens, max_tokens]),
 //                  random words.
+//   prefix_groups: a group's system prompt and one of its questions (prompt_groups.hpp).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "engine/prompt_groups.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
 
@@ -39,6 +42,8 @@ struct Prompt {
   std::string text;                          // the completions prompt, or the chat user message
   const nlohmann::json* messages = nullptr;  // chat datasets: the line's "messages" array (then text is "");
                                              // points into the PromptSource, valid while it lives
+  std::optional<std::size_t> max_tokens;     // this request's max_tokens (prefix-groups output_tokens);
+                                             // nullopt = RequestSpec::max_tokens
 };
 
 // One dataset line, already checked: either a prompt text or a chat message array.
@@ -82,6 +87,7 @@ class PromptSource {
   std::string m_shared_prefix;                                      // shared_prefix
   std::unordered_map<std::size_t, std::string> m_session_prefixes;  // per_session, built on first use
   std::vector<DatasetEntry> m_dataset;                              // dataset
+  std::optional<PrefixGroups> m_groups;                             // prefix_groups
 };
 
 }  // namespace llmd::engine

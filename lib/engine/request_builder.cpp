@@ -111,7 +111,7 @@ void build_body(const scenario::RequestSpec& spec, std::string_view model, const
   } else {
     body["prompt"] = prompt.text;
   }
-  body["max_tokens"] = spec.max_tokens;
+  body["max_tokens"] = prompt.max_tokens.value_or(spec.max_tokens);
   if (spec.temperature) {
     body["temperature"] = *spec.temperature;
   }
@@ -167,7 +167,7 @@ BodyTemplate::BodyTemplate(const scenario::RequestSpec& spec, std::string model)
 }
 
 void BodyTemplate::render(const Prompt& prompt, std::string& out) const {
-  if (!m_split || prompt.messages != nullptr) {
+  if (!m_split || prompt.messages != nullptr || prompt.max_tokens) {
     build_body(*m_spec, m_model, prompt, out);
     return;
   }

@@ -87,6 +87,9 @@ std::uint64_t longest_prompt_bytes(const RequestSpec& request) {
     case PromptKind::per_session: return (request.prefix_tokens + request.suffix_tokens) * limits::k_max_bytes_per_token;
     case PromptKind::random: return request.length.max_tokens * limits::k_max_bytes_per_token;
     case PromptKind::dataset: return 0;
+    case PromptKind::prefix_groups:  // system prompt, a space, question
+      return (longest_length(request.prefix_groups.system_prompt_tokens) +
+              longest_length(request.prefix_groups.question_tokens)) * limits::k_max_bytes_per_token;
   }
   return 0;
 }

@@ -121,33 +121,6 @@ constexpr std::array<DistributionRow, 4> k_distributions = {{
     {"lognormal", LengthKind::lognormal, k_normal_keys, load_normal},
 }};
 
-util::Result<void> load_length(const Field& field, LengthDistribution& length) {
-  if (field.node().IsScalar()) {  // `length: 128`
-    auto value = field.as_unsigned(1, k_max_tokens);
-    if (!value) {
-      return fail(value.error());
-    }
-    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, k_max_tokens};
-    return {};
-  }
-  auto kind = field.peek("distribution");
-  if (!kind) {
-    return fail(field.error(field.node().IsMap() ? "missing required key \"distribution\""
-                                                 : "expected a token count or a mapping with a `distribution`, got " +
-                                                       field.describe()));
-  }
-  auto row = kind->as_row("distribution", k_distributions);
-  if (!row) {
-    return fail(row.error());
-  }
-  auto section = Section::open(field, (*row)->keys, fmt::format("for distribution {}", (*row)->name));
-  if (!section) {
-    return fail(section.error());
-  }
-  length.kind = (*row)->kind;
-  return (*row)->load(*section, length);
-}
-
 util::Result<void> load_random(const Section& section, RequestSpec& request) {
   if (auto length = section.get("length")) {
     LLMD_TRY(load_length(*length, request.length));
@@ -170,12 +143,13 @@ constexpr std::string_view k_per_session_keys[] = {"kind", "prefix_tokens", "suf
 constexpr std::string_view k_dataset_keys[] = {"kind", "path"};
 constexpr std::string_view k_random_keys[] = {"kind", "length", "seed"};
 
-constexpr std::array<PromptRow, 5> k_prompts = {{
+constexpr std::array<PromptRow, 6> k_prompts = {{
     {"fixed", PromptKind::fixed, k_fixed_keys, load_fixed},
     {"shared-prefix", PromptKind::shared_prefix, k_shared_prefix_keys, load_shared_prefix},
     {"per-session", PromptKind::per_session, k_per_session_keys, load_per_session},
     {"dataset", PromptKind::dataset, k_dataset_keys, load_dataset},
     {"random", PromptKind::random, k_random_keys, load_random},
+    {"prefix-groups", PromptKind::prefix_groups, k_prefix_groups_keys, load_prefix_groups},
 }};
 
 util::Result<void> load_prompt(const Field& field, RequestSpec& request) {
@@ -207,6 +181,33 @@ util::Result<void> load_stream_options(const Section& requests, RequestSpec& req
 }
 
 }  // namespace
+
+util::Result<void> load_length(const Field& field, LengthDistribution& length) {
+  if (field.node().IsScalar()) {  // `length: 128`
+    auto value = field.as_unsigned(1, k_max_tokens);
+    if (!value) {
+      return fail(value.error());
+    }
+    length = LengthDistribution{LengthKind::constant, static_cast<double>(*value), 0, 1, k_max_tokens};
+    return {};
+  }
+  auto kind = field.peek("distribution");
+  if (!kind) {
+    return fail(field.error(field.node().IsMap() ? "missing required key \"distribution\""
+                                                 : "expected a token count or a mapping with a `distribution`, got " +
+                                                       field.describe()));
+  }
+  auto row = kind->as_row("distribution", k_distributions);
+  if (!row) {
+    return fail(row.error());
+  }
+  auto section = Section::open(field, (*row)->keys, fmt::format("for distribution {}", (*row)->name));
+  if (!section) {
+    return fail(section.error());
+  }
+  length.kind = (*row)->kind;
+  return (*row)->load(*section, length);
+}
 
 util::Result<void> load_requests(const Field& field, RequestSpec& request) {
   auto section = Section::open(field, k_request_keys);

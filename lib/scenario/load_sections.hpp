@@ -21,6 +21,15 @@ util::Result<ApiKind> load_api(const yaml::Field& field);
 // `requests:` (load_requests.cpp); dataset paths are resolved against the scenario's directory.
 util::Result<void> load_requests(const yaml::Field& field, RequestSpec& request);
 
+// A token count: a bare integer 1..limits::k_max_tokens, or a mapping with a `distribution`
+// (constant, uniform, normal, lognormal) and its keys (load_requests.cpp).
+util::Result<void> load_length(const yaml::Field& field, LengthDistribution& length);
+
+// `requests.prompt` of kind prefix-groups (load_prefix_groups.cpp): its keys, and the loader.
+inline constexpr std::string_view k_prefix_groups_keys[] = {
+    "kind", "groups", "prompts_per_group", "system_prompt_tokens", "question_tokens", "output_tokens", "order", "seed"};
+util::Result<void> load_prefix_groups(const yaml::Section& section, RequestSpec& request);
+
 // `load:` (a list) and `warmup:` (one phase) (load_phases.cpp).
 util::Result<std::vector<Phase>> load_phases(const yaml::Field& field);
 util::Result<Phase> load_warmup(const yaml::Field& field);
