@@ -38,7 +38,7 @@ TEST(EndpointPath, FollowsTheApiKind) {
 TEST(BuildBody, StreamingCompletionAsksForUsage) {
   scenario::RequestSpec spec;
   spec.max_tokens = 32;
-  Prompt prompt{"the river", nullptr};
+  Prompt prompt{"the river", nullptr, {}};
   std::string body;
   build_body(spec, "m1", prompt, body);
   EXPECT_EQ(json::parse(body), json::parse(R"({"model":"m1","prompt":"the river","max_tokens":32,"stream":true,
@@ -52,7 +52,7 @@ TEST(BuildBody, ChatWrapsTheTextAsOneUserMessage) {
   spec.temperature = 0.5;
   spec.ignore_eos = true;
   spec.include_usage = false;
-  Prompt prompt{"hi \"there\"", nullptr};
+  Prompt prompt{"hi \"there\"", nullptr, {}};
   std::string body;
   build_body(spec, "", prompt, body);
   EXPECT_EQ(json::parse(body), json::parse(R"({"messages":[{"role":"user","content":"hi \"there\""}],"max_tokens":4,
@@ -64,7 +64,7 @@ TEST(BuildBody, ChatDatasetMessagesAreSentVerbatimAndNonStreamHasNoStreamOptions
   spec.api = scenario::ApiKind::chat;
   spec.stream = false;
   const json messages = json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"q"}])");
-  Prompt prompt{"", &messages};
+  Prompt prompt{"", &messages, {}};
   std::string body = "old content";
   build_body(spec, "m", prompt, body);
   EXPECT_EQ(json::parse(body), json::parse(R"({"model":"m","messages":[{"role":"system","content":"be brief"},
@@ -91,12 +91,12 @@ TEST(BodyTemplate, RendersExactlyWhatBuildBodyBuilds) {
         std::string rendered = "stale bytes that must go";
         std::string expected;
         for (const auto& text : texts) {
-          const Prompt prompt{text, nullptr};
+          const Prompt prompt{text, nullptr, {}};
           body_template.render(prompt, rendered);
           build_body(spec, model, prompt, expected);
           EXPECT_EQ(rendered, expected) << "text: " << json(text).dump(-1, ' ', false, json::error_handler_t::replace);
         }
-        const Prompt dataset{"", &messages};
+        const Prompt dataset{"", &messages, {}};
         body_template.render(dataset, rendered);
         build_body(spec, model, dataset, expected);
         EXPECT_EQ(rendered, expected);
@@ -111,7 +111,7 @@ TEST(BodyTemplate, FallsBackWhenThePlaceholderIsAmbiguous) {
   const std::string model = "\x01llmd-bench\x02prompt\x03";
   const BodyTemplate body_template(spec, model);
   std::string rendered;
-  body_template.render(Prompt{"abc", nullptr}, rendered);
+  body_template.render(Prompt{"abc", nullptr, {}}, rendered);
   EXPECT_EQ(json::parse(rendered)["prompt"], "abc");
   EXPECT_EQ(json::parse(rendered)["model"], model);
 }

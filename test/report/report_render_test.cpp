@@ -169,7 +169,10 @@ TEST(Reports, ShowWhatTheWorkloadAllowsNextToTheMeasuredHitRate) {
   EXPECT_EQ(json["scenario"]["phases"][0]["burstiness"], 0.5);
   EXPECT_EQ(json["scenario"]["phases"][0]["rate_per_s"], 10.0);
 
-  r.ideal_hit_rate = run::IdealHitRate{.requests = 5, .reason = "not computed for dataset prompts"};
+  run::IdealHitRate not_computed;
+  not_computed.requests = 5;
+  not_computed.reason = "not computed for dataset prompts";
+  r.ideal_hit_rate = not_computed;
   EXPECT_THAT(report::render_text(r), HasSubstr("  expected hit rate: not computed for dataset prompts\n"));
   json = report::to_json(r, llmd::cli::exit_code(r.verdict));
   EXPECT_TRUE(json["ideal_hit_rate"]["rate"].is_null());
