@@ -451,9 +451,9 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                      fmt::format("Output tokens per request (1..{})", scenario::limits::k_max_tokens));
   command.add_option("--vus", o.vus, "First measured phase: virtual users (constant-vus, iterations)")->type_name("N");
   command.add_option("--duration", o.duration,
-                     "First measured phase: duration, e.g. 30s or 2m (constant-vus, constant-arrival-rate, poisson)")
+                     "First measured phase: duration, e.g. 30s or 2m (constant-vus, constant-arrival-rate, poisson, gamma)")
       ->type_name("D");
-  command.add_option("--rate", o.rate, "First measured phase: arrivals per second (constant-arrival-rate, poisson)")
+  command.add_option("--rate", o.rate, "First measured phase: arrivals per second (constant-arrival-rate, poisson, gamma)")
       ->type_name("R");
   command.add_option("--iterations", o.iterations, "First measured phase: number of requests (iterations)")->type_name("N");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")

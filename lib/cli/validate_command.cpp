@@ -56,6 +56,21 @@ std::string describe_target(const scenario::Scenario& s) {
   return fmt::format("{} ({})", t.base_url, fmt::join(parts, "; "));
 }
 
+// "2000", "uniform 16..64", "normal mean 800 stddev 300 in 1..4000".
+std::string describe_length(const scenario::LengthDistribution& length) {
+  using Kind = scenario::LengthDistribution::Kind;
+  switch (length.kind) {
+    case Kind::constant: return fmt::format("{}", static_cast<std::uint64_t>(length.a));
+    case Kind::uniform: return fmt::format("uniform {}..{}", length.min_tokens, length.max_tokens);
+    case Kind::normal:
+    case Kind::lognormal:
+      return fmt::format("{} mean {} stddev {} in {}..{}", length.kind == Kind::normal ? "normal" : "lognormal",
+                         util::format_number(length.a), util::format_number(length.b), length.min_tokens,
+                         length.max_tokens);
+  }
+  return "";
+}
+
 std::string describe_prompt(const scenario::RequestSpec& r) {
   switch (r.prompt) {
     case scenario::PromptKind::fixed: return fmt::format("fixed text of {} bytes", r.text.size());
@@ -77,6 +92,15 @@ std::string describe_prompt(const scenario::RequestSpec& r) {
     case scenario::PromptKind::random: return "random words";
     case scenario::PromptKind::multi_turn: return scenario::describe(r.multi_turn, r.max_tokens, r.session_header);
     case scenario::PromptKind::trace: return fmt::format("trace {} (block_size {})", r.dataset_path, r.trace.block_size);
+    case scenario::PromptKind::prefix_groups: {
+      const auto& g = r.prefix_groups;
+      return fmt::format("prefix-groups ({} groups x {} prompts, system prompt {} tokens, question {} tokens, order {}{}, "
+                         "seed {})",
+                         g.groups, g.prompts_per_group, describe_length(g.system_prompt_tokens),
+                         describe_length(g.question_tokens), scenario::to_string(g.order),
+                         g.output_tokens ? ", output " + describe_length(*g.output_tokens) + " tokens" : std::string(),
+                         r.seed);
+    }
   }
   return "";
 }
@@ -104,7 +128,10 @@ std::string describe_load(const scenario::Phase& p) {
     }
     case ExecutorKind::constant_arrival_rate:
     case ExecutorKind::poisson:
-      return fmt::format("{}/s for {}{}", util::format_number(p.rate_per_s), format_duration(p.duration),
+    case ExecutorKind::gamma:
+      return fmt::format("{}/s for {}{}{}", util::format_number(p.rate_per_s), format_duration(p.duration),
+                         p.executor == ExecutorKind::gamma ? fmt::format(", burstiness {}", util::format_number(p.burstiness))
+                                                           : std::string(),
                          p.max_in_flight == 0 ? "" : fmt::format(" (at most {} in flight, the rest dropped)", p.max_in_flight));
     case ExecutorKind::iterations:
       return fmt::format("{} iterations by {} VUs (max_duration {})", p.iterations, p.vus, format_duration(p.max_duration));

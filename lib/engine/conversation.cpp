@@ -118,7 +118,10 @@ TurnRequest ConversationSource::next(std::size_t phase, std::uint64_t key, std::
   conversation.messages.push_back({{"role", "user"}, {"content", std::move(text)}});
   out.text.clear();
   out.messages = &conversation.messages;
-  out.max_tokens = spec.output_tokens ? draw_length(*spec.output_tokens, mix64(conversation.key, k_tag_output, number)) : 0;
+  out.max_tokens.reset();
+  if (spec.output_tokens) {
+    out.max_tokens = draw_length(*spec.output_tokens, mix64(conversation.key, k_tag_output, number));
+  }
   return TurnRequest{number, conversation.turns, &conversation.session_id};
 }
 

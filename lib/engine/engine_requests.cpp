@@ -54,7 +54,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     run.result.executor = run.phase.executor;
     run.result.checks = scenario.checks;
     if (run.phase.executor == scenario::ExecutorKind::constant_arrival_rate ||
-        run.phase.executor == scenario::ExecutorKind::poisson) {
+        run.phase.executor == scenario::ExecutorKind::poisson || run.phase.executor == scenario::ExecutorKind::gamma) {
       run.result.target_rate_per_s = run.phase.rate_per_s;
     } else if (run.phase.executor == scenario::ExecutorKind::iterations) {
       run.result.iterations_target = run.phase.iterations;

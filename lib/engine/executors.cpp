@@ -132,18 +132,20 @@ class ClosedLoop final : public Executor {
   bool m_stopped = false;
 };
 
-// constant_arrival_rate, poisson.
+// constant_arrival_rate, poisson, gamma.
 class OpenLoop final : public Executor {
  public:
   OpenLoop(const Phase& phase, TimePoint start, std::uint64_t seed)
       : m_poisson(phase.executor == ExecutorKind::poisson),
+        m_gamma(phase.executor == ExecutorKind::gamma),
+        m_burstiness(phase.burstiness),
         m_rate_per_s(phase.rate_per_s),
         m_max_in_flight(phase.max_in_flight),
         m_sessions(std::max<std::size_t>(1, phase.max_in_flight)),
         m_start(start),
         m_end(start + phase.duration),
         m_rng(seed) {
-    m_next_due = m_poisson ? start + gap() : start;
+    m_next_due = random_gaps() ? start + gap() : start;
   }
 
   // Starts (or, with max_in_flight in flight, drops) every arrival due by `now`, each with its own
@@ -187,7 +189,16 @@ class OpenLoop final : public Executor {
  private:
   static constexpr std::size_t k_max_starts_per_tick = 4096;
 
-  Duration gap() { return from_seconds(std::exponential_distribution<double>(m_rate_per_s)(m_rng)); }
+  bool random_gaps() const { return m_poisson || m_gamma; }
+
+  // Poisson: exponential gaps of mean 1/rate. Gamma (vLLM's --burstiness): shape k = burstiness and
+  // scale 1/(rate k), so the mean stays 1/rate and the coefficient of variation is 1/sqrt(k).
+  Duration gap() {
+    if (m_gamma) {
+      return from_seconds(std::gamma_distribution<double>(m_burstiness, 1.0 / (m_rate_per_s * m_burstiness))(m_rng));
+    }
+    return from_seconds(std::exponential_distribution<double>(m_rate_per_s)(m_rng));
+  }
 
   TimePoint due_of(std::uint64_t index) const {
     return m_start + from_seconds(static_cast<double>(index) / m_rate_per_s);
@@ -197,18 +208,32 @@ class OpenLoop final : public Executor {
   // at absurd rates) moves by 1 ns, so the arrivals due by a tick are finite.
   void advance() {
     ++m_index;
-    const TimePoint next = m_poisson ? m_next_due + gap() : due_of(m_index);
+    const TimePoint next = random_gaps() ? m_next_due + gap() : due_of(m_index);
     m_next_due = next > m_next_due ? next : m_next_due + Duration(1);
   }
 
   // Drops, in one step, the arrival at m_next_due and every later one due by min(now, end): for a
   // constant rate their count follows from the indexes, for Poisson arrivals it is drawn from the
-  // Poisson distribution of the interval (the next arrival is then one exponential gap later).
+  // Poisson distribution of the interval (the next arrival is then one exponential gap later); gamma
+  // arrivals have no such closed form, so their gaps are drawn one by one up to the limit (a draw
+  // costs ~50 ns: a loop 1 s behind at the largest rate draws 100,000).
   void drop_due_until(TimePoint now, Launcher& launcher) {
     const TimePoint limit = std::min(now, m_end - Duration(1));
     std::uint64_t count = 1;
     const TimePoint first = m_next_due;
-    if (m_poisson) {
+    if (m_gamma) {
+      const auto step = [this] {  // at least 1 ns, so the loop ends
+        const Duration drawn = gap();
+        return drawn > Duration::zero() ? drawn : Duration(1);
+      };
+      TimePoint next = m_next_due + step();
+      while (next <= limit) {
+        ++count;
+        next += step();
+      }
+      m_index += count;
+      m_next_due = next > limit ? next : limit + Duration(1);
+    } else if (m_poisson) {
       const double seconds = std::chrono::duration<double>(limit - m_next_due).count();
       if (seconds > 0) {
         count += static_cast<std::uint64_t>(std::poisson_distribution<std::int64_t>(m_rate_per_s * seconds)(m_rng));
@@ -228,6 +253,8 @@ class OpenLoop final : public Executor {
   }
 
   bool m_poisson;
+  bool m_gamma;
+  double m_burstiness;
   double m_rate_per_s;
   std::size_t m_max_in_flight;
   std::size_t m_sessions;
@@ -268,8 +295,12 @@ util::Result<void> validate_phase(const Phase& phase) {
       break;
     case ExecutorKind::constant_arrival_rate:
     case ExecutorKind::poisson:
+    case ExecutorKind::gamma:
       if (!(phase.rate_per_s > 0) || !std::isfinite(phase.rate_per_s)) {
         return problem(fmt::format("needs a rate > 0 requests/s, got {}", phase.rate_per_s));
+      }
+      if (phase.executor == ExecutorKind::gamma && (!(phase.burstiness > 0) || !std::isfinite(phase.burstiness))) {
+        return problem(fmt::format("needs a burstiness > 0, got {}", phase.burstiness));
       }
       if (phase.duration <= Duration::zero()) {
         return problem("needs a duration > 0");
@@ -352,7 +383,8 @@ std::unique_ptr<Executor> make_executor(const Phase& phase, TimePoint phase_star
   if (phase.executor == ExecutorKind::trace) {
     return trace != nullptr ? make_trace_executor(phase, phase_start, *trace) : nullptr;
   }
-  if (phase.executor == ExecutorKind::constant_arrival_rate || phase.executor == ExecutorKind::poisson) {
+  if (phase.executor == ExecutorKind::constant_arrival_rate || phase.executor == ExecutorKind::poisson ||
+      phase.executor == ExecutorKind::gamma) {
     return std::make_unique<OpenLoop>(phase, phase_start, seed);
   }
   return std::make_unique<ClosedLoop>(phase, phase_start);

@@ -14,6 +14,8 @@
 //   constant_arrival_rate  open loop: request i is due at phase start + i / rate, for i / rate < duration.
 //   poisson        open loop: exponential gaps of mean 1 / rate (seeded), until `duration`.
 //   trace          open loop: each record of the trace at its timestamp / speedup (trace_executor.hpp).
+//   gamma          open loop: gamma gaps of shape `burstiness` and mean 1 / rate (seeded), until
+//                  `duration` (vLLM's --burstiness; CV of the gaps 1 / sqrt(burstiness), 1 = poisson).
 // Open loop: a due request is started at once if fewer than max_in_flight (0 = no limit) are in
 // flight, else it is DROPPED (counted, never delayed). Its latency counts from the due time.
 #include <chrono>
@@ -102,7 +104,7 @@ struct RampPoint {
 };
 RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages, scenario::Duration elapsed);
 
-// An executor for a validated phase starting at `phase_start`; `seed` drives poisson gaps; `trace`
+// An executor for a validated phase starting at `phase_start`; `seed` drives poisson and gamma gaps; `trace`
 // holds the records of a trace phase (trace_executor.hpp; nullptr for a trace phase: no executor).
 std::unique_ptr<Executor> make_executor(const scenario::Phase& phase, TimePoint phase_start, std::uint64_t seed,
                                         const Trace* trace = nullptr);

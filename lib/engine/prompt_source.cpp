@@ -25,13 +25,6 @@ constexpr std::uint64_t k_tag_random_words = 4;
 constexpr std::uint64_t k_tag_random_length = 5;
 constexpr std::size_t k_index_words = 4;  // base-256 digits of the request index in a suffix
 
-void append_word(std::string& out, std::size_t word) {
-  if (!out.empty()) {
-    out += ' ';
-  }
-  out += k_prompt_words[word & 0xff];
-}
-
 // "s.yaml:7: " for errors about the `requests` section, "" when its location is unknown.
 std::string where_prefix(const scenario::SourceLocation& where) {
   if (where.file.empty()) {
@@ -58,12 +51,6 @@ Result<void> check_length(const scenario::LengthDistribution& length) {
 }
 
 }  // namespace
-
-void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream, std::size_t count) {
-  for (std::size_t i = 0; i < count; ++i) {
-    append_word(out, static_cast<std::size_t>(mix64(seed, tag, stream, i)));
-  }
-}
 
 Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
   PromptSource source(spec);
@@ -99,6 +86,14 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
         return fail(where_prefix(spec.where) + trace.error());
       }
       source.m_trace = std::move(*trace);
+      break;
+    }
+    case scenario::PromptKind::prefix_groups: {
+      auto groups = PrefixGroups::create(spec.prefix_groups, spec.seed);
+      if (!groups) {
+        return fail(where_prefix(spec.where) + groups.error());
+      }
+      source.m_groups.emplace(std::move(*groups));
       break;
     }
   }
@@ -187,6 +182,10 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
       out.max_tokens = records[record].output_length;
       break;
     }
+    case scenario::PromptKind::prefix_groups:
+      m_groups->fill(request_index, out.text);
+      out.max_tokens = m_groups->max_tokens(request_index);
+      break;
   }
 }
 

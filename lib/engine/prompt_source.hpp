@@ -25,6 +25,7 @@
 //                  shared hash_id blocks and a unique tail (trace.hpp).
 //   random:        length drawn from RequestSpec::length (clamped to [min_tokens, max_tokens]),
 //                  random words.
+//   prefix_groups: a group's system prompt and one of its questions (prompt_groups.hpp).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -36,6 +37,7 @@
 
 #include "engine/dataset.hpp"
 #include "engine/trace.hpp"
+#include "engine/prompt_groups.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
 
@@ -48,12 +50,8 @@ struct Prompt {
                                              // points into the PromptSource, valid until its next fill()
                                              // (multi-turn: into the ConversationSource, engine/conversation.hpp)
   std::optional<std::size_t> max_tokens;     // this request's max_tokens (trace output_length, output_tokens:
-                                             // dataset); nullopt: RequestSpec::max_tokens
+                                             // dataset, prefix-groups output_tokens); nullopt: RequestSpec::max_tokens
 };
-
-// `count` words of k_prompt_words appended to `out` (space-separated), word i picked by
-// mix64(seed, tag, stream, i): the same arguments give the same words.
-void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream, std::size_t count);
 
 // A length drawn from `length` by a generator seeded with `key`, rounded and clamped to
 // [min_tokens, max_tokens] (constant: its value).
@@ -113,6 +111,7 @@ class PromptSource {
   std::size_t m_next_conversation = 0;                              // dataset multi-turn
   nlohmann::json m_turn_messages;                                   // dataset multi-turn: the last turn sent
   std::optional<Trace> m_trace;                                     // trace
+  std::optional<PrefixGroups> m_groups;                             // prefix_groups
 };
 
 }  // namespace llmd::engine

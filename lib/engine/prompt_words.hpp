@@ -8,7 +8,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
+
+#include "scenario/length_distribution.hpp"
 
 namespace llmd::engine {
 
@@ -69,5 +72,25 @@ class SplitMix64 {
  private:
   std::uint64_t m_state;
 };
+
+// A token count drawn from `length` with the random stream `key` (mix64 of the seed, a tag and
+// indexes), rounded and clamped to [min_tokens, max_tokens] (prompt_source.cpp).
+std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key);
+
+// Appends word `word & 0xff`, after a space unless `out` is empty.
+inline void append_word(std::string& out, std::size_t word) {
+  if (!out.empty()) {
+    out += ' ';
+  }
+  out += k_prompt_words[word & 0xff];
+}
+
+// Appends `count` words picked by mix64(seed, tag, stream, i), i = 0..count-1.
+inline void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag, std::uint64_t stream,
+                         std::size_t count) {
+  for (std::size_t i = 0; i < count; ++i) {
+    append_word(out, static_cast<std::size_t>(mix64(seed, tag, stream, i)));
+  }
+}
 
 }  // namespace llmd::engine

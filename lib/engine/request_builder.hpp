@@ -28,7 +28,7 @@ util::Result<std::string> join_url(std::string_view base_url, std::string_view p
 // The request body, serialised with nlohmann/json ONCE per request into `out` (replaced):
 //   {"model":M,                         (omitted when `model` is empty: the server's default)
 //    "prompt":TEXT | "messages":[...],  (chat without dataset messages: [{"role":"user","content":TEXT}])
-//    "max_tokens":N, "temperature":T,   (N: Prompt::max_tokens, else spec.max_tokens; temperature only when set)
+//    "max_tokens":N, "temperature":T,   (N: Prompt::max_tokens when set, else spec.max_tokens; temperature only when set)
 //    "stream":true, "stream_options":{"include_usage":true},  (stream_options only with include_usage)
 //    "ignore_eos":true}                 (only when set: a vLLM extension)
 void build_body(const scenario::RequestSpec& spec, std::string_view model, const Prompt& prompt, std::string& out);
@@ -46,7 +46,7 @@ util::Result<void> check_transport(const scenario::Target& target, std::string_v
 // writes prefix + the prompt's JSON + suffix. The prompt text is copied as is when it is printable
 // ASCII without '"' or '\\' (its JSON form is then itself in quotes) and otherwise serialised by
 // nlohmann/json exactly as build_body would, so render() == build_body() byte for byte (tested).
-// Chat dataset messages (Prompt::messages) and per-request max_tokens take build_body's path whole. Cost: one copy of the prompt, no
+// Chat dataset messages (Prompt::messages) and prompts with their own max_tokens take build_body's path whole. Cost: one copy of the prompt, no
 // allocation once `out` has grown (the profile showed build_body at ~9% of the client's CPU).
 class BodyTemplate {
  public:

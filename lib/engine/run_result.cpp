@@ -85,6 +85,8 @@ std::string_view to_string(scenario::ExecutorKind executor) {
       return "constant-arrival-rate";
     case scenario::ExecutorKind::poisson:
       return "poisson";
+    case scenario::ExecutorKind::gamma:
+      return "gamma";
     case scenario::ExecutorKind::iterations:
       return "iterations";
     case scenario::ExecutorKind::trace:

@@ -27,13 +27,6 @@ constexpr std::uint64_t k_tag_trace_block = 0x7472616365626cULL;  // "traceb l"
 constexpr std::uint64_t k_tag_trace_tail = 0x74726163657461ULL;   // "traceta"
 constexpr std::size_t k_index_words = 4;
 
-void append_word(std::string& out, std::size_t word) {
-  if (!out.empty()) {
-    out += ' ';
-  }
-  out += k_prompt_words[word & 0xff];
-}
-
 // A whole number in [min, max] from a JSON number; nullopt otherwise.
 std::optional<std::uint64_t> whole(const json& value, std::uint64_t min, std::uint64_t max) {
   if (!value.is_number_integer() || (value.is_number_integer() && !value.is_number_unsigned() && value.get<std::int64_t>() < 0)) {

@@ -31,7 +31,7 @@ double seconds(std::chrono::nanoseconds d) { return std::chrono::duration<double
 json phase_echo(const scenario::Phase& phase) {
   using Kind = scenario::ExecutorKind;
   const Kind kind = phase.executor;
-  const bool open_loop = kind == Kind::constant_arrival_rate || kind == Kind::poisson;
+  const bool open_loop = kind == Kind::constant_arrival_rate || kind == Kind::poisson || kind == Kind::gamma;
   const auto only = [](bool applies, json value) { return applies ? std::move(value) : json(nullptr); };
   json stages = json::array();
   std::chrono::nanoseconds ramp{0};
@@ -48,6 +48,7 @@ json phase_echo(const scenario::Phase& phase) {
           {"start_vus", only(kind == Kind::ramping_vus, phase.start_vus)},
           {"stages", only(kind == Kind::ramping_vus, stages)},
           {"rate_per_s", only(open_loop, phase.rate_per_s)},
+          {"burstiness", only(kind == Kind::gamma, phase.burstiness)},
           {"max_in_flight", only(open_loop || kind == Kind::trace, phase.max_in_flight)},
           {"iterations", only(kind == Kind::iterations, phase.iterations)},
           {"max_duration_s", only(kind == Kind::iterations || kind == Kind::trace, seconds(phase.max_duration))},
@@ -151,6 +152,55 @@ json run_json(const run::RunReport& report) {
   return run;
 }
 
+// A token count as configured: {"distribution", "value", "mean", "stddev", "min", "max"}, the keys
+// its distribution does not take null.
+json length_echo(const scenario::LengthDistribution& length) {
+  using Kind = scenario::LengthDistribution::Kind;
+  const auto integer = [](double v) { return static_cast<std::uint64_t>(v); };
+  switch (length.kind) {
+    case Kind::constant:
+      return {{"distribution", "constant"}, {"value", integer(length.a)}, {"mean", nullptr}, {"stddev", nullptr},
+              {"min", nullptr}, {"max", nullptr}};
+    case Kind::uniform:
+      return {{"distribution", "uniform"}, {"value", nullptr}, {"mean", nullptr}, {"stddev", nullptr},
+              {"min", length.min_tokens}, {"max", length.max_tokens}};
+    case Kind::normal:
+    case Kind::lognormal:
+      return {{"distribution", length.kind == Kind::normal ? "normal" : "lognormal"}, {"value", nullptr},
+              {"mean", length.a}, {"stddev", length.b}, {"min", length.min_tokens}, {"max", length.max_tokens}};
+  }
+  return nullptr;
+}
+
+// The prefix-groups keys, null for other prompt kinds.
+json prefix_groups_echo(const scenario::RequestSpec& r) {
+  if (r.prompt != scenario::PromptKind::prefix_groups) {
+    return nullptr;
+  }
+  const auto& g = r.prefix_groups;
+  return {{"groups", g.groups},
+          {"prompts_per_group", g.prompts_per_group},
+          {"system_prompt_tokens", length_echo(g.system_prompt_tokens)},
+          {"question_tokens", length_echo(g.question_tokens)},
+          {"output_tokens", g.output_tokens ? length_echo(*g.output_tokens) : json(nullptr)},
+          {"order", scenario::to_string(g.order)}};
+}
+
+json ideal_hit_rate_json(const run::RunReport& report) {
+  if (!report.ideal_hit_rate) {
+    return nullptr;
+  }
+  const auto& ideal = *report.ideal_hit_rate;
+  return {{"rate", ideal.rate ? json(*ideal.rate) : json(nullptr)},
+          {"requests", ideal.requests},
+          {"prompt_tokens", ideal.rate ? json(ideal.prompt_tokens) : json(nullptr)},
+          {"hit_tokens", ideal.rate ? json(ideal.hit_tokens) : json(nullptr)},
+          {"block_size_tokens", ideal.block_size_tokens},
+          {"block_size_source", ideal.block_size_source},
+          {"tokenizer", "simulator"},
+          {"reason", ideal.reason}};
+}
+
 }  // namespace
 
 // The dataset / trace prompt file and its options; null for generated prompts.
@@ -206,7 +256,8 @@ json scenario_echo(const scenario::Scenario& s) {
             {"seed", r.seed},
             {"multi_turn", multi_turn_echo(r)},
             {"dataset", prompt_file_echo(r, scenario::PromptKind::dataset)},
-            {"trace", prompt_file_echo(r, scenario::PromptKind::trace)}}},
+            {"trace", prompt_file_echo(r, scenario::PromptKind::trace)},
+            {"prefix_groups", prefix_groups_echo(r)}}},
           {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
           {"phases", phases}};
 }
@@ -250,6 +301,7 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
           {"cache_source", report.cache_source},
           {"cache_state", report.cache_state ? cache_state_json(*report.cache_state) : json(nullptr)},
+          {"ideal_hit_rate", ideal_hit_rate_json(report)},
           {"thresholds", thresholds},
           {"checks", checks},
           {"warnings", warnings_json(report)},

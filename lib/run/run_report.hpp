@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run_result.hpp"
+#include "run/ideal_hit_rate.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/thresholds.hpp"
 #include "scrape/cache_report.hpp"
@@ -125,6 +126,9 @@ struct RunReport {
   std::optional<engine::RunResult> run;          // measured phases; nullopt when the run never started
   std::string cache_source;                      // MetricsSource::describe(); "" when no cache source
   std::optional<scrape::CacheReport> cache;      // nullopt without a cache source or when it never ran
+  // What the measured requests' workload allows (ideal_hit_rate.hpp), set by the diagnostics stage
+  // when the load ran; nullopt otherwise.
+  std::optional<IdealHitRate> ideal_hit_rate;
 
   std::vector<ThresholdOutcome> thresholds;
   std::vector<CheckOutcome> checks;

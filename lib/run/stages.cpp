@@ -249,6 +249,9 @@ Next scrape_after(RunState& state) {
 }
 
 Next find_diagnostics(RunState& state) {
+  if (state.report->run) {
+    state.report->ideal_hit_rate = ideal_hit_rate(state.scenario(), state.report->run->total.started);
+  }
   const auto before = state.report->diagnostics.size();
   add_run_diagnostics(*state.report);
   state.detail = counted(state.report->diagnostics.size() - before, "finding");

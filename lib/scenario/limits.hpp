@@ -68,6 +68,19 @@ inline constexpr std::uint64_t k_max_turns = 1000;
 inline constexpr std::uint64_t k_max_bytes_per_token = 9;
 inline constexpr std::uint64_t k_max_prompt_bytes_in_flight = std::uint64_t{1} << 30;
 
+// `prefix-groups` prompts: `groups` system prompts (each built on first use and kept for the run,
+// so groups x the longest system prompt counts against k_max_prompt_bytes_in_flight) and
+// `prompts_per_group` questions per group (nothing kept per question: a pass of groups x
+// prompts_per_group requests is at most 1e11 requests, past k_max_iterations).
+inline constexpr std::uint64_t k_max_prefix_groups = 100'000;
+inline constexpr std::uint64_t k_max_prompts_per_group = 1'000'000;
+
+// `gamma` arrivals' `burstiness` (the gamma shape; 1 = Poisson): the coefficient of variation of
+// the gaps is 1/sqrt(burstiness), so 0.01..1000 spans gaps 10x as variable as Poisson arrivals down
+// to nearly a constant rate (CV 0.03). Below 0.01 nearly every gap is 0 and the load one burst.
+inline constexpr double k_min_burstiness = 0.01;
+inline constexpr double k_max_burstiness = 1000;
+
 // Open-loop arrival rate, requests per second. At 100,000/s requests are due every 10 us, about
 // what starting one costs in llmd-bench's single event-loop thread (a libcurl handle, the body, a
 // connection): faster arrivals could only be late or dropped. Run several llmd-bench processes

@@ -89,6 +89,9 @@ std::uint64_t longest_prompt_bytes(const RequestSpec& request) {
     case PromptKind::dataset:
     case PromptKind::trace: return 0;
     case PromptKind::multi_turn: return history_tokens(request) * limits::k_max_bytes_per_token;
+    case PromptKind::prefix_groups:  // system prompt, a space, question
+      return (longest_length(request.prefix_groups.system_prompt_tokens) +
+              longest_length(request.prefix_groups.question_tokens)) * limits::k_max_bytes_per_token;
   }
   return 0;
 }

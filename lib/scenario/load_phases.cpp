@@ -77,6 +77,12 @@ util::Result<void> load_arrival_rate(const Section& section, Phase& phase) {
   return section.read_unsigned("max_in_flight", phase.max_in_flight, 1, k_max_concurrency);
 }
 
+util::Result<void> load_gamma(const Section& section, Phase& phase) {
+  LLMD_TRY(load_arrival_rate(section, phase));
+  return section.read("burstiness", phase.burstiness, Range::between(limits::k_min_burstiness, limits::k_max_burstiness),
+                      Need::required);
+}
+
 util::Result<void> load_iterations(const Section& section, Phase& phase) {
   LLMD_TRY(section.read_unsigned("iterations", phase.iterations, 1, limits::k_max_iterations, Need::required));
   phase.vus = 1;
@@ -104,14 +110,16 @@ struct ExecutorRow {
 constexpr std::string_view k_constant_vus_keys[] = {"vus", "duration"};
 constexpr std::string_view k_ramping_vus_keys[] = {"start_vus", "stages"};
 constexpr std::string_view k_arrival_rate_keys[] = {"rate", "duration", "max_in_flight"};
+constexpr std::string_view k_gamma_keys[] = {"rate", "duration", "burstiness", "max_in_flight"};
 constexpr std::string_view k_iterations_keys[] = {"iterations", "vus", "max_duration"};
 constexpr std::string_view k_trace_keys[] = {"speedup", "max_in_flight", "max_duration"};
 
-constexpr std::array<ExecutorRow, 6> k_executors = {{
+constexpr std::array<ExecutorRow, 7> k_executors = {{
     {"constant-vus", ExecutorKind::constant_vus, k_constant_vus_keys, load_constant_vus},
     {"ramping-vus", ExecutorKind::ramping_vus, k_ramping_vus_keys, load_ramping_vus},
     {"constant-arrival-rate", ExecutorKind::constant_arrival_rate, k_arrival_rate_keys, load_arrival_rate},
     {"poisson", ExecutorKind::poisson, k_arrival_rate_keys, load_arrival_rate},
+    {"gamma", ExecutorKind::gamma, k_gamma_keys, load_gamma},
     {"iterations", ExecutorKind::iterations, k_iterations_keys, load_iterations},
     {"trace", ExecutorKind::trace, k_trace_keys, load_trace},
 }};
@@ -163,7 +171,8 @@ std::string_view to_string(ExecutorKind kind) {
 }
 
 bool is_open_loop(ExecutorKind kind) {
-  return kind == ExecutorKind::constant_arrival_rate || kind == ExecutorKind::poisson || kind == ExecutorKind::trace;
+  return kind == ExecutorKind::constant_arrival_rate || kind == ExecutorKind::poisson || kind == ExecutorKind::trace ||
+         kind == ExecutorKind::gamma;
 }
 
 util::Result<std::vector<Phase>> load_phases(const Field& field) {

@@ -225,7 +225,7 @@ constexpr std::string_view k_random_keys[] = {"kind", "length", "seed"};
 constexpr std::string_view k_multi_turn_keys[] = {"kind",          "turns",      "user_tokens", "output_tokens",
                                                   "system_prompt_tokens", "think_time", "seed",        "session_header"};
 
-constexpr std::array<PromptRow, 6> k_prompts = {{
+constexpr std::array<PromptRow, 8> k_prompts = {{
     {"fixed", PromptKind::fixed, k_fixed_keys, load_fixed},
     {"shared-prefix", PromptKind::shared_prefix, k_shared_prefix_keys, load_shared_prefix},
     {"per-session", PromptKind::per_session, k_per_session_keys, load_per_session},
@@ -233,6 +233,7 @@ constexpr std::array<PromptRow, 6> k_prompts = {{
     {"random", PromptKind::random, k_random_keys, load_random},
     {"multi-turn", PromptKind::multi_turn, k_multi_turn_keys, load_multi_turn},
     {"trace", PromptKind::trace, k_trace_keys, load_trace},
+    {"prefix-groups", PromptKind::prefix_groups, k_prefix_groups_keys, load_prefix_groups},
 }};
 
 util::Result<void> load_prompt(const Field& field, RequestSpec& request) {

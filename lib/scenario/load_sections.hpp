@@ -21,7 +21,7 @@ util::Result<ApiKind> load_api(const yaml::Field& field);
 // `requests:` (load_requests.cpp); dataset paths are resolved against the scenario's directory.
 util::Result<void> load_requests(const yaml::Field& field, RequestSpec& request);
 // A token count or a `distribution` mapping (`random`'s `length`, multi-turn's `turns`, `user_tokens`,
-// `output_tokens`), every value within 1..max (load_requests.cpp).
+// `output_tokens`, prefix-groups' token counts), every value within 1..max (load_requests.cpp).
 util::Result<void> load_length(const yaml::Field& field, LengthDistribution& length, std::uint64_t max);
 // `session_header` of a prompt kind: an HTTP header name (load_requests.cpp).
 util::Result<void> load_session_header(const yaml::Section& section, RequestSpec& request);
@@ -33,6 +33,11 @@ util::Result<void> check_multi_turn(const Scenario& scenario);
 // Tokens of the longest conversation multi-turn prompts can send: system prompt + turns x (user +
 // output tokens), each at its largest.
 std::uint64_t history_tokens(const RequestSpec& request);
+
+// `requests.prompt` of kind prefix-groups (load_prefix_groups.cpp): its keys, and the loader.
+inline constexpr std::string_view k_prefix_groups_keys[] = {
+    "kind", "groups", "prompts_per_group", "system_prompt_tokens", "question_tokens", "output_tokens", "order", "seed"};
+util::Result<void> load_prefix_groups(const yaml::Section& section, RequestSpec& request);
 
 // `load:` (a list) and `warmup:` (one phase) (load_phases.cpp).
 util::Result<std::vector<Phase>> load_phases(const yaml::Field& field);

@@ -3,7 +3,7 @@
 // documented in scenarios/README.md. Every error names the file, line, column and field:
 //
 //   scenarios/x.yaml:12:5: load[1].executor: unknown executor "constant_vus"; expected one of
-//   constant-vus, ramping-vus, constant-arrival-rate, poisson, iterations, trace
+//   constant-vus, ramping-vus, constant-arrival-rate, poisson, gamma, iterations, trace
 //
 // Unknown keys, wrong types and out-of-range values are all errors; thresholds are parsed here,
 // so a bad expression fails the load. Nothing is read from the environment: whether

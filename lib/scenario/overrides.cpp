@@ -92,7 +92,8 @@ std::string_view fitting_flags(ExecutorKind executor) {
     case ExecutorKind::constant_vus: return "--vus and --duration";
     case ExecutorKind::iterations: return "--vus and --iterations";
     case ExecutorKind::constant_arrival_rate:
-    case ExecutorKind::poisson: return "--rate and --duration";
+    case ExecutorKind::poisson:
+    case ExecutorKind::gamma: return "--rate and --duration";
     case ExecutorKind::ramping_vus: return "none of --vus, --duration, --rate, --iterations (its users follow `stages`)";
     case ExecutorKind::trace: return "none of --vus, --duration, --rate, --iterations (it follows the trace's clock)";
   }
@@ -122,7 +123,8 @@ util::Result<void> apply_load(Scenario& scenario, const Overrides& overrides) {
     phase.vus = *overrides.vus;
   }
   if (overrides.duration) {
-    LLMD_TRY(fits("--duration", {ExecutorKind::constant_vus, ExecutorKind::constant_arrival_rate, ExecutorKind::poisson}));
+    LLMD_TRY(fits("--duration", {ExecutorKind::constant_vus, ExecutorKind::constant_arrival_rate, ExecutorKind::poisson,
+                                 ExecutorKind::gamma}));
     auto duration = util::parse_duration(*overrides.duration);
     if (!duration) {
       return fail("--duration: " + duration.error());
@@ -134,7 +136,7 @@ util::Result<void> apply_load(Scenario& scenario, const Overrides& overrides) {
     phase.duration = *duration;
   }
   if (overrides.rate) {
-    LLMD_TRY(fits("--rate", {ExecutorKind::constant_arrival_rate, ExecutorKind::poisson}));
+    LLMD_TRY(fits("--rate", {ExecutorKind::constant_arrival_rate, ExecutorKind::poisson, ExecutorKind::gamma}));
     if (!(*overrides.rate > 0)) {
       return fail(fmt::format("--rate: must be > 0 requests/s, got {}", util::format_number(*overrides.rate)));
     }

@@ -29,6 +29,7 @@ inline std::size_t peak_requests(const Phase& phase) {
     case ExecutorKind::constant_arrival_rate:
     case ExecutorKind::poisson:
     case ExecutorKind::trace:
+    case ExecutorKind::gamma:
       return phase.max_in_flight;
   }
   return 0;
@@ -40,7 +41,8 @@ inline std::optional<Duration> nominal_length(const Phase& phase) {
   switch (phase.executor) {
     case ExecutorKind::constant_vus:
     case ExecutorKind::constant_arrival_rate:
-    case ExecutorKind::poisson: return phase.duration;
+    case ExecutorKind::poisson:
+    case ExecutorKind::gamma: return phase.duration;
     case ExecutorKind::ramping_vus: {
       Duration total{};
       for (const Stage& stage : phase.stages) {

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "scenario/length_distribution.hpp"
+#include "scenario/prefix_groups_spec.hpp"
 #include "scenario/source_location.hpp"
 #include "scenario/thresholds.hpp"
 #include "scenario/trace_spec.hpp"
@@ -51,15 +53,7 @@ enum class PromptKind {
   random,         // random words, length drawn from `length`
   multi_turn,     // each virtual user: conversations whose turns resend the whole history (chat API)
   trace,          // Mooncake-style JSONL trace: lengths and shared hash_id blocks per record (trace_spec.hpp)
-};
-
-struct LengthDistribution {
-  enum class Kind { constant, uniform, normal, lognormal };
-  Kind kind = Kind::constant;
-  double a = 128;  // constant: value; uniform: min; normal/lognormal: mean (of the tokens, not of the log)
-  double b = 0;    // uniform: max; normal/lognormal: standard deviation
-  std::size_t min_tokens = 1;
-  std::size_t max_tokens = 32768;
+  prefix_groups,  // `groups` system prompts, each shared by `prompts_per_group` questions (prefix_groups_spec.hpp)
 };
 
 }  // namespace llmd::scenario
@@ -80,6 +74,7 @@ struct RequestSpec {
   TraceSpec trace;                  // trace: block_size (trace_spec.hpp)
   LengthDistribution length;        // random
   MultiTurnSpec multi_turn;         // multi_turn
+  PrefixGroupsSpec prefix_groups;   // prefix_groups
   std::size_t max_tokens = 64;
   std::optional<double> temperature;
   bool stream = true;
@@ -95,6 +90,7 @@ enum class ExecutorKind {
   ramping_vus,            // users ramp linearly through `stages` starting from `start_vus` (closed loop)
   constant_arrival_rate,  // `rate` requests/s on a fixed schedule for `duration` (open loop)
   poisson,                // `rate` requests/s with exponential gaps (open loop)
+  gamma,                  // `rate` requests/s with gamma gaps of shape `burstiness` (open loop; 1 = poisson)
   iterations,             // exactly `iterations` requests shared by `vus` users (closed loop), bounded by max_duration
   trace,                  // the `trace` prompts' records at their timestamps / speedup (open loop), bounded by max_duration
 };
@@ -108,11 +104,12 @@ struct Phase {
   std::string name;
   ExecutorKind executor = ExecutorKind::constant_vus;
   Duration start_time{};          // offset from the start of the measured run (k6 startTime)
-  Duration duration{};            // constant_vus, constant_arrival_rate, poisson
+  Duration duration{};            // constant_vus, constant_arrival_rate, poisson, gamma
   std::size_t vus = 0;            // constant_vus, iterations
   std::size_t start_vus = 0;      // ramping_vus
   std::vector<Stage> stages;      // ramping_vus
-  double rate_per_s = 0;          // constant_arrival_rate, poisson
+  double rate_per_s = 0;          // constant_arrival_rate, poisson, gamma
+  double burstiness = 1;          // gamma: the gaps' shape (vLLM --burstiness); their CV is 1/sqrt(burstiness)
   std::size_t max_in_flight = 0;  // open loop: requests in flight at most; a due request beyond it is DROPPED (counted)
   std::size_t iterations = 0;     // iterations
   Duration max_duration = std::chrono::minutes(10);  // iterations, trace: give up after this

@@ -184,3 +184,27 @@ TEST(RunHelp, GroupsDefaultsAndExamples) {
   EXPECT_THAT(validate.out, HasSubstr("\nLoad:\n"));
   EXPECT_THAT(validate.out, HasSubstr("Examples:\n  llmd-bench validate scenarios/baseline.yaml --time-scale 0.01"));
 }
+
+// The prefix-groups prompt and the gamma executor in the plan, as configured.
+TEST(Validate, ShowsPrefixGroupsAndGammaArrivals) {
+  const auto dir = scratch_dir();
+  const auto file = write_text(dir / "g.yaml", R"(requests:
+  prompt:
+    kind: prefix-groups
+    groups: 8
+    prompts_per_group: 16
+    system_prompt_tokens: 2000
+    question_tokens: {distribution: uniform, min: 16, max: 64}
+    output_tokens: {distribution: normal, mean: 128, stddev: 32, max: 512}
+    order: random
+    seed: 7
+load:
+  - {name: bursts, executor: gamma, rate: 10, burstiness: 0.5, duration: 1m}
+)");
+  const auto out = bench({"validate", file.string(), "--rate", "20"});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("prompt prefix-groups (8 groups x 16 prompts, system prompt 2000 tokens, question "
+                                 "uniform 16..64 tokens, order random, output normal mean 128 stddev 32 in 1..512 "
+                                 "tokens, seed 7)"));
+  EXPECT_THAT(out.out, HasSubstr("  load[0] bursts: gamma, 20/s for 1m, burstiness 0.5 (at most 1000 in flight"));
+}

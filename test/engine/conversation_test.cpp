@@ -59,7 +59,7 @@ TEST(Conversation, SameSeedSameFirstTurnByteForByte) {
   EXPECT_EQ(words((*pa.messages)[0]["content"].get<std::string>()), 5u);
   EXPECT_EQ((*pa.messages)[1]["role"], "user");
   EXPECT_EQ(words((*pa.messages)[1]["content"].get<std::string>()), 12u);
-  EXPECT_EQ(pa.max_tokens, 0u);  // no output_tokens: requests.max_tokens
+  EXPECT_FALSE(pa.max_tokens.has_value());  // no output_tokens: requests.max_tokens
 
   // Another user, another phase or another seed: another conversation (the system prompt is shared).
   Prompt other;
@@ -143,7 +143,8 @@ TEST(Conversation, DistributionsDrawPerConversationAndPerTurn) {
     turns_seen.insert(turn.turns);
     ASSERT_EQ(prompt.messages->size(), 1u);  // no system prompt
     lengths_seen.insert(words((*prompt.messages)[0]["content"].get<std::string>()));
-    outputs_seen.insert(prompt.max_tokens);
+    ASSERT_TRUE(prompt.max_tokens.has_value());
+    outputs_seen.insert(*prompt.max_tokens);
   }
   EXPECT_GE(*turns_seen.begin(), 2u);
   EXPECT_LE(*turns_seen.rbegin(), 6u);

@@ -1,5 +1,6 @@
 #include "engine/executors.hpp"
 
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -257,6 +258,85 @@ TEST(Poisson, MeanRateMatchesAndTheSeedFixesTheSchedule) {
   EXPECT_EQ(first.launches[100].scheduled, second.launches[100].scheduled);
   EXPECT_NE(first.launches[100].scheduled, other_seed.launches[100].scheduled);
   EXPECT_GT(first.launches[0].scheduled, k_t0);  // the first arrival is one gap in
+}
+
+// Mean and coefficient of variation of the gaps between the scheduled arrivals (the first gap from
+// the phase start): statistics of the schedule itself, not of wall-clock timing.
+struct GapStats {
+  std::size_t arrivals = 0;
+  double mean_s = 0;
+  double cv = 0;
+};
+
+GapStats gamma_schedule(double rate, double burstiness, std::uint64_t seed, FakeLauncher& launcher) {
+  auto phase = open_phase(ExecutorKind::gamma, rate, 0);
+  phase.burstiness = burstiness;
+  phase.duration = 20s;
+  tick_until_idle(*make_executor(phase, k_t0, seed), k_t0 + 20s, launcher);
+  std::vector<double> gaps;
+  TimePoint previous = k_t0;
+  for (const Launch& launch : launcher.launches) {
+    gaps.push_back(std::chrono::duration<double>(launch.scheduled - previous).count());
+    previous = launch.scheduled;
+  }
+  double sum = 0;
+  for (double gap : gaps) {
+    sum += gap;
+  }
+  const double mean = sum / static_cast<double>(gaps.size());
+  double squares = 0;
+  for (double gap : gaps) {
+    squares += (gap - mean) * (gap - mean);
+  }
+  const double sd = std::sqrt(squares / static_cast<double>(gaps.size() - 1));
+  return {gaps.size(), mean, sd / mean};
+}
+
+TEST(Gamma, GapsHaveMeanOneOverRateAndCvOneOverSqrtBurstiness) {
+  // 1000/s for 20 s: ~20,000 gaps. Standard errors: the mean within ~1.4% even at CV 2, the CV
+  // within ~2% (gamma kurtosis 3 + 6/k), so the bounds below leave 4-5 of them.
+  for (const double burstiness : {0.25, 1.0, 4.0}) {
+    FakeLauncher launcher;
+    const GapStats stats = gamma_schedule(1000, burstiness, 7, launcher);
+    SCOPED_TRACE(burstiness);
+    EXPECT_NEAR(static_cast<double>(stats.arrivals), 20000, 20000 * 0.06);
+    EXPECT_NEAR(stats.mean_s, 0.001, 0.001 * 0.06);
+    EXPECT_NEAR(stats.cv, 1 / std::sqrt(burstiness), 0.1 / std::sqrt(burstiness));
+  }
+}
+
+TEST(Gamma, TheSeedFixesTheScheduleAndLowBurstinessIsBurstier) {
+  FakeLauncher first;
+  FakeLauncher second;
+  FakeLauncher other_seed;
+  gamma_schedule(1000, 0.5, 7, first);
+  gamma_schedule(1000, 0.5, 7, second);
+  gamma_schedule(1000, 0.5, 8, other_seed);
+  ASSERT_EQ(first.launches.size(), second.launches.size());
+  for (std::size_t i = 0; i < first.launches.size(); ++i) {
+    ASSERT_EQ(first.launches[i].scheduled, second.launches[i].scheduled) << i;
+  }
+  EXPECT_NE(first.launches[100].scheduled, other_seed.launches[100].scheduled);
+  FakeLauncher bursty;
+  FakeLauncher smooth;
+  EXPECT_GT(gamma_schedule(1000, 0.1, 7, bursty).cv, 5 * gamma_schedule(1000, 10, 7, smooth).cv);  // ~3.2 vs ~0.32
+}
+
+TEST(Gamma, ArrivalsDueWhileFullAreDroppedAndCounted) {
+  // 100,000/s with 10 in flight, ticked 1 s late: ~100,000 arrivals were due; 10 start, the rest are
+  // dropped (drawn gap by gap up to the tick), and the schedule goes on after it.
+  auto phase = open_phase(ExecutorKind::gamma, 100'000, 10);
+  phase.burstiness = 2;
+  phase.duration = 2s;
+  auto executor = make_executor(phase, k_t0, 3);
+  FakeLauncher launcher;
+  const TimePoint next = executor->tick(k_t0 + 1s, launcher);
+  EXPECT_GT(next, k_t0 + 1s);
+  EXPECT_EQ(launcher.launches.size(), 10u);
+  EXPECT_NEAR(static_cast<double>(launcher.dropped), 100'000, 3'000);
+  EXPECT_FALSE(executor->done_starting(k_t0 + 1s));
+  phase.burstiness = 0;
+  EXPECT_EQ(validate_phase(phase).error(), "phase \"open\": gamma needs a burstiness > 0, got 0");
 }
 
 TEST(OpenLoop, AFarBehindLoopStartsABatchPerTickAndServesItsSocketsBetween) {

@@ -117,6 +117,73 @@ TEST(TextReport, ShowsCachePerPodThresholdMarksAndVerdict) {
   EXPECT_THAT(ascii, HasSubstr("FAIL cache_hit_rate"));
 }
 
+// The ideal hit rate next to the measured one in the summary and in the JSON result; why not, when it
+// was not computed; a gamma phase's burstiness and a prefix-groups prompt in the echo.
+TEST(Reports, ShowWhatTheWorkloadAllowsNextToTheMeasuredHitRate) {
+  scenario::Scenario s;
+  s.request.prompt = scenario::PromptKind::prefix_groups;
+  s.request.prefix_groups.groups = 8;
+  s.request.prefix_groups.prompts_per_group = 16;
+  s.request.prefix_groups.system_prompt_tokens = scenario::fixed_length(2000, 2000);
+  s.request.prefix_groups.question_tokens = {scenario::LengthDistribution::Kind::uniform, 16, 64, 16, 64};
+  s.request.prefix_groups.order = scenario::PrefixGroupsSpec::Order::grouped;
+  scenario::Phase gamma;
+  gamma.name = "bursts";
+  gamma.executor = scenario::ExecutorKind::gamma;
+  gamma.rate_per_s = 10;
+  gamma.burstiness = 0.5;
+  gamma.duration = std::chrono::seconds(60);
+  s.phases = {gamma};
+  run::RunReport r;
+  r.scenario = &s;
+  r.run.emplace();
+  r.cache_source = "4 pods";
+  llmd::scrape::CacheReport cache;
+  cache.totals.queries = 260096;
+  cache.totals.hits = 240000;
+  cache.totals.hit_rate = 240000.0 / 260096;
+  r.cache = cache;
+  run::IdealHitRate ideal;
+  ideal.rate = 240000.0 / 260096;
+  ideal.requests = 128;
+  ideal.prompt_tokens = 260096;
+  ideal.hit_tokens = 240000;
+  ideal.block_size_source = "sim.block_size";
+  r.ideal_hit_rate = ideal;
+  run::judge(r);
+  EXPECT_THAT(report::render_text(r),
+              HasSubstr("  workload allows 92.3%, measured 92.3% (ideal: 128 measured requests from an empty cache, "
+                        "every earlier prompt's full blocks cached; 240000 of 260096 prompt tokens, block size 16 "
+                        "(sim.block_size), simulator tokenizer)\n"));
+  auto json = report::to_json(r, llmd::cli::exit_code(r.verdict));
+  EXPECT_DOUBLE_EQ(json["ideal_hit_rate"]["rate"].get<double>(), 240000.0 / 260096);
+  EXPECT_EQ(json["ideal_hit_rate"]["hit_tokens"], 240000);
+  EXPECT_EQ(json["ideal_hit_rate"]["tokenizer"], "simulator");
+  const auto& groups = json["scenario"]["request"]["prefix_groups"];
+  EXPECT_EQ(groups["groups"], 8);
+  EXPECT_EQ(groups["order"], "grouped");
+  EXPECT_EQ(groups["system_prompt_tokens"]["value"], 2000);
+  EXPECT_EQ(groups["question_tokens"]["distribution"], "uniform");
+  EXPECT_EQ(groups["question_tokens"]["max"], 64);
+  EXPECT_TRUE(groups["output_tokens"].is_null());
+  EXPECT_EQ(json["scenario"]["phases"][0]["burstiness"], 0.5);
+  EXPECT_EQ(json["scenario"]["phases"][0]["rate_per_s"], 10.0);
+
+  run::IdealHitRate not_computed;
+  not_computed.requests = 5;
+  not_computed.reason = "not computed for dataset prompts";
+  r.ideal_hit_rate = not_computed;
+  EXPECT_THAT(report::render_text(r), HasSubstr("  expected hit rate: not computed for dataset prompts\n"));
+  json = report::to_json(r, llmd::cli::exit_code(r.verdict));
+  EXPECT_TRUE(json["ideal_hit_rate"]["rate"].is_null());
+  EXPECT_TRUE(json["ideal_hit_rate"]["hit_tokens"].is_null());
+  r.cache.reset();
+  r.ideal_hit_rate = ideal;
+  EXPECT_THAT(report::render_text(r), HasSubstr("prefix cache (no counters read)\n  workload allows 92.3%, measured not read"));
+  s.request.prompt = scenario::PromptKind::shared_prefix;
+  EXPECT_TRUE(report::scenario_echo(s)["request"]["prefix_groups"].is_null());
+}
+
 // First byte, first event and the client's event-loop lag have lines of their own only when they
 // differ from TTFT by more than 5% (loop lag: p99 above 5% of TTFT p50); otherwise the TTFT line
 // names them. Each figure comes from its own histogram.

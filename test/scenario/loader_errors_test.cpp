@@ -29,7 +29,7 @@ TEST(ScenarioLoader, UnknownExecutorNamesFileLineColumnAndChoices) {
                        "    duration: 1s\n"
                        "  - executor: constant_vus\n"),
             "scenarios/x.yaml:6:15: load[1].executor: unknown executor \"constant_vus\"; expected one of constant-vus, "
-            "ramping-vus, constant-arrival-rate, poisson, iterations, trace");
+            "ramping-vus, constant-arrival-rate, poisson, gamma, iterations, trace");
 }
 
 TEST(ScenarioLoader, InvalidYamlNamesThePosition) {

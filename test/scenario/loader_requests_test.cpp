@@ -143,7 +143,7 @@ TEST(ScenarioRequests, RandomLengthErrors) {
 TEST(ScenarioRequests, UnknownKindAndKeysOfAnotherKind) {
   EXPECT_EQ(load_error(with_requests("  prompt:\n    kind: shared_prefix\n")),
             "scenarios/x.yaml:7:11: requests.prompt.kind: unknown prompt kind \"shared_prefix\"; expected one of "
-            "fixed, shared-prefix, per-session, dataset, random, multi-turn, trace");
+            "fixed, shared-prefix, per-session, dataset, random, multi-turn, trace, prefix-groups");
   EXPECT_EQ(load_error(with_requests("  prompt:\n    kind: shared-prefix\n    text: hi\n")),
             "scenarios/x.yaml:8:5: requests.prompt: unknown key \"text\" for prompt kind shared-prefix; valid keys: "
             "kind, prefix_tokens, suffix_tokens, seed");

@@ -44,9 +44,25 @@ TEST(ReadyScenarios, EveryFileLoads) {
       names.insert(entry.path().filename().string());
     }
   }
-  for (const char* expected : {"smoke.yaml", "cache-hit.yaml", "baseline.yaml", "concentration.yaml", "trace-replay.yaml"}) {
+  for (const char* expected : {"smoke.yaml", "cache-hit.yaml", "baseline.yaml", "concentration.yaml", "trace-replay.yaml",
+                               "prefix-groups.yaml"}) {
     EXPECT_EQ(names.count(expected), 1u) << expected;
   }
+}
+
+TEST(ReadyScenarios, PrefixGroupsIsEightGroupsOfSixteenWithBlockAlignedSystemPrompts) {
+  const Scenario scenario = load_ready("prefix-groups.yaml");
+  EXPECT_EQ(scenario.request.prompt, PromptKind::prefix_groups);
+  const PrefixGroupsSpec& groups = scenario.request.prefix_groups;
+  EXPECT_EQ(groups.groups, 8u);
+  EXPECT_EQ(groups.prompts_per_group, 16u);
+  EXPECT_EQ(groups.system_prompt_tokens.a, 2000);
+  EXPECT_EQ(static_cast<std::size_t>(groups.system_prompt_tokens.a) % scenario.sim.pod.block_size_tokens, 0u);
+  EXPECT_EQ(groups.question_tokens.a, 32);
+  ASSERT_EQ(scenario.phases.size(), 1u);
+  EXPECT_EQ(scenario.phases[0].iterations, 128u);  // one pass
+  EXPECT_EQ(scenario.sim.route, sim::RoutePolicy::prefix);
+  EXPECT_EQ(threshold_sources(scenario, "cache_hit_rate"), std::set<std::string>{">=0.90"});
 }
 
 TEST(ReadyScenarios, SmokeIsSecondsAgainstTheEmbeddedSimulator) {
