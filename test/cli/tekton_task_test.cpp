@@ -30,7 +30,7 @@ const std::set<std::string> k_params_without_flag = {"scenario", "image", "fail-
 // Every manifest and script in scripts/k8s.
 const std::vector<std::string> k_k8s_files = {"tekton-task.yaml",  "cache-hit-pipeline.yaml", "cache-hit-pipelinerun.yaml",
                                               "rbac.yaml",         "rbac-exec.yaml",          "rbac-restart.yaml",
-                                              "Containerfile",     "README.md"};
+                                              "rbac-cache-state.yaml", "Containerfile",     "README.md"};
 
 // Kubernetes flags the Task already passes but `llmd-bench run` does not have yet (the lead wires
 // them through cli/kube_flags.hpp). The test REQUIRES them to be missing today: once one exists,
@@ -292,12 +292,16 @@ TEST(KubernetesRbac, ExecAndRestartAreOptInRoles) {
   EXPECT_THAT(restart.at("apps/deployments"), testing::IsSupersetOf({"get", "patch"}));
   EXPECT_THAT(restart.at("apps/replicasets"), testing::IsSupersetOf({"get", "list"}));
   EXPECT_EQ(restart.count("/pods/exec"), 0u);
+  // cache_state reset/verify POST through the pod proxy: create on pods/proxy, nothing else.
+  const auto cache_state = bound_role(YAML::LoadAllFromFile(k_k8s_dir + "rbac-cache-state.yaml"), 0);
+  EXPECT_EQ(cache_state, (std::map<std::string, std::set<std::string>>{{"/pods/proxy", {"create"}}}));
   // Each file is named where the Task says what needs it.
   const auto task = llmd::test::read_text(k_k8s_dir + "tekton-task.yaml");
   EXPECT_THAT(task, HasSubstr("rbac-exec.yaml"));
   EXPECT_THAT(task, HasSubstr("rbac-restart.yaml"));
+  EXPECT_THAT(task, HasSubstr("rbac-cache-state.yaml"));
   const auto readme = llmd::test::read_text(k_k8s_dir + "README.md");
-  for (const auto* file : {"rbac.yaml", "rbac-exec.yaml", "rbac-restart.yaml", "fsGroup"}) {
+  for (const auto* file : {"rbac.yaml", "rbac-exec.yaml", "rbac-restart.yaml", "rbac-cache-state.yaml", "fsGroup"}) {
     EXPECT_THAT(readme, HasSubstr(file));
   }
 }
