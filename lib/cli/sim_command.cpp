@@ -59,6 +59,9 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
                    "request body\", as the llm-d / Inference Extension endpoint picker answers)");
   command.add_option("--route", options.route, "Gateway routing: prefix, session, round-robin, random, least-loaded")
       ->capture_default_str();
+  command.add_option("--session-header", config.session_header,
+                     "Header whose value keys --route session (a run's embedded simulator takes the scenario's session_header)")
+      ->capture_default_str();
   command.add_option("--session-timeout", config.session_timeout_s, with_range("Session affinity idle timeout, seconds", sim::k_session_timeout_s_range))->capture_default_str();
   command.add_option("--prefix-index-blocks", config.prefix_index_blocks,
                      with_range("Gateway prefix index capacity, in blocks", sim::k_prefix_index_blocks_range))

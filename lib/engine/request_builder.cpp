@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sse/preview.hpp"
+#include "util/http_token.hpp"
 
 namespace llmd::engine {
 
@@ -24,17 +25,6 @@ bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
   }
   return std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
     return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
-}
-
-// RFC 9110 token characters.
-bool is_token(std::string_view name) {
-  if (name.empty()) {
-    return false;
-  }
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    const auto byte = static_cast<unsigned char>(c);
-    return std::isalnum(byte) != 0 || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
   });
 }
 
@@ -193,7 +183,7 @@ Result<std::vector<std::string>> build_header_lines(const scenario::Target& targ
     lines.push_back(fmt::format("Authorization: Bearer {}", bearer_token));
   }
   for (const auto& [name, value] : target.headers) {
-    if (!is_token(name)) {
+    if (!util::is_http_token(name)) {
       return fail(fmt::format("target.headers: header name \"{}\" is not a valid HTTP token", sse::preview(name)));
     }
     if (has_line_break(value)) {

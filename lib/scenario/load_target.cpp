@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "scenario/load_sections.hpp"
+#include "util/http_token.hpp"
 
 namespace llmd::scenario::detail {
 
@@ -28,14 +29,6 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
          });
-}
-
-// RFC 9110 token characters (header names).
-bool is_token(std::string_view text) {
-  constexpr std::string_view k_specials = "!#$%&'*+-.^_`|~";
-  return !text.empty() && std::all_of(text.begin(), text.end(), [&](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || k_specials.find(c) != std::string_view::npos;
-  });
 }
 
 util::Result<void> load_header(const yaml::Field& key, const yaml::Field& value, Target& target) {
@@ -75,7 +68,7 @@ util::Result<void> load_headers(const yaml::Field& field, Target& target) {
 }  // namespace
 
 util::Result<void> check_header_name(std::string_view name) {
-  if (!is_token(name)) {
+  if (!util::is_http_token(name)) {
     return fail(fmt::format("\"{}\" is not a valid header name (letters, digits and !#$%&'*+-.^_`|~)", name));
   }
   return {};

@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "util/http_token.hpp"
 #include "util/number_text.hpp"
 
 namespace llmd::sim {
@@ -128,6 +129,7 @@ std::string_view setting_key(Setting setting) {
     case Setting::first_pod_port: return "first_pod_port";
     case Setting::no_prefix_caching_pods: return "no_prefix_caching_pods";
     case Setting::model: return "model";
+    case Setting::session_header: return "session_header";
   }
   return "?";
 }
@@ -157,6 +159,10 @@ util::Result<void> validate(const SimConfig& config, const SettingName& name) {
   }
   if (config.pod.model.empty()) {
     return util::fail(name(Setting::model) + " must not be empty");
+  }
+  if (!util::is_http_token(config.session_header)) {
+    return util::fail(fmt::format("{} \"{}\" is not a header name (letters, digits and !#$%&'*+-.^_`|~)",
+                                  name(Setting::session_header), config.session_header));
   }
   return {};
 }

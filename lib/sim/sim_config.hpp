@@ -123,7 +123,7 @@ inline constexpr RealRange k_fault_rate_range{0, 1};  // error_rate, abort_rate
 enum class Setting {
   pods, block_size, kv_blocks, prefix_index_blocks, max_num_seqs, max_model_len, default_max_tokens,
   time_scale, error_rate, abort_rate, prefill_base, prefill_per_token, inter_token, restart_downtime,
-  session_timeout, first_pod_port, no_prefix_caching_pods, model,
+  session_timeout, first_pod_port, no_prefix_caching_pods, model, session_header,
 };
 // The key of the scenario's sim: section ("kv_blocks", "timing.time_scale"; "no_prefix_caching_pods":
 // the field of SimConfig, which only flags set).

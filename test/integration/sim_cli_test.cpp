@@ -26,6 +26,12 @@ TEST(SimCli, UnknownRouteIsAUsageErrorNamingTheFlagAndChoices) {
   EXPECT_THAT(run.err, HasSubstr("--route: unknown route \"sticky\": choose prefix, session, round-robin, random or least-loaded"));
 }
 
+TEST(SimCli, ASessionHeaderThatIsNoHeaderNameExits2NamingTheFlag) {
+  auto run = run_to_completion({LLMD_BENCH_BINARY, "sim", "--session-header", "x session"}, std::chrono::seconds(10));
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--session-header \"x session\" is not a header name"));
+}
+
 TEST(SimCli, OutOfRangeValuesAndUnknownFlagsExitWith2) {
   auto rate = run_to_completion({LLMD_BENCH_BINARY, "sim", "--error-rate", "1.5"}, std::chrono::seconds(10));
   EXPECT_EQ(rate.exit_code, 2);

@@ -149,6 +149,24 @@ TEST(SimGateway, SessionRoutingIsStickyPerSessionHeader) {
   EXPECT_EQ(total, 12);
 }
 
+// --session-header: route session keys on that header; the default x-session-id is then ignored
+// (those requests are placed per request, least-loaded: they spread over the pods).
+TEST(SimGateway, SessionRoutingKeysOnTheConfiguredHeader) {
+  SimProcess sim({"--pods", "4", "--route", "session", "--session-header", "x-user", "--time-scale", "0.01"});
+  for (int round = 0; round < 4; ++round) {
+    auto result = http_post(sim.gateway() + "/v1/completions", completion("hi there " + std::to_string(round), 1),
+                            {"X-User: alice", "x-session-id: bob-" + std::to_string(round)});
+    ASSERT_EQ(result.status, 200);
+  }
+  std::size_t pods_used = 0;
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    const double requests = sim.counters(i).requests;
+    EXPECT_TRUE(requests == 0 || requests == 4) << "pod " << i << " served alice's session only partly";
+    pods_used += requests > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(pods_used, 1u);
+}
+
 TEST(SimGateway, AdminEndpointRestartsAPodAndItsCountersStartOver) {
   SimProcess sim({"--pods", "1", "--time-scale", "0.01"});
   send_shared_prefix_loop(sim, 2);
