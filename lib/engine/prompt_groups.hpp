@@ -52,10 +52,12 @@ class PrefixGroups {
   // Lengths in words (= simulator tokens).
   std::size_t system_prompt_tokens(std::size_t group) const;
   std::size_t question_tokens(GroupPick pick) const;
+  // Group `group`'s system prompt, the start of each of its prompts (built on first use and kept).
+  const std::string& system_prompt(std::size_t group);
+  std::size_t groups() const { return m_spec.groups; }
 
  private:
   PrefixGroups(const scenario::PrefixGroupsSpec& spec, std::uint64_t seed);
-  const std::string& system_prompt(std::size_t group);
   std::uint64_t question_key(GroupPick pick) const;
   std::uint64_t shuffle(std::uint64_t position, std::uint64_t pass) const;
 

@@ -228,6 +228,10 @@ std::vector<PrefixPrompt> PromptSource::prefixes(std::size_t max_sessions) {
     for (std::size_t session = 0; session < max_sessions; ++session) {
       out.push_back({fmt::format("session {}", session), session_prefix(session), m_spec.prefix_tokens, session_id(session)});
     }
+  } else if (m_spec.prompt == scenario::PromptKind::prefix_groups) {
+    for (std::size_t group = 0; group < m_groups->groups(); ++group) {
+      out.push_back({fmt::format("group {}", group), m_groups->system_prompt(group), m_groups->system_prompt_tokens(group), ""});
+    }
   }
   return out;
 }

@@ -59,7 +59,7 @@ std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_
 
 // One distinct prefix of a workload, as cache_state.prime sends it and verify probes it.
 struct PrefixPrompt {
-  std::string label;       // "shared prefix", "session 3"
+  std::string label;       // "shared prefix", "session 3", "group 2"
   std::string text;        // the prefix alone (completions prompt, or the chat user message)
   std::size_t tokens = 0;  // its length by the generator's count (= the simulator's tokens)
   std::string session_id;  // the session header's value the workload sends with it; "" for none
@@ -82,7 +82,9 @@ class PromptSource {
 
   // The workload's distinct prefixes (cache_state.prime / verify): shared_prefix: the one prefix;
   // per_session: one per session 0..max_sessions-1 (the most virtual users a measured phase has);
-  // other kinds: none (nothing to prime). A new kind with prefixes implements it here.
+  // prefix_groups: one per group, its system prompt ("group 3"); other kinds: none (nothing to
+  // prime; multi-turn: its system prompt is a chat message, see cache_state.cpp). A new kind with
+  // prefixes implements it here.
   std::vector<PrefixPrompt> prefixes(std::size_t max_sessions);
   // The trace of PromptKind::trace (read by create()); nullptr for the other kinds.
   const Trace* trace() const { return m_trace ? &*m_trace : nullptr; }

@@ -198,7 +198,12 @@ json ideal_hit_rate_json(const run::RunReport& report) {
           {"block_size_tokens", ideal.block_size_tokens},
           {"block_size_source", ideal.block_size_source},
           {"tokenizer", "simulator"},
-          {"reason", ideal.reason}};
+          {"reason", ideal.reason},
+          {"initial_cache",
+           {{"state", ideal.initial_prefixes > 0 ? "primed" : "empty"},
+            {"primed_prefixes", ideal.initial_prefixes},
+            {"blocks", ideal.initial_blocks},
+            {"reset", ideal.initial_reset}}}};
 }
 
 }  // namespace

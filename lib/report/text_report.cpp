@@ -239,9 +239,16 @@ void render_ideal_hit_rate(std::string& out, const run::RunReport& report) {
     return;
   }
   const std::string measured = report.cache ? percent(report.cache->totals.hit_rate) : std::string("not read");
-  out += fmt::format("  workload allows {}, measured {} (ideal: {} measured requests from an empty cache, every earlier "
-                     "prompt's full blocks cached; {} of {} prompt tokens, block size {} ({}), simulator tokenizer)\n",
-                     percent(ideal.rate), measured, ideal.requests, ideal.hit_tokens, ideal.prompt_tokens,
+  std::string start = "an empty cache";
+  if (ideal.initial_prefixes > 0) {
+    start = fmt::format("a cache holding the {} primed prefix{} ({} full blocks{})", ideal.initial_prefixes,
+                        ideal.initial_prefixes == 1 ? "" : "es", ideal.initial_blocks,
+                        ideal.initial_reset == "none" ? ", no reset before: what the pods held is not counted"
+                                                      : "; reset: " + ideal.initial_reset + " before the priming");
+  }
+  out += fmt::format("  workload allows {}, measured {} (ideal: {} measured requests from {}, every earlier prompt's "
+                     "full blocks cached; {} of {} prompt tokens, block size {} ({}), simulator tokenizer)\n",
+                     percent(ideal.rate), measured, ideal.requests, start, ideal.hit_tokens, ideal.prompt_tokens,
                      ideal.block_size_tokens, ideal.block_size_source);
 }
 

@@ -414,7 +414,12 @@ Next prime_cache(RunState& state) {
     return Next::stop;
   }
   if (prefixes->empty()) {
-    cs.prime_note = "nothing to prime: the prompt kind has no prefix shared between requests";
+    const auto& request = state.scenario().request;
+    cs.prime_note = request.prompt == scenario::PromptKind::multi_turn && request.multi_turn.system_prompt_tokens > 0
+                        ? "nothing to prime: a multi-turn conversation's shared part is its chat system message, and a "
+                          "prime request of that message alone is rendered by the server's chat template, which need "
+                          "not make it a prefix of the conversations' rendering"
+                        : "nothing to prime: the prompt kind has no prefix shared between requests";
     state.detail = "nothing to prime";
     return Next::go_on;
   }
@@ -426,6 +431,7 @@ Next prime_cache(RunState& state) {
     const PodAnswer answer = send_through_target(state, prefix);
     if (ok(answer)) {
       ++cs.primed;
+      state.primed.push_back(prefix);
     } else if (first_failure.empty()) {
       first_failure = fmt::format("{}: {}", prefix.label, failure_of(answer));
     }

@@ -17,24 +17,37 @@ namespace {
 
 using scenario::PromptKind;
 
-std::string not_computed_reason(PromptKind kind) {
-  switch (kind) {
+std::string not_computed_reason(const scenario::RequestSpec& spec, const IdealInputs& inputs) {
+  switch (spec.prompt) {
     case PromptKind::dataset: return "not computed for dataset prompts";
     case PromptKind::per_session:
       return "not computed for per-session prompts (a request's prefix is its virtual user's, which the run does not "
              "record)";
+    case PromptKind::multi_turn:
+      return "not computed for multi-turn prompts (each turn resends the answers actually streamed back, which the run "
+             "does not keep)";
+    case PromptKind::trace:
+      return inputs.trace_records ? ""
+                                  : "not computed for trace prompts sent by a phase that is not a trace phase (its "
+                                    "request's record is its virtual user's, which the run does not record)";
     default: return "";
   }
+}
+
+// The tokens the server's prompt has for `text` as the run sends it (chat: through the template).
+std::vector<sim::TokenId> sent_tokens(const scenario::RequestSpec& spec, const std::string& text) {
+  return sim::tokenize(spec.api == scenario::ApiKind::chat ? sim::render_chat_prompt("user", text) : text);
 }
 
 }  // namespace
 
 IdealHitRate ideal_hit_rate(const scenario::RequestSpec& spec, std::uint64_t requests, std::size_t block_size_tokens,
-                            std::uint64_t max_prompt_tokens) {
+                            const IdealInputs& inputs, std::uint64_t max_prompt_tokens) {
   IdealHitRate ideal;
   ideal.block_size_tokens = std::max<std::size_t>(1, block_size_tokens);
   ideal.requests = requests;
-  ideal.reason = not_computed_reason(spec.prompt);
+  ideal.initial_reset = inputs.reset;
+  ideal.reason = not_computed_reason(spec, inputs);
   if (!ideal.reason.empty()) {
     return ideal;
   }
@@ -45,13 +58,21 @@ IdealHitRate ideal_hit_rate(const scenario::RequestSpec& spec, std::uint64_t req
   }
   const std::size_t block = ideal.block_size_tokens;
   std::unordered_set<sim::BlockHash> held;
+  for (const auto& prefix : inputs.primed) {
+    const std::vector<sim::BlockHash> hashes = sim::block_hashes(sent_tokens(spec, prefix.text), block);
+    held.insert(hashes.begin(), hashes.end());
+  }
+  ideal.initial_prefixes = inputs.primed.size();
+  ideal.initial_blocks = held.size();
+  const bool trace = spec.prompt == PromptKind::trace;
+  if (trace) {
+    ideal.requests = requests = inputs.trace_records->size();
+  }
   engine::Prompt prompt;
-  std::string text;
   for (std::uint64_t i = 0; i < requests; ++i) {
-    prompts->fill(i, 0, prompt);
-    const std::string& sent = spec.api == scenario::ApiKind::chat ? (text = sim::render_chat_prompt("user", prompt.text))
-                                                                  : prompt.text;
-    const std::vector<sim::TokenId> tokens = sim::tokenize(sent);
+    // trace: the executor passes the record as the session (engine/prompt_source.hpp)
+    prompts->fill(i, trace ? (*inputs.trace_records)[i] : 0, prompt);
+    const std::vector<sim::TokenId> tokens = sent_tokens(spec, prompt.text);
     ideal.prompt_tokens += tokens.size();
     if (ideal.prompt_tokens > max_prompt_tokens) {
       ideal.reason = fmt::format("not computed: the measured requests hold more than {} prompt tokens, the most this "
@@ -78,9 +99,10 @@ IdealHitRate ideal_hit_rate(const scenario::RequestSpec& spec, std::uint64_t req
   return ideal;
 }
 
-IdealHitRate ideal_hit_rate(const scenario::Scenario& scenario, std::uint64_t requests) {
+IdealHitRate ideal_hit_rate(const scenario::Scenario& scenario, std::uint64_t requests, const IdealInputs& inputs) {
   const bool embedded = scenario.target.base_url.empty();
-  IdealHitRate ideal = ideal_hit_rate(scenario.request, requests, embedded ? scenario.sim.pod.block_size_tokens : 16);
+  IdealHitRate ideal =
+      ideal_hit_rate(scenario.request, requests, embedded ? scenario.sim.pod.block_size_tokens : 16, inputs);
   ideal.block_size_source = embedded ? "sim.block_size" : "assumed (vLLM's default; the target's is not known)";
   return ideal;
 }

@@ -248,9 +248,36 @@ Next scrape_after(RunState& state) {
   return Next::go_on;
 }
 
+namespace {
+
+// What the ideal needs besides the request count: the primed prefixes, the trace records that started.
+IdealInputs ideal_inputs(const RunState& state) {
+  IdealInputs inputs;
+  inputs.primed = state.primed;
+  if (state.report->cache_state) {
+    inputs.reset = state.report->cache_state->reset;
+  }
+  std::vector<std::size_t> records;
+  for (const auto& phase : state.report->run->phases) {
+    if (!phase.trace) {
+      return inputs;  // requests of a phase that is not a trace phase: their records are not known
+    }
+    for (std::size_t i = 0; i < phase.trace->started_offsets_ns.size(); ++i) {
+      if (phase.trace->started_offsets_ns[i]) {
+        records.push_back(i);
+      }
+    }
+  }
+  inputs.trace_records = std::move(records);
+  return inputs;
+}
+
+}  // namespace
+
 Next find_diagnostics(RunState& state) {
   if (state.report->run) {
-    state.report->ideal_hit_rate = ideal_hit_rate(state.scenario(), state.report->run->total.started);
+    state.report->ideal_hit_rate =
+        ideal_hit_rate(state.scenario(), state.report->run->total.started, ideal_inputs(state));
   }
   const auto before = state.report->diagnostics.size();
   add_run_diagnostics(*state.report);

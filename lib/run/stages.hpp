@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/prompt_source.hpp"
 #include "run/embedded_sim.hpp"
 #include "run/pipeline.hpp"
 #include "run/run_report.hpp"
@@ -22,6 +23,7 @@ struct RunState {
   std::unique_ptr<EmbeddedSim> sim;                    // simulator → target, cache source
   std::unique_ptr<scrape::MetricsSource> source;       // cache source → scrape before, scrape after
   std::vector<scrape::PodSnapshotResult> before;       // scrape before → scrape after
+  std::vector<engine::PrefixPrompt> primed;            // prime → diagnostics: the prefixes primed (2xx), for the ideal
   std::string detail;                                  // the running stage's detail, e.g. "4 pods"
 
   const scenario::Scenario& scenario() const { return *request->scenario; }

@@ -107,6 +107,48 @@ TEST(PromptSource, PerSessionPrefixesDifferPerSessionAndRepeatWithinOne) {
   EXPECT_EQ(source.session_id(3), "llmd-1-3");
 }
 
+TEST(PromptSource, PrefixGroupsPrimeEachGroupsSystemPromptTheStartOfItsPrompts) {
+  RequestSpec spec;
+  spec.prompt = PromptKind::prefix_groups;
+  spec.prefix_groups.groups = 3;
+  spec.prefix_groups.prompts_per_group = 2;
+  spec.prefix_groups.system_prompt_tokens = scenario::fixed_length(40, 40);
+  spec.prefix_groups.question_tokens = scenario::fixed_length(6, 6);
+  PromptSource source = make_source(spec);
+  const std::vector<PrefixPrompt> prefixes = source.prefixes(8);  // one per group, whatever the users
+  ASSERT_EQ(prefixes.size(), 3u);
+  for (std::size_t group = 0; group < 3; ++group) {
+    EXPECT_EQ(prefixes[group].label, "group " + std::to_string(group));
+    EXPECT_EQ(prefixes[group].tokens, 40u);
+    EXPECT_EQ(sim::tokenize(prefixes[group].text).size(), 40u);
+    EXPECT_EQ(prefixes[group].session_id, "");
+  }
+  EXPECT_NE(prefixes[0].text, prefixes[1].text);
+  // Round-robin: request i is group i mod 3, and its prompt starts with that group's system prompt.
+  for (std::uint64_t i = 0; i < 6; ++i) {
+    const std::string prompt = prompt_text(source, i);
+    EXPECT_EQ(first_words(prompt, 40), prefixes[i % 3].text) << i;
+    EXPECT_EQ(sim::tokenize(prompt).size(), 46u);
+  }
+  // Drawn lengths: the prefix says its own count.
+  spec.prefix_groups.system_prompt_tokens = scenario::fixed_length(20, 60);
+  spec.prefix_groups.system_prompt_tokens.kind = scenario::LengthDistribution::Kind::uniform;
+  spec.prefix_groups.system_prompt_tokens.a = 20;
+  spec.prefix_groups.system_prompt_tokens.b = 60;
+  PromptSource drawn = make_source(spec);
+  for (const auto& prefix : drawn.prefixes(1)) {
+    EXPECT_EQ(sim::tokenize(prefix.text).size(), prefix.tokens) << prefix.label;
+  }
+}
+
+TEST(PromptSource, KindsWithoutAPrefixToPrimeHaveNone) {
+  RequestSpec spec;
+  for (const auto kind : {PromptKind::random, PromptKind::fixed, PromptKind::multi_turn}) {
+    spec.prompt = kind;
+    EXPECT_TRUE(make_source(spec).prefixes(4).empty());
+  }
+}
+
 TEST(PromptSource, FixedTextIsSentAsIs) {
   RequestSpec spec;
   spec.prompt = PromptKind::fixed;

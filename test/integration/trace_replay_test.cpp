@@ -6,6 +6,7 @@
 #include <set>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
@@ -120,6 +121,17 @@ sim: {pods: 4, route: prefix, block_size: 16, timing: {time_scale: 0.01}}
   const json& totals = result["cache"]["totals"];
   EXPECT_EQ(totals["queries_tokens"], 40 * 85);
   EXPECT_NEAR(totals["hit_rate"].get<double>(), expected_rate, 0.01);
+  // The summary prints the same ideal, computed by the binary from the records that started, next
+  // to the measured rate.
+  const json& ideal = result["ideal_hit_rate"];
+  ASSERT_TRUE(ideal["rate"].is_number()) << ideal;
+  EXPECT_DOUBLE_EQ(ideal["rate"].get<double>(), expected_rate);
+  EXPECT_EQ(ideal["requests"], 40);
+  EXPECT_EQ(ideal["hit_tokens"], 39 * 64);
+  EXPECT_EQ(ideal["initial_cache"]["state"], "empty");
+  EXPECT_THAT(out.out, HasSubstr(fmt::format("workload allows {:.1f}%, measured {:.1f}% (ideal: 40 measured requests "
+                                             "from an empty cache",
+                                             expected_rate * 100, totals["hit_rate"].get<double>() * 100)));
   // The echo says what was replayed.
   EXPECT_EQ(result["scenario"]["request"]["trace"]["block_size"], 16);
   EXPECT_EQ(result["scenario"]["phases"][0]["speedup"], 2.0);
@@ -181,7 +193,15 @@ TEST(TraceReplay, ReadyScenarioMeasuresTheHitRateItsTraceAllows) {
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
   const json result = read_json(dir / "r.json");
   EXPECT_EQ(result["run"]["phases"][0]["trace"]["started"], 120);
-  EXPECT_NEAR(result["cache"]["totals"]["hit_rate"].get<double>(), ideal_hit_rate(records), 0.005);
+  const double measured = result["cache"]["totals"]["hit_rate"].get<double>();
+  EXPECT_NEAR(measured, ideal_hit_rate(records), 0.005);
+  // The binary's ideal (whole blocks below each prompt's last token) agrees with the count above
+  // (which caps at the last token) and with what the pods measured; the summary prints it.
+  const double printed_ideal = result["ideal_hit_rate"]["rate"].get<double>();
+  EXPECT_NEAR(printed_ideal, ideal_hit_rate(records), 0.005);
+  EXPECT_NEAR(measured, printed_ideal, 0.005);
+  EXPECT_EQ(result["ideal_hit_rate"]["requests"], 120);
+  EXPECT_THAT(out.out, HasSubstr(fmt::format("workload allows {:.1f}%, measured {:.1f}%", printed_ideal * 100, measured * 100)));
   auto round_robin = run_bench({scenario, "--time-scale", "0.1", "--sim-time-scale", "0.1", "--sim-route", "round-robin", "-q"});
   EXPECT_EQ(round_robin.exit_code, 1) << round_robin.out << round_robin.err;
   EXPECT_THAT(round_robin.out, HasSubstr("cache_hit_rate = 0.5"));

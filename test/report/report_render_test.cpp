@@ -159,6 +159,27 @@ TEST(Reports, ShowWhatTheWorkloadAllowsNextToTheMeasuredHitRate) {
   EXPECT_DOUBLE_EQ(json["ideal_hit_rate"]["rate"].get<double>(), 240000.0 / 260096);
   EXPECT_EQ(json["ideal_hit_rate"]["hit_tokens"], 240000);
   EXPECT_EQ(json["ideal_hit_rate"]["tokenizer"], "simulator");
+  EXPECT_EQ(json["ideal_hit_rate"]["initial_cache"],
+            (nlohmann::json{{"state", "empty"}, {"primed_prefixes", 0}, {"blocks", 0}, {"reset", "none"}}));
+  // From the primed cache the summary and the JSON say what it held.
+  run::IdealHitRate primed = ideal;
+  primed.initial_prefixes = 8;
+  primed.initial_blocks = 1000;
+  primed.initial_reset = "api";
+  r.ideal_hit_rate = primed;
+  EXPECT_THAT(report::render_text(r),
+              HasSubstr("(ideal: 128 measured requests from a cache holding the 8 primed prefixes (1000 full blocks; "
+                        "reset: api before the priming), every earlier prompt's full blocks cached;"));
+  EXPECT_EQ(report::to_json(r, llmd::cli::exit_code(r.verdict))["ideal_hit_rate"]["initial_cache"],
+            (nlohmann::json{{"state", "primed"}, {"primed_prefixes", 8}, {"blocks", 1000}, {"reset", "api"}}));
+  primed.initial_prefixes = 1;
+  primed.initial_blocks = 62;
+  primed.initial_reset = "none";
+  r.ideal_hit_rate = primed;
+  EXPECT_THAT(report::render_text(r),
+              HasSubstr("from a cache holding the 1 primed prefix (62 full blocks, no reset before: what the pods held "
+                        "is not counted)"));
+  r.ideal_hit_rate = ideal;
   const auto& groups = json["scenario"]["request"]["prefix_groups"];
   EXPECT_EQ(groups["groups"], 8);
   EXPECT_EQ(groups["order"], "grouped");

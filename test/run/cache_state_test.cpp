@@ -133,6 +133,46 @@ TEST(CacheStateStages, VerifyNamesThePrefixesAndPodsThatAreNotResidentAndFailsTh
   EXPECT_EQ(f.report.verdict, run::Verdict::fail);  // exit 1
 }
 
+TEST(CacheStateStages, PrimeThenVerifyFindsEachPrefixGroupsSystemPromptResident) {
+  Fixture f;
+  f.scenario.request.prompt = scenario::PromptKind::prefix_groups;
+  f.scenario.request.prefix_groups.groups = 3;
+  f.scenario.request.prefix_groups.prompts_per_group = 4;
+  f.scenario.request.prefix_groups.system_prompt_tokens = scenario::fixed_length(64, 64);
+  f.scenario.sim.route = llmd::sim::RoutePolicy::prefix;
+  f.scenario.cache_state.prime = true;
+  f.scenario.cache_state.verify = true;
+  f.up_to_cache_source();
+  ASSERT_EQ(run::prime_cache(f.state), run::Next::go_on) << testing::PrintToString(f.report.errors);
+  EXPECT_EQ(f.state.detail, "3 of 3 prefixes");
+  ASSERT_EQ(f.state.primed.size(), 3u);  // kept for the ideal
+  EXPECT_EQ(f.state.primed[2].label, "group 2");
+  ASSERT_EQ(run::verify_cache(f.state), run::Next::go_on);
+  const auto& state = *f.report.cache_state;
+  ASSERT_EQ(state.residency.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const auto& row = state.residency[i];
+    EXPECT_EQ(row.prefix, "group " + std::to_string(i));
+    EXPECT_TRUE(row.resident) << row.prefix << ": " << row.problem;
+    EXPECT_EQ(row.probe_tokens, 64u);
+    EXPECT_EQ(row.hit_tokens, 48u);  // 3 full blocks below the last token
+  }
+  EXPECT_THAT(f.state.detail, testing::MatchesRegex("3 of 3 prefixes resident on [1-3] pods?"));
+}
+
+TEST(CacheStateStages, MultiTurnSystemPromptIsNotPrimedAndTheNoteSaysWhy) {
+  Fixture f;
+  f.scenario.request.api = scenario::ApiKind::chat;
+  f.scenario.request.prompt = scenario::PromptKind::multi_turn;
+  f.scenario.request.multi_turn.system_prompt_tokens = 100;
+  f.scenario.cache_state.prime = true;
+  f.up_to_cache_source();
+  EXPECT_EQ(run::prime_cache(f.state), run::Next::go_on);
+  EXPECT_EQ(f.state.detail, "nothing to prime");
+  EXPECT_THAT(f.report.cache_state->prime_note, HasSubstr("its chat system message"));
+  EXPECT_TRUE(f.state.primed.empty());
+}
+
 TEST(CacheStateStages, KindsWithoutASharedPrefixHaveNothingToPrime) {
   Fixture f;
   f.scenario.request.prompt = scenario::PromptKind::random;

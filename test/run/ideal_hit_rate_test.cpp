@@ -2,9 +2,15 @@
 // token per generated word).
 #include "run/ideal_hit_rate.hpp"
 
+#include <filesystem>
+#include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include "engine/prompt_source.hpp"
 
 namespace llmd::run {
 namespace {
@@ -78,6 +84,98 @@ TEST(IdealHitRate, SharedPrefixFixedAndTheCapAtPromptMinusOne) {
   EXPECT_EQ(chat.hit_tokens, 32u);
 }
 
+// The prefixes cache_state.prime sends for `spec` (PromptSource::prefixes).
+std::vector<engine::PrefixPrompt> primed_prefixes(const RequestSpec& spec) {
+  auto source = engine::PromptSource::create(spec);
+  EXPECT_TRUE(source.has_value()) << source.error();
+  return source->prefixes(0);
+}
+
+TEST(IdealHitRate, PrimedGroupsStartInTheCacheSoEveryRequestHitsItsSystemPrompt) {
+  // As TwoGroupsOfTwoPrompts..., but both 32-token system prompts (2 full blocks each) are held from
+  // the start: all 4 requests hit 2 blocks, 128 of 160 tokens (unprimed: 64).
+  IdealInputs inputs;
+  inputs.primed = primed_prefixes(groups_spec(32, 8));
+  inputs.reset = "api";
+  ASSERT_EQ(inputs.primed.size(), 2u);
+  const IdealHitRate ideal = ideal_hit_rate(groups_spec(32, 8), 4, 16, inputs);
+  ASSERT_TRUE(ideal.rate.has_value()) << ideal.reason;
+  EXPECT_EQ(ideal.hit_tokens, 128u);
+  EXPECT_DOUBLE_EQ(*ideal.rate, 0.8);
+  EXPECT_EQ(ideal.initial_prefixes, 2u);
+  EXPECT_EQ(ideal.initial_blocks, 4u);
+  EXPECT_EQ(ideal.initial_reset, "api");
+  // 30-token system prompts: a primed prefix holds 1 full block (its second is 14 tokens, never
+  // cached), so each of the 4 requests hits 16 tokens: 64 of 160 (unprimed: 32).
+  inputs.primed = primed_prefixes(groups_spec(30, 10));
+  const IdealHitRate off_boundary = ideal_hit_rate(groups_spec(30, 10), 4, 16, inputs);
+  EXPECT_EQ(off_boundary.initial_blocks, 2u);
+  EXPECT_EQ(off_boundary.hit_tokens, 64u);
+  EXPECT_DOUBLE_EQ(*off_boundary.rate, 0.4);
+  // Without priming, the start is empty.
+  const IdealHitRate empty = ideal_hit_rate(groups_spec(32, 8), 4, 16);
+  EXPECT_EQ(empty.initial_prefixes, 0u);
+  EXPECT_EQ(empty.initial_blocks, 0u);
+  EXPECT_EQ(empty.initial_reset, "none");
+}
+
+TEST(IdealHitRate, APrimedSharedPrefixWithTheChatTemplateIsCutAsThePrimeRequestSentIt) {
+  // Chat: "<|user|>" + 31 prefix words = 32 tokens, 2 full blocks held; each request is those 32
+  // tokens + 8 suffix words = 40 tokens and hits 32 from the first on: 3 x 32 of 3 x 40.
+  RequestSpec shared;
+  shared.prompt = PromptKind::shared_prefix;
+  shared.api = scenario::ApiKind::chat;
+  shared.prefix_tokens = 31;
+  shared.suffix_tokens = 8;
+  IdealInputs inputs;
+  inputs.primed = primed_prefixes(shared);
+  const IdealHitRate ideal = ideal_hit_rate(shared, 3, 16, inputs);
+  EXPECT_EQ(ideal.initial_blocks, 2u);
+  EXPECT_EQ(ideal.prompt_tokens, 120u);
+  EXPECT_EQ(ideal.hit_tokens, 96u);
+}
+
+// A trace file of `lines` in a fresh temporary directory.
+std::string write_trace(const std::string& lines) {
+  const auto dir = std::filesystem::temp_directory_path() / ("llmd-ideal-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = dir / "t.jsonl";
+  std::ofstream(path) << lines;
+  return path.string();
+}
+
+TEST(IdealHitRate, TraceRecordsThatStartedHitTheirSharedHashIdBlocks) {
+  // Block 16. r0: 40 tokens, blocks [1, 2] full, 3 cut; r1: 40 tokens, [1, 2] then its own 4: hits
+  // 2 blocks (32, below its last token); r2: 20 tokens, [1] full: hits 16. 48 of 100 tokens.
+  RequestSpec spec;
+  spec.prompt = PromptKind::trace;
+  spec.trace.block_size = 16;
+  spec.dataset_path = write_trace(
+      "{\"timestamp\": 0, \"input_length\": 40, \"output_length\": 1, \"hash_ids\": [1, 2, 3]}\n"
+      "{\"timestamp\": 1, \"input_length\": 40, \"output_length\": 1, \"hash_ids\": [1, 2, 4]}\n"
+      "{\"timestamp\": 2, \"input_length\": 20, \"output_length\": 1, \"hash_ids\": [1, 5]}\n");
+  IdealInputs inputs;
+  inputs.trace_records = std::vector<std::size_t>{0, 1, 2};
+  const IdealHitRate all = ideal_hit_rate(spec, 3, 16, inputs);
+  ASSERT_TRUE(all.rate.has_value()) << all.reason;
+  EXPECT_EQ(all.requests, 3u);
+  EXPECT_EQ(all.prompt_tokens, 100u);
+  EXPECT_EQ(all.hit_tokens, 48u);
+  // Record 1 dropped (never started): r2 still finds block 1 of r0: 16 of 60.
+  inputs.trace_records = std::vector<std::size_t>{0, 2};
+  const IdealHitRate dropped = ideal_hit_rate(spec, 3, 16, inputs);
+  EXPECT_EQ(dropped.requests, 2u);
+  EXPECT_EQ(dropped.prompt_tokens, 60u);
+  EXPECT_EQ(dropped.hit_tokens, 16u);
+  // A larger block size than the trace's: r0 and r1 share one 32-token block, r2 has none full.
+  const IdealHitRate big_blocks = ideal_hit_rate(spec, 3, 32, IdealInputs{{}, "none", std::vector<std::size_t>{0, 1, 2}});
+  EXPECT_EQ(big_blocks.hit_tokens, 32u);
+  // Sent by a phase that is not a trace phase: the record of a request is not known.
+  EXPECT_EQ(ideal_hit_rate(spec, 3, 16).reason,
+            "not computed for trace prompts sent by a phase that is not a trace phase (its request's record is its "
+            "virtual user's, which the run does not record)");
+}
+
 TEST(IdealHitRate, RandomPromptsShareNothing) {
   RequestSpec random;
   random.prompt = PromptKind::random;
@@ -98,8 +196,13 @@ TEST(IdealHitRate, NotComputedSaysWhy) {
   EXPECT_EQ(ideal_hit_rate(sessions, 10, 16).reason,
             "not computed for per-session prompts (a request's prefix is its virtual user's, which the run does not "
             "record)");
+  RequestSpec turns;
+  turns.prompt = PromptKind::multi_turn;
+  EXPECT_EQ(ideal_hit_rate(turns, 10, 16).reason,
+            "not computed for multi-turn prompts (each turn resends the answers actually streamed back, which the run "
+            "does not keep)");
   EXPECT_EQ(ideal_hit_rate(groups_spec(32, 8), 0, 16).reason, "not computed: no measured request");
-  const IdealHitRate too_big = ideal_hit_rate(groups_spec(32, 8), 4, 16, 100);
+  const IdealHitRate too_big = ideal_hit_rate(groups_spec(32, 8), 4, 16, {}, 100);
   EXPECT_FALSE(too_big.rate.has_value());
   EXPECT_EQ(too_big.reason,
             "not computed: the measured requests hold more than 100 prompt tokens, the most this computation reads");
