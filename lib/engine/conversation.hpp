@@ -55,6 +55,8 @@ struct TurnRequest {
 class ConversationSource {
  public:
   explicit ConversationSource(const scenario::RequestSpec& spec);
+  // The source keeps a reference to the spec: a temporary would dangle (ASan caught one in a test).
+  explicit ConversationSource(scenario::RequestSpec&& spec) = delete;
 
   // The next turn of user `vu` of phase `phase` (index in the engine's run; `key` = phase_key(name)):
   // starts a conversation when the user has none going, appends the new user message to its history

@@ -115,7 +115,8 @@ TEST(Conversation, EachTurnResendsTheHistoryWithTheAnswers) {
 }
 
 TEST(Conversation, AFailedTurnEndsTheConversation) {
-  ConversationSource source(multi_turn_spec(5));
+  const auto spec = multi_turn_spec(5);
+  ConversationSource source(spec);
   Prompt prompt;
   const TurnRequest first = source.next(2, 1, 9, prompt);
   const std::string session = *first.session_id;
