@@ -79,6 +79,11 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
                      "Disable prefix caching on this pod only (index; repeatable)")
       ->allow_extra_args(false);
   command.add_option("--metrics-flavor", options.metrics_flavor, "Metric names of vLLM: v0, v0.10, v0.11")->capture_default_str();
+  command.add_option("--tokenizer-piece-bytes", pod.tokenizer_piece_bytes,
+                     with_range("Longest token piece, bytes: 8 counts each generated prompt word as one token; less "
+                                "splits longer words (a tokenizer unlike the prompt generator's, for token calibration)",
+                                sim::k_tokenizer_piece_bytes_range))
+      ->capture_default_str();
   command.add_option("--max-num-seqs", pod.max_num_seqs,
                      with_range("Requests a pod runs at once; the rest wait", sim::k_max_num_seqs_range))->capture_default_str();
   command.add_option("--max-model-len", pod.max_model_len, with_range("Prompt + max_tokens limit, tokens", sim::k_max_model_len_range))->capture_default_str();

@@ -28,7 +28,9 @@ std::string describe_target(const scenario::Scenario& s) {
     const auto& sim = s.sim;
     return fmt::format("embedded simulator: {} pods, route {}, metrics {}, model {}{}", sim.pods, sim::to_string(sim.route),
                        sim::to_string(sim.pod.metrics_flavor), sim.pod.model,
-                       sim.host.empty() ? "" : ", Host " + sim.host);
+                       sim.host.empty() ? "" : ", Host " + sim.host) +
+           (sim.pod.tokenizer_piece_bytes == 8 ? ""
+                                               : fmt::format(", tokenizer pieces of {} bytes", sim.pod.tokenizer_piece_bytes));
   }
   const auto& t = s.target;
   std::vector<std::string> parts;
@@ -235,6 +237,17 @@ std::string describe_plan(const RunInputs& inputs) {
   out += "phases:\n";
   for (std::size_t i = 0; i < s.phases.size(); ++i) {
     out += fmt::format("  load[{}] {}\n", i, describe_phase(s.phases[i], s.time_scale));
+  }
+  if (s.request.prompt == scenario::PromptKind::shared_prefix || s.request.prompt == scenario::PromptKind::per_session) {
+    using Calibrate = scenario::TokenCountsSpec::Calibrate;
+    const auto& counts = s.request.token_counts;
+    out += fmt::format(
+        "tokens:     {}{}\n",
+        counts.calibrate == Calibrate::off ? "the generator's count (calibrate: off)"
+        : counts.calibrate == Calibrate::on
+            ? "prefixes calibrated to exactly prefix_tokens server tokens via POST /tokenize (calibrate: on, required)"
+            : "prefixes calibrated via POST /tokenize when the target answers it (calibrate: auto)",
+        counts.align_to_block && counts.calibrate != Calibrate::off ? ", rounded up to a multiple of the block size" : "");
   }
   out += fmt::format("cache:      {}\n", describe_cache(s));
   if (s.cache_state.any()) {

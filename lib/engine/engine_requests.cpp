@@ -8,6 +8,7 @@
 #include "engine/engine_loop.hpp"
 
 #include "engine/backoff.hpp"
+#include "engine/dataset.hpp"
 #include "util/curl_global.hpp"
 #include "util/process.hpp"
 
@@ -171,6 +172,10 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
     m_prompts.fill(m_next_request_index++, vu, m_prompt);
     headers = headers_for(vu);
   }
+  state.generator_tokens.reset();
+  if (!m_conversations && m_prompt.messages == nullptr) {
+    state.generator_tokens = count_words(m_prompt.text);
+  }
   m_body->render(m_prompt, state.body());
   state.phase = phase_index;
   state.vu = vu;
@@ -220,6 +225,9 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   const TransferFacts facts = state->facts();
   const Outcome outcome = classify(facts);
   record_completion(phase.result, facts, outcome, state->timing(), state->loop);
+  if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
+    record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
+  }
   if (state->turn > 0) {
     end_turn(phase, *state, outcome, facts, now);
   }

@@ -290,6 +290,13 @@ void record_delivery(PhaseResult& phase, const TransferFacts& facts, const Reque
 
 }  // namespace
 
+void record_prompt_token_accuracy(PhaseResult& phase, std::uint64_t generator_tokens, std::int64_t server_tokens) {
+  phase.prompt_tokens_generator = saturating_add(phase.prompt_tokens_generator, generator_tokens);
+  phase.prompt_tokens_server = saturating_add(phase.prompt_tokens_server,
+                                              static_cast<std::uint64_t>(std::max<std::int64_t>(server_tokens, 0)));
+  ++phase.prompt_tokens_compared;
+}
+
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
                        const RequestTiming& timing, LoopKind loop) {
   ++phase.completed;

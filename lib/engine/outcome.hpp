@@ -90,6 +90,9 @@ enum class LoopKind { closed, open };
 // (when it reached that instant), its inter-token gaps, http_req_duration, output_tokens and
 // tokens_per_second, and its cached_tokens; a failed one only time_to_failure_ns of its class;
 // schedule_lag (open loop) both.
+// An ok response's usage.prompt_tokens next to the generator's count of its prompt
+// (PhaseResult::prompt_tokens_generator / _server / _compared).
+void record_prompt_token_accuracy(PhaseResult& phase, std::uint64_t generator_tokens, std::int64_t server_tokens);
 void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
                        const RequestTiming& timing, LoopKind loop);
 

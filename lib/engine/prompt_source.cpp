@@ -58,7 +58,9 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
     case scenario::PromptKind::fixed:
       break;
     case scenario::PromptKind::shared_prefix:
-      append_words(source.m_shared_prefix, spec.seed, k_tag_shared_prefix, 0, spec.prefix_tokens);
+      source.m_shared_prefix = spec.calibrated.empty()
+                                   ? source.generated_prefix(0, spec.prefix_tokens, 0)
+                                   : source.generated_prefix(0, spec.calibrated[0].words, spec.calibrated[0].fillers);
       break;
     case scenario::PromptKind::per_session:
       break;
@@ -103,9 +105,27 @@ Result<PromptSource> PromptSource::create(const scenario::RequestSpec& spec) {
 const std::string& PromptSource::session_prefix(std::size_t session) {
   auto [it, inserted] = m_session_prefixes.try_emplace(session);
   if (inserted) {
-    append_words(it->second, m_spec.seed, k_tag_session_prefix, session, m_spec.prefix_tokens);
+    it->second = session < m_spec.calibrated.size()
+                     ? generated_prefix(session, m_spec.calibrated[session].words, m_spec.calibrated[session].fillers)
+                     : generated_prefix(session, m_spec.prefix_tokens, 0);
   }
   return it->second;
+}
+
+std::string PromptSource::generated_prefix(std::size_t session, std::size_t words, std::size_t fillers) const {
+  std::string out;
+  if (m_spec.prompt == scenario::PromptKind::per_session) {
+    append_words(out, m_spec.seed, k_tag_session_prefix, session, words);
+  } else {
+    append_words(out, m_spec.seed, k_tag_shared_prefix, 0, words);
+  }
+  for (std::size_t i = 0; i < fillers; ++i) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += k_filler_word;
+  }
+  return out;
 }
 
 void PromptSource::append_suffix(std::uint64_t request_index, std::string& out) const {
@@ -222,11 +242,14 @@ void PromptSource::fill_dataset(std::uint64_t request_index, std::size_t session
 
 std::vector<PrefixPrompt> PromptSource::prefixes(std::size_t max_sessions) {
   std::vector<PrefixPrompt> out;
+  const auto tokens = [this](std::size_t session) {
+    return session < m_spec.calibrated.size() ? m_spec.calibrated[session].tokens : m_spec.prefix_tokens;
+  };
   if (m_spec.prompt == scenario::PromptKind::shared_prefix) {
-    out.push_back({"shared prefix", m_shared_prefix, m_spec.prefix_tokens, ""});
+    out.push_back({"shared prefix", m_shared_prefix, tokens(0), ""});
   } else if (m_spec.prompt == scenario::PromptKind::per_session) {
     for (std::size_t session = 0; session < max_sessions; ++session) {
-      out.push_back({fmt::format("session {}", session), session_prefix(session), m_spec.prefix_tokens, session_id(session)});
+      out.push_back({fmt::format("session {}", session), session_prefix(session), tokens(session), session_id(session)});
     }
   } else if (m_spec.prompt == scenario::PromptKind::prefix_groups) {
     for (std::size_t group = 0; group < m_groups->groups(); ++group) {

@@ -61,7 +61,8 @@ std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_
 struct PrefixPrompt {
   std::string label;       // "shared prefix", "session 3", "group 2"
   std::string text;        // the prefix alone (completions prompt, or the chat user message)
-  std::size_t tokens = 0;  // its length by the generator's count (= the simulator's tokens)
+  std::size_t tokens = 0;  // its length by the generator's count (= the simulator's tokens), or by the
+                           // server's POST /tokenize once calibrated (RequestSpec::calibrated)
   std::string session_id;  // the session header's value the workload sends with it; "" for none
 };
 
@@ -88,6 +89,13 @@ class PromptSource {
   std::vector<PrefixPrompt> prefixes(std::size_t max_sessions);
   // The trace of PromptKind::trace (read by create()); nullptr for the other kinds.
   const Trace* trace() const { return m_trace ? &*m_trace : nullptr; }
+
+  // shared_prefix / per_session: the prefix of `session` (shared_prefix: any) made of the first `words`
+  // words of its generator stream, then `fillers` one-token filler words (k_filler_word): what the
+  // calibrate stage measures with the server's POST /tokenize (run/calibrate.hpp). Deterministic.
+  std::string generated_prefix(std::size_t session, std::size_t words, std::size_t fillers) const;
+  // The filler word: one byte, so one token for any piece length and a single token in BPE vocabularies.
+  static constexpr std::string_view k_filler_word = "a";
 
   // Length in words (= sim tokens) the random kind draws for request `request_index`.
   std::size_t random_length(std::uint64_t request_index) const;

@@ -114,6 +114,9 @@ class RequestState final : public sse::SseListener {
   std::size_t phase = 0;    // index of the phase that started the request
   std::size_t vu = 0;       // closed loop: the virtual user; open loop: unused
   std::size_t turn = 0;     // multi-turn prompts: the request's turn number (1-based); 0 otherwise
+  // The prompt's length by the generator's count (one whitespace-separated word = one token); nullopt
+  // for chat messages and conversations, whose rendering the server decides.
+  std::optional<std::uint64_t> generator_tokens;
   LoopKind loop = LoopKind::closed;
   bool in_use = false;      // added to the multi handle and not finished yet
 

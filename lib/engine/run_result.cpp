@@ -279,6 +279,9 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.responses_with_cached_tokens += from.responses_with_cached_tokens;
   into.input_tokens_total = saturating_add(into.input_tokens_total, from.input_tokens_total);
   into.responses_with_input_tokens += from.responses_with_input_tokens;
+  into.prompt_tokens_generator = saturating_add(into.prompt_tokens_generator, from.prompt_tokens_generator);
+  into.prompt_tokens_server = saturating_add(into.prompt_tokens_server, from.prompt_tokens_server);
+  into.prompt_tokens_compared += from.prompt_tokens_compared;
   into.connections_opened += from.connections_opened;
   return merge_turns(into.turns, from.turns);
 }
@@ -299,6 +302,12 @@ json summary_figures(const PhaseResult& phase) {
                                {"p99", ns_as_seconds(h.tpot_ns.percentile(99))}};
   return {{"input_tokens_total", optional_json(input_tokens(phase))},
           {"input_tokens_responses", phase.responses_with_input_tokens},
+          {"prompt_tokens_accuracy",
+           phase.prompt_tokens_compared == 0
+               ? json(nullptr)
+               : json{{"generator_tokens", phase.prompt_tokens_generator},
+                      {"server_tokens", phase.prompt_tokens_server},
+                      {"responses", phase.prompt_tokens_compared}}},
           {"output_tokens_per_second", optional_json(output_tokens_per_second(phase))},
           {"total_tokens_per_second", optional_json(total_tokens_per_second(phase))},
           {"tpot_seconds", tpot},

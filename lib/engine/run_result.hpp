@@ -186,6 +186,12 @@ struct PhaseResult {
   // input token count is known only when every ok response reported it (input_tokens()).
   std::uint64_t input_tokens_total = 0;
   std::uint64_t responses_with_input_tokens = 0;
+  // How far the generator's token count is from the server's: over the ok responses with
+  // usage.prompt_tokens whose prompt the engine generated as text (not chat messages), the
+  // generator's count (one word = one token) and usage.prompt_tokens, summed, and how many.
+  std::uint64_t prompt_tokens_generator = 0;
+  std::uint64_t prompt_tokens_server = 0;
+  std::uint64_t prompt_tokens_compared = 0;
   std::uint64_t connections_opened = 0;              // new connections (CURLINFO_NUM_CONNECTS); the rest reused one
   std::uint64_t peak_in_flight = 0;                  // most requests in flight at once
   double mean_in_flight = 0;                         // time-weighted mean over wall_duration

@@ -95,6 +95,57 @@ std::string render_cache_state(const run::CacheStateReport& state) {
   return out;
 }
 
+std::string render_calibration(const run::CalibrationReport& c) {
+  std::string out = fmt::format("\ntoken counts (requests.token_counts.calibrate: {}, via POST {})\n", c.mode,
+                                util::escape_controls(c.tokenize_url));
+  if (!c.calibrated) {
+    out += fmt::format("  not calibrated: {}\n", util::escape_controls(c.note));
+    return out;
+  }
+  out += fmt::format("  requested {} tokens{}; every prefix measures exactly {} server tokens{} ({} POST /tokenize)\n",
+                     c.requested_tokens,
+                     c.block_size_tokens ? fmt::format(", aligned up to {} (block size {}, {})",
+                                                       c.aligned_tokens, *c.block_size_tokens,
+                                                       c.block_size_source)
+                                         : "",
+                     c.aligned_tokens,
+                     c.chat ? " (chat API: the user message's text counted alone, the chat template's tokens are extra)" : "",
+                     c.tokenize_calls);
+  constexpr std::size_t k_rows = 8;
+  for (std::size_t i = 0; i < c.prefixes.size() && i < k_rows; ++i) {
+    const auto& p = c.prefixes[i];
+    out += fmt::format("  {:<14} {} words + {} filler, server tokens {} (the generator's {} words alone: {})\n", p.prefix,
+                       p.words, p.fillers, p.server_tokens,
+                       c.aligned_tokens, p.uncalibrated_tokens);
+  }
+  if (c.prefixes.size() > k_rows) {
+    out += fmt::format("  ... {} more prefixes (all in the JSON result)\n", c.prefixes.size() - k_rows);
+  }
+  return out;
+}
+
+json calibration_json(const run::CalibrationReport& c) {
+  json prefixes = json::array();
+  for (const auto& p : c.prefixes) {
+    prefixes.push_back({{"prefix", p.prefix},
+                        {"words", p.words},
+                        {"fillers", p.fillers},
+                        {"uncalibrated_tokens", p.uncalibrated_tokens},
+                        {"server_tokens", p.server_tokens}});
+  }
+  return {{"mode", c.mode},
+          {"calibrated", c.calibrated},
+          {"chat", c.chat},
+          {"tokenize_url", c.tokenize_url},
+          {"requested_tokens", c.requested_tokens},
+          {"aligned_tokens", c.aligned_tokens},
+          {"block_size_tokens", c.block_size_tokens ? json(*c.block_size_tokens) : json(nullptr)},
+          {"block_size_source", c.block_size_source},
+          {"tokenize_calls", c.tokenize_calls},
+          {"note", c.note},
+          {"prefixes", prefixes}};
+}
+
 json cache_state_json(const run::CacheStateReport& state) {
   json pods = json::array();
   for (const auto& pod : state.reset_pods) {

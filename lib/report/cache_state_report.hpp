@@ -15,4 +15,9 @@ std::string render_cache_state(const run::CacheStateReport& state);
 
 nlohmann::json cache_state_json(const run::CacheStateReport& state);
 
+// The calibrate stage (run::CalibrationReport) as the summary's "token counts" section and the JSON
+// result's "token_calibration" object.
+std::string render_calibration(const run::CalibrationReport& calibration);
+nlohmann::json calibration_json(const run::CalibrationReport& calibration);
+
 }  // namespace llmd::report

@@ -306,6 +306,7 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
           {"cache_source", report.cache_source},
           {"cache_state", report.cache_state ? cache_state_json(*report.cache_state) : json(nullptr)},
+          {"token_calibration", report.calibration ? calibration_json(*report.calibration) : json(nullptr)},
           {"ideal_hit_rate", ideal_hit_rate_json(report)},
           {"thresholds", thresholds},
           {"checks", checks},

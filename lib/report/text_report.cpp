@@ -399,6 +399,29 @@ std::string render_cache_table(const scrape::CacheReport& cache) {
   return out;
 }
 
+// "prompt tokens approximate: generator 1040, server 1987 per request (usage.prompt_tokens, 200
+// responses): +91.0%": the generator's count (one word = one token) against the server's.
+void render_prompt_token_accuracy(std::string& out, const run::RunReport& report) {
+  const engine::PhaseResult& total = report.run->total;
+  if (total.prompt_tokens_compared == 0) {
+    return;
+  }
+  const bool calibrated = report.calibration && report.calibration->calibrated;
+  const double n = static_cast<double>(total.prompt_tokens_compared);
+  const double generator = static_cast<double>(total.prompt_tokens_generator) / n;
+  const double server = static_cast<double>(total.prompt_tokens_server) / n;
+  const bool exact = total.prompt_tokens_generator == total.prompt_tokens_server;
+  const double off = generator > 0 ? (server - generator) / generator * 100.0 : 0.0;
+  out += fmt::format("\nprompt tokens {}: generator {:.0f}, server {:.0f} per request (usage.prompt_tokens, {} "
+                     "responses): {}{:.1f}%{}\n",
+                     exact ? "exact" : "approximate", generator, server, total.prompt_tokens_compared,
+                     off >= 0 ? "+" : "", off,
+                     calibrated ? " (prefixes calibrated: the generator counts their words and fillers, the server "
+                                  "their tokens)"
+                     : exact ? ""
+                             : " (not calibrated: requests.token_counts.calibrate makes prefixes exact via POST /tokenize)");
+}
+
 std::string render_text(const run::RunReport& report, const TextOptions& options) {
   std::string out;
   const auto& s = *report.scenario;
@@ -417,6 +440,9 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);
   }
+  if (report.calibration) {
+    out += render_calibration(*report.calibration);
+  }
   if (report.cache_state) {
     out += render_cache_state(*report.cache_state);
   }
@@ -432,6 +458,7 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
       render_phase(out, report.run->total);
     }
     out += render_turns_table(report.run->total);
+    render_prompt_token_accuracy(out, report);
   }
   if (report.cache) {
     render_cache(out, report);

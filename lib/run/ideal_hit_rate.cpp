@@ -35,8 +35,8 @@ std::string not_computed_reason(const scenario::RequestSpec& spec, const IdealIn
 }
 
 // The tokens the server's prompt has for `text` as the run sends it (chat: through the template).
-std::vector<sim::TokenId> sent_tokens(const scenario::RequestSpec& spec, const std::string& text) {
-  return sim::tokenize(spec.api == scenario::ApiKind::chat ? sim::render_chat_prompt("user", text) : text);
+std::vector<sim::TokenId> sent_tokens(const scenario::RequestSpec& spec, const std::string& text, std::size_t piece_bytes) {
+  return sim::tokenize(spec.api == scenario::ApiKind::chat ? sim::render_chat_prompt("user", text) : text, piece_bytes);
 }
 
 }  // namespace
@@ -59,7 +59,7 @@ IdealHitRate ideal_hit_rate(const scenario::RequestSpec& spec, std::uint64_t req
   const std::size_t block = ideal.block_size_tokens;
   std::unordered_set<sim::BlockHash> held;
   for (const auto& prefix : inputs.primed) {
-    const std::vector<sim::BlockHash> hashes = sim::block_hashes(sent_tokens(spec, prefix.text), block);
+    const std::vector<sim::BlockHash> hashes = sim::block_hashes(sent_tokens(spec, prefix.text, inputs.tokenizer_piece_bytes), block);
     held.insert(hashes.begin(), hashes.end());
   }
   ideal.initial_prefixes = inputs.primed.size();
@@ -72,7 +72,7 @@ IdealHitRate ideal_hit_rate(const scenario::RequestSpec& spec, std::uint64_t req
   for (std::uint64_t i = 0; i < requests; ++i) {
     // trace: the executor passes the record as the session (engine/prompt_source.hpp)
     prompts->fill(i, trace ? (*inputs.trace_records)[i] : 0, prompt);
-    const std::vector<sim::TokenId> tokens = sent_tokens(spec, prompt.text);
+    const std::vector<sim::TokenId> tokens = sent_tokens(spec, prompt.text, inputs.tokenizer_piece_bytes);
     ideal.prompt_tokens += tokens.size();
     if (ideal.prompt_tokens > max_prompt_tokens) {
       ideal.reason = fmt::format("not computed: the measured requests hold more than {} prompt tokens, the most this "
@@ -101,8 +101,10 @@ IdealHitRate ideal_hit_rate(const scenario::RequestSpec& spec, std::uint64_t req
 
 IdealHitRate ideal_hit_rate(const scenario::Scenario& scenario, std::uint64_t requests, const IdealInputs& inputs) {
   const bool embedded = scenario.target.base_url.empty();
+  IdealInputs with_tokenizer = inputs;
+  with_tokenizer.tokenizer_piece_bytes = embedded ? scenario.sim.pod.tokenizer_piece_bytes : 8;
   IdealHitRate ideal =
-      ideal_hit_rate(scenario.request, requests, embedded ? scenario.sim.pod.block_size_tokens : 16, inputs);
+      ideal_hit_rate(scenario.request, requests, embedded ? scenario.sim.pod.block_size_tokens : 16, with_tokenizer);
   ideal.block_size_source = embedded ? "sim.block_size" : "assumed (vLLM's default; the target's is not known)";
   return ideal;
 }

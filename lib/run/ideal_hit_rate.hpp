@@ -60,6 +60,7 @@ struct IdealInputs {
   // trace prompts: the records that started, in order (nullopt: a phase that is not a trace phase
   // sent them, so which record a request was is not known)
   std::optional<std::vector<std::size_t>> trace_records;
+  std::size_t tokenizer_piece_bytes = 8;  // the fleet's (sim.tokenizer_piece_bytes): tokens as its pods count them
 };
 
 // The ideal hit rate of the first `requests` requests of `spec` at `block_size_tokens` (trace: of

@@ -6,6 +6,7 @@
 //   target                        the model (scenario, --model or GET /v1/models), the preflight request
 //   restart          [restart:]   restart the selected pods, wait for fresh counters
 //   cache source     [a source]   build the metrics source the scenario names (pods discovered here)
+//   calibrate        [token_counts]  prefixes of exactly N server tokens via POST /tokenize (calibrate.hpp)
 //   reset            [cache_state.reset: api]  POST /reset_prefix_cache on every pod, verified cold (cache_state.hpp)
 //   warm-up          [warmup:]    the unmeasured warm-up phase
 //   prime            [cache_state.prime]   each distinct prefix of the workload once, unmeasured
@@ -61,7 +62,7 @@ struct RunRequest {
 };
 
 // The stages in order, by id (for before_stage and tests): "simulator", "target", "restart",
-// "cache-source", "reset", "warm-up", "prime", "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge". Their
+// "cache-source", "calibrate", "reset", "warm-up", "prime", "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge". Their
 // display names in RunReport::stages use spaces ("scrape before").
 const std::vector<std::string_view>& stage_ids();
 

@@ -105,6 +105,30 @@ struct CacheStateReport {
   std::vector<PrefixResidency> residency;        // verify, one per prefix
 };
 
+// What the calibrate stage (requests.token_counts, run/calibrate.hpp) did. Rendered as the summary's
+// "token counts" section and the JSON result's "token_calibration" object.
+struct CalibratedPrefixRow {
+  std::string prefix;                   // "shared prefix", "session 3"
+  std::size_t words = 0;                // generator words used
+  std::size_t fillers = 0;              // one-token filler words appended
+  std::size_t uncalibrated_tokens = 0;  // server tokens of the generator's N words (before calibration)
+  std::size_t server_tokens = 0;        // server tokens after calibration (= aligned N)
+};
+
+struct CalibrationReport {
+  std::string mode;                              // "auto" | "on"
+  bool calibrated = false;                       // every prefix measured exactly aligned_tokens
+  bool chat = false;                             // chat API: the prefix text is counted, not the chat template
+  std::string tokenize_url;                      // POST {target}/tokenize
+  std::size_t requested_tokens = 0;              // prefix_tokens
+  std::size_t aligned_tokens = 0;                // N after align_to_block (= requested without it)
+  std::optional<std::size_t> block_size_tokens;  // align_to_block: the block size and where from
+  std::string block_size_source;
+  std::vector<CalibratedPrefixRow> prefixes;
+  std::size_t tokenize_calls = 0;
+  std::string note;                              // why not calibrated ("" when calibrated)
+};
+
 enum class Verdict {
   pass,         // no threshold of severity fail failed (warnings allowed) (exit 0)
   fail,         // a threshold failed or aborted the run, or an error finding (exit 1)
@@ -139,6 +163,7 @@ struct RunReport {
   bool interrupted = false;          // stopped by a signal: the numbers cover only part of the plan
   std::vector<StageTiming> stages;   // the pipeline's stages that ran, in order
   std::optional<CacheStateReport> cache_state;  // cache_state: reset / prime / verify asked
+  std::optional<CalibrationReport> calibration;  // the calibrate stage ran
 
   Verdict verdict = Verdict::error;  // the process exit code is the cli's mapping of it (cli/exit_codes.hpp)
 };

@@ -7,6 +7,7 @@
 
 #include "engine/preflight.hpp"
 #include "run/cache_state.hpp"
+#include "run/calibrate.hpp"
 #include "run/gates.hpp"
 #include "run/live_thresholds.hpp"
 #include "run/run_diagnostics.hpp"
@@ -306,6 +307,13 @@ const std::vector<Stage>& stages() {
        .run = restart_pods},
       {.id = "cache-source", .name = "cache source",
        .applies = [](const RunState& s) { return s.scenario().cache.source != Source::none; }, .run = make_source},
+      {.id = "calibrate", .name = "calibrate",
+       .applies = [](const RunState& s) {
+         const auto& r = s.scenario().request;
+         return r.token_counts.calibrate != scenario::TokenCountsSpec::Calibrate::off &&
+                (r.prompt == scenario::PromptKind::shared_prefix || r.prompt == scenario::PromptKind::per_session);
+       },
+       .run = calibrate_prefixes},  // a stop request leaves the prefixes uncalibrated; the warm-up's check notes it
       {.id = "reset", .name = "reset",
        .applies = [](const RunState& s) {
          return s.scenario().cache_state.reset == scenario::CacheStateSpec::Reset::api && s.source != nullptr;

@@ -22,8 +22,9 @@ using limits::k_max_tokens;
 
 constexpr std::uint64_t k_any_seed = std::numeric_limits<std::uint64_t>::max();
 
-constexpr std::array<std::string_view, 6> k_request_keys = {"prompt",         "max_tokens", "temperature", "stream",
-                                                            "stream_options", "ignore_eos"};
+constexpr std::array<std::string_view, 7> k_request_keys = {"prompt",         "max_tokens", "temperature", "stream",
+                                                            "stream_options", "ignore_eos", "token_counts"};
+constexpr std::array<std::string_view, 2> k_token_counts_keys = {"calibrate", "align_to_block"};
 constexpr std::array<std::string_view, 1> k_stream_options_keys = {"include_usage"};
 
 util::Result<void> load_fixed(const Section& section, RequestSpec& request) {
@@ -264,6 +265,28 @@ util::Result<void> load_stream_options(const Section& requests, RequestSpec& req
   return options->read("include_usage", request.include_usage);
 }
 
+util::Result<TokenCountsSpec::Calibrate> parse_calibrate(std::string_view text) {
+  if (text == "auto") return TokenCountsSpec::Calibrate::automatic;
+  if (text == "on") return TokenCountsSpec::Calibrate::on;
+  if (text == "off") return TokenCountsSpec::Calibrate::off;
+  return fail(fmt::format("unknown calibrate \"{}\": choose auto (calibrate when POST /tokenize answers), on (a missing "
+                          "/tokenize fails the run) or off",
+                          text));
+}
+
+util::Result<void> load_token_counts(const Section& section, RequestSpec& request) {
+  auto field = section.get("token_counts");
+  if (!field) {
+    return {};
+  }
+  auto counts = Section::open(*field, k_token_counts_keys);
+  if (!counts) {
+    return fail(counts.error());
+  }
+  LLMD_TRY(counts->read_parsed("calibrate", request.token_counts.calibrate, parse_calibrate));
+  return counts->read("align_to_block", request.token_counts.align_to_block);
+}
+
 }  // namespace
 
 util::Result<void> load_requests(const Field& field, RequestSpec& request) {
@@ -283,6 +306,7 @@ util::Result<void> load_requests(const Field& field, RequestSpec& request) {
   }
   LLMD_TRY(section->read("stream", request.stream));
   LLMD_TRY(load_stream_options(*section, request));
+  LLMD_TRY(load_token_counts(*section, request));
   return section->read("ignore_eos", request.ignore_eos);
 }
 

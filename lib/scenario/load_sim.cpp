@@ -19,11 +19,11 @@ using yaml::Range;
 using yaml::Section;
 using yaml::ZeroDuration;
 
-constexpr std::array<std::string_view, 24> k_sim_keys = {
+constexpr std::array<std::string_view, 25> k_sim_keys = {
     "pods", "bind", "gateway_port", "first_pod_port", "host", "route", "session_timeout",
     "prefix_index_blocks", "seed", "model", "block_size", "kv_blocks", "prefix_caching", "metrics_flavor",
     "max_num_seqs", "max_model_len", "default_max_tokens", "error_rate", "abort_rate", "restart_downtime", "timing",
-    "prompt_tokens_details", "gateway_allow_no_model", "dev_mode",
+    "prompt_tokens_details", "gateway_allow_no_model", "dev_mode", "tokenizer_piece_bytes",
 };
 constexpr std::array<std::string_view, 4> k_timing_keys = {"prefill_base", "prefill_per_token", "inter_token",
                                                            "time_scale"};
@@ -95,6 +95,7 @@ util::Result<void> load_pod(const Section& section, std::string_view scenario_mo
   LLMD_TRY(section.read("abort_rate", pod.abort_rate, range_of(sim::k_fault_rate_range)));
   LLMD_TRY(section.read("prompt_tokens_details", pod.prompt_tokens_details));
   LLMD_TRY(section.read("dev_mode", pod.dev_mode));
+  LLMD_TRY(read_count(section, "tokenizer_piece_bytes", pod.tokenizer_piece_bytes, sim::k_tokenizer_piece_bytes_range));
   LLMD_TRY(read_duration_as<std::ratio<1>>(section, "restart_downtime", pod.restart_downtime_s,
                                            sim::k_restart_downtime_s_range));
   if (auto timing = section.get("timing")) {

@@ -62,6 +62,27 @@ enum class PromptKind {
 
 namespace llmd::scenario {
 
+// requests.token_counts: make generated prefixes exactly N tokens of the SERVER's tokenizer through
+// its POST /tokenize (run stage "calibrate", run/calibrate.hpp).
+struct TokenCountsSpec {
+  enum class Calibrate {
+    automatic,  // `auto`: calibrate when POST /tokenize answers, else go on with a note
+    on,         // a missing /tokenize is a finding, exit 3
+    off,        // the generator's count (one word = one token); the report says by how much it is off
+  };
+  Calibrate calibrate = Calibrate::automatic;
+  bool align_to_block = false;  // round N up to a multiple of the block size first
+};
+
+// One generated prefix after calibration: the first `words` words of its generator stream, then
+// `fillers` one-token filler words; `tokens` is the server's count of that text. Plain data the
+// calibrate stage writes into RequestSpec::calibrated and PromptSource::create reads.
+struct CalibratedPrefix {
+  std::size_t words = 0;
+  std::size_t fillers = 0;
+  std::size_t tokens = 0;
+};
+
 struct RequestSpec {
   ApiKind api = ApiKind::completions;
   std::string model;  // empty = ask GET /v1/models and take the first
@@ -82,6 +103,10 @@ struct RequestSpec {
   bool ignore_eos = false;          // vLLM extension: generate exactly max_tokens
   std::uint64_t seed = 1;           // prompt generation
   std::string session_header = "x-session-id";  // per_session, multi_turn: header carrying the session id
+  TokenCountsSpec token_counts;     // token_counts: calibration through POST /tokenize
+  // Set by the run's calibrate stage (never by the scenario file): shared_prefix: [0], per_session: by
+  // session; a session without an entry uses the generator's uncalibrated prefix.
+  std::vector<CalibratedPrefix> calibrated;
   SourceLocation where;  // the `requests` section, for run-time errors (unreadable dataset)
 };
 

@@ -7,7 +7,7 @@
 
 namespace llmd::sim {
 
-Fleet::Fleet(net::io_context& io, SimConfig config) : m_io(io), m_config(std::move(config)) {}
+Fleet::Fleet(net::io_context& io, SimConfig config) : m_io(io), m_config(std::move(config)), m_vocabulary(m_config.pod.tokenizer_piece_bytes) {}
 
 Fleet::~Fleet() = default;
 

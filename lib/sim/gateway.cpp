@@ -133,7 +133,7 @@ std::size_t Gateway::pick_pod(const Request& request, const Connection& connecti
     // The real EPP parses the body too. A body the pods will reject is routed without a prefix.
     const Api api = target.starts_with("/v1/chat") ? Api::chat : Api::completions;
     if (auto parsed = parse_generation_request(api, request.body(), m_config.pod)) {
-      blocks = block_hashes(tokenize(parsed->prompt_text), m_config.pod.block_size_tokens);
+      blocks = block_hashes(tokenize(parsed->prompt_text, m_config.pod.tokenizer_piece_bytes), m_config.pod.block_size_tokens);
     }
   }
   std::string session_key;

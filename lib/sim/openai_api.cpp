@@ -238,7 +238,7 @@ tl::expected<GenerationRequest, ApiError> parse_generation_request(Api api, std:
   if (auto error = read_options(body, request, settings)) {
     return tl::unexpected(*error);
   }
-  const std::size_t tokens = count_tokens(request.prompt_text);
+  const std::size_t tokens = count_tokens(request.prompt_text, settings.tokenizer_piece_bytes);
   if (prompt_tokens != nullptr) {
     *prompt_tokens = tokens;
   }

@@ -72,7 +72,7 @@ Pod::Pod(net::io_context& io, std::size_t index, PodSettings settings, std::uint
       m_cache(CacheConfig{m_settings.block_size_tokens, m_settings.kv_blocks, m_settings.enable_prefix_caching}),
       m_metrics(fresh_metrics(m_settings)),
       m_rng(seed + index * 0x9E3779B97F4A7C15ull),
-      m_own_vocabulary(vocabulary == nullptr ? std::make_unique<Vocabulary>() : nullptr),
+      m_own_vocabulary(vocabulary == nullptr ? std::make_unique<Vocabulary>(m_settings.tokenizer_piece_bytes) : nullptr),
       m_vocabulary(vocabulary == nullptr ? m_own_vocabulary.get() : vocabulary) {
   for (std::size_t k = 0; k < 16; ++k) {
     m_vocabulary->learn(generated_token(0, k));  // the words pods generate detokenize too
@@ -230,7 +230,7 @@ net::awaitable<bool> Pod::handle_tokenizer(std::string_view path, Request& reque
     auto text = parse_tokenize_request(request.body(), m_settings);
     if (text) {
       m_vocabulary->learn(*text);
-      body = render_tokenize_response(tokenize(*text), m_settings.max_model_len);
+      body = render_tokenize_response(tokenize(*text, m_settings.tokenizer_piece_bytes), m_settings.max_model_len);
     } else {
       failed = text.error();
     }
@@ -288,7 +288,7 @@ net::awaitable<bool> Pod::handle_generation(Api api, Request& request, Connectio
     std::uniform_int_distribution<std::size_t> where(1, parsed->max_tokens);
     job->abort_before_token = where(m_rng);
   }
-  job->hashes = block_hashes(tokenize(parsed->prompt_text), m_settings.block_size_tokens);
+  job->hashes = block_hashes(tokenize(parsed->prompt_text, m_settings.tokenizer_piece_bytes), m_settings.block_size_tokens);
   job->generation = m_generation;
   m_waiting.push_back(job);
   schedule();

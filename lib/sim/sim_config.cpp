@@ -71,6 +71,7 @@ util::Result<void> check_ranges(const SimConfig& config, const SettingName& name
            CountSetting{name(Setting::max_num_seqs), pod.max_num_seqs, k_max_num_seqs_range},
            CountSetting{name(Setting::max_model_len), pod.max_model_len, k_max_model_len_range},
            CountSetting{name(Setting::default_max_tokens), pod.default_max_tokens, k_default_max_tokens_range},
+           CountSetting{name(Setting::tokenizer_piece_bytes), pod.tokenizer_piece_bytes, k_tokenizer_piece_bytes_range},
        }) {
     LLMD_TRY(check(setting));
   }
@@ -130,6 +131,7 @@ std::string_view setting_key(Setting setting) {
     case Setting::no_prefix_caching_pods: return "no_prefix_caching_pods";
     case Setting::model: return "model";
     case Setting::session_header: return "session_header";
+    case Setting::tokenizer_piece_bytes: return "tokenizer_piece_bytes";
   }
   return "?";
 }

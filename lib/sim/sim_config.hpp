@@ -60,6 +60,10 @@ struct PodSettings {
   // As vLLM started with VLLM_SERVER_DEV_MODE=1: the pod serves POST /reset_prefix_cache. Off
   // (--no-dev-mode, sim.dev_mode: false) it answers 404 {"detail":"Not Found"} there, as vLLM does.
   bool dev_mode = true;
+  // The tokenizer's piece length (sim/tokenizer.hpp, 1..8): 8 counts every generated word as one
+  // token, as the prompt generators assume; below 8 longer words split into several tokens, a
+  // tokenizer that differs from the generator's (--tokenizer-piece-bytes, sim.tokenizer_piece_bytes).
+  std::size_t tokenizer_piece_bytes = 8;
 };
 
 struct SimConfig {
@@ -104,6 +108,7 @@ inline constexpr CountRange k_kv_blocks_range{1, std::uint64_t{1} << 20};
 inline constexpr std::uint64_t k_max_kv_blocks_total = std::uint64_t{1} << 24;
 inline constexpr CountRange k_prefix_index_blocks_range{1, std::uint64_t{1} << 22};  // 4x the default, ~400 MB full
 inline constexpr CountRange k_max_num_seqs_range{1, 100'000};  // llmd-bench's own concurrency limit
+inline constexpr CountRange k_tokenizer_piece_bytes_range{1, 8};  // sim/tokenizer.hpp k_max_piece_bytes
 inline constexpr CountRange k_max_model_len_range{1, std::uint64_t{1} << 20};       // 1M tokens
 inline constexpr CountRange k_default_max_tokens_range{1, std::uint64_t{1} << 20};  // 1M tokens
 // Delays before time_scale, in the flags' units. With max_model_len tokens at the largest
@@ -123,7 +128,7 @@ inline constexpr RealRange k_fault_rate_range{0, 1};  // error_rate, abort_rate
 enum class Setting {
   pods, block_size, kv_blocks, prefix_index_blocks, max_num_seqs, max_model_len, default_max_tokens,
   time_scale, error_rate, abort_rate, prefill_base, prefill_per_token, inter_token, restart_downtime,
-  session_timeout, first_pod_port, no_prefix_caching_pods, model, session_header,
+  session_timeout, first_pod_port, no_prefix_caching_pods, model, session_header, tokenizer_piece_bytes,
 };
 // The key of the scenario's sim: section ("kv_blocks", "timing.time_scale"; "no_prefix_caching_pods":
 // the field of SimConfig, which only flags set).

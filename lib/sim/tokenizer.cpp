@@ -1,5 +1,7 @@
 #include "sim/tokenizer.hpp"
 
+#include <algorithm>
+
 namespace llmd::sim {
 namespace {
 
@@ -23,7 +25,8 @@ constexpr TokenId fnv1a_32(std::string_view piece) {
 
 // Calls on_piece(piece) for every piece of `text`, in order, without allocating.
 template <typename OnPiece>
-void for_each_piece(std::string_view text, OnPiece&& on_piece) {
+void for_each_piece(std::string_view text, std::size_t piece_bytes, OnPiece&& on_piece) {
+  const std::size_t max_piece = std::clamp<std::size_t>(piece_bytes, 1, k_max_piece_bytes);
   std::size_t pos = 0;
   while (pos < text.size()) {
     if (is_space(text[pos])) {
@@ -34,10 +37,9 @@ void for_each_piece(std::string_view text, OnPiece&& on_piece) {
     while (run_end < text.size() && !is_space(text[run_end])) {
       ++run_end;
     }
-    // Cut the non-whitespace run [pos, run_end) into chunks of at most k_max_piece_bytes.
+    // Cut the non-whitespace run [pos, run_end) into chunks of at most max_piece bytes.
     while (pos < run_end) {
-      const std::size_t len =
-          (run_end - pos < k_max_piece_bytes) ? run_end - pos : k_max_piece_bytes;
+      const std::size_t len = (run_end - pos < max_piece) ? run_end - pos : max_piece;
       on_piece(text.substr(pos, len));
       pos += len;
     }
@@ -46,29 +48,29 @@ void for_each_piece(std::string_view text, OnPiece&& on_piece) {
 
 }  // namespace
 
-std::vector<TokenId> tokenize(std::string_view text) {
+std::vector<TokenId> tokenize(std::string_view text, std::size_t piece_bytes) {
   std::vector<TokenId> tokens;
-  tokens.reserve(count_tokens(text));
-  for_each_piece(text, [&tokens](std::string_view piece) { tokens.push_back(fnv1a_32(piece)); });
+  tokens.reserve(count_tokens(text, piece_bytes));
+  for_each_piece(text, piece_bytes, [&tokens](std::string_view piece) { tokens.push_back(fnv1a_32(piece)); });
   return tokens;
 }
 
-std::size_t count_tokens(std::string_view text) {
+std::size_t count_tokens(std::string_view text, std::size_t piece_bytes) {
   std::size_t count = 0;
-  for_each_piece(text, [&count](std::string_view /*piece*/) { ++count; });
+  for_each_piece(text, piece_bytes, [&count](std::string_view /*piece*/) { ++count; });
   return count;
 }
 
-std::vector<std::string_view> token_pieces(std::string_view text) {
+std::vector<std::string_view> token_pieces(std::string_view text, std::size_t piece_bytes) {
   std::vector<std::string_view> pieces;
-  for_each_piece(text, [&pieces](std::string_view piece) { pieces.push_back(piece); });
+  for_each_piece(text, piece_bytes, [&pieces](std::string_view piece) { pieces.push_back(piece); });
   return pieces;
 }
 
-Vocabulary::Vocabulary() = default;
+Vocabulary::Vocabulary(std::size_t piece_bytes) : m_piece_bytes(piece_bytes) {}
 
 void Vocabulary::learn(std::string_view text) {
-  for_each_piece(text, [this](std::string_view piece) {
+  for_each_piece(text, m_piece_bytes, [this](std::string_view piece) {
     if (m_pieces.size() < k_max_entries) {
       m_pieces.try_emplace(fnv1a_32(piece), piece);
     }

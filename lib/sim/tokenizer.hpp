@@ -22,11 +22,15 @@ using TokenId = std::uint32_t;
 
 inline constexpr std::size_t k_max_piece_bytes = 8;
 
-std::vector<TokenId> tokenize(std::string_view text);
-std::size_t count_tokens(std::string_view text);
+// `piece_bytes` (1..k_max_piece_bytes; 0 is treated as 1): the chunk length pieces are cut at, the
+// fleet's sim.tokenizer_piece_bytes / --tokenizer-piece-bytes. Below 8 the simulator's tokenizer
+// differs from the prompt generators' one-token-per-word rule (with 3, "river" is 2 tokens, as a
+// BPE splits a rarer word), which is what `requests.token_counts.calibrate` corrects.
+std::vector<TokenId> tokenize(std::string_view text, std::size_t piece_bytes = k_max_piece_bytes);
+std::size_t count_tokens(std::string_view text, std::size_t piece_bytes = k_max_piece_bytes);
 
 // The pieces of `text` (token i's text is piece i), views into `text`.
-std::vector<std::string_view> token_pieces(std::string_view text);
+std::vector<std::string_view> token_pieces(std::string_view text, std::size_t piece_bytes = k_max_piece_bytes);
 
 // Token id -> piece, for `POST /detokenize`. A token id is a hash, so it cannot be inverted: the
 // vocabulary learns the pieces of the texts the simulator tokenized for `POST /tokenize` (one
@@ -38,7 +42,7 @@ class Vocabulary {
  public:
   static constexpr std::size_t k_max_entries = std::size_t{1} << 20;
 
-  Vocabulary();
+  explicit Vocabulary(std::size_t piece_bytes = k_max_piece_bytes);
   void learn(std::string_view text);
   // The piece of `id`; nullopt when it was never learned.
   std::optional<std::string_view> piece(TokenId id) const;
@@ -46,6 +50,7 @@ class Vocabulary {
 
  private:
   std::unordered_map<TokenId, std::string> m_pieces;
+  std::size_t m_piece_bytes;
 };
 
 }  // namespace llmd::sim

@@ -45,9 +45,23 @@ TEST(Validate, PrintsTheResolvedPlanAndSendsNothing) {
   EXPECT_THAT(out.out, HasSubstr("  load[1] arrivals: constant-arrival-rate, 20/s for 3s (at most 200 in flight, the "
                                  "rest dropped), start at 1.5s, graceful_stop 300ms\n"));
   EXPECT_THAT(out.out, HasSubstr("cache:      the embedded simulator's pods (direct scrape)\n"));
+  EXPECT_THAT(out.out, HasSubstr("tokens:     prefixes calibrated via POST /tokenize when the target answers it "
+                                 "(calibrate: auto)\n"));
   EXPECT_THAT(out.out, HasSubstr("  http_req_failed rate<0.01\n"));
   EXPECT_THAT(out.out, HasSubstr("outputs:    json=" + (dir / "r.json").string() + "\n"));
   EXPECT_FALSE(std::filesystem::exists(dir / "r.json"));
+}
+
+TEST(Validate, SaysHowTokenCountsAreMadeAndWhichTokenizerTheSimulatorUses) {
+  const auto dir = scratch_dir();
+  const auto file = write_text(dir / "s.yaml", "load: [{executor: iterations, iterations: 1, vus: 1}]\n"
+                                               "requests: {token_counts: {calibrate: on, align_to_block: true}}\n"
+                                               "sim: {tokenizer_piece_bytes: 3}\n");
+  const auto out = bench({"validate", file.string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr(", tokenizer pieces of 3 bytes\n"));
+  EXPECT_THAT(out.out, HasSubstr("tokens:     prefixes calibrated to exactly prefix_tokens server tokens via POST "
+                                 "/tokenize (calibrate: on, required), rounded up to a multiple of the block size\n"));
 }
 
 // Each ad-hoc flag changes the FIRST measured phase: seen in the plan, and in a tiny real run.

@@ -162,7 +162,7 @@ TEST(HostileInput, AnInternalErrorInAnyStageExits3AndWritesTheResult) {
                                    "load:\n  - {name: loop, executor: iterations, iterations: 2, vus: 1}\n"
                                    "sim: {timing: {time_scale: 0.01}}\n");
   const std::pair<const char*, const char*> stages[] = {
-      {"simulator", "simulator"},         {"target", "target"}, {"cache-source", "cache source"},
+      {"simulator", "simulator"},         {"target", "target"}, {"cache-source", "cache source"}, {"calibrate", "calibrate"},
       {"warm-up", "warm-up"},             {"scrape-before", "scrape before"}, {"load", "load"},
       {"diagnostics", "diagnostics"},     {"judge", "judge"}};
   for (const auto& [id, name] : stages) {

@@ -216,15 +216,15 @@ TEST(RunPipeline, RunsTheStagesThatApplyInOrderAndTimesEach) {
   Fixture f;
   f.scenario.warmup = iterations(1, "warm");
   run::run_pipeline(f.request, f.report);
-  EXPECT_THAT(stage_names(f.report), ElementsAre("simulator", "target", "cache source", "warm-up", "scrape before", "load",
-                                                 "scrape after", "diagnostics", "judge"));
+  EXPECT_THAT(stage_names(f.report), ElementsAre("simulator", "target", "cache source", "calibrate", "warm-up",
+                                                 "scrape before", "load", "scrape after", "diagnostics", "judge"));
   EXPECT_EQ(f.report.verdict, run::Verdict::pass) << testing::PrintToString(f.report.errors);
   const auto load = std::find_if(f.report.stages.begin(), f.report.stages.end(), [](const auto& s) { return s.name == "load"; });
   ASSERT_NE(load, f.report.stages.end());
   EXPECT_EQ(load->detail, "3 requests");
   EXPECT_GE(load->elapsed, f.report.run->ended_at - f.report.run->started_at);  // the stage holds the whole run
   EXPECT_EQ(f.report.scenario, &f.scenario);
-  EXPECT_THAT(run::stage_ids(), ElementsAre("simulator", "target", "restart", "cache-source", "reset", "warm-up", "prime",
+  EXPECT_THAT(run::stage_ids(), ElementsAre("simulator", "target", "restart", "cache-source", "calibrate", "reset", "warm-up", "prime",
                                             "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge"));
 }
 
@@ -245,8 +245,10 @@ TEST(RunPipeline, AStopRequestEndsTheRunAfterTheStageItInterrupted) {
   };
   run::run_pipeline(f.request, f.report);
   // No warm-up in the scenario: its check still runs, before anything is measured.
-  EXPECT_THAT(stage_names(f.report), ElementsAre("simulator", "target", "cache source", "diagnostics", "judge"));
+  EXPECT_THAT(stage_names(f.report), ElementsAre("simulator", "target", "cache source", "calibrate", "diagnostics", "judge"));
   EXPECT_TRUE(f.report.interrupted);
+  EXPECT_EQ(f.report.calibration->note, "not calibrated: interrupted (Ctrl-C / SIGTERM)");
+  EXPECT_TRUE(f.scenario.request.calibrated.empty());
   EXPECT_THAT(f.report.notes, testing::Contains("interrupted (Ctrl-C / SIGTERM) before the measured phases (during the "
                                                 "warm-up or before it)"));
   EXPECT_EQ(f.report.verdict, run::Verdict::interrupted);
@@ -259,7 +261,7 @@ TEST(RunPipeline, AnExceptionInAStageIsTimedAndPassedOnWithWhatWasGathered) {
   };
   EXPECT_THROW(run::run_pipeline(f.request, f.report), std::runtime_error);
   EXPECT_THAT(stage_names(f.report),
-              ElementsAre("simulator", "target", "cache source", "scrape before", "load", "scrape after"));
+              ElementsAre("simulator", "target", "cache source", "calibrate", "scrape before", "load", "scrape after"));
   EXPECT_EQ(f.report.stages.back().detail, "internal error");
   ASSERT_TRUE(f.report.run);
   EXPECT_EQ(f.report.run->total.ok, 3u);  // what was measured is kept for the results the cli still writes

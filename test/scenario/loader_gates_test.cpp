@@ -290,7 +290,11 @@ TEST(ScenarioSim, ErrorsFromTheSimulatorAreLocated) {
             "scenarios/x.yaml:6:3: sim: unknown key \"replicas\"; valid keys: pods, bind, gateway_port, first_pod_port, "
             "host, route, session_timeout, prefix_index_blocks, seed, model, block_size, kv_blocks, prefix_caching, "
             "metrics_flavor, max_num_seqs, max_model_len, default_max_tokens, error_rate, abort_rate, "
-            "restart_downtime, timing, prompt_tokens_details, gateway_allow_no_model, dev_mode");
+            "restart_downtime, timing, prompt_tokens_details, gateway_allow_no_model, dev_mode, tokenizer_piece_bytes");
+  EXPECT_EQ(load_error(with("sim:\n  tokenizer_piece_bytes: 9\n")),
+            "scenarios/x.yaml:6:26: sim.tokenizer_piece_bytes: must be <= 8, got 9");
+  EXPECT_EQ(load_ok(with("sim: {tokenizer_piece_bytes: 3}\n")).sim.pod.tokenizer_piece_bytes, 3u);
+  EXPECT_EQ(load_ok(with("sim: {pods: 2}\n")).sim.pod.tokenizer_piece_bytes, 8u);  // the generator's rule
   EXPECT_TRUE(load_ok(with("sim: {prompt_tokens_details: true}\n")).sim.pod.prompt_tokens_details);
   EXPECT_FALSE(load_ok(with("sim: {pods: 2}\n")).sim.pod.prompt_tokens_details);  // off by default, as in vLLM
 }

@@ -176,7 +176,34 @@ TEST(ScenarioRequests, SamplingErrors) {
             "scenarios/x.yaml:6:20: requests.stream_options: unknown key \"usage\"; valid keys: include_usage");
   EXPECT_EQ(load_error(with_requests("  max_token: 5\n")),
             "scenarios/x.yaml:6:3: requests: unknown key \"max_token\"; valid keys: prompt, max_tokens, temperature, "
-            "stream, stream_options, ignore_eos");
+            "stream, stream_options, ignore_eos, token_counts");
+}
+
+TEST(ScenarioRequests, TokenCounts) {
+  const RequestSpec defaults = load_ok(with_requests("  max_tokens: 5\n")).request;
+  EXPECT_EQ(defaults.token_counts.calibrate, TokenCountsSpec::Calibrate::automatic);
+  EXPECT_FALSE(defaults.token_counts.align_to_block);
+  EXPECT_TRUE(defaults.calibrated.empty());
+  const RequestSpec on = load_ok(with_requests("  token_counts: {calibrate: on, align_to_block: true}\n")).request;
+  EXPECT_EQ(on.token_counts.calibrate, TokenCountsSpec::Calibrate::on);
+  EXPECT_TRUE(on.token_counts.align_to_block);
+  EXPECT_EQ(load_ok(with_requests("  token_counts: {calibrate: \"off\"}\n")).request.token_counts.calibrate,
+            TokenCountsSpec::Calibrate::off);
+  EXPECT_EQ(load_ok(with_requests("  token_counts:\n    calibrate: auto\n")).request.token_counts.calibrate,
+            TokenCountsSpec::Calibrate::automatic);
+}
+
+TEST(ScenarioRequests, TokenCountsErrors) {
+  EXPECT_EQ(load_error(with_requests("  token_counts: {calibrate: always}\n")),
+            "scenarios/x.yaml:6:29: requests.token_counts.calibrate: unknown calibrate \"always\": choose auto (calibrate "
+            "when POST /tokenize answers), on (a missing /tokenize fails the run) or off");
+  EXPECT_EQ(load_error(with_requests("  token_counts: {align: true}\n")),
+            "scenarios/x.yaml:6:18: requests.token_counts: unknown key \"align\"; valid keys: calibrate, align_to_block");
+  const auto not_bool = load_error(with_requests("  token_counts: {align_to_block: 16}\n"));
+  EXPECT_NE(not_bool.find("scenarios/x.yaml:6:"), std::string::npos) << not_bool;
+  EXPECT_NE(not_bool.find("requests.token_counts.align_to_block"), std::string::npos) << not_bool;
+  const auto scalar = load_error(with_requests("  token_counts: on\n"));
+  EXPECT_NE(scalar.find("requests.token_counts"), std::string::npos) << scalar;
 }
 
 }  // namespace

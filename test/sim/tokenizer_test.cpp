@@ -96,5 +96,20 @@ TEST(SimVocabulary, KnowsThePiecesOfWhatItLearnedAndNothingElse) {
   EXPECT_EQ(token_pieces("  x yz\tabcdefghij "), (std::vector<std::string_view>{"x", "yz", "abcdefgh", "ij"}));
 }
 
+TEST(SimTokenizer, PieceBytesCutLongerWordsIntoSeveralTokens) {
+  // sim.tokenizer_piece_bytes / --tokenizer-piece-bytes: 3 splits "river" into "riv" "er".
+  EXPECT_THAT(token_pieces("the river", 3), ElementsAre("the", "riv", "er"));
+  EXPECT_EQ(count_tokens("the river", 3), 3u);
+  EXPECT_EQ(count_tokens("the river"), 2u);          // the default (8): one token a word
+  EXPECT_EQ(count_tokens("between", 1), 7u);
+  EXPECT_EQ(count_tokens("between", 0), 7u);         // 0 is treated as 1
+  EXPECT_EQ(count_tokens("between", 99), 1u);        // above 8 is 8
+  EXPECT_EQ(tokenize("river", 3).front(), tokenize("riv").front());  // a piece's id is its bytes' hash
+  Vocabulary vocabulary(3);
+  vocabulary.learn("river");
+  EXPECT_EQ(vocabulary.piece(tokenize("er").front()), "er");
+  EXPECT_FALSE(vocabulary.piece(tokenize("river").front()).has_value());
+}
+
 }  // namespace
 }  // namespace llmd::sim
