@@ -35,7 +35,7 @@ util::Result<std::size_t> ask_tokenize(const RunState& state, const std::string&
   const engine::TargetAccess access{&s, state.report->target_url, state.request->bearer_token,
                                     state.request->stop != nullptr ? state.request->stop : &k_never};
   ++asked.calls;
-  auto exchanged = engine::exchange(access, k_tokenize_path, /*get=*/false, body.dump());
+  auto exchanged = engine::exchange(access, k_tokenize_path, /*get=*/false, util::dump_json(body));
   if (!exchanged) {
     return util::fail(fmt::format("POST {}: {}", asked.url, exchanged.error()));
   }
