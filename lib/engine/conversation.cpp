@@ -12,14 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-// Stream tags of multi-turn prompts (prompt_source.cpp uses 1..5).
-constexpr std::uint64_t k_tag_conversation = 11;
-constexpr std::uint64_t k_tag_system = 12;
-constexpr std::uint64_t k_tag_turns = 13;
-constexpr std::uint64_t k_tag_user_length = 14;
-constexpr std::uint64_t k_tag_user_words = 15;
-constexpr std::uint64_t k_tag_output = 16;
-
 // choices[0] of a parsed chunk or body, when there is one.
 const json* first_choice(const json& value) {
   if (!value.is_object()) {
@@ -89,14 +81,14 @@ std::uint64_t phase_key(std::string_view phase_name) {
 }
 
 ConversationSource::ConversationSource(const scenario::RequestSpec& spec) : m_spec(spec) {
-  append_words(m_system_prompt, spec.seed, k_tag_system, 0, spec.multi_turn.system_prompt_tokens);
+  append_words(m_system_prompt, spec.seed, stream_tag::conversation_system, 0, spec.multi_turn.system_prompt_tokens);
 }
 
 void ConversationSource::start(Conversation& conversation, std::uint64_t key, std::size_t vu) {
   const scenario::MultiTurnSpec& spec = m_spec.multi_turn;
-  conversation.key = mix64(mix64(m_spec.seed, k_tag_conversation, key, vu), conversation.ordinal);
+  conversation.key = mix64(mix64(m_spec.seed, stream_tag::conversation, key, vu), conversation.ordinal);
   ++conversation.ordinal;
-  conversation.turns = std::max<std::size_t>(draw_length(spec.turns, mix64(conversation.key, k_tag_turns)), 1);
+  conversation.turns = std::max<std::size_t>(draw_length(spec.turns, mix64(conversation.key, stream_tag::conversation_turns)), 1);
   conversation.sent = 0;
   conversation.messages = json::array();
   if (!m_system_prompt.empty()) {
@@ -113,14 +105,14 @@ TurnRequest ConversationSource::next(std::size_t phase, std::uint64_t key, std::
   const scenario::MultiTurnSpec& spec = m_spec.multi_turn;
   const std::size_t number = ++conversation.sent;
   std::string text;
-  const std::size_t words = draw_length(spec.user_tokens, mix64(conversation.key, k_tag_user_length, number));
-  append_words(text, m_spec.seed, k_tag_user_words, mix64(conversation.key, number), words);
+  const std::size_t words = draw_length(spec.user_tokens, mix64(conversation.key, stream_tag::conversation_user_length, number));
+  append_words(text, m_spec.seed, stream_tag::conversation_user_words, mix64(conversation.key, number), words);
   conversation.messages.push_back({{"role", "user"}, {"content", std::move(text)}});
   out.text.clear();
   out.messages = &conversation.messages;
   out.max_tokens.reset();
   if (spec.output_tokens) {
-    out.max_tokens = draw_length(*spec.output_tokens, mix64(conversation.key, k_tag_output, number));
+    out.max_tokens = draw_length(*spec.output_tokens, mix64(conversation.key, stream_tag::conversation_output, number));
   }
   return TurnRequest{number, conversation.turns, &conversation.session_id};
 }

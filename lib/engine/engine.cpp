@@ -12,7 +12,6 @@ namespace {
 
 // Longest wait between two looks at the stop/abort flags.
 constexpr auto k_flag_poll = std::chrono::milliseconds(20);
-constexpr std::uint64_t k_tag_poisson = 0x706f6973;
 
 // The phase stopped starting requests by schedule (not through begin_stop): the open-loop arrival
 // window is the whole duration (the last arrival may come before its end); an iterations phase
@@ -149,7 +148,7 @@ RunResult Engine::run() {
   for (std::size_t i = 0; i < m_phases.size(); ++i) {
     auto& phase = m_phases[i];
     phase.start = m_run_start + phase.phase.start_time;
-    phase.executor = make_executor(phase.phase, phase.start, mix64(m_spec.seed, k_tag_poisson, i), m_prompts.trace());
+    phase.executor = make_executor(phase.phase, phase.start, mix64(m_spec.seed, stream_tag::arrivals, i), m_prompts.trace());
   }
   TimePoint now = m_run_start;
   m_loop_probe_due = m_run_start + k_loop_probe_interval;

@@ -8,14 +8,6 @@ namespace llmd::engine {
 
 namespace {
 
-// Stream tags of this generator (prompt_source.cpp uses 1..5).
-constexpr std::uint64_t k_tag_system_length = 21;
-constexpr std::uint64_t k_tag_system_words = 22;
-constexpr std::uint64_t k_tag_question_length = 23;
-constexpr std::uint64_t k_tag_question_words = 24;
-constexpr std::uint64_t k_tag_output_length = 25;
-constexpr std::uint64_t k_tag_order = 26;
-constexpr std::size_t k_index_words = 4;  // base-256 digits of the question index
 constexpr unsigned k_feistel_rounds = 4;
 
 }  // namespace
@@ -40,7 +32,7 @@ util::Result<PrefixGroups> PrefixGroups::create(const scenario::PrefixGroupsSpec
 // than 4 rounds of it on average since 4^h < 4 x m_pass).
 std::uint64_t PrefixGroups::shuffle(std::uint64_t position, std::uint64_t pass) const {
   const std::uint64_t mask = (std::uint64_t{1} << m_half_bits) - 1;
-  const std::uint64_t key = mix64(m_seed, k_tag_order, pass);
+  const std::uint64_t key = mix64(m_seed, stream_tag::groups_order, pass);
   std::uint64_t x = position;
   do {
     std::uint64_t left = x >> m_half_bits;
@@ -72,7 +64,7 @@ GroupPick PrefixGroups::pick(std::uint64_t request_index) const {
 }
 
 std::size_t PrefixGroups::system_prompt_tokens(std::size_t group) const {
-  return draw_length(m_spec.system_prompt_tokens, mix64(m_seed, k_tag_system_length, group));
+  return draw_length(m_spec.system_prompt_tokens, mix64(m_seed, stream_tag::groups_system_length, group));
 }
 
 std::uint64_t PrefixGroups::question_key(GroupPick pick) const {
@@ -80,13 +72,13 @@ std::uint64_t PrefixGroups::question_key(GroupPick pick) const {
 }
 
 std::size_t PrefixGroups::question_tokens(GroupPick pick) const {
-  return draw_length(m_spec.question_tokens, mix64(m_seed, k_tag_question_length, question_key(pick)));
+  return draw_length(m_spec.question_tokens, mix64(m_seed, stream_tag::groups_question_length, question_key(pick)));
 }
 
 const std::string& PrefixGroups::system_prompt(std::size_t group) {
   auto [it, inserted] = m_system_prompts.try_emplace(group);
   if (inserted) {
-    append_words(it->second, m_seed, k_tag_system_words, group, system_prompt_tokens(group));
+    append_words(it->second, m_seed, stream_tag::groups_system_words, group, system_prompt_tokens(group));
   }
   return it->second;
 }
@@ -96,22 +88,15 @@ void PrefixGroups::fill(std::uint64_t request_index, std::string& out) {
   out = system_prompt(chosen.group);
   const std::size_t words = question_tokens(chosen);
   const std::uint64_t key = question_key(chosen);
-  std::uint64_t digits = chosen.question;
-  for (std::size_t i = 0; i < words; ++i) {
-    if (i < k_index_words) {
-      append_word(out, static_cast<std::size_t>(digits & 0xff));
-      digits >>= 8;
-    } else {
-      append_word(out, static_cast<std::size_t>(mix64(m_seed, k_tag_question_words, key, i)));
-    }
-  }
+  append_index_words(out, chosen.question, words,
+                     [&](std::size_t i) { return mix64(m_seed, stream_tag::groups_question_words, key, i); });
 }
 
 std::optional<std::size_t> PrefixGroups::max_tokens(std::uint64_t request_index) const {
   if (!m_spec.output_tokens) {
     return std::nullopt;
   }
-  return draw_length(*m_spec.output_tokens, mix64(m_seed, k_tag_output_length, question_key(pick(request_index))));
+  return draw_length(*m_spec.output_tokens, mix64(m_seed, stream_tag::groups_output_length, question_key(pick(request_index))));
 }
 
 }  // namespace llmd::engine

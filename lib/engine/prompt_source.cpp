@@ -17,14 +17,6 @@ using util::Result;
 
 namespace {
 
-// Stream tags: independent word streams for the same seed.
-constexpr std::uint64_t k_tag_shared_prefix = 1;
-constexpr std::uint64_t k_tag_session_prefix = 2;
-constexpr std::uint64_t k_tag_suffix = 3;
-constexpr std::uint64_t k_tag_random_words = 4;
-constexpr std::uint64_t k_tag_random_length = 5;
-constexpr std::size_t k_index_words = 4;  // base-256 digits of the request index in a suffix
-
 // "s.yaml:7: " for errors about the `requests` section, "" when its location is unknown.
 std::string where_prefix(const scenario::SourceLocation& where) {
   if (where.file.empty()) {
@@ -115,9 +107,9 @@ const std::string& PromptSource::session_prefix(std::size_t session) {
 std::string PromptSource::generated_prefix(std::size_t session, std::size_t words, std::size_t fillers) const {
   std::string out;
   if (m_spec.prompt == scenario::PromptKind::per_session) {
-    append_words(out, m_spec.seed, k_tag_session_prefix, session, words);
+    append_words(out, m_spec.seed, stream_tag::session_prefix, session, words);
   } else {
-    append_words(out, m_spec.seed, k_tag_shared_prefix, 0, words);
+    append_words(out, m_spec.seed, stream_tag::shared_prefix, 0, words);
   }
   for (std::size_t i = 0; i < fillers; ++i) {
     if (!out.empty()) {
@@ -130,19 +122,12 @@ std::string PromptSource::generated_prefix(std::size_t session, std::size_t word
 
 void PromptSource::append_suffix(std::uint64_t request_index, std::string& out) const {
   const std::size_t words = m_spec.suffix_tokens;
-  std::uint64_t digits = request_index;
-  for (std::size_t i = 0; i < words; ++i) {
-    if (i < k_index_words) {
-      append_word(out, static_cast<std::size_t>(digits & 0xff));
-      digits >>= 8;
-    } else {
-      append_word(out, static_cast<std::size_t>(mix64(m_spec.seed, k_tag_suffix, request_index, i)));
-    }
-  }
+  append_index_words(out, request_index, words,
+                     [&](std::size_t i) { return mix64(m_spec.seed, stream_tag::suffix, request_index, i); });
 }
 
 std::size_t PromptSource::random_length(std::uint64_t request_index) const {
-  return draw_length(m_spec.length, mix64(m_spec.seed, k_tag_random_length, request_index));
+  return draw_length(m_spec.length, mix64(m_spec.seed, stream_tag::random_length, request_index));
 }
 
 std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key) {
@@ -191,7 +176,7 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
       fill_dataset(request_index, session, out);
       break;
     case scenario::PromptKind::random:
-      append_words(out.text, m_spec.seed, k_tag_random_words, request_index, random_length(request_index));
+      append_words(out.text, m_spec.seed, stream_tag::random_words, request_index, random_length(request_index));
       break;
     case scenario::PromptKind::multi_turn:
       break;  // the engine's ConversationSource (conversation.hpp) makes these prompts

@@ -73,6 +73,57 @@ class SplitMix64 {
   std::uint64_t m_state;
 };
 
+// The tag of every random stream generated text and arrival times draw from, in one place so that
+// two streams never share one (the static_assert below): a stream is mix64(seed, tag, indexes...).
+namespace stream_tag {
+// prompt_source.cpp: shared-prefix, per-session, fixed and random prompts.
+inline constexpr std::uint64_t shared_prefix = 1;
+inline constexpr std::uint64_t session_prefix = 2;
+inline constexpr std::uint64_t suffix = 3;
+inline constexpr std::uint64_t random_words = 4;
+inline constexpr std::uint64_t random_length = 5;
+// conversation.cpp: multi-turn conversations.
+inline constexpr std::uint64_t conversation = 11;
+inline constexpr std::uint64_t conversation_system = 12;
+inline constexpr std::uint64_t conversation_turns = 13;
+inline constexpr std::uint64_t conversation_user_length = 14;
+inline constexpr std::uint64_t conversation_user_words = 15;
+inline constexpr std::uint64_t conversation_output = 16;
+// prompt_groups.cpp: prefix groups.
+inline constexpr std::uint64_t groups_system_length = 21;
+inline constexpr std::uint64_t groups_system_words = 22;
+inline constexpr std::uint64_t groups_question_length = 23;
+inline constexpr std::uint64_t groups_question_words = 24;
+inline constexpr std::uint64_t groups_output_length = 25;
+inline constexpr std::uint64_t groups_order = 26;
+// trace.cpp: a trace's hash-id blocks are seedless (the same id is the same text in every run and
+// every trace: "traceb l"); its per-record tails ("traceta").
+inline constexpr std::uint64_t trace_block = 0x7472616365626cULL;
+inline constexpr std::uint64_t trace_tail = 0x74726163657461ULL;
+// engine.cpp: open-loop arrival times of each phase ("pois").
+inline constexpr std::uint64_t arrivals = 0x706f6973;
+
+inline constexpr std::array<std::uint64_t, 20> k_all = {
+    shared_prefix,        session_prefix,        suffix,                  random_words,          random_length,
+    conversation,         conversation_system,   conversation_turns,      conversation_user_length,
+    conversation_user_words, conversation_output, groups_system_length,   groups_system_words,
+    groups_question_length, groups_question_words, groups_output_length,  groups_order,
+    trace_block,          trace_tail,            arrivals,
+};
+
+constexpr bool all_distinct() {
+  for (std::size_t i = 0; i < k_all.size(); ++i) {
+    for (std::size_t j = i + 1; j < k_all.size(); ++j) {
+      if (k_all[i] == k_all[j]) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+static_assert(all_distinct(), "two random streams share a tag: give the new one its own value");
+}  // namespace stream_tag
+
 // A token count drawn from `length` with the random stream `key` (mix64 of the seed, a tag and
 // indexes), rounded and clamped to [min_tokens, max_tokens] (prompt_source.cpp).
 std::size_t draw_length(const scenario::LengthDistribution& length, std::uint64_t key);
@@ -90,6 +141,24 @@ inline void append_words(std::string& out, std::uint64_t seed, std::uint64_t tag
                          std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     append_word(out, static_cast<std::size_t>(mix64(seed, tag, stream, i)));
+  }
+}
+
+// Words that tell requests apart: the first k_index_words words spell `index` in base 256 (lowest
+// digit first, one word per digit: distinct indexes differ within the first 4 words, which keeps
+// a suffix from extending a cached prefix by accident); word i after them is tail(i).
+inline constexpr std::size_t k_index_words = 4;
+
+template <class Tail>
+void append_index_words(std::string& out, std::uint64_t index, std::size_t count, Tail&& tail) {
+  std::uint64_t digits = index;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i < k_index_words) {
+      append_word(out, static_cast<std::size_t>(digits & 0xff));
+      digits >>= 8U;
+    } else {
+      append_word(out, static_cast<std::size_t>(tail(i)));
+    }
   }
 }
 

@@ -22,11 +22,6 @@ using util::Result;
 
 namespace {
 
-// Word streams of their own (prompt_source.cpp uses 1..5).
-constexpr std::uint64_t k_tag_trace_block = 0x7472616365626cULL;  // "traceb l"
-constexpr std::uint64_t k_tag_trace_tail = 0x74726163657461ULL;   // "traceta"
-constexpr std::size_t k_index_words = 4;
-
 // A whole number in [min, max] from a JSON number; nullopt otherwise.
 std::optional<std::uint64_t> whole(const json& value, std::uint64_t min, std::uint64_t max) {
   if (!value.is_number_integer() || (value.is_number_integer() && !value.is_number_unsigned() && value.get<std::int64_t>() < 0)) {
@@ -156,7 +151,7 @@ Result<Trace> load_trace(const std::string& path, std::size_t block_size) {
 
 void append_block_text(std::uint64_t hash_id, std::size_t tokens, std::string& out) {
   for (std::size_t i = 0; i < tokens; ++i) {
-    append_word(out, static_cast<std::size_t>(mix64(k_tag_trace_block, hash_id, i)));
+    append_word(out, static_cast<std::size_t>(mix64(stream_tag::trace_block, hash_id, i)));
   }
 }
 
@@ -168,15 +163,8 @@ void build_trace_prompt(const TraceRecord& record, std::uint64_t record_index, s
     append_block_text(id, tokens, out);
     left -= tokens;
   }
-  std::uint64_t digits = record_index;
-  for (std::size_t i = 0; i < left; ++i) {
-    if (i < k_index_words) {
-      append_word(out, static_cast<std::size_t>(digits & 0xff));
-      digits >>= 8U;
-    } else {
-      append_word(out, static_cast<std::size_t>(mix64(k_tag_trace_tail, record_index, i)));
-    }
-  }
+  append_index_words(out, record_index, left,
+                     [&](std::size_t i) { return mix64(stream_tag::trace_tail, record_index, i); });
 }
 
 TraceSummary summarize(const Trace& trace) {
