@@ -152,26 +152,6 @@ json run_json(const run::RunReport& report) {
   return run;
 }
 
-// A token count as configured: {"distribution", "value", "mean", "stddev", "min", "max"}, the keys
-// its distribution does not take null.
-json length_echo(const scenario::LengthDistribution& length) {
-  using Kind = scenario::LengthDistribution::Kind;
-  const auto integer = [](double v) { return static_cast<std::uint64_t>(v); };
-  switch (length.kind) {
-    case Kind::constant:
-      return {{"distribution", "constant"}, {"value", integer(length.a)}, {"mean", nullptr}, {"stddev", nullptr},
-              {"min", nullptr}, {"max", nullptr}};
-    case Kind::uniform:
-      return {{"distribution", "uniform"}, {"value", nullptr}, {"mean", nullptr}, {"stddev", nullptr},
-              {"min", length.min_tokens}, {"max", length.max_tokens}};
-    case Kind::normal:
-    case Kind::lognormal:
-      return {{"distribution", length.kind == Kind::normal ? "normal" : "lognormal"}, {"value", nullptr},
-              {"mean", length.a}, {"stddev", length.b}, {"min", length.min_tokens}, {"max", length.max_tokens}};
-  }
-  return nullptr;
-}
-
 // The prefix-groups keys, null for other prompt kinds.
 json prefix_groups_echo(const scenario::RequestSpec& r) {
   if (r.prompt != scenario::PromptKind::prefix_groups) {
@@ -180,9 +160,9 @@ json prefix_groups_echo(const scenario::RequestSpec& r) {
   const auto& g = r.prefix_groups;
   return {{"groups", g.groups},
           {"prompts_per_group", g.prompts_per_group},
-          {"system_prompt_tokens", length_echo(g.system_prompt_tokens)},
-          {"question_tokens", length_echo(g.question_tokens)},
-          {"output_tokens", g.output_tokens ? length_echo(*g.output_tokens) : json(nullptr)},
+          {"system_prompt_tokens", length_json(g.system_prompt_tokens)},
+          {"question_tokens", length_json(g.question_tokens)},
+          {"output_tokens", g.output_tokens ? length_json(*g.output_tokens) : json(nullptr)},
           {"order", scenario::to_string(g.order)}};
 }
 

@@ -184,6 +184,8 @@ TEST(Reports, ShowWhatTheWorkloadAllowsNextToTheMeasuredHitRate) {
   EXPECT_EQ(groups["groups"], 8);
   EXPECT_EQ(groups["order"], "grouped");
   EXPECT_EQ(groups["system_prompt_tokens"]["value"], 2000);
+  // The same shape as multi_turn lengths and the scenario file: only the keys the distribution takes.
+  EXPECT_EQ(groups["system_prompt_tokens"].size(), 2u);
   EXPECT_EQ(groups["question_tokens"]["distribution"], "uniform");
   EXPECT_EQ(groups["question_tokens"]["max"], 64);
   EXPECT_TRUE(groups["output_tokens"].is_null());
