@@ -407,6 +407,8 @@ void render_prompt_token_accuracy(std::string& out, const run::RunReport& report
     return;
   }
   const bool calibrated = report.calibration && report.calibration->calibrated;
+  const auto kind = report.scenario->request.prompt;
+  const bool calibratable = kind == scenario::PromptKind::shared_prefix || kind == scenario::PromptKind::per_session;
   const double n = static_cast<double>(total.prompt_tokens_compared);
   const double generator = static_cast<double>(total.prompt_tokens_generator) / n;
   const double server = static_cast<double>(total.prompt_tokens_server) / n;
@@ -419,7 +421,10 @@ void render_prompt_token_accuracy(std::string& out, const run::RunReport& report
                      calibrated ? " (prefixes calibrated: the generator counts their words and fillers, the server "
                                   "their tokens)"
                      : exact ? ""
-                             : " (not calibrated: requests.token_counts.calibrate makes prefixes exact via POST /tokenize)");
+                     : calibratable
+                         ? " (not calibrated: requests.token_counts.calibrate makes prefixes exact via POST /tokenize)"
+                         : fmt::format(" ({} prompts are not calibrated: their lengths are the generator's words)",
+                                       scenario::to_string(report.scenario->request.prompt)));
 }
 
 std::string render_text(const run::RunReport& report, const TextOptions& options) {

@@ -311,3 +311,16 @@ util::Result<void> load_requests(const Field& field, RequestSpec& request) {
 }
 
 }  // namespace llmd::scenario::detail
+
+namespace llmd::scenario {
+
+std::string_view to_string(PromptKind kind) {
+  for (const auto& row : detail::k_prompts) {
+    if (row.kind == kind) {
+      return row.name;
+    }
+  }
+  return "?";
+}
+
+}  // namespace llmd::scenario

@@ -56,6 +56,9 @@ enum class PromptKind {
   prefix_groups,  // `groups` system prompts, each shared by `prompts_per_group` questions (prefix_groups_spec.hpp)
 };
 
+// The name a scenario writes for `kind` ("shared-prefix", "prefix-groups", ...).
+std::string_view to_string(PromptKind kind);
+
 }  // namespace llmd::scenario
 
 #include "scenario/multi_turn_spec.hpp"  // MultiTurnSpec, which reuses LengthDistribution

@@ -11,15 +11,6 @@ namespace llmd::test {
 
 namespace fs = std::filesystem;
 
-fs::path scratch_dir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = fs::temp_directory_path() / (std::string("llmd-cli-") + info->test_suite_name() + "-" + info->name() + "-" +
-                                          std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
 fs::path write_text(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path, std::ios::binary) << text;

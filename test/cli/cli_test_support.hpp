@@ -7,11 +7,9 @@
 
 #include "sim/metrics_exporter.hpp"
 #include "support/child_process.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace llmd::test {
-
-// A fresh folder named after the running test (and the process id).
-std::filesystem::path scratch_dir();
 
 // Writes `text` to `path` (creating parent folders) and returns `path`.
 std::filesystem::path write_text(const std::filesystem::path& path, const std::string& text);

@@ -14,10 +14,12 @@
 
 #include "support/child_process.hpp"
 #include "support/prometheus_process.hpp"
+#include "support/scratch_dir.hpp"
 #include "support/sim_process.hpp"
 
 namespace fs = std::filesystem;
 using llmd::test::PrometheusProcess;
+using llmd::test::scratch_dir;
 using llmd::test::PrometheusTarget;
 using llmd::test::run_to_completion;
 using llmd::test::RunOutput;
@@ -35,14 +37,6 @@ constexpr int k_measured = 40;
 // queries 1,008 tokens and hits 992 (62 whole blocks of 16; the last token is always recomputed).
 constexpr double k_queries_per_request = 1008;
 constexpr double k_hits_per_request = 992;
-
-fs::path scratch_dir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = fs::temp_directory_path() / (std::string("llmd-prom-") + info->name() + "-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
 
 // "http://127.0.0.1:41234" -> "127.0.0.1:41234".
 std::string authority(const std::string& url) { return url.substr(url.find("://") + 3); }

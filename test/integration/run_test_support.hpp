@@ -14,18 +14,10 @@
 #include <gtest/gtest.h>
 
 #include "support/child_process.hpp"
+#include "support/scratch_dir.hpp"
 #include "support/sim_process.hpp"
 
 namespace llmd::test {
-
-// /tmp/llmd-run-<suite>-<test>-<pid>, created.
-inline std::filesystem::path scratch_dir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             (std::string("llmd-run-") + info->test_suite_name() + "-" + info->name() + "-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
 
 inline std::filesystem::path write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path) << text;

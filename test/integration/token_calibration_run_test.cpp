@@ -103,6 +103,27 @@ TEST(TokenCalibrationRun, TheDefaultSimulatorCountsAsTheGeneratorDoes) {
   EXPECT_EQ(read_json(dir / "r.json")["cache"]["totals"]["hits_tokens"], 20 * 1024);
 }
 
+TEST(TokenCalibrationRun, PrefixGroupsAreNotCalibratedAndTheReportSaysSo) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+name: groups
+requests:
+  prompt: {kind: prefix-groups, groups: 2, prompts_per_group: 2, system_prompt_tokens: 64, question_tokens: 8}
+  max_tokens: 4
+load:
+  - {name: measured, executor: iterations, iterations: 4, vus: 1}
+sim: {pods: 2, tokenizer_piece_bytes: 3, timing: {time_scale: 0.01}}
+)");
+  const auto out = run_bench({scenario.string(), "--out", "json=" + (dir / "r.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  // No calibrate stage ran (it covers shared-prefix and per-session), and the deviation line does
+  // not point at a setting that would not help.
+  EXPECT_TRUE(read_json(dir / "r.json")["token_calibration"].is_null());
+  EXPECT_THAT(out.out, HasSubstr("prompt tokens approximate: generator 72, server "));
+  EXPECT_THAT(out.out, HasSubstr("(prefix-groups prompts are not calibrated: their lengths are the generator's words)"));
+  EXPECT_THAT(out.out, testing::Not(HasSubstr("makes prefixes exact")));
+}
+
 TEST(TokenCalibrationRun, MissingTokenizeWithCalibrateOnIsAFindingAndExit3) {
   const std::string body = R"({"detail":"Not Found"})";
   CannedServer server("HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: " +

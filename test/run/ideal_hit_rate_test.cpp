@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/prompt_source.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace llmd::run {
 namespace {
@@ -137,8 +138,7 @@ TEST(IdealHitRate, APrimedSharedPrefixWithTheChatTemplateIsCutAsThePrimeRequestS
 
 // A trace file of `lines` in a fresh temporary directory.
 std::string write_trace(const std::string& lines) {
-  const auto dir = std::filesystem::temp_directory_path() / ("llmd-ideal-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const auto dir = llmd::test::scratch_dir();
   const auto path = dir / "t.jsonl";
   std::ofstream(path) << lines;
   return path.string();

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "scenario/limits.hpp"
+#include "support/scratch_dir.hpp"
 #include "scenario/loader.hpp"
 #include "scenario_test_support.hpp"
 
@@ -21,14 +22,7 @@ namespace {
 
 using test::k_load;
 
-// /tmp/llmd-scenario-<test>-<pid>, created.
-std::filesystem::path scratch_dir() {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  auto dir = std::filesystem::temp_directory_path() /
-             (std::string("llmd-scenario-") + info->name() + "-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+using llmd::test::scratch_dir;
 
 std::string too_large(const std::string& path) {
   return path + ": larger than 4 MiB, the limit for a scenario file; check the path (a device or a FIFO is read up "

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "scenario_test_support.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace llmd::scenario {
 namespace {
@@ -217,8 +218,7 @@ TEST(ScenarioCache, UrlsInferredOrExplicit) {
 }
 
 TEST(ScenarioCache, Files) {
-  const fs::path dir = fs::temp_directory_path() / "llmd-scenario-cache-files";
-  fs::create_directories(dir);
+  const fs::path dir = llmd::test::scratch_dir();
   std::ofstream(dir / "pod-0.prom") << "# empty\n";
   auto scenario = load_scenario_text(with("cache:\n  files: [pod-0.prom]\n"), (dir / "s.yaml").string());
   ASSERT_TRUE(scenario) << scenario.error();

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "scenario_test_support.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace llmd::scenario {
 namespace {
@@ -18,9 +19,7 @@ using test::load_ok;
 std::string with_requests(std::string_view lines) { return std::string(k_load) + "requests:\n" + std::string(lines); }
 
 fs::path temp_dir() {
-  auto dir = fs::temp_directory_path() /
-             ("llmd-scenario-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-  fs::remove_all(dir);
+  auto dir = llmd::test::scratch_dir();
   fs::create_directories(dir / "data");
   return dir;
 }

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "scrape/scrape_test_support.hpp"
+#include "support/scratch_dir.hpp"
 
 namespace llmd::scrape {
 namespace {
@@ -17,10 +18,7 @@ using ::testing::ElementsAre;
 class FileSourceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    m_dir = fs::temp_directory_path() /
-            ("llmd_file_source_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    fs::remove_all(m_dir);
-    fs::create_directories(m_dir);
+    m_dir = llmd::test::scratch_dir();
   }
   void TearDown() override { fs::remove_all(m_dir); }
 

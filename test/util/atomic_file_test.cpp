@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 using llmd::util::AtomicFile;
 using llmd::util::write_file_atomically;
 using llmd::test::entries;
-using llmd::test::util_scratch_dir;
+using llmd::test::scratch_dir;
 using testing::HasSubstr;
 
 namespace {
@@ -51,7 +51,7 @@ std::string read_all(int fd) {
 }  // namespace
 
 TEST(AtomicFile, CommitWritesContentAndLeavesNoTemporary) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   {
     AtomicFile file(dir / "out.json");
     file.write("{\"a\":");
@@ -63,7 +63,7 @@ TEST(AtomicFile, CommitWritesContentAndLeavesNoTemporary) {
 }
 
 TEST(AtomicFile, DestructionWithoutCommitKeepsPreviousContent) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(write_file_atomically(dir / "out.json", "old"));
   {
     AtomicFile file(dir / "out.json");
@@ -83,7 +83,7 @@ TEST(AtomicFile, UnwritableDirectoryNamesThePath) {
 // (major 1, minor 3: the null device) stands in for /dev/null, so a regression cannot replace the
 // system's /dev/null; DevNullStaysACharacterDevice below checks the real one.
 TEST(AtomicFile, ACharacterDeviceIsWrittenInPlace) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   if (::mknod((dir / "null").c_str(), S_IFCHR | 0666, ::makedev(1, 3)) != 0) {
     GTEST_SKIP() << "cannot create a device node here: " << std::strerror(errno);
   }
@@ -94,7 +94,7 @@ TEST(AtomicFile, ACharacterDeviceIsWrittenInPlace) {
 
 // Issue 10.3: a symlink to /proc/self/fd/N became a regular file; the bytes must reach the pipe.
 TEST(AtomicFile, ASymlinkToAPipeThroughProcSelfFdWritesIntoThePipe) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   fs::create_symlink("/proc/self/fd/" + std::to_string(fds[1]), dir / "out.json");
@@ -110,7 +110,7 @@ TEST(AtomicFile, ASymlinkToAPipeThroughProcSelfFdWritesIntoThePipe) {
 // Issue 10.3: a FIFO became a regular file. The content is larger than a pipe's buffer, so the
 // write can only complete while the reader thread reads.
 TEST(AtomicFile, AFifoWithAReaderThreadReceivesTheContent) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   // Held open so the writer finds a reader however the threads are scheduled; it never reads.
   const int keep = ::open((dir / "fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -133,7 +133,7 @@ TEST(AtomicFile, AFifoWithAReaderThreadReceivesTheContent) {
 }
 
 TEST(AtomicFile, AFifoWithoutAReaderIsAnErrorAtOnce) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   auto written = write_file_atomically(dir / "fifo", "{}");
   ASSERT_FALSE(written);
@@ -143,7 +143,7 @@ TEST(AtomicFile, AFifoWithoutAReaderIsAnErrorAtOnce) {
 }
 
 TEST(AtomicFile, ASymlinkToARegularFileKeepsTheLinkAndReplacesTheTarget) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   fs::create_directories(dir / "real");
   ASSERT_TRUE(write_file_atomically(dir / "real" / "r.json", "old"));
   fs::create_symlink("real/r.json", dir / "link.json");
@@ -156,7 +156,7 @@ TEST(AtomicFile, ASymlinkToARegularFileKeepsTheLinkAndReplacesTheTarget) {
 }
 
 TEST(AtomicFile, ADanglingSymlinkCreatesItsTarget) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   fs::create_directories(dir / "real");
   fs::create_symlink("real/r.json", dir / "link.json");
   ASSERT_TRUE(write_file_atomically(dir / "link.json", "new"));
@@ -165,7 +165,7 @@ TEST(AtomicFile, ADanglingSymlinkCreatesItsTarget) {
 }
 
 TEST(AtomicFile, ASymlinkToDevNullKeepsTheLinkAndTheDevice) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   fs::create_symlink("/dev/null", dir / "out.json");
   ASSERT_TRUE(write_file_atomically(dir / "out.json", "{}"));
   EXPECT_TRUE(fs::is_symlink(dir / "out.json"));
@@ -174,7 +174,7 @@ TEST(AtomicFile, ASymlinkToDevNullKeepsTheLinkAndTheDevice) {
 }
 
 TEST(AtomicFile, AFolderIsAnErrorNamingIt) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   fs::create_directories(dir / "results");
   auto written = write_file_atomically(dir / "results", "{}");
   ASSERT_FALSE(written);
@@ -187,7 +187,7 @@ TEST(AtomicFile, AFolderIsAnErrorNamingIt) {
 // a symlink planted there made the write go through it (truncating its target) and the rename
 // then put the planted link in place of the result.
 TEST(AtomicFile, APlantedLinkAtTheOldTemporaryNameIsNotFollowed) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(write_file_atomically(dir / "victim", "precious"));
   fs::create_symlink(dir / "victim", dir / ("out.json.tmp." + std::to_string(::getpid())));
   ASSERT_TRUE(write_file_atomically(dir / "out.json", "{}"));
@@ -211,7 +211,7 @@ TEST(AtomicFile, AFullDeviceIsAnErrorNamingIt) {
 }
 
 TEST(AtomicFile, ABlockDeviceIsNeverWritten) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   if (::mknod((dir / "disk").c_str(), S_IFBLK | 0600, ::makedev(7, 0)) != 0) {
     GTEST_SKIP() << "cannot create a device node here: " << std::strerror(errno);
   }
@@ -224,7 +224,7 @@ TEST(AtomicFile, ABlockDeviceIsNeverWritten) {
 // The reader goes away after one byte: the write fails with EPIPE instead of SIGPIPE ending the
 // process (the test binary would die).
 TEST(AtomicFile, AFifoWhoseReaderLeavesIsAnErrorNotADeadProcess) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   const int keep = ::open((dir / "fifo").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   ASSERT_GE(keep, 0);
@@ -242,7 +242,7 @@ TEST(AtomicFile, AFifoWhoseReaderLeavesIsAnErrorNotADeadProcess) {
 }
 
 TEST(AtomicFile, AUnixSocketReceivesTheContent) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   const auto path = dir / "sock";
   const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un address{};
@@ -270,7 +270,7 @@ TEST(AtomicFile, AUnixSocketReceivesTheContent) {
 // A replaced file keeps its permission bits; a new one gets 0666 minus the umask, as open(2)
 // would give it (mkstemp alone would leave 0600).
 TEST(AtomicFile, ModesAreThoseOfTheReplacedFileOrTheUmask) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   const mode_t umask_now = ::umask(022);
   ASSERT_TRUE(write_file_atomically(dir / "new.json", "{}"));
   ASSERT_TRUE(write_file_atomically(dir / "kept.json", "{}"));
@@ -283,7 +283,7 @@ TEST(AtomicFile, ModesAreThoseOfTheReplacedFileOrTheUmask) {
 }
 
 TEST(AtomicFile, AMissingFolderSaysCreateItAndLeavesNothing) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   auto written = write_file_atomically(dir / "missing" / "r.json", "{}");
   ASSERT_FALSE(written);
   EXPECT_THAT(written.error(), HasSubstr("cannot write " + (dir / "missing" / "r.json").string() + ": the folder " +
@@ -298,7 +298,7 @@ TEST(ReadFile, MissingFileNamesThePath) {
 }
 
 TEST(ReadFile, WithALimitReadsAtMostThatManyBytes) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(llmd::util::write_file_atomically(dir / "f", "0123456789"));
   EXPECT_EQ(*llmd::util::read_file(dir / "f", 4), "0123");
   EXPECT_EQ(*llmd::util::read_file(dir / "f", 10), "0123456789");

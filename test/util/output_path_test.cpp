@@ -22,7 +22,7 @@ using llmd::util::check_output_writable;
 using llmd::util::is_temporary_name;
 using llmd::util::remove_stale_temporaries;
 using llmd::test::entries;
-using llmd::test::util_scratch_dir;
+using llmd::test::scratch_dir;
 using testing::HasSubstr;
 
 namespace {
@@ -36,7 +36,7 @@ fs::path touch(const fs::path& path, std::chrono::seconds age) {
 }  // namespace
 
 TEST(CheckOutputWritable, AMissingFolderSaysCreateIt) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   auto checked = check_output_writable(dir / "missing" / "r.json");
   ASSERT_FALSE(checked);
   EXPECT_EQ(checked.error(), "cannot write " + (dir / "missing" / "r.json").string() + ": the folder " +
@@ -45,14 +45,14 @@ TEST(CheckOutputWritable, AMissingFolderSaysCreateIt) {
 }
 
 TEST(CheckOutputWritable, AFolderIsAnError) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   auto checked = check_output_writable(dir);
   ASSERT_FALSE(checked);
   EXPECT_EQ(checked.error(), "cannot write " + dir.string() + ": it is a folder; name a file inside it");
 }
 
 TEST(CheckOutputWritable, AFileInPlaceOfAFolderIsAnError) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(llmd::util::write_file_atomically(dir / "file", "x"));
   auto checked = check_output_writable(dir / "file" / "r.json");
   ASSERT_FALSE(checked);
@@ -63,7 +63,7 @@ TEST(CheckOutputWritable, AFolderThatRefusesNewFilesIsAnError) {
   // Root ignores permission bits, but not a sysfs folder.
   fs::path folder = "/sys";
   if (::geteuid() != 0) {
-    folder = util_scratch_dir() / "read-only";
+    folder = scratch_dir() / "read-only";
     fs::create_directories(folder);
     fs::permissions(folder, fs::perms::owner_read | fs::perms::owner_exec);
   }
@@ -75,7 +75,7 @@ TEST(CheckOutputWritable, AFolderThatRefusesNewFilesIsAnError) {
 
 // A missing name or a regular file: the probe temporary is removed and the file is untouched.
 TEST(CheckOutputWritable, LeavesNothingBehind) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(check_output_writable(dir / "r.json"));
   EXPECT_EQ(entries(dir), 0u);
   ASSERT_TRUE(llmd::util::write_file_atomically(dir / "r.json", "old"));
@@ -87,7 +87,7 @@ TEST(CheckOutputWritable, LeavesNothingBehind) {
 // A FIFO is checked without being opened: opening it without a reader would fail, and with one
 // the reader would see an end of file before the real content.
 TEST(CheckOutputWritable, DevicesAndFifosAreCheckedWithoutOpeningThem) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
   EXPECT_TRUE(check_output_writable(dir / "fifo"));
   EXPECT_TRUE(check_output_writable("/dev/null"));
@@ -95,7 +95,7 @@ TEST(CheckOutputWritable, DevicesAndFifosAreCheckedWithoutOpeningThem) {
 }
 
 TEST(PrepareOutputFolder, CreatesParentsAndRejectsAFile) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(llmd::util::prepare_output_folder(dir / "a" / "b"));
   EXPECT_TRUE(fs::is_directory(dir / "a" / "b"));
   EXPECT_EQ(entries(dir / "a" / "b"), 0u);
@@ -117,7 +117,7 @@ TEST(TemporaryName, OnlyOurPattern) {
 }
 
 TEST(TemporaryName, CreatedTemporariesHaveIt) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   auto temporary = llmd::util::create_temporary(dir / std::string(300, 'n'));  // cut to fit NAME_MAX
   ASSERT_TRUE(temporary) << temporary.error();
   ::close(temporary->fd);
@@ -127,7 +127,7 @@ TEST(TemporaryName, CreatedTemporariesHaveIt) {
 }
 
 TEST(RemoveStaleTemporaries, RemovesOnlyOurOldRegularFiles) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   const auto old = std::chrono::seconds(120);
   const auto stale = touch(dir / ".r.json.llmd-tmp.999.abcDEF", old);
   touch(dir / ".r.json.llmd-tmp.999.fresh1", std::chrono::seconds(0));  // a write in progress
@@ -145,7 +145,7 @@ TEST(RemoveStaleTemporaries, RemovesOnlyOurOldRegularFiles) {
 // The child is killed by SIGXFSZ (a file size limit below the content), as SIGKILL would, after
 // the temporary is created and before the rename.
 TEST(RemoveStaleTemporaries, RemovesWhatAKilledWriterLeft) {
-  const auto dir = util_scratch_dir();
+  const auto dir = scratch_dir();
   ASSERT_TRUE(llmd::util::write_file_atomically(dir / "r.json", "previous"));
   const pid_t child = ::fork();
   ASSERT_GE(child, 0);
