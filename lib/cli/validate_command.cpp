@@ -238,7 +238,7 @@ std::string describe_plan(const RunInputs& inputs) {
   for (std::size_t i = 0; i < s.phases.size(); ++i) {
     out += fmt::format("  load[{}] {}\n", i, describe_phase(s.phases[i], s.time_scale));
   }
-  if (s.request.prompt == scenario::PromptKind::shared_prefix || s.request.prompt == scenario::PromptKind::per_session) {
+  if (scenario::calibrates_prefixes(s.request.prompt)) {
     using Calibrate = scenario::TokenCountsSpec::Calibrate;
     const auto& counts = s.request.token_counts;
     out += fmt::format(

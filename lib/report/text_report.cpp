@@ -408,7 +408,6 @@ void render_prompt_token_accuracy(std::string& out, const run::RunReport& report
   }
   const bool calibrated = report.calibration && report.calibration->calibrated;
   const auto kind = report.scenario->request.prompt;
-  const bool calibratable = kind == scenario::PromptKind::shared_prefix || kind == scenario::PromptKind::per_session;
   const double n = static_cast<double>(total.prompt_tokens_compared);
   const double generator = static_cast<double>(total.prompt_tokens_generator) / n;
   const double server = static_cast<double>(total.prompt_tokens_server) / n;
@@ -421,10 +420,10 @@ void render_prompt_token_accuracy(std::string& out, const run::RunReport& report
                      calibrated ? " (prefixes calibrated: the generator counts their words and fillers, the server "
                                   "their tokens)"
                      : exact ? ""
-                     : calibratable
+                     : scenario::calibrates_prefixes(kind)
                          ? " (not calibrated: requests.token_counts.calibrate makes prefixes exact via POST /tokenize)"
                          : fmt::format(" ({} prompts are not calibrated: their lengths are the generator's words)",
-                                       scenario::to_string(report.scenario->request.prompt)));
+                                       scenario::to_string(kind)));
 }
 
 std::string render_text(const run::RunReport& report, const TextOptions& options) {

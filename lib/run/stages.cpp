@@ -311,7 +311,7 @@ const std::vector<Stage>& stages() {
        .applies = [](const RunState& s) {
          const auto& r = s.scenario().request;
          return r.token_counts.calibrate != scenario::TokenCountsSpec::Calibrate::off &&
-                (r.prompt == scenario::PromptKind::shared_prefix || r.prompt == scenario::PromptKind::per_session);
+                scenario::calibrates_prefixes(r.prompt);
        },
        .run = calibrate_prefixes},  // a stop request leaves the prefixes uncalibrated; the warm-up's check notes it
       {.id = "reset", .name = "reset",

@@ -59,6 +59,12 @@ enum class PromptKind {
 // The name a scenario writes for `kind` ("shared-prefix", "prefix-groups", ...).
 std::string_view to_string(PromptKind kind);
 
+// Whether the calibrate stage (requests.token_counts) sizes this kind's prefixes: shared-prefix
+// and per-session; the other kinds' lengths stay the generator's word counts.
+constexpr bool calibrates_prefixes(PromptKind kind) {
+  return kind == PromptKind::shared_prefix || kind == PromptKind::per_session;
+}
+
 }  // namespace llmd::scenario
 
 #include "scenario/multi_turn_spec.hpp"  // MultiTurnSpec, which reuses LengthDistribution
