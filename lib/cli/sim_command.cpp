@@ -57,6 +57,9 @@ void add_sim_options(CLI::App& command, SimOptions& options) {
   command.add_flag("--gateway-allow-no-model", options.gateway_allow_no_model,
                    "Gateway: pass completion/chat POSTs without \"model\" to a pod (default: 400 \"model not found in "
                    "request body\", as the llm-d / Inference Extension endpoint picker answers)");
+  command.add_flag("--no-endpoint-header", options.no_endpoint_header,
+                   "Gateway: do not add x-gateway-destination-endpoint-served (the serving pod's address:port) to "
+                   "responses, like a gateway that does not tell clients which pod served them");
   command.add_option("--route", options.route, "Gateway routing: prefix, session, round-robin, random, least-loaded")
       ->capture_default_str();
   command.add_option("--session-header", config.session_header,
@@ -133,6 +136,9 @@ util::Result<sim::SimConfig> finish_sim_options(const SimOptions& options) {
   }
   if (options.gateway_allow_no_model) {
     config.gateway_requires_model = false;
+  }
+  if (options.no_endpoint_header) {
+    config.endpoint_header = false;
   }
   if (auto valid = sim::validate(config, sim_flag); !valid) {
     return util::fail(valid.error());

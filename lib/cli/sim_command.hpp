@@ -14,6 +14,7 @@ struct SimOptions {
   bool no_prefix_caching = false;
   bool no_dev_mode = false;             // --no-dev-mode
   bool gateway_allow_no_model = false;  // --gateway-allow-no-model
+  bool no_endpoint_header = false;      // --no-endpoint-header
 };
 
 // Adds the simulator's flags to `command` (used by `sim`; `run` reuses them for the embedded fleet).

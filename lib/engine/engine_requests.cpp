@@ -37,6 +37,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   m_transfer = TransferSettings{*url, m_spec.stream, scenario.target.http2, scenario.target.insecure,
                                 scenario.target.connect_timeout, scenario.target.request_timeout};
   m_transfer.expected_tokens = m_spec.max_tokens;
+  m_transfer.served_by_headers = served_by_header_names(scenario.target.served_by_header);
   if (m_spec.prompt == scenario::PromptKind::multi_turn) {
     m_conversations.emplace(m_spec);
     m_transfer.capture_text = true;
@@ -130,6 +131,7 @@ curl_slist* Engine::next_turn(std::size_t phase_index, std::size_t vu, RequestSt
   const TurnRequest turn =
       m_conversations->next(phase_index, phase_key(m_phases[phase_index].phase.name), vu, m_prompt);
   state.turn = turn.number;
+  state.group = *turn.session_id;
   auto& [session_id, headers] = m_conversation_headers[{phase_index, vu}];
   if (session_id != *turn.session_id || headers.get() == nullptr) {
     session_id = *turn.session_id;
@@ -169,6 +171,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   if (m_conversations) {
     headers = next_turn(phase_index, vu, state);
   } else {
+    m_prompts.group_of(m_next_request_index, vu, state.group);
     m_prompts.fill(m_next_request_index++, vu, m_prompt);
     headers = headers_for(vu);
   }
@@ -225,6 +228,8 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   const TransferFacts facts = state->facts();
   const Outcome outcome = classify(facts);
   record_completion(phase.result, facts, outcome, state->timing(), state->loop);
+  record_attribution(phase.result.attribution, facts.served_by_header, facts.served_by, state->group, facts, outcome,
+                     state->timing(), state->loop);
   if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
     record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
   }

@@ -50,6 +50,10 @@ struct TransferFacts {
   std::string_view body;          // non-2xx: the error body (first 16 KiB); 2xx non-stream: the JSON body
   bool body_truncated = false;    // `body` was cut at its limit
   bool body_over_budget = false;  // ... because the run's budget for bodies in flight was spent
+  // The endpoint that served the request (attribution.hpp endpoint_of) and the response header that
+  // named it; "" when no response header named one.
+  std::string_view served_by;
+  std::string_view served_by_header;
 };
 
 struct Outcome {

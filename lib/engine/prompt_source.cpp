@@ -194,6 +194,22 @@ void PromptSource::fill(std::uint64_t request_index, std::size_t session, Prompt
   }
 }
 
+void PromptSource::group_of(std::uint64_t request_index, std::size_t session, std::string& out) const {
+  out.clear();
+  switch (m_spec.prompt) {
+    case scenario::PromptKind::fixed: out = "fixed prompt"; break;
+    case scenario::PromptKind::shared_prefix: out = "shared prefix"; break;
+    case scenario::PromptKind::per_session: fmt::format_to(std::back_inserter(out), "session {}", session); break;
+    case scenario::PromptKind::prefix_groups:
+      fmt::format_to(std::back_inserter(out), "group {}", m_groups->pick(request_index).group);
+      break;
+    case scenario::PromptKind::dataset:
+    case scenario::PromptKind::random:
+    case scenario::PromptKind::multi_turn:
+    case scenario::PromptKind::trace: break;
+  }
+}
+
 std::optional<std::size_t> PromptSource::answer_tokens(std::optional<std::size_t> words) const {
   if (!m_spec.dataset.output_tokens_from_dataset || !words) {
     return std::nullopt;

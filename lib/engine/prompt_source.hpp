@@ -76,6 +76,11 @@ class PromptSource {
   // `session` (closed loop: the VU index in its phase; open loop: request index % max_in_flight).
   void fill(std::uint64_t request_index, std::size_t session, Prompt& out);
 
+  // The routing group of request `request_index` sent by `session`, as the prefixes' labels name it:
+  // "shared prefix", "session 3", "group 2", "fixed prompt"; "" for kinds without a shared prefix
+  // (random, trace, dataset). Multi-turn conversations are grouped by the engine (their session id).
+  void group_of(std::uint64_t request_index, std::size_t session, std::string& out) const;
+
   // The value of RequestSpec::session_header for `session` ("llmd-<seed>-<session>").
   std::string session_id(std::size_t session) const;
   // True for PromptKind::per_session: requests carry the session header.

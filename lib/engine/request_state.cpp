@@ -63,6 +63,7 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
   state->m_budget = settings.budget;
   state->m_capture_text = settings.capture_text;
+  state->m_served_by_names = &settings.served_by_headers;
   return state;
 }
 
@@ -115,6 +116,8 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_new_connections = 0;
   m_content_encoding_size = 0;
   m_retry_after_size = 0;
+  m_served_by_size = 0;
+  m_served_by_rank = SIZE_MAX;
   m_error_buffer[0] = '\0';
   curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(m_easy, CURLOPT_POSTFIELDS, m_body.data());
@@ -161,6 +164,35 @@ void RequestState::note_header(std::string_view line) {
   } else if (auto retry = header_value(line, "retry-after:")) {
     m_retry_after_size = std::min(retry->size(), m_retry_after.size());
     std::copy_n(retry->begin(), m_retry_after_size, m_retry_after.begin());
+  } else if (m_served_by_names != nullptr) {
+    note_served_by(line);
+  }
+}
+
+// The endpoint named by the most preferred of TransferSettings::served_by_headers the response carries.
+void RequestState::note_served_by(std::string_view line) {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return;
+  }
+  const std::string_view name = line.substr(0, colon);
+  const auto& names = *m_served_by_names;
+  for (std::size_t rank = 0; rank < names.size() && rank < m_served_by_rank; ++rank) {
+    const std::string& wanted = names[rank];
+    const bool same = wanted.size() == name.size() &&
+                      std::equal(wanted.begin(), wanted.end(), name.begin(), [](char a, char b) {
+                        return a == std::tolower(static_cast<unsigned char>(b));
+                      });
+    if (!same) {
+      continue;
+    }
+    const std::string_view endpoint = endpoint_of(line.substr(colon + 1));
+    if (!endpoint.empty()) {
+      m_served_by_size = std::min(endpoint.size(), m_served_by.size());
+      std::copy_n(endpoint.begin(), m_served_by_size, m_served_by.begin());
+      m_served_by_rank = rank;
+    }
+    return;
   }
 }
 
@@ -290,6 +322,10 @@ TransferFacts RequestState::facts() const {
   facts.body = m_response;
   facts.body_truncated = m_response_truncated;
   facts.body_over_budget = m_over_budget;
+  if (m_served_by_size > 0) {
+    facts.served_by = std::string_view(m_served_by.data(), m_served_by_size);
+    facts.served_by_header = (*m_served_by_names)[m_served_by_rank];
+  }
   return facts;
 }
 

@@ -69,6 +69,9 @@ struct TransferSettings {
   // Keep the text each stream carried (choices[0].delta.content / .text, decoded), for multi-turn
   // prompts that send it back as the assistant's message (conversation.hpp). Off: nothing is kept.
   bool capture_text = false;
+  // Response headers naming the endpoint that served the request, lowercase, in order of preference
+  // (attribution.hpp served_by_header_names); empty: none is read.
+  std::vector<std::string> served_by_headers{};
 };
 
 // Cap of the gap buffer reserved per slot up front (8 bytes each): longer streams grow it once.
@@ -114,6 +117,7 @@ class RequestState final : public sse::SseListener {
   std::size_t phase = 0;    // index of the phase that started the request
   std::size_t vu = 0;       // closed loop: the virtual user; open loop: unused
   std::size_t turn = 0;     // multi-turn prompts: the request's turn number (1-based); 0 otherwise
+  std::string group;        // the request's group for routing analysis ("group 3", a session id); "" for none
   // The prompt's length by the generator's count (one whitespace-separated word = one token); nullopt
   // for chat messages and conversations, whose rendering the server decides.
   std::optional<std::uint64_t> generator_tokens;
@@ -126,6 +130,7 @@ class RequestState final : public sse::SseListener {
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
   void note_header(std::string_view line);
+  void note_served_by(std::string_view line);
   void on_event(const sse::SseEvent& event) override;
   void on_comment(std::string_view text) override;
   void record_client_added(bool first_token);
@@ -159,6 +164,10 @@ class RequestState final : public sse::SseListener {
   std::size_t m_content_encoding_size = 0;
   std::array<char, 47> m_retry_after{};  // a Retry-After header's value (first 47 bytes: an HTTP-date fits)
   std::size_t m_retry_after_size = 0;
+  const std::vector<std::string>* m_served_by_names = nullptr;  // TransferSettings::served_by_headers
+  std::array<char, 95> m_served_by{};  // the preferred header's endpoint (first 95 bytes: an IPv6 [addr]:port fits)
+  std::size_t m_served_by_size = 0;
+  std::size_t m_served_by_rank = SIZE_MAX;  // index of the header that named it in *m_served_by_names
   bool m_request_sent = false;
   long m_new_connections = 0;
   std::array<char, CURL_ERROR_SIZE> m_error_buffer{};

@@ -283,6 +283,7 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   into.prompt_tokens_server = saturating_add(into.prompt_tokens_server, from.prompt_tokens_server);
   into.prompt_tokens_compared += from.prompt_tokens_compared;
   into.connections_opened += from.connections_opened;
+  merge_attribution(into.attribution, from.attribution);
   return merge_turns(into.turns, from.turns);
 }
 

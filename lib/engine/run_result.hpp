@@ -44,6 +44,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "engine/attribution.hpp"
 #include "scenario/scenario.hpp"
 #include "stats/histogram.hpp"
 #include "util/result.hpp"
@@ -210,6 +211,9 @@ struct PhaseResult {
   // empty for the other prompt kinds.
   std::vector<TurnStats> turns;
   std::optional<TraceReplay> trace;  // trace phases only (not merged into RunResult::total)
+  // Which endpoint served each completed request, per endpoint and per group (attribution.hpp);
+  // rendered by the run's routing report, not in the phase JSON.
+  Attribution attribution;
 
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };

@@ -145,6 +145,16 @@ scrape::PodScrape KubeSource::scrape_pod(std::size_t index) {
   return result;
 }
 
+std::map<std::string, std::string> KubeSource::pod_addresses() const {
+  std::map<std::string, std::string> out;
+  for (const PodInfo& pod : m_pods.ready) {
+    if (!pod.pod_ip.empty()) {
+      out[pod.name] = pod.pod_ip;
+    }
+  }
+  return out;
+}
+
 std::vector<scrape::PodScrape> KubeSource::scrape_all() {
   if (m_lister && m_scraped) {
     relist();

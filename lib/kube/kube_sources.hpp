@@ -54,6 +54,7 @@ class KubeSource : public scrape::MetricsSource {
   void set_abort_flag(const std::atomic<bool>* abort) override;
 
   std::vector<scrape::PodScrape> scrape_all() final;
+  std::map<std::string, std::string> pod_addresses() const final;  // ready pods' status.podIP
   const PodList& pods() const { return m_pods; }
   // The port that last answered for ready pod `index`, 0 when none has yet.
   std::uint16_t working_port(std::size_t index) const;

@@ -90,6 +90,7 @@ PodInfo parse_pod(const json& item, std::string_view container) {
     }
   }
   pod.phase = text_at(status, "phase");
+  pod.pod_ip = text_at(status, "podIP");
   std::string ready_detail;
   read_ready(status, pod, ready_detail);
   pod.not_ready_reason = not_ready_reason(pod, ready_detail, waiting_reason(status), container);

@@ -28,6 +28,7 @@ struct PodInfo {
   std::string namespace_name;
   std::string uid;                      // changes when a pod is replaced, even under the same name
   std::string phase;                    // status.phase: Pending, Running, Succeeded, Failed, Unknown
+  std::string pod_ip;                   // status.podIP ("" before the pod has one)
   bool ready = false;                   // condition Ready is "True"
   bool terminating = false;             // metadata.deletionTimestamp is set
   std::vector<std::string> containers;  // spec.containers[].name, in order

@@ -10,6 +10,7 @@
 
 #include "engine/outcome.hpp"
 #include "report/cache_state_report.hpp"
+#include "report/routing_report.hpp"
 #include "report/turns_table.hpp"
 #include "util/console.hpp"
 #include "util/duration.hpp"
@@ -469,6 +470,9 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
   } else if (report.ideal_hit_rate) {
     out += "\nprefix cache (no counters read)\n";
     render_ideal_hit_rate(out, report);
+  }
+  if (report.routing) {
+    out += render_routing(*report.routing);
   }
   render_diagnostics(out, report);
   render_thresholds(out, report, options);

@@ -77,6 +77,32 @@ std::pair<std::uint64_t, std::uint64_t> check_totals(const engine::PhaseResult& 
   return {passed, failed};
 }
 
+// A per-group figure of the routing report aggregated like a trend: avg, min, max, med, p(N) (nearest rank).
+std::optional<double> over_groups(const RoutingReport& routing, const scenario::Aggregation& aggregation,
+                                  double (*figure)(const GroupRouting&)) {
+  std::vector<double> values;
+  for (const auto& group : routing.groups) {
+    values.push_back(figure(group));
+  }
+  if (values.empty()) {
+    return std::nullopt;
+  }
+  switch (aggregation.kind) {
+    case AggregationKind::avg: {
+      double sum = 0;
+      for (const double value : values) {
+        sum += value;
+      }
+      return sum / static_cast<double>(values.size());
+    }
+    case AggregationKind::min: return *std::min_element(values.begin(), values.end());
+    case AggregationKind::max: return *std::max_element(values.begin(), values.end());
+    case AggregationKind::med: return nearest_rank(values, 50);
+    case AggregationKind::percentile: return nearest_rank(values, aggregation.percentile);
+    default: return std::nullopt;
+  }
+}
+
 std::optional<double> counter_value(std::uint64_t count, const scenario::Aggregation& aggregation, const engine::RunResult& run) {
   if (aggregation.kind == AggregationKind::rate) {
     return per_second(count, run);
@@ -106,6 +132,21 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
   if (metric == "max_pod_query_share") {
     return m_report.cache ? m_report.cache->totals.max_pod_query_share : std::nullopt;
   }
+  if (metric == "routing_efficiency") {
+    return m_report.routing ? m_report.routing->efficiency : std::nullopt;
+  }
+  if (metric == "load_imbalance_cv") {
+    return m_report.routing ? m_report.routing->load_cv : std::nullopt;
+  }
+  if (metric == "affinity" || metric == "pod_switches") {
+    if (!m_report.routing) {
+      return std::nullopt;
+    }
+    return metric == "affinity"
+               ? over_groups(*m_report.routing, aggregation, [](const GroupRouting& g) { return g.affinity; })
+               : over_groups(*m_report.routing, aggregation,
+                             [](const GroupRouting& g) { return static_cast<double>(g.switches); });
+  }
   if (!m_report.run) {
     return std::nullopt;
   }
@@ -134,6 +175,41 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
     return ratio(passed, passed + failed);
   }
   return std::nullopt;
+}
+
+std::optional<double> RunMetrics::pod_value(std::string_view pod, std::string_view metric,
+                                            const scenario::Aggregation& aggregation) const {
+  if (!m_report.run) {
+    return std::nullopt;
+  }
+  // The endpoints the routing report mapped to `pod` (or that are named `pod` as written).
+  const engine::Attribution& attribution = m_report.run->total.attribution;
+  engine::EndpointStats merged;
+  bool found = false;
+  for (const auto& [endpoint, stats] : attribution.endpoints) {
+    bool match = endpoint == pod;
+    if (!match && m_report.routing) {
+      for (const auto& row : m_report.routing->pods) {
+        match = match || (row.pod == pod && std::find(row.endpoints.begin(), row.endpoints.end(), endpoint) !=
+                                                row.endpoints.end());
+      }
+    }
+    if (match) {
+      found = true;
+      engine::add_endpoint(merged, stats);
+    }
+  }
+  if (!found) {
+    return std::nullopt;
+  }
+  const stats::LogLinearHistogram* histogram = metric == "ttft"                  ? &merged.ttft_ns
+                                               : metric == "inter_token_latency" ? &merged.inter_token_latency_ns
+                                               : metric == "http_req_duration"   ? &merged.http_req_duration_ns
+                                                                                 : nullptr;
+  if (histogram == nullptr) {
+    return std::nullopt;
+  }
+  return aggregate(HistogramMetric{histogram, 1e-9}, aggregation);
 }
 
 std::optional<double> RunMetrics::check_rate(std::string_view check) const {

@@ -18,6 +18,8 @@ class RunMetrics final : public scenario::MetricLookup {
   explicit RunMetrics(const RunReport& report) : m_report(report) {}
   std::optional<double> value(std::string_view metric, const scenario::Aggregation& aggregation) const override;
   std::optional<double> check_rate(std::string_view check) const override;
+  std::optional<double> pod_value(std::string_view pod, std::string_view metric,
+                                  const scenario::Aggregation& aggregation) const override;
   // Cache metrics are not trusted while more pods are missing from the cache totals than the
   // scenario allows (cache.allow_missing_pods).
   std::optional<std::string> distrust(std::string_view metric) const override;

@@ -11,6 +11,7 @@
 
 #include "engine/run_result.hpp"
 #include "run/ideal_hit_rate.hpp"
+#include "run/routing.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/thresholds.hpp"
 #include "scrape/cache_report.hpp"
@@ -153,6 +154,9 @@ struct RunReport {
   // What the measured requests' workload allows (ideal_hit_rate.hpp), set by the diagnostics stage
   // when the load ran; nullopt otherwise.
   std::optional<IdealHitRate> ideal_hit_rate;
+  // The routing analysis of the measured requests (routing.hpp), set by the diagnostics stage when
+  // the load ran; nullopt otherwise.
+  std::optional<RoutingReport> routing;
 
   std::vector<ThresholdOutcome> thresholds;
   std::vector<CheckOutcome> checks;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/attribution.hpp"
 #include "engine/preflight.hpp"
 #include "run/cache_state.hpp"
 #include "run/calibrate.hpp"
@@ -275,12 +276,45 @@ IdealInputs ideal_inputs(const RunState& state) {
 
 }  // namespace
 
+// The routing analysis of the measured requests (routing.hpp), and a finding per pod whose
+// client-reported cached tokens disagree with its scraped hits.
+void analyse_routing(RunState& state) {
+  RunReport& report = *state.report;
+  const engine::RunResult& run = *report.run;
+  RoutingInputs inputs;
+  inputs.attribution = &run.total.attribution;
+  inputs.headers_tried = engine::served_by_header_names(state.scenario().target.served_by_header);
+  if (state.source) {
+    inputs.pod_addresses = state.source->pod_addresses();
+  }
+  inputs.cache = report.cache ? &*report.cache : nullptr;
+  inputs.ideal = report.ideal_hit_rate ? &*report.ideal_hit_rate : nullptr;
+  inputs.wall_seconds = std::chrono::duration<double>(run.total.wall_duration).count();
+  const auto kind = state.scenario().request.prompt;
+  inputs.groups_expected = kind == scenario::PromptKind::shared_prefix || kind == scenario::PromptKind::per_session ||
+                           kind == scenario::PromptKind::prefix_groups || kind == scenario::PromptKind::multi_turn ||
+                           kind == scenario::PromptKind::fixed;
+  report.routing = compute_routing(inputs);
+  for (const auto& mismatch : report.routing->cached_mismatches) {
+    report.diagnostics.push_back(
+        {"pod_cached_tokens_mismatch", scrape::Severity::warning,
+         fmt::format("pod {}: its ok responses reported {} cached prompt tokens (usage.prompt_tokens_details."
+                     "cached_tokens, attributed by the served-by header) but its prefix-cache hits grew by {:.0f} "
+                     "tokens (more than 1% apart): another client on this pod, a counter reset, preemption, or requests "
+                     "that failed after the lookup",
+                     mismatch.pod, mismatch.client, mismatch.hits),
+         "run against pods no other client uses during the measured loop; check the pod's restarts and "
+         "http_req_failed; the hit rate is from the pods' counters either way"});
+  }
+}
+
 Next find_diagnostics(RunState& state) {
+  const auto before = state.report->diagnostics.size();
   if (state.report->run) {
     state.report->ideal_hit_rate =
         ideal_hit_rate(state.scenario(), state.report->run->total.started, ideal_inputs(state));
+    analyse_routing(state);
   }
-  const auto before = state.report->diagnostics.size();
   add_run_diagnostics(*state.report);
   state.detail = counted(state.report->diagnostics.size() - before, "finding");
   return Next::go_on;

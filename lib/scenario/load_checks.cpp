@@ -106,11 +106,13 @@ util::Result<Threshold> load_threshold_object(const Field& item, const Threshold
     return fail((*abort)->error("a threshold with severity: warn never fails the run, so it cannot abort it; "
                                 "remove abortOnFail or the severity"));
   }
-  if (threshold->abort_on_fail && is_cache_metric(threshold->metric)) {
+  if (threshold->abort_on_fail && is_post_run_metric(threshold->metric)) {
     return fail((*abort)->error(fmt::format(
-        "{} cannot be evaluated during the run: the pods' counters are read only before and after the measured "
-        "phases; remove abortOnFail (the threshold is still judged at the end)",
-        threshold->metric)));
+        "{} cannot be evaluated during the run: {}; remove abortOnFail (the threshold is still judged at the end)",
+        threshold->metric,
+        is_cache_metric(threshold->metric)
+            ? "the pods' counters are read only before and after the measured phases"
+            : "the routing analysis is computed once the measured phases are over")));
   }
   return threshold;
 }
@@ -152,6 +154,12 @@ util::Result<void> load_threshold_list(const Field& key_field, const Field& valu
       return fail(threshold.error());
     }
     threshold->check = key->check;
+    threshold->pod = key->pod;
+    if (!key->pod.empty() && threshold->abort_on_fail) {
+      return fail(item.error(fmt::format("{}{{pod:{}}} cannot be evaluated during the run (requests are attributed to "
+                                         "pods once it is over); remove abortOnFail",
+                                         key->metric->name, key->pod)));
+    }
     out.push_back(std::move(*threshold));
   }
   return {};

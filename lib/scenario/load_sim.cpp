@@ -19,11 +19,12 @@ using yaml::Range;
 using yaml::Section;
 using yaml::ZeroDuration;
 
-constexpr std::array<std::string_view, 25> k_sim_keys = {
+constexpr std::array<std::string_view, 26> k_sim_keys = {
     "pods", "bind", "gateway_port", "first_pod_port", "host", "route", "session_timeout",
     "prefix_index_blocks", "seed", "model", "block_size", "kv_blocks", "prefix_caching", "metrics_flavor",
     "max_num_seqs", "max_model_len", "default_max_tokens", "error_rate", "abort_rate", "restart_downtime", "timing",
     "prompt_tokens_details", "gateway_allow_no_model", "dev_mode", "tokenizer_piece_bytes",
+    "endpoint_header",
 };
 constexpr std::array<std::string_view, 4> k_timing_keys = {"prefill_base", "prefill_per_token", "inter_token",
                                                            "time_scale"};
@@ -119,6 +120,7 @@ util::Result<void> load_sim(const Field& field, std::string_view scenario_model,
   bool allow_no_model = !config.gateway_requires_model;
   LLMD_TRY(section->read("gateway_allow_no_model", allow_no_model));
   config.gateway_requires_model = !allow_no_model;
+  LLMD_TRY(section->read("endpoint_header", config.endpoint_header));
   LLMD_TRY(section->read_parsed("route", config.route, sim::parse_route_policy));
   LLMD_TRY(read_duration_as<std::ratio<1>>(*section, "session_timeout", config.session_timeout_s,
                                            sim::k_session_timeout_s_range));

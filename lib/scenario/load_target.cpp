@@ -14,10 +14,10 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<std::string_view, 10> k_target_keys = {"base_url",        "host",           "headers",
+constexpr std::array<std::string_view, 11> k_target_keys = {"base_url",        "host",           "headers",
                                                             "api_key_env",     "insecure",       "http2",
                                                             "connect_timeout", "request_timeout", "backoff",
-                                                            "preflight"};
+                                                            "preflight",       "served_by_header"};
 constexpr std::array<std::string_view, 3> k_backoff_keys = {"retry_after", "max_retry_after", "connect_errors"};
 
 constexpr std::pair<std::string_view, ApiKind> k_apis[] = {
@@ -61,6 +61,31 @@ util::Result<void> load_headers(const yaml::Field& field, Target& target) {
   }
   for (const auto& [key, value] : headers->entries()) {
     LLMD_TRY(load_header(key, value, target));
+  }
+  return {};
+}
+
+// target.served_by_header: a header name, or a list of them (tried in order).
+util::Result<void> load_served_by(const yaml::Field& field, Target& target) {
+  std::vector<yaml::Field> items;
+  if (field.node().IsSequence()) {
+    auto list = field.as_list();
+    if (!list) {
+      return fail(list.error());
+    }
+    items = std::move(*list);
+  } else {
+    items.push_back(field);
+  }
+  for (const auto& item : items) {
+    auto name = item.as_string();
+    if (!name) {
+      return fail(name.error());
+    }
+    if (auto valid = check_header_name(*name); !valid) {
+      return fail(item.error(valid.error()));
+    }
+    target.served_by_header.push_back(std::move(*name));
   }
   return {};
 }
@@ -164,6 +189,9 @@ util::Result<void> load_target(const yaml::Field& field, Target& target) {
   LLMD_TRY(section->read("request_timeout", target.request_timeout, yaml::ZeroDuration::rejected));
   if (auto backoff = section->get("backoff")) {
     LLMD_TRY(load_backoff(*backoff, target.backoff));
+  }
+  if (auto served_by = section->get("served_by_header")) {
+    LLMD_TRY(load_served_by(*served_by, target));
   }
   return {};
 }

@@ -39,6 +39,10 @@ struct Target {
   bool insecure = false;    // true = skip TLS certificate verification (explicit opt-in)
   bool http2 = false;       // negotiate HTTP/2 (h2 over TLS, h2c prior knowledge over http)
   bool preflight = true;    // one request before the warm-up that diagnoses a wrong target (engine/preflight.hpp)
+  // Response headers naming the endpoint (ip:port) that served each request, tried before the
+  // built-in x-gateway-destination-endpoint-served, x-gateway-destination-endpoint, x-served-by
+  // (engine/attribution.hpp); a gateway adds one when told to (README "Routing analysis").
+  std::vector<std::string> served_by_header{};
   Duration connect_timeout = std::chrono::seconds(10);
   Duration request_timeout = std::chrono::seconds(300);  // whole request, including streaming
   Backoff backoff;

@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 18> k_metrics = {{
+constexpr std::array<MetricInfo, 22> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -38,6 +38,14 @@ constexpr std::array<MetricInfo, 18> k_metrics = {{
     {"max_pod_query_share", "", MetricKind::ratio, "largest fraction of the run's prefix-cache queries (tokens) on a single pod"},
     {"schedule_lag", "", MetricKind::time, "open loop: how late requests started compared with their schedule"},
     {"event_loop_lag", "", MetricKind::time, "how late the client's event loop handled a due timer (client overhead)"},
+    {"routing_efficiency", "", MetricKind::ratio,
+     "measured prefix-cache hit rate / the workload's ideal hit rate (1 = routing lost no reuse)"},
+    {"affinity", "", MetricKind::trend,
+     "per prefix group: share of its requests on its most-used pod (needs a served-by response header)"},
+    {"pod_switches", "", MetricKind::trend,
+     "per prefix group: times consecutive requests moved to another pod (needs a served-by response header)"},
+    {"load_imbalance_cv", "", MetricKind::gauge,
+     "coefficient of variation of requests per pod (0 = even; served-by header, else the pods' request counters)"},
 }};
 
 constexpr std::array<std::pair<std::string_view, AggregationKind>, 7> k_aggregation_names = {{
@@ -71,7 +79,8 @@ bool takes(MetricKind kind, AggregationKind aggregation) {
              aggregation == AggregationKind::percentile;
     case MetricKind::rate: return aggregation == AggregationKind::rate;
     case MetricKind::counter: return aggregation == AggregationKind::count || aggregation == AggregationKind::rate;
-    case MetricKind::ratio: return aggregation == AggregationKind::value;
+    case MetricKind::ratio:
+    case MetricKind::gauge: return aggregation == AggregationKind::value;
   }
   return false;
 }
@@ -86,6 +95,7 @@ std::string what_it_takes(const MetricInfo& metric) {
     case MetricKind::rate: takes_text = "rate"; example = "rate<0.05"; break;
     case MetricKind::counter: takes_text = "count or rate"; example = "count>100"; break;
     case MetricKind::ratio: takes_text = "value, or no aggregation at all"; example = ">=0.9"; break;
+    case MetricKind::gauge: takes_text = "value, or no aggregation at all"; example = "<0.2"; break;
   }
   return fmt::format("{} (a {} metric) takes {}, e.g. \"{}\"", metric.name, to_string(metric.kind), takes_text, example);
 }
@@ -117,7 +127,7 @@ std::optional<double> parse_number(std::string_view text) {
 // `word` is the text before the operator: "avg", "p(95)", "" (short form).
 util::Result<Aggregation> parse_aggregation(std::string_view source, std::string_view word, const MetricInfo& metric) {
   if (word.empty()) {
-    if (metric.kind != MetricKind::ratio) {
+    if (metric.kind != MetricKind::ratio && metric.kind != MetricKind::gauge) {
       return fail(fmt::format("\"{}\": missing aggregation; {}", source, what_it_takes(metric)));
     }
     return Aggregation{AggregationKind::value, 0};
@@ -180,6 +190,7 @@ std::string_view to_string(MetricKind kind) {
     case MetricKind::rate: return "rate";
     case MetricKind::counter: return "counter";
     case MetricKind::ratio: return "ratio";
+    case MetricKind::gauge: return "gauge";
   }
   return "?";
 }
@@ -248,7 +259,7 @@ util::Result<Threshold> parse_threshold(std::string_view metric_name, std::strin
   if (rest.empty() || k_operator_chars.find(rest.front()) == std::string_view::npos) {
     return fail(fmt::format("\"{}\": expected an operator (<, <=, >, >=, ==, !=) after \"{}\"", source, word));
   }
-  Threshold threshold{std::string(metric->name), "", std::string(source), {}, *aggregation, Comparison::less, 0};
+  Threshold threshold{std::string(metric->name), "", "", std::string(source), {}, *aggregation, Comparison::less, 0};
   bool matched = false;
   for (const auto& [op, comparison] : k_operators) {
     if (rest.substr(0, op.size()) == op) {
@@ -274,7 +285,14 @@ std::string_view to_string(ThresholdSeverity severity) {
 }
 
 std::string display_name(const Threshold& threshold) {
+  if (!threshold.pod.empty()) {
+    return fmt::format("{}{{pod:{}}}", threshold.metric, threshold.pod);
+  }
   return threshold.check.empty() ? threshold.metric : fmt::format("{}{{check:{}}}", threshold.metric, threshold.check);
+}
+
+bool takes_pod_filter(std::string_view metric) {
+  return metric == "ttft" || metric == "inter_token_latency" || metric == "http_req_duration";
 }
 
 std::string label(const Threshold& threshold) { return fmt::format("{} {}", display_name(threshold), threshold.source); }
@@ -287,31 +305,44 @@ util::Result<ThresholdKey> parse_threshold_key(std::string_view written) {
     if (metric == nullptr) {
       return fail(fmt::format("unknown metric \"{}\"; valid metrics: {}", key, valid_metric_names()));
     }
-    return ThresholdKey{metric, ""};
+    return ThresholdKey{metric, "", ""};
   }
-  // k6's tag filter, for the one tag llmd-bench has: checks{check:NAME}.
+  // k6's tag filters, for the tags llmd-bench has: checks{check:NAME}, and {pod:NAME} on the
+  // per-request latencies (the pod a served-by response header named).
   const std::string_view metric = trim(key.substr(0, brace));
   std::string_view filter = key.substr(brace + 1);
-  constexpr std::string_view k_usage = "a tag filter is supported only as checks{check:NAME}, e.g. checks{check:status_200}";
-  if (metric != "checks" || filter.empty() || filter.back() != '}') {
+  constexpr std::string_view k_usage =
+      "a tag filter is supported only as checks{check:NAME} or ttft / inter_token_latency / http_req_duration "
+      "{pod:NAME}, e.g. checks{check:status_200}, ttft{pod:sim-pod-0}";
+  const MetricInfo* info = find_metric(metric);
+  const bool checks = metric == "checks";
+  if ((!checks && (info == nullptr || !takes_pod_filter(info->name))) || filter.empty() || filter.back() != '}') {
     return fail(fmt::format("\"{}\": {}", key, k_usage));
   }
   filter = trim(filter.substr(0, filter.size() - 1));
   const std::size_t colon = filter.find(':');
-  if (colon == std::string_view::npos || trim(filter.substr(0, colon)) != "check" || trim(filter.substr(colon + 1)).empty()) {
+  const std::string_view tag = colon == std::string_view::npos ? std::string_view() : trim(filter.substr(0, colon));
+  if (colon == std::string_view::npos || tag != (checks ? "check" : "pod") || trim(filter.substr(colon + 1)).empty()) {
     return fail(fmt::format("\"{}\": {}", key, k_usage));
   }
-  return ThresholdKey{find_metric("checks"), std::string(trim(filter.substr(colon + 1)))};
+  const std::string value(trim(filter.substr(colon + 1)));
+  return checks ? ThresholdKey{info, value, ""} : ThresholdKey{info, "", value};
 }
 
 bool is_cache_metric(std::string_view metric) {
-  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share";
+  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share" ||
+         metric == "routing_efficiency";
+}
+
+bool is_post_run_metric(std::string_view metric) {
+  return is_cache_metric(metric) || metric == "affinity" || metric == "pod_switches" || metric == "load_imbalance_cv";
 }
 
 ThresholdResult evaluate(const Threshold& threshold, const MetricLookup& lookup) {
   ThresholdResult result;
-  const auto observed = threshold.check.empty() ? lookup.value(threshold.metric, threshold.aggregation)
-                                                : lookup.check_rate(threshold.check);
+  const auto observed = !threshold.check.empty() ? lookup.check_rate(threshold.check)
+                        : !threshold.pod.empty()  ? lookup.pod_value(threshold.pod, threshold.metric, threshold.aggregation)
+                                                  : lookup.value(threshold.metric, threshold.aggregation);
   if (!observed || !std::isfinite(*observed)) {
     result.reason = "no data";
     return result;

@@ -20,9 +20,12 @@
 //   rate     rate                  fraction of requests/checks, 0..1 ("rate<0.05" = under 5%)
 //   counter  count rate            total over the measured run; rate = per second of it
 //   ratio    value (short form)    one number for the run, 0..1 (prefix-cache hit rate)
+//   gauge    value (short form)    one number for the run, any value (load imbalance CV)
 //
 // Keys of the `thresholds` mapping are metric names, plus k6's tag filter for one check:
-// `checks{check:NAME}` (NAME as the scenario's `checks` list spells it, or its canonical name).
+// `checks{check:NAME}` (NAME as the scenario's `checks` list spells it, or its canonical name), and
+// `{pod:NAME}` on ttft / inter_token_latency / http_req_duration: the requests a served-by response
+// header attributed to pod NAME (engine/attribution.hpp).
 // Items are expressions or k6's object form {threshold, abortOnFail, delayAbortEval} with
 // llmd-bench's `severity: fail | warn` (load_checks.cpp reads them).
 #include <chrono>
@@ -36,7 +39,7 @@
 
 namespace llmd::scenario {
 
-enum class MetricKind { time, trend, rate, counter, ratio };
+enum class MetricKind { time, trend, rate, counter, ratio, gauge };
 
 std::string_view to_string(MetricKind kind);  // "time", "trend", ...
 
@@ -81,6 +84,7 @@ std::string_view to_string(ThresholdSeverity severity);  // "fail" | "warn"
 struct Threshold {
   std::string metric;  // canonical metric name ("itl" is stored as "inter_token_latency")
   std::string check;   // `checks{check:NAME}`: NAME as written; "" = every check (and every other metric)
+  std::string pod;     // `ttft{pod:NAME}`: NAME as written; "" = every pod
   std::string source;  // the expression exactly as written, e.g. "p(95)<2s"
   SourceLocation where;
   Aggregation aggregation;  // the short form ">=0.90" parses as `value`
@@ -104,6 +108,7 @@ std::string label(const Threshold& threshold);
 struct ThresholdKey {
   const MetricInfo* metric = nullptr;
   std::string check;  // NAME of checks{check:NAME}; "" otherwise
+  std::string pod;    // NAME of ttft{pod:NAME}; "" otherwise
 };
 // The error says what is wrong with the key, without a location.
 util::Result<ThresholdKey> parse_threshold_key(std::string_view key);
@@ -111,6 +116,11 @@ util::Result<ThresholdKey> parse_threshold_key(std::string_view key);
 // Metrics whose value exists only after the run (the pods' counters are read before and after the
 // measured phases): abortOnFail cannot apply to them.
 bool is_cache_metric(std::string_view metric);
+// Metrics known only once the run is over (the cache metrics, and the routing analysis of the
+// served-by headers): abortOnFail cannot apply to them.
+bool is_post_run_metric(std::string_view metric);
+// Metrics that take a {pod:NAME} tag filter: ttft, inter_token_latency, http_req_duration.
+bool takes_pod_filter(std::string_view metric);
 
 // Parses `source` for `metric` (canonical name or alias). The error quotes the expression and
 // says what was expected, without a location: the loader prefixes file:line:column and field.
@@ -126,6 +136,12 @@ class MetricLookup {
   // `checks{check:NAME}`: the fraction of NAME's evaluations that passed; nullopt when it was
   // evaluated on no request (or is not one of the run's checks).
   virtual std::optional<double> check_rate(std::string_view /*check*/) const { return std::nullopt; }
+  // `ttft{pod:NAME}`: `metric` aggregated over the requests attributed to pod NAME; nullopt when
+  // none was (no served-by header, or no such pod).
+  virtual std::optional<double> pod_value(std::string_view /*pod*/, std::string_view /*metric*/,
+                                          const Aggregation& /*aggregation*/) const {
+    return std::nullopt;
+  }
   // Why `metric`'s value cannot be trusted for a gate, e.g. "judged on partial data: 1 pod missing
   // from the cache totals (pod-a (scrape failed))"; nullopt when it can. A threshold over an
   // untrusted value FAILS with this reason, whatever the value.

@@ -5,6 +5,7 @@
 //   prometheus_source.hpp  a Prometheus server's query and metadata API
 // Kubernetes sources (kubectl exec, API-server pod proxy; lib/kube) implement the same interface.
 #include <atomic>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,12 @@ class MetricsSource {
   // when they cannot be trusted (e.g. Prometheus: the scrape each snapshot was read from, HELP texts
   // it could not give). One sentence each; none by default.
   virtual std::vector<std::string> notes() const;
+
+  // Where each pod serves, to tell which pod a gateway's "served by" header (ip:port) names
+  // (engine/attribution.hpp): pod name -> "host:port" (direct scrape: the metrics URL's, which
+  // vLLM serves on its API port) or "ip" (Kubernetes: status.podIP). Empty by default (saved
+  // dumps, Prometheus): endpoints are then reported as the gateway named them.
+  virtual std::map<std::string, std::string> pod_addresses() const { return {}; }
 
   // Once `abort` is set (the run's second Ctrl-C), scrape_all() returns as soon as it can: pods not
   // read yet fail with "scrape aborted (Ctrl-C)". nullptr (default): each scrape runs to its own

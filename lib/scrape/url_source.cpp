@@ -144,6 +144,27 @@ std::string UrlSource::describe() const {
                      m_pods.size() == 1 ? "" : "s", m_options.max_parallel, seconds_text(m_options.timeout));
 }
 
+// host:port of each pod's metrics URL, by libcurl's URL parser (CURLU): the default port of the
+// scheme when the URL has none; pods whose URL does not parse are left out.
+std::map<std::string, std::string> UrlSource::pod_addresses() const {
+  std::map<std::string, std::string> out;
+  for (const auto& pod : m_pods) {
+    std::unique_ptr<CURLU, decltype(&curl_url_cleanup)> url(curl_url(), &curl_url_cleanup);
+    if (!url || curl_url_set(url.get(), CURLUPART_URL, pod.url.c_str(), 0) != CURLUE_OK) {
+      continue;
+    }
+    char* host = nullptr;
+    char* port = nullptr;
+    if (curl_url_get(url.get(), CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(url.get(), CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+      out[pod.pod] = fmt::format("{}:{}", host, port);
+    }
+    curl_free(host);
+    curl_free(port);
+  }
+  return out;
+}
+
 std::vector<PodScrape> UrlSource::scrape_all() {
   std::vector<PodScrape> scrapes(m_pods.size());
   MultiHandle multi(curl_multi_init());

@@ -39,6 +39,7 @@ class UrlSource final : public MetricsSource {
 
   std::string describe() const override;
   std::vector<PodScrape> scrape_all() override;
+  std::map<std::string, std::string> pod_addresses() const override;
 
  private:
   std::vector<PodUrl> m_pods;

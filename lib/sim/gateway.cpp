@@ -199,6 +199,12 @@ net::awaitable<bool> Gateway::forward(Request& request, Connection& connection, 
 
   auto& message = parser->get();
   message.keep_alive(request.keep_alive());
+  if (m_config.endpoint_header) {  // as Envoy's response_headers_to_add with %UPSTREAM_HOST%
+    const bool v6 = m_config.bind_address.find(':') != std::string::npos;
+    const auto port = m_pods[pod]->port();
+    message.set(k_endpoint_served_header, v6 ? fmt::format("[{}]:{}", m_config.bind_address, port)
+                                             : fmt::format("{}:{}", m_config.bind_address, port));
+  }
   http::response_serializer<http::buffer_body> serializer{message};
   std::array<char, k_relay_buffer_bytes> buffer{};
   do {

@@ -24,6 +24,9 @@
 
 namespace llmd::sim {
 
+// The endpoint-picker protocol's header naming the endpoint that served a request (ip:port).
+inline constexpr const char* k_endpoint_served_header = "x-gateway-destination-endpoint-served";
+
 class Gateway {
  public:
   // `pods` must outlive the gateway. `describe` renders the fleet for GET /admin/pods.

@@ -76,6 +76,12 @@ struct SimConfig {
   // "model not found in request body" to a completion or chat POST without a "model" string.
   // false (--gateway-allow-no-model): pass it to a pod, which serves its model (plain vLLM).
   bool gateway_requires_model = true;
+  // The gateway adds `x-gateway-destination-endpoint-served: <pod address:port>` to each response it
+  // relays: the endpoint-picker protocol's header, which a real gateway sends to clients only when
+  // told to (Envoy response_headers_to_add %UPSTREAM_HOST%). `run` attributes requests to pods with
+  // it (target.served_by_header). false (--no-endpoint-header, sim.endpoint_header: false): a gateway
+  // that does not tell.
+  bool endpoint_header = true;
   RoutePolicy route = RoutePolicy::prefix;
   double session_timeout_s = 10800;  // session affinity idle timeout (Kubernetes ClientIP default)
   // route session: the request header whose value keys the session (lowercase; the embedded simulator

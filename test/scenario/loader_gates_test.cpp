@@ -3,6 +3,7 @@
 #include <fstream>
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "scenario_test_support.hpp"
@@ -81,10 +82,60 @@ TEST(ScenarioThresholds, ACheckTagMustNameOneOfTheRunsChecks) {
             "none (checks: [])");
   EXPECT_EQ(load_error(with("thresholds:\n  ttft{check:status-200}: [\"p(95)<2s\"]\n")),
             "scenarios/x.yaml:6:3: thresholds: \"ttft{check:status-200}\": a tag filter is supported only as "
-            "checks{check:NAME}, e.g. checks{check:status_200}");
+            "checks{check:NAME} or ttft / inter_token_latency / http_req_duration {pod:NAME}, e.g. "
+            "checks{check:status_200}, ttft{pod:sim-pod-0}");
   EXPECT_EQ(load_error(with("thresholds:\n  checks{scenario:a}: [rate>0.9]\n")),
             "scenarios/x.yaml:6:3: thresholds: \"checks{scenario:a}\": a tag filter is supported only as "
-            "checks{check:NAME}, e.g. checks{check:status_200}");
+            "checks{check:NAME} or ttft / inter_token_latency / http_req_duration {pod:NAME}, e.g. "
+            "checks{check:status_200}, ttft{pod:sim-pod-0}");
+}
+
+// k6-style tag filter on the per-request latencies: the requests a served-by header attributed to one pod.
+TEST(ScenarioThresholds, PodTagOnLatencies) {
+  const Scenario scenario = load_ok(with("thresholds:\n"
+                                         "  'ttft{pod:sim-pod-0}': ['p(95)<2s']\n"
+                                         "  'itl{ pod : sim-pod-1 }': ['p(99)<50ms']\n"
+                                         "  http_req_duration{pod:10.0.0.5:8000}: ['max<10s']\n"));
+  ASSERT_EQ(scenario.thresholds.size(), 3u);
+  EXPECT_EQ(scenario.thresholds[0].metric, "ttft");
+  EXPECT_EQ(scenario.thresholds[0].pod, "sim-pod-0");
+  EXPECT_EQ(scenario.thresholds[0].check, "");
+  EXPECT_EQ(display_name(scenario.thresholds[0]), "ttft{pod:sim-pod-0}");
+  EXPECT_EQ(scenario.thresholds[1].metric, "inter_token_latency");
+  EXPECT_EQ(scenario.thresholds[1].pod, "sim-pod-1");
+  EXPECT_EQ(scenario.thresholds[2].pod, "10.0.0.5:8000");
+  EXPECT_EQ(load_error(with("thresholds:\n  http_reqs{pod:sim-pod-0}: [count>1]\n")),
+            "scenarios/x.yaml:6:3: thresholds: \"http_reqs{pod:sim-pod-0}\": a tag filter is supported only as "
+            "checks{check:NAME} or ttft / inter_token_latency / http_req_duration {pod:NAME}, e.g. "
+            "checks{check:status_200}, ttft{pod:sim-pod-0}");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft{pod:}: ['p(95)<2s']\n")),
+            "scenarios/x.yaml:6:3: thresholds: \"ttft{pod:}\": a tag filter is supported only as "
+            "checks{check:NAME} or ttft / inter_token_latency / http_req_duration {pod:NAME}, e.g. "
+            "checks{check:status_200}, ttft{pod:sim-pod-0}");
+  EXPECT_EQ(load_error(with("thresholds:\n  ttft{pod:a}: [{threshold: 'p(95)<2s', abortOnFail: true}]\n")),
+            "scenarios/x.yaml:6:17: thresholds.ttft{pod:a}[0]: ttft{pod:a} cannot be evaluated during the run (requests "
+            "are attributed to pods once it is over); remove abortOnFail");
+}
+
+// The routing metrics: trends over groups, a ratio, and a gauge whose limit may exceed 1.
+TEST(ScenarioThresholds, RoutingMetrics) {
+  const Scenario scenario = load_ok(with("thresholds:\n"
+                                         "  affinity: ['p(10)>=0.95']\n"
+                                         "  pod_switches: ['max<=2']\n"
+                                         "  routing_efficiency: ['>=0.9']\n"
+                                         "  load_imbalance_cv: ['<1.5']\n"));
+  ASSERT_EQ(scenario.thresholds.size(), 4u);
+  EXPECT_EQ(scenario.thresholds[0].aggregation.kind, AggregationKind::percentile);
+  EXPECT_EQ(scenario.thresholds[0].aggregation.percentile, 10);
+  EXPECT_EQ(scenario.thresholds[3].aggregation.kind, AggregationKind::value);
+  EXPECT_DOUBLE_EQ(scenario.thresholds[3].limit, 1.5);
+  EXPECT_THAT(load_error(with("thresholds:\n  routing_efficiency: ['>=1.5']\n")),
+              testing::HasSubstr("routing_efficiency is a fraction between 0 and 1"));
+  EXPECT_THAT(load_error(with("thresholds:\n  affinity: [{threshold: 'p(10)>0.9', abortOnFail: true}]\n")),
+              testing::HasSubstr("affinity cannot be evaluated during the run: the routing analysis is computed once "
+                                 "the measured phases are over; remove abortOnFail"));
+  EXPECT_THAT(load_error(with("thresholds:\n  load_imbalance_cv: ['avg<1']\n")),
+              testing::HasSubstr("load_imbalance_cv (a gauge metric) takes value, or no aggregation at all"));
 }
 
 // k6's object form with llmd-bench's severity; abortOnFail / delayAbortEval in k6's spelling or
@@ -168,7 +219,7 @@ TEST(ScenarioThresholds, UnknownMetricListsValidOnes) {
             "scenarios/x.yaml:6:3: thresholds: unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), "
             "http_req_duration, time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, "
             "http_req_failed, http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
-            "max_pod_query_share, schedule_lag, event_loop_lag");
+            "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv");
 }
 
 TEST(ScenarioThresholds, StreamingMetricsNeedStreaming) {
@@ -290,7 +341,7 @@ TEST(ScenarioSim, ErrorsFromTheSimulatorAreLocated) {
             "scenarios/x.yaml:6:3: sim: unknown key \"replicas\"; valid keys: pods, bind, gateway_port, first_pod_port, "
             "host, route, session_timeout, prefix_index_blocks, seed, model, block_size, kv_blocks, prefix_caching, "
             "metrics_flavor, max_num_seqs, max_model_len, default_max_tokens, error_rate, abort_rate, "
-            "restart_downtime, timing, prompt_tokens_details, gateway_allow_no_model, dev_mode, tokenizer_piece_bytes");
+            "restart_downtime, timing, prompt_tokens_details, gateway_allow_no_model, dev_mode, tokenizer_piece_bytes, endpoint_header");
   EXPECT_EQ(load_error(with("sim:\n  tokenizer_piece_bytes: 9\n")),
             "scenarios/x.yaml:6:26: sim.tokenizer_piece_bytes: must be <= 8, got 9");
   EXPECT_EQ(load_ok(with("sim: {tokenizer_piece_bytes: 3}\n")).sim.pod.tokenizer_piece_bytes, 3u);
