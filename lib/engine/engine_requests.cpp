@@ -198,6 +198,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
 
 void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message) {
   const TimePoint now = Clock::now();
+  count_completion(phase.result, now - m_run_start, false);
   ++phase.result.completed;
   ++phase.result.failed;
   ++m_completed;
@@ -225,6 +226,7 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   const TransferFacts facts = state->facts();
   const Outcome outcome = classify(facts);
   record_completion(phase.result, facts, outcome, state->timing(), state->loop);
+  count_completion(phase.result, now - m_run_start, outcome.ok);
   if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
     record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
   }
@@ -272,6 +274,7 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     }
     m_multi->remove(slot->easy());
     ++phase.result.aborted;
+    count_completion(phase.result, now - m_run_start, false);
     if (slot->turn > 0) {
       record_turn_aborted(phase.result, slot->turn);
       m_conversations->finish(phase_index, slot->vu, false, {});

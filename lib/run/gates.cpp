@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "run/run_diagnostics.hpp"
 #include "util/duration.hpp"
@@ -106,6 +107,9 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
   if (metric == "max_pod_query_share") {
     return m_report.cache ? m_report.cache->totals.max_pod_query_share : std::nullopt;
   }
+  if (metric == "cache_recovery_time") {
+    return largest_recovery(m_report.events).seconds;
+  }
   if (!m_report.run) {
     return std::nullopt;
   }
@@ -150,6 +154,12 @@ std::optional<double> RunMetrics::check_rate(std::string_view check) const {
 }
 
 std::optional<std::string> RunMetrics::distrust(std::string_view metric) const {
+  if (metric == "cache_recovery_time") {
+    const auto unrecovered = largest_recovery(m_report.events).unrecovered;
+    if (!unrecovered.empty()) {
+      return fmt::format("the fleet hit rate did not recover: {}", fmt::join(unrecovered, "; "));
+    }
+  }
   if (!m_report.cache || !scenario::is_cache_metric(metric)) {
     return std::nullopt;
   }

@@ -4,10 +4,12 @@
 #include <span>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/preflight.hpp"
 #include "run/cache_state.hpp"
 #include "run/calibrate.hpp"
+#include "run/churn_actions.hpp"
 #include "run/gates.hpp"
 #include "run/live_thresholds.hpp"
 #include "run/run_diagnostics.hpp"
@@ -210,13 +212,82 @@ Next scrape_before(RunState& state) {
   return Next::go_on;
 }
 
+namespace {
+
+// cache.interval, else 1 s when there are churn events (with a note); times time_scale.
+std::optional<std::chrono::nanoseconds> timeline_interval(RunState& state) {
+  const scenario::Scenario& s = state.scenario();
+  if (state.source == nullptr || (!s.cache.interval && s.events.empty())) {
+    return std::nullopt;
+  }
+  std::chrono::nanoseconds interval = std::chrono::seconds(1);
+  if (s.cache.interval) {
+    interval = *s.cache.interval;
+  } else {
+    state.report->notes.push_back("events: cache.interval is not set, so every pod is scraped every 1s during the loop");
+  }
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(interval.count()) * s.time_scale));
+}
+
+// The series recorder for the measured loop (nullptr when off); an event naming a pod the source
+// does not list stops the run before it starts.
+util::Result<std::unique_ptr<CacheTimelineRecorder>> make_timeline(RunState& state) {
+  const auto interval = timeline_interval(state);
+  if (!interval) {
+    return std::unique_ptr<CacheTimelineRecorder>();
+  }
+  const scenario::Scenario& s = state.scenario();
+  CacheTimelineRecorder::Config config;
+  config.interval = *interval;
+  config.model_filter = s.cache.model_filter;
+  config.act = make_event_action(s, state.request->abort);
+  for (scenario::ChurnEvent event : s.events) {
+    event.at = std::chrono::nanoseconds(static_cast<std::int64_t>(static_cast<double>(event.at.count()) * s.time_scale));
+    config.events.push_back(std::move(event));
+  }
+  auto recorder = std::make_unique<CacheTimelineRecorder>(*state.source, std::move(config));
+  const auto pods = recorder->pods();
+  for (const auto& event : s.events) {
+    if (std::find(pods.begin(), pods.end(), event.pod) == pods.end()) {
+      return util::fail(fmt::format("{}: {} {}: no such pod among the cache source's pods ({})",
+                                    scenario::to_string(event.where), scenario::to_string(event.action), event.pod,
+                                    fmt::join(pods, ", ")));
+    }
+  }
+  return recorder;
+}
+
+void record_timeline(RunReport& report, std::optional<CacheTimeline> series) {
+  if (!series) {
+    return;
+  }
+  report.timeseries = std::move(*series);
+  if (report.run && !report.timeseries->events.empty()) {
+    report.events = compute_event_reports(*report.timeseries, report.run->total.completions_per_100ms);
+  }
+}
+
+}  // namespace
+
 Next run_load(RunState& state) {
   RunReport& report = *state.report;
   const scenario::Scenario& s = state.scenario();
   engine::EngineConfig config = engine_config(state);
   LiveThresholds live_thresholds(s);  // abortOnFail: may stop the measured phases early
   live_thresholds.attach(config);
+  auto timeline = make_timeline(state);
+  if (!timeline) {
+    report.errors.push_back(timeline.error());
+    return Next::stop;
+  }
+  if (*timeline) {
+    config.on_start = [recorder = timeline->get()](std::chrono::steady_clock::time_point start) { recorder->start(start); };
+  }
   auto run = engine::run_phases(config, s.phases);
+  std::optional<CacheTimeline> series;
+  if (*timeline) {
+    series = (*timeline)->finish();  // stopped right after the loop, before anything else happens to the pods
+  }
   if (state.request->after_load) {
     state.request->after_load();
   }
@@ -226,6 +297,7 @@ Next run_load(RunState& state) {
   }
   state.detail = requests_detail(*run);
   report.run = std::move(*run);
+  record_timeline(report, std::move(series));
   live_thresholds.record(report);
   report.interrupted = state.stop_requested() || report.run->interrupted || report.run->aborted;
   if (auto error = unreachable(*report.run, report.target_url)) {

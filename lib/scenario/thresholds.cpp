@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 18> k_metrics = {{
+constexpr std::array<MetricInfo, 19> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -38,6 +38,8 @@ constexpr std::array<MetricInfo, 18> k_metrics = {{
     {"max_pod_query_share", "", MetricKind::ratio, "largest fraction of the run's prefix-cache queries (tokens) on a single pod"},
     {"schedule_lag", "", MetricKind::time, "open loop: how late requests started compared with their schedule"},
     {"event_loop_lag", "", MetricKind::time, "how late the client's event loop handled a due timer (client overhead)"},
+    {"cache_recovery_time", "", MetricKind::time,
+     "churn events: time until the fleet hit rate is back within 5 points of its pre-event level (largest over the events)"},
 }};
 
 constexpr std::array<std::pair<std::string_view, AggregationKind>, 7> k_aggregation_names = {{
@@ -305,7 +307,8 @@ util::Result<ThresholdKey> parse_threshold_key(std::string_view written) {
 }
 
 bool is_cache_metric(std::string_view metric) {
-  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share";
+  return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share" ||
+         metric == "cache_recovery_time";
 }
 
 ThresholdResult evaluate(const Threshold& threshold, const MetricLookup& lookup) {
