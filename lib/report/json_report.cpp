@@ -9,6 +9,7 @@
 #include "engine/run_result.hpp"
 #include "report/cache_state_report.hpp"
 #include "report/tekton_results.hpp"
+#include "report/timeline_report.hpp"
 #include "scenario/source_location.hpp"
 
 namespace llmd::report {
@@ -288,6 +289,8 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"cache_state", report.cache_state ? cache_state_json(*report.cache_state) : json(nullptr)},
           {"token_calibration", report.calibration ? calibration_json(*report.calibration) : json(nullptr)},
           {"ideal_hit_rate", ideal_hit_rate_json(report)},
+          {"timeseries", timeseries_json(report)},
+          {"events", events_json(report)},
           {"thresholds", thresholds},
           {"checks", checks},
           {"warnings", warnings_json(report)},

@@ -10,6 +10,7 @@
 
 #include "engine/outcome.hpp"
 #include "report/cache_state_report.hpp"
+#include "report/timeline_report.hpp"
 #include "report/turns_table.hpp"
 #include "util/console.hpp"
 #include "util/duration.hpp"
@@ -470,6 +471,8 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
     out += "\nprefix cache (no counters read)\n";
     render_ideal_hit_rate(out, report);
   }
+  out += render_timeline(report);
+  out += render_events(report);
   render_diagnostics(out, report);
   render_thresholds(out, report, options);
   render_checks(out, report, options);

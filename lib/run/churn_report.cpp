@@ -41,15 +41,14 @@ std::optional<double> recovered_at(const std::vector<FleetInterval>& fleet, doub
   return std::nullopt;
 }
 
+// Failures in the 100 ms slices that overlap [from, to): the resolution is the slice.
 std::uint64_t failures_between(const std::vector<engine::CompletionBucket>& completions, double from, double to) {
-  const double bucket_s = std::chrono::duration<double>(engine::k_completion_bucket).count();
+  const double slice_s = std::chrono::duration<double>(engine::k_completion_bucket).count();
+  const auto first = static_cast<std::size_t>(std::max(0.0, std::floor(from / slice_s + 1e-6)));
+  const auto end = static_cast<std::size_t>(std::max(0.0, std::ceil(to / slice_s - 1e-6)));
   std::uint64_t failed = 0;
-  for (std::size_t i = 0; i < completions.size(); ++i) {
-    const double begin = static_cast<double>(i) * bucket_s;
-    // A slice counts when it overlaps [from, to): the resolution is 100 ms.
-    if (begin + bucket_s > from && begin < to) {
-      failed += completions[i].failed;
-    }
+  for (std::size_t i = first; i < end && i < completions.size(); ++i) {
+    failed += completions[i].failed;
   }
   return failed;
 }

@@ -156,7 +156,7 @@ TEST(ParseThreshold, RejectsEmptyAndUnknownMetric) {
             "unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), http_req_duration, "
             "time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, http_req_failed, "
             "http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
-            "max_pod_query_share, schedule_lag, event_loop_lag");
+            "max_pod_query_share, schedule_lag, event_loop_lag, cache_recovery_time");
 }
 
 TEST(MetricTable, NamesAliasesAndKinds) {
@@ -261,6 +261,7 @@ TEST(EvaluateThreshold, ACheckTagAsksForThatChecksRate) {
   EXPECT_EQ(label(one), "checks{check:sse-content-type} rate>0.99");  // as every report names a threshold
   EXPECT_TRUE(is_cache_metric("cache_hit_rate"));
   EXPECT_TRUE(is_cache_metric("max_pod_query_share"));
+  EXPECT_TRUE(is_cache_metric("cache_recovery_time"));
   EXPECT_FALSE(is_cache_metric("checks"));
 }
 
