@@ -84,9 +84,10 @@ TimelineBuilder::TimelineBuilder(std::string model_filter, double interval_secon
 
 void TimelineBuilder::baseline(const std::vector<scrape::PodScrape>& scrapes) {
   for (auto& snapshot : scrape::snapshot_pods(scrapes, m_model_filter)) {
-    m_sources[snapshot.pod] = snapshot.source;
+    const std::string pod = snapshot.pod;
+    m_sources[pod] = snapshot.source;
     if (snapshot.snapshot) {
-      m_last_read.insert_or_assign(snapshot.pod, std::move(snapshot));
+      m_last_read.insert_or_assign(pod, std::move(snapshot));
     }
   }
 }
@@ -126,7 +127,8 @@ void TimelineBuilder::add(double t_seconds, const std::vector<scrape::PodScrape>
     auto& series = m_timeline.pods[pod.pod];
     if (!series.empty() && series.back().t_seconds == t_seconds && series.back().error.empty()) {
       read_gauges(series.back(), scrapes[i], *pod.snapshot, m_model_filter);
-      m_last_read.insert_or_assign(pod.pod, std::move(pod));
+      const std::string name = pod.pod;
+      m_last_read.insert_or_assign(name, std::move(pod));
     }
   }
   m_timeline.fleet.push_back({t_seconds, report.totals.queries, report.totals.hits, report.totals.hit_rate});
