@@ -107,6 +107,11 @@ void TimelineBuilder::add(double t_seconds, const std::vector<scrape::PodScrape>
     interval.t_seconds = t_seconds;
     if (!readable(row.status)) {
       interval.error = row.error.empty() ? std::string(scrape::to_string(row.status)) : row.error;
+      // compute_cache_report words it for a before/after pair; here "after" is this sample.
+      constexpr std::string_view k_after = "after the run: ";
+      if (interval.error.starts_with(k_after)) {
+        interval.error.erase(0, k_after.size());
+      }
       m_timeline.pods[row.pod].push_back(std::move(interval));
       continue;
     }

@@ -16,15 +16,25 @@ TEST(Sparkline, EightLevelsAndADotWithoutQueries) {
   EXPECT_EQ(sparkline({-0.5, 1.5}), "▁█");  // clamped
 }
 
+run::PodInterval interval(double t, double queries, double hits, std::optional<double> rate, double requests) {
+  run::PodInterval i;
+  i.t_seconds = t;
+  i.d_queries = queries;
+  i.d_hits = hits;
+  i.hit_rate = rate;
+  i.d_requests = requests;
+  return i;
+}
+
 run::RunReport report_with_series() {
   run::RunReport report;
   run::CacheTimeline t;
   t.interval_seconds = 0.5;
-  t.pods["sim-pod-0"] = {{0.5, 100, 90, 0.9, 2}, {1.0, 0, 0, std::nullopt, 0}, {1.5, 100, 50, 0.5, 2}};
+  t.pods["sim-pod-0"] = {interval(0.5, 100, 90, 0.9, 2), interval(1.0, 0, 0, std::nullopt, 0), interval(1.5, 100, 50, 0.5, 2)};
   run::PodInterval unread;
   unread.t_seconds = 1.0;
   unread.error = "HTTP 503";
-  t.pods["sim-pod-1"] = {{0.5, 100, 100, 1.0, 1}, unread, {1.5, 100, 0, 0.0, 3}};
+  t.pods["sim-pod-1"] = {interval(0.5, 100, 100, 1.0, 1), unread, interval(1.5, 100, 0, 0.0, 3)};
   t.fleet = {{0.5, 200, 190, 0.95}, {1.0, 0, 0, std::nullopt}, {1.5, 200, 50, 0.25}};
   t.samples = {{0.5, 0.001, 2, 2}, {1.0, 0.001, 2, 1}, {1.5, 0.001, 2, 2}};
   t.loop_seconds = 1.5;

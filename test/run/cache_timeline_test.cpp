@@ -86,6 +86,16 @@ TEST(TimelineBuilder, ARestartedPodCountsFromZero) {
   EXPECT_EQ(a[0].d_requests, 2);
 }
 
+PodInterval interval(double t, double queries, double hits, std::optional<double> rate, double requests) {
+  PodInterval i;
+  i.t_seconds = t;
+  i.d_queries = queries;
+  i.d_hits = hits;
+  i.hit_rate = rate;
+  i.d_requests = requests;
+  return i;
+}
+
 // A fleet series with the given hit rates, one interval per second, 100 queried tokens each.
 CacheTimeline fleet_of(const std::vector<std::optional<double>>& rates, double fired_at) {
   CacheTimeline t;
@@ -94,7 +104,8 @@ CacheTimeline fleet_of(const std::vector<std::optional<double>>& rates, double f
     const double end = static_cast<double>(i + 1);
     FleetInterval f{end, rates[i] ? 100.0 : 0.0, rates[i] ? *rates[i] * 100 : 0.0, rates[i]};
     t.fleet.push_back(f);
-    t.pods["cold"].push_back({end, 50, rates[i] ? *rates[i] * 10 : 0, rates[i] ? std::optional<double>(*rates[i] / 5) : std::nullopt, 3});
+    t.pods["cold"].push_back(
+        interval(end, 50, rates[i] ? *rates[i] * 10 : 0, rates[i] ? std::optional<double>(*rates[i] / 5) : std::nullopt, 3));
     t.samples.push_back({end, 0.01, 1, 1});
   }
   t.loop_seconds = static_cast<double>(rates.size());
