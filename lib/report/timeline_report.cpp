@@ -156,8 +156,11 @@ json timeseries_json(const run::RunReport& report) {
   }
   json fleet = json::array();
   for (const auto& f : t.fleet) {
-    fleet.push_back(
-        {{"t_seconds", f.t_seconds}, {"d_queries", f.d_queries}, {"d_hits", f.d_hits}, {"hit_rate", optional_json(f.hit_rate)}});
+    fleet.push_back({{"t_seconds", f.t_seconds},
+                     {"d_queries", f.d_queries},
+                     {"d_hits", f.d_hits},
+                     {"hit_rate", optional_json(f.hit_rate)},
+                     {"pods_missing", f.pods_missing}});
   }
   return {{"interval_seconds", t.interval_seconds},
           {"loop_seconds", t.loop_seconds},

@@ -102,6 +102,7 @@ void TimelineBuilder::add(double t_seconds, const std::vector<scrape::PodScrape>
   }
   const scrape::CacheReport report = scrape::compute_cache_report(previous, current);
   TimelineSample sample{t_seconds, scrape_seconds, current.size(), 0};
+  std::size_t missing = 0;
   for (const scrape::PodCacheRow& row : report.pods) {
     PodInterval interval;
     interval.t_seconds = t_seconds;
@@ -113,6 +114,7 @@ void TimelineBuilder::add(double t_seconds, const std::vector<scrape::PodScrape>
         interval.error.erase(0, k_after.size());
       }
       m_timeline.pods[row.pod].push_back(std::move(interval));
+      ++missing;
       continue;
     }
     interval.d_queries = row.queries.delta;
@@ -136,7 +138,7 @@ void TimelineBuilder::add(double t_seconds, const std::vector<scrape::PodScrape>
       m_last_read.insert_or_assign(name, std::move(pod));
     }
   }
-  m_timeline.fleet.push_back({t_seconds, report.totals.queries, report.totals.hits, report.totals.hit_rate});
+  m_timeline.fleet.push_back({t_seconds, report.totals.queries, report.totals.hits, report.totals.hit_rate, missing});
   m_timeline.samples.push_back(sample);
   m_timeline.loop_seconds = t_seconds;
 }

@@ -50,6 +50,9 @@ struct FleetInterval {
   double d_queries = 0;
   double d_hits = 0;
   std::optional<double> hit_rate;  // d_hits / d_queries; nullopt when d_queries is 0
+  // Pods the source listed but that could not be read at this sample (e.g. a restarting pod
+  // answering 503): the rate covers the others only, so the recovery never ends in such an interval.
+  std::size_t pods_missing = 0;
 };
 
 // One scrape of every pod at an interval's end.

@@ -24,14 +24,14 @@ std::optional<double> rate_before(const std::vector<FleetInterval>& fleet, doubl
   return queries > 0 ? std::optional<double>(hits / queries) : std::nullopt;
 }
 
-// The end of the first interval that started at or after `t` and whose hit rate is within
-// k_recovery_points of `pre`; nullopt when none.
+// The end of the first interval that started at or after `t`, read every pod, and whose hit rate
+// is within k_recovery_points of `pre`; nullopt when none.
 std::optional<double> recovered_at(const std::vector<FleetInterval>& fleet, double t, double pre) {
   double start = 0;
   for (const auto& interval : fleet) {
     const double begin = start;
     start = interval.t_seconds;
-    if (begin < t || !interval.hit_rate) {
+    if (begin < t || !interval.hit_rate || interval.pods_missing > 0) {
       continue;
     }
     if (*interval.hit_rate >= pre - k_recovery_points - 1e-12) {

@@ -6,8 +6,9 @@
 //  - pre-event hit rate: ΣΔhits / ΣΔqueries of the fleet over the intervals that ended at or before
 //    the event;
 //  - cache recovery time: from the event to the end of the first interval that STARTED at or after
-//    the event and whose fleet hit rate is within k_recovery_points of the pre-event rate; nullopt
-//    when no such interval came before the loop ended (or there is no pre-event rate);
+//    the event, read every pod (a restarting pod answering 503 is not "recovered"), and whose fleet
+//    hit rate is within k_recovery_points of the pre-event rate; nullopt when no such interval came
+//    before the loop ended (or there is no pre-event rate);
 //  - failed requests during the disruption: requests that ended not ok (failed or aborted) from the
 //    event to the end of the recovery (the loop's end when it never recovered), per 100 ms slice;
 //  - the cold pod (restart_pod: the restarted pod): requests it finished after the event (ΣΔrequests

@@ -53,7 +53,8 @@ std::optional<double> recovery_from_fleet(const json& fleet, double fired) {
   for (const auto& f : fleet) {
     const double begin = start;
     start = f["t_seconds"].get<double>();
-    if (begin >= fired && !f["hit_rate"].is_null() && f["hit_rate"].get<double>() >= pre - 0.05 - 1e-12) {
+    if (begin >= fired && f["pods_missing"] == 0 && !f["hit_rate"].is_null() &&
+        f["hit_rate"].get<double>() >= pre - 0.05 - 1e-12) {
       return start - fired;
     }
   }

@@ -35,7 +35,7 @@ run::RunReport report_with_series() {
   unread.t_seconds = 1.0;
   unread.error = "HTTP 503";
   t.pods["sim-pod-1"] = {interval(0.5, 100, 100, 1.0, 1), unread, interval(1.5, 100, 0, 0.0, 3)};
-  t.fleet = {{0.5, 200, 190, 0.95}, {1.0, 0, 0, std::nullopt}, {1.5, 200, 50, 0.25}};
+  t.fleet = {{0.5, 200, 190, 0.95, 0}, {1.0, 0, 0, std::nullopt, 1}, {1.5, 200, 50, 0.25, 0}};
   t.samples = {{0.5, 0.001, 2, 2}, {1.0, 0.001, 2, 1}, {1.5, 0.001, 2, 2}};
   t.loop_seconds = 1.5;
   report.timeseries = t;

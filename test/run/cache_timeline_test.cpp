@@ -72,6 +72,8 @@ TEST(TimelineBuilder, IntervalsAreDeltasBetweenConsecutiveScrapes) {
   EXPECT_EQ(t.fleet[0].d_hits, 150);
   EXPECT_DOUBLE_EQ(*t.fleet[0].hit_rate, 0.5);
   EXPECT_FALSE(t.fleet[1].hit_rate.has_value());
+  EXPECT_EQ(t.fleet[1].pods_missing, 1u);
+  EXPECT_EQ(t.fleet[2].pods_missing, 0u);
   EXPECT_DOUBLE_EQ(t.loop_seconds, 3.0);
   EXPECT_EQ(builder.pod_sources().at("b"), "http://127.0.0.1:9000/metrics");
 }
@@ -102,7 +104,7 @@ CacheTimeline fleet_of(const std::vector<std::optional<double>>& rates, double f
   t.interval_seconds = 1;
   for (std::size_t i = 0; i < rates.size(); ++i) {
     const double end = static_cast<double>(i + 1);
-    FleetInterval f{end, rates[i] ? 100.0 : 0.0, rates[i] ? *rates[i] * 100 : 0.0, rates[i]};
+    FleetInterval f{end, rates[i] ? 100.0 : 0.0, rates[i] ? *rates[i] * 100 : 0.0, rates[i], 0};
     t.fleet.push_back(f);
     t.pods["cold"].push_back(
         interval(end, 50, rates[i] ? *rates[i] * 10 : 0, rates[i] ? std::optional<double>(*rates[i] / 5) : std::nullopt, 3));
@@ -142,6 +144,14 @@ TEST(ChurnReport, RecoversWithinFivePoints) {
   const RecoveryFigure figure = largest_recovery(reports);
   EXPECT_NEAR(*figure.seconds, 3.0, 1e-9);
   EXPECT_TRUE(figure.unrecovered.empty());
+}
+
+TEST(ChurnReport, AnIntervalMissingAPodDoesNotEndTheRecovery) {
+  // (3,4] is at 90% but the restarting pod was not read: the recovery ends with (4,5].
+  auto t = fleet_of({0.9, 0.9, 0.9, 0.9, 0.88}, 3.0);
+  t.fleet[3].pods_missing = 1;
+  const auto e = compute_event_reports(t, {})[0];
+  EXPECT_NEAR(*e.recovery_seconds, 2.0, 1e-9);
 }
 
 TEST(ChurnReport, TheIntervalHoldingTheEventDoesNotCountAsRecovered) {
