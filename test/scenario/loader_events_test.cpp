@@ -1,6 +1,7 @@
 // `events:` (churn during the measured loop) and `cache.interval`.
 #include <string>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "scenario/overrides.hpp"
@@ -73,6 +74,19 @@ TEST(ScenarioEvents, NeedACacheSourceThatFitsTheAction) {
   EXPECT_EQ(load_error(with("cache: {source: kubernetes}\nevents: [{at: 1s, restart_pod: vllm-0}]\n")),
             "scenarios/x.yaml:6:10: events[0]: restart_pod posts /admin/restart to a simulator pod's metrics URL and "
             "needs the embedded simulator or cache.urls; for Kubernetes pods use delete_pod");
+}
+
+TEST(ScenarioEvents, CacheRecoveryTimeIsAPostRunMetric) {
+  const Scenario s = load_ok(with("thresholds:\n  cache_recovery_time: [\"max<10s\"]\n"));
+  EXPECT_EQ(s.thresholds[0].metric, "cache_recovery_time");
+  EXPECT_DOUBLE_EQ(s.thresholds[0].limit, 10.0);
+  EXPECT_EQ(load_error(with("thresholds:\n  cache_recovery_time: [{threshold: \"max<10s\", abortOnFail: true}]\n")),
+            "scenarios/x.yaml:6:61: thresholds.cache_recovery_time[0].abortOnFail: cache_recovery_time cannot be "
+            "evaluated during the run: the pods' counters are read only before and after the measured phases; remove "
+            "abortOnFail (the threshold is still judged at the end)");
+  EXPECT_THAT(load_error(with("cache: {source: none}\nthresholds:\n  cache_recovery_time: [\"max<10s\"]\n")),
+              testing::StartsWith("scenarios/x.yaml:7:25: thresholds.cache_recovery_time: \"max<10s\" needs per-pod "
+                                  "metrics"));
 }
 
 TEST(ScenarioCacheInterval, Bounds) {
