@@ -217,6 +217,10 @@ json scenario_echo(const scenario::Scenario& s) {
   for (const auto& phase : s.phases) {
     phases.push_back(phase_echo(phase));
   }
+  json events = json::array();
+  for (const auto& event : s.events) {
+    events.push_back({{"at_s", seconds(event.at)}, {"action", to_string(event.action)}, {"pod", event.pod}});
+  }
   return {{"name", s.name},
           {"path", s.path},
           {"time_scale", s.time_scale},
@@ -245,7 +249,9 @@ json scenario_echo(const scenario::Scenario& s) {
             {"trace", prompt_file_echo(r, scenario::PromptKind::trace)},
             {"prefix_groups", prefix_groups_echo(r)}}},
           {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
-          {"phases", phases}};
+          {"phases", phases},
+          {"cache_interval_s", s.cache.interval ? json(seconds(*s.cache.interval)) : json(nullptr)},
+          {"events", events}};
 }
 
 json to_json(const run::RunReport& report, int exit_code) {
