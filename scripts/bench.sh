@@ -7,8 +7,12 @@
 #                    client-added TTFT/ITL error from the sim's send-time stamps.
 #   3. open loop:    constant-arrival-rate at several rates: achieved vs target, schedule lag, drops.
 #   4. scrape:       parse of 100 real-format 50 KB /metrics dumps; a 100-pod parallel scrape of the sim.
+#   interference (only with BENCH_PARTS=interference): 1,000 streams against the embedded simulator
+#                    without and with `cache.interval: 1s` (a background thread scraping every pod):
+#                    event-loop lag p99 of both runs, printed and kept in $work/interference.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
-# Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000").
+# Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
+# BENCH_PARTS ("all", or "interference"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/scripts/bench"
@@ -82,6 +86,41 @@ pod_url() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pod
 stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---------------------------------------------------------------- interference (BENCH_PARTS=interference)
+# Does sampling the pods every second (cache.interval) disturb the client's event loop? The same
+# 1,000-stream run against the embedded simulator (4 pods, a token every 200 ms), without and with
+# --cache-interval 1s; event_loop_lag p99 (how late a 5 ms probe timer was handled) of each.
+interference() {
+  local streams="${BENCH_INTERFERENCE_STREAMS:-1000}" seconds="${BENCH_INTERFERENCE_SECONDS:-20}" mode lag
+  log "interference: $streams streams for ${seconds}s, without and with cache.interval: 1s"
+  cat >"$work/interference.yaml" <<EOF
+name: interference
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 256, suffix_tokens: 8}
+  max_tokens: 25
+load:
+  - {name: streams, executor: constant-vus, vus: $streams, duration: ${seconds}s, graceful_stop: 30s}
+sim:
+  pods: 4
+  max_num_seqs: 20000
+  kv_blocks: 400000
+  timing: {inter_token: 200ms, prefill_base: 20ms, prefill_per_token: 0s}
+EOF
+  : >"$work/interference.txt"
+  for mode in off on; do
+    local flags=()
+    [ "$mode" = on ] && flags=(--cache-interval 1s)
+    timed "interference-$mode" "$bin" run "$work/interference.yaml" -q "${flags[@]}" --out "json=$work/interference-$mode.json"
+    lag=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r["run"]["total"]["metrics"]["event_loop_lag_ns"]["summary"]; t=r["timeseries"]; print("p99 %.3f ms, p50 %.3f ms, max %.3f ms, %d samples" % (s["p99"]/1e6, s["p50"]/1e6, s["max"]/1e6, len(t["samples"]) if t else 0))' "$work/interference-$mode.json")
+    echo "cache.interval $mode: event_loop_lag $lag" | tee -a "$work/interference.txt" >&2
+  done
+}
+if [ "${BENCH_PARTS:-all}" = interference ]; then
+  interference
+  log "raw outputs kept in $work"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- 1. peers
 log "1/4 peers: recording a stream from the sim"

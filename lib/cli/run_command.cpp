@@ -378,7 +378,7 @@ const std::vector<OptionGroup>& run_option_groups() {
        {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens",
         "--no-preflight", "--allow-simulator"}},
       {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale"}},
-      {"Cache", {"--cache-url", "--allow-missing-pods", "--prometheus-token-env"}},
+      {"Cache", {"--cache-url", "--allow-missing-pods", "--cache-interval", "--prometheus-token-env"}},
       {"Kubernetes",
        {"--namespace", "--selector", "--container", "--via", "--port", "--kubeconfig", "--context", "--restart-pods"}},
       {"Outputs", {"--out", "--tekton-results", "--quiet"}},
@@ -463,6 +463,10 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                                  "at most {})",
                                  scenario::limits::k_max_allow_missing_pods))
       ->type_name("N");
+  command.add_option("--cache-interval", o.cache_interval,
+                     "Scrape every pod this often during the measured loop and report per-pod hit rate over time "
+                     "(cache.interval, e.g. 1s; default off)")
+      ->type_name("D");
   command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,

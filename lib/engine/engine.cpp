@@ -142,6 +142,9 @@ RunResult Engine::run() {
   const auto started_at = std::chrono::system_clock::now();
   m_started_at = started_at;
   m_run_start = Clock::now();
+  if (m_config.on_start) {
+    m_config.on_start(m_run_start);
+  }
   m_next_stop_check = m_run_start + m_config.stop_check_interval;
   m_last_progress = m_run_start;
   m_total_in_flight.reset(m_run_start);

@@ -71,6 +71,9 @@ struct EngineConfig {
   // RunResult::stop_reason keeps it. Used for thresholds with abortOnFail (report/live_thresholds.hpp).
   std::function<std::optional<std::string>(RunResult live)> stop_check;
   std::chrono::nanoseconds stop_check_interval = std::chrono::seconds(1);
+  // Called once on the loop thread when the measured clock starts (the origin of every offset in the
+  // RunResult, e.g. PhaseResult::completions_per_100ms); must return at once (run/cache_timeline.hpp).
+  std::function<void(std::chrono::steady_clock::time_point run_start)> on_start;
   // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp).
   std::size_t document_budget_bytes = k_run_document_budget_bytes;
 };

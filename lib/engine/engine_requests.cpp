@@ -201,6 +201,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
 
 void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message) {
   const TimePoint now = Clock::now();
+  count_completion(phase.result, now - m_run_start, false);
   ++phase.result.completed;
   ++phase.result.failed;
   ++m_completed;
@@ -230,6 +231,7 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   record_completion(phase.result, facts, outcome, state->timing(), state->loop);
   record_attribution(phase.result.attribution, facts.served_by_header, facts.served_by, state->group, facts, outcome,
                      state->timing(), state->loop);
+  count_completion(phase.result, now - m_run_start, outcome.ok);
   if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
     record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
   }
@@ -277,6 +279,7 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     }
     m_multi->remove(slot->easy());
     ++phase.result.aborted;
+    count_completion(phase.result, now - m_run_start, false);
     if (slot->turn > 0) {
       record_turn_aborted(phase.result, slot->turn);
       m_conversations->finish(phase_index, slot->vu, false, {});

@@ -233,6 +233,16 @@ json turns_json(const std::vector<TurnStats>& turns) {
 
 }  // namespace
 
+void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_start, bool ok) {
+  const auto slice = std::max<std::int64_t>(since_run_start / k_completion_bucket, 0);
+  const auto index = std::min(static_cast<std::size_t>(slice), k_max_completion_buckets - 1);
+  auto& buckets = phase.completions_per_100ms;
+  if (buckets.size() <= index) {
+    buckets.resize(index + 1);
+  }
+  ++(ok ? buckets[index].ok : buckets[index].failed);
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
@@ -243,6 +253,13 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
     if (auto merged = into.time_to_failure_ns[i].merge(from.time_to_failure_ns[i]); !merged) {
       return merged;
     }
+  }
+  if (into.completions_per_100ms.size() < from.completions_per_100ms.size()) {
+    into.completions_per_100ms.resize(from.completions_per_100ms.size());
+  }
+  for (std::size_t i = 0; i < from.completions_per_100ms.size(); ++i) {
+    into.completions_per_100ms[i].ok += from.completions_per_100ms[i].ok;
+    into.completions_per_100ms[i].failed += from.completions_per_100ms[i].failed;
   }
   into.started += from.started;
   into.completed += from.completed;
@@ -320,6 +337,17 @@ json summary_figures(const PhaseResult& phase) {
           {"max_duration_reached", phase.iterations_target ? json(phase.max_duration_reached) : json(nullptr)}};
 }
 
+// {"ok": [...], "failed": [...]}: one entry per 100 ms slice from the run start.
+json completions_json(const std::vector<CompletionBucket>& buckets) {
+  json ok = json::array();
+  json failed = json::array();
+  for (const auto& bucket : buckets) {
+    ok.push_back(bucket.ok);
+    failed.push_back(bucket.failed);
+  }
+  return {{"bucket_ms", k_completion_bucket.count()}, {"ok", ok}, {"failed", failed}};
+}
+
 json trace_json(const std::optional<TraceReplay>& trace) {
   if (!trace) {
     return nullptr;
@@ -395,7 +423,8 @@ json to_json(const PhaseResult& phase) {
           {"mean_in_flight", phase.mean_in_flight},
           {"wall_duration_ns", phase.wall_duration.count()},
           {"started_at_ns", phase.started_at ? json(phase.started_at->count()) : json(nullptr)},
-          {"trace", trace_json(phase.trace)}};
+          {"trace", trace_json(phase.trace)},
+          {"completions_per_100ms", completions_json(phase.completions_per_100ms)}};
 }
 
 json to_json(const RunResult& run) {

@@ -153,6 +153,17 @@ struct TraceReplay {
   std::vector<std::optional<std::int64_t>> started_offsets_ns;
 };
 
+// Requests that ended in one 100 ms slice of the run (from the run start, the same clock for every
+// phase): ended ok, and ended not ok (failed or aborted). The churn report (run/churn_report.hpp)
+// counts the failures of a disruption from them.
+struct CompletionBucket {
+  std::uint32_t ok = 0;
+  std::uint32_t failed = 0;
+};
+inline constexpr std::chrono::milliseconds k_completion_bucket{100};
+// 24 h of slices; requests ending later count in the last slice.
+inline constexpr std::size_t k_max_completion_buckets = 864'000;
+
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
   std::optional<scenario::ExecutorKind> executor;    // nullopt for RunResult::total
@@ -214,6 +225,8 @@ struct PhaseResult {
   // Which endpoint served each completed request, per endpoint and per group (attribution.hpp);
   // rendered by the run's routing report, not in the phase JSON.
   Attribution attribution;
+  // Requests ended per k_completion_bucket from the run start (index = slice); empty when none ended.
+  std::vector<CompletionBucket> completions_per_100ms;
 
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };
@@ -230,6 +243,9 @@ struct RunResult {
   std::chrono::system_clock::time_point started_at;
   std::chrono::system_clock::time_point ended_at;
 };
+
+// Counts one ended request in phase.completions_per_100ms at `since_run_start`.
+void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_start, bool ok);
 
 // The rate metrics of the counting rules above; nullopt when no request ended (denominator 0).
 std::optional<double> http_req_failed_rate(const PhaseResult& phase);

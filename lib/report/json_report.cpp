@@ -9,6 +9,7 @@
 #include "engine/run_result.hpp"
 #include "report/cache_state_report.hpp"
 #include "report/tekton_results.hpp"
+#include "report/timeline_report.hpp"
 #include "scenario/source_location.hpp"
 
 namespace llmd::report {
@@ -216,6 +217,10 @@ json scenario_echo(const scenario::Scenario& s) {
   for (const auto& phase : s.phases) {
     phases.push_back(phase_echo(phase));
   }
+  json events = json::array();
+  for (const auto& event : s.events) {
+    events.push_back({{"at_s", seconds(event.at)}, {"action", to_string(event.action)}, {"pod", event.pod}});
+  }
   return {{"name", s.name},
           {"path", s.path},
           {"time_scale", s.time_scale},
@@ -245,7 +250,9 @@ json scenario_echo(const scenario::Scenario& s) {
             {"trace", prompt_file_echo(r, scenario::PromptKind::trace)},
             {"prefix_groups", prefix_groups_echo(r)}}},
           {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
-          {"phases", phases}};
+          {"phases", phases},
+          {"cache_interval_s", s.cache.interval ? json(seconds(*s.cache.interval)) : json(nullptr)},
+          {"events", events}};
 }
 
 json to_json(const run::RunReport& report, int exit_code) {
@@ -290,6 +297,8 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"token_calibration", report.calibration ? calibration_json(*report.calibration) : json(nullptr)},
           {"ideal_hit_rate", ideal_hit_rate_json(report)},
           {"routing", report.routing ? run::to_json(*report.routing) : json(nullptr)},
+          {"timeseries", timeseries_json(report)},
+          {"events", events_json(report)},
           {"thresholds", thresholds},
           {"checks", checks},
           {"warnings", warnings_json(report)},

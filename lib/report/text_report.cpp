@@ -11,6 +11,7 @@
 #include "engine/outcome.hpp"
 #include "report/cache_state_report.hpp"
 #include "report/routing_report.hpp"
+#include "report/timeline_report.hpp"
 #include "report/turns_table.hpp"
 #include "util/console.hpp"
 #include "util/duration.hpp"
@@ -474,6 +475,8 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
   if (report.routing) {
     out += render_routing(*report.routing);
   }
+  out += render_timeline(report);
+  out += render_events(report);
   render_diagnostics(out, report);
   render_thresholds(out, report, options);
   render_checks(out, report, options);

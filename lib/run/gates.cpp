@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "run/run_diagnostics.hpp"
 #include "util/duration.hpp"
@@ -147,6 +148,9 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
                : over_groups(*m_report.routing, aggregation,
                              [](const GroupRouting& g) { return static_cast<double>(g.switches); });
   }
+  if (metric == "cache_recovery_time") {
+    return largest_recovery(m_report.events).seconds;
+  }
   if (!m_report.run) {
     return std::nullopt;
   }
@@ -226,6 +230,12 @@ std::optional<double> RunMetrics::check_rate(std::string_view check) const {
 }
 
 std::optional<std::string> RunMetrics::distrust(std::string_view metric) const {
+  if (metric == "cache_recovery_time") {
+    const auto unrecovered = largest_recovery(m_report.events).unrecovered;
+    if (!unrecovered.empty()) {
+      return fmt::format("the fleet hit rate did not recover: {}", fmt::join(unrecovered, "; "));
+    }
+  }
   if (!m_report.cache || !scenario::is_cache_metric(metric)) {
     return std::nullopt;
   }

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run_result.hpp"
+#include "run/cache_timeline.hpp"
+#include "run/churn_report.hpp"
 #include "run/ideal_hit_rate.hpp"
 #include "run/routing.hpp"
 #include "scenario/scenario.hpp"
@@ -168,6 +170,9 @@ struct RunReport {
   std::vector<StageTiming> stages;   // the pipeline's stages that ran, in order
   std::optional<CacheStateReport> cache_state;  // cache_state: reset / prime / verify asked
   std::optional<CalibrationReport> calibration;  // the calibrate stage ran
+  // cache.interval (or churn events): per-pod series over the measured loop; nullopt when off.
+  std::optional<CacheTimeline> timeseries;
+  std::vector<EventReport> events;  // one per scenario event (churn_report.hpp); empty without events
 
   Verdict verdict = Verdict::error;  // the process exit code is the cli's mapping of it (cli/exit_codes.hpp)
 };

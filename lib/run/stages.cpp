@@ -4,11 +4,13 @@
 #include <span>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/attribution.hpp"
 #include "engine/preflight.hpp"
 #include "run/cache_state.hpp"
 #include "run/calibrate.hpp"
+#include "run/load_timeline.hpp"
 #include "run/gates.hpp"
 #include "run/live_thresholds.hpp"
 #include "run/run_diagnostics.hpp"
@@ -217,7 +219,19 @@ Next run_load(RunState& state) {
   engine::EngineConfig config = engine_config(state);
   LiveThresholds live_thresholds(s);  // abortOnFail: may stop the measured phases early
   live_thresholds.attach(config);
+  auto timeline = make_timeline(state);
+  if (!timeline) {
+    report.errors.push_back(timeline.error());
+    return Next::stop;
+  }
+  if (*timeline) {
+    config.on_start = [recorder = timeline->get()](std::chrono::steady_clock::time_point start) { recorder->start(start); };
+  }
   auto run = engine::run_phases(config, s.phases);
+  std::optional<CacheTimeline> series;
+  if (*timeline) {
+    series = (*timeline)->finish();  // stopped right after the loop, before anything else happens to the pods
+  }
   if (state.request->after_load) {
     state.request->after_load();
   }
@@ -227,6 +241,7 @@ Next run_load(RunState& state) {
   }
   state.detail = requests_detail(*run);
   report.run = std::move(*run);
+  record_timeline(report, std::move(series));
   live_thresholds.record(report);
   report.interrupted = state.stop_requested() || report.run->interrupted || report.run->aborted;
   if (auto error = unreachable(*report.run, report.target_url)) {

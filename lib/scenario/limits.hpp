@@ -92,6 +92,8 @@ inline constexpr double k_max_rate_per_s = 100'000;
 // timeouts, scrape intervals) and the end of every phase after `time_scale` (start_time + its
 // length + graceful_stop): 30 days (720h), longer than any soak test and far inside the clock.
 inline constexpr std::chrono::nanoseconds k_max_duration = std::chrono::hours(720);
+// cache.interval / --cache-interval: every pod is scraped this often at most (before time_scale).
+inline constexpr std::chrono::nanoseconds k_min_cache_interval = std::chrono::milliseconds(100);
 
 // `time_scale`: 1e-6 turns 1 s into 1 us; 1e6 turns 1 s into 11.6 days. Scaled phases must still
 // end within k_max_duration.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "scenario/load_sections.hpp"
+#include "util/duration.hpp"
 
 namespace llmd::scenario::detail {
 
@@ -167,8 +168,8 @@ util::Result<void> load_threshold_list(const Field& key_field, const Field& valu
 
 // --- cache sources: one row per `cache.source`, each with its own keys ---
 
-constexpr std::array<std::string_view, 5> k_cache_common_keys = {"source", "model_filter", "scrape_timeout",
-                                                                 "max_parallel_scrapes", "allow_missing_pods"};
+constexpr std::array<std::string_view, 6> k_cache_common_keys = {"source", "model_filter", "scrape_timeout",
+                                                                 "max_parallel_scrapes", "allow_missing_pods", "interval"};
 
 util::Result<void> load_nothing(const Section&, CacheSpec&) { return {}; }
 
@@ -416,6 +417,15 @@ util::Result<void> load_cache(const Field& field, CacheSpec& cache) {
   LLMD_TRY(section->read("scrape_timeout", cache.scrape_timeout, ZeroDuration::rejected));
   LLMD_TRY(section->read_unsigned("max_parallel_scrapes", cache.max_parallel_scrapes, 1, limits::k_max_parallel_scrapes));
   LLMD_TRY(section->read_unsigned("allow_missing_pods", cache.allow_missing_pods, 0, limits::k_max_allow_missing_pods));
+  if (section->has("interval")) {
+    std::chrono::nanoseconds interval{};
+    LLMD_TRY(section->read("interval", interval, ZeroDuration::rejected, yaml::Need::optional, std::chrono::hours(1)));
+    if (interval < limits::k_min_cache_interval) {
+      return fail(section->get("interval")->error(fmt::format(
+          "must be >= {} (every pod is scraped this often during the loop)", util::format_duration(limits::k_min_cache_interval))));
+    }
+    cache.interval = interval;
+  }
   return (*row)->load(*section, cache);
 }
 

@@ -61,6 +61,13 @@ util::Result<std::vector<std::string>> read_http_urls(const yaml::Field& field, 
 util::Result<void> load_cache_state(const yaml::Field& field, CacheStateSpec& cache_state);
 util::Result<void> check_cache_state(const Scenario& scenario);
 
+// `events:` (load_events.cpp): churn events, each `{at: D, restart_pod: POD}` or `{at: D, delete_pod: POD}`;
+// `scale` is rejected. check_events (run by check_consistency): each `at` within the measured loop's
+// planned length, a cache source, and the action that fits it (delete_pod: kubernetes; restart_pod:
+// the embedded simulator or cache.urls).
+util::Result<void> load_events(const yaml::Field& field, std::vector<ChurnEvent>& events);
+util::Result<void> check_events(const Scenario& scenario);
+
 // `sim:` (load_sim.cpp): applied over `config`, then sim::validate. `scenario_model` is the
 // top-level `model` ("" = none): the simulator serves it unless `sim.model` says otherwise, and a
 // different `sim.model` is an error.

@@ -22,9 +22,9 @@ using yaml::Need;
 using yaml::Range;
 using yaml::Section;
 
-constexpr std::array<std::string_view, 13> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
+constexpr std::array<std::string_view, 14> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
                                                          "load",   "checks", "thresholds", "cache", "sim", "time_scale",
-                                                         "cache_state"};
+                                                         "cache_state", "events"};
 
 util::Result<void> load_request_sections(const Section& root, Scenario& scenario) {
   if (auto target = root.get("target")) {
@@ -90,6 +90,9 @@ util::Result<void> load_gate_sections(const Section& root, Scenario& scenario) {
     if (scenario.cache_state.reset == CacheStateSpec::Reset::restart) {
       scenario.cache.kubernetes.restart_pods = true;  // the restart stage does it
     }
+  }
+  if (auto events = root.get("events")) {
+    LLMD_TRY(detail::load_events(*events, scenario.events));
   }
   return {};
 }
@@ -194,6 +197,7 @@ util::Result<void> check_consistency(const Scenario& scenario) {
     LLMD_TRY(check_threshold_check(scenario, threshold, prefix));
   }
   LLMD_TRY(check_cache_state(scenario));
+  LLMD_TRY(check_events(scenario));
   LLMD_TRY(check_replay_rules(scenario));
   LLMD_TRY(check_time_scale(scenario));
   return check_load_limits(scenario);

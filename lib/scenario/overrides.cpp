@@ -79,6 +79,17 @@ util::Result<void> apply_request(Scenario& scenario, const Overrides& overrides)
                               static_cast<double>(limits::k_max_allow_missing_pods)));
     scenario.cache.allow_missing_pods = *overrides.allow_missing_pods;
   }
+  if (overrides.cache_interval) {
+    auto interval = util::parse_duration(*overrides.cache_interval);
+    if (!interval) {
+      return fail("--cache-interval: " + interval.error());
+    }
+    if (*interval < limits::k_min_cache_interval || *interval > std::chrono::hours(1)) {
+      return fail(fmt::format("--cache-interval: must be between {} and 1h, got {}",
+                              util::format_duration(limits::k_min_cache_interval), *overrides.cache_interval));
+    }
+    scenario.cache.interval = *interval;
+  }
   if (overrides.max_tokens) {
     LLMD_TRY(check_flag_range("--max-tokens", static_cast<double>(*overrides.max_tokens), 1, static_cast<double>(limits::k_max_tokens)));
     scenario.request.max_tokens = *overrides.max_tokens;

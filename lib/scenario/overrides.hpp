@@ -24,6 +24,7 @@ struct Overrides {
   std::optional<std::size_t> max_tokens;   // --max-tokens (1..limits::k_max_tokens)
   std::vector<std::string> cache_urls;     // --cache-url (repeatable): cache.source becomes urls with these
   std::optional<std::size_t> allow_missing_pods;  // --allow-missing-pods: cache.allow_missing_pods
+  std::optional<std::string> cache_interval;      // --cache-interval: cache.interval (a duration, >= 100ms)
   // --prometheus-token-env: cache.bearer_token_env (the cache source must be prometheus)
   std::optional<std::string> prometheus_token_env;
   // Ad-hoc load: each replaces that value of the FIRST measured phase (load[0]); a flag its

@@ -211,6 +211,10 @@ struct CacheSpec {
   // before the cache gates (cache_hit_rate, max_pod_share, max_pod_query_share) fail regardless of
   // their values. 0: every pod must be counted.
   std::size_t allow_missing_pods = 0;
+  // `interval` (--cache-interval): scrape every pod this often during the measured loop and keep
+  // per-pod time series (run/cache_timeline.hpp); nullopt: off (churn `events` then use 1 s).
+  // Multiplied by time_scale like the phase times.
+  std::optional<Duration> interval;
   SourceLocation where;
 };
 
@@ -236,6 +240,23 @@ struct CacheStateSpec {
   bool any() const { return reset != Reset::none || prime || verify; }
 };
 
+// One churn event of the top-level `events:` list (load_events.cpp, run/cache_timeline.hpp): at
+// `at` into the measured loop (multiplied by time_scale like the phase times), something happens
+// to one pod. `scale:` is not supported (rejected by the loader).
+struct ChurnEvent {
+  enum class Action {
+    restart_pod,  // simulator pods: POST /admin/restart on the pod (its metrics URL's origin)
+    delete_pod,   // Kubernetes: kubectl delete pod NAME --wait=false (cache.kubernetes namespace and target)
+  };
+  Duration at{};
+  Action action = Action::restart_pod;
+  std::string pod;
+  SourceLocation where;  // the list item
+};
+
+// "restart_pod" | "delete_pod" (the key a scenario writes).
+std::string_view to_string(ChurnEvent::Action action);
+
 struct Scenario {
   std::string name;        // default: file stem
   std::string path;        // file it was loaded from ("" for built-in)
@@ -250,6 +271,7 @@ struct Scenario {
   std::vector<Threshold> thresholds;
   CacheSpec cache;
   CacheStateSpec cache_state;
+  std::vector<ChurnEvent> events;  // `events:` churn during the measured loop, in file order
   sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
   double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
   SourceLocation time_scale_where;  // its `time_scale` key, or {"--time-scale"}; empty when not set

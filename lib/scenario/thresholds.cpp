@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 22> k_metrics = {{
+constexpr std::array<MetricInfo, 23> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -46,6 +46,8 @@ constexpr std::array<MetricInfo, 22> k_metrics = {{
      "per prefix group: times consecutive requests moved to another pod (needs a served-by response header)"},
     {"load_imbalance_cv", "", MetricKind::gauge,
      "coefficient of variation of requests per pod (0 = even; served-by header, else the pods' request counters)"},
+    {"cache_recovery_time", "", MetricKind::time,
+     "churn events: time until the fleet hit rate is back within 5 points of its pre-event level (largest over the events)"},
 }};
 
 constexpr std::array<std::pair<std::string_view, AggregationKind>, 7> k_aggregation_names = {{
@@ -331,7 +333,7 @@ util::Result<ThresholdKey> parse_threshold_key(std::string_view written) {
 
 bool is_cache_metric(std::string_view metric) {
   return metric == "cache_hit_rate" || metric == "max_pod_share" || metric == "max_pod_query_share" ||
-         metric == "routing_efficiency";
+         metric == "routing_efficiency" || metric == "cache_recovery_time";
 }
 
 bool is_post_run_metric(std::string_view metric) {

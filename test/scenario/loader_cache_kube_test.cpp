@@ -96,7 +96,7 @@ TEST(ScenarioCacheKubernetes, Errors) {
             "scenarios/x.yaml:5:37: cache.ports[0]: must be <= 65535, got 70000");
   EXPECT_EQ(load_error(with("cache: {source: kubernetes, urls: [\"http://p:1/metrics\"]}\n")),
             "scenarios/x.yaml:5:29: cache: unknown key \"urls\" for cache source kubernetes; valid keys: source, "
-            "model_filter, scrape_timeout, max_parallel_scrapes, allow_missing_pods, namespace, selector, container, ports, via, "
+            "model_filter, scrape_timeout, max_parallel_scrapes, allow_missing_pods, interval, namespace, selector, container, ports, via, "
             "kubeconfig, context, restart");
   EXPECT_EQ(load_error(with("cache: {source: kubernetes, restart: maybe}\n")),
             "scenarios/x.yaml:5:38: cache.restart: expected a boolean (true or false), got \"maybe\"");

@@ -219,7 +219,7 @@ TEST(ScenarioThresholds, UnknownMetricListsValidOnes) {
             "scenarios/x.yaml:6:3: thresholds: unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), "
             "http_req_duration, time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, "
             "http_req_failed, http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
-            "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv");
+            "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv, cache_recovery_time");
 }
 
 TEST(ScenarioThresholds, StreamingMetricsNeedStreaming) {
@@ -283,7 +283,7 @@ TEST(ScenarioCache, Errors) {
             "files, kubernetes, prometheus");
   EXPECT_EQ(load_error(with("cache: {source: none, urls: [\"http://p:1/metrics\"]}\n")),
             "scenarios/x.yaml:5:23: cache: unknown key \"urls\" for cache source none; valid keys: source, model_filter, "
-            "scrape_timeout, max_parallel_scrapes, allow_missing_pods");
+            "scrape_timeout, max_parallel_scrapes, allow_missing_pods, interval");
   EXPECT_EQ(load_error(with("cache: {source: auto, allow_missing_pods: -1}\n")),
             "scenarios/x.yaml:5:43: cache.allow_missing_pods: must be >= 0, got -1");
   EXPECT_EQ(load_error(with("cache: {source: urls}\n")), "scenarios/x.yaml:5:8: cache: missing required key \"urls\"");
@@ -294,7 +294,7 @@ TEST(ScenarioCache, Errors) {
             "scenarios/x.yaml:5:16: cache.urls[0]: expected an http:// or https:// URL with a host, got \"10.0.0.5:8000\"");
   EXPECT_EQ(load_error(with("cache: {pods: 3}\n")),
             "scenarios/x.yaml:5:9: cache: unknown key \"pods\" for cache source auto; valid keys: source, model_filter, "
-            "scrape_timeout, max_parallel_scrapes, allow_missing_pods");
+            "scrape_timeout, max_parallel_scrapes, allow_missing_pods, interval");
 }
 
 TEST(ScenarioSim, MapsOntoSimConfig) {

@@ -123,7 +123,7 @@ TEST(ScenarioTarget, TimeoutsMustBePositiveDurations) {
 TEST(ScenarioTarget, UnknownKeyListsTargetKeys) {
   EXPECT_EQ(load_error(with_target("  url: http://gw\n")),
             "scenarios/x.yaml:6:3: target: unknown key \"url\"; valid keys: base_url, host, headers, api_key_env, "
-            "insecure, http2, connect_timeout, request_timeout, backoff, preflight");
+            "insecure, http2, connect_timeout, request_timeout, backoff, preflight, served_by_header");
 }
 
 TEST(ScenarioTarget, UnknownApi) {

@@ -156,7 +156,7 @@ TEST(ParseThreshold, RejectsEmptyAndUnknownMetric) {
             "unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), http_req_duration, "
             "time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, http_req_failed, "
             "http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
-            "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv");
+            "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv, cache_recovery_time");
 }
 
 TEST(MetricTable, NamesAliasesAndKinds) {
@@ -237,13 +237,21 @@ TEST(ThresholdKey, MetricNamesAliasesAndTheCheckTag) {
   EXPECT_EQ(tagged->metric->name, "checks");
   EXPECT_EQ(tagged->check, "status_200");
   EXPECT_EQ(parse_threshold_key(" checks { check : status-200 } ")->check, "status-200");
-  const std::string usage = "a tag filter is supported only as checks{check:NAME}, e.g. checks{check:status_200}";
-  for (const char* bad : {"checks{check:}", "checks{check:a", "checks{}", "checks{name:x}", "ttft{check:x}", "checks{check}"}) {
+  const std::string usage =
+      "a tag filter is supported only as checks{check:NAME} or ttft / inter_token_latency / http_req_duration "
+      "{pod:NAME}, e.g. checks{check:status_200}, ttft{pod:sim-pod-0}";
+  for (const char* bad : {"checks{check:}", "checks{check:a", "checks{}", "checks{name:x}", "ttft{check:x}", "checks{check}",
+                          "checks{pod:a}", "ttft{pod:}", "http_reqs{pod:a}", "ttft{pod:a"}) {
     auto key = parse_threshold_key(bad);
     ASSERT_FALSE(key) << bad;
     EXPECT_EQ(key.error(), fmt::format("\"{}\": {}", bad, usage));
   }
   EXPECT_EQ(parse_threshold_key("ttfb").error().substr(0, 41), "unknown metric \"ttfb\"; valid metrics: ttf");
+  auto pod = parse_threshold_key("itl{pod:sim-pod-1}");
+  ASSERT_TRUE(pod) << pod.error();
+  EXPECT_EQ(pod->metric->name, "inter_token_latency");
+  EXPECT_EQ(pod->pod, "sim-pod-1");
+  EXPECT_EQ(pod->check, "");
 }
 
 TEST(EvaluateThreshold, ACheckTagAsksForThatChecksRate) {
@@ -261,6 +269,7 @@ TEST(EvaluateThreshold, ACheckTagAsksForThatChecksRate) {
   EXPECT_EQ(label(one), "checks{check:sse-content-type} rate>0.99");  // as every report names a threshold
   EXPECT_TRUE(is_cache_metric("cache_hit_rate"));
   EXPECT_TRUE(is_cache_metric("max_pod_query_share"));
+  EXPECT_TRUE(is_cache_metric("cache_recovery_time"));
   EXPECT_FALSE(is_cache_metric("checks"));
 }
 
