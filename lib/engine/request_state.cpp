@@ -63,7 +63,7 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
   state->m_budget = settings.budget;
   state->m_capture_text = settings.capture_text;
-  state->m_served_by_names = &settings.served_by_headers;
+  state->m_served_by_names = settings.served_by_headers;
   return state;
 }
 
@@ -164,7 +164,7 @@ void RequestState::note_header(std::string_view line) {
   } else if (auto retry = header_value(line, "retry-after:")) {
     m_retry_after_size = std::min(retry->size(), m_retry_after.size());
     std::copy_n(retry->begin(), m_retry_after_size, m_retry_after.begin());
-  } else if (m_served_by_names != nullptr) {
+  } else if (!m_served_by_names.empty()) {
     note_served_by(line);
   }
 }
@@ -176,7 +176,7 @@ void RequestState::note_served_by(std::string_view line) {
     return;
   }
   const std::string_view name = line.substr(0, colon);
-  const auto& names = *m_served_by_names;
+  const auto& names = m_served_by_names;
   for (std::size_t rank = 0; rank < names.size() && rank < m_served_by_rank; ++rank) {
     const std::string& wanted = names[rank];
     const bool same = wanted.size() == name.size() &&
@@ -324,7 +324,7 @@ TransferFacts RequestState::facts() const {
   facts.body_over_budget = m_over_budget;
   if (m_served_by_size > 0) {
     facts.served_by = std::string_view(m_served_by.data(), m_served_by_size);
-    facts.served_by_header = (*m_served_by_names)[m_served_by_rank];
+    facts.served_by_header = m_served_by_names[m_served_by_rank];
   }
   return facts;
 }

@@ -164,10 +164,12 @@ class RequestState final : public sse::SseListener {
   std::size_t m_content_encoding_size = 0;
   std::array<char, 47> m_retry_after{};  // a Retry-After header's value (first 47 bytes: an HTTP-date fits)
   std::size_t m_retry_after_size = 0;
-  const std::vector<std::string>* m_served_by_names = nullptr;  // TransferSettings::served_by_headers
+  // A copy of TransferSettings::served_by_headers: the settings may be a caller's temporary (the
+  // preflight's), so the slot keeps its own (ASan caught a pointer to them).
+  std::vector<std::string> m_served_by_names;
   std::array<char, 95> m_served_by{};  // the preferred header's endpoint (first 95 bytes: an IPv6 [addr]:port fits)
   std::size_t m_served_by_size = 0;
-  std::size_t m_served_by_rank = SIZE_MAX;  // index of the header that named it in *m_served_by_names
+  std::size_t m_served_by_rank = SIZE_MAX;  // index of the header that named it in m_served_by_names
   bool m_request_sent = false;
   long m_new_connections = 0;
   std::array<char, CURL_ERROR_SIZE> m_error_buffer{};
