@@ -63,7 +63,9 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
   state->m_budget = settings.budget;
   state->m_capture_text = settings.capture_text;
-  state->m_served_by_names = settings.served_by_headers;
+  for (const auto& name : settings.served_by_headers) {
+    state->m_served_by_names.push_back(name + ':');  // header_value() matches "name:"
+  }
   return state;
 }
 
@@ -171,22 +173,12 @@ void RequestState::note_header(std::string_view line) {
 
 // The endpoint named by the most preferred of TransferSettings::served_by_headers the response carries.
 void RequestState::note_served_by(std::string_view line) {
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return;
-  }
-  const std::string_view name = line.substr(0, colon);
-  const auto& names = m_served_by_names;
-  for (std::size_t rank = 0; rank < names.size() && rank < m_served_by_rank; ++rank) {
-    const std::string& wanted = names[rank];
-    const bool same = wanted.size() == name.size() &&
-                      std::equal(wanted.begin(), wanted.end(), name.begin(), [](char a, char b) {
-                        return a == std::tolower(static_cast<unsigned char>(b));
-                      });
-    if (!same) {
+  for (std::size_t rank = 0; rank < m_served_by_names.size() && rank < m_served_by_rank; ++rank) {
+    const auto value = header_value(line, m_served_by_names[rank]);
+    if (!value) {
       continue;
     }
-    const std::string_view endpoint = endpoint_of(line.substr(colon + 1));
+    const std::string_view endpoint = endpoint_of(*value);
     if (!endpoint.empty()) {
       m_served_by_size = std::min(endpoint.size(), m_served_by.size());
       std::copy_n(endpoint.begin(), m_served_by_size, m_served_by.begin());
@@ -324,7 +316,9 @@ TransferFacts RequestState::facts() const {
   facts.body_over_budget = m_over_budget;
   if (m_served_by_size > 0) {
     facts.served_by = std::string_view(m_served_by.data(), m_served_by_size);
-    facts.served_by_header = m_served_by_names[m_served_by_rank];
+    const std::string& name = m_served_by_names[m_served_by_rank];
+    facts.served_by_header = std::string_view(name).substr(0, name.size() - 1);  // without the ':'
+
   }
   return facts;
 }

@@ -164,8 +164,8 @@ class RequestState final : public sse::SseListener {
   std::size_t m_content_encoding_size = 0;
   std::array<char, 47> m_retry_after{};  // a Retry-After header's value (first 47 bytes: an HTTP-date fits)
   std::size_t m_retry_after_size = 0;
-  // A copy of TransferSettings::served_by_headers: the settings may be a caller's temporary (the
-  // preflight's), so the slot keeps its own (ASan caught a pointer to them).
+  // TransferSettings::served_by_headers, each with its ':' (as header_value() matches names): a copy,
+  // since the settings may be a caller's temporary (the preflight's; ASan caught a pointer to them).
   std::vector<std::string> m_served_by_names;
   std::array<char, 95> m_served_by{};  // the preferred header's endpoint (first 95 bytes: an IPv6 [addr]:port fits)
   std::size_t m_served_by_size = 0;
