@@ -12,6 +12,7 @@ packages=(
   prometheus     # the `cache: {source: prometheus}` tests start the real server on 127.0.0.1
   haproxy        # the buffering-proxy test (stream_buffered) puts a local HAProxy in front of the simulator
   python3-jsonschema  # ctest result_schema_validation: every result the tests write against schema/result-v1.schema.json
+  chromium fonts-dejavu-core  # the HTML report's browser test: headless Chromium loads a real run's report offline
 )
 packages+=("$@")  # extra packages a caller needs (bench.sh adds its peers)
 # kubectl (the Kubernetes tests run the real binary): keep one that is on PATH, from whatever

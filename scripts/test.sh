@@ -11,6 +11,10 @@ asan_build="${LLMD_ASAN_BUILD_DIR:-$root/build-asan}"
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 (cd "$build" && ctest --output-on-failure --parallel "$(nproc)" --timeout 300)
+# The browser test's screenshot of a real run's HTML report (test/integration/html_report_test.cpp).
+if [ -f "$build/test-artifacts/html-report.png" ]; then
+  echo "test.sh: HTML report screenshot (CI artifact): $build/test-artifacts/html-report.png"
+fi
 
 # The sanitizer build (cmake/Sanitizers.cmake): any ASan or UBSan report fails its test.
 # detect_stack_use_after_return: a view of a returned function's locals is caught, not read.

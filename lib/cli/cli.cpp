@@ -7,6 +7,7 @@
 
 #include "cli/diff_command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/scrape_command.hpp"
 #include "cli/sim_command.hpp"
@@ -53,6 +54,10 @@ int run(std::vector<std::string> args) {
   auto* diff_cmd = app.add_subcommand("diff", "Prefix-cache report between two saved snapshots (files or folders of dumps)");
   add_diff_options(*diff_cmd, diff_options);
 
+  ReportOptions report_options;
+  auto* report_cmd = app.add_subcommand("report", "Render a saved run result (run --out json=FILE) as a self-contained HTML report");
+  add_report_options(*report_cmd, report_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -75,6 +80,9 @@ int run(std::vector<std::string> args) {
     }
     if (validate_cmd->parsed()) {
       return finish_command(run_validate_command(validate_options));
+    }
+    if (report_cmd->parsed()) {
+      return finish_command(run_report_command(report_options));
     }
     if (scrape_cmd->parsed()) {
       return finish_command(run_scrape_command(scrape_options));

@@ -467,7 +467,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                      "Scrape every pod this often during the measured loop and report per-pod hit rate over time "
                      "(cache.interval, e.g. 1s; default off)")
       ->type_name("D");
-  command.add_option("--out", options.outputs, "Write a result file: json=FILE or junit=FILE (repeatable; FILE - is standard output, the summary then goes to stderr)")
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE, junit=FILE or html=FILE (a self-contained report page) (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,
                      "Write the Tekton results (hit-rate, verdict, max-pod-share, ttft-p95-seconds, http-req-failed-rate, target, reason) into DIR (/tekton/results in a Task); written on usage errors too")

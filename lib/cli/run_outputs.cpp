@@ -48,7 +48,7 @@ util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::
     const auto eq = spec.find('=');
     auto format = report::parse_output_format(spec.substr(0, eq));
     if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
-      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json or junit, e.g. --out json=result.json "
+      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json, junit or html, e.g. --out json=result.json "
                                     "(FILE - is standard output)",
                                     spec));
     }

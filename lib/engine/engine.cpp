@@ -231,6 +231,7 @@ RunResult Engine::collect(TimePoint now) {
   result.stop_reason = m_stop_reason;
   result.stopped_at = m_stopped_at;
   result.total = merged_total(now);
+  result.per_second = m_seconds.finish();
   for (auto& phase : m_phases) {
     result.phases.push_back(std::move(phase.result));
   }

@@ -17,6 +17,7 @@
 #include "engine/curl_multi.hpp"
 #include "engine/engine.hpp"
 #include "engine/executors.hpp"
+#include "engine/per_second.hpp"
 #include "engine/phase_run.hpp"
 #include "engine/prompt_source.hpp"
 #include "engine/request_builder.hpp"
@@ -65,6 +66,10 @@ class Engine final : public TransferSink {
   TimePoint advance(TimePoint now);
   TimePoint advance_phase(std::size_t index, TimePoint now);
   void abort_in_flight(std::size_t phase_index, TimePoint now);
+  // TTFT of an ok request with a first token (the histograms' definition, outcome.cpp).
+  static std::optional<std::uint64_t> ttft_ns(const RequestState& state, const Outcome& outcome);
+  // m_seconds: a request ended (before release_slot: it is still counted in flight).
+  void count_second(const RequestState& state, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
   // Closed loop: the user's next request waits when the answer asked for it (backoff.hpp).
   void back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
   void begin_stop(TimePoint now);
@@ -104,6 +109,7 @@ class Engine final : public TransferSink {
   TimePoint m_next_stop_check{};
   std::chrono::system_clock::time_point m_started_at{};
   InFlightTracker m_total_in_flight;
+  SecondRecorder m_seconds;  // RunResult::per_second
   stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only; ok requests
   stats::LogLinearHistogram m_loop_lag = make_engine_histogram();   // the run total's event_loop_lag_ns
   TimePoint m_loop_probe_due{};

@@ -160,6 +160,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   ++phase.result.started;
   phase.in_flight.change(now, +1);
   m_total_in_flight.change(now, +1);
+  m_seconds.on_start(now - m_run_start, m_total_in_flight.current());
   auto slot = acquire_slot();
   if (!slot) {
     fail_launch(phase, vu, nullptr, slot.error());
@@ -202,6 +203,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
 void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message) {
   const TimePoint now = Clock::now();
   count_completion(phase.result, now - m_run_start, false);
+  m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, false, 0, std::nullopt, {});
   ++phase.result.completed;
   ++phase.result.failed;
   ++m_completed;
@@ -232,16 +234,15 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   record_attribution(phase.result.attribution, facts.served_by_header, facts.served_by, state->group, facts, outcome,
                      state->timing(), state->loop);
   count_completion(phase.result, now - m_run_start, outcome.ok);
+  count_second(*state, facts, outcome, now);
   if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
     record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
   }
   if (state->turn > 0) {
     end_turn(phase, *state, outcome, facts, now);
   }
-  const RequestTiming& timing = state->timing();
-  if (outcome.ok && timing.first_token != TimePoint{}) {
-    const TimePoint origin = state->loop == LoopKind::open ? timing.scheduled : timing.started;
-    m_live_ttft.record(elapsed_ns(origin, timing.first_token));
+  if (const auto ttft = ttft_ns(*state, outcome)) {
+    m_live_ttft.record(*ttft);
   }
   ++m_completed;
   m_errors += outcome.ok ? 0 : 1;
@@ -252,6 +253,21 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   release_slot(state, phase, now);
   PhaseLauncher launcher(*this, state->phase);
   phase.executor->on_done(vu, now, launcher);
+}
+
+std::optional<std::uint64_t> Engine::ttft_ns(const RequestState& state, const Outcome& outcome) {
+  const RequestTiming& timing = state.timing();
+  if (!outcome.ok || timing.first_token == TimePoint{}) {
+    return std::nullopt;
+  }
+  const TimePoint origin = state.loop == LoopKind::open ? timing.scheduled : timing.started;
+  return elapsed_ns(origin, timing.first_token);
+}
+
+void Engine::count_second(const RequestState& state, const TransferFacts& facts, const Outcome& outcome, TimePoint now) {
+  const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
+  m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, outcome.ok, tokens, ttft_ns(state, outcome),
+                   facts.inter_token_gaps_ns);
 }
 
 void Engine::back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome,
@@ -280,6 +296,7 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     m_multi->remove(slot->easy());
     ++phase.result.aborted;
     count_completion(phase.result, now - m_run_start, false);
+    m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, false, 0, std::nullopt, {});
     if (slot->turn > 0) {
       record_turn_aborted(phase.result, slot->turn);
       m_conversations->finish(phase_index, slot->vu, false, {});

@@ -439,7 +439,8 @@ json to_json(const RunResult& run) {
           {"started_at", rfc3339(run.started_at)},
           {"ended_at", rfc3339(run.ended_at)},
           {"phases", phases},
-          {"total", to_json(run.total)}};
+          {"total", to_json(run.total)},
+          {"per_second", to_json(std::span<const SecondBucket>(run.per_second))}};
 }
 
 }  // namespace llmd::engine

@@ -45,6 +45,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "engine/attribution.hpp"
+#include "engine/per_second.hpp"
 #include "scenario/scenario.hpp"
 #include "stats/histogram.hpp"
 #include "util/result.hpp"
@@ -242,6 +243,8 @@ struct RunResult {
   std::chrono::nanoseconds stopped_at{};
   std::chrono::system_clock::time_point started_at;
   std::chrono::system_clock::time_point ended_at;
+  // The whole run second by second (per_second.hpp): JSON run.per_second, the HTML report's charts.
+  std::vector<SecondBucket> per_second;
 };
 
 // Counts one ended request in phase.completions_per_100ms at `since_run_start`.
@@ -284,7 +287,7 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "trace":{"records","speedup","started","started_offsets_ns":[ns or null per record]} (null but for trace phases)}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
-//  "phases":[...],"total":{...}}; times are RFC 3339 UTC with milliseconds.
+//  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
 inline constexpr int k_run_result_schema_version = 1;

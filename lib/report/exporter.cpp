@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "report/html_report.hpp"
 #include "report/json_report.hpp"
 #include "report/junit_report.hpp"
 #include "util/json_text.hpp"
@@ -15,13 +16,17 @@ util::Result<OutputFormat> parse_output_format(std::string_view text) {
   if (text == "junit") {
     return OutputFormat::junit;
   }
-  return util::fail(fmt::format("unknown output format \"{}\"; expected json or junit", text));
+  if (text == "html") {
+    return OutputFormat::html;
+  }
+  return util::fail(fmt::format("unknown output format \"{}\"; expected json, junit or html", text));
 }
 
 std::string_view to_string(OutputFormat format) {
   switch (format) {
     case OutputFormat::json: return "json";
     case OutputFormat::junit: return "junit";
+    case OutputFormat::html: return "html";
   }
   return "?";
 }
@@ -30,6 +35,10 @@ std::string render(const run::RunReport& report, OutputFormat format, int exit_c
   switch (format) {
     case OutputFormat::json: return util::dump_json(to_json(report, exit_code), 2) + "\n";
     case OutputFormat::junit: return render_junit(report);
+    case OutputFormat::html: {
+      auto page = render_html(to_json(report, exit_code));  // to_json writes "schema": cannot fail
+      return page ? std::move(*page) : std::string();
+    }
   }
   return {};
 }

@@ -13,9 +13,10 @@ namespace llmd::report {
 enum class OutputFormat {
   json,   // the versioned result (json_report.hpp), pretty-printed
   junit,  // JUnit XML, one testcase per gate (junit_report.hpp)
+  html,   // one self-contained HTML page with charts (html_report.hpp), rendered from the json form
 };
 
-// "json" | "junit"; the error quotes `text` and lists the valid formats.
+// "json" | "junit" | "html"; the error quotes `text` and lists the valid formats.
 util::Result<OutputFormat> parse_output_format(std::string_view text);
 std::string_view to_string(OutputFormat format);
 

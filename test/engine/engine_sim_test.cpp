@@ -368,5 +368,39 @@ TEST(EngineSim, PerSessionRequestsCarryTheSessionHeader) {
   EXPECT_EQ(result.phases[0].ok, 20u) << to_json(result.phases[0])["failure_examples"].dump();
 }
 
+// RunResult::per_second (per_second.hpp) from a real run: its columns add up to the run's totals,
+// and its TTFT percentiles are those of the ok requests.
+TEST(EngineSim, PerSecondSeriesAddsUpToTheRunTotals) {
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(60, 4)});
+  fleet.stop();
+  ASSERT_FALSE(result.per_second.empty());
+  std::uint64_t started = 0, ok = 0, failed = 0, tokens = 0, peak = 0;
+  for (const auto& second : result.per_second) {
+    started += second.started;
+    ok += second.ok;
+    failed += second.failed;
+    tokens += second.output_tokens;
+    peak = std::max<std::uint64_t>(peak, second.peak_in_flight);
+  }
+  EXPECT_EQ(started, result.total.started);
+  EXPECT_EQ(ok, result.total.ok);
+  EXPECT_EQ(failed, result.total.failed + result.total.aborted);
+  EXPECT_EQ(tokens, result.total.output_tokens_total);
+  EXPECT_EQ(peak, result.total.peak_in_flight);
+  const auto& last = result.per_second.back();
+  ASSERT_TRUE(last.ttft_p50_ns || result.per_second.front().ttft_p50_ns);
+  const double run_max = static_cast<double>(result.total.histograms.ttft_ns.max().value_or(0));
+  for (const auto& second : result.per_second) {
+    if (second.ttft_p95_ns) {
+      EXPECT_LE(*second.ttft_p50_ns, *second.ttft_p95_ns);
+      EXPECT_LE(*second.ttft_p95_ns, run_max * 1.004);
+    }
+  }
+  const auto json = to_json(result)["per_second"];
+  EXPECT_EQ(json["ok"].size(), result.per_second.size());
+}
+
 }  // namespace
 }  // namespace llmd::engine
