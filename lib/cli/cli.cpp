@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "cli/compare_command.hpp"
 #include "cli/diff_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/run_command.hpp"
@@ -53,6 +54,11 @@ int run(std::vector<std::string> args) {
   auto* diff_cmd = app.add_subcommand("diff", "Prefix-cache report between two saved snapshots (files or folders of dumps)");
   add_diff_options(*diff_cmd, diff_options);
 
+  CompareCommandOptions compare_options;
+  auto* compare_cmd = app.add_subcommand(
+      "compare", "Two run results side by side (run --out json=FILE), with --fail-on gates on the change");
+  add_compare_options(*compare_cmd, compare_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -81,6 +87,9 @@ int run(std::vector<std::string> args) {
     }
     if (diff_cmd->parsed()) {
       return finish_command(run_diff_command(diff_options));
+    }
+    if (compare_cmd->parsed()) {
+      return finish_command(run_compare_command(compare_options));
     }
     if (sim->parsed()) {
       return finish_command(run_sim_command(sim_options));
