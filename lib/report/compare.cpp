@@ -37,6 +37,11 @@ std::optional<double> number_at(const json& root, std::initializer_list<const ch
   return number_at(root, std::span<const char* const>(path.begin(), path.size()));
 }
 
+// The string at `key` of `object`, or `fallback` when it is missing or no string.
+std::string string_at(const json& object, const char* key, const std::string& fallback) {
+  return object.is_object() && object.contains(key) && object[key].is_string() ? object[key].get<std::string>() : fallback;
+}
+
 // The two sides of one row, before the hint.
 struct Sides {
   std::optional<double> baseline;
@@ -299,8 +304,12 @@ void add_run_wide_rows(const json& b, const json& c, std::vector<MetricRow>& row
 }
 
 const json* find_phase(const json& result, const std::string& name) {
-  for (const auto& phase : result["run"]["phases"]) {
-    if (phase.value("name", std::string()) == name) {
+  const json& run = result["run"];
+  if (!run.contains("phases") || !run["phases"].is_array()) {
+    return nullptr;
+  }
+  for (const auto& phase : run["phases"]) {
+    if (string_at(phase, "name", "") == name) {
       return &phase;
     }
   }
@@ -311,7 +320,7 @@ std::vector<std::string> phase_names(const json& result) {
   std::vector<std::string> names;
   if (result["run"].contains("phases") && result["run"]["phases"].is_array()) {
     for (const auto& phase : result["run"]["phases"]) {
-      names.push_back(phase.value("name", std::string()));
+      names.push_back(string_at(phase, "name", ""));
     }
   }
   return names;
@@ -343,6 +352,11 @@ util::Result<void> check_run_result(const json& result) {
       !result["run"]["total"].is_object()) {
     return util::fail("is a run result without measurements (\"run\" is null: the run could not be carried out)");
   }
+  const json& run = result["run"];
+  if (run.contains("phases") && (!run["phases"].is_array() ||
+                                 !std::all_of(run["phases"].begin(), run["phases"].end(), [](const json& p) { return p.is_object(); }))) {
+    return util::fail("is not a valid run result (\"run\".\"phases\" must be an array of objects)");
+  }
   return {};
 }
 
@@ -350,8 +364,8 @@ util::Result<Comparison> compare_results(const json& baseline, const json& curre
   Comparison out;
   out.baseline_name = options.baseline_name;
   out.current_name = options.current_name;
-  out.baseline_verdict = baseline.value("verdict", std::string("?"));
-  out.current_verdict = current.value("verdict", std::string("?"));
+  out.baseline_verdict = string_at(baseline, "verdict", "?");
+  out.current_verdict = string_at(current, "verdict", "?");
   const auto b_names = phase_names(baseline);
   const auto c_names = phase_names(current);
   for (const auto& name : b_names) {

@@ -187,6 +187,19 @@ TEST(CompareInput, RejectsWhatIsNoRunResult) {
   EXPECT_THAT(check_run_result(json{{"a", 1}}).error(), HasSubstr("(schema missing;"));
   EXPECT_THAT(check_run_result(json{{"schema", "llmd-bench/result"}, {"run", nullptr}}).error(), HasSubstr("\"run\" is null"));
   EXPECT_TRUE(check_run_result(result(phase("p", 1, 0, latencies(1, 1, 2)))));
+  EXPECT_THAT(check_run_result(json{{"schema", "llmd-bench/result"}, {"run", {{"total", json::object()}, {"phases", {1, 2}}}}}).error(),
+              HasSubstr("\"phases\" must be an array of objects"));
+}
+
+TEST(CompareInput, ToleratesFieldsOfTheWrongTypeAsMissing) {
+  json odd = result(phase("p", 10, 0, latencies(10, 1, 2)), json::array({json{{"name", 7}}}));
+  odd["verdict"] = 3;
+  odd["run"]["total"]["metrics"]["ttft_ns"] = "broken";
+  odd["run"]["total"]["counts"]["ok"] = "ten";
+  const auto c = compare(odd, result(phase("p", 10, 0, latencies(10, 1, 2))), {"counts.ok<-1"});
+  EXPECT_EQ(c.baseline_verdict, "?");
+  EXPECT_EQ(significance_text(row(c, "ttft.p50")), "n/a: baseline has no ttft samples");
+  EXPECT_EQ(c.gates[0].reason, "no data: baseline has no counts");
 }
 
 TEST(CompareOutput, JsonAndJUnitCarryTheGates) {
