@@ -79,7 +79,7 @@ CommandResult run_compare_command(const CompareCommandOptions& options) {
     if (output.to_stdout()) {
       util::print_stdout(content);
     } else if (auto written = util::write_file_atomically(output.path, content); !written) {
-      result.fail(k_exit_run_failed, fmt::format("--out {}={}: {}", report::to_string(output.format), output.path, written.error()));
+      result.fail(k_exit_usage, fmt::format("--out {}={}: {}", report::to_string(output.format), output.path, written.error()));
     }
   }
   return result;

@@ -4,7 +4,8 @@
 // statistics and the gate grammar). Prints the tables on stdout; --out json=FILE / junit=FILE write the
 // comparison too (FILE - is standard output, which then holds only that document).
 // Exit codes: 0 no gate failed, 1 a gate failed (regression), 2 usage (bad flag or --fail-on expression,
-// a file that cannot be read or is no run result, --phase not in both runs).
+// a file that cannot be read or is no run result, --phase not in both runs, an --out file that cannot be
+// written).
 #include <optional>
 #include <string>
 #include <vector>

@@ -130,6 +130,9 @@ TEST(CompareRun, BadInputIsAUsageErrorNamingTheFileOrExpression) {
   out = compare({result.string(), result.string(), "--phase", "nope"});
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.err, HasSubstr("--phase nope: no such phase"));
+  out = compare({result.string(), result.string(), "--out", "json=" + (dir / "no-such-dir" / "c.json").string()});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.err, HasSubstr("--out json=" + (dir / "no-such-dir" / "c.json").string() + ": "));
   out = compare({result.string(), result.string(), "--fail-on", "counts.ok<-1"});
   EXPECT_EQ(out.exit_code, 1);  // a result without counts: the gate has no data
   EXPECT_THAT(out.out, HasSubstr("\u2717 counts.ok<-1: no data"));
