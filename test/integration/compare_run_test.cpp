@@ -32,13 +32,24 @@ llmd::test::RunOutput compare(std::vector<std::string> args) {
   return llmd::test::run_to_completion(argv, std::chrono::seconds(60));
 }
 
-// One run to `out`; `extra` flags after the scenario.
+// One run to `out`; `extra` flags after the scenario. Also makes the folder "compared" next to `out` for
+// the comparison JSON (validated alone there).
 void run_to(const std::string& scenario, const std::filesystem::path& out, std::vector<std::string> extra) {
   std::vector<std::string> args = {scenario, "-q", "--out", "json=" + out.string()};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto run = llmd::test::run_bench(args);
   ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.out << run.err;
   ASSERT_TRUE(std::filesystem::exists(out)) << run.err;
+  std::filesystem::create_directories(out.parent_path() / "compared");
+}
+
+// The comparison JSON files in `folder` validate against schema/comparison-v1.schema.json.
+void expect_valid_comparisons(const std::filesystem::path& folder) {
+  const auto check = llmd::test::run_to_completion({LLMD_PYTHON3, std::string(LLMD_SOURCE_DIR) + "/test/tools/validate_results.py",
+                                                    std::string(LLMD_SOURCE_DIR) + "/schema/comparison-v1.schema.json",
+                                                    folder.string()},
+                                                   std::chrono::seconds(60));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 const json& row(const json& comparison, const std::string& metric) {
@@ -58,13 +69,14 @@ TEST(CompareRun, RoundRobinAgainstPrefixRoutingIsAHitRateRegression) {
   run_to(k_cache_hit, dir / "rr.json", {"--sim-route", "round-robin"});
   const auto out = compare({(dir / "prefix.json").string(), (dir / "rr.json").string(), "--fail-on", "cache_hit_rate<-2pp",
                             "--fail-on", "http_req_failed>+0.5pp", "--out", "junit=" + (dir / "c.xml").string(), "--out",
-                            "json=" + (dir / "c.json").string()});
+                            "json=" + (dir / "compared" / "c.json").string()});
   std::printf("%s", out.out.c_str());
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("\u2717 cache_hit_rate<-2pp: cache_hit_rate -"));
   EXPECT_THAT(out.out, HasSubstr("\u2713 http_req_failed>+0.5pp"));
   EXPECT_THAT(out.out, HasSubstr("compare: REGRESSION (1 of 2 gates failed)"));
-  const json comparison = read_json(dir / "c.json");
+  const json comparison = read_json(dir / "compared" / "c.json");
+  expect_valid_comparisons(dir / "compared");
   const json& hit = row(comparison, "cache_hit_rate");
   EXPECT_GT(hit["baseline"].get<double>(), 0.9);
   EXPECT_LT(hit["current"].get<double>(), 0.85);
@@ -97,12 +109,13 @@ sim: {pods: 2, timing: {prefill_per_token: 500us, inter_token: 10ms}}
   run_to(scenario.string(), dir / "a.json", {});
   run_to(scenario.string(), dir / "b.json", {});
   const auto out = compare({(dir / "a.json").string(), (dir / "b.json").string(), "--fail-on", "ttft.p95>+50%", "--out",
-                            "json=" + (dir / "c.json").string()});
+                            "json=" + (dir / "compared" / "c.json").string()});
   std::printf("%s", out.out.c_str());
   EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("\u2713 ttft.p95>+50%"));
   EXPECT_THAT(out.out, HasSubstr("compare: OK"));
-  const json comparison = read_json(dir / "c.json");
+  const json comparison = read_json(dir / "compared" / "c.json");
+  expect_valid_comparisons(dir / "compared");
   for (const char* metric : {"ttft.p50", "ttft.p90", "ttft.p95", "ttft.avg", "http_req_duration.p50",
                              "http_req_duration.p90", "http_req_duration.p95", "http_req_duration.avg"}) {
     EXPECT_EQ(row(comparison, metric)["hint"], "within noise") << row(comparison, metric);
