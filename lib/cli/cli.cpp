@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/core.h>
 
+#include "cli/compare_command.hpp"
 #include "cli/diff_command.hpp"
 #include "cli/exit_codes.hpp"
 #include "cli/report_command.hpp"
@@ -58,6 +59,11 @@ int run(std::vector<std::string> args) {
   auto* report_cmd = app.add_subcommand("report", "Render a saved run result (run --out json=FILE) as a self-contained HTML report");
   add_report_options(*report_cmd, report_options);
 
+  CompareCommandOptions compare_options;
+  auto* compare_cmd = app.add_subcommand(
+      "compare", "Two run results side by side (run --out json=FILE), with --fail-on gates on the change");
+  add_compare_options(*compare_cmd, compare_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -89,6 +95,9 @@ int run(std::vector<std::string> args) {
     }
     if (diff_cmd->parsed()) {
       return finish_command(run_diff_command(diff_options));
+    }
+    if (compare_cmd->parsed()) {
+      return finish_command(run_compare_command(compare_options));
     }
     if (sim->parsed()) {
       return finish_command(run_sim_command(sim_options));
