@@ -10,9 +10,12 @@
 #   interference (only with BENCH_PARTS=interference): 1,000 streams against the embedded simulator
 #                    without and with `cache.interval: 1s` (a background thread scraping every pod):
 #                    event-loop lag p99 of both runs, printed and kept in $work/interference.txt.
+#   csv (only with BENCH_PARTS=csv): runs of 50,000 and 200,000 requests without and with --out csv:
+#                    peak RSS and wall time side by side, kept in $work/csv.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", or "interference"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20).
+# BENCH_PARTS ("all", "interference" or "csv"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
+# BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/scripts/bench"
@@ -118,6 +121,38 @@ EOF
 }
 if [ "${BENCH_PARTS:-all}" = interference ]; then
   interference
+  log "raw outputs kept in $work"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- csv (BENCH_PARTS=csv)
+# `--out csv=FILE` streams one row per request to disk during the run: peak RSS must not grow with the
+# request count. Runs of N and 4N requests (an embedded simulator with no delays, 32 users), each
+# without and with --out csv, side by side; peak RSS (GNU time %M) and wall time of each.
+csv_part() {
+  local small="${BENCH_CSV_REQUESTS:-50000}" large mode n rows
+  large=$((small * 4))
+  : >"$work/csv.txt"
+  for n in "$small" "$large"; do
+    cat >"$work/csv-$n.yaml" <<EOF
+name: csv-$n
+requests: {prompt: {kind: fixed, text: "hello"}, max_tokens: 2}
+load: [{name: requests, executor: iterations, iterations: $n, vus: 32}]
+sim: {pods: 2, timing: {inter_token: 0s, prefill_base: 0s, prefill_per_token: 0s}}
+EOF
+    for mode in off on; do
+      local flags=()
+      [ "$mode" = on ] && flags=(--out "csv=$work/csv-$n.csv")
+      timed "csv-$n-$mode" "$bin" run "$work/csv-$n.yaml" -q "${flags[@]}" --out "json=$work/csv-$n-$mode.json"
+      read -r wall user sys rss <"$work/csv-$n-$mode.time"
+      rows=$([ "$mode" = on ] && echo $(($(wc -l <"$work/csv-$n.csv") - 1)) || echo -)
+      echo "requests $n csv $mode: peak RSS ${rss} KB, wall ${wall} s, cpu $(python3 -c "print(round($user+$sys,2))") s, csv rows $rows, csv bytes $([ "$mode" = on ] && stat -c %s "$work/csv-$n.csv" || echo -)" \
+        | tee -a "$work/csv.txt" >&2
+    done
+  done
+}
+if [ "${BENCH_PARTS:-all}" = csv ]; then
+  csv_part
   log "raw outputs kept in $work"
   exit 0
 fi

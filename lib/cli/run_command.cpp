@@ -196,7 +196,7 @@ std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
 // could not be written is a run error (exit 3), returned for cli::run to print; the files are then
 // written again so that every one that can be written carries the same verdict. With --out FORMAT=-
 // the summary goes to stderr. A closed stdout loses nothing: it is written last.
-void finish(run::RunReport& report, const Outputs& outputs, CommandResult& result) {
+void finish(run::RunReport& report, const Outputs& outputs, RequestLogs& logs, CommandResult& result) {
   const auto record_unwritten = [&](std::vector<std::string> failures) {
     if (failures.empty()) {
       return;
@@ -208,6 +208,7 @@ void finish(run::RunReport& report, const Outputs& outputs, CommandResult& resul
     run::judge(report);
     (void)write_output_files(report, outputs);  // the same failures again; the others now say "error"
   };
+  record_unwritten(logs.commit());
   record_unwritten(write_output_files(report, outputs));
   for (const auto& stream : stream_outputs(outputs)) {
     if (auto failure = write_output(report, stream)) {
@@ -225,7 +226,8 @@ void finish(run::RunReport& report, const Outputs& outputs, CommandResult& resul
 
 // An exception escaped a stage: a defect. Records it as the run's error (judged again) and writes
 // every output from what was gathered; if even that throws, only the message and exit 3 remain.
-void internal_error(run::RunReport& report, const Outputs& outputs, const std::string& what, CommandResult& result) {
+void internal_error(run::RunReport& report, const Outputs& outputs, RequestLogs& logs, const std::string& what,
+                    CommandResult& result) {
   result.internal_errors.push_back(what + " (please report it; results gathered so far are written)");
   result.exit_code = k_exit_run_failed;
   report.errors.push_back("internal error: " + what);
@@ -236,7 +238,7 @@ void internal_error(run::RunReport& report, const Outputs& outputs, const std::s
       run::add_run_diagnostics(report);
     }
     run::judge(report);
-    finish(report, outputs, result);
+    finish(report, outputs, logs, result);
   } catch (const std::exception& e) {
     result.internal_errors.push_back(std::string("while writing the results: ") + e.what());
     result.exit_code = k_exit_run_failed;
@@ -347,18 +349,26 @@ CommandResult run_run_command(const RunOptions& options) {
   for (const auto& note : *ready) {
     say_on_stderr("note: " + note);
   }
+  auto logs = RequestLogs::open(inputs->outputs);
+  if (!logs) {
+    return usage_error(options, logs.error(), target);
+  }
   util::raise_open_file_limit();
   RunSignals signals;
   ProgressLine progress(inputs->outputs.uses_stdout(), options.quiet);
   run::RunReport report;  // outside the try: what was gathered is written whatever happens
   CommandResult result;
   try {
-    run::run_pipeline(run_request(options, *inputs, signals, progress), report);
-    finish(report, inputs->outputs, result);
+    run::RunRequest request = run_request(options, *inputs, signals, progress);
+    if (!logs->empty()) {
+      request.on_request = [&logs](const engine::RequestRecord& record, std::string_view pod) { logs->row(record, pod); };
+    }
+    run::run_pipeline(request, report);
+    finish(report, inputs->outputs, *logs, result);
   } catch (const std::exception& e) {
-    internal_error(report, inputs->outputs, e.what(), result);
+    internal_error(report, inputs->outputs, *logs, e.what(), result);
   } catch (...) {
-    internal_error(report, inputs->outputs, "unknown exception", result);
+    internal_error(report, inputs->outputs, *logs, "unknown exception", result);
   }
   return result;
 }
@@ -467,7 +477,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                      "Scrape every pod this often during the measured loop and report per-pod hit rate over time "
                      "(cache.interval, e.g. 1s; default off)")
       ->type_name("D");
-  command.add_option("--out", options.outputs, "Write a result file: json=FILE, junit=FILE or html=FILE (a self-contained report page) (repeatable; FILE - is standard output, the summary then goes to stderr)")
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE, junit=FILE, html=FILE (a self-contained report page) or csv=FILE (one row per request, written during the run) (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,
                      "Write the Tekton results (hit-rate, verdict, max-pod-share, ttft-p95-seconds, http-req-failed-rate, target, reason) into DIR (/tekton/results in a Task); written on usage errors too")

@@ -48,7 +48,7 @@ util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::
     const auto eq = spec.find('=');
     auto format = report::parse_output_format(spec.substr(0, eq));
     if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
-      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json, junit or html, e.g. --out json=result.json "
+      return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json, junit, html or csv, e.g. --out json=result.json "
                                     "(FILE - is standard output)",
                                     spec));
     }
@@ -143,7 +143,7 @@ std::vector<std::string> remove_stale_temporaries_in(const fs::path& dir) {
 std::vector<std::string> write_output_files(const run::RunReport& report, const Outputs& outputs) {
   std::vector<std::string> failures;
   for (const auto& output : outputs.files) {
-    if (is_stream(output)) {
+    if (is_stream(output) || report::is_streamed(output.format)) {
       continue;
     }
     if (auto failure = write_output(report, output)) {
@@ -160,7 +160,8 @@ std::vector<std::string> write_output_files(const run::RunReport& report, const 
 
 std::vector<OutputFile> stream_outputs(const Outputs& outputs) {
   std::vector<OutputFile> streams;
-  std::copy_if(outputs.files.begin(), outputs.files.end(), std::back_inserter(streams), is_stream);
+  std::copy_if(outputs.files.begin(), outputs.files.end(), std::back_inserter(streams),
+               [](const OutputFile& output) { return is_stream(output) && !report::is_streamed(output.format); });
   return streams;
 }
 
@@ -178,6 +179,41 @@ std::optional<std::string> write_output(const run::RunReport& report, const Outp
     return fmt::format("{}: {}", flag_of(output), written.error());
   }
   return std::nullopt;
+}
+
+util::Result<RequestLogs> RequestLogs::open(const Outputs& outputs) {
+  RequestLogs logs;
+  for (const auto& output : outputs.files) {
+    if (!report::is_streamed(output.format)) {
+      continue;
+    }
+    auto csv = report::RequestCsv::open(output.path);
+    if (!csv) {
+      return util::fail(fmt::format("{}: {}", flag_of(output), csv.error()));
+    }
+    logs.m_logs.emplace_back(output, std::move(*csv));
+  }
+  return logs;
+}
+
+void RequestLogs::row(const engine::RequestRecord& record, std::string_view pod) {
+  for (auto& [output, csv] : m_logs) {
+    csv->row(record, pod);
+  }
+}
+
+std::vector<std::string> RequestLogs::commit() {
+  std::vector<std::string> failures;
+  if (m_committed) {
+    return failures;
+  }
+  m_committed = true;
+  for (auto& [output, csv] : m_logs) {
+    if (auto written = csv->commit(); !written) {
+      failures.push_back(fmt::format("{}: {}", flag_of(output), written.error()));
+    }
+  }
+  return failures;
 }
 
 }  // namespace llmd::cli

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "report/exporter.hpp"
+#include "report/request_csv.hpp"
 #include "run/run_report.hpp"
 #include "util/result.hpp"
 
@@ -50,6 +51,23 @@ std::vector<std::string> write_output_files(const run::RunReport& report, const 
 // The outputs whose bytes stay where they are written, in the order given: standard output, and a
 // character device, FIFO or socket. Each is written once, after the files (write_output).
 std::vector<OutputFile> stream_outputs(const Outputs& outputs);
+
+// The --out csv=FILE outputs, open from before the first request to the end of the run: each row
+// is written as its request ends (report/request_csv.hpp), and commit() puts every file in place
+// (also after an interruption or an error: the rows so far are the file).
+class RequestLogs {
+ public:
+  // Opens every csv output of `outputs` (none: an empty set). Errors name the flag and path.
+  static util::Result<RequestLogs> open(const Outputs& outputs);
+  bool empty() const { return m_logs.empty(); }
+  void row(const engine::RequestRecord& record, std::string_view pod);
+  // Each file's failure, naming the flag and path; committing twice does nothing more.
+  std::vector<std::string> commit();
+
+ private:
+  std::vector<std::pair<OutputFile, std::unique_ptr<report::RequestCsv>>> m_logs;
+  bool m_committed = false;
+};
 
 // Writes one output (FILE "-": standard output); returns its failure, naming the flag and path.
 std::optional<std::string> write_output(const run::RunReport& report, const OutputFile& output);

@@ -52,6 +52,26 @@ struct Progress {
 // over a few seconds, long enough that an idle loop wakes only 200 times a second for it.
 inline constexpr std::chrono::nanoseconds k_loop_probe_interval = std::chrono::milliseconds(5);
 
+// One request as it ended, for a per-request log (`run --out csv=FILE`): instants are offsets from
+// the run start (the clock of RunResult). Views are valid during the call only.
+struct RequestRecord {
+  enum class End : std::uint8_t { ok, failed, aborted };
+  std::string_view phase;  // the phase's name
+  std::size_t vu = 0;      // closed loop: the user; open loop: the arrival's session slot
+  std::chrono::nanoseconds scheduled{};  // open loop: when it was due; closed loop: == started
+  std::chrono::nanoseconds started{};    // handed to libcurl (a launch failure: when it failed)
+  std::optional<std::chrono::nanoseconds> first_byte;   // first response byte
+  std::optional<std::chrono::nanoseconds> first_event;  // first SSE event
+  std::chrono::nanoseconds ended{};
+  std::optional<std::uint64_t> ttft_ns;  // ok requests with a first token: as the ttft histogram has it
+  std::uint64_t e2e_ns = 0;              // from the reference instant (scheduled for open loops) to the end
+  long http_status = 0;                  // 0: no response status
+  End end = End::ok;
+  std::optional<FailureClass> failure;  // failed requests
+  std::uint64_t output_tokens = 0;      // ok requests
+  std::string_view endpoint;            // the served-by header's endpoint ("" when none)
+};
+
 struct EngineConfig {
   const scenario::Scenario* scenario = nullptr;  // request spec, target, checks, time_scale; must outlive the run
   std::string base_url;      // overrides scenario->target.base_url when non-empty (e.g. the embedded sim's gateway)
@@ -74,6 +94,9 @@ struct EngineConfig {
   // Called once on the loop thread when the measured clock starts (the origin of every offset in the
   // RunResult, e.g. PhaseResult::completions_per_100ms); must return at once (run/cache_timeline.hpp).
   std::function<void(std::chrono::steady_clock::time_point run_start)> on_start;
+  // Called on the loop thread for every request of the measured phases as it ends (ok, failed,
+  // aborted, or refused at launch); must return at once (a buffered write).
+  std::function<void(const RequestRecord&)> on_request;
   // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp).
   std::size_t document_budget_bytes = k_run_document_budget_bytes;
 };

@@ -70,6 +70,10 @@ class Engine final : public TransferSink {
   static std::optional<std::uint64_t> ttft_ns(const RequestState& state, const Outcome& outcome);
   // m_seconds: a request ended (before release_slot: it is still counted in flight).
   void count_second(const RequestState& state, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
+  // EngineConfig::on_request for a request that ended: with its transfer's facts (nullptr: aborted or
+  // never launched; `state` nullptr: no slot).
+  void log_request(const PhaseRun& phase, const RequestState* state, const TransferFacts* facts, const Outcome* outcome,
+                   RequestRecord::End end, TimePoint now);
   // Closed loop: the user's next request waits when the answer asked for it (backoff.hpp).
   void back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
   void begin_stop(TimePoint now);

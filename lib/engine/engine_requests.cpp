@@ -204,6 +204,7 @@ void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, co
   const TimePoint now = Clock::now();
   count_completion(phase.result, now - m_run_start, false);
   m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, false, 0, std::nullopt, {});
+  log_request(phase, slot, nullptr, nullptr, RequestRecord::End::failed, now);
   ++phase.result.completed;
   ++phase.result.failed;
   ++m_completed;
@@ -235,6 +236,7 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
                      state->timing(), state->loop);
   count_completion(phase.result, now - m_run_start, outcome.ok);
   count_second(*state, facts, outcome, now);
+  log_request(phase, state, &facts, &outcome, outcome.ok ? RequestRecord::End::ok : RequestRecord::End::failed, now);
   if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
     record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
   }
@@ -270,6 +272,48 @@ void Engine::count_second(const RequestState& state, const TransferFacts& facts,
                    facts.inter_token_gaps_ns);
 }
 
+void Engine::log_request(const PhaseRun& phase, const RequestState* state, const TransferFacts* facts,
+                         const Outcome* outcome, RequestRecord::End end, TimePoint now) {
+  if (!m_config.on_request) {
+    return;
+  }
+  const auto offset = [this](TimePoint at) { return std::chrono::duration_cast<std::chrono::nanoseconds>(at - m_run_start); };
+  const auto optional_offset = [&](TimePoint at) {
+    return at == TimePoint{} ? std::nullopt : std::optional<std::chrono::nanoseconds>(offset(at));
+  };
+  RequestRecord record;
+  record.phase = phase.phase.name;
+  record.end = end;
+  record.ended = offset(now);
+  record.started = record.ended;
+  record.scheduled = record.ended;
+  if (state != nullptr) {
+    const RequestTiming& timing = state->timing();
+    record.vu = state->vu;
+    if (timing.started != TimePoint{}) {
+      record.started = offset(timing.started);
+      record.scheduled = offset(timing.scheduled != TimePoint{} ? timing.scheduled : timing.started);
+    }
+    record.first_byte = optional_offset(timing.first_byte);
+    record.first_event = optional_offset(timing.first_event);
+    const TimePoint origin = state->loop == LoopKind::open ? timing.scheduled : timing.started;
+    record.e2e_ns = origin == TimePoint{} ? 0 : elapsed_ns(origin, now);
+  }
+  if (facts != nullptr && outcome != nullptr) {
+    record.http_status = facts->http_status;
+    record.endpoint = facts->served_by;
+    if (outcome->ok) {
+      record.ttft_ns = ttft_ns(*state, *outcome);
+      record.output_tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome->output_tokens, 0));
+    } else {
+      record.failure = outcome->failure;
+    }
+  } else if (end == RequestRecord::End::failed) {
+    record.failure = FailureClass::other;  // refused at launch
+  }
+  m_config.on_request(record);
+}
+
 void Engine::back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome,
                       TimePoint now) {
   const bool connect = !outcome.ok && outcome.failure == FailureClass::connect;
@@ -297,6 +341,7 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     ++phase.result.aborted;
     count_completion(phase.result, now - m_run_start, false);
     m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, false, 0, std::nullopt, {});
+    log_request(phase, slot, nullptr, nullptr, RequestRecord::End::aborted, now);
     if (slot->turn > 0) {
       record_turn_aborted(phase.result, slot->turn);
       m_conversations->finish(phase_index, slot->vu, false, {});

@@ -19,7 +19,10 @@ util::Result<OutputFormat> parse_output_format(std::string_view text) {
   if (text == "html") {
     return OutputFormat::html;
   }
-  return util::fail(fmt::format("unknown output format \"{}\"; expected json, junit or html", text));
+  if (text == "csv") {
+    return OutputFormat::csv;
+  }
+  return util::fail(fmt::format("unknown output format \"{}\"; expected json, junit, html or csv", text));
 }
 
 std::string_view to_string(OutputFormat format) {
@@ -27,6 +30,7 @@ std::string_view to_string(OutputFormat format) {
     case OutputFormat::json: return "json";
     case OutputFormat::junit: return "junit";
     case OutputFormat::html: return "html";
+    case OutputFormat::csv: return "csv";
   }
   return "?";
 }
@@ -39,6 +43,7 @@ std::string render(const run::RunReport& report, OutputFormat format, int exit_c
       auto page = render_html(to_json(report, exit_code));  // to_json writes "schema": cannot fail
       return page ? std::move(*page) : std::string();
     }
+    case OutputFormat::csv: return {};  // streamed during the run (request_csv.hpp)
   }
   return {};
 }

@@ -14,9 +14,13 @@ enum class OutputFormat {
   json,   // the versioned result (json_report.hpp), pretty-printed
   junit,  // JUnit XML, one testcase per gate (junit_report.hpp)
   html,   // one self-contained HTML page with charts (html_report.hpp), rendered from the json form
+  csv,    // one row per request, streamed during the run (request_csv.hpp), not rendered after it
 };
 
-// "json" | "junit" | "html"; the error quotes `text` and lists the valid formats.
+// Formats written while the run goes rather than rendered from the report after it (csv).
+inline bool is_streamed(OutputFormat format) { return format == OutputFormat::csv; }
+
+// "json" | "junit" | "html" | "csv"; the error quotes `text` and lists the valid formats.
 util::Result<OutputFormat> parse_output_format(std::string_view text);
 std::string_view to_string(OutputFormat format);
 

@@ -55,6 +55,9 @@ struct RunRequest {
   const std::atomic<bool>* abort = nullptr;  // second: cut what is in flight short
   std::function<void(const engine::Progress&)> on_progress;  // the live progress line, on the engine's thread
   std::function<void()> after_load;                          // e.g. clear the progress line
+  // Every request of the measured phases as it ends, on the engine's thread (engine::EngineConfig::on_request),
+  // with the pod its served-by endpoint maps to ("" when none): `run --out csv=FILE`.
+  std::function<void(const engine::RequestRecord&, std::string_view pod)> on_request;
   SayLine say;                                               // lines for stderr (restart progress, waits, warnings)
   // Called with each stage's id before it runs (tests inject faults here; the cli's
   // LLMD_BENCH_INJECT_FAULT=throw-<id>). May throw.

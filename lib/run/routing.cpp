@@ -37,24 +37,6 @@ std::string_view host_of(std::string_view address) {
   return address;  // no port, or a bare IPv6 address
 }
 
-// The scraped pod an endpoint names: its host:port exactly, else its host when one pod alone has it.
-std::optional<std::string> pod_for(const std::map<std::string, std::string>& addresses, std::string_view endpoint) {
-  for (const auto& [pod, address] : addresses) {
-    if (address == endpoint) {
-      return pod;
-    }
-  }
-  const std::string_view host = host_of(endpoint);
-  std::optional<std::string> found;
-  std::size_t matches = 0;
-  for (const auto& [pod, address] : addresses) {
-    if (host_of(address) == host || (host.size() > 2 && host.front() == '[' && address == host.substr(1, host.size() - 2))) {
-      found = pod;
-      ++matches;
-    }
-  }
-  return matches == 1 ? found : std::nullopt;
-}
 
 std::optional<double> seconds_at(const stats::LogLinearHistogram& histogram, double percentile) {
   const auto ns = histogram.percentile(percentile);
@@ -86,6 +68,24 @@ std::optional<std::pair<double, double>> imbalance(const std::vector<double>& co
 json optional_number(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
 
 }  // namespace
+
+std::optional<std::string> pod_for(const std::map<std::string, std::string>& addresses, std::string_view endpoint) {
+  for (const auto& [pod, address] : addresses) {
+    if (address == endpoint) {
+      return pod;
+    }
+  }
+  const std::string_view host = host_of(endpoint);
+  std::optional<std::string> found;
+  std::size_t matches = 0;
+  for (const auto& [pod, address] : addresses) {
+    if (host_of(address) == host || (host.size() > 2 && host.front() == '[' && address == host.substr(1, host.size() - 2))) {
+      found = pod;
+      ++matches;
+    }
+  }
+  return matches == 1 ? found : std::nullopt;
+}
 
 std::optional<double> nearest_rank(std::vector<double> values, double percentile) {
   if (values.empty()) {

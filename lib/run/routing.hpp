@@ -93,6 +93,10 @@ struct RoutingReport {
 
 RoutingReport compute_routing(const RoutingInputs& inputs);
 
+// The scraped pod an endpoint names (`addresses`: MetricsSource::pod_addresses()): its host:port
+// exactly, else its host when one pod alone has it; nullopt when none does.
+std::optional<std::string> pod_for(const std::map<std::string, std::string>& addresses, std::string_view endpoint);
+
 // Nearest-rank percentile (0..100) of `values` (sorted here); nullopt when empty.
 std::optional<double> nearest_rank(std::vector<double> values, double percentile);
 

@@ -1,6 +1,7 @@
 #include "run/stages.hpp"
 
 #include <algorithm>
+#include <map>
 #include <span>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "run/cache_state.hpp"
 #include "run/calibrate.hpp"
 #include "run/load_timeline.hpp"
+#include "run/routing.hpp"
 #include "run/gates.hpp"
 #include "run/live_thresholds.hpp"
 #include "run/run_diagnostics.hpp"
@@ -226,6 +228,17 @@ Next run_load(RunState& state) {
   }
   if (*timeline) {
     config.on_start = [recorder = timeline->get()](std::chrono::steady_clock::time_point start) { recorder->start(start); };
+  }
+  if (state.request->on_request) {
+    config.on_request = [&log = state.request->on_request,
+                         addresses = state.source ? state.source->pod_addresses() : std::map<std::string, std::string>{},
+                         pods = std::map<std::string, std::string, std::less<>>{}](const engine::RequestRecord& record) mutable {
+      auto it = pods.find(record.endpoint);
+      if (it == pods.end() && pods.size() < engine::k_max_endpoints) {
+        it = pods.emplace(std::string(record.endpoint), run::pod_for(addresses, record.endpoint).value_or("")).first;
+      }
+      log(record, it != pods.end() ? std::string_view(it->second) : std::string_view());
+    };
   }
   auto run = engine::run_phases(config, s.phases);
   std::optional<CacheTimeline> series;
