@@ -5,6 +5,7 @@
 
 #include "cli/run_outputs.hpp"
 #include "report/compare.hpp"
+#include "report/html_report.hpp"
 #include "util/atomic_file.hpp"
 #include "util/console.hpp"
 #include "util/json_text.hpp"
@@ -35,9 +36,13 @@ util::Result<nlohmann::json> read_result(const std::string& path) {
   return std::move(*parsed);
 }
 
-std::string render(const report::Comparison& comparison, report::OutputFormat format) {
-  return format == report::OutputFormat::junit ? report::render_comparison_junit(comparison)
-                                               : util::dump_json(report::comparison_to_json(comparison), 2) + "\n";
+std::string render(const report::Comparison& comparison, report::OutputFormat format, const nlohmann::json& baseline,
+                   const nlohmann::json& current) {
+  switch (format) {
+    case report::OutputFormat::junit: return report::render_comparison_junit(comparison);
+    case report::OutputFormat::html: return report::render_comparison_html(baseline, current, comparison);
+    default: return util::dump_json(report::comparison_to_json(comparison), 2) + "\n";
+  }
 }
 
 }  // namespace
@@ -55,6 +60,12 @@ CommandResult run_compare_command(const CompareCommandOptions& options) {
   auto outputs = parse_outputs(options.outputs, std::nullopt);
   if (!outputs) {
     return result.fail(k_exit_usage, outputs.error());
+  }
+  for (const auto& output : outputs->files) {
+    if (report::is_streamed(output.format)) {
+      return result.fail(k_exit_usage, fmt::format("--out {}={}: compare writes json, junit or html (csv is a run's per-request log)",
+                                                   report::to_string(output.format), output.path));
+    }
   }
   auto baseline = read_result(options.baseline_path);
   auto current = read_result(options.current_path);
@@ -75,7 +86,7 @@ CommandResult run_compare_command(const CompareCommandOptions& options) {
   }
   result.exit_code = comparison->regression() ? k_exit_gate_failed : k_exit_ok;
   for (const auto& output : outputs->files) {
-    const std::string content = render(*comparison, output.format);
+    const std::string content = render(*comparison, output.format, *baseline, *current);
     if (output.to_stdout()) {
       util::print_stdout(content);
     } else if (auto written = util::write_file_atomically(output.path, content); !written) {
@@ -95,7 +106,7 @@ void add_compare_options(CLI::App& command, CompareCommandOptions& options) {
                      "'http_req_duration.p99>+50ms'")
       ->type_name("EXPR")
       ->allow_extra_args(false);
-  command.add_option("--out", options.outputs, "Also write the comparison: json=FILE or junit=FILE (one testcase per gate); FILE - is stdout")
+  command.add_option("--out", options.outputs, "Also write the comparison: json=FILE, junit=FILE (one testcase per gate) or html=FILE (both runs overlaid); FILE - is stdout")
       ->type_name("FORMAT=FILE")
       ->allow_extra_args(false);
   command.add_option("--phase", options.phase, "Compare and gate this phase (matched by name) instead of the run total")

@@ -137,5 +137,9 @@ std::string render_comparison_junit(const Comparison& comparison);
 
 // "within noise", "up (worse)", "down (better)", "n/a: baseline has no cache report", "".
 std::string significance_text(const MetricRow& row);
+// A value as the tables show it ("1.23ms", "93.49%", "1200"; "n/a" when missing), and a row's change
+// ("+9.9%", "-14.76pp", "+3"; "" when unknown).
+std::string compare_value_text(CompareUnit unit, const std::optional<double>& value);
+std::string compare_change_text(const MetricRow& row);
 
 }  // namespace llmd::report

@@ -358,4 +358,8 @@ std::string render_comparison_junit(const Comparison& c) {
   return out;
 }
 
+std::string compare_value_text(CompareUnit unit, const std::optional<double>& value) { return format_value(unit, value); }
+
+std::string compare_change_text(const MetricRow& row) { return row_change_text(row); }
+
 }  // namespace llmd::report

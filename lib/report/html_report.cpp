@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -236,7 +237,7 @@ std::string bar_chart(const std::string& id, const std::string& title, const std
   const double height = k_top + row_h * static_cast<double>(rows.size()) + 10;
   const double left = 110, plot_w = k_width - left - 70;
   std::string out = fmt::format(
-      "<figure class=\"chart\"><figcaption>{}</figcaption><svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {} {:.0f}\" role=\"img\" aria-label=\"{}\">",
+      "<figure class=\"chart bars\"><figcaption>{}</figcaption><svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {} {:.0f}\" role=\"img\" aria-label=\"{}\">",
       escape(title), escape(id), k_width, height, escape(title));
   double legend_x = left;
   for (std::size_t i = 0; i < names.size(); ++i) {
@@ -399,30 +400,45 @@ std::vector<Marker> time_markers(const json& result) {
   return markers;
 }
 
+std::vector<std::pair<double, std::optional<double>>> per_second_column(const json& result, std::string_view name,
+                                                                        double scale) {
+  std::vector<std::pair<double, std::optional<double>>> points;
+  const json& values = at(at(at(result, "run"), "per_second"), name);
+  for (std::size_t i = 0; values.is_array() && i < values.size(); ++i) {
+    const auto v = number(values[i]);
+    points.emplace_back(static_cast<double>(i) + 0.5, v ? std::optional<double>(*v * scale) : std::nullopt);
+  }
+  return points;
+}
+
+Chart time_chart(std::string id, std::string title, std::string y_label) {
+  Chart c;
+  c.id = std::move(id);
+  c.title = std::move(title);
+  c.y_label = std::move(y_label);
+  c.x_label = "seconds from the run start";
+  return c;
+}
+
+Chart cdf_chart(std::string_view key, std::string_view title) {
+  Chart c = time_chart(std::string("cdf-") + std::string(key), std::string(title) + " CDF", "share of requests");
+  c.x_label = "ms (log scale)";
+  c.log_x = true;
+  c.y_max = 1;
+  c.y_tick = [](double y) { return fmt::format("{:.0f}%", y * 100); };
+  c.x_tick = [](double x) { return x >= 1 ? compact(x) : fmt::format("{:g}", x); };
+  return c;
+}
+
 std::string over_time_section(const json& result) {
   const json& seconds = at(at(result, "run"), "per_second");
   std::string out = "<section><h2>Over time <span class=\"muted\">(per second from the run start; latencies of the requests that ended in that second; the last second may be partial)</span></h2>";
   if (!seconds.is_object() || !at(seconds, "ok").is_array() || at(seconds, "ok").empty()) {
     return out + "<p class=\"muted\">no per-second data in this result (written by an older llmd-bench, or no request ended)</p></section>";
   }
-  const auto column = [&](std::string_view name, double scale) {
-    std::vector<std::pair<double, std::optional<double>>> points;
-    const json& values = at(seconds, name);
-    for (std::size_t i = 0; values.is_array() && i < values.size(); ++i) {
-      const auto v = number(values[i]);
-      points.emplace_back(static_cast<double>(i) + 0.5, v ? std::optional<double>(*v * scale) : std::nullopt);
-    }
-    return points;
-  };
+  const auto column = [&](std::string_view name, double scale) { return per_second_column(result, name, scale); };
   const auto markers = time_markers(result);
-  const auto chart = [&](std::string id, std::string title, std::string y_label) {
-    Chart c;
-    c.id = std::move(id);
-    c.title = std::move(title);
-    c.y_label = std::move(y_label);
-    c.x_label = "seconds from the run start";
-    return c;
-  };
+  const auto chart = time_chart;
   out += "<div class=\"grid\">";
   out += line_chart(chart("requests", "Requests ended per second", "requests/s"),
                     {{"ok", k_blue, column("ok", 1)}, {"failed", k_vermillion, column("failed", 1)},
@@ -470,15 +486,7 @@ std::string distributions_section(const json& result) {
   std::string out = "<section><h2>Distributions <span class=\"muted\">(cumulative share of ok requests, from the run's histograms, ≤0.39% error)</span></h2><div class=\"grid\">";
   for (const auto& [key, title] : {std::pair{"ttft_ns", "TTFT"}, std::pair{"inter_token_latency_ns", "Inter-token latency"},
                                    std::pair{"http_req_duration_ns", "End-to-end latency"}}) {
-    Chart chart;
-    chart.id = std::string("cdf-") + key;
-    chart.title = std::string(title) + " CDF";
-    chart.x_label = "ms (log scale)";
-    chart.y_label = "share of requests";
-    chart.log_x = true;
-    chart.y_max = 1;
-    chart.y_tick = [](double y) { return fmt::format("{:.0f}%", y * 100); };
-    chart.x_tick = [](double x) { return x >= 1 ? compact(x) : fmt::format("{:g}", x); };
+    const Chart chart = cdf_chart(key, title);
     std::vector<Series> series;
     if (auto s = cdf_series(at(metrics, key), title, k_blue)) {
       series.push_back(std::move(*s));
@@ -621,6 +629,7 @@ td.pass { color: #009E73; font-weight: 700; } td.fail, td.error { color: #D55E00
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr)); gap: 12px; }
 figure.chart { margin: 0; } figcaption { font-weight: 600; margin-bottom: 2px; }
 svg.chart { width: 100%; height: auto; background: #fafafa; border: 1px solid #e5e5e5; }
+figure.bars svg.chart { max-width: 760px; }
 svg .grid { stroke: #e3e3e3; } svg .axis { stroke: #999; } svg .marker { stroke-dasharray: 3 3; }
 svg text { font: 11px "DejaVu Sans", sans-serif; fill: #333; } svg .label { fill: #555; } svg .marker-label { fill: #555; font-size: 10px; }
 svg .empty { fill: #999; font-size: 14px; }
@@ -644,6 +653,74 @@ document.addEventListener('DOMContentLoaded', function () {
 });
 )js";
 
+std::string page_start(const std::string& title) {
+  return fmt::format("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
+                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                     "<title>{}</title><style>{}</style></head><body>",
+                     title, k_style);
+}
+
+std::string page_end() { return std::string("<script>") + k_script + "</script></body></html>\n"; }
+
+// ---- comparison ---------------------------------------------------------------------------
+
+constexpr std::string_view k_baseline_color = k_blue;
+constexpr std::string_view k_current_color = k_orange;
+
+
+std::string overlay_section(const json& baseline, const json& current) {
+  std::string out = "<section><h2>Over time <span class=\"muted\">(per second from each run's start; baseline dashed)</span></h2><div class=\"grid\">";
+  const auto chart = time_chart;
+  const auto pair = [&](std::string_view column, double scale) {
+    return std::vector<Series>{{"baseline", k_baseline_color, per_second_column(baseline, column, scale), true},
+                               {"current", k_current_color, per_second_column(current, column, scale)}};
+  };
+  out += line_chart(chart("requests", "Requests ended ok per second", "requests/s"), pair("ok", 1), {});
+  out += line_chart(chart("ttft", "TTFT p95", "ms"), pair("ttft_p95_ns", 1e-6), {});
+  out += line_chart(chart("itl", "Inter-token latency p95", "ms"), pair("itl_p95_ns", 1e-6), {});
+  out += line_chart(chart("tokens", "Output tokens per second", "tokens/s"), pair("output_tokens", 1), {});
+  out += "</div></section><section><h2>Distributions <span class=\"muted\">(cumulative share of ok requests; baseline dashed)</span></h2><div class=\"grid\">";
+  for (const auto& [key, title] : {std::pair{"ttft_ns", "TTFT"}, std::pair{"inter_token_latency_ns", "Inter-token latency"},
+                                   std::pair{"http_req_duration_ns", "End-to-end latency"}}) {
+    const Chart c = cdf_chart(key, title);
+    std::vector<Series> series;
+    if (auto s = cdf_series(at(at(at(at(baseline, "run"), "total"), "metrics"), key), "baseline", k_baseline_color)) {
+      s->dashed = true;
+      series.push_back(std::move(*s));
+    }
+    if (auto s = cdf_series(at(at(at(at(current, "run"), "total"), "metrics"), key), "current", k_current_color)) {
+      series.push_back(std::move(*s));
+    }
+    out += line_chart(c, series, {});
+  }
+  out += "</div></section>";
+  // Per-pod hit rate, both runs (pods matched by name).
+  std::vector<std::string> pods;
+  std::map<std::string, std::pair<std::optional<double>, std::optional<double>>> rates;
+  for (const auto& [which, result] : {std::pair{0, &baseline}, std::pair{1, &current}}) {
+    for (const auto& pod : at(at(*result, "cache"), "pods")) {
+      const std::string name = str(at(pod, "pod"));
+      if (!rates.count(name)) {
+        pods.push_back(name);
+      }
+      (which == 0 ? rates[name].first : rates[name].second) = number(at(pod, "hit_rate"));
+    }
+  }
+  if (!pods.empty()) {
+    std::vector<BarRow> rows;
+    for (const auto& pod : pods) {
+      rows.push_back({pod, {rates[pod].first, rates[pod].second}});
+    }
+    rows.push_back({"fleet", {number(at(at(at(baseline, "cache"), "totals"), "hit_rate")),
+                              number(at(at(at(current, "cache"), "totals"), "hit_rate"))}});
+    out += "<section><h2>Prefix cache hit rate</h2>" +
+           bar_chart("cache-pods", "Hit rate per pod and fleet: baseline, current", {"baseline", "current"}, rows) +
+           "</section>";
+  }
+  return out;
+}
+
 }  // namespace
 
 util::Result<std::string> render_html(const json& result) {
@@ -651,11 +728,8 @@ util::Result<std::string> render_html(const json& result) {
     return util::fail(std::string("not an llmd-bench result: expected a JSON object with \"schema\": \"llmd-bench/result\" "
                                   "(write one with `llmd-bench run SCENARIO --out json=FILE`)"));
   }
-  std::string page = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">"
-                     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
-  page += fmt::format("<title>llmd-bench: {} — {}</title><style>{}</style></head><body>",
-                      text(str(at(at(result, "scenario"), "name"), "run")), escape(str(at(result, "verdict"), "unknown")), k_style);
+  std::string page = page_start(fmt::format("llmd-bench: {} — {}", text(str(at(at(result, "scenario"), "name"), "run")),
+                                            escape(str(at(result, "verdict"), "unknown"))));
   page += header_section(result);
   page += thresholds_section(result);
   page += summary_section(result);
@@ -665,9 +739,50 @@ util::Result<std::string> render_html(const json& result) {
   page += routing_section(result);
   page += diagnostics_section(result);
   page += config_section(result);
-  page += "<script>";
-  page += k_script;
-  page += "</script></body></html>\n";
+  page += page_end();
+  return page;
+}
+
+std::string render_comparison_html(const json& baseline, const json& current, const Comparison& comparison) {
+  const bool regression = comparison.regression();
+  std::string page = page_start(fmt::format("llmd-bench compare: {} vs {}", text(comparison.baseline_name), text(comparison.current_name)));
+  page += fmt::format("<header><div id=\"verdict\" class=\"verdict {}\" data-verdict=\"{}\">{}</div>"
+                      "<h1>{} → {}</h1><dl class=\"facts\"><dt>baseline</dt><dd>{} ({}, verdict {})</dd>"
+                      "<dt>current</dt><dd>{} ({}, verdict {})</dd><dt>gates</dt><dd>{} of {} failed</dd></dl></header>",
+                      regression ? "fail" : "pass", regression ? "regression" : "ok", regression ? "REGRESSION" : "OK",
+                      text(comparison.baseline_name), text(comparison.current_name), text(comparison.baseline_name),
+                      text(str(at(at(baseline, "scenario"), "name"))), text(comparison.baseline_verdict),
+                      text(comparison.current_name), text(str(at(at(current, "scenario"), "name"))),
+                      text(comparison.current_verdict), comparison.gates_failed(), comparison.gates.size());
+  if (!comparison.gates.empty()) {
+    page += "<section><h2>Gates</h2><table><tr><th></th><th>gate</th><th>result</th></tr>";
+    for (const auto& gate : comparison.gates) {
+      page += fmt::format("<tr class=\"gate\" data-status=\"{}\"><td class=\"{}\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
+                          gate.passed ? "pass" : "fail", gate.passed ? "pass" : "fail", gate.passed ? "✓" : "✗",
+                          text(gate.gate.source), text(gate.reason));
+    }
+    page += "</table></section>";
+  }
+  page += overlay_section(baseline, current);
+  for (const auto& section : comparison.sections) {
+    page += fmt::format("<section><h2>{}</h2><table><tr><th>metric</th><th>baseline</th><th>current</th><th>change</th><th>significance</th></tr>",
+                        text(section.name));
+    for (const auto& row : section.rows) {
+      const bool worse = (row.significance == Significance::up && row.direction == Direction::lower_is_better) ||
+                         (row.significance == Significance::down && row.direction == Direction::higher_is_better);
+      page += fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>", text(row.key),
+                          text(compare_value_text(row.unit, row.baseline)), text(compare_value_text(row.unit, row.current)),
+                          text(compare_change_text(row)), worse ? "fail" : "", text(significance_text(row)));
+    }
+    page += "</table></section>";
+  }
+  for (const auto& name : comparison.phases_only_in_baseline) {
+    page += fmt::format("<p class=\"muted\">phase {} only in the baseline</p>", text(name));
+  }
+  for (const auto& name : comparison.phases_only_in_current) {
+    page += fmt::format("<p class=\"muted\">phase {} only in the current run</p>", text(name));
+  }
+  page += page_end();
   return page;
 }
 

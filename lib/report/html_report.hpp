@@ -24,11 +24,18 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "report/compare.hpp"
 #include "util/result.hpp"
 
 namespace llmd::report {
 
 // The page; fails when `result` is not an llmd-bench result ("schema" is not "llmd-bench/result").
 util::Result<std::string> render_html(const nlohmann::json& result);
+
+// `compare --out html=FILE`: both runs overlaid (per-second series, CDFs, per-pod hit rates; the
+// baseline dashed), the gates and the side-by-side tables of `comparison` (compare.hpp). Hooks:
+// #verdict[data-verdict="ok|regression"], svg.chart as above.
+std::string render_comparison_html(const nlohmann::json& baseline, const nlohmann::json& current,
+                                   const Comparison& comparison);
 
 }  // namespace llmd::report

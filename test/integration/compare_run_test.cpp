@@ -69,7 +69,7 @@ TEST(CompareRun, RoundRobinAgainstPrefixRoutingIsAHitRateRegression) {
   run_to(k_cache_hit, dir / "rr.json", {"--sim-route", "round-robin"});
   const auto out = compare({(dir / "prefix.json").string(), (dir / "rr.json").string(), "--fail-on", "cache_hit_rate<-2pp",
                             "--fail-on", "http_req_failed>+0.5pp", "--out", "junit=" + (dir / "c.xml").string(), "--out",
-                            "json=" + (dir / "compared" / "c.json").string()});
+                            "json=" + (dir / "compared" / "c.json").string(), "--out", "html=" + (dir / "c.html").string()});
   std::printf("%s", out.out.c_str());
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("\u2717 cache_hit_rate<-2pp: cache_hit_rate -"));
@@ -84,6 +84,20 @@ TEST(CompareRun, RoundRobinAgainstPrefixRoutingIsAHitRateRegression) {
   const auto junit = llmd::util::read_file(dir / "c.xml").value();
   EXPECT_THAT(junit, HasSubstr("tests=\"2\" failures=\"1\""));
   EXPECT_THAT(junit, HasSubstr("<testcase classname=\"llmd-bench.compare\" name=\"gate: cache_hit_rate&lt;-2pp\">\n    <failure"));
+  // --out html: both runs overlaid (baseline and current series in each chart), the regression named.
+  const auto html = llmd::util::read_file(dir / "c.html").value();
+  EXPECT_THAT(html, HasSubstr("id=\"verdict\" class=\"verdict fail\" data-verdict=\"regression\">REGRESSION<"));
+  EXPECT_THAT(html, HasSubstr("cache_hit_rate&lt;-2pp"));
+  for (const char* chart : {"requests", "ttft", "cdf-ttft_ns", "cdf-http_req_duration_ns"}) {
+    const auto at = html.find(std::string("data-chart=\"") + chart + "\"");
+    ASSERT_NE(at, std::string::npos) << chart;
+    const auto end = html.find("</svg>", at);
+    const std::string svg = html.substr(at, end - at);
+    EXPECT_THAT(svg, HasSubstr("data-series=\"baseline\"")) << chart;
+    EXPECT_THAT(svg, HasSubstr("data-series=\"current\"")) << chart;
+  }
+  EXPECT_THAT(html, HasSubstr("data-chart=\"cache-pods\""));
+  EXPECT_THAT(html, testing::Not(HasSubstr(" src=")));
 }
 
 // Questions of 10 to 200 tokens at 0.5 ms a prefill token spread the TTFT over ~5..100 ms, as a real
