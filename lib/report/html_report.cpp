@@ -86,6 +86,14 @@ std::string compact(double value) {
   return fmt::format("{:.3g}", value);
 }
 
+// A counter as the JSON has it: whole numbers in full ("20160", not "20k"), others to 6 digits.
+std::string exact(std::optional<double> value) {
+  if (!value) {
+    return "n/a";
+  }
+  return *value == std::floor(*value) && std::fabs(*value) < 1e15 ? fmt::format("{:.0f}", *value) : fmt::format("{:.6g}", *value);
+}
+
 // ---- SVG charts ---------------------------------------------------------------------------
 
 struct Series {
@@ -522,9 +530,9 @@ std::string cache_section(const json& result) {
     const auto pod_rate = number(at(pod, "hit_rate"));
     rows.push_back({str(at(pod, "pod")), {query_share, request_share, pod_rate}});
     out += fmt::format("<tr class=\"pod\" data-pod=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td data-value=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                       text(str(at(pod, "pod"))), text(str(at(pod, "pod"))), d_queries ? compact(*d_queries) : "n/a",
-                       d_hits ? compact(*d_hits) : "n/a", at(pod, "hit_rate").dump(), percent(pod_rate, 2),
-                       d_requests ? compact(*d_requests) : "n/a", percent(query_share), percent(request_share));
+                       text(str(at(pod, "pod"))), text(str(at(pod, "pod"))), exact(d_queries), exact(d_hits),
+                       at(pod, "hit_rate").dump(), percent(pod_rate, 2), exact(d_requests), percent(query_share),
+                       percent(request_share));
   }
   out += "</table>";
   out += bar_chart("cache-pods", "Per pod: share of queries, share of requests, hit rate",
