@@ -49,7 +49,7 @@ bool Outputs::uses_stdout() const {
 }
 
 util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::optional<std::string> tekton_results_dir) {
-  Outputs outputs{{}, std::move(tekton_results_dir)};
+  Outputs outputs{{}, std::move(tekton_results_dir), {}};
   for (const auto& spec : specs) {
     if (spec.starts_with(k_push_prefix)) {
       const std::string url = spec.substr(k_push_prefix.size());

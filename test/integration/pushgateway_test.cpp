@@ -27,14 +27,15 @@ using testing::Not;
 
 const std::string k_cache_hit = std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml";
 
-// The pushed sample `name` whose labels include every one of `labels`; nullptr when none.
+// The pushed sample `name` whose labels include every one of `labels` (a missing label counts as
+// "", as in PromQL); nullptr when none.
 const llmd::prom::Sample* find(const llmd::prom::Exposition& e, const std::string& name,
                                const std::map<std::string, std::string>& labels) {
   for (const auto* sample : e.samples(name)) {
     bool all = true;
     for (const auto& [key, value] : labels) {
       const std::string* have = sample->label(key);
-      all = all && have != nullptr && *have == value;
+      all = all && (have != nullptr ? *have : std::string()) == value;
     }
     if (all) {
       return sample;
