@@ -133,3 +133,37 @@ TEST(Pushgateway, APushgatewayThatIsNotListeningLosesNoOtherOutput) {
   EXPECT_EQ(llmd::test::phase_total(result)["counts"]["ok"], 20);  // the run itself happened
   EXPECT_THAT(result["errors"].dump(), HasSubstr("result not written: --out prometheus-push=http://***@127.0.0.1:"));
 }
+
+TEST(Pushgateway, ANon2xxAnswerQuotesTheStatusAndFirstLine) {
+  const std::string body = "text format parsing error in line 3: invalid metric name\nsecond line\n";
+  llmd::test::CannedServer gateway("HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: " +
+                                   std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body);
+  const auto dir = scratch_dir();
+  const auto out = run_bench({k_cache_hit, "-q", "--out", "json=" + (dir / "r.json").string(), "--out",
+                              "prometheus-push=" + gateway.url() + "/"});
+  EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("--out prometheus-push=" + gateway.url() + "/: push to " + gateway.url() +
+                                 "/metrics/job/llmd_bench/scenario/cache-hit failed: HTTP 400: text format parsing "
+                                 "error in line 3: invalid metric name"));
+  EXPECT_THAT(out.err, Not(HasSubstr("second line")));
+  const std::string request = gateway.last_request();
+  EXPECT_THAT(request, testing::StartsWith("PUT /metrics/job/llmd_bench/scenario/cache-hit HTTP/1.1\r\n"));
+  EXPECT_THAT(request, HasSubstr("Content-Type: text/plain; version=0.0.4\r\n"));
+  EXPECT_THAT(request, HasSubstr("llmd_bench_run_verdict_info{scenario=\"cache-hit\",verdict=\"pass\"} 1"));
+  EXPECT_EQ(read_json(dir / "r.json")["verdict"], "error");
+}
+
+TEST(Pushgateway, AScenarioNameWithASlashGoesInTheBase64Form) {
+  PushgatewayProcess gateway;
+  ASSERT_EQ(gateway.error(), "");
+  const auto dir = scratch_dir();
+  const auto scenario = llmd::test::shared_prefix_scenario(dir, "1s", "name: team/a \"b\"\n");
+  const auto out = run_bench({scenario.string(), "-q", "--out", "prometheus-push=" + gateway.url()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  const auto scraped = llmd::test::http_get(gateway.url() + "/metrics");
+  auto parsed = llmd::prom::parse_text(scraped.body);
+  ASSERT_TRUE(parsed);
+  const auto* verdict = find(*parsed, "llmd_bench_run_verdict_info", {{"job", "llmd_bench"}, {"scenario", "team/a \"b\""}});
+  ASSERT_NE(verdict, nullptr) << scraped.body;
+  EXPECT_EQ(verdict->value, 1);
+}
