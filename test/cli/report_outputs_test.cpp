@@ -297,7 +297,8 @@ TEST(RunOutputs, RoundRobinFailsTheGateInJunitAndTekton) {
 TEST(RunOutputs, AnUnknownOutputFormatIsAUsageError) {
   auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--out", "xml=r.xml"});
   EXPECT_EQ(out.exit_code, 2);
-  EXPECT_THAT(out.err, HasSubstr("--out \"xml=r.xml\": expected FORMAT=FILE with FORMAT json or junit"));
+  EXPECT_THAT(out.err, HasSubstr("--out \"xml=r.xml\": expected FORMAT=FILE with FORMAT json, junit or html"));
+  EXPECT_THAT(out.err, HasSubstr("or prometheus-push=URL"));
 }
 
 TEST(RunOutputs, AResultThatCannotBeWrittenMakesEveryOutputSayError) {
