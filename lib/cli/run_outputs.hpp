@@ -52,7 +52,9 @@ std::vector<std::string> write_output_files(const run::RunReport& report, const 
 
 // PUTs the run's metrics (report/prometheus_push.hpp) to every --out prometheus-push=URL; returns
 // what could not be pushed, each naming the flag and the URL (user info redacted) and the reason:
-// curl's words, or the Pushgateway's status and the first line of its answer.
+// curl's words, or the Pushgateway's status and the first line of its answer. Each push carries the
+// verdict as it stands then: a push that fails after another succeeded makes the files (written
+// again) say "error", not the push already made.
 std::vector<std::string> push_outputs(const run::RunReport& report, const Outputs& outputs);
 
 // The outputs whose bytes stay where they are written, in the order given: standard output, and a
