@@ -10,6 +10,7 @@ packages=(
   curl ca-certificates
   nginx openssl  # the HTTP/2 and TLS integration tests serve a recorded stream from a local nginx
   prometheus     # the `cache: {source: prometheus}` tests start the real server on 127.0.0.1
+  prometheus-pushgateway  # the `--out prometheus-push=URL` test pushes to the real Pushgateway on 127.0.0.1
   haproxy        # the buffering-proxy test (stream_buffered) puts a local HAProxy in front of the simulator
   python3-jsonschema  # ctest result_schema_validation: every result the tests write against schema/result-v1.schema.json
   chromium fonts-dejavu-core  # the HTML report's browser test: headless Chromium loads a real run's report offline

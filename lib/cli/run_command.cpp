@@ -191,7 +191,7 @@ std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
 }
 
 // Judges again after errors were added, writes every output and prints the summary. Files first;
-// then standard output, devices, FIFOs and sockets, once each (what is written there cannot be
+// then the Pushgateways (--out prometheus-push=URL: a failed push is an unwritten output too); then standard output, devices, FIFOs and sockets, once each (what is written there cannot be
 // taken back), so each carries the verdict as it stands after every earlier write. An output that
 // could not be written is a run error (exit 3), returned for cli::run to print; the files are then
 // written again so that every one that can be written carries the same verdict. With --out FORMAT=-
@@ -210,6 +210,7 @@ void finish(run::RunReport& report, const Outputs& outputs, RequestLogs& logs, C
   };
   record_unwritten(logs.commit());
   record_unwritten(write_output_files(report, outputs));
+  record_unwritten(push_outputs(report, outputs));
   for (const auto& stream : stream_outputs(outputs)) {
     if (auto failure = write_output(report, stream)) {
       record_unwritten({std::move(*failure)});
@@ -477,7 +478,7 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                      "Scrape every pod this often during the measured loop and report per-pod hit rate over time "
                      "(cache.interval, e.g. 1s; default off)")
       ->type_name("D");
-  command.add_option("--out", options.outputs, "Write a result file: json=FILE, junit=FILE, html=FILE (a self-contained report page) or csv=FILE (one row per request, written during the run) (repeatable; FILE - is standard output, the summary then goes to stderr)")
+  command.add_option("--out", options.outputs, "Write a result file: json=FILE, junit=FILE, html=FILE (a self-contained report page) or csv=FILE (one row per request, written during the run), or push the run's metrics to a Prometheus Pushgateway: prometheus-push=URL, e.g. http://127.0.0.1:9091 (repeatable; FILE - is standard output, the summary then goes to stderr)")
       ->allow_extra_args(false);
   command.add_option("--tekton-results", options.tekton_results_dir,
                      "Write the Tekton results (hit-rate, verdict, max-pod-share, ttft-p95-seconds, http-req-failed-rate, target, reason) into DIR (/tekton/results in a Task); written on usage errors too")

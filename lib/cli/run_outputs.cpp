@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 
 #include "cli/exit_codes.hpp"
+#include "report/prometheus_push.hpp"
+#include "report/pushgateway.hpp"
 #include "report/tekton_results.hpp"
 #include "util/atomic_file.hpp"
 #include "util/output_path.hpp"
@@ -25,6 +27,10 @@ namespace {
 std::string flag_of(const OutputFile& output) {
   return fmt::format("--out {}={}", report::to_string(output.format), output.path);
 }
+
+constexpr std::string_view k_push_prefix = "prometheus-push=";
+
+std::string push_flag(const std::string& url) { return util::redact(fmt::format("--out {}{}", k_push_prefix, url)); }
 
 // Standard output, a character device, a FIFO or a socket: what is written there stays.
 bool is_stream(const OutputFile& output) {
@@ -43,14 +49,22 @@ bool Outputs::uses_stdout() const {
 }
 
 util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::optional<std::string> tekton_results_dir) {
-  Outputs outputs{{}, std::move(tekton_results_dir)};
+  Outputs outputs{{}, std::move(tekton_results_dir), {}};
   for (const auto& spec : specs) {
+    if (spec.starts_with(k_push_prefix)) {
+      const std::string url = spec.substr(k_push_prefix.size());
+      if (auto checked = report::check_pushgateway_url(url); !checked) {
+        return util::fail(fmt::format("{}: {}", push_flag(url), checked.error()));
+      }
+      outputs.push_urls.push_back(url);
+      continue;
+    }
     const auto eq = spec.find('=');
     auto format = report::parse_output_format(spec.substr(0, eq));
     if (eq == std::string::npos || eq + 1 == spec.size() || !format) {
       return util::fail(fmt::format("--out \"{}\": expected FORMAT=FILE with FORMAT json, junit, html or csv, e.g. --out json=result.json "
-                                    "(FILE - is standard output)",
-                                    spec));
+                                    "(FILE - is standard output), or prometheus-push=URL",
+                                    util::redact(spec)));
     }
     OutputFile output{*format, spec.substr(eq + 1)};
     if (output.to_stdout() && outputs.uses_stdout()) {
@@ -153,6 +167,22 @@ std::vector<std::string> write_output_files(const run::RunReport& report, const 
   if (outputs.tekton_results_dir) {
     if (auto written = report::write_tekton_results(report, *outputs.tekton_results_dir); !written) {
       failures.push_back(fmt::format("--tekton-results {}: {}", *outputs.tekton_results_dir, written.error()));
+    }
+  }
+  return failures;
+}
+
+std::vector<std::string> push_outputs(const run::RunReport& report, const Outputs& outputs) {
+  std::vector<std::string> failures;
+  if (outputs.push_urls.empty()) {
+    return failures;
+  }
+  const std::string exposition = util::redact(report::render_prometheus_push(report));  // secrets never sent
+  const std::string scenario = report::push_scenario_name(report);
+  for (const auto& url : outputs.push_urls) {
+    const std::string group = report::pushgateway_group_url(url, scenario);
+    if (auto pushed = report::push_exposition(group, exposition); !pushed) {
+      failures.push_back(util::redact(fmt::format("{}: push to {} failed: {}", push_flag(url), group, pushed.error())));
     }
   }
   return failures;

@@ -26,11 +26,14 @@ struct OutputFile {
 struct Outputs {
   std::vector<OutputFile> files;
   std::optional<std::string> tekton_results_dir;
+  // --out prometheus-push=URL (repeatable): Pushgateways the run's metrics are PUT to after the
+  // files are written (report/pushgateway.hpp); each URL checked by parse_outputs.
+  std::vector<std::string> push_urls;
   bool uses_stdout() const;
 };
 
 // `--out` specs and `--tekton-results`. Errors quote the flag: an unknown format, "-" for two
-// outputs.
+// outputs, a prometheus-push URL that is not http(s) with a host (URL user info redacted).
 util::Result<Outputs> parse_outputs(const std::vector<std::string>& specs, std::optional<std::string> tekton_results_dir);
 
 // Before the first request: creates the Tekton folder and checks its files first, then that every
@@ -47,6 +50,13 @@ std::vector<std::string> remove_stale_temporaries_in(const std::filesystem::path
 // can be written again with a corrected verdict) and the Tekton results; returns what could not
 // be written, each naming its flag and path.
 std::vector<std::string> write_output_files(const run::RunReport& report, const Outputs& outputs);
+
+// PUTs the run's metrics (report/prometheus_push.hpp) to every --out prometheus-push=URL; returns
+// what could not be pushed, each naming the flag and the URL (user info redacted) and the reason:
+// curl's words, or the Pushgateway's status and the first line of its answer. Each push carries the
+// verdict as it stands then: a push that fails after another succeeded makes the files (written
+// again) say "error", not the push already made.
+std::vector<std::string> push_outputs(const run::RunReport& report, const Outputs& outputs);
 
 // The outputs whose bytes stay where they are written, in the order given: standard output, and a
 // character device, FIFO or socket. Each is written once, after the files (write_output).

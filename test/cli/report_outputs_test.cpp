@@ -298,6 +298,7 @@ TEST(RunOutputs, AnUnknownOutputFormatIsAUsageError) {
   auto out = llmd::test::bench({"run", std::string(LLMD_SOURCE_DIR) + "/scenarios/cache-hit.yaml", "--out", "xml=r.xml"});
   EXPECT_EQ(out.exit_code, 2);
   EXPECT_THAT(out.err, HasSubstr("--out \"xml=r.xml\": expected FORMAT=FILE with FORMAT json, junit, html or csv"));
+  EXPECT_THAT(out.err, HasSubstr("or prometheus-push=URL"));
 }
 
 TEST(RunOutputs, AResultThatCannotBeWrittenMakesEveryOutputSayError) {

@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
 
@@ -65,16 +66,82 @@ double query_value(const std::string& url, const std::string& promql) {
 
 }  // namespace
 
-std::string find_prometheus() {
-  if (::access("/usr/bin/prometheus", X_OK) == 0) {
-    return "/usr/bin/prometheus";
+std::string find_executable(const std::string& name) {
+  if (::access(("/usr/bin/" + name).c_str(), X_OK) == 0) {
+    return "/usr/bin/" + name;
   }
   const char* path = std::getenv("PATH");
   std::istringstream dirs(path != nullptr ? path : "");
   for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (!dir.empty() && ::access((dir + "/prometheus").c_str(), X_OK) == 0) {
-      return dir + "/prometheus";
+    if (!dir.empty() && ::access((dir + "/" + name).c_str(), X_OK) == 0) {
+      return dir + "/" + name;
     }
+  }
+  return {};
+}
+
+std::string find_prometheus() { return find_executable("prometheus"); }
+
+namespace {
+
+// Starts `argv_for(port)` on a free port until GET URL/-/ready answers 200 (5 attempts, 30 s each);
+// "" when it did, else the last log.
+std::string start_until_ready(std::unique_ptr<ChildProcess>& child, std::string& url,
+                              const std::function<std::vector<std::string>(int)>& argv_for) {
+  std::string last_log;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const int port = free_port();
+    url = "http://127.0.0.1:" + std::to_string(port);
+    child = std::make_unique<ChildProcess>(argv_for(port));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (child->wait(std::chrono::milliseconds(0))) {
+        break;  // exited: the port was taken meanwhile, or a bad config
+      }
+      if (http_request("GET", url + "/-/ready", "", {}, 1000).status == 200) {
+        return {};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    child->wait(std::chrono::milliseconds(0));
+    last_log = child->stderr_text();
+    child.reset();  // SIGKILLs it if it still runs
+  }
+  return "did not become ready on 127.0.0.1 (5 attempts); its log: " + last_log;
+}
+
+void stop(std::unique_ptr<ChildProcess>& child) {
+  if (child) {
+    child->send_signal(SIGTERM);
+    if (!child->wait(std::chrono::seconds(10))) {
+      child->send_signal(SIGKILL);
+      child->wait(std::chrono::seconds(5));
+    }
+  }
+}
+
+}  // namespace
+
+PushgatewayProcess::PushgatewayProcess() {
+  const std::string binary = find_executable("prometheus-pushgateway");
+  if (binary.empty()) {
+    m_error = "Debian's prometheus-pushgateway is not installed (no /usr/bin/prometheus-pushgateway): run scripts/setup.sh";
+    return;
+  }
+  m_error = start_until_ready(m_child, m_url, [&](int port) {
+    return std::vector<std::string>{binary, "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"};
+  });
+  if (!m_error.empty()) {
+    m_error = "prometheus-pushgateway " + m_error;
+  }
+}
+
+PushgatewayProcess::~PushgatewayProcess() { stop(m_child); }
+
+std::string PushgatewayProcess::log() {
+  if (m_child) {
+    m_child->wait(std::chrono::milliseconds(0));
+    return m_child->stderr_text();
   }
   return {};
 }
@@ -89,15 +156,7 @@ PrometheusProcess::PrometheusProcess(const fs::path& dir, const std::vector<Prom
   }
 }
 
-PrometheusProcess::~PrometheusProcess() {
-  if (m_child) {
-    m_child->send_signal(SIGTERM);
-    if (!m_child->wait(std::chrono::seconds(10))) {
-      m_child->send_signal(SIGKILL);
-      m_child->wait(std::chrono::seconds(5));
-    }
-  }
-}
+PrometheusProcess::~PrometheusProcess() { stop(m_child); }
 
 std::string PrometheusProcess::log() {
   if (m_child) {
@@ -112,28 +171,13 @@ std::string PrometheusProcess::start(const fs::path& dir) {
   if (binary.empty()) {
     return "Debian's prometheus is not installed (no /usr/bin/prometheus, none on PATH): run scripts/setup.sh";
   }
-  std::string last_log;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    const int port = free_port();
-    m_url = "http://127.0.0.1:" + std::to_string(port);
+  const std::string error = start_until_ready(m_child, m_url, [&](int port) {
     fs::remove_all(dir / "data");
-    m_child = std::make_unique<ChildProcess>(std::vector<std::string>{
-        binary, "--config.file=" + (dir / "prometheus.yml").string(), "--storage.tsdb.path=" + (dir / "data").string(),
-        "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"});
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (m_child->wait(std::chrono::milliseconds(0))) {
-        break;  // exited: the port was taken meanwhile, or a bad config
-      }
-      if (http_request("GET", m_url + "/-/ready", "", {}, 1000).status == 200) {
-        return {};
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    last_log = log();
-    m_child.reset();  // SIGKILLs it if it still runs
-  }
-  return "prometheus did not become ready on 127.0.0.1 (5 attempts); its log: " + last_log;
+    return std::vector<std::string>{binary, "--config.file=" + (dir / "prometheus.yml").string(),
+                                    "--storage.tsdb.path=" + (dir / "data").string(),
+                                    "--web.listen-address=127.0.0.1:" + std::to_string(port), "--log.level=warn"};
+  });
+  return error.empty() ? error : "prometheus " + error;
 }
 
 std::string PrometheusProcess::wait_until_scraped(std::size_t targets, std::chrono::seconds timeout) {

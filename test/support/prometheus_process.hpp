@@ -1,5 +1,5 @@
 #pragma once
-// Test support: Debian's real Prometheus (package `prometheus`, installed by scripts/setup.sh) as a
+// Test support: Debian's real Prometheus and Pushgateway (package `prometheus`, installed by scripts/setup.sh) as a
 // child process on 127.0.0.1, scraping the targets a test names every `interval`, with its TSDB in
 // the test's scratch folder. Loopback only.
 #include <chrono>
@@ -45,7 +45,30 @@ class PrometheusProcess {
   std::string m_error;
 };
 
+// Debian's real Pushgateway (package `prometheus-pushgateway`, scripts/setup.sh) as a child
+// process on 127.0.0.1 and a free port, keeping what is pushed in memory only.
+class PushgatewayProcess {
+ public:
+  // Starts it (another port when the one picked was taken meanwhile) and waits until /-/ready
+  // answers; when it cannot, error() says why.
+  PushgatewayProcess();
+  ~PushgatewayProcess();  // SIGTERM, SIGKILL after 10 s
+  PushgatewayProcess(const PushgatewayProcess&) = delete;
+  PushgatewayProcess& operator=(const PushgatewayProcess&) = delete;
+
+  const std::string& url() const { return m_url; }      // "http://127.0.0.1:PORT"
+  const std::string& error() const { return m_error; }  // "" when it runs
+  std::string log();
+
+ private:
+  std::unique_ptr<ChildProcess> m_child;
+  std::string m_url;
+  std::string m_error;
+};
+
 // The prometheus executable: /usr/bin/prometheus, else on PATH; "" when there is none.
 std::string find_prometheus();
+// /usr/bin/NAME, else NAME on PATH; "" when there is none.
+std::string find_executable(const std::string& name);
 
 }  // namespace llmd::test
