@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/result_file.hpp"
 #include "cli/run_outputs.hpp"
 #include "report/compare.hpp"
 #include "report/html_report.hpp"
@@ -14,26 +15,16 @@ namespace llmd::cli {
 
 namespace {
 
-// A run result file is a few MB at most (histograms are sparse); refuse anything far larger.
-constexpr std::size_t k_max_result_bytes = 256u << 20;
-
 // The file parsed and checked; the error names the file and what is wrong with it.
 util::Result<nlohmann::json> read_result(const std::string& path) {
-  auto text = util::read_file(path, k_max_result_bytes + 1);
-  if (!text) {
-    return util::fail(text.error());
-  }
-  if (text->size() > k_max_result_bytes) {
-    return util::fail(fmt::format("{}: larger than {} MiB, not a run result", path, k_max_result_bytes >> 20));
-  }
-  auto parsed = util::parse_json_bounded(*text);
+  auto parsed = read_result_file(path);
   if (!parsed) {
-    return util::fail(fmt::format("{}: {}", path, parsed.error()));
+    return parsed;
   }
   if (auto valid = report::check_run_result(*parsed); !valid) {
     return util::fail(fmt::format("{}: {}", path, valid.error()));
   }
-  return std::move(*parsed);
+  return parsed;
 }
 
 std::string render(const report::Comparison& comparison, report::OutputFormat format, const nlohmann::json& baseline,

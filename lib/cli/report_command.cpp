@@ -1,20 +1,13 @@
 #include "cli/report_command.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "cli/result_file.hpp"
 #include "report/html_report.hpp"
 #include "util/atomic_file.hpp"
 #include "util/console.hpp"
 
 namespace llmd::cli {
-
-namespace {
-
-// A 10-minute run's result is a few MB; a file 100 times larger is not one.
-constexpr std::size_t k_max_result_bytes = 512u << 20;
-
-}  // namespace
 
 void add_report_options(CLI::App& command, ReportOptions& options) {
   command.add_option("RESULT", options.result_path, "A run result written by `llmd-bench run --out json=FILE`")->required();
@@ -29,16 +22,11 @@ void add_report_options(CLI::App& command, ReportOptions& options) {
 
 CommandResult run_report_command(const ReportOptions& options) {
   CommandResult result;
-  auto content = util::read_file(options.result_path, k_max_result_bytes);
-  if (!content) {
-    return result.fail(k_exit_usage, fmt::format("{}: {}", options.result_path, content.error()));
+  auto parsed = read_result_file(options.result_path);
+  if (!parsed) {
+    return result.fail(k_exit_usage, parsed.error());
   }
-  const auto parsed = nlohmann::json::parse(*content, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return result.fail(k_exit_usage, fmt::format("{}: not JSON; pass the file `llmd-bench run --out json=FILE` wrote",
-                                                 options.result_path));
-  }
-  auto page = report::render_html(parsed);
+  auto page = report::render_html(*parsed);
   if (!page) {
     return result.fail(k_exit_usage, fmt::format("{}: {}", options.result_path, page.error()));
   }

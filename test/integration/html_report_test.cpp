@@ -197,7 +197,11 @@ TEST(HtmlReportRun, ReportRejectsWhatIsNoResultWithExit2NamingTheFile) {
   std::ofstream(dir / "text.json") << "not json {";
   out = report({(dir / "text.json").string(), "--html", (dir / "x.html").string()});
   EXPECT_EQ(out.exit_code, 2);
-  EXPECT_THAT(out.err, HasSubstr("text.json: not JSON"));
+  EXPECT_THAT(out.err, HasSubstr("text.json: is not JSON"));
+  std::ofstream(dir / "deep.json") << std::string(100000, '[') << std::string(100000, ']');  // hostile nesting: an error, no crash
+  out = report({(dir / "deep.json").string(), "--html", (dir / "x.html").string()});
+  EXPECT_EQ(out.exit_code, 2);
+  EXPECT_THAT(out.err, HasSubstr("deep.json: is nested deeper than"));
   std::ofstream(dir / "other.json") << R"({"schema": "something-else"})";
   out = report({(dir / "other.json").string(), "--html", (dir / "x.html").string()});
   EXPECT_EQ(out.exit_code, 2);
