@@ -243,6 +243,7 @@ json scenario_echo(const scenario::Scenario& s) {
   }
   return {{"name", s.name},
           {"path", s.path},
+          {"sha256", s.sha256.empty() ? json(nullptr) : json(s.sha256)},
           {"time_scale", s.time_scale},
           {"target",
            {{"base_url", s.target.base_url},

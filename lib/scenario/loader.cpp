@@ -11,6 +11,7 @@
 #include "scenario/load_sections.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "util/atomic_file.hpp"
+#include "util/sha256.hpp"
 
 namespace llmd::scenario {
 
@@ -209,7 +210,11 @@ util::Result<Scenario> load_scenario_text(std::string_view text, std::string_vie
   const yaml::Document document{std::string(file_name), std::filesystem::path(file_name).parent_path()};
   try {
     const YAML::Node root = YAML::Load(std::string(text));
-    return load_document(Field(document, root, "", YAML::Mark()));
+    auto loaded = load_document(Field(document, root, "", YAML::Mark()));
+    if (loaded) {
+      loaded->sha256 = util::sha256_hex(text);
+    }
+    return loaded;
   } catch (const YAML::Exception& error) {  // yaml-cpp reports syntax errors by throwing
     if (error.mark.is_null()) {
       return fail(fmt::format("{}: invalid YAML: {}", file_name, error.msg));

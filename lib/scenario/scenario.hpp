@@ -260,6 +260,9 @@ std::string_view to_string(ChurnEvent::Action action);
 struct Scenario {
   std::string name;        // default: file stem
   std::string path;        // file it was loaded from ("" for built-in)
+  // SHA-256 of the file's bytes (64 hex characters; "" when not loaded from text): a shard result
+  // records it, and `llmd-bench merge` refuses shards of different scenario files.
+  std::string sha256;
   Target target;
   RequestSpec request;
   std::optional<Phase> warmup;   // unmeasured, before the "before" snapshot

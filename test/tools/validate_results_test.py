@@ -18,7 +18,7 @@ MINIMAL = {
     "schema": "llmd-bench/result", "version": 1,
     "tool": {"name": "llmd-bench", "version": "0.1.0"},
     "scenario": {
-        "name": "s", "path": "s.yaml", "time_scale": 1.0,
+        "name": "s", "path": "s.yaml", "sha256": None, "time_scale": 1.0,
         "target": {"base_url": "", "host": "", "headers": {}, "api_key_env": "", "insecure": False, "http2": False,
                    "preflight": True, "connect_timeout_s": 10.0, "request_timeout_s": 300.0},
         "request": {"api": "completions", "model": "", "prefix_tokens": 0, "suffix_tokens": 8, "max_tokens": 16,
