@@ -2,6 +2,7 @@
 # installed by scripts/setup.sh.
 find_package(Threads REQUIRED)
 find_package(CURL 7.80 REQUIRED)
+find_package(OpenSSL 1.1 REQUIRED COMPONENTS Crypto)  # util::sha256_hex (EVP): the scenario hash in shard results
 find_package(CLI11 2.1 CONFIG REQUIRED)
 find_package(nlohmann_json 3.10 CONFIG REQUIRED)
 find_package(fmt 9 CONFIG REQUIRED)

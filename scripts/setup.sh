@@ -7,6 +7,7 @@ packages=(
   g++ cmake ninja-build pkg-config
   libcurl4-openssl-dev libcli11-dev nlohmann-json3-dev libfmt-dev libyaml-cpp-dev
   libboost-dev libexpected-dev libgtest-dev libgmock-dev
+  libssl-dev  # libcrypto: util::sha256_hex, the scenario hash that merge checks in shard results
   curl ca-certificates
   nginx openssl  # the HTTP/2 and TLS integration tests serve a recorded stream from a local nginx
   prometheus     # the `cache: {source: prometheus}` tests start the real server on 127.0.0.1
