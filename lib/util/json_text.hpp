@@ -6,6 +6,8 @@
 // throw ends the process with nothing written: every JSON the tool prints or writes goes through
 // dump_json(), which replaces each invalid byte with U+FFFD (nlohmann's error_handler_t::replace).
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +18,12 @@ namespace llmd::util {
 
 // value.dump(indent) that never throws on invalid UTF-8 (invalid bytes become U+FFFD).
 std::string dump_json(const nlohmann::json& value, int indent = -1);
+
+// The JSON text of `value` for an error message: dump_json(), cut to 60 characters ("...").
+std::string json_excerpt(const nlohmann::json& value);
+
+// A JSON integer >= 0 (signed or unsigned in nlohmann's DOM); nullopt for anything else.
+std::optional<std::uint64_t> json_uint(const nlohmann::json& value);
 
 // `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD
 // (overlong forms, surrogates and code points above U+10FFFF are not well-formed). Hand-written:

@@ -87,3 +87,24 @@ TEST(ParseJsonBounded, MalformedTextAndNumberOverflowAreErrorsNotExceptions) {
 
 }  // namespace
 }  // namespace llmd::util
+
+namespace llmd::util {
+namespace {
+
+TEST(JsonUint, AcceptsNonNegativeIntegersOnly) {
+  EXPECT_EQ(json_uint(nlohmann::json(5)), 5u);
+  EXPECT_EQ(json_uint(nlohmann::json(18446744073709551615ULL)), 18446744073709551615ULL);
+  EXPECT_FALSE(json_uint(nlohmann::json(-1)));
+  EXPECT_FALSE(json_uint(nlohmann::json(1.5)));
+  EXPECT_FALSE(json_uint(nlohmann::json("7")));
+}
+
+TEST(JsonExcerpt, CutsLongValuesTo60Characters) {
+  EXPECT_EQ(json_excerpt(nlohmann::json("ok")), "\"ok\"");
+  const std::string excerpt = json_excerpt(nlohmann::json(std::string(100, 'x')));
+  EXPECT_EQ(excerpt.size(), 60u);
+  EXPECT_TRUE(excerpt.ends_with("..."));
+}
+
+}  // namespace
+}  // namespace llmd::util
