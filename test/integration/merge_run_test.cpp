@@ -1,0 +1,235 @@
+// `llmd-bench merge` on real results of `llmd-bench run` against the embedded simulator, patched
+// into shards as the shard side writes them (issue 16 contract: a top-level "shard" object,
+// scenario.sha256, verdict not_judged, no thresholds): merged counts are the sums, the merged TTFT
+// p95 is the p95 of the shards' histograms merged here, the scenario's thresholds are judged on the
+// merged data (a failing one: exit 1 and a JUnit failure), and shards that do not belong together
+// are a usage error (exit 2) naming the files. Also: every result file of a real run reads back
+// into the same JSON (engine::run_result_from_json).
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/run_result.hpp"
+#include "integration/run_test_support.hpp"
+#include "scenario/scenario.hpp"
+#include "stats/histogram.hpp"
+#include "util/atomic_file.hpp"
+#include "util/sha256.hpp"
+
+using llmd::test::read_json;
+using llmd::test::scratch_dir;
+using llmd::test::write_file;
+using nlohmann::json;
+using testing::HasSubstr;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// `llmd-bench merge ARGS...`
+llmd::test::RunOutput merge(std::vector<std::string> args) {
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "merge"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return llmd::test::run_to_completion(argv, std::chrono::seconds(60));
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A small constant-vus scenario against the embedded simulator, with `thresholds` lines.
+fs::path scenario_with(const fs::path& dir, const std::string& name, const std::string& thresholds) {
+  return write_file(dir / name, R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 4}
+  max_tokens: 8
+load:
+  - {name: loop, executor: constant-vus, vus: 2, duration: 400ms}
+sim:
+  pods: 2
+thresholds:
+)" + thresholds);
+}
+
+// Runs `scenario` and writes its result as shard `index`/`count` to `out` (the contract's fields).
+void run_shard(const fs::path& scenario, std::size_t index, std::size_t count, const fs::path& out) {
+  const fs::path raw = out.string() + ".run.json";
+  const auto run = llmd::test::run_bench({scenario.string(), "-q", "--sim-time-scale", "0.01", "--out", "json=" + raw.string()});
+  ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.out << run.err;
+  json result = read_json(raw);
+  result["shard"] = {{"index", index}, {"count", count}, {"start_at", nullptr}};
+  result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
+  result["verdict"] = "not_judged";
+  result["thresholds"] = json::array();
+  std::ofstream(out) << result.dump(1);
+}
+
+const json& metric(const json& phase, const std::string& name) { return phase["metrics"][name]; }
+
+// The shards' `name` histograms of the run total, merged here.
+llmd::stats::LogLinearHistogram merged_histogram(const std::vector<fs::path>& shards, const std::string& name) {
+  auto merged = llmd::engine::make_engine_histogram();
+  for (const auto& shard : shards) {
+    auto histogram = llmd::stats::LogLinearHistogram::from_json(metric(read_json(shard)["run"]["total"], name)["histogram"]);
+    EXPECT_TRUE(histogram) << histogram.error();
+    EXPECT_TRUE(merged.merge(*histogram));
+  }
+  return merged;
+}
+
+class MergeRun : public testing::Test {
+ protected:
+  // Two shards of one passing scenario, made once per process (ctest runs each test in its own).
+  static void SetUpTestSuite() {
+    s_dir = new fs::path(fs::temp_directory_path() / ("llmd-MergeRun-shards-" + std::to_string(::getpid())));
+    fs::remove_all(*s_dir);
+    fs::create_directories(*s_dir);
+    s_scenario = new fs::path(scenario_with(*s_dir, "s.yaml", "  ttft: [\"p(95)<10s\"]\n  http_req_failed: [\"rate<0.5\"]\n"));
+    run_shard(*s_scenario, 0, 2, *s_dir / "shard-0.json");
+    run_shard(*s_scenario, 1, 2, *s_dir / "shard-1.json");
+  }
+  static void TearDownTestSuite() {
+    fs::remove_all(*s_dir);
+    delete s_dir;
+    delete s_scenario;
+  }
+  static std::string shard(int i) { return (*s_dir / ("shard-" + std::to_string(i) + ".json")).string(); }
+
+  static fs::path* s_dir;
+  static fs::path* s_scenario;
+};
+fs::path* MergeRun::s_dir = nullptr;
+fs::path* MergeRun::s_scenario = nullptr;
+
+TEST_F(MergeRun, MergesTwoShardsExactlyAndJudgesTheThresholds) {
+  const fs::path out = *s_dir / "merged.json";
+  const auto merged = merge({shard(0), shard(1), "--out", "json=" + out.string(), "--out", "junit=" + (*s_dir / "merged.xml").string()});
+  ASSERT_EQ(merged.exit_code, 0) << merged.out << merged.err;
+  EXPECT_THAT(merged.out, HasSubstr("ttft"));  // the text summary, as run prints it
+  const json result = read_json(out);
+  const json a = read_json(shard(0));
+  const json b = read_json(shard(1));
+  const json& total = result["run"]["total"];
+  EXPECT_EQ(total["counts"]["ok"], a["run"]["total"]["counts"]["ok"].get<std::uint64_t>() +
+                                        b["run"]["total"]["counts"]["ok"].get<std::uint64_t>());
+  EXPECT_EQ(total["counts"]["started"], a["run"]["total"]["counts"]["started"].get<std::uint64_t>() +
+                                             b["run"]["total"]["counts"]["started"].get<std::uint64_t>());
+  const auto ttft = merged_histogram({shard(0), shard(1)}, "ttft_ns");
+  ASSERT_GT(ttft.count(), 0u);
+  EXPECT_EQ(metric(total, "ttft_ns")["summary"]["p95"].get<double>(), *ttft.percentile(95));
+  EXPECT_EQ(metric(total, "ttft_ns")["summary"]["count"], ttft.count());
+  EXPECT_EQ(result["verdict"], "pass");
+  EXPECT_EQ(result["exit_code"], 0);
+  ASSERT_EQ(result["thresholds"].size(), 2u);
+  EXPECT_TRUE(result["shard"].is_null());
+  ASSERT_EQ(result["merged_from"].size(), 2u);
+  EXPECT_EQ(result["merged_from"][1]["file"], shard(1));
+  EXPECT_EQ(result["merged_from"][1]["index"], 1);
+  EXPECT_EQ(result["merged_from"][0]["started_at"], a["run"]["started_at"]);
+  EXPECT_THAT(result["notes"].dump(), HasSubstr("upper bound"));
+  EXPECT_THAT(read_text(*s_dir / "merged.xml"), testing::Not(HasSubstr("<failure")));
+}
+
+TEST_F(MergeRun, AFailingThresholdExitsOneWithAJUnitFailure) {
+  const fs::path dir = scratch_dir();
+  // No request fails, so a rate above 0.5 never holds.
+  const auto scenario = scenario_with(dir, "f.yaml", "  http_req_failed: [\"rate>0.5\"]\n");
+  run_shard(scenario, 0, 2, dir / "a.json");
+  run_shard(scenario, 1, 2, dir / "b.json");
+  const auto merged = merge({(dir / "a.json").string(), (dir / "b.json").string(), "--out",
+                             "json=" + (dir / "m.json").string(), "--out", "junit=" + (dir / "m.xml").string()});
+  EXPECT_EQ(merged.exit_code, 1) << merged.out << merged.err;
+  EXPECT_EQ(read_json(dir / "m.json")["verdict"], "fail");
+  EXPECT_THAT(read_text(dir / "m.xml"), HasSubstr("<failure"));
+}
+
+TEST_F(MergeRun, RefusesShardsOfDifferentScenariosNamingBothFiles) {
+  json other = read_json(shard(1));
+  other["scenario"]["sha256"] = std::string(64, 'f');
+  const fs::path path = *s_dir / "other.json";
+  std::ofstream(path) << other.dump();
+  const auto merged = merge({shard(0), path.string()});
+  EXPECT_EQ(merged.exit_code, 2);
+  EXPECT_THAT(merged.err, HasSubstr(shard(0) + " and " + path.string() + " ran different scenario files"));
+  EXPECT_THAT(merged.err, HasSubstr(std::string(64, 'f')));
+}
+
+TEST_F(MergeRun, RefusesTheSameIndexTwiceNamingBothFiles) {
+  const fs::path copy = *s_dir / "copy-of-0.json";
+  fs::copy_file(shard(0), copy, fs::copy_options::overwrite_existing);
+  const auto merged = merge({shard(0), copy.string(), shard(1)});
+  EXPECT_EQ(merged.exit_code, 2);
+  EXPECT_THAT(merged.err, HasSubstr(shard(0) + " and " + copy.string() + " are both shard 0/2"));
+}
+
+TEST_F(MergeRun, RefusesAMissingShardUnlessAllowed) {
+  const auto refused = merge({shard(1)});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("shard 0 of 2 missing (given: " + shard(1) + ")"));
+  const fs::path out = *s_dir / "partial.json";
+  const auto allowed = merge({shard(1), "--allow-missing-shards", "-q", "--out", "json=" + out.string()});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  EXPECT_THAT(read_json(out)["diagnostics"].dump(), HasSubstr("missing_shards"));
+}
+
+TEST_F(MergeRun, RefusesAScenarioFileChangedSinceTheShardsRanAndNonShards) {
+  const fs::path dir = scratch_dir();
+  const fs::path changed = write_file(dir / "s.yaml", read_text(*s_scenario) + "# edited\n");
+  const auto merged = merge({shard(0), shard(1), "--scenario", changed.string()});
+  EXPECT_EQ(merged.exit_code, 2);
+  EXPECT_THAT(merged.err, HasSubstr("the scenario file changed since the shards ran"));
+  const auto plain = merge({shard(0) + ".run.json"});
+  EXPECT_EQ(plain.exit_code, 2);
+  EXPECT_THAT(plain.err, HasSubstr(shard(0) + ".run.json: not a shard result"));
+}
+
+// The engine's canonical check names (result files use the scenario's spelling).
+json canonical_checks(json run) {
+  for (auto* phase : {&run["total"]}) {
+    json renamed = json::object();
+    for (const auto& [name, counts] : (*phase)["checks"].items()) {
+      renamed[std::string(llmd::scenario::canonical_name(*llmd::scenario::find_check(name)))] = counts;
+    }
+    (*phase)["checks"] = renamed;
+  }
+  for (auto& phase : run["phases"]) {
+    json renamed = json::object();
+    for (const auto& [name, counts] : phase["checks"].items()) {
+      renamed[std::string(llmd::scenario::canonical_name(*llmd::scenario::find_check(name)))] = counts;
+    }
+    phase["checks"] = renamed;
+  }
+  return run;
+}
+
+// Every `run` object written by real runs reads back into the same JSON.
+TEST(RunResultFromJson, RoundTripsResultFilesOfRealRuns) {
+  const fs::path dir = scratch_dir();
+  const std::string scenarios = std::string(LLMD_SOURCE_DIR) + "/scenarios/";
+  const std::vector<std::vector<std::string>> runs = {
+      {scenarios + "cache-hit.yaml", "--sim-time-scale", "0.01"},
+      {scenarios + "baseline.yaml", "--time-scale", "0.01", "--sim-time-scale", "0.01"},
+      {scenarios + "multi-turn.yaml", "--time-scale", "0.01", "--sim-time-scale", "0.01"},
+  };
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const fs::path out = dir / ("r" + std::to_string(i) + ".json");
+    std::vector<std::string> args = runs[i];
+    args.insert(args.end(), {"-q", "--out", "json=" + out.string()});
+    const auto run = llmd::test::run_bench(args);
+    ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << runs[i][0] << run.err;
+    const json written = canonical_checks(read_json(out)["run"]);
+    auto read = llmd::engine::run_result_from_json(written);
+    ASSERT_TRUE(read) << runs[i][0] << ": " << read.error();
+    EXPECT_EQ(llmd::engine::to_json(*read), written) << runs[i][0];
+    EXPECT_GT(read->total.started, 0u) << runs[i][0];
+  }
+}
+
+}  // namespace
