@@ -173,6 +173,7 @@ CommandResult run_merge_command(const MergeOptions& options) {
     return result.fail(k_exit_usage, cache.error());
   }
   report.run = std::move(merged->run);
+  run::order_checks(*report.run, scenario->checks);
   report.merged_from = merged_from(documents, options.shard_paths);
   report.notes = std::move(merged->notes);
   report.interrupted = report.run->interrupted;

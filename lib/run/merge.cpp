@@ -284,6 +284,17 @@ std::vector<std::string> merge_notes(const MergedShards& merged) {
 
 }  // namespace
 
+void order_checks(engine::RunResult& run, const std::vector<scenario::CheckKind>& order) {
+  const auto rank = [&order](scenario::CheckKind check) {
+    return std::find(order.begin(), order.end(), check) - order.begin();
+  };
+  const auto by_rank = [&rank](scenario::CheckKind a, scenario::CheckKind b) { return rank(a) < rank(b); };
+  for (auto& phase : run.phases) {
+    std::stable_sort(phase.checks.begin(), phase.checks.end(), by_rank);
+  }
+  std::stable_sort(run.total.checks.begin(), run.total.checks.end(), by_rank);
+}
+
 util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, MissingShards missing) {
   auto absent = check_shard_set(shards, missing);
   if (!absent) {

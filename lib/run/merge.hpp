@@ -59,6 +59,10 @@ struct MergedShards {
 // Merges `shards` (in any order; they are sorted by index). The error names the files at fault.
 util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, MissingShards missing = MissingShards::refuse);
 
+// Puts every phase's checks in `order` (the scenario's): a result file lists them by name, so they
+// read back in alphabetical order, and the summary lists checks as the scenario does.
+void order_checks(engine::RunResult& run, const std::vector<scenario::CheckKind>& order);
+
 // The refusals of merge_shards() alone: same scenario hash and count, distinct indices, none
 // missing unless allowed. Returns the missing indices.
 util::Result<std::vector<std::size_t>> check_shard_set(const std::vector<ShardResult>& shards, MissingShards missing);

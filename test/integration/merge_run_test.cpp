@@ -190,6 +190,63 @@ TEST_F(MergeRun, RefusesAScenarioFileChangedSinceTheShardsRanAndNonShards) {
   EXPECT_THAT(plain.err, HasSubstr(shard(0) + ".run.json: not a shard result"));
 }
 
+// `llmd-bench scrape` of every pod of `sim` into `dir` (the coordinator's snapshot).
+void save_snapshot(const llmd::test::SimProcess& sim, const fs::path& dir) {
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "scrape", "--save-dir", dir.string()};
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    argv.insert(argv.end(), {"--url", sim.pod_url(i) + "/metrics"});
+  }
+  const auto scrape = llmd::test::run_to_completion(argv, std::chrono::seconds(30));
+  ASSERT_EQ(scrape.exit_code, 0) << scrape.out << scrape.err;
+}
+
+// Shards against one shared simulator, scraped once before and once after by the coordinator: the
+// cache gate is judged on the whole fleet's counters.
+TEST(MergeRunCache, JudgesCacheGatesOnTheCoordinatorsSnapshots) {
+  const fs::path dir = scratch_dir();
+  llmd::test::SimProcess sim({"--pods", "2", "--route", "prefix", "--time-scale", "0.01"});
+  const auto scenario = write_file(dir / "c.yaml", R"(
+requests:
+  prompt: {kind: shared-prefix, prefix_tokens: 256, suffix_tokens: 4}
+  max_tokens: 4
+load:
+  - {name: loop, executor: iterations, iterations: 10, vus: 1}
+thresholds:
+  cache_hit_rate: [">=0.5"]
+)");
+  save_snapshot(sim, dir / "before");
+  for (std::size_t i = 0; i < 2; ++i) {
+    const fs::path raw = dir / ("r" + std::to_string(i) + ".json");
+    // Until `run --shard` skips gates, a cache threshold needs each shard to scrape too (its own report is unused).
+    const auto run = llmd::test::run_to_completion(llmd::test::run_argv_scraping_every_pod(sim, scenario, raw),
+                                                   std::chrono::seconds(120));
+    ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.err;
+    json result = read_json(raw);
+    result["shard"] = {{"index", i}, {"count", 2}, {"start_at", nullptr}};
+    result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
+    result["verdict"] = "not_judged";
+    std::ofstream(dir / ("s" + std::to_string(i) + ".json")) << result.dump();
+  }
+  save_snapshot(sim, dir / "after");
+  const std::vector<std::string> shards = {(dir / "s0.json").string(), (dir / "s1.json").string()};
+  auto args = shards;
+  args.insert(args.end(), {"--cache-before", (dir / "before").string(), "--cache-after", (dir / "after").string(), "-q",
+                           "--out", "json=" + (dir / "m.json").string()});
+  const auto merged = merge(args);
+  ASSERT_EQ(merged.exit_code, 0) << merged.out << merged.err;
+  const json result = read_json(dir / "m.json");
+  ASSERT_EQ(result["thresholds"].size(), 1u);
+  EXPECT_EQ(result["thresholds"][0]["metric"], "cache_hit_rate");
+  EXPECT_TRUE(result["thresholds"][0]["passed"]);
+  EXPECT_EQ(result["cache"]["totals"]["pods_ok"], 2) << result["cache"].dump();
+  EXPECT_GT(result["cache"]["totals"]["hit_rate"].get<double>(), 0.5);
+  auto lone = shards;
+  lone.insert(lone.end(), {"--cache-before", (dir / "before").string()});
+  const auto refused = merge(lone);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("--cache-before and --cache-after go together"));
+}
+
 // The engine's canonical check names (result files use the scenario's spelling).
 json canonical_checks(json run) {
   for (auto* phase : {&run["total"]}) {

@@ -173,6 +173,19 @@ TEST(MergeShards, RefusesMissingShardsUnlessAllowedThenWarns) {
   EXPECT_FALSE(merge_shards({}));
 }
 
+TEST(OrderChecks, PutsEveryPhasesChecksInTheScenariosOrder) {
+  engine::RunResult run;
+  run.phases.resize(1);
+  run.phases[0].checks = {scenario::CheckKind::non_empty_content, scenario::CheckKind::sse_content_type,
+                          scenario::CheckKind::status_200};
+  run.total.checks = run.phases[0].checks;
+  const std::vector<scenario::CheckKind> order = {scenario::CheckKind::status_200, scenario::CheckKind::sse_content_type,
+                                                  scenario::CheckKind::non_empty_content};
+  order_checks(run, order);
+  EXPECT_EQ(run.phases[0].checks, order);
+  EXPECT_EQ(run.total.checks, order);
+}
+
 nlohmann::json shard_document(const ShardResult& s) {
   return {{"shard", {{"index", s.index}, {"count", s.count}, {"start_at", nullptr}}},
           {"scenario", {{"path", "s.yaml"}, {"sha256", s.scenario_sha256}}},
