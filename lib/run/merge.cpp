@@ -78,6 +78,9 @@ util::Result<ShardResult> read_shard(const json& result, const std::string& file
   if (run == result.end() || run->is_null()) {
     return util::fail(fmt::format("{}: shard {}/{} has no measured run (\"run\": null)", file, out.index, out.count));
   }
+  if (const auto started_at = run->find("started_at"); started_at != run->end() && started_at->is_string()) {
+    out.started_at = started_at->get<std::string>();
+  }
   auto read = engine::run_result_from_json(*run, "run");
   if (!read) {
     return util::fail(fmt::format("{}: {}", file, read.error()));

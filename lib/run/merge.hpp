@@ -38,6 +38,7 @@ struct ShardResult {
   std::optional<std::string> start_at;  // shard.start_at (RFC 3339), nullopt without --start-at
   std::string scenario_sha256;          // scenario.sha256: the scenario file's bytes
   std::string scenario_path;            // scenario.path, as the shard was given it
+  std::string started_at;               // run.started_at as the shard wrote it (RFC 3339 UTC)
   engine::RunResult run;                // the result's `run`
 };
 

@@ -58,17 +58,23 @@ thresholds:
 )" + thresholds);
 }
 
-// Runs `scenario` and writes its result as shard `index`/`count` to `out` (the contract's fields).
-void run_shard(const fs::path& scenario, std::size_t index, std::size_t count, const fs::path& out) {
-  const fs::path raw = out.string() + ".run.json";
-  const auto run = llmd::test::run_bench({scenario.string(), "-q", "--sim-time-scale", "0.01", "--out", "json=" + raw.string()});
-  ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.out << run.err;
+// The result `raw` of a run of `scenario`, written to `out` as shard `index`/`count` (the contract's
+// fields: shard, scenario.sha256, no verdict of its own, no thresholds).
+void patch_into_shard(const fs::path& raw, const fs::path& scenario, std::size_t index, std::size_t count, const fs::path& out) {
   json result = read_json(raw);
   result["shard"] = {{"index", index}, {"count", count}, {"start_at", nullptr}};
   result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
   result["verdict"] = "not_judged";
   result["thresholds"] = json::array();
   std::ofstream(out) << result.dump(1);
+}
+
+// Runs `scenario` and writes its result as shard `index`/`count` to `out` (the contract's fields).
+void run_shard(const fs::path& scenario, std::size_t index, std::size_t count, const fs::path& out) {
+  const fs::path raw = out.string() + ".run.json";
+  const auto run = llmd::test::run_bench({scenario.string(), "-q", "--sim-time-scale", "0.01", "--out", "json=" + raw.string()});
+  ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.out << run.err;
+  patch_into_shard(raw, scenario, index, count, out);
 }
 
 const json& metric(const json& phase, const std::string& name) { return phase["metrics"][name]; }
@@ -221,11 +227,7 @@ thresholds:
     const auto run = llmd::test::run_to_completion(llmd::test::run_argv_scraping_every_pod(sim, scenario, raw),
                                                    std::chrono::seconds(120));
     ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.err;
-    json result = read_json(raw);
-    result["shard"] = {{"index", i}, {"count", 2}, {"start_at", nullptr}};
-    result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
-    result["verdict"] = "not_judged";
-    std::ofstream(dir / ("s" + std::to_string(i) + ".json")) << result.dump();
+    patch_into_shard(raw, scenario, i, 2, dir / ("s" + std::to_string(i) + ".json"));
   }
   save_snapshot(sim, dir / "after");
   const std::vector<std::string> shards = {(dir / "s0.json").string(), (dir / "s1.json").string()};
