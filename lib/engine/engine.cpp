@@ -151,7 +151,8 @@ RunResult Engine::run() {
   for (std::size_t i = 0; i < m_phases.size(); ++i) {
     auto& phase = m_phases[i];
     phase.start = m_run_start + phase.phase.start_time;
-    phase.executor = make_executor(phase.phase, phase.start, mix64(m_spec.seed, stream_tag::arrivals, i), m_prompts.trace());
+    phase.executor = make_executor(phase.phase, phase.start, mix64(m_spec.seed, stream_tag::arrivals, i), m_prompts.trace(),
+                                    m_config.slice);
   }
   TimePoint now = m_run_start;
   m_loop_probe_due = m_run_start + k_loop_probe_interval;

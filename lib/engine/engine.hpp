@@ -29,6 +29,7 @@
 #include <string>
 
 #include "engine/run_result.hpp"
+#include "engine/slice.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
 #include "engine/request_state.hpp"
@@ -97,6 +98,11 @@ struct EngineConfig {
   // Called on the loop thread for every request of the measured phases as it ends (ok, failed,
   // aborted, or refused at launch); must return at once (a buffered write).
   std::function<void(const RequestRecord&)> on_request;
+  // The share of every phase this engine runs (slice.hpp: `run --shard i/N`). A phase's result then
+  // holds the slice's targets (its share of the iterations, rate / count), so the slices' results
+  // add up to the whole; prompts are numbered i + count * (the slice's own request number), so no
+  // two slices send the same generated prompt where the unsliced run would not.
+  Slice slice;
   // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp).
   std::size_t document_budget_bytes = k_run_document_budget_bytes;
 };

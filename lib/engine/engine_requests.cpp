@@ -47,7 +47,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
   std::size_t concurrency = 0;
   bool unbounded = false;
   for (std::size_t i = 0; i < phases.size(); ++i) {
-    if (auto valid = validate_phase(phases[i]); !valid) {
+    if (auto valid = validate_phase(phases[i], m_config.slice); !valid) {
       return valid;
     }
     PhaseRun& run = m_phases.emplace_back();
@@ -57,9 +57,9 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     run.result.checks = scenario.checks;
     if (run.phase.executor == scenario::ExecutorKind::constant_arrival_rate ||
         run.phase.executor == scenario::ExecutorKind::poisson || run.phase.executor == scenario::ExecutorKind::gamma) {
-      run.result.target_rate_per_s = run.phase.rate_per_s;
+      run.result.target_rate_per_s = run.phase.rate_per_s / static_cast<double>(m_config.slice.count);
     } else if (run.phase.executor == scenario::ExecutorKind::iterations) {
-      run.result.iterations_target = run.phase.iterations;
+      run.result.iterations_target = m_config.slice.share_of(run.phase.iterations);
     } else if (run.phase.executor == scenario::ExecutorKind::trace) {
       const Trace* trace = m_prompts.trace();
       if (trace == nullptr) {
@@ -172,8 +172,9 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   if (m_conversations) {
     headers = next_turn(phase_index, vu, state);
   } else {
-    m_prompts.group_of(m_next_request_index, vu, state.group);
-    m_prompts.fill(m_next_request_index++, vu, m_prompt);
+    const std::uint64_t request = m_config.slice.index + m_config.slice.count * m_next_request_index++;
+    m_prompts.group_of(request, vu, state.group);
+    m_prompts.fill(request, vu, m_prompt);
     headers = headers_for(vu);
   }
   state.generator_tokens.reset();

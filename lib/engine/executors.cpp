@@ -41,11 +41,12 @@ Duration from_seconds(double seconds) {
 // constant_vus, ramping_vus, iterations.
 class ClosedLoop final : public Executor {
  public:
-  ClosedLoop(const Phase& phase, TimePoint start)
+  ClosedLoop(const Phase& phase, TimePoint start, Slice slice)
       : m_phase(phase),
+        m_slice(slice),
         m_start(start),
         m_end(start + scheduled_duration(phase)),
-        m_limit(phase.executor == ExecutorKind::iterations ? phase.iterations : UINT64_MAX),
+        m_limit(phase.executor == ExecutorKind::iterations ? slice.share_of(phase.iterations) : UINT64_MAX),
         m_in_flight(peak_concurrency(phase), false),
         m_resume_at(peak_concurrency(phase), TimePoint{}) {}
 
@@ -58,7 +59,7 @@ class ClosedLoop final : public Executor {
     }
     const RampPoint point = target_at(now);
     TimePoint next = m_end;
-    for (std::size_t vu = 0; vu < point.target_vus && may_issue(); ++vu) {
+    for (std::size_t vu = m_slice.index; vu < point.target_vus && may_issue(); vu += m_slice.count) {
       if (m_in_flight[vu]) {
         continue;
       }
@@ -122,6 +123,7 @@ class ClosedLoop final : public Executor {
   }
 
   Phase m_phase;
+  Slice m_slice;  // the users it runs: vu mod count == index
   TimePoint m_start;
   TimePoint m_end;
   std::uint64_t m_limit;
@@ -135,12 +137,13 @@ class ClosedLoop final : public Executor {
 // constant_arrival_rate, poisson, gamma.
 class OpenLoop final : public Executor {
  public:
-  OpenLoop(const Phase& phase, TimePoint start, std::uint64_t seed)
+  OpenLoop(const Phase& phase, TimePoint start, std::uint64_t seed, Slice slice)
       : m_poisson(phase.executor == ExecutorKind::poisson),
         m_gamma(phase.executor == ExecutorKind::gamma),
         m_burstiness(phase.burstiness),
         m_rate_per_s(phase.rate_per_s),
-        m_max_in_flight(phase.max_in_flight),
+        m_slice(slice),
+        m_max_in_flight(slice.share_of(phase.max_in_flight)),
         m_sessions(std::max<std::size_t>(1, phase.max_in_flight)),
         m_start(start),
         m_end(start + phase.duration),
@@ -155,6 +158,10 @@ class OpenLoop final : public Executor {
   TimePoint tick(TimePoint now, Launcher& launcher) override {
     std::size_t starts = 0;
     while (!m_stopped && m_next_due <= now && m_next_due < m_end) {
+      if (!m_slice.owns(m_index)) {
+        advance();  // another slice's arrival: its due time still moves the schedule on
+        continue;
+      }
       if (m_max_in_flight != 0 && m_in_flight >= m_max_in_flight) {
         drop_due_until(now, launcher);
         continue;
@@ -216,12 +223,16 @@ class OpenLoop final : public Executor {
   // constant rate their count follows from the indexes, for Poisson arrivals it is drawn from the
   // Poisson distribution of the interval (the next arrival is then one exponential gap later); gamma
   // arrivals have no such closed form, so their gaps are drawn one by one up to the limit (a draw
-  // costs ~50 ns: a loop 1 s behind at the largest rate draws 100,000).
+  // costs ~50 ns: a loop 1 s behind at the largest rate draws 100,000). Sliced, Poisson gaps are
+  // drawn one by one too: every slice must draw the same gaps to keep one schedule between them,
+  // and the Poisson shortcut would draw differently in a slice that drops at other times. Only the
+  // arrivals this slice owns are counted as its drops.
   void drop_due_until(TimePoint now, Launcher& launcher) {
     const TimePoint limit = std::min(now, m_end - Duration(1));
     std::uint64_t count = 1;
     const TimePoint first = m_next_due;
-    if (m_gamma) {
+    const std::uint64_t first_index = m_index;
+    if (m_gamma || (m_poisson && !m_slice.whole())) {
       const auto step = [this] {  // at least 1 ns, so the loop ends
         const Duration drawn = gap();
         return drawn > Duration::zero() ? drawn : Duration(1);
@@ -249,6 +260,9 @@ class OpenLoop final : public Executor {
       const TimePoint next = due_of(m_index);
       m_next_due = next > limit ? next : limit + Duration(1);
     }
+    if (!m_slice.whole()) {
+      count = m_slice.share_of(first_index + count) - m_slice.share_of(first_index);
+    }
     launcher.drop_many(count, first);
   }
 
@@ -256,8 +270,9 @@ class OpenLoop final : public Executor {
   bool m_gamma;
   double m_burstiness;
   double m_rate_per_s;
-  std::size_t m_max_in_flight;
-  std::size_t m_sessions;
+  Slice m_slice;  // the arrivals it starts: index mod count == index
+  std::size_t m_max_in_flight;  // this slice's share (0: no limit)
+  std::size_t m_sessions;       // of the whole phase: an arrival's session is the same in every slice
   TimePoint m_start;
   TimePoint m_end;
   SplitMix64 m_rng;
@@ -269,7 +284,7 @@ class OpenLoop final : public Executor {
 
 }  // namespace
 
-util::Result<void> validate_phase(const Phase& phase) {
+util::Result<void> validate_phase(const Phase& phase, Slice slice) {
   auto problem = [&phase](std::string_view what) {
     return util::fail(fmt::format("{}: {} {}", phase_label(phase), to_string(phase.executor), what));
   };
@@ -322,6 +337,20 @@ util::Result<void> validate_phase(const Phase& phase) {
         return problem("needs a max_duration > 0");
       }
       break;
+  }
+  if (slice.whole()) {
+    return {};
+  }
+  if (phase.executor == ExecutorKind::iterations && slice.share_of(phase.iterations) > 0 &&
+      slice.share_of(std::min<std::uint64_t>(phase.vus, phase.iterations)) == 0) {
+    return problem(fmt::format("with vus {} cannot be split {} ways: slice {} would have iterations and no user to run "
+                               "them (use vus >= {} or fewer shards/threads)",
+                               phase.vus, slice.count, to_string(slice), slice.count));
+  }
+  if (phase.max_in_flight > 0 && slice.share_of(phase.max_in_flight) == 0) {
+    return problem(fmt::format("with max_in_flight {} cannot be split {} ways: slice {} would start nothing (use "
+                               "max_in_flight >= {} or fewer shards/threads)",
+                               phase.max_in_flight, slice.count, to_string(slice), slice.count));
   }
   return {};
 }
@@ -379,15 +408,15 @@ RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages
 }
 
 std::unique_ptr<Executor> make_executor(const Phase& phase, TimePoint phase_start, std::uint64_t seed,
-                                        const Trace* trace) {
+                                        const Trace* trace, Slice slice) {
   if (phase.executor == ExecutorKind::trace) {
-    return trace != nullptr ? make_trace_executor(phase, phase_start, *trace) : nullptr;
+    return trace != nullptr ? make_trace_executor(phase, phase_start, *trace, slice) : nullptr;
   }
   if (phase.executor == ExecutorKind::constant_arrival_rate || phase.executor == ExecutorKind::poisson ||
       phase.executor == ExecutorKind::gamma) {
-    return std::make_unique<OpenLoop>(phase, phase_start, seed);
+    return std::make_unique<OpenLoop>(phase, phase_start, seed, slice);
   }
-  return std::make_unique<ClosedLoop>(phase, phase_start);
+  return std::make_unique<ClosedLoop>(phase, phase_start, slice);
 }
 
 }  // namespace llmd::engine

@@ -18,6 +18,12 @@
 //                  `duration` (vLLM's --burstiness; CV of the gaps 1 / sqrt(burstiness), 1 = poisson).
 // Open loop: a due request is started at once if fewer than max_in_flight (0 = no limit) are in
 // flight, else it is DROPPED (counted, never delayed). Its latency counts from the due time.
+//
+// Sliced (slice.hpp: a shard, an engine thread): a closed loop runs the users it owns (user k when
+// k mod count == index) below the phase's target, and an iterations phase issues its share of the
+// iterations; an open loop walks the whole arrival schedule (the same due times, the same seeded
+// gaps) and starts only the arrivals it owns, with its share of max_in_flight; a trace, its
+// records. The slices of a phase together run the unsliced phase.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +31,7 @@
 #include <span>
 
 #include "engine/outcome.hpp"
+#include "engine/slice.hpp"
 #include "engine/trace.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
@@ -84,7 +91,9 @@ class Executor {
 
 // Checks the fields the phase's executor needs, e.g. "phase \"load\" (s.yaml:12): constant-vus
 // needs vus >= 1". The scenario loader checks too; this guards callers that build phases in code.
-util::Result<void> validate_phase(const scenario::Phase& phase);
+// Sliced: also that the slice gets a user for its iterations and a share of a max_in_flight, e.g.
+// "... iterations with vus 2 cannot be split 4 ways: slice 2/4 would have iterations and no user".
+util::Result<void> validate_phase(const scenario::Phase& phase, Slice slice = {});
 
 // `phase` with start_time, duration, stage durations, max_duration and graceful_stop multiplied
 // by `time_scale` (Scenario::time_scale; rates are not scaled) and speedup divided by it.
@@ -106,7 +115,8 @@ RampPoint ramp_at(std::size_t start_vus, std::span<const scenario::Stage> stages
 
 // An executor for a validated phase starting at `phase_start`; `seed` drives poisson and gamma gaps; `trace`
 // holds the records of a trace phase (trace_executor.hpp; nullptr for a trace phase: no executor).
+// `slice`: the share of the phase this executor runs (validate_phase(phase, slice) first).
 std::unique_ptr<Executor> make_executor(const scenario::Phase& phase, TimePoint phase_start, std::uint64_t seed,
-                                        const Trace* trace = nullptr);
+                                        const Trace* trace = nullptr, Slice slice = {});
 
 }  // namespace llmd::engine

@@ -13,10 +13,11 @@ namespace {
 
 class TraceLoop final : public Executor {
  public:
-  TraceLoop(const scenario::Phase& phase, TimePoint start, const Trace& trace)
+  TraceLoop(const scenario::Phase& phase, TimePoint start, const Trace& trace, Slice slice)
       : m_trace(trace),
         m_speedup(phase.speedup),
-        m_max_in_flight(phase.max_in_flight),
+        m_slice(slice),
+        m_max_in_flight(slice.share_of(phase.max_in_flight)),
         m_start(start),
         m_end(start + std::min(phase.max_duration, trace_due_offset(trace, trace.records.size() - 1, phase.speedup) +
                                                        Duration(1))) {}
@@ -27,6 +28,10 @@ class TraceLoop final : public Executor {
       const TimePoint due = m_start + trace_due_offset(m_trace, m_next, m_speedup);
       if (due > now || due >= m_end) {
         break;
+      }
+      if (!m_slice.owns(m_next)) {
+        ++m_next;  // another slice's record
+        continue;
       }
       if (m_max_in_flight != 0 && m_in_flight >= m_max_in_flight) {
         launcher.drop(due);
@@ -66,7 +71,8 @@ class TraceLoop final : public Executor {
 
   const Trace& m_trace;
   double m_speedup;
-  std::size_t m_max_in_flight;
+  Slice m_slice;                // the records it replays: index mod count == index
+  std::size_t m_max_in_flight;  // this slice's share (0: no limit)
   TimePoint m_start;
   TimePoint m_end;
   std::size_t m_next = 0;
@@ -84,8 +90,9 @@ Duration trace_due_offset(const Trace& trace, std::size_t index, double speedup)
   return Duration(static_cast<Duration::rep>(std::llround(std::min(offset_ns, ceiling_ns))));
 }
 
-std::unique_ptr<Executor> make_trace_executor(const scenario::Phase& phase, TimePoint phase_start, const Trace& trace) {
-  return std::make_unique<TraceLoop>(phase, phase_start, trace);
+std::unique_ptr<Executor> make_trace_executor(const scenario::Phase& phase, TimePoint phase_start, const Trace& trace,
+                                              Slice slice) {
+  return std::make_unique<TraceLoop>(phase, phase_start, trace, slice);
 }
 
 }  // namespace llmd::engine

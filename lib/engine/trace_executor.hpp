@@ -16,7 +16,8 @@
 namespace llmd::engine {
 
 // `trace` must outlive the executor.
-std::unique_ptr<Executor> make_trace_executor(const scenario::Phase& phase, TimePoint phase_start, const Trace& trace);
+std::unique_ptr<Executor> make_trace_executor(const scenario::Phase& phase, TimePoint phase_start, const Trace& trace,
+                                              Slice slice = {});
 
 // When record `index` is due, from the phase start (the arithmetic the executor uses).
 scenario::Duration trace_due_offset(const Trace& trace, std::size_t index, double speedup);
