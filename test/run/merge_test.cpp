@@ -136,6 +136,39 @@ TEST(MergeShards, SumsPeaksAndAlignsPerSecondBucketsOnAbsoluteTime) {
   EXPECT_THAT(merged->notes, ::testing::Contains(HasSubstr("per-second TTFT and ITL percentiles cannot be merged")));
 }
 
+// Open loop: each shard records its share of the rate and of the iterations (engine slices), so the
+// merged target is their sum, and the achieved rate is over the longest arrival window.
+TEST(MergeShards, MatchesPhasesByNameAndSumsTheShardsShares) {
+  auto a = shard(0, 2);
+  auto b = shard(1, 2);
+  for (auto* s : {&a, &b}) {
+    auto open = phase("arrivals", 10s, 5s);
+    open.executor = scenario::ExecutorKind::constant_arrival_rate;
+    open.target_rate_per_s = 50;
+    open.arrival_window = 4s;
+    open.started = 200;
+    s->run.phases.push_back(open);
+  }
+  b.run.phases[1].arrival_window = 4500ms;
+  b.run.phases.push_back(phase("only-in-b", 2s, 1s));
+  auto merged = merge_shards({a, b});
+  ASSERT_TRUE(merged) << merged.error();
+  ASSERT_EQ(merged->run.phases.size(), 3u);
+  EXPECT_EQ(merged->run.phases[1].name, "arrivals");
+  EXPECT_EQ(merged->run.phases[1].target_rate_per_s, 100);
+  EXPECT_EQ(merged->run.phases[1].started, 400u);
+  EXPECT_EQ(merged->run.phases[1].arrival_window, 4500ms);
+  EXPECT_EQ(merged->run.phases[1].started_at, 10s);
+  EXPECT_EQ(merged->run.phases[2].name, "only-in-b");
+  EXPECT_EQ(merged->run.phases[2].wall_duration, 1s);
+
+  auto other = shard(1, 2);
+  other.run.phases[0].executor = scenario::ExecutorKind::poisson;
+  auto mixed = merge_shards({a, other});
+  ASSERT_FALSE(mixed);
+  EXPECT_EQ(mixed.error(), "phase \"load\" has executor poisson in one shard and constant-vus in another");
+}
+
 TEST(MergeShards, RefusesShardsOfDifferentScenariosNamingBothFilesAndHashes) {
   auto a = shard(0, 2);
   auto b = shard(1, 2);
