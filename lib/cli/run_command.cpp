@@ -13,6 +13,7 @@
 #include "cli/kube_flags.hpp"
 #include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
+#include "cli/shard_flags.hpp"
 #include "engine/engine.hpp"
 #include "engine/request_builder.hpp"
 #include "report/tekton_results.hpp"
@@ -288,6 +289,9 @@ run::RunRequest run_request(const RunOptions& options, RunInputs& inputs, const 
   request.after_load = [&progress] { progress.clear(); };
   request.say = say_on_stderr;
   request.before_stage = inject_fault;
+  request.shard = inputs.shard;
+  request.start_at = inputs.start_at;
+  request.no_gates = options.no_gates;
   return request;
 }
 
@@ -325,15 +329,19 @@ util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string*
                               ? run::prometheus_bearer_token(prepared->cache.prometheus)
                               : util::Result<std::string>(std::string());
   auto allowed = prepared ? check_simulator_allowed(*prepared, options) : util::Result<void>();
+  auto shard = resolve_shard(options.shard, options.shards);
+  auto shardable = prepared && shard && *shard ? run::check_shardable(*prepared, (*shard)->slice) : util::Result<void>();
+  auto start_at = resolve_start_at(options.start_at);
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
                             token ? nullptr : &token.error(), prometheus_token ? nullptr : &prometheus_token.error(),
-                            allowed ? nullptr : &allowed.error()}) {
+                            allowed ? nullptr : &allowed.error(), shard ? nullptr : &shard.error(),
+                            shardable ? nullptr : &shardable.error(), start_at ? nullptr : &start_at.error()}) {
     if (error != nullptr) {
       return util::fail(*error);
     }
   }
   util::add_secret(*token);  // never printed or written, even when a server echoes it
-  return RunInputs{std::move(*prepared), std::move(*files), std::move(*token)};
+  return RunInputs{std::move(*prepared), std::move(*files), std::move(*token), std::move(*shard), *start_at};
 }
 CommandResult run_run_command(const RunOptions& options) {
   std::string target;
@@ -393,6 +401,7 @@ const std::vector<OptionGroup>& run_option_groups() {
       {"Kubernetes",
        {"--namespace", "--selector", "--container", "--via", "--port", "--kubeconfig", "--context", "--restart-pods"}},
       {"Outputs", {"--out", "--tekton-results", "--quiet"}},
+      {"Shards", {"--shard", "--shards", "--start-at", "--no-gates"}},
       {"Simulator",
        {"--sim-route", "--sim-pods", "--sim-metrics-flavor", "--sim-no-prefix-caching", "--sim-no-prefix-caching-pod",
         "--sim-error-rate", "--sim-abort-rate", "--sim-time-scale", "--sim-prompt-tokens-details"}},
@@ -484,6 +493,19 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                      "Write the Tekton results (hit-rate, verdict, max-pod-share, ttft-p95-seconds, http-req-failed-rate, target, reason) into DIR (/tekton/results in a Task); written on usage errors too")
       ->type_name("DIR");
   command.add_flag("-q,--quiet", options.quiet, "No live progress line");
+  command.add_option("--shard", options.shard,
+                     "Run shard INDEX of COUNT (0-based) of every phase against a shared --target; writes a shard result "
+                     "for `llmd-bench merge` and judges nothing (also LLMD_SHARD=INDEX/COUNT)")
+      ->type_name("INDEX/COUNT");
+  command.add_option("--shards", options.shards,
+                     "Number of shards, this one's index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
+      ->type_name("N");
+  command.add_option("--start-at", options.start_at,
+                     "Start the measured loop at this instant (RFC 3339 or unix seconds), after warm-up and snapshots, so "
+                     "that shards on several machines run together")
+      ->type_name("TIME");
+  command.add_flag("--no-gates", options.no_gates,
+                   "Judge nothing: thresholds are not evaluated, the verdict is not_judged, exit 0 unless the run failed");
   command.add_flag("--allow-simulator", options.allow_simulator,
                    "Run against the embedded simulator even inside a Kubernetes pod (KUBERNETES_SERVICE_HOST set), "
                    "where a run with no target is refused");

@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/kube_flags.hpp"
 #include "cli/run_outputs.hpp"
+#include "run/shard.hpp"
 #include "scenario/overrides.hpp"
 
 namespace llmd::cli {
@@ -38,6 +39,11 @@ struct RunOptions {
   std::optional<double> sim_abort_rate;
   std::optional<double> sim_time_scale;
   bool sim_prompt_tokens_details = false;  // --sim-prompt-tokens-details
+  // Sharded runs (run/shard.hpp, cli/shard_flags.hpp).
+  std::optional<std::string> shard;      // --shard i/N (else LLMD_SHARD)
+  std::optional<std::size_t> shards;     // --shards N (with JOB_COMPLETION_INDEX)
+  std::optional<std::string> start_at;   // --start-at RFC 3339 or unix seconds
+  bool no_gates = false;                 // --no-gates: judge nothing (verdict not_judged); implied by a shard
 };
 
 void add_run_options(CLI::App& command, RunOptions& options);
@@ -50,6 +56,8 @@ struct RunInputs {
   scenario::Scenario scenario;  // the file with the flags applied, checked
   Outputs outputs;              // --out / --tekton-results, parsed (not yet checked for writability)
   std::string token;            // the target's bearer token ("" without target.api_key_env), a registered secret
+  std::optional<run::ShardPlan> shard;                               // --shard / LLMD_SHARD / --shards
+  std::optional<std::chrono::system_clock::time_point> start_at;     // --start-at
 };
 // Every check `run` makes before it starts anything, shared with `validate`: the scenario file, the
 // flags applied to it, the --out / --tekton-results syntax, and the environment variables that

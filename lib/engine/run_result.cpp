@@ -1,6 +1,7 @@
 #include "engine/run_result.hpp"
 
 #include "engine/outcome.hpp"
+#include "util/instant.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -41,14 +42,6 @@ json histogram_json(const stats::LogLinearHistogram& histogram) {
   return {{"summary", summary_json(histogram)}, {"histogram", histogram.to_json()}};
 }
 
-std::string rfc3339(std::chrono::system_clock::time_point when) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(when.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
-                     utc.tm_hour, utc.tm_min, utc.tm_sec, ms % 1000);
-}
 
 }  // namespace
 
@@ -418,8 +411,8 @@ json to_json(const RunResult& run) {
           {"version", k_run_result_schema_version},
           {"interrupted", run.interrupted},
           {"aborted", run.aborted},
-          {"started_at", rfc3339(run.started_at)},
-          {"ended_at", rfc3339(run.ended_at)},
+          {"started_at", util::format_rfc3339(run.started_at)},
+          {"ended_at", util::format_rfc3339(run.ended_at)},
           {"phases", phases},
           {"total", to_json(run.total)},
           {"per_second", to_json(std::span<const SecondBucket>(run.per_second))}};

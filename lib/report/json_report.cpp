@@ -11,6 +11,7 @@
 #include "report/tekton_results.hpp"
 #include "report/timeline_report.hpp"
 #include "scenario/source_location.hpp"
+#include "util/instant.hpp"
 
 namespace llmd::report {
 
@@ -187,6 +188,25 @@ json ideal_hit_rate_json(const run::RunReport& report) {
             {"reset", ideal.initial_reset}}}};
 }
 
+// {"index", "count", "origin"} of a shard run (run/shard.hpp); null otherwise. `llmd-bench merge`
+// matches shards by it.
+json shard_json(const run::RunReport& report) {
+  if (!report.shard) {
+    return nullptr;
+  }
+  return {{"index", report.shard->slice.index}, {"count", report.shard->slice.count}, {"origin", report.shard->origin}};
+}
+
+// {"at" (RFC 3339), "waited_s", "late_s"} of a run with --start-at; null otherwise.
+json start_at_json(const run::RunReport& report) {
+  if (!report.start) {
+    return nullptr;
+  }
+  return {{"at", util::format_rfc3339(report.start->at)},
+          {"waited_s", std::chrono::duration<double>(report.start->waited).count()},
+          {"late_s", std::chrono::duration<double>(report.start->late).count()}};
+}
+
 }  // namespace
 
 // The dataset / trace prompt file and its options; null for generated prompts.
@@ -303,7 +323,6 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"model_source", report.model_source},
           {"warmup", report.warmup ? engine::to_json(*report.warmup) : json(nullptr)},
           {"run", run_json(report)},
-          {"shard", nullptr},  // this process ran the whole scenario, or merged every shard of it
           {"merged_from", merged_from_json(report)},
           {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
           {"cache_source", report.cache_source},
@@ -322,6 +341,8 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"diagnostics", diagnostics},
           {"interrupted", report.interrupted},
           {"stages", stages},
+          {"shard", shard_json(report)},
+          {"start_at", start_at_json(report)},
           {"partial", report.interrupted || !report.errors.empty()},
           {"verdict", to_string(report.verdict)},
           {"exit_code", exit_code}};

@@ -64,6 +64,9 @@ std::string reason_of(const run::RunReport& report) {
     }
     case run::Verdict::interrupted: return "interrupted (Ctrl-C / SIGTERM): partial results";
     case run::Verdict::error: return "the run could not be carried out";
+    case run::Verdict::not_judged:
+      return report.shard ? "shard " + engine::to_string(report.shard->slice) + ": judged by llmd-bench merge"
+                          : std::string("not judged (--no-gates)");
     case run::Verdict::fail: break;
   }
   std::vector<std::string> failed;

@@ -369,6 +369,10 @@ std::string verdict_line(const run::RunReport& report) {
       return fmt::format("verdict: FAIL ({} of {} gates failed{}{}{}{})", failed.size(), gates, names, aborted, also, warned);
     case run::Verdict::interrupted: return "verdict: INTERRUPTED (partial results; gates not judged)";
     case run::Verdict::error: return "verdict: ERROR (the run could not be carried out)";
+    case run::Verdict::not_judged:
+      return report.shard ? fmt::format("verdict: NOT JUDGED (shard {}: `llmd-bench merge` judges every shard's data together)",
+                                        engine::to_string(report.shard->slice))
+                          : std::string("verdict: NOT JUDGED (--no-gates)");
   }
   return "";
 }

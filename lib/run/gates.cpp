@@ -119,6 +119,7 @@ std::string_view to_string(Verdict verdict) {
     case Verdict::fail: return "fail";
     case Verdict::error: return "error";
     case Verdict::interrupted: return "interrupted";
+    case Verdict::not_judged: return "not_judged";
   }
   return "?";
 }
@@ -262,7 +263,10 @@ void judge(RunReport& report) {
   const RunMetrics metrics(report);
   report.thresholds.clear();
   bool gate_failed = false;
-  const auto& thresholds = report.scenario->thresholds;
+  // A shard judges nothing: its numbers are a slice of the load, and `llmd-bench merge` evaluates the
+  // thresholds on every shard's data together.
+  const std::vector<scenario::Threshold> none;
+  const auto& thresholds = report.no_gates ? none : report.scenario->thresholds;
   for (std::size_t i = 0; i < thresholds.size(); ++i) {
     report.thresholds.push_back({thresholds[i], scenario::evaluate(thresholds[i], metrics)});
     if (report.threshold_abort && report.threshold_abort->threshold == i) {
@@ -288,6 +292,8 @@ void judge(RunReport& report) {
     report.verdict = Verdict::error;
   } else if (report.interrupted) {
     report.verdict = Verdict::interrupted;
+  } else if (report.no_gates) {
+    report.verdict = Verdict::not_judged;
   } else if (gate_failed) {
     report.verdict = Verdict::fail;
   } else {

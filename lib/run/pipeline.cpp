@@ -46,6 +46,8 @@ void run_pipeline(const RunRequest& request, RunReport& report) {
   state.request = &request;
   state.report = &report;
   report.scenario = request.scenario;
+  report.shard = request.shard;
+  report.no_gates = request.no_gates || request.shard.has_value();
   bool stopped = false;
   for (const auto& stage : stages()) {
     if (stopped && !stage.always) {

@@ -12,6 +12,7 @@
 //   prime            [cache_state.prime]   each distinct prefix of the workload once, unmeasured
 //   verify           [cache_state.verify]  each prefix probed again: resident on a pod (from its counters)
 //   scrape before    [a source]   every pod's prefix-cache counters before the measured loop
+//   start at         [--start-at] wait for the instant all shards start their measured loop together
 //   load                          the measured phases (thresholds with abortOnFail watch them)
 //   scrape after     [a source]   the counters after (a Prometheus source waits for its next scrape here)
 //   diagnostics                   findings about the numbers (run_diagnostics.hpp)
@@ -36,6 +37,7 @@
 #include "engine/engine.hpp"
 #include "run/cache_source.hpp"
 #include "run/run_report.hpp"
+#include "run/shard.hpp"
 #include "scenario/scenario.hpp"
 
 namespace llmd::run {
@@ -62,10 +64,17 @@ struct RunRequest {
   // Called with each stage's id before it runs (tests inject faults here; the cli's
   // LLMD_BENCH_INJECT_FAULT=throw-<id>). May throw.
   std::function<void(std::string_view stage_id)> before_stage;
+  // `run --shard i/N`: run slice i of every phase, take no cache snapshots, judge nothing (shard.hpp;
+  // checked with check_shardable before).
+  std::optional<ShardPlan> shard;
+  // `run --start-at`: the measured loop starts at this instant (after the warm-up and the
+  // before-snapshot), so that shards on several machines run together.
+  std::optional<std::chrono::system_clock::time_point> start_at;
+  bool no_gates = false;  // --no-gates: judge nothing (a shard never judges)
 };
 
 // The stages in order, by id (for before_stage and tests): "simulator", "target", "restart",
-// "cache-source", "calibrate", "reset", "warm-up", "prime", "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge". Their
+// "cache-source", "calibrate", "reset", "warm-up", "prime", "verify", "scrape-before", "start-at", "load", "scrape-after", "diagnostics", "judge". Their
 // display names in RunReport::stages use spaces ("scrape before").
 const std::vector<std::string_view>& stage_ids();
 

@@ -14,6 +14,7 @@
 #include "run/churn_report.hpp"
 #include "run/ideal_hit_rate.hpp"
 #include "run/routing.hpp"
+#include "run/shard.hpp"
 #include "scenario/scenario.hpp"
 #include "scenario/thresholds.hpp"
 #include "scrape/cache_report.hpp"
@@ -144,8 +145,9 @@ enum class Verdict {
   fail,         // a threshold failed or aborted the run, or an error finding (exit 1)
   error,        // the run could not be carried out (exit 3)
   interrupted,  // Ctrl-C / SIGTERM: partial results (exit 130)
+  not_judged,   // a shard (shard.hpp): `llmd-bench merge` judges the shards together (exit 0)
 };
-std::string_view to_string(Verdict verdict);  // "pass" | "fail" | "error" | "interrupted"
+std::string_view to_string(Verdict verdict);  // "pass" | "fail" | "error" | "interrupted" | "not_judged"
 
 struct RunReport {
   const scenario::Scenario* scenario = nullptr;  // as run (after overrides)
@@ -180,6 +182,9 @@ struct RunReport {
   // cache.interval (or churn events): per-pod series over the measured loop; nullopt when off.
   std::optional<CacheTimeline> timeseries;
   std::vector<EventReport> events;  // one per scenario event (churn_report.hpp); empty without events
+  std::optional<ShardPlan> shard;   // `run --shard i/N`: this run is one shard (no thresholds judged)
+  std::optional<StartAt> start;     // `run --start-at`: how the measured loop met its start instant
+  bool no_gates = false;            // --no-gates or a shard: thresholds not evaluated, verdict not_judged
 
   // `llmd-bench merge`: the shard results the measured run was merged from (empty for `run`).
   std::vector<MergedShard> merged_from;

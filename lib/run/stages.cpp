@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <span>
+#include <thread>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,6 +18,8 @@
 #include "run/live_thresholds.hpp"
 #include "run/run_diagnostics.hpp"
 #include "scrape/cache_report.hpp"
+#include "util/duration.hpp"
+#include "util/instant.hpp"
 
 namespace llmd::run {
 
@@ -55,6 +58,9 @@ engine::EngineConfig engine_config(const RunState& state) {
   config.on_progress = request.on_progress;
   config.stop = request.stop;
   config.abort = request.abort;
+  if (request.shard) {
+    config.slice = request.shard->slice;
+  }
   return config;
 }
 
@@ -199,6 +205,40 @@ Next run_warmup(RunState& state) {
   return Next::go_on;
 }
 
+Next wait_for_start(RunState& state) {
+  using std::chrono::system_clock;
+  RunReport& report = *state.report;
+  StartAt start{*state.request->start_at};
+  auto now = system_clock::now();
+  if (now < start.at) {
+    state.say(fmt::format("waiting {} for --start-at {}",
+                          util::format_seconds(std::chrono::duration<double>(start.at - now).count()),
+                          util::format_rfc3339(start.at)));
+    const auto began = now;
+    while (now < start.at && !state.stop_requested()) {
+      std::this_thread::sleep_for(std::min<system_clock::duration>(start.at - now, std::chrono::milliseconds(20)));
+      now = system_clock::now();
+    }
+    start.waited = now - began;
+  }
+  start.late = now > start.at ? now - start.at : std::chrono::nanoseconds::zero();
+  report.start = start;
+  const std::string late = util::format_seconds(std::chrono::duration<double>(start.late).count());
+  if (start.waited == std::chrono::nanoseconds::zero() && start.late > k_start_at_tolerance) {
+    report.diagnostics.push_back(
+        {"start_at_late", scrape::Severity::warning,
+         fmt::format("the measured loop started {} after --start-at {}: the instant had passed when this run got there, "
+                     "so it did not start together with the other shards",
+                     late, util::format_rfc3339(start.at)),
+         "give --start-at far enough ahead for every shard to be ready (pods scheduled, images pulled, warm-up done), "
+         "e.g. the current time + 60 s"});
+  }
+  state.detail = start.waited > std::chrono::nanoseconds::zero()
+                     ? fmt::format("waited {}", util::format_seconds(std::chrono::duration<double>(start.waited).count()))
+                     : fmt::format("{} late", late);
+  return Next::go_on;
+}
+
 Next scrape_before(RunState& state) {
   RunReport& report = *state.report;
   report.cache_source = state.source->describe();
@@ -220,7 +260,16 @@ Next run_load(RunState& state) {
   const scenario::Scenario& s = state.scenario();
   engine::EngineConfig config = engine_config(state);
   LiveThresholds live_thresholds(s);  // abortOnFail: may stop the measured phases early
-  live_thresholds.attach(config);
+  if (state.request->shard) {
+    if (s.cache.source != Source::none && s.cache.source != Source::automatic) {  // automatic with a target: none
+      report.notes.push_back(fmt::format(
+          "shard {}: no cache snapshots here; the coordinator takes them once around the sharded run (`llmd-bench "
+          "scrape --save-dir`) and `llmd-bench merge --cache-before DIR --cache-after DIR` reports the cache",
+          to_string(state.request->shard->slice)));
+    }
+  } else {
+    live_thresholds.attach(config);  // a shard judges nothing, and cannot stop the others
+  }
   auto timeline = make_timeline(state);
   if (!timeline) {
     report.errors.push_back(timeline.error());
@@ -368,7 +417,8 @@ const std::vector<Stage>& stages() {
        },
        .run = restart_pods},
       {.id = "cache-source", .name = "cache source",
-       .applies = [](const RunState& s) { return s.scenario().cache.source != Source::none; }, .run = make_source},
+       .applies = [](const RunState& s) { return s.scenario().cache.source != Source::none && !s.request->shard; },
+       .run = make_source},
       {.id = "calibrate", .name = "calibrate",
        .applies = [](const RunState& s) {
          const auto& r = s.scenario().request;
@@ -391,6 +441,8 @@ const std::vector<Stage>& stages() {
        .run = verify_cache, .stopped_note = "while verifying the primed cache: no measured request was sent"},
       {.id = "scrape-before", .name = "scrape before", .applies = has_source, .run = scrape_before,
        .stopped_note = "during the before-snapshot: no measured request was sent"},
+      {.id = "start-at", .name = "start at", .applies = [](const RunState& s) { return s.request->start_at.has_value(); },
+       .run = wait_for_start, .stopped_note = "while waiting for --start-at: no measured request was sent"},
       {.id = "load", .name = "load", .applies = always, .run = run_load},
       {.id = "scrape-after", .name = "scrape after", .applies = has_source, .run = scrape_after},
       {.id = "diagnostics", .name = "diagnostics", .applies = always, .run = find_diagnostics, .always = true},

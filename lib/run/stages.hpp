@@ -50,6 +50,7 @@ Next make_source(RunState& state);        // "cache source": state.source (nullp
 // "reset", "prime", "verify": cache_state.hpp (report.cache_state)
 Next run_warmup(RunState& state);         // "warm-up": report.warmup
 Next scrape_before(RunState& state);      // "scrape before": state.before; fails when no pod could be read
+Next wait_for_start(RunState& state);    // "start at": sleeps until --start-at (report.start)
 Next run_load(RunState& state);           // "load": report.run, report.threshold_abort, report.interrupted
 Next scrape_after(RunState& state);       // "scrape after": report.cache and the source's notes
 Next find_diagnostics(RunState& state);   // "diagnostics": report.diagnostics

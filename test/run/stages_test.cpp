@@ -204,6 +204,89 @@ TEST(RunStages, DiagnosticsAndJudgeFinishTheReport) {
   EXPECT_EQ(f.state.detail, "fail");
 }
 
+std::vector<std::string> stage_names(const run::RunReport& report);
+
+TEST(RunStages, TheStartStageWaitsForTheInstantOrSaysHowLateTheLoadStarted) {
+  Fixture f;
+  const auto ahead = std::chrono::system_clock::now() + std::chrono::milliseconds(300);
+  f.request.start_at = ahead;
+  EXPECT_EQ(run::wait_for_start(f.state), run::Next::go_on);
+  EXPECT_GE(std::chrono::system_clock::now(), ahead);
+  ASSERT_TRUE(f.report.start);
+  EXPECT_GT(f.report.start->waited, std::chrono::milliseconds(100));
+  EXPECT_THAT(f.state.detail, HasSubstr("waited"));
+  ASSERT_EQ(f.said.size(), 1u);
+  EXPECT_THAT(f.said[0], HasSubstr("for --start-at"));
+  EXPECT_TRUE(f.report.diagnostics.empty());
+
+  Fixture late;  // the instant had passed: the load starts at once, with a warning
+  late.request.start_at = std::chrono::system_clock::now() - std::chrono::seconds(3);
+  EXPECT_EQ(run::wait_for_start(late.state), run::Next::go_on);
+  ASSERT_TRUE(late.report.start);
+  EXPECT_EQ(late.report.start->waited, std::chrono::nanoseconds::zero());
+  EXPECT_GE(late.report.start->late, std::chrono::seconds(3));
+  ASSERT_EQ(late.report.diagnostics.size(), 1u);
+  EXPECT_EQ(late.report.diagnostics[0].code, "start_at_late");
+  EXPECT_THAT(late.report.diagnostics[0].message, HasSubstr("did not start together with the other shards"));
+
+  Fixture stopped;  // Ctrl-C while waiting: the stage returns at once
+  stopped.request.start_at = std::chrono::system_clock::now() + std::chrono::hours(1);
+  stopped.stop = true;
+  const auto before = std::chrono::steady_clock::now();
+  EXPECT_EQ(run::wait_for_start(stopped.state), run::Next::go_on);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, std::chrono::seconds(5));
+}
+
+TEST(RunPipeline, AShardRunsItsSliceTakesNoSnapshotsAndJudgesNothing) {
+  // The shared target: one simulator for both shards.
+  Fixture fleet;
+  ASSERT_EQ(run::start_simulator(fleet.state), run::Next::go_on);
+  std::uint64_t started = 0;
+  for (std::size_t i = 0; i < 2; ++i) {
+    Fixture f;
+    f.scenario.target.base_url = fleet.report.target_url;
+    f.scenario.phases = {iterations(7)};
+    f.scenario.phases[0].vus = 2;
+    f.scenario.thresholds = {scenario::parse_threshold("http_req_failed", "rate>0.5").value()};  // would fail
+    f.scenario.cache.source = scenario::CacheSpec::Source::urls;  // the coordinator's to scrape, not the shard's
+    f.scenario.cache.urls = {fleet.report.target_url + "/metrics"};
+    ASSERT_TRUE(run::check_shardable(f.scenario, {i, 2}));
+    f.request.shard = run::ShardPlan{{i, 2}, "--shard"};
+    run::run_pipeline(f.request, f.report);
+    EXPECT_THAT(stage_names(f.report), ElementsAre("target", "calibrate", "load", "diagnostics", "judge"));
+    EXPECT_EQ(f.report.verdict, run::Verdict::not_judged) << testing::PrintToString(f.report.errors);
+    EXPECT_TRUE(f.report.thresholds.empty());
+    ASSERT_TRUE(f.report.run);
+    EXPECT_EQ(f.report.run->total.started, i == 0 ? 4u : 3u);
+    EXPECT_EQ(f.report.run->phases[0].iterations_target, i == 0 ? 4u : 3u);
+    started += f.report.run->total.started;
+    EXPECT_THAT(f.report.notes, testing::Contains(HasSubstr("no cache snapshots here")));
+  }
+  EXPECT_EQ(started, 7u);
+}
+
+TEST(RunShard, WhatAShardMayNotDoIsRefusedWithWhatToDoInstead) {
+  scenario::Scenario s = small_scenario();
+  s.phases[0].vus = 2;
+  EXPECT_THAT(run::check_shardable(s, {0, 2}).error(), HasSubstr("no target (--target or target.base_url)"));
+  s.target.base_url = "http://127.0.0.1:1";
+  EXPECT_TRUE(run::check_shardable(s, {0, 2}));
+  s.cache.kubernetes.restart_pods = true;
+  EXPECT_THAT(run::check_shardable(s, {0, 2}).error(), HasSubstr("would restart the pods once per shard"));
+  s.cache.kubernetes.restart_pods = false;
+  s.cache_state.prime = true;
+  EXPECT_THAT(run::check_shardable(s, {0, 2}).error(), HasSubstr("cache_state (reset, prime, verify)"));
+  s.cache_state.prime = false;
+  s.events.push_back({});
+  EXPECT_THAT(run::check_shardable(s, {0, 2}).error(), HasSubstr("events (pod churn)"));
+  s.events.clear();
+  s.warmup = iterations(1, "warm");  // 1 iteration, 1 user: shard 1 of 2 has nothing to do, which is fine
+  EXPECT_TRUE(run::check_shardable(s, {1, 2}));
+  s.phases[0].vus = 1;  // 3 iterations, 1 user: shard 1/2 would have iterations and no user
+  EXPECT_THAT(run::check_shardable(s, {1, 2}).error(),
+              HasSubstr("shard 1/2: phase \"loop\": iterations with vus 1 cannot be split 2 ways"));
+}
+
 std::vector<std::string> stage_names(const run::RunReport& report) {
   std::vector<std::string> names;
   for (const auto& stage : report.stages) {
@@ -225,7 +308,7 @@ TEST(RunPipeline, RunsTheStagesThatApplyInOrderAndTimesEach) {
   EXPECT_GE(load->elapsed, f.report.run->ended_at - f.report.run->started_at);  // the stage holds the whole run
   EXPECT_EQ(f.report.scenario, &f.scenario);
   EXPECT_THAT(run::stage_ids(), ElementsAre("simulator", "target", "restart", "cache-source", "calibrate", "reset", "warm-up", "prime",
-                                            "verify", "scrape-before", "load", "scrape-after", "diagnostics", "judge"));
+                                            "verify", "scrape-before", "start-at", "load", "scrape-after", "diagnostics", "judge"));
 }
 
 TEST(RunPipeline, AStageThatStopsTheRunSkipsToDiagnosticsAndJudge) {

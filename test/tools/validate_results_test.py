@@ -31,7 +31,7 @@ MINIMAL = {
     "target": {"name": "simulator", "url": "http://127.0.0.1:1", "embedded_sim": True, "sim": None},
     "model": "", "model_source": "", "warmup": None, "run": None, "cache": None, "cache_source": "",
     "thresholds": [], "checks": {}, "warnings": [], "aborted_by_threshold": None, "errors": ["embedded simulator: port in use"], "notes": [], "diagnostics": [],
-    "interrupted": False, "partial": True, "verdict": "error", "exit_code": 3,
+    "interrupted": False, "partial": True, "verdict": "error", "exit_code": 3, "shard": None, "start_at": None,
     "stages": [{"name": "simulator", "seconds": 0.002, "detail": ""}, {"name": "diagnostics", "seconds": 1e-05, "detail": "0 findings"},
                {"name": "judge", "seconds": 1e-05, "detail": "error"}],
 }
