@@ -1,6 +1,6 @@
-// `llmd-bench merge` on real results of `llmd-bench run` against the embedded simulator, patched
-// into shards as the shard side writes them (issue 16 contract: a top-level "shard" object,
-// scenario.sha256, verdict not_judged, no thresholds): merged counts are the sums, the merged TTFT
+// `llmd-bench merge` on real shard results (`llmd-bench run --shard I/2` against one shared
+// simulator; scenario.sha256 added here while the shard side does not write it yet): merged counts
+// are the sums, the merged TTFT
 // p95 is the p95 of the shards' histograms merged here, the scenario's thresholds are judged on the
 // merged data (a failing one: exit 1 and a JUnit failure), and shards that do not belong together
 // are a usage error (exit 2) naming the files. Also: every result file of a real run reads back
@@ -44,7 +44,7 @@ std::string read_text(const fs::path& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-// A small constant-vus scenario against the embedded simulator, with `thresholds` lines.
+// A small constant-vus scenario (2 users: one per shard), with `thresholds` lines.
 fs::path scenario_with(const fs::path& dir, const std::string& name, const std::string& thresholds) {
   return write_file(dir / name, R"(
 requests:
@@ -52,29 +52,27 @@ requests:
   max_tokens: 8
 load:
   - {name: loop, executor: constant-vus, vus: 2, duration: 400ms}
-sim:
-  pods: 2
 thresholds:
 )" + thresholds);
 }
 
-// The result `raw` of a run of `scenario`, written to `out` as shard `index`/`count` (the contract's
-// fields: shard, scenario.sha256, no verdict of its own, no thresholds).
-void patch_into_shard(const fs::path& raw, const fs::path& scenario, std::size_t index, std::size_t count, const fs::path& out) {
-  json result = read_json(raw);
-  result["shard"] = {{"index", index}, {"count", count}, {"start_at", nullptr}};
-  result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
-  result["verdict"] = "not_judged";
-  result["thresholds"] = json::array();
-  std::ofstream(out) << result.dump(1);
-}
-
-// Runs `scenario` and writes its result as shard `index`/`count` to `out` (the contract's fields).
-void run_shard(const fs::path& scenario, std::size_t index, std::size_t count, const fs::path& out) {
+// `llmd-bench run SCENARIO --shard INDEX/COUNT` against `target`, its shard result written to `out`
+// (scenario.sha256 added when the shard did not write it: the contract's field, not there yet).
+void run_shard(const std::string& target, const fs::path& scenario, std::size_t index, std::size_t count,
+               const fs::path& out, const std::vector<std::string>& extra = {}) {
   const fs::path raw = out.string() + ".run.json";
-  const auto run = llmd::test::run_bench({scenario.string(), "-q", "--sim-time-scale", "0.01", "--out", "json=" + raw.string()});
-  ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.out << run.err;
-  patch_into_shard(raw, scenario, index, count, out);
+  std::vector<std::string> args = {scenario.string(), "-q", "--target", target, "--shard",
+                                   std::to_string(index) + "/" + std::to_string(count), "--out", "json=" + raw.string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const auto run = llmd::test::run_bench(args);
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  json result = read_json(raw);
+  EXPECT_EQ(result["verdict"], "not_judged");
+  EXPECT_EQ(result["shard"]["index"], index);
+  if (!result["scenario"].contains("sha256")) {
+    result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
+  }
+  std::ofstream(out) << result.dump(1);
 }
 
 const json& metric(const json& phase, const std::string& name) { return phase["metrics"][name]; }
@@ -92,27 +90,32 @@ llmd::stats::LogLinearHistogram merged_histogram(const std::vector<fs::path>& sh
 
 class MergeRun : public testing::Test {
  protected:
-  // Two shards of one passing scenario, made once per process (ctest runs each test in its own).
+  // One simulator and two shards of one passing scenario, made once per process (ctest runs each
+  // test in its own).
   static void SetUpTestSuite() {
     s_dir = new fs::path(fs::temp_directory_path() / ("llmd-MergeRun-shards-" + std::to_string(::getpid())));
     fs::remove_all(*s_dir);
     fs::create_directories(*s_dir);
+    s_sim = new llmd::test::SimProcess({"--pods", "2", "--time-scale", "0.01"});
     s_scenario = new fs::path(scenario_with(*s_dir, "s.yaml", "  ttft: [\"p(95)<10s\"]\n  http_req_failed: [\"rate<0.5\"]\n"));
-    run_shard(*s_scenario, 0, 2, *s_dir / "shard-0.json");
-    run_shard(*s_scenario, 1, 2, *s_dir / "shard-1.json");
+    run_shard(s_sim->gateway(), *s_scenario, 0, 2, *s_dir / "shard-0.json");
+    run_shard(s_sim->gateway(), *s_scenario, 1, 2, *s_dir / "shard-1.json");
   }
   static void TearDownTestSuite() {
     fs::remove_all(*s_dir);
     delete s_dir;
     delete s_scenario;
+    delete s_sim;
   }
   static std::string shard(int i) { return (*s_dir / ("shard-" + std::to_string(i) + ".json")).string(); }
 
   static fs::path* s_dir;
   static fs::path* s_scenario;
+  static llmd::test::SimProcess* s_sim;
 };
 fs::path* MergeRun::s_dir = nullptr;
 fs::path* MergeRun::s_scenario = nullptr;
+llmd::test::SimProcess* MergeRun::s_sim = nullptr;
 
 TEST_F(MergeRun, MergesTwoShardsExactlyAndJudgesTheThresholds) {
   const fs::path out = *s_dir / "merged.json";
@@ -147,8 +150,8 @@ TEST_F(MergeRun, AFailingThresholdExitsOneWithAJUnitFailure) {
   const fs::path dir = scratch_dir();
   // No request fails, so a rate above 0.5 never holds.
   const auto scenario = scenario_with(dir, "f.yaml", "  http_req_failed: [\"rate>0.5\"]\n");
-  run_shard(scenario, 0, 2, dir / "a.json");
-  run_shard(scenario, 1, 2, dir / "b.json");
+  run_shard(s_sim->gateway(), scenario, 0, 2, dir / "a.json");
+  run_shard(s_sim->gateway(), scenario, 1, 2, dir / "b.json");
   const auto merged = merge({(dir / "a.json").string(), (dir / "b.json").string(), "--out",
                              "json=" + (dir / "m.json").string(), "--out", "junit=" + (dir / "m.xml").string()});
   EXPECT_EQ(merged.exit_code, 1) << merged.out << merged.err;
@@ -191,9 +194,12 @@ TEST_F(MergeRun, RefusesAScenarioFileChangedSinceTheShardsRanAndNonShards) {
   const auto merged = merge({shard(0), shard(1), "--scenario", changed.string()});
   EXPECT_EQ(merged.exit_code, 2);
   EXPECT_THAT(merged.err, HasSubstr("the scenario file changed since the shards ran"));
-  const auto plain = merge({shard(0) + ".run.json"});
-  EXPECT_EQ(plain.exit_code, 2);
-  EXPECT_THAT(plain.err, HasSubstr(shard(0) + ".run.json: not a shard result"));
+  json unsharded = read_json(shard(0));
+  unsharded["shard"] = nullptr;  // as `run` without --shard writes it
+  const fs::path plain = write_file(dir / "plain.json", unsharded.dump());
+  const auto refused = merge({plain.string()});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_THAT(refused.err, HasSubstr(plain.string() + ": not a shard result"));
 }
 
 // `llmd-bench scrape` of every pod of `sim` into `dir` (the coordinator's snapshot).
@@ -216,18 +222,19 @@ requests:
   prompt: {kind: shared-prefix, prefix_tokens: 256, suffix_tokens: 4}
   max_tokens: 4
 load:
-  - {name: loop, executor: iterations, iterations: 10, vus: 1}
+  - {name: loop, executor: iterations, iterations: 10, vus: 2}
 thresholds:
   cache_hit_rate: [">=0.5"]
 )");
   save_snapshot(sim, dir / "before");
+  // `run --shard` still asks for per-pod metrics when the scenario has a cache threshold, though a
+  // shard neither scrapes nor judges: give it the pods (the coordinator's snapshots are what count).
+  std::vector<std::string> pods;
+  for (std::size_t i = 0; i < sim.pods(); ++i) {
+    pods.insert(pods.end(), {"--cache-url", sim.pod_url(i) + "/metrics"});
+  }
   for (std::size_t i = 0; i < 2; ++i) {
-    const fs::path raw = dir / ("r" + std::to_string(i) + ".json");
-    // Until `run --shard` skips gates, a cache threshold needs each shard to scrape too (its own report is unused).
-    const auto run = llmd::test::run_to_completion(llmd::test::run_argv_scraping_every_pod(sim, scenario, raw),
-                                                   std::chrono::seconds(120));
-    ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.err;
-    patch_into_shard(raw, scenario, i, 2, dir / ("s" + std::to_string(i) + ".json"));
+    run_shard(sim.gateway(), scenario, i, 2, dir / ("s" + std::to_string(i) + ".json"), pods);
   }
   save_snapshot(sim, dir / "after");
   const std::vector<std::string> shards = {(dir / "s0.json").string(), (dir / "s1.json").string()};
