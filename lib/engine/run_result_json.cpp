@@ -12,8 +12,6 @@
 #include <array>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <ctime>
 #include <limits>
 #include <string_view>
 
@@ -22,6 +20,7 @@
 
 #include "engine/run_result.hpp"
 #include "scenario/scenario.hpp"
+#include "util/instant.hpp"
 #include "util/json_text.hpp"
 
 namespace llmd::engine {
@@ -493,24 +492,15 @@ Result<void> read_metrics(const Node& phase, PhaseResult& out) {
   return reader.done();
 }
 
-// "2026-12-02T19:55:12.345Z" (what to_json writes: UTC, milliseconds).
+// "2026-12-02T19:55:12.345Z": what to_json writes (util::format_rfc3339).
 Result<std::chrono::system_clock::time_point> read_time(const Node& node, std::string_view key) {
   std::string text;
   LLMD_TRY(Reader(node).text(key, text).done());
-  std::tm utc{};
-  int ms = 0;
-  char zone = 0;
-  int consumed = 0;
-  const int fields = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c%n", &utc.tm_year, &utc.tm_mon,
-                                 &utc.tm_mday, &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &ms, &zone, &consumed);
-  if (fields != 8 || zone != 'Z' || static_cast<std::size_t>(consumed) != text.size() || utc.tm_mon < 1 ||
-      utc.tm_mon > 12 || utc.tm_mday < 1 || utc.tm_mday > 31 || utc.tm_hour > 23 || utc.tm_min > 59 || utc.tm_sec > 60) {
+  auto when = util::parse_instant(text);
+  if (!when) {
     return path_error(node.path_of(key), fmt::format("got \"{}\", expected RFC 3339 UTC like 2026-01-31T12:00:00.000Z", text));
   }
-  utc.tm_year -= 1900;
-  utc.tm_mon -= 1;
-  const std::time_t seconds = timegm(&utc);
-  return std::chrono::system_clock::from_time_t(seconds) + std::chrono::milliseconds(ms);
+  return *when;
 }
 
 }  // namespace
