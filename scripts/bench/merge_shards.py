@@ -58,7 +58,7 @@ def main():
     for index in range(count):
         rng = random.Random(index)
         shard = copy.deepcopy(base)
-        shard["shard"] = {"index": index, "count": count, "start_at": None}
+        shard["shard"] = {"index": index, "count": count, "origin": "--shard"}
         shard["scenario"]["sha256"] = sha256
         shard["verdict"] = "not_judged"
         shard["thresholds"] = []
