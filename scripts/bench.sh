@@ -12,10 +12,14 @@
 #                    event-loop lag p99 of both runs, printed and kept in $work/interference.txt.
 #   csv (only with BENCH_PARTS=csv): runs of 50,000 and 200,000 requests without and with --out csv:
 #                    peak RSS and wall time side by side, kept in $work/csv.txt.
+#   merge (only with BENCH_PARTS=merge): `llmd-bench merge` of 16 shard files of a 10-minute run
+#                    (scripts/bench/merge_shards.py: one real result copied 16x with the shard fields, 600
+#                    per-second buckets, dense histograms); wall time and peak RSS of 3 merges, target < 1 s,
+#                    kept in $work/merge.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", "interference" or "csv"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
-# BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x).
+# BENCH_PARTS ("all", "interference", "csv" or "merge"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
+# BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/scripts/bench"
@@ -153,6 +157,38 @@ EOF
 }
 if [ "${BENCH_PARTS:-all}" = csv ]; then
   csv_part
+  log "raw outputs kept in $work"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- merge (BENCH_PARTS=merge)
+# Issue 16 target: merging the 16 shard results of a 10-minute run takes < 1 s. One real result (a
+# short run against the embedded simulator) is copied into BENCH_MERGE_SHARDS shard files with
+# BENCH_MERGE_SECONDS per-second buckets and dense histograms; `merge` of all of them is timed 3x.
+merge_part() {
+  local shards="${BENCH_MERGE_SHARDS:-16}" seconds="${BENCH_MERGE_SECONDS:-600}" round exit_code
+  : >"$work/merge.txt"
+  cat >"$work/merge.yaml" <<EOF
+name: merge-bench
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 4}, max_tokens: 8}
+load: [{name: load, executor: constant-vus, vus: 4, duration: 2s}]
+sim: {pods: 2}
+thresholds: {ttft: ["p(95)<10s"], http_req_failed: ["rate<0.01"]}
+EOF
+  "$bin" run "$work/merge.yaml" -q --sim-time-scale 0.01 --out "json=$work/merge-base.json" >&2
+  mkdir -p "$work/merge-shards"
+  python3 "$here/merge_shards.py" "$work/merge-base.json" "$work/merge.yaml" "$shards" "$seconds" "$work/merge-shards"
+  log "merge: $shards shard files, $(du -sh "$work/merge-shards" | cut -f1) in all"
+  for round in 1 2 3; do
+    timed "merge-$round" "$bin" merge "$work"/merge-shards/shard-*.json -q --out "json=$work/merged.json"
+    read -r wall user sys rss <"$work/merge-$round.time"
+    exit_code=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_code"])' "$work/merged.json")
+    echo "merge of $shards shards x $seconds s: wall ${wall} s (target < 1 s), cpu $(python3 -c "print(round($user+$sys,2))") s, peak RSS ${rss} KB, exit $exit_code" \
+      | tee -a "$work/merge.txt" >&2
+  done
+}
+if [ "${BENCH_PARTS:-all}" = merge ]; then
+  merge_part
   log "raw outputs kept in $work"
   exit 0
 fi

@@ -8,6 +8,7 @@
 #include "cli/compare_command.hpp"
 #include "cli/diff_command.hpp"
 #include "cli/exit_codes.hpp"
+#include "cli/merge_command.hpp"
 #include "cli/report_command.hpp"
 #include "cli/run_command.hpp"
 #include "cli/scrape_command.hpp"
@@ -64,6 +65,11 @@ int run(std::vector<std::string> args) {
       "compare", "Two run results side by side (run --out json=FILE), with --fail-on gates on the change");
   add_compare_options(*compare_cmd, compare_options);
 
+  MergeOptions merge_options;
+  auto* merge_cmd = app.add_subcommand(
+      "merge", "Merge the results of a sharded run (run --shard I/N) exactly and judge the scenario's gates on the whole");
+  add_merge_options(*merge_cmd, merge_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -98,6 +104,9 @@ int run(std::vector<std::string> args) {
     }
     if (compare_cmd->parsed()) {
       return finish_command(run_compare_command(compare_options));
+    }
+    if (merge_cmd->parsed()) {
+      return finish_command(run_merge_command(merge_options));
     }
     if (sim->parsed()) {
       return finish_command(run_sim_command(sim_options));

@@ -69,12 +69,7 @@ CommandResult run_compare_command(const CompareCommandOptions& options) {
   if (!comparison) {
     return result.fail(k_exit_usage, comparison.error());
   }
-  const std::string text = report::render_comparison_text(*comparison);
-  if (outputs->uses_stdout()) {
-    util::print_stderr(text);
-  } else {
-    util::print_stdout(text);
-  }
+  print_summary(*outputs, report::render_comparison_text(*comparison));
   result.exit_code = comparison->regression() ? k_exit_gate_failed : k_exit_ok;
   for (const auto& output : outputs->files) {
     const std::string content = render(*comparison, output.format, *baseline, *current);

@@ -19,19 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-struct Snapshots {
-  std::string description;  // FileSource::describe()
-  std::vector<scrape::PodSnapshotResult> pods;
-};
-
-util::Result<Snapshots> read_snapshots(const std::string& path, const std::string& model_filter) {
-  auto source = scrape::FileSource::open({std::filesystem::path(path)});
-  if (!source) {
-    return util::fail(source.error());
-  }
-  return Snapshots{source->describe(), scrape::snapshot_pods(source->scrape_all(), model_filter)};
-}
-
 struct GateOutcome {
   scenario::Threshold threshold;
   scenario::ThresholdResult result;
@@ -65,6 +52,14 @@ json gate_json(const GateOutcome& gate) {
 }
 
 }  // namespace
+
+util::Result<Snapshots> read_snapshots(const std::string& path, const std::string& model_filter) {
+  auto source = scrape::FileSource::open({std::filesystem::path(path)});
+  if (!source) {
+    return util::fail(source.error());
+  }
+  return Snapshots{source->describe(), scrape::snapshot_pods(source->scrape_all(), model_filter)};
+}
 
 CommandResult run_diff_command(const DiffOptions& options) {
   CommandResult result;

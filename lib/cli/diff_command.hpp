@@ -14,6 +14,8 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/exit_codes.hpp"
+#include "scrape/snapshot.hpp"
+#include "util/result.hpp"
 
 namespace llmd::cli {
 
@@ -25,6 +27,14 @@ struct DiffOptions {
   std::optional<std::string> gate;  // --gate: cache_hit_rate threshold, e.g. ">=0.90"
   std::size_t allow_missing_pods = 0;  // --allow-missing-pods: the gate still judges with this many pods missing
 };
+
+// One saved snapshot (a dump file or a folder of them), read as `diff` and `merge --cache-before`
+// read it: each pod's counters, only series with `model_filter` ("" = all).
+struct Snapshots {
+  std::string description;  // FileSource::describe()
+  std::vector<scrape::PodSnapshotResult> pods;
+};
+util::Result<Snapshots> read_snapshots(const std::string& path, const std::string& model_filter);
 
 void add_diff_options(CLI::App& command, DiffOptions& options);
 // Prints the cache report (or JSON) on stdout; errors are returned, cli::run prints them.

@@ -15,7 +15,12 @@ util::Result<nlohmann::json> read_result_file(const std::string& path) {
   if (text->size() > k_max_result_bytes) {
     return util::fail(fmt::format("{}: larger than {} MiB, not a run result", path, k_max_result_bytes >> 20));
   }
-  auto parsed = util::parse_json_bounded(*text);
+  // Parsed without its indentation (most of a pretty-printed result: see compact_json_whitespace);
+  // a file that is not JSON is parsed again as written, so the error's offset points into the file.
+  auto parsed = util::parse_json_bounded(util::compact_json_whitespace(*text));
+  if (!parsed) {
+    parsed = util::parse_json_bounded(*text);
+  }
   if (!parsed) {
     return util::fail(fmt::format("{}: {}", path, parsed.error()));
   }

@@ -15,6 +15,7 @@
 #include "report/pushgateway.hpp"
 #include "report/tekton_results.hpp"
 #include "util/atomic_file.hpp"
+#include "util/console.hpp"
 #include "util/output_path.hpp"
 #include "util/redact.hpp"
 
@@ -193,6 +194,14 @@ std::vector<OutputFile> stream_outputs(const Outputs& outputs) {
   std::copy_if(outputs.files.begin(), outputs.files.end(), std::back_inserter(streams),
                [](const OutputFile& output) { return is_stream(output) && !report::is_streamed(output.format); });
   return streams;
+}
+
+void print_summary(const Outputs& outputs, const std::string& text) {
+  if (outputs.uses_stdout()) {
+    util::print_stderr(text);
+  } else {
+    util::print_stdout(text);
+  }
 }
 
 std::optional<std::string> write_output(const run::RunReport& report, const OutputFile& output) {

@@ -79,6 +79,10 @@ class RequestLogs {
   bool m_committed = false;
 };
 
+// Prints a command's text summary: on standard output, or standard error when an --out FILE is "-"
+// (the document is then the only thing on standard output).
+void print_summary(const Outputs& outputs, const std::string& text);
+
 // Writes one output (FILE "-": standard output); returns its failure, naming the flag and path.
 std::optional<std::string> write_output(const run::RunReport& report, const OutputFile& output);
 

@@ -24,27 +24,8 @@ constexpr std::array<std::string_view, k_check_count> k_check_names = {"status_2
                                                                        "sse_content_type"};
 static_assert(static_cast<std::size_t>(scenario::CheckKind::sse_content_type) + 1 == k_check_count);
 
-// Every histogram of PhaseHistograms with its JSON key (the unit is in the key).
-struct HistogramField {
-  const char* key;
-  stats::LogLinearHistogram PhaseHistograms::*member;
-};
-constexpr std::array<HistogramField, 12> k_histogram_fields = {{
-    {"first_byte_ns", &PhaseHistograms::first_byte_ns},
-    {"first_event_ns", &PhaseHistograms::first_event_ns},
-    {"ttft_ns", &PhaseHistograms::ttft_ns},
-    {"inter_token_latency_ns", &PhaseHistograms::inter_token_latency_ns},
-    {"http_req_duration_ns", &PhaseHistograms::http_req_duration_ns},
-    {"schedule_lag_ns", &PhaseHistograms::schedule_lag_ns},
-    {"output_tokens", &PhaseHistograms::output_tokens},
-    {"tokens_per_second_milli", &PhaseHistograms::tokens_per_second_milli},
-    {"tpot_ns", &PhaseHistograms::tpot_ns},
-    {"ttft_client_added_ns", &PhaseHistograms::ttft_client_added_ns},
-    {"itl_client_added_ns", &PhaseHistograms::itl_client_added_ns},
-    {"event_loop_lag_ns", &PhaseHistograms::event_loop_lag_ns},
-}};
-static_assert(sizeof(PhaseHistograms) == k_histogram_fields.size() * sizeof(stats::LogLinearHistogram),
-              "every PhaseHistograms member needs a row in k_histogram_fields");
+static_assert(sizeof(PhaseHistograms) == k_phase_histogram_fields.size() * sizeof(stats::LogLinearHistogram),
+              "every PhaseHistograms member needs a row in k_phase_histogram_fields");
 
 json optional_json(const std::optional<double>& value) { return value ? json(*value) : json(nullptr); }
 json optional_json(const std::optional<std::uint64_t>& value) { return value ? json(*value) : json(nullptr); }
@@ -237,7 +218,7 @@ void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_sta
 }
 
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
-  for (const auto& field : k_histogram_fields) {
+  for (const auto& field : k_phase_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
       return merged;
     }
@@ -375,7 +356,7 @@ json to_json(const PhaseResult& phase) {
     checks[std::string(to_string(check))] = {{"passed", counts.passed}, {"failed", counts.failed}};
   }
   json metrics = json::object();
-  for (const auto& field : k_histogram_fields) {
+  for (const auto& field : k_phase_histogram_fields) {
     metrics[field.key] = histogram_json(phase.histograms.*field.member);
   }
   json time_to_failure = json::object();
@@ -416,6 +397,7 @@ json to_json(const PhaseResult& phase) {
           {"mean_in_flight", phase.mean_in_flight},
           {"wall_duration_ns", phase.wall_duration.count()},
           {"started_at_ns", phase.started_at ? json(phase.started_at->count()) : json(nullptr)},
+          {"arrival_window_ns", phase.arrival_window ? json(phase.arrival_window->count()) : json(nullptr)},
           {"trace", trace_json(phase.trace)},
           {"completions_per_100ms", completions_json(phase.completions_per_100ms)}};
 }

@@ -119,6 +119,27 @@ struct PhaseHistograms {
   stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();
 };
 
+// Every histogram of PhaseHistograms with its JSON key in to_json(PhaseResult) (the unit is in the
+// key), for the writer and the reader (run_result_json.cpp) alike.
+struct PhaseHistogramField {
+  const char* key;
+  stats::LogLinearHistogram PhaseHistograms::*member;
+};
+inline constexpr std::array<PhaseHistogramField, 12> k_phase_histogram_fields = {{
+    {"first_byte_ns", &PhaseHistograms::first_byte_ns},
+    {"first_event_ns", &PhaseHistograms::first_event_ns},
+    {"ttft_ns", &PhaseHistograms::ttft_ns},
+    {"inter_token_latency_ns", &PhaseHistograms::inter_token_latency_ns},
+    {"http_req_duration_ns", &PhaseHistograms::http_req_duration_ns},
+    {"schedule_lag_ns", &PhaseHistograms::schedule_lag_ns},
+    {"output_tokens", &PhaseHistograms::output_tokens},
+    {"tokens_per_second_milli", &PhaseHistograms::tokens_per_second_milli},
+    {"tpot_ns", &PhaseHistograms::tpot_ns},
+    {"ttft_client_added_ns", &PhaseHistograms::ttft_client_added_ns},
+    {"itl_client_added_ns", &PhaseHistograms::itl_client_added_ns},
+    {"event_loop_lag_ns", &PhaseHistograms::event_loop_lag_ns},
+}};
+
 // One engine histogram per failure class, indexed by FailureClass.
 using FailureHistograms = std::array<stats::LogLinearHistogram, k_failure_class_count>;
 FailureHistograms make_failure_histograms();
@@ -284,12 +305,22 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "turns":[{"turn":1,"requests","ok","failed","aborted","ttft_ns":{"summary","histogram"},"prompt_tokens",
 //    "cached_tokens","responses_with_cached_tokens","hit_rate"(null: not reported)},...] (multi-turn; else []),
 //  "output_tokens_total","connections_opened","peak_in_flight","mean_in_flight","wall_duration_ns","started_at_ns",
+//  "arrival_window_ns" (open loop: how long arrivals were scheduled; null otherwise),
 //  "trace":{"records","speedup","started","started_offsets_ns":[ns or null per record]} (null but for trace phases)}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
+
+// Reading a run back (run_result_json.cpp), the inverse of to_json for everything it writes (a
+// result file's checks may be spelled as its scenario wrote them: "status-200"). What to_json does
+// not write stays default: attribution, stop_reason, stopped_at. `path` names the value in errors:
+// "run.phases[1].metrics.ttft_ns.histogram: histogram JSON: count: ...".
+util::Result<RunResult> run_result_from_json(const nlohmann::json& run, const std::string& path = "run");
+util::Result<PhaseResult> phase_result_from_json(const nlohmann::json& phase, const std::string& path);
+// The columns of to_json(std::span<const SecondBucket>), back into buckets.
+util::Result<std::vector<SecondBucket>> per_second_from_json(const nlohmann::json& per_second, const std::string& path);
 inline constexpr int k_run_result_schema_version = 1;
 
 }  // namespace llmd::engine

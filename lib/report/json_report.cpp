@@ -276,6 +276,18 @@ json scenario_echo(const scenario::Scenario& s) {
           {"events", events}};
 }
 
+// `llmd-bench merge`: the shard results merged, in index order; null for a run.
+json merged_from_json(const run::RunReport& report) {
+  if (report.merged_from.empty()) {
+    return nullptr;
+  }
+  json from = json::array();
+  for (const auto& shard : report.merged_from) {
+    from.push_back({{"file", shard.file}, {"index", shard.index}, {"started_at", shard.started_at}});
+  }
+  return from;
+}
+
 json to_json(const run::RunReport& report, int exit_code) {
   json thresholds = json::array();
   for (const auto& t : report.thresholds) {
@@ -312,6 +324,7 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"model_source", report.model_source},
           {"warmup", report.warmup ? engine::to_json(*report.warmup) : json(nullptr)},
           {"run", run_json(report)},
+          {"merged_from", merged_from_json(report)},
           {"cache", report.cache ? scrape::to_json(*report.cache) : json(nullptr)},
           {"cache_source", report.cache_source},
           {"cache_state", report.cache_state ? cache_state_json(*report.cache_state) : json(nullptr)},

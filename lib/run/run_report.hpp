@@ -133,6 +133,13 @@ struct CalibrationReport {
   std::string note;                              // why not calibrated ("" when calibrated)
 };
 
+// One shard result that `llmd-bench merge` read (run/merge.hpp): the JSON result's "merged_from".
+struct MergedShard {
+  std::string file;        // as named on the command line
+  std::size_t index = 0;   // shard.index
+  std::string started_at;  // the shard's run.started_at (RFC 3339 UTC, as it wrote it)
+};
+
 enum class Verdict {
   pass,         // no threshold of severity fail failed (warnings allowed) (exit 0)
   fail,         // a threshold failed or aborted the run, or an error finding (exit 1)
@@ -178,6 +185,9 @@ struct RunReport {
   std::optional<ShardPlan> shard;   // `run --shard i/N`: this run is one shard (no thresholds judged)
   std::optional<StartAt> start;     // `run --start-at`: how the measured loop met its start instant
   bool no_gates = false;            // --no-gates or a shard: thresholds not evaluated, verdict not_judged
+
+  // `llmd-bench merge`: the shard results the measured run was merged from (empty for `run`).
+  std::vector<MergedShard> merged_from;
 
   Verdict verdict = Verdict::error;  // the process exit code is the cli's mapping of it (cli/exit_codes.hpp)
 };

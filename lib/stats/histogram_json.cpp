@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "stats/histogram.hpp"
+#include "util/json_text.hpp"
 
 namespace llmd::stats {
 
@@ -26,27 +27,15 @@ struct Totals {
   std::uint64_t above_range = 0;
 };
 
-// The offending input as JSON text, shortened for error messages.
-std::string quote(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) {
-    text = text.substr(0, 57) + "...";
-  }
-  return text;
-}
-
 tl::unexpected<std::string> field_error(std::string_view path, std::string_view problem) {
   return fail(fmt::format("histogram JSON: {}: {}", path, problem));
 }
 
 Result<std::uint64_t> uint_at(const json& value, std::string_view path) {
-  if (value.is_number_unsigned()) {
-    return value.get<std::uint64_t>();
+  if (const auto number = util::json_uint(value)) {
+    return *number;
   }
-  if (value.is_number_integer() && value.get<std::int64_t>() >= 0) {
-    return static_cast<std::uint64_t>(value.get<std::int64_t>());
-  }
-  return field_error(path, fmt::format("got {}, expected a non-negative integer", quote(value)));
+  return field_error(path, fmt::format("got {}, expected a non-negative integer", util::json_excerpt(value)));
 }
 
 Result<std::uint64_t> read_uint(const json& object, const char* key, std::string_view prefix = "") {
@@ -86,7 +75,7 @@ Result<Uint128> read_sum(const json& object) {
     if (valid) {
       return value;
     }
-    return field_error("sum", fmt::format("got {}, expected a non-negative integer below 2^128", quote(*it)));
+    return field_error("sum", fmt::format("got {}, expected a non-negative integer below 2^128", util::json_excerpt(*it)));
   }
   return read_uint(object, "sum").map([](std::uint64_t value) { return static_cast<Uint128>(value); });
 }
@@ -94,7 +83,7 @@ Result<Uint128> read_sum(const json& object) {
 Result<void> check_header(const json& object) {
   const auto schema = object.find("schema");
   if (schema == object.end() || !schema->is_string() || schema->get_ref<const std::string&>() != k_histogram_schema) {
-    const std::string got = schema == object.end() ? std::string("nothing") : quote(*schema);
+    const std::string got = schema == object.end() ? std::string("nothing") : util::json_excerpt(*schema);
     return field_error("schema", fmt::format("got {}, expected \"{}\"", got, k_histogram_schema));
   }
   auto version = read_uint(object, "version");
@@ -120,7 +109,7 @@ void take(Result<T>&& result, U& out, std::string& first_error) {
 Result<HistogramLayout> read_layout(const json& object) {
   const auto it = object.find("layout");
   if (it == object.end() || !it->is_object()) {
-    const std::string got = it == object.end() ? std::string("nothing") : quote(*it);
+    const std::string got = it == object.end() ? std::string("nothing") : util::json_excerpt(*it);
     return field_error("layout", fmt::format("got {}, expected an object", got));
   }
   std::uint64_t sub_bucket_bits = 0;
@@ -159,7 +148,7 @@ Result<Totals> read_totals(const json& object) {
 Result<std::uint64_t> read_buckets(const json& object, std::vector<std::uint64_t>& counts) {
   const auto it = object.find("buckets");
   if (it == object.end() || !it->is_array()) {
-    const std::string got = it == object.end() ? std::string("nothing") : quote(*it);
+    const std::string got = it == object.end() ? std::string("nothing") : util::json_excerpt(*it);
     return field_error("buckets", fmt::format("got {}, expected an array of [bucket_index, count]", got));
   }
   std::uint64_t total = 0;
@@ -168,7 +157,7 @@ Result<std::uint64_t> read_buckets(const json& object, std::vector<std::uint64_t
     const json& entry = (*it)[n];
     const std::string path = fmt::format("buckets[{}]", n);
     if (!entry.is_array() || entry.size() != 2) {
-      return field_error(path, fmt::format("got {}, expected [bucket_index, count]", quote(entry)));
+      return field_error(path, fmt::format("got {}, expected [bucket_index, count]", util::json_excerpt(entry)));
     }
     auto index = uint_at(entry[0], path + "[0]");
     auto count = uint_at(entry[1], path + "[1]");
@@ -279,7 +268,7 @@ json LogLinearHistogram::to_json() const {
 
 Result<LogLinearHistogram> LogLinearHistogram::from_json(const json& object) {
   if (!object.is_object()) {
-    return fail(fmt::format("histogram JSON: got {}, expected an object", quote(object)));
+    return fail(fmt::format("histogram JSON: got {}, expected an object", util::json_excerpt(object)));
   }
   if (auto header = check_header(object); !header) {
     return fail(header.error());

@@ -199,6 +199,12 @@ Result<std::string> read_file(const std::filesystem::path& path, std::size_t max
   }
   constexpr std::size_t k_chunk_bytes = 64 * 1024;
   std::string text;
+  // A regular file's size up front: the chunks then fill one buffer instead of regrowing and copying it
+  // (most of `merge`'s non-parsing time on 16 files of a few MB). A pipe or device reports none: it grows.
+  std::error_code size_error;
+  if (const auto size = std::filesystem::file_size(path, size_error); !size_error) {
+    text.reserve(static_cast<std::size_t>(std::min<std::uintmax_t>(size, max_bytes)) + k_chunk_bytes);
+  }
   while (text.size() < max_bytes && in) {
     const std::size_t before = text.size();
     const std::size_t wanted = std::min(k_chunk_bytes, max_bytes - before);

@@ -117,8 +117,62 @@ tl::expected<nlohmann::json, std::string> parse_json_bounded(std::string_view te
   }
 }
 
+std::string compact_json_whitespace(std::string_view text) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  const auto is_word = [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '.' || c == '-' || c == '+';
+  };
+  std::string out;
+  out.reserve(text.size());
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < text.size()) {
+        out += text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (is_space(c)) {
+      std::size_t next = i;
+      while (next < text.size() && is_space(text[next])) {
+        ++next;
+      }
+      if (!out.empty() && next < text.size() && is_word(out.back()) && is_word(text[next])) {
+        out += ' ';
+      }
+      i = next - 1;
+      continue;
+    }
+    in_string = c == '"';
+    out += c;
+  }
+  return out;
+}
+
 std::string dump_json(const nlohmann::json& value, int indent) {
   return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string json_excerpt(const nlohmann::json& value) {
+  std::string text = dump_json(value);
+  if (text.size() > 60) {
+    text = text.substr(0, 57) + "...";
+  }
+  return text;
+}
+
+std::optional<std::uint64_t> json_uint(const nlohmann::json& value) {
+  if (value.is_number_unsigned()) {
+    return value.get<std::uint64_t>();
+  }
+  if (value.is_number_integer() && value.get<std::int64_t>() >= 0) {
+    return static_cast<std::uint64_t>(value.get<std::int64_t>());
+  }
+  return std::nullopt;
 }
 
 std::string valid_utf8(std::string_view text) {

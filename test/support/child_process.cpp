@@ -143,7 +143,7 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
 void ChildProcess::collect_results() const {
   const char* dir = std::getenv("LLMD_RESULT_COLLECT_DIR");
   const int code = m_exit_code.value_or(-1);
-  if (dir == nullptr || *dir == '\0' || m_argv.size() < 2 || m_argv[1] != "run" ||
+  if (dir == nullptr || *dir == '\0' || m_argv.size() < 2 || (m_argv[1] != "run" && m_argv[1] != "merge") ||
       (code != 0 && code != 1 && code != 3 && code != 130)) {
     return;
   }

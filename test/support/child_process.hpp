@@ -11,7 +11,7 @@
 namespace llmd::test {
 
 // When the environment names a folder in LLMD_RESULT_COLLECT_DIR (ctest sets it for the suites
-// that run `llmd-bench run`, test/CMakeLists.txt), every JSON result a finished `llmd-bench run`
+// that run `llmd-bench run`, test/CMakeLists.txt), every JSON result a finished `llmd-bench run` or `merge`
 // wrote (--out json=FILE written during the child's life, or the standard output of --out json=-,
 // on the exits that write results: 0, 1, 3, 130) is copied there, for the schema validation test
 // (test/tools/validate_results.py) that runs after them.

@@ -87,3 +87,33 @@ TEST(ParseJsonBounded, MalformedTextAndNumberOverflowAreErrorsNotExceptions) {
 
 }  // namespace
 }  // namespace llmd::util
+
+namespace llmd::util {
+namespace {
+
+TEST(JsonUint, AcceptsNonNegativeIntegersOnly) {
+  EXPECT_EQ(json_uint(nlohmann::json(5)), 5u);
+  EXPECT_EQ(json_uint(nlohmann::json(18446744073709551615ULL)), 18446744073709551615ULL);
+  EXPECT_FALSE(json_uint(nlohmann::json(-1)));
+  EXPECT_FALSE(json_uint(nlohmann::json(1.5)));
+  EXPECT_FALSE(json_uint(nlohmann::json("7")));
+}
+
+TEST(CompactJsonWhitespace, DropsLayoutKeepsStringsAndKeepsTokensApart) {
+  EXPECT_EQ(compact_json_whitespace("{\n  \"a b\": [\n    1,\n    2\n  ],\t\"c\" : \"x\\\" y\"\r\n}\n"),
+            "{\"a b\":[1,2],\"c\":\"x\\\" y\"}");
+  EXPECT_EQ(compact_json_whitespace("[1 2, true  false]"), "[1 2,true false]");  // stays invalid JSON
+  EXPECT_EQ(compact_json_whitespace("  \"\\\\\"  "), "\"\\\\\"");  // an escaped backslash ends before the quote
+  const nlohmann::json value = {{"h", {{"buckets", {{1, 2}, {3, 4}}}}}, {"s", "two  spaces"}};
+  EXPECT_EQ(nlohmann::json::parse(compact_json_whitespace(value.dump(2))), value);
+}
+
+TEST(JsonExcerpt, CutsLongValuesTo60Characters) {
+  EXPECT_EQ(json_excerpt(nlohmann::json("ok")), "\"ok\"");
+  const std::string excerpt = json_excerpt(nlohmann::json(std::string(100, 'x')));
+  EXPECT_EQ(excerpt.size(), 60u);
+  EXPECT_TRUE(excerpt.ends_with("..."));
+}
+
+}  // namespace
+}  // namespace llmd::util
