@@ -12,13 +12,16 @@
 #                    event-loop lag p99 of both runs, printed and kept in $work/interference.txt.
 #   csv (only with BENCH_PARTS=csv): runs of 50,000 and 200,000 requests without and with --out csv:
 #                    peak RSS and wall time side by side, kept in $work/csv.txt.
+#   shards (only with BENCH_PARTS=shards): 4 shard processes x 250 users (run --shard, --start-at, merge)
+#                    vs one process x 1,000 users against one simulator: requests, TTFT p50/p95/p99 and
+#                    verdict side by side, in $work/shards.txt.
 #   merge (only with BENCH_PARTS=merge): `llmd-bench merge` of 16 shard files of a 10-minute run
 #                    (scripts/bench/merge_shards.py: one real result copied 16x with the shard fields, 600
 #                    per-second buckets, dense histograms); wall time and peak RSS of 3 merges, target < 1 s,
 #                    kept in $work/merge.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", "interference", "csv" or "merge"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
+# BENCH_PARTS ("all", "interference", "csv", "merge" or "shards"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -189,6 +192,54 @@ EOF
 }
 if [ "${BENCH_PARTS:-all}" = merge ]; then
   merge_part
+  log "raw outputs kept in $work"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- shards (BENCH_PARTS=shards)
+# Issue 16 target: the same load as 4 shard processes x 250 users and as one process x 1,000 users,
+# against one simulator with fixed timing: merged request count equal, merged TTFT p50/p95/p99 within
+# the histogram's error of the single run's, same verdict. Side by side, twice each, alternating.
+shards_part() {
+  local users="${BENCH_SHARD_USERS:-1000}" shards="${BENCH_SHARDS:-4}" round i gateway start_at
+  : >"$work/shards.txt"
+  cat >"$work/shards.yaml" <<EOF
+name: shards-bench
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 8}, max_tokens: 16}
+load: [{name: load, executor: iterations, vus: $users, iterations: $((users * 4)), max_duration: 5m}]
+thresholds: {ttft: ["p(95)<30s"], http_req_failed: ["rate<0.01"]}
+EOF
+  start_sim shards-sim --pods 4 --time-scale 0.2
+  gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/shards-sim.json")
+  for round in 1 2; do
+    timed "shards-single-$round" "$bin" run "$work/shards.yaml" --target "$gateway" -q --out "json=$work/single-$round.json"
+    rm -f "$work"/shard-"$round"-*.json
+    start_at=$(($(date +%s) + 3))
+    local shard_pids=()
+    for i in $(seq 0 $((shards - 1))); do
+      "$bin" run "$work/shards.yaml" --target "$gateway" -q --shard "$i/$shards" --start-at "$start_at" \
+        --out "json=$work/shard-$round-$i.json" >"$work/shard-$round-$i.out" 2>&1 &
+      shard_pids+=($!)
+    done
+    for pid in "${shard_pids[@]}"; do wait "$pid" || true; done
+    "$bin" merge "$work"/shard-"$round"-*.json -q --out "json=$work/merged-$round.json" >"$work/merge-$round.out" 2>&1 || true
+    python3 - "$work/single-$round.json" "$work/merged-$round.json" <<'PYEOF2' | tee -a "$work/shards.txt" >&2
+import json, sys
+single, merged = (json.load(open(p)) for p in sys.argv[1:3])
+def figures(r):
+    t = r["run"]["total"]
+    s = t["metrics"]["ttft_ns"]["summary"]
+    return t["counts"]["ok"] + t["counts"]["failed"], s["p50"], s["p95"], s["p99"], r["verdict"]
+a, b = figures(single), figures(merged)
+print(f"requests single {a[0]} merged {b[0]}; verdict {a[4]} / {b[4]}")
+for name, x, y in zip(("p50", "p95", "p99"), a[1:4], b[1:4]):
+    print(f"  ttft {name}: single {x / 1e6:.2f} ms, merged {y / 1e6:.2f} ms, ratio {y / x:.4f}")
+PYEOF2
+  done
+  stop_sim
+}
+if [ "${BENCH_PARTS:-all}" = shards ]; then
+  shards_part
   log "raw outputs kept in $work"
   exit 0
 fi

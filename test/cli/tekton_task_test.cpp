@@ -30,7 +30,8 @@ const std::set<std::string> k_params_without_flag = {"scenario", "image", "fail-
 // Every manifest and script in scripts/k8s.
 const std::vector<std::string> k_k8s_files = {"tekton-task.yaml",  "cache-hit-pipeline.yaml", "cache-hit-pipelinerun.yaml",
                                               "rbac.yaml",         "rbac-exec.yaml",          "rbac-restart.yaml",
-                                              "rbac-cache-state.yaml", "Containerfile",     "README.md"};
+                                              "rbac-cache-state.yaml", "Containerfile",     "README.md", "shards-job.yaml",
+                                              "cache-hit-pipeline-sharded.yaml"};
 
 // Kubernetes flags the Task already passes but `llmd-bench run` does not have yet (the lead wires
 // them through cli/kube_flags.hpp). The test REQUIRES them to be missing today: once one exists,
