@@ -199,17 +199,21 @@ fi
 # ---------------------------------------------------------------- shards (BENCH_PARTS=shards)
 # Issue 16 target: the same load as 4 shard processes x 250 users and as one process x 1,000 users,
 # against one simulator with fixed timing: merged request count equal, merged TTFT p50/p95/p99 within
-# the histogram's error of the single run's, same verdict. Side by side, twice each, alternating.
+# the histogram's error of the single run's, same verdict. Side by side, twice each, alternating. Both
+# client sides share this machine's cores with the simulator: what differs between them is client time.
 shards_part() {
   local users="${BENCH_SHARD_USERS:-1000}" shards="${BENCH_SHARDS:-4}" round i gateway start_at
   : >"$work/shards.txt"
   cat >"$work/shards.yaml" <<EOF
 name: shards-bench
-requests: {prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 8}, max_tokens: 16}
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 200, suffix_tokens: 8}, max_tokens: 4}
 load: [{name: load, executor: iterations, vus: $users, iterations: $((users * 4)), max_duration: 5m}]
 thresholds: {ttft: ["p(95)<30s"], http_req_failed: ["rate<0.01"]}
 EOF
-  start_sim shards-sim --pods 4 --time-scale 0.2
+  # Fixed server timing: every request's TTFT is 100 ms of prefill (no per-token part, no prefix cache, no
+  # queue: max-num-seqs above the users, round-robin), then 4 tokens 100 ms apart.
+  start_sim shards-sim --pods 4 --route round-robin --no-prefix-caching --max-num-seqs 2000 --prefill-base-ms 100 \
+    --prefill-per-token-us 0 --inter-token-ms 100
   gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/shards-sim.json")
   for round in 1 2; do
     timed "shards-single-$round" "$bin" run "$work/shards.yaml" --target "$gateway" -q --out "json=$work/single-$round.json"
