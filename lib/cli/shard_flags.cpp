@@ -1,12 +1,12 @@
 #include "cli/shard_flags.hpp"
 
-#include <charconv>
 #include <cstdlib>
 #include <string_view>
 
 #include <fmt/format.h>
 
 #include "util/instant.hpp"
+#include "util/number_text.hpp"
 
 namespace llmd::cli {
 
@@ -54,18 +54,16 @@ util::Result<std::optional<run::ShardPlan>> resolve_shard(const std::optional<st
         "give this process's shard as --shard INDEX/{}",
         *shards_flag, *shards_flag));
   }
-  std::size_t index = 0;
-  const auto* end = index_text->data() + index_text->size();
-  auto [ptr, ec] = std::from_chars(index_text->data(), end, index);
-  if (ec != std::errc() || ptr != end) {
+  const auto index = util::parse_whole_number(*index_text);
+  if (!index) {
     return util::fail(fmt::format("JOB_COMPLETION_INDEX \"{}\" is not a whole number", *index_text));
   }
-  if (index >= *shards_flag) {
+  if (*index >= *shards_flag) {
     return util::fail(fmt::format("JOB_COMPLETION_INDEX {} is not below --shards {}: the Job's completions must equal "
                                   "--shards (shards are numbered from 0)",
-                                  index, *shards_flag));
+                                  *index, *shards_flag));
   }
-  return std::optional<run::ShardPlan>(run::ShardPlan{{index, *shards_flag}, "JOB_COMPLETION_INDEX with --shards"});
+  return std::optional<run::ShardPlan>(run::ShardPlan{{*index, *shards_flag}, "JOB_COMPLETION_INDEX with --shards"});
 }
 
 util::Result<std::optional<std::chrono::system_clock::time_point>> resolve_start_at(const std::optional<std::string>& flag) {

@@ -1,27 +1,10 @@
 #include "engine/slice.hpp"
 
-#include <charconv>
-#include <optional>
-
 #include <fmt/format.h>
 
+#include "util/number_text.hpp"
+
 namespace llmd::engine {
-
-bool operator==(const Slice& a, const Slice& b) { return a.index == b.index && a.count == b.count; }
-
-namespace {
-
-std::optional<std::size_t> whole_number(std::string_view text) {
-  std::size_t value = 0;
-  const auto* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-}  // namespace
 
 util::Result<Slice> parse_slice(std::string_view text) {
   const auto slash = text.find('/');
@@ -31,8 +14,8 @@ util::Result<Slice> parse_slice(std::string_view text) {
   if (slash == std::string_view::npos) {
     return bad("no '/'");
   }
-  const auto index = whole_number(text.substr(0, slash));
-  const auto count = whole_number(text.substr(slash + 1));
+  const auto index = util::parse_whole_number(text.substr(0, slash));
+  const auto count = util::parse_whole_number(text.substr(slash + 1));
   if (!index || !count) {
     return bad("INDEX and COUNT must be whole numbers");
   }

@@ -25,17 +25,12 @@ struct Slice {
   bool owns(std::uint64_t k) const { return k % count == index; }
   // How many of the items 0 .. n-1 this slice owns.
   std::uint64_t share_of(std::uint64_t n) const { return n > index ? (n - index - 1) / count + 1 : 0; }
-  // The first item >= k this slice owns.
-  std::uint64_t first_from(std::uint64_t k) const {
-    const std::uint64_t r = k % count;
-    return r <= index ? k - r + index : k - r + count + index;
-  }
   // Slice `inner` of this slice (thread t of T inside shard i of N): item k is its own when k mod N == i
   // and (k div N) mod T == t, i.e. k mod (N T) == i + N t.
   Slice within(Slice inner) const { return {index + count * inner.index, count * inner.count}; }
-};
 
-bool operator==(const Slice& a, const Slice& b);
+  bool operator==(const Slice&) const = default;
+};
 
 // "i/N" with 0 <= i < N <= k_max_slices, e.g. "2/4"; the error says what was wrong.
 util::Result<Slice> parse_slice(std::string_view text);

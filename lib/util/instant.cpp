@@ -46,6 +46,22 @@ bool expect(std::string_view text, std::size_t& pos, std::string_view one_of) {
   return false;
 }
 
+// The digits at `pos` (at least one), the fraction after a '.', as nanoseconds (digits past the
+// ninth are dropped); moves `pos` past them.
+std::optional<std::int64_t> fraction_ns(std::string_view text, std::size_t& pos) {
+  const std::size_t start = pos;
+  std::int64_t nanos = 0;
+  std::int64_t scale = 100'000'000;
+  for (; pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) != 0; ++pos) {
+    nanos += (text[pos] - '0') * scale;
+    scale /= 10;
+  }
+  if (pos == start) {
+    return std::nullopt;
+  }
+  return nanos;
+}
+
 // Days from 1970-01-01 to the civil date (Howard Hinnant's days_from_civil).
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2 ? 1 : 0;
@@ -73,16 +89,11 @@ std::optional<std::chrono::system_clock::time_point> rfc3339(std::string_view te
   }
   std::int64_t nanos = 0;
   if (expect(text, pos, ".")) {
-    std::int64_t scale = 100'000'000;
-    const std::size_t start = pos;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])) != 0) {
-      nanos += (text[pos] - '0') * scale;
-      scale /= 10;
-      ++pos;
-    }
-    if (pos == start) {
+    const auto fraction = fraction_ns(text, pos);
+    if (!fraction) {
       return std::nullopt;
     }
+    nanos = *fraction;
   }
   std::int64_t offset_s = 0;
   if (!expect(text, pos, "Zz")) {
@@ -118,17 +129,11 @@ std::optional<std::chrono::system_clock::time_point> unix_seconds(std::string_vi
   }
   std::int64_t nanos = 0;
   if (pos < text.size()) {
-    if (text[pos] != '.' || pos + 1 == text.size()) {
+    const auto fraction = expect(text, pos, ".") ? fraction_ns(text, pos) : std::nullopt;
+    if (!fraction || pos != text.size()) {
       return std::nullopt;
     }
-    std::int64_t scale = 100'000'000;
-    for (++pos; pos < text.size(); ++pos) {
-      if (std::isdigit(static_cast<unsigned char>(text[pos])) == 0) {
-        return std::nullopt;
-      }
-      nanos += (text[pos] - '0') * scale;
-      scale /= 10;
-    }
+    nanos = *fraction;
   }
   return std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::seconds(whole) + std::chrono::nanoseconds(nanos)));

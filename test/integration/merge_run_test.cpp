@@ -1,6 +1,5 @@
 // `llmd-bench merge` on real shard results (`llmd-bench run --shard I/2` against one shared
-// simulator; scenario.sha256 added here while the shard side does not write it yet): merged counts
-// are the sums, the merged TTFT
+// simulator, each recording its scenario file's sha256): merged counts are the sums, the merged TTFT
 // p95 is the p95 of the shards' histograms merged here, the scenario's thresholds are judged on the
 // merged data (a failing one: exit 1 and a JUnit failure), and shards that do not belong together
 // are a usage error (exit 2) naming the files. Also: every result file of a real run reads back
@@ -57,22 +56,18 @@ thresholds:
 }
 
 // `llmd-bench run SCENARIO --shard INDEX/COUNT` against `target`, its shard result written to `out`
-// (scenario.sha256 added when the shard did not write it: the contract's field, not there yet).
+// with the sha256 of the scenario file's bytes.
 void run_shard(const std::string& target, const fs::path& scenario, std::size_t index, std::size_t count,
                const fs::path& out, const std::vector<std::string>& extra = {}) {
-  const fs::path raw = out.string() + ".run.json";
   std::vector<std::string> args = {scenario.string(), "-q", "--target", target, "--shard",
-                                   std::to_string(index) + "/" + std::to_string(count), "--out", "json=" + raw.string()};
+                                   std::to_string(index) + "/" + std::to_string(count), "--out", "json=" + out.string()};
   args.insert(args.end(), extra.begin(), extra.end());
   const auto run = llmd::test::run_bench(args);
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
-  json result = read_json(raw);
+  const json result = read_json(out);
   EXPECT_EQ(result["verdict"], "not_judged");
   EXPECT_EQ(result["shard"]["index"], index);
-  if (!result["scenario"].contains("sha256")) {
-    result["scenario"]["sha256"] = llmd::util::sha256_hex(read_text(scenario));
-  }
-  std::ofstream(out) << result.dump(1);
+  EXPECT_EQ(result["scenario"]["sha256"], llmd::util::sha256_hex(read_text(scenario)));
 }
 
 const json& metric(const json& phase, const std::string& name) { return phase["metrics"][name]; }
