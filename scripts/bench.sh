@@ -15,13 +15,17 @@
 #   shards (only with BENCH_PARTS=shards): 4 shard processes x 250 users (run --shard, --start-at, merge)
 #                    vs one process x 1,000 users against one simulator: requests, TTFT p50/p95/p99 and
 #                    verdict side by side, in $work/shards.txt.
+#   threads (only with BENCH_PARTS=threads): 1,000 streams of fast tokens from one process with --threads 1
+#                    and --threads 2 (alternating, twice each) against a separate `llmd-bench sim`: SSE events/s,
+#                    client CPU-seconds per 1,000 events and event-loop lag p99 side by side, in $work/threads.txt.
 #   merge (only with BENCH_PARTS=merge): `llmd-bench merge` of 16 shard files of a 10-minute run
 #                    (scripts/bench/merge_shards.py: one real result copied 16x with the shard fields, 600
 #                    per-second buckets, dense histograms); wall time and peak RSS of 3 merges, target < 1 s,
 #                    kept in $work/merge.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", "interference", "csv", "merge" or "shards"), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
+# BENCH_PARTS ("all", "interference", "csv", "merge", "shards" or "threads"), BENCH_THREAD_STREAMS (1000),
+# BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -244,6 +248,53 @@ PYEOF2
 }
 if [ "${BENCH_PARTS:-all}" = shards ]; then
   shards_part
+  log "raw outputs kept in $work"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- threads (BENCH_PARTS=threads)
+# Issue 16 item 1: does a second event loop carry more SSE events? 1,000 streams of 5 ms tokens from
+# one process, --threads 1 vs --threads N, alternating, against one separate simulator process. An
+# event is an output token (one SSE event each). Both share this machine's cores with the simulator.
+threads_part() {
+  local streams="${BENCH_THREAD_STREAMS:-1000}" seconds="${BENCH_THREAD_SECONDS:-15}" threads="${BENCH_THREADS:-2}" round n gateway
+  : >"$work/threads.txt"
+  cat >"$work/threads.yaml" <<EOF
+name: threads-bench
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 8}, max_tokens: 400}
+load: [{name: streams, executor: constant-vus, vus: $streams, duration: ${seconds}s, graceful_stop: 30s}]
+EOF
+  start_sim threads-sim --pods 4 --route round-robin --max-num-seqs 20000 --kv-blocks 400000 --prefill-base-ms 10 \
+    --prefill-per-token-us 0 --inter-token-ms 5
+  gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/threads-sim.json")
+  server_pid=$sim_pid
+  for round in 1 2; do
+    for n in 1 "$threads"; do
+      timed "threads-$n-$round" "$bin" run "$work/threads.yaml" --target "$gateway" -q --threads "$n" \
+        --out "json=$work/threads-$n-$round.json"
+      python3 - "$work/threads-$n-$round.json" "$work/threads-$n-$round.time" "$work/threads-$n-$round.server_cpu_s" "$n" <<'PYEOF2' | tee -a "$work/threads.txt" >&2
+import json, sys
+result = json.load(open(sys.argv[1]))
+wall, user, system, rss = open(sys.argv[2]).read().split()[:4]
+server = float(open(sys.argv[3]).read())
+total = result["run"]["total"]
+events = total["output_tokens_total"]
+seconds = total["wall_duration_ns"] / 1e9
+cpu = float(user) + float(system)
+lag = total["metrics"]["event_loop_lag_ns"]["summary"]
+worst = max((t["event_loop_lag_ns"]["summary"]["p99"] or 0 for t in result["run"]["threads"]), default=lag["p99"] or 0)
+print(f"threads {sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1f} s), client CPU {cpu:.1f} s = "
+      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), sim CPU {server:.1f} s, "
+      f"loop lag p99 {(lag['p99'] or 0) / 1e6:.2f} ms (worst loop {worst / 1e6:.2f} ms), ok {total['counts']['ok']}, "
+      f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB")
+PYEOF2
+    done
+  done
+  server_pid=
+  stop_sim
+}
+if [ "${BENCH_PARTS:-all}" = threads ]; then
+  threads_part
   log "raw outputs kept in $work"
   exit 0
 fi

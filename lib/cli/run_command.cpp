@@ -331,11 +331,14 @@ util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string*
   auto allowed = prepared ? check_simulator_allowed(*prepared, options) : util::Result<void>();
   auto shard = resolve_shard(options.shard, options.shards);
   auto shardable = prepared && shard && *shard ? run::check_shardable(*prepared, (*shard)->slice) : util::Result<void>();
+  auto threadable = prepared && shard ? run::check_threadable(*prepared, *shard ? (*shard)->slice : engine::Slice{})
+                                      : util::Result<void>();
   auto start_at = resolve_start_at(options.start_at);
   for (const auto* error : {prepared ? nullptr : &prepared.error(), files ? nullptr : &files.error(),
                             token ? nullptr : &token.error(), prometheus_token ? nullptr : &prometheus_token.error(),
                             allowed ? nullptr : &allowed.error(), shard ? nullptr : &shard.error(),
-                            shardable ? nullptr : &shardable.error(), start_at ? nullptr : &start_at.error()}) {
+                            shardable ? nullptr : &shardable.error(), threadable ? nullptr : &threadable.error(),
+                            start_at ? nullptr : &start_at.error()}) {
     if (error != nullptr) {
       return util::fail(*error);
     }
@@ -396,7 +399,7 @@ const std::vector<OptionGroup>& run_option_groups() {
       {"Target",
        {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens",
         "--no-preflight", "--allow-simulator"}},
-      {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale"}},
+      {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale", "--threads"}},
       {"Cache", {"--cache-url", "--allow-missing-pods", "--cache-interval", "--prometheus-token-env"}},
       {"Kubernetes",
        {"--namespace", "--selector", "--container", "--via", "--port", "--kubeconfig", "--context", "--restart-pods"}},
@@ -424,6 +427,7 @@ void describe_run_options(CLI::App& command) {
       {"--api", request.api == scenario::ApiKind::chat ? "chat" : "completions"},
       {"--max-tokens", std::to_string(request.max_tokens)},
       {"--time-scale", "1"},
+      {"--threads", "1"},
       {"--allow-missing-pods", "0"},
       {"--sim-route", std::string(sim::to_string(sim.route))},
       {"--sim-pods", std::to_string(sim.pods)},
@@ -476,6 +480,11 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--rate", o.rate, "First measured phase: arrivals per second (constant-arrival-rate, poisson, gamma)")
       ->type_name("R");
   command.add_option("--iterations", o.iterations, "First measured phase: number of requests (iterations)")->type_name("N");
+  command.add_option("--threads", o.threads,
+                     fmt::format("Event loops to spread the load over (engine.threads; 1..{}): user k and arrival k go to "
+                                 "loop k mod N, results merge exactly; for more than one core's worth of streams",
+                                 scenario::limits::k_max_threads))
+      ->type_name("N");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
   command.add_option("--allow-missing-pods", o.allow_missing_pods,

@@ -233,6 +233,10 @@ std::string describe_plan(const RunInputs& inputs) {
   if (s.time_scale != 1.0) {
     out += fmt::format("time scale: {} (the durations below are scaled)\n", util::format_number(s.time_scale));
   }
+  if (s.engine.threads > 1) {
+    out += fmt::format("threads:    {} event loops (user, arrival and iteration k on loop k mod {})\n", s.engine.threads,
+                       s.engine.threads);
+  }
   out += fmt::format("warm-up:    {}\n", s.warmup ? describe_phase(*s.warmup, s.time_scale) + " (not measured)" : "none");
   out += "phases:\n";
   for (std::size_t i = 0; i < s.phases.size(); ++i) {

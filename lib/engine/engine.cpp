@@ -3,7 +3,10 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "engine/engine_loop.hpp"
+#include "engine/engine_threads.hpp"
 #include "engine/prompt_words.hpp"
 
 namespace llmd::engine {
@@ -138,16 +141,30 @@ void Engine::report_progress(TimePoint now) {
   m_config.on_progress(progress);
 }
 
-RunResult Engine::run() {
+std::vector<TimePoint> Engine::phase_starts(TimePoint run_start) const {
+  std::vector<TimePoint> starts;
+  for (const auto& phase : m_phases) {
+    starts.push_back(run_start + phase.phase.start_time);
+  }
+  return starts;
+}
+
+RunResult Engine::run(std::optional<TimePoint> run_start) {
   const auto started_at = std::chrono::system_clock::now();
   m_started_at = started_at;
-  m_run_start = Clock::now();
-  if (m_config.on_start) {
-    m_config.on_start(m_run_start);
+  m_run_start = run_start.value_or(Clock::now());
+  if (m_hub != nullptr) {
+    m_ledger = &m_hub->ledger();
+  } else {
+    m_own_ledger.emplace(m_run_start, phase_starts(m_run_start));
+    m_ledger = &*m_own_ledger;
+    if (m_config.on_start) {
+      m_config.on_start(m_run_start);
+    }
   }
   m_next_stop_check = m_run_start + m_config.stop_check_interval;
   m_last_progress = m_run_start;
-  m_total_in_flight.reset(m_run_start);
+  m_next_publish = m_run_start;
   for (std::size_t i = 0; i < m_phases.size(); ++i) {
     auto& phase = m_phases[i];
     phase.start = m_run_start + phase.phase.start_time;
@@ -156,19 +173,12 @@ RunResult Engine::run() {
   }
   TimePoint now = m_run_start;
   m_loop_probe_due = m_run_start + k_loop_probe_interval;
+  const bool publishes = m_hub != nullptr && m_hub->publish_interval() > std::chrono::nanoseconds::zero();
   while (true) {
     now = Clock::now();
     probe_loop_lag(now);
     process_deferred(now);
-    if (m_config.abort != nullptr && m_config.abort->load(std::memory_order_relaxed)) {
-      m_aborted = true;
-      begin_stop(now);
-      for (std::size_t i = 0; i < m_phases.size(); ++i) {
-        abort_in_flight(i, now);
-      }
-    } else if (!m_stopping && m_config.stop != nullptr && m_config.stop->load(std::memory_order_relaxed)) {
-      begin_stop(now);
-    }
+    check_flags(now);
     check_stop(now);
     TimePoint wake = advance(now);
     if (std::all_of(m_phases.begin(), m_phases.end(), [](const PhaseRun& p) { return p.state == PhaseState::finished; })) {
@@ -180,10 +190,16 @@ RunResult Engine::run() {
       }
       wake = std::min(wake, m_last_progress + m_config.progress_interval);
     }
+    if (publishes) {
+      if (now >= m_next_publish) {
+        publish(now);
+      }
+      wake = std::min(wake, m_next_publish);
+    }
     if (m_config.stop_check && !m_stopping) {
       wake = std::min(wake, m_next_stop_check);
     }
-    if (m_config.stop != nullptr || m_config.abort != nullptr) {
+    if (m_config.stop != nullptr || m_config.abort != nullptr || m_hub != nullptr) {
       wake = std::min(wake, now + k_flag_poll);
     }
     wake = std::min(wake, m_loop_probe_due);
@@ -192,6 +208,53 @@ RunResult Engine::run() {
   RunResult result = collect(now);
   result.started_at = started_at;
   return result;
+}
+
+void Engine::check_flags(TimePoint now) {
+  const bool abort = (m_config.abort != nullptr && m_config.abort->load(std::memory_order_relaxed)) ||
+                     (m_hub != nullptr && m_hub->aborting());
+  if (abort) {
+    if (!m_aborted) {
+      m_aborted = true;
+      begin_stop(now);
+    }
+    for (std::size_t i = 0; i < m_phases.size(); ++i) {
+      abort_in_flight(i, now);
+    }
+    return;
+  }
+  if (m_stopping) {
+    return;
+  }
+  if (m_config.stop != nullptr && m_config.stop->load(std::memory_order_relaxed)) {
+    begin_stop(now);
+  } else if (m_hub != nullptr && m_hub->halted()) {
+    m_stop_reason = m_hub->reason();
+    m_stopped_at = m_hub->stopped_at();
+    begin_stop(now);
+  }
+}
+
+void Engine::publish(TimePoint now) {
+  LoopSnapshot snapshot;
+  snapshot.phase_active.resize(m_phases.size());
+  for (std::size_t i = 0; i < m_phases.size(); ++i) {
+    const auto& phase = m_phases[i];
+    if (phase.state == PhaseState::running || phase.state == PhaseState::draining) {
+      snapshot.phase_active[i] = true;
+      snapshot.active_vus += phase.executor->active();
+    }
+    snapshot.dropped += phase.result.dropped;
+  }
+  snapshot.in_flight = m_multi->active();
+  snapshot.completed = m_completed;
+  snapshot.errors = m_errors;
+  (void)snapshot.live_ttft.merge(m_live_ttft);  // same layout: cannot fail
+  if (m_hub->wants_live_total()) {
+    snapshot.live_total = merged_total(now);
+  }
+  m_hub->publish(m_thread, std::move(snapshot));
+  m_next_publish = now + m_hub->publish_interval();
 }
 
 void Engine::check_stop(TimePoint now) {
@@ -220,8 +283,9 @@ PhaseResult Engine::merged_total(TimePoint now) const {
   total.wall_duration = now - m_run_start;
   total.started_at = std::chrono::nanoseconds::zero();
   total.histograms.event_loop_lag_ns = m_loop_lag;  // each probe once, not once per overlapping phase
-  total.peak_in_flight = m_total_in_flight.peak();
-  total.mean_in_flight = m_total_in_flight.mean(now);
+  const auto in_flight = m_ledger->total(now);
+  total.peak_in_flight = in_flight.peak;
+  total.mean_in_flight = in_flight.mean;
   return total;
 }
 
@@ -232,7 +296,9 @@ RunResult Engine::collect(TimePoint now) {
   result.stop_reason = m_stop_reason;
   result.stopped_at = m_stopped_at;
   result.total = merged_total(now);
-  result.per_second = m_seconds.finish();
+  if (m_own_ledger) {
+    result.per_second = m_own_ledger->finish_seconds();  // threaded: the coordinator's, once
+  }
   for (auto& phase : m_phases) {
     result.phases.push_back(std::move(phase.result));
   }
@@ -244,6 +310,12 @@ RunResult Engine::collect(TimePoint now) {
 util::Result<RunResult> run_phases(const EngineConfig& config, std::span<const scenario::Phase> phases) {
   if (config.scenario == nullptr) {
     return util::fail("run_phases: no scenario given");
+  }
+  if (config.threads < 1 || config.threads > k_max_threads) {
+    return util::fail(fmt::format("threads must be 1..{}, got {}", k_max_threads, config.threads));
+  }
+  if (config.threads > 1) {
+    return run_threads(config, phases);
   }
   auto prompts = PromptSource::create(config.scenario->request);
   if (!prompts) {

@@ -1,12 +1,22 @@
 #pragma once
 // The load engine of `llmd-bench run`: runs scenario phases against an OpenAI-compatible server.
 //
-// How it runs. run_phases() runs ONE event loop on the calling thread (curl_multi.hpp: libcurl's
-// multi interface, socket-action API on epoll): every transfer, SSE parse, measurement, executor
-// decision (executors.hpp) and progress callback happens on that thread. No thread per user, no
-// locks on the hot path; the only cross-thread inputs are the two atomic flags below. Connections
-// are kept alive and reused across requests (one multi handle, its connection cache sized to the
-// run's peak concurrency); HTTP/2 multiplexes when target.http2 is set.
+// How it runs. With EngineConfig::threads == 1, run_phases() runs ONE event loop on the calling
+// thread (curl_multi.hpp: libcurl's multi interface, socket-action API on epoll): every transfer, SSE
+// parse, measurement, executor decision (executors.hpp) and progress callback happens on that
+// thread. No thread per user, no locks on the hot path; the only cross-thread inputs are the two
+// atomic flags below. Connections are kept alive and reused across requests (one multi handle, its
+// connection cache sized to the run's peak concurrency); HTTP/2 multiplexes when target.http2 is set.
+//
+// With threads = N > 1 (`run --threads N`, engine_threads.cpp), N such loops run on N threads, each
+// with its own multi handle and connections, on slice `slice.within({t, N})` of every phase (item k
+// of the phase to thread k mod N: the schedule stays exact, slice.hpp). They share the stop/abort
+// flags, a stop of their own (stop_check's reason, or one thread's failure) and one lock-guarded
+// ledger of requests in flight and per-second figures (run-wide peaks are exact, not sums). The
+// calling thread coordinates: on_start once with the common run start, on_progress and stop_check
+// from the threads' snapshots (at most one interval old), and on_request serialised under a lock.
+// At the end the threads' results are merged exactly (histograms bucket by bucket, counters
+// summed); RunResult::threads keeps each loop's lag.
 //
 // Phases start at their start_time offset from the run start and may overlap (k6 scenarios). A
 // phase stops starting requests at its end; its in-flight requests then get graceful_stop to
@@ -30,6 +40,7 @@
 
 #include "engine/run_result.hpp"
 #include "engine/slice.hpp"
+#include "scenario/limits.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
 #include "engine/request_state.hpp"
@@ -80,6 +91,7 @@ struct EngineConfig {
   std::string bearer_token;  // read by the CALLER from the env var target.api_key_env; sent as
                              // "Authorization: Bearer ..."; never printed, never in results
   std::function<void(const Progress&)> on_progress;  // called every progress_interval, on the loop thread
+                                                     // (threads > 1: on the calling thread)
   std::chrono::nanoseconds progress_interval = std::chrono::seconds(1);
   // First Ctrl-C: start nothing new, let in-flight requests finish within each phase's graceful_stop.
   const std::atomic<bool>* stop = nullptr;
@@ -96,16 +108,23 @@ struct EngineConfig {
   // RunResult, e.g. PhaseResult::completions_per_100ms); must return at once (run/cache_timeline.hpp).
   std::function<void(std::chrono::steady_clock::time_point run_start)> on_start;
   // Called on the loop thread for every request of the measured phases as it ends (ok, failed,
-  // aborted, or refused at launch); must return at once (a buffered write).
+  // aborted, or refused at launch); must return at once (a buffered write). threads > 1: on the
+  // loop threads, one call at a time (under a lock).
   std::function<void(const RequestRecord&)> on_request;
   // The share of every phase this engine runs (slice.hpp: `run --shard i/N`). A phase's result then
   // holds the slice's targets (its share of the iterations, rate / count), so the slices' results
   // add up to the whole; prompts are numbered i + count * (the slice's own request number), so no
   // two slices send the same generated prompt where the unsliced run would not.
   Slice slice;
-  // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp).
+  // Bytes of non-streamed answers held by the requests in flight at once (request_state.hpp); with
+  // threads, each thread holds its share.
   std::size_t document_budget_bytes = k_run_document_budget_bytes;
+  // Event loops (`run --threads N`, scenario engine.threads), 1 .. k_max_threads; see the top.
+  std::size_t threads = 1;
 };
+
+// Most event-loop threads one run may have.
+inline constexpr std::size_t k_max_threads = scenario::limits::k_max_threads;
 
 // Runs `phases` (e.g. {*scenario.warmup} or scenario.phases) and returns what was measured. Fails
 // only when the run cannot be set up: invalid phase, bad URL or header, unreadable dataset, libcurl

@@ -17,6 +17,7 @@
 #include "engine/curl_multi.hpp"
 #include "engine/engine.hpp"
 #include "engine/executors.hpp"
+#include "engine/load_ledger.hpp"
 #include "engine/per_second.hpp"
 #include "engine/phase_run.hpp"
 #include "engine/prompt_source.hpp"
@@ -25,6 +26,8 @@
 
 namespace llmd::engine {
 
+class ThreadHub;
+
 // Runs phases on one thread; see engine.hpp.
 class Engine final : public TransferSink {
  public:
@@ -32,7 +35,17 @@ class Engine final : public TransferSink {
                                                              m_prompts(std::move(prompts)) {}
 
   util::Result<void> setup(std::span<const scenario::Phase> phases);
-  RunResult run();
+  // One of several loops (engine_threads.hpp): before run(). The hub's ledger counts in-flight
+  // requests and seconds, the hub's stop stops this loop, and progress goes to the hub (on_start,
+  // on_progress and stop_check are the coordinator's).
+  void join(ThreadHub& hub, std::size_t thread) {
+    m_hub = &hub;
+    m_thread = thread;
+  }
+  // When each phase starts, for a run that starts at `run_start` (after setup()).
+  std::vector<TimePoint> phase_starts(TimePoint run_start) const;
+  // `run_start`: the common start of a threaded run (default: now).
+  RunResult run(std::optional<TimePoint> run_start = std::nullopt);
 
  private:
   // Binds launches and drops of one phase to the engine.
@@ -85,6 +98,10 @@ class Engine final : public TransferSink {
   PhaseResult merged_total(TimePoint now) const;
   // EngineConfig::stop_check, when due: may begin the stop.
   void check_stop(TimePoint now);
+  // The stop/abort flags (and the hub's): may begin the stop or abort what is in flight.
+  void check_flags(TimePoint now);
+  // Threaded: this loop's snapshot to the hub.
+  void publish(TimePoint now);
 
   const EngineConfig& m_config;
   const scenario::RequestSpec& m_spec;
@@ -112,8 +129,11 @@ class Engine final : public TransferSink {
   std::chrono::nanoseconds m_stopped_at{};   // when, from the run start
   TimePoint m_next_stop_check{};
   std::chrono::system_clock::time_point m_started_at{};
-  InFlightTracker m_total_in_flight;
-  SecondRecorder m_seconds;  // RunResult::per_second
+  std::optional<LoadLedger> m_own_ledger;  // one loop: requests in flight and RunResult::per_second
+  LoadLedger* m_ledger = nullptr;          // m_own_ledger, or the hub's
+  ThreadHub* m_hub = nullptr;              // threaded runs
+  std::size_t m_thread = 0;
+  TimePoint m_next_publish{};
   stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only; ok requests
   stats::LogLinearHistogram m_loop_lag = make_engine_histogram();   // the run total's event_loop_lag_ns
   TimePoint m_loop_probe_due{};

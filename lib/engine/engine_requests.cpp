@@ -111,7 +111,6 @@ void Engine::release_slot(RequestState* slot, PhaseRun& phase, TimePoint now) {
   slot->in_use = false;
   m_free.push_back(slot);
   phase.in_flight.change(now, -1);
-  m_total_in_flight.change(now, -1);
   phase.last_completion = now;
 }
 
@@ -159,8 +158,7 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
   const TimePoint now = Clock::now();
   ++phase.result.started;
   phase.in_flight.change(now, +1);
-  m_total_in_flight.change(now, +1);
-  m_seconds.on_start(now - m_run_start, m_total_in_flight.current());
+  m_ledger->started(phase_index, now, now - m_run_start);
   auto slot = acquire_slot();
   if (!slot) {
     fail_launch(phase, vu, nullptr, slot.error());
@@ -203,8 +201,9 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
 
 void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message) {
   const TimePoint now = Clock::now();
+  const auto phase_index = static_cast<std::size_t>(&phase - m_phases.data());
   count_completion(phase.result, now - m_run_start, false);
-  m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, false, 0, std::nullopt, {});
+  m_ledger->ended(phase_index, now, now - m_run_start, false, 0, std::nullopt, {});
   log_request(phase, slot, nullptr, nullptr, RequestRecord::End::failed, now);
   ++phase.result.completed;
   ++phase.result.failed;
@@ -219,9 +218,8 @@ void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, co
     release_slot(slot, phase, now);
   } else {
     phase.in_flight.change(now, -1);
-    m_total_in_flight.change(now, -1);
   }
-  m_deferred.emplace_back(static_cast<std::size_t>(&phase - m_phases.data()), vu);
+  m_deferred.emplace_back(phase_index, vu);
 }
 
 void Engine::on_transfer_done(CURL* easy, CURLcode code) {
@@ -269,8 +267,8 @@ std::optional<std::uint64_t> Engine::ttft_ns(const RequestState& state, const Ou
 
 void Engine::count_second(const RequestState& state, const TransferFacts& facts, const Outcome& outcome, TimePoint now) {
   const auto tokens = static_cast<std::uint64_t>(std::max<std::int64_t>(outcome.output_tokens, 0));
-  m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, outcome.ok, tokens, ttft_ns(state, outcome),
-                   facts.inter_token_gaps_ns);
+  m_ledger->ended(state.phase, now, now - m_run_start, outcome.ok, tokens, ttft_ns(state, outcome),
+                  facts.inter_token_gaps_ns);
 }
 
 void Engine::log_request(const PhaseRun& phase, const RequestState* state, const TransferFacts* facts,
@@ -341,7 +339,7 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     m_multi->remove(slot->easy());
     ++phase.result.aborted;
     count_completion(phase.result, now - m_run_start, false);
-    m_seconds.on_end(now - m_run_start, m_total_in_flight.current() - 1, false, 0, std::nullopt, {});
+    m_ledger->ended(phase_index, now, now - m_run_start, false, 0, std::nullopt, {});
     log_request(phase, slot, nullptr, nullptr, RequestRecord::End::aborted, now);
     if (slot->turn > 0) {
       record_turn_aborted(phase.result, slot->turn);

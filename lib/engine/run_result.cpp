@@ -217,6 +217,32 @@ void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_sta
   ++(ok ? buckets[index].ok : buckets[index].failed);
 }
 
+void merge_slice_plan(PhaseResult& into, const PhaseResult& from, std::chrono::nanoseconds trace_shift) {
+  if (from.target_rate_per_s) {
+    into.target_rate_per_s = into.target_rate_per_s.value_or(0) + *from.target_rate_per_s;
+  }
+  if (from.arrival_window) {
+    into.arrival_window = std::max(into.arrival_window.value_or(std::chrono::nanoseconds{0}), *from.arrival_window);
+  }
+  if (from.iterations_target) {
+    into.iterations_target = into.iterations_target.value_or(0) + *from.iterations_target;
+  }
+  into.max_duration_reached = into.max_duration_reached || from.max_duration_reached;
+  if (!from.trace) {
+    return;
+  }
+  if (!into.trace) {
+    into.trace = TraceReplay{from.trace->records, from.trace->speedup, {}};
+  }
+  auto& offsets = into.trace->started_offsets_ns;
+  offsets.resize(std::max(offsets.size(), from.trace->started_offsets_ns.size()));
+  for (std::size_t i = 0; i < from.trace->started_offsets_ns.size(); ++i) {
+    if (const auto& offset = from.trace->started_offsets_ns[i]; offset && !offsets[i]) {
+      offsets[i] = *offset + trace_shift.count();
+    }
+  }
+}
+
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
   for (const auto& field : k_phase_histogram_fields) {
     if (auto merged = (into.histograms.*field.member).merge(from.histograms.*field.member); !merged) {
@@ -407,6 +433,13 @@ json to_json(const RunResult& run) {
   for (const auto& phase : run.phases) {
     phases.push_back(to_json(phase));
   }
+  json threads = json::array();
+  for (const auto& thread : run.threads) {
+    threads.push_back({{"thread", thread.index},
+                       {"started", thread.started},
+                       {"completed", thread.completed},
+                       {"event_loop_lag_ns", histogram_json(thread.event_loop_lag_ns)}});
+  }
   return {{"schema", k_run_result_schema},
           {"version", k_run_result_schema_version},
           {"interrupted", run.interrupted},
@@ -415,7 +448,8 @@ json to_json(const RunResult& run) {
           {"ended_at", util::format_rfc3339(run.ended_at)},
           {"phases", phases},
           {"total", to_json(run.total)},
-          {"per_second", to_json(std::span<const SecondBucket>(run.per_second))}};
+          {"per_second", to_json(std::span<const SecondBucket>(run.per_second))},
+          {"threads", threads}};
 }
 
 }  // namespace llmd::engine

@@ -253,6 +253,14 @@ struct PhaseResult {
   std::uint64_t failures(FailureClass failure) const { return failures_by_class[static_cast<std::size_t>(failure)]; }
 };
 
+// One event loop of a `--threads N` run: what it carried and how late it ran (engine.hpp).
+struct EngineThread {
+  std::size_t index = 0;
+  std::uint64_t started = 0;    // requests it started, all phases
+  std::uint64_t completed = 0;  // requests that ended on it (ok or failed)
+  stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();  // its probes, as PhaseHistograms has it
+};
+
 struct RunResult {
   std::vector<PhaseResult> phases;
   PhaseResult total;         // every phase merged (peak/mean in flight: of the whole run)
@@ -266,6 +274,9 @@ struct RunResult {
   std::chrono::system_clock::time_point ended_at;
   // The whole run second by second (per_second.hpp): JSON run.per_second, the HTML report's charts.
   std::vector<SecondBucket> per_second;
+  // `--threads N` with N > 1: one entry per event loop, in thread order (empty for one thread; the
+  // total's event_loop_lag_ns holds every thread's probes).
+  std::vector<EngineThread> threads;
 };
 
 // Counts one ended request in phase.completions_per_100ms at `since_run_start`.
@@ -290,6 +301,11 @@ std::optional<double> achieved_rate_per_s(const PhaseResult& phase);
 // Adds `from` into `into` (counters, maps, histograms, checks, turns turn by turn). Keeps into's name and executor;
 // peak/mean in flight and durations are NOT merged (they are not additive).
 util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
+// Adds what one slice (slice.hpp: a thread or a shard) was given of the same phase: the targets sum
+// (iterations, arrival rate), the arrival window and max_duration_reached are the widest, and each
+// trace record's start offset comes from the one slice that started it, moved by `trace_shift`
+// (that slice's phase start minus the merged phase start). Counters and histograms: merge_into.
+void merge_slice_plan(PhaseResult& into, const PhaseResult& from, std::chrono::nanoseconds trace_shift);
 
 // {"name","executor","counts":{...},"failures":{"connect":0,...},"failures_by_status":{"404":3},
 //  "failure_examples":{...},"checks":{"status_200":{"passed":..,"failed":..}},
@@ -309,7 +325,9 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from);
 //  "trace":{"records","speedup","started","started_offsets_ns":[ns or null per record]} (null but for trace phases)}
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
-//  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp)}; times are RFC 3339 UTC with milliseconds.
+//  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp),
+//  "threads":[{"thread":0,"started","completed","event_loop_lag_ns":{"summary","histogram"}},...] ([] for one
+//  event loop)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
 

@@ -616,6 +616,23 @@ Result<RunResult> run_result_from_json(const json& value, const std::string& pat
     }
     out.per_second = std::move(*seconds);
   }
+  if (!run.has_null("threads")) {  // results before `--threads` had none
+    auto threads = run.array("threads");
+    if (!threads) {
+      return fail(threads.error());
+    }
+    for (std::size_t i = 0; i < threads->value().size(); ++i) {
+      const Node node(threads->value()[i], fmt::format("{}[{}]", threads->path(), i));
+      EngineThread thread;
+      LLMD_TRY(Reader(node)
+                   .count("thread", thread.index)
+                   .count("started", thread.started)
+                   .count("completed", thread.completed)
+                   .histogram("event_loop_lag_ns", thread.event_loop_lag_ns)
+                   .done());
+      out.threads.push_back(std::move(thread));
+    }
+  }
   return out;
 }
 

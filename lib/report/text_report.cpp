@@ -215,6 +215,29 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   render_tokens(out, phase);
 }
 
+// `--threads N`: what each event loop carried and how late it ran, and the worst loop's lag p99
+// (the merged phases' event loop lag holds every loop's probes).
+void render_threads(std::string& out, const engine::RunResult& run) {
+  if (run.threads.empty()) {
+    return;
+  }
+  out += fmt::format("\nevent loops ({} threads)\n", run.threads.size());
+  const engine::EngineThread* worst = nullptr;
+  for (const auto& thread : run.threads) {
+    const auto& lag = thread.event_loop_lag_ns;
+    out += fmt::format("    {:.<17}: {} requests started, {} ended; loop lag {}\n", fmt::format("thread {} ", thread.index),
+                       thread.started, thread.completed, ns_quantiles(lag, {50, 99}));
+    if (lag.count() > 0 && (worst == nullptr || *lag.percentile(99) > *worst->event_loop_lag_ns.percentile(99))) {
+      worst = &thread;
+    }
+  }
+  if (worst != nullptr) {
+    out += fmt::format("    worst loop ......: thread {}, lag p99 {}, max {}\n", worst->index,
+                       util::format_seconds_fixed(*worst->event_loop_lag_ns.percentile(99) * 1e-9),
+                       util::format_seconds_fixed(static_cast<double>(*worst->event_loop_lag_ns.max()) * 1e-9));
+  }
+}
+
 // The unmeasured warm-up on one line, so a warm-up that failed is not invisible.
 void render_warmup(std::string& out, const engine::RunResult& warmup) {
   for (const auto& phase : warmup.phases) {
@@ -467,6 +490,7 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
     if (report.run->phases.size() > 1) {
       render_phase(out, report.run->total);
     }
+    render_threads(out, *report.run);
     out += render_turns_table(report.run->total);
     render_prompt_token_accuracy(out, report);
   }

@@ -183,24 +183,6 @@ struct PhaseParts {
   std::vector<TimePoint> shard_starts;
 };
 
-// Trace phases: each record was started by the one shard that owns it (nullopt in the others).
-// Offsets are from the phase start, so they move by the shard's phase start minus the merged one.
-void merge_trace(engine::PhaseResult& into, const engine::PhaseResult& from, nanoseconds shift) {
-  if (!from.trace) {
-    return;
-  }
-  if (!into.trace) {
-    into.trace = engine::TraceReplay{from.trace->records, from.trace->speedup, {}};
-  }
-  auto& offsets = into.trace->started_offsets_ns;
-  offsets.resize(std::max(offsets.size(), from.trace->started_offsets_ns.size()));
-  for (std::size_t i = 0; i < from.trace->started_offsets_ns.size(); ++i) {
-    if (const auto& offset = from.trace->started_offsets_ns[i]; offset && !offsets[i]) {
-      offsets[i] = *offset + shift.count();
-    }
-  }
-}
-
 // Merges `parts` (the same phase of several shards, completion slices already aligned) into one.
 util::Result<engine::PhaseResult> merge_phase(const PhaseParts& phase, TimePoint run_start, bool is_total) {
   engine::PhaseResult merged;
@@ -227,27 +209,21 @@ util::Result<engine::PhaseResult> merge_phase(const PhaseParts& phase, TimePoint
     // Not additive in general, but the shards ran side by side: their loads add up.
     merged.peak_in_flight += part.peak_in_flight;
     merged.mean_in_flight += part.mean_in_flight;
-    if (part.target_rate_per_s) {
-      merged.target_rate_per_s = merged.target_rate_per_s.value_or(0) + *part.target_rate_per_s;
-    }
-    if (part.arrival_window) {
-      merged.arrival_window = std::max(merged.arrival_window.value_or(nanoseconds{0}), *part.arrival_window);
-    }
-    if (part.iterations_target) {
-      merged.iterations_target = merged.iterations_target.value_or(0) + *part.iterations_target;
-    }
-    merged.max_duration_reached = merged.max_duration_reached || part.max_duration_reached;
   }
   merged.wall_duration = union_length(spans);
   if (earliest) {
     merged.started_at = std::chrono::duration_cast<nanoseconds>(*earliest - run_start);
   }
-  for (std::size_t i = 0; i < phase.parts.size() && !is_total; ++i) {
+  // Targets, windows and trace offsets (the offsets are from the phase start: they move by the
+  // shard's phase start minus the merged one).
+  for (std::size_t i = 0; i < phase.parts.size(); ++i) {
     const engine::PhaseResult& part = *phase.parts[i];
+    nanoseconds shift{0};
     if (part.started_at && merged.started_at) {
       const auto shard_phase_start = phase.shard_starts[i] + std::chrono::duration_cast<TimePoint::duration>(*part.started_at);
-      merge_trace(merged, part, std::chrono::duration_cast<nanoseconds>(shard_phase_start - (run_start + *merged.started_at)));
+      shift = std::chrono::duration_cast<nanoseconds>(shard_phase_start - (run_start + *merged.started_at));
     }
+    engine::merge_slice_plan(merged, part, is_total ? nanoseconds{0} : shift);
   }
   return merged;
 }

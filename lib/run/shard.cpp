@@ -1,5 +1,7 @@
 #include "run/shard.hpp"
 
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "engine/executors.hpp"
@@ -39,6 +41,30 @@ util::Result<void> check_shardable(const scenario::Scenario& s, const engine::Sl
   for (const auto& phase : s.phases) {
     if (auto ok = engine::validate_phase(phase, slice); !ok) {
       return util::fail(fmt::format("shard {}: {}", shard, ok.error()));
+    }
+  }
+  return {};
+}
+
+util::Result<void> check_threadable(const scenario::Scenario& s, const engine::Slice& shard) {
+  const std::size_t threads = s.engine.threads;
+  if (threads <= 1) {
+    return {};
+  }
+  std::vector<const scenario::Phase*> phases;
+  if (s.warmup) {
+    phases.push_back(&*s.warmup);
+  }
+  for (const auto& phase : s.phases) {
+    phases.push_back(&phase);
+  }
+  for (const auto* phase : phases) {
+    for (std::size_t t = 0; t < threads; ++t) {
+      if (auto ok = engine::validate_phase(*phase, shard.within(engine::Slice{t, threads})); !ok) {
+        const bool warmup = s.warmup && phase == &*s.warmup;
+        return util::fail(fmt::format("{}: threads {}: {}{}", scenario::to_string(s.engine.where), threads,
+                                      warmup ? "warm-up " : "", ok.error()));
+      }
     }
   }
   return {};

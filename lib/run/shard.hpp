@@ -24,6 +24,9 @@ struct ShardPlan {
 // prime the cache, churn pods (each is done once, by the coordinator), or have a phase that cannot
 // be split that many ways. The error names the setting (file:line) and what to do instead.
 util::Result<void> check_shardable(const scenario::Scenario& s, const engine::Slice& slice);
+// engine.threads > 1 (`--threads`): every phase must split that many ways within `shard` (the whole
+// run when not sharded), checked before anything starts; the error names engine.threads' source.
+util::Result<void> check_threadable(const scenario::Scenario& s, const engine::Slice& shard);
 
 // How a shard's measured loop met its --start-at (RunReport::start).
 struct StartAt {

@@ -61,6 +61,7 @@ engine::EngineConfig engine_config(const RunState& state) {
   if (request.shard) {
     config.slice = request.shard->slice;
   }
+  config.threads = request.scenario->engine.threads;
   return config;
 }
 

@@ -45,6 +45,8 @@ inline constexpr double k_max_speedup = 1e6;
 // ~3 GiB and 400,000 descriptors, within the 1,048,576 llmd-bench raises its limit to where the
 // system allows it. A single client process driving more would be measuring itself.
 inline constexpr std::uint64_t k_max_concurrency = 100'000;
+// engine.threads / --threads: event loops of one run.
+inline constexpr std::uint64_t k_max_threads = 256;
 
 // `iterations`: a counter, no memory; a billion requests is 3 hours at k_max_rate_per_s.
 inline constexpr std::uint64_t k_max_iterations = 1'000'000'000;

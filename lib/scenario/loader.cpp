@@ -23,9 +23,26 @@ using yaml::Need;
 using yaml::Range;
 using yaml::Section;
 
-constexpr std::array<std::string_view, 14> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
+constexpr std::array<std::string_view, 15> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
                                                          "load",   "checks", "thresholds", "cache", "sim", "time_scale",
-                                                         "cache_state", "events"};
+                                                         "cache_state", "events", "engine"};
+constexpr std::array<std::string_view, 1> k_engine_keys = {"threads"};
+
+// `engine: {threads: N}`.
+util::Result<void> load_engine_section(const Section& root, Scenario& scenario) {
+  auto engine = root.get("engine");
+  if (!engine) {
+    return {};
+  }
+  auto section = Section::open(*engine, k_engine_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  if (auto threads = section->get("threads")) {
+    scenario.engine.where = threads->where();
+  }
+  return section->read_unsigned("threads", scenario.engine.threads, 1, limits::k_max_threads);
+}
 
 util::Result<void> load_request_sections(const Section& root, Scenario& scenario) {
   if (auto target = root.get("target")) {
@@ -127,6 +144,7 @@ util::Result<Scenario> load_document(const Field& root_field) {
   LLMD_TRY(root->read("name", scenario.name));
   LLMD_TRY(load_request_sections(*root, scenario));
   LLMD_TRY(load_load_sections(*root, scenario));
+  LLMD_TRY(load_engine_section(*root, scenario));
   LLMD_TRY(load_gate_sections(*root, scenario));
   LLMD_TRY(load_sim_section(*root, scenario));
   LLMD_TRY(detail::check_consistency(scenario));

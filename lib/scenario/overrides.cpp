@@ -174,6 +174,12 @@ util::Result<void> apply_overrides(Scenario& scenario, const Overrides& override
     scenario.time_scale = *overrides.time_scale;
     scenario.time_scale_where = SourceLocation{"--time-scale", 0, 0};
   }
+  if (overrides.threads) {
+    LLMD_TRY(check_flag_range("--threads", static_cast<double>(*overrides.threads), 1,
+                              static_cast<double>(limits::k_max_threads)));
+    scenario.engine.threads = *overrides.threads;
+    scenario.engine.where = SourceLocation{"--threads", 0, 0};
+  }
   if (!overrides.cache_urls.empty()) {
     for (const std::string& url : overrides.cache_urls) {
       LLMD_TRY(check_flag("--cache-url", url, detail::check_http_url));

@@ -257,6 +257,13 @@ struct ChurnEvent {
 // "restart_pod" | "delete_pod" (the key a scenario writes).
 std::string_view to_string(ChurnEvent::Action action);
 
+// `engine:` how the load generator itself runs.
+struct EngineSpec {
+  // Event loops (threads) the load is spread over (engine/engine.hpp); `--threads` overrides.
+  std::size_t threads = 1;
+  SourceLocation where;  // its key, or {"--threads"}; empty when not set
+};
+
 struct Scenario {
   std::string name;        // default: file stem
   std::string path;        // file it was loaded from ("" for built-in)
@@ -278,6 +285,7 @@ struct Scenario {
   sim::SimConfig sim;            // the embedded simulator (used when target.base_url is empty)
   double time_scale = 1.0;       // multiplies every phase duration/start time (tests: 0.01)
   SourceLocation time_scale_where;  // its `time_scale` key, or {"--time-scale"}; empty when not set
+  EngineSpec engine;
 };
 
 // A check's name in every report: as the scenario wrote it, else canonical.

@@ -52,6 +52,24 @@ TEST(Validate, PrintsTheResolvedPlanAndSendsNothing) {
   EXPECT_FALSE(std::filesystem::exists(dir / "r.json"));
 }
 
+TEST(Validate, SaysHowManyEventLoopsAndRefusesAPhaseThatCannotBeSplit) {
+  const auto dir = scratch_dir();
+  const auto file = write_text(dir / "s.yaml", "load: [{executor: constant-vus, vus: 4, duration: 1s}]\n"
+                                               "warmup: {executor: iterations, iterations: 3, vus: 1}\n");
+  auto out = bench({"validate", file.string(), "--threads", "3"});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("--threads: threads 3: warm-up phase \""));
+  EXPECT_THAT(out.err, HasSubstr("with vus 1 cannot be split 3 ways"));
+  const auto plain = write_text(dir / "p.yaml", "load: [{executor: constant-vus, vus: 4, duration: 1s}]\n"
+                                                "engine: {threads: 3}\n");
+  out = bench({"validate", plain.string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("threads:    3 event loops (user, arrival and iteration k on loop k mod 3)\n"));
+  out = bench({"validate", plain.string(), "--threads", "1"});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, Not(HasSubstr("threads:")));
+}
+
 TEST(Validate, SaysHowTokenCountsAreMadeAndWhichTokenizerTheSimulatorUses) {
   const auto dir = scratch_dir();
   const auto file = write_text(dir / "s.yaml", "load: [{executor: iterations, iterations: 1, vus: 1}]\n"

@@ -87,6 +87,12 @@ RunResult full_run() {
   run.started_at = std::chrono::system_clock::time_point(1'764'700'000'123ms);
   run.ended_at = run.started_at + 3s;
   run.per_second = {SecondBucket{3, 2, 1, 40, 4, 1e7, 2e7, 1e6, std::nullopt}, SecondBucket{}};
+  EngineThread thread;
+  thread.index = 1;
+  thread.started = 6;
+  thread.completed = 5;
+  thread.event_loop_lag_ns.record(120'000);
+  run.threads = {EngineThread{}, thread};
   return run;
 }
 
@@ -101,6 +107,22 @@ TEST(RunResultFromJson, RoundTripsEveryFieldToJsonWrites) {
     EXPECT_EQ(read->phases[0].histograms.*field.member, full_run().phases[0].histograms.*field.member) << field.key;
   }
   EXPECT_EQ(read->phases[0].time_to_failure_ns, full_run().phases[0].time_to_failure_ns);
+  ASSERT_EQ(read->threads.size(), 2u);
+  EXPECT_EQ(read->threads[1].started, 6u);
+  EXPECT_EQ(read->threads[1].event_loop_lag_ns, full_run().threads[1].event_loop_lag_ns);
+}
+
+// Results written before `--threads` have no "threads": one loop.
+TEST(RunResultFromJson, AResultWithoutThreadsIsOneLoop) {
+  json written = to_json(full_run());
+  written.erase("threads");
+  auto read = run_result_from_json(written);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_TRUE(read->threads.empty());
+  written["threads"] = json::array({{{"thread", 0}, {"started", "many"}}});
+  read = run_result_from_json(written);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("run.threads[0].started"), std::string::npos) << read.error();
 }
 
 // Results written before arrival_window_ns: the window comes back from the achieved rate.

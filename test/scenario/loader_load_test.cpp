@@ -147,6 +147,17 @@ TEST(ScenarioLoad, PerSessionNeedsVirtualUsers) {
             PromptKind::per_session);
 }
 
+TEST(ScenarioLoad, EngineThreadsDefaultToOneAndAreBounded) {
+  const std::string load = "load:\n  - {executor: constant-vus, vus: 4, duration: 1m}\n";
+  EXPECT_EQ(load_ok(load).engine.threads, 1u);
+  const Scenario scenario = load_ok("engine:\n  threads: 4\n" + load);
+  EXPECT_EQ(scenario.engine.threads, 4u);
+  EXPECT_EQ(scenario.engine.where.line, 2);
+  EXPECT_EQ(load_error("engine:\n  threads: 0\n" + load), "scenarios/x.yaml:2:12: engine.threads: must be >= 1, got 0");
+  EXPECT_EQ(load_error("engine:\n  threads: 257\n" + load), "scenarios/x.yaml:2:12: engine.threads: must be <= 256, got 257");
+  EXPECT_NE(load_error("engine:\n  thread: 2\n" + load).find("thread"), std::string::npos);
+}
+
 TEST(ScenarioLoad, TimeScaleIsKeptNotApplied) {
   const Scenario scenario = load_ok("time_scale: 0.01\nload:\n  - {executor: constant-vus, vus: 1, duration: 2m}\n");
   EXPECT_DOUBLE_EQ(scenario.time_scale, 0.01);

@@ -83,6 +83,15 @@ TEST(ScenarioOverrides, ErrorsNameTheFlag) {
   overrides.max_tokens = 0;
   EXPECT_EQ(apply_error(scenario, overrides), "--max-tokens: must be >= 1, got 0");
   overrides = Overrides{};
+  overrides.threads = 0;
+  EXPECT_EQ(apply_error(scenario, overrides), "--threads: must be >= 1, got 0");
+  overrides.threads = 300;
+  EXPECT_EQ(apply_error(scenario, overrides), "--threads: must be <= 256, got 300");
+  overrides.threads = 3;
+  ASSERT_TRUE(apply_overrides(scenario, overrides));
+  EXPECT_EQ(scenario.engine.threads, 3u);
+  EXPECT_EQ(to_string(scenario.engine.where), "--threads");
+  overrides = Overrides{};
   overrides.cache_urls = {"http://ok:1/metrics", "nope"};
   EXPECT_EQ(apply_error(scenario, overrides), "--cache-url: expected an http:// or https:// URL with a host, got \"nope\"");
   overrides = Overrides{};
