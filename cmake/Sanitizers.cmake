@@ -31,3 +31,16 @@ endif()
 if(LLMD_FUZZ)
   add_compile_options(-fsanitize=fuzzer-no-link)
 endif()
+
+# LLMD_TSAN      ThreadSanitizer, for the code that runs on several threads (the engine's `--threads`
+#                loops and their shared ledger, the simulator's io threads, the cache sampler):
+#                scripts/tsan.sh builds build-tsan/ and runs the tests that start threads. Not with
+#                LLMD_SANITIZE (TSan and ASan cannot be combined).
+option(LLMD_TSAN "Build with -fsanitize=thread (scripts/tsan.sh)" OFF)
+if(LLMD_TSAN)
+  if(LLMD_SANITIZE OR LLMD_FUZZ)
+    message(FATAL_ERROR "LLMD_TSAN cannot be combined with LLMD_SANITIZE or LLMD_FUZZ")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+endif()

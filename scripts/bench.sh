@@ -15,7 +15,7 @@
 #   shards (only with BENCH_PARTS=shards): 4 shard processes x 250 users (run --shard, --start-at, merge)
 #                    vs one process x 1,000 users against one simulator: requests, TTFT p50/p95/p99 and
 #                    verdict side by side, in $work/shards.txt.
-#   threads (only with BENCH_PARTS=threads): 1,000 streams of fast tokens from one process with --threads 1
+#   threads (only with BENCH_PARTS=threads): 1,000 streams (tokens 50 ms apart) from one process with --threads 1
 #                    and --threads 2 (alternating, twice each) against a separate `llmd-bench sim`: SSE events/s,
 #                    client CPU-seconds per 1,000 events and event-loop lag p99 side by side, in $work/threads.txt.
 #   merge (only with BENCH_PARTS=merge): `llmd-bench merge` of 16 shard files of a 10-minute run
@@ -25,7 +25,7 @@
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
 # BENCH_PARTS ("all", "interference", "csv", "merge", "shards" or "threads"), BENCH_THREAD_STREAMS (1000),
-# BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
+# BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_THREAD_TOKENS (100), BENCH_THREAD_INTER_TOKEN_MS (50), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -253,19 +253,21 @@ if [ "${BENCH_PARTS:-all}" = shards ]; then
 fi
 
 # ---------------------------------------------------------------- threads (BENCH_PARTS=threads)
-# Issue 16 item 1: does a second event loop carry more SSE events? 1,000 streams of 5 ms tokens from
-# one process, --threads 1 vs --threads N, alternating, against one separate simulator process. An
-# event is an output token (one SSE event each). Both share this machine's cores with the simulator.
+# Issue 16 item 1: what a second event loop costs and carries. 1,000 streams of tokens 50 ms apart
+# (20,000 SSE events/s asked for) from one process, --threads 1 vs --threads N, alternating, against one
+# separate simulator process. An event is an output token (one SSE event each). On a machine where the
+# simulator (one io thread, ~35 us of CPU per event through its gateway) saturates first, events/s
+# cannot grow with client threads: then the figure to compare is client CPU per event at the same rate.
 threads_part() {
   local streams="${BENCH_THREAD_STREAMS:-1000}" seconds="${BENCH_THREAD_SECONDS:-15}" threads="${BENCH_THREADS:-2}" round n gateway
   : >"$work/threads.txt"
   cat >"$work/threads.yaml" <<EOF
 name: threads-bench
-requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 8}, max_tokens: 400}
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 8}, max_tokens: ${BENCH_THREAD_TOKENS:-100}}
 load: [{name: streams, executor: constant-vus, vus: $streams, duration: ${seconds}s, graceful_stop: 30s}]
 EOF
   start_sim threads-sim --pods 4 --route round-robin --max-num-seqs 20000 --kv-blocks 400000 --prefill-base-ms 10 \
-    --prefill-per-token-us 0 --inter-token-ms 5
+    --prefill-per-token-us 0 --inter-token-ms "${BENCH_THREAD_INTER_TOKEN_MS:-50}"
   gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/threads-sim.json")
   server_pid=$sim_pid
   for round in 1 2; do
@@ -284,7 +286,8 @@ cpu = float(user) + float(system)
 lag = total["metrics"]["event_loop_lag_ns"]["summary"]
 worst = max((t["event_loop_lag_ns"]["summary"]["p99"] or 0 for t in result["run"]["threads"]), default=lag["p99"] or 0)
 print(f"threads {sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1f} s), client CPU {cpu:.1f} s = "
-      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), sim CPU {server:.1f} s, "
+      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), sim CPU {server:.1f} s "
+      f"({server / float(wall):.2f} of a core{': saturated' if server / float(wall) > 0.9 else ''}), "
       f"loop lag p99 {(lag['p99'] or 0) / 1e6:.2f} ms (worst loop {worst / 1e6:.2f} ms), ok {total['counts']['ok']}, "
       f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB")
 PYEOF2
