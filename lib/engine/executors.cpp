@@ -1,6 +1,7 @@
 #include "engine/executors.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <random>
 #include <vector>
@@ -50,6 +51,11 @@ class ClosedLoop final : public Executor {
         m_in_flight(peak_concurrency(phase), false),
         m_resume_at(peak_concurrency(phase), TimePoint{}) {}
 
+  // Starts every owned user below the target that is neither in flight nor backing off. A user
+  // whose request ends is restarted by on_done(), so in steady state there is nothing to start:
+  // the scan over the users (O(users), 3% of the client's CPU at 1,000 streams when it ran on every
+  // loop wake) runs only when something can have changed: the first call, a new target (ramps), or
+  // a pause (backoff, think time) that has run out.
   TimePoint tick(TimePoint now, Launcher& launcher) override {
     if (now < m_start) {
       return m_start;
@@ -58,26 +64,30 @@ class ClosedLoop final : public Executor {
       return TimePoint::max();
     }
     const RampPoint point = target_at(now);
-    TimePoint next = m_end;
+    const TimePoint ramp_next = point.next_change ? m_start + *point.next_change : TimePoint::max();
+    if (now < m_next_scan && point.target_vus == m_scanned_target) {
+      return std::min({m_end, m_next_scan, ramp_next});
+    }
+    TimePoint resume = TimePoint::max();
     for (std::size_t vu = m_slice.index; vu < point.target_vus && may_issue(); vu += m_slice.count) {
       if (m_in_flight[vu]) {
         continue;
       }
       if (m_resume_at[vu] > now) {
-        next = std::min(next, m_resume_at[vu]);  // backing off
+        resume = std::min(resume, m_resume_at[vu]);  // backing off
         continue;
       }
       start(vu, now, launcher);
     }
-    if (point.next_change) {
-      next = std::min(next, m_start + *point.next_change);
-    }
-    return next;
+    m_next_scan = resume;
+    m_scanned_target = point.target_vus;
+    return std::min({m_end, resume, ramp_next});
   }
 
   void pause(std::size_t vu, TimePoint until) override {
     if (vu < m_resume_at.size()) {
       m_resume_at[vu] = until;
+      m_next_scan = std::min(m_next_scan, until);
     }
   }
 
@@ -132,6 +142,8 @@ class ClosedLoop final : public Executor {
   std::vector<TimePoint> m_resume_at;  // per VU: no request before this (backoff); TimePoint{}: none
   std::size_t m_active = 0;
   bool m_stopped = false;
+  TimePoint m_next_scan = TimePoint::min();                 // tick() scans the users again at this instant
+  std::size_t m_scanned_target = SIZE_MAX;                  // the target of the last scan
 };
 
 // constant_arrival_rate, poisson, gamma.

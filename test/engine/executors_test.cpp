@@ -96,6 +96,32 @@ TEST(ConstantVus, APausedUserWaitsUntilItsBackoffEnds) {
   EXPECT_EQ(launcher.launches.back().scheduled, k_t0 + 3s);
 }
 
+// tick() scans the users only when something can have changed; between changes it starts nothing
+// and wakes at the nearest of the phase end and the pauses that run out.
+TEST(ConstantVus, TicksBetweenChangesStartNothingAndWakeForEachPause) {
+  auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 3), k_t0, 1);
+  FakeLauncher launcher;
+  EXPECT_EQ(executor->tick(k_t0, launcher), k_t0 + 10s);
+  ASSERT_EQ(launcher.launches.size(), 3u);
+  for (int i = 1; i <= 5; ++i) {
+    EXPECT_EQ(executor->tick(k_t0 + std::chrono::milliseconds(i), launcher), k_t0 + 10s);
+  }
+  EXPECT_EQ(launcher.launches.size(), 3u);
+  executor->pause(2, k_t0 + 5s);  // think time, set while its request is still in flight
+  executor->pause(1, k_t0 + 4s);
+  executor->on_done(2, k_t0 + 1s, launcher);
+  executor->on_done(1, k_t0 + 1s, launcher);
+  EXPECT_EQ(launcher.launches.size(), 3u);
+  EXPECT_EQ(executor->tick(k_t0 + 2s, launcher), k_t0 + 4s);
+  EXPECT_EQ(executor->tick(k_t0 + 4s, launcher), k_t0 + 5s);  // user 1 starts; user 2 still waits
+  ASSERT_EQ(launcher.launches.size(), 4u);
+  EXPECT_EQ(launcher.launches.back().vu, 1u);
+  EXPECT_EQ(executor->tick(k_t0 + 5s, launcher), k_t0 + 10s);
+  ASSERT_EQ(launcher.launches.size(), 5u);
+  EXPECT_EQ(launcher.launches.back().vu, 2u);
+  EXPECT_EQ(executor->active(), 3u);
+}
+
 TEST(ConstantVus, StopEndsRestarts) {
   auto executor = make_executor(closed_phase(ExecutorKind::constant_vus, 2), k_t0, 1);
   FakeLauncher launcher;
