@@ -18,13 +18,16 @@
 #   threads (only with BENCH_PARTS=threads): 1,000 streams (tokens 50 ms apart) from one process with --threads 1
 #                    and --threads 2 (alternating, twice each) against a separate `llmd-bench sim`: SSE events/s,
 #                    client CPU-seconds per 1,000 events and event-loop lag p99 side by side, in $work/threads.txt.
+#   burst (only with BENCH_PARTS=burst): 1,000 users starting together (one request each) against a
+#                    simulator with a fixed 100 ms prefill and send-time stamps: TTFT p50/p99 above the
+#                    server's 100 ms and the client-added part (stamp to receipt), twice, in $work/burst.txt.
 #   merge (only with BENCH_PARTS=merge): `llmd-bench merge` of 16 shard files of a 10-minute run
 #                    (scripts/bench/merge_shards.py: one real result copied 16x with the shard fields, 600
 #                    per-second buckets, dense histograms); wall time and peak RSS of 3 merges, target < 1 s,
 #                    kept in $work/merge.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", "interference", "csv", "merge", "shards" or "threads"), BENCH_THREAD_STREAMS (1000),
+# BENCH_PARTS ("all", "interference", "csv", "merge", "shards", "threads" or "burst"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
 # BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_THREAD_TOKENS (100), BENCH_THREAD_INTER_TOKEN_MS (50), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
@@ -298,6 +301,42 @@ PYEOF2
 }
 if [ "${BENCH_PARTS:-all}" = threads ]; then
   threads_part
+  log "raw outputs kept in $work"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- burst (BENCH_PARTS=burst)
+# Issue 16 target: 1,000 requests started together should add little to their TTFT. Every request's
+# server time is fixed (100 ms prefill, no cache, no queue); the simulator stamps each event with its
+# send time (--stamp-events), so the report splits TTFT into the server's 100 ms, the client-added part
+# (stamp to receipt: loopback, the simulator's gateway relay and the client's loop) and the rest (the
+# request's way to the server: the client's start-up of the burst and the simulator accepting it).
+burst_part() {
+  local users="${BENCH_BURST_USERS:-1000}" round gateway
+  : >"$work/burst.txt"
+  cat >"$work/burst.yaml" <<EOF
+name: burst
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 8}, max_tokens: 4}
+load: [{name: burst, executor: iterations, vus: $users, iterations: $users, max_duration: 1m}]
+EOF
+  start_sim burst-sim --pods 4 --route round-robin --no-prefix-caching --max-num-seqs 20000 --kv-blocks 400000 \
+    --prefill-base-ms 100 --prefill-per-token-us 0 --inter-token-ms 20 --stamp-events
+  gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/burst-sim.json")
+  for round in 1 2; do
+    timed "burst-$round" "$bin" run "$work/burst.yaml" --target "$gateway" -q --out "json=$work/burst-$round.json"
+    python3 - "$work/burst-$round.json" <<'PYEOF2' | tee -a "$work/burst.txt" >&2
+import json, sys
+metrics = json.load(open(sys.argv[1]))["run"]["total"]["metrics"]
+ttft, added = (metrics[k]["summary"] for k in ("ttft_ns", "ttft_client_added_ns"))
+print(f"burst of {ttft['count']}: ttft p50 {ttft['p50'] / 1e6:.1f} ms, p99 {ttft['p99'] / 1e6:.1f} ms (server: 100 ms; "
+      f"added p50 {ttft['p50'] / 1e6 - 100:.1f} ms, p99 {ttft['p99'] / 1e6 - 100:.1f} ms); stamp-to-receipt p50 "
+      f"{added['p50'] / 1e6:.1f} ms, p99 {added['p99'] / 1e6:.1f} ms")
+PYEOF2
+  done
+  stop_sim
+}
+if [ "${BENCH_PARTS:-all}" = burst ]; then
+  burst_part
   log "raw outputs kept in $work"
   exit 0
 fi

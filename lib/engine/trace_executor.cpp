@@ -67,8 +67,6 @@ class TraceLoop final : public Executor {
   LoopKind loop() const override { return LoopKind::open; }
 
  private:
-  static constexpr std::size_t k_max_starts_per_tick = 4096;
-
   const Trace& m_trace;
   double m_speedup;
   Slice m_slice;                // the records it replays: index mod count == index
