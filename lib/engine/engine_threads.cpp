@@ -249,9 +249,18 @@ util::Result<RunResult> run_threads(const EngineConfig& config, std::span<const 
       }
     }
   }
-  coordinate(config, phases, hub, run_start, started_at);
+  std::exception_ptr coordinator_failure;
+  try {
+    coordinate(config, phases, hub, run_start, started_at);
+  } catch (...) {  // a callback threw: stop the loops, and join them before it goes on up
+    coordinator_failure = std::current_exception();
+    hub.abort_all();
+  }
   for (auto& thread : threads) {
     thread.join();
+  }
+  if (coordinator_failure) {
+    std::rethrow_exception(coordinator_failure);
   }
   if (spawn_failure) {
     return util::fail(*spawn_failure);

@@ -207,6 +207,23 @@ TEST(EngineThreads, TheStopAndAbortFlagsReachEveryLoop) {
   EXPECT_TRUE(aborted.aborted);
 }
 
+// A callback that throws on the coordinating thread stops the loops and reaches the caller (which
+// reports an internal error and still writes what it has), instead of std::terminate on joinable threads.
+TEST(EngineThreads, ACallbackThatThrowsStopsTheLoopsAndReachesTheCaller) {
+  struct ProgressFailed : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  SimFleet fleet(test::fast_sim_config());
+  const auto scenario = test::test_scenario();
+  EngineConfig config = with_threads(2);
+  config.progress_interval = 20ms;
+  config.on_progress = [](const Progress&) { throw ProgressFailed("terminal gone"); };
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_THROW(test::run_against(fleet.url(), scenario, {test::constant_vus_phase(4, 60s)}, config), ProgressFailed);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 20s) << "the loops were aborted, not run to the end";
+  fleet.stop();
+}
+
 TEST(EngineThreads, PerRequestRecordsComeOneAtATimeAndCoverEveryRequest) {
   SimFleet fleet(test::fast_sim_config());
   const auto scenario = test::test_scenario();
