@@ -119,26 +119,9 @@ void Engine::probe_loop_lag(TimePoint now) {
 }
 
 void Engine::report_progress(TimePoint now) {
-  Progress progress;
-  for (const auto& phase : m_phases) {
-    if (phase.state == PhaseState::running || phase.state == PhaseState::draining) {
-      progress.phase += progress.phase.empty() ? phase.phase.name : "," + phase.phase.name;
-      progress.active_vus += phase.executor->active();
-    }
-    progress.dropped += phase.result.dropped;
-  }
-  progress.elapsed = now - m_run_start;
-  progress.in_flight = m_multi->active();
-  const double seconds = std::chrono::duration<double>(now - m_last_progress).count();
-  progress.requests_per_s = seconds > 0 ? static_cast<double>(m_completed - m_completed_at_progress) / seconds : 0;
-  if (auto p95 = m_live_ttft.percentile(95)) {
-    progress.ttft_p95_seconds = *p95 / 1e9;
-  }
-  progress.completed = m_completed;
-  progress.errors = m_errors;
-  m_completed_at_progress = m_completed;
+  m_progress->add(snapshot());
+  m_config.on_progress(m_progress->finish(now));
   m_last_progress = now;
-  m_config.on_progress(progress);
 }
 
 std::vector<TimePoint> Engine::phase_starts(TimePoint run_start) const {
@@ -153,21 +136,29 @@ RunResult Engine::run(std::optional<TimePoint> run_start) {
   const auto started_at = std::chrono::system_clock::now();
   m_started_at = started_at;
   m_run_start = run_start.value_or(Clock::now());
+  const std::vector<TimePoint> starts = phase_starts(m_run_start);
   if (m_hub != nullptr) {
     m_ledger = &m_hub->ledger();
   } else {
-    m_own_ledger.emplace(m_run_start, phase_starts(m_run_start));
+    m_own_ledger.emplace(m_run_start, starts);
     m_ledger = &*m_own_ledger;
     if (m_config.on_start) {
       m_config.on_start(m_run_start);
     }
+  }
+  if (m_config.on_progress) {
+    std::vector<std::string> names;
+    for (const auto& phase : m_phases) {
+      names.push_back(phase.phase.name);
+    }
+    m_progress.emplace(std::move(names), m_run_start);
   }
   m_next_stop_check = m_run_start + m_config.stop_check_interval;
   m_last_progress = m_run_start;
   m_next_publish = m_run_start;
   for (std::size_t i = 0; i < m_phases.size(); ++i) {
     auto& phase = m_phases[i];
-    phase.start = m_run_start + phase.phase.start_time;
+    phase.start = starts[i];
     phase.executor = make_executor(phase.phase, phase.start, mix64(m_spec.seed, stream_tag::arrivals, i), m_prompts.trace(),
                                     m_config.slice);
   }
@@ -235,7 +226,7 @@ void Engine::check_flags(TimePoint now) {
   }
 }
 
-void Engine::publish(TimePoint now) {
+LoopSnapshot Engine::snapshot() const {
   LoopSnapshot snapshot;
   snapshot.phase_active.resize(m_phases.size());
   for (std::size_t i = 0; i < m_phases.size(); ++i) {
@@ -250,10 +241,15 @@ void Engine::publish(TimePoint now) {
   snapshot.completed = m_completed;
   snapshot.errors = m_errors;
   (void)snapshot.live_ttft.merge(m_live_ttft);  // same layout: cannot fail
+  return snapshot;
+}
+
+void Engine::publish(TimePoint now) {
+  LoopSnapshot own = snapshot();
   if (m_hub->wants_live_total()) {
-    snapshot.live_total = merged_total(now);
+    own.live_total = merged_total(now);
   }
-  m_hub->publish(m_thread, std::move(snapshot));
+  m_hub->publish(m_thread, std::move(own));
   m_next_publish = now + m_hub->publish_interval();
 }
 

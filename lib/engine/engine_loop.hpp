@@ -18,6 +18,7 @@
 #include "engine/engine.hpp"
 #include "engine/executors.hpp"
 #include "engine/load_ledger.hpp"
+#include "engine/loop_progress.hpp"
 #include "engine/per_second.hpp"
 #include "engine/phase_run.hpp"
 #include "engine/prompt_source.hpp"
@@ -100,6 +101,8 @@ class Engine final : public TransferSink {
   void check_stop(TimePoint now);
   // The stop/abort flags (and the hub's): may begin the stop or abort what is in flight.
   void check_flags(TimePoint now);
+  // What this loop reports of itself: for its progress line, or to a threaded run's hub.
+  LoopSnapshot snapshot() const;
   // Threaded: this loop's snapshot to the hub.
   void publish(TimePoint now);
 
@@ -139,7 +142,7 @@ class Engine final : public TransferSink {
   TimePoint m_loop_probe_due{};
   std::uint64_t m_completed = 0;
   std::uint64_t m_errors = 0;
-  std::uint64_t m_completed_at_progress = 0;
+  std::optional<ProgressMerger> m_progress;  // one loop with on_progress: its line from its own snapshot
   TimePoint m_last_progress{};
 };
 

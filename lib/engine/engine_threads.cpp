@@ -32,54 +32,6 @@ std::chrono::nanoseconds publish_interval(const EngineConfig& config) {
   return interval == std::chrono::nanoseconds::max() ? std::chrono::nanoseconds::zero() : interval / 2;
 }
 
-// The progress line from the loops' latest snapshots.
-class ProgressMerger {
- public:
-  ProgressMerger(std::span<const scenario::Phase> phases, TimePoint run_start)
-      : m_phases(phases), m_run_start(run_start), m_last(run_start) {}
-
-  Progress merge(const ThreadHub& hub, TimePoint now) {
-    Progress progress;
-    std::vector<bool> active(m_phases.size(), false);
-    stats::LogLinearHistogram ttft = make_engine_histogram();
-    hub.visit_snapshots([&](const LoopSnapshot& snapshot) {
-      if (!snapshot.published) {
-        return;
-      }
-      for (std::size_t i = 0; i < snapshot.phase_active.size() && i < active.size(); ++i) {
-        active[i] = active[i] || snapshot.phase_active[i];
-      }
-      progress.active_vus += snapshot.active_vus;
-      progress.in_flight += snapshot.in_flight;
-      progress.completed += snapshot.completed;
-      progress.errors += snapshot.errors;
-      progress.dropped += snapshot.dropped;
-      (void)ttft.merge(snapshot.live_ttft);  // same layout: cannot fail
-    });
-    for (std::size_t i = 0; i < active.size(); ++i) {
-      if (active[i]) {
-        progress.phase += progress.phase.empty() ? m_phases[i].name : "," + m_phases[i].name;
-      }
-    }
-    progress.elapsed = now - m_run_start;
-    const double seconds = std::chrono::duration<double>(now - m_last).count();
-    const std::uint64_t fresh = progress.completed >= m_completed ? progress.completed - m_completed : 0;
-    progress.requests_per_s = seconds > 0 ? static_cast<double>(fresh) / seconds : 0;
-    if (auto p95 = ttft.percentile(95)) {
-      progress.ttft_p95_seconds = *p95 / 1e9;
-    }
-    m_completed = progress.completed;
-    m_last = now;
-    return progress;
-  }
-
- private:
-  std::span<const scenario::Phase> m_phases;
-  TimePoint m_run_start;
-  TimePoint m_last;
-  std::uint64_t m_completed = 0;
-};
-
 // The live totals for stop_check: every loop's latest total merged, in-flight from the ledger.
 RunResult live_run(const EngineConfig& config, ThreadHub& hub, TimePoint run_start, TimePoint now,
                    std::chrono::system_clock::time_point started_at) {
@@ -104,7 +56,11 @@ RunResult live_run(const EngineConfig& config, ThreadHub& hub, TimePoint run_sta
 // Progress and stop checks on the calling thread until every loop is done.
 void coordinate(const EngineConfig& config, std::span<const scenario::Phase> phases, ThreadHub& hub, TimePoint run_start,
                 std::chrono::system_clock::time_point started_at) {
-  ProgressMerger progress(phases, run_start);
+  std::vector<std::string> names;
+  for (const auto& phase : phases) {
+    names.push_back(phase.name);
+  }
+  ProgressMerger progress(std::move(names), run_start);
   TimePoint next_progress = run_start + config.progress_interval;
   TimePoint next_check = run_start + config.stop_check_interval;
   while (true) {
@@ -121,7 +77,12 @@ void coordinate(const EngineConfig& config, std::span<const scenario::Phase> pha
     }
     now = Clock::now();
     if (config.on_progress && now >= next_progress) {
-      config.on_progress(progress.merge(hub, now));
+      hub.visit_snapshots([&progress](const LoopSnapshot& snapshot) {
+        if (snapshot.published) {
+          progress.add(snapshot);
+        }
+      });
+      config.on_progress(progress.finish(now));
       next_progress = now + config.progress_interval;
     }
     const bool stopping = hub.halted() || (config.stop != nullptr && config.stop->load(std::memory_order_relaxed));

@@ -14,21 +14,9 @@
 
 #include "engine/engine.hpp"
 #include "engine/load_ledger.hpp"
+#include "engine/loop_progress.hpp"
 
 namespace llmd::engine {
-
-// A loop's view of itself, published to the hub every ThreadHub::publish_interval().
-struct LoopSnapshot {
-  bool published = false;
-  std::vector<bool> phase_active;  // per phase: running or draining
-  std::size_t active_vus = 0;
-  std::size_t in_flight = 0;
-  std::uint64_t completed = 0;
-  std::uint64_t errors = 0;
-  std::uint64_t dropped = 0;
-  stats::LogLinearHistogram live_ttft = make_engine_histogram();
-  std::optional<PhaseResult> live_total;  // when ThreadHub::wants_live_total()
-};
 
 class ThreadHub {
  public:

@@ -1,5 +1,7 @@
 #include "run/shard.hpp"
 
+#include <span>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -7,6 +9,34 @@
 #include "engine/executors.hpp"
 
 namespace llmd::run {
+
+namespace {
+
+// Each phase (the warm-up first) split by every one of `slices`: the first phase that cannot be,
+// its error prefixed "warm-up " for the warm-up.
+util::Result<void> check_split(const scenario::Scenario& s, std::span<const engine::Slice> slices) {
+  const auto check = [slices](const scenario::Phase& phase, std::string_view label) -> util::Result<void> {
+    for (const auto& slice : slices) {
+      if (auto ok = engine::validate_phase(phase, slice); !ok) {
+        return util::fail(fmt::format("{}{}", label, ok.error()));
+      }
+    }
+    return {};
+  };
+  if (s.warmup) {
+    if (auto ok = check(*s.warmup, "warm-up "); !ok) {
+      return ok;
+    }
+  }
+  for (const auto& phase : s.phases) {
+    if (auto ok = check(phase, ""); !ok) {
+      return ok;
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 util::Result<void> check_shardable(const scenario::Scenario& s, const engine::Slice& slice) {
   const std::string shard = to_string(slice);
@@ -33,15 +63,8 @@ util::Result<void> check_shardable(const scenario::Scenario& s, const engine::Sl
                                   "unsharded run, or drop events from the shards",
                                   shard, scenario::to_string(s.events.front().where)));
   }
-  if (s.warmup) {
-    if (auto ok = engine::validate_phase(*s.warmup, slice); !ok) {
-      return util::fail(fmt::format("shard {}: warm-up {}", shard, ok.error()));
-    }
-  }
-  for (const auto& phase : s.phases) {
-    if (auto ok = engine::validate_phase(phase, slice); !ok) {
-      return util::fail(fmt::format("shard {}: {}", shard, ok.error()));
-    }
+  if (auto ok = check_split(s, std::span(&slice, 1)); !ok) {
+    return util::fail(fmt::format("shard {}: {}", shard, ok.error()));
   }
   return {};
 }
@@ -51,21 +74,12 @@ util::Result<void> check_threadable(const scenario::Scenario& s, const engine::S
   if (threads <= 1) {
     return {};
   }
-  std::vector<const scenario::Phase*> phases;
-  if (s.warmup) {
-    phases.push_back(&*s.warmup);
+  std::vector<engine::Slice> slices;
+  for (std::size_t t = 0; t < threads; ++t) {
+    slices.push_back(shard.within(engine::Slice{t, threads}));
   }
-  for (const auto& phase : s.phases) {
-    phases.push_back(&phase);
-  }
-  for (const auto* phase : phases) {
-    for (std::size_t t = 0; t < threads; ++t) {
-      if (auto ok = engine::validate_phase(*phase, shard.within(engine::Slice{t, threads})); !ok) {
-        const bool warmup = s.warmup && phase == &*s.warmup;
-        return util::fail(fmt::format("{}: threads {}: {}{}", scenario::to_string(s.engine.where), threads,
-                                      warmup ? "warm-up " : "", ok.error()));
-      }
-    }
+  if (auto ok = check_split(s, slices); !ok) {
+    return util::fail(fmt::format("{}: threads {}: {}", scenario::to_string(s.engine.where), threads, ok.error()));
   }
   return {};
 }
