@@ -105,6 +105,9 @@ util::Result<scenario::Scenario> prepare_scenario(const RunOptions& options) {
   if (options.http2) {
     loaded->target.http2 = true;
   }
+  if (options.http_engine) {
+    loaded->engine.http = *options.http_engine == "curl" ? scenario::HttpClient::curl : scenario::HttpClient::automatic;
+  }
   if (loaded->target.http2 && loaded->target.base_url.empty()) {
     return util::fail("target.http2 (--http2) needs a target (--target or target.base_url): the embedded simulator "
                       "speaks HTTP/1.1 only");
@@ -397,7 +400,7 @@ struct OptionGroup {
 const std::vector<OptionGroup>& run_option_groups() {
   static const std::vector<OptionGroup> groups = {
       {"Target",
-       {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--max-tokens",
+       {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--http-engine", "--max-tokens",
         "--no-preflight", "--allow-simulator"}},
       {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale", "--threads"}},
       {"Cache", {"--cache-url", "--allow-missing-pods", "--cache-interval", "--prometheus-token-env"}},
@@ -428,6 +431,7 @@ void describe_run_options(CLI::App& command) {
       {"--max-tokens", std::to_string(request.max_tokens)},
       {"--time-scale", "1"},
       {"--threads", "1"},
+      {"--http-engine", "auto"},
       {"--allow-missing-pods", "0"},
       {"--sim-route", std::string(sim::to_string(sim.route))},
       {"--sim-pods", std::to_string(sim.pods)},
@@ -465,6 +469,11 @@ void add_run_options(CLI::App& command, RunOptions& options) {
   command.add_option("--api-key-env", o.api_key_env, "NAME of the environment variable holding the bearer token");
   command.add_flag("--insecure", options.insecure, "Skip TLS certificate verification");
   command.add_flag("--http2", options.http2, "Negotiate HTTP/2 (h2 over TLS; h2c prior knowledge over http needs libcurl >= 8.0.0)");
+  command.add_option("--http-engine", options.http_engine,
+                     "HTTP client (engine.http): auto = the built-in HTTP/1.1 client for plain http:// targets without a "
+                     "proxy, libcurl otherwise; curl = always libcurl")
+      ->check(CLI::IsMember({"auto", "curl"}))
+      ->type_name("auto|curl");
   command.add_flag("--no-preflight", options.no_preflight,
                    "Skip the one request sent before the warm-up that diagnoses a wrong target (target.preflight: false)");
   command.add_option("--time-scale", o.time_scale,

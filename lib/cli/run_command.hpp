@@ -34,6 +34,7 @@ struct RunOptions {
   bool sim_no_prefix_caching = false;
   std::vector<std::size_t> sim_no_prefix_caching_pods;
   bool http2 = false;
+  std::optional<std::string> http_engine;  // --http-engine auto|curl (engine.http)
   KubeFlags kube;                    // --namespace, --selector, ... (cache.source kubernetes)
   std::optional<double> sim_error_rate;
   std::optional<double> sim_abort_rate;

@@ -136,7 +136,7 @@ int CurlMulti::update_socket(curl_socket_t socket, int what, void* socket_data) 
   }
   epoll_event event{};
   event.events = epoll_events_for(what);
-  event.data.fd = socket;
+  event.data.u64 = static_cast<std::uint64_t>(socket);  // the whole word: no stray k_side_socket_tag
   const bool known = socket_data != nullptr;
   if (epoll_ctl(m_epoll, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, socket, &event) != 0) {
     // A recycled fd number (EEXIST) or one dropped from the set by close() (ENOENT): flip the op.
@@ -152,7 +152,8 @@ int CurlMulti::update_socket(curl_socket_t socket, int what, void* socket_data) 
 
 void CurlMulti::wait_for_events(TimePoint until) {
   const TimePoint now = Clock::now();
-  const TimePoint deadline = std::min({until, m_curl_deadline, now + k_max_wait});
+  const TimePoint side_deadline = m_side != nullptr ? m_side->next_deadline() : TimePoint::max();
+  const TimePoint deadline = std::min({until, m_curl_deadline, side_deadline, now + k_max_wait});
   const auto remaining = std::max(Clock::duration::zero(), deadline - now);
   epoll_event events[k_max_events];
   int ready = -1;
@@ -170,12 +171,20 @@ void CurlMulti::wait_for_events(TimePoint until) {
   }
   int running = 0;
   for (int i = 0; i < ready; ++i) {
+    if ((events[i].data.u64 & k_side_socket_tag) != 0) {
+      m_side->on_ready(events[i].data.u64 & ~k_side_socket_tag, events[i].events);
+      continue;
+    }
     curl_multi_socket_action(m_multi, events[i].data.fd, curl_flags_for(events[i].events), &running);
   }
 }
 
 void CurlMulti::run_expired_timer() {
-  if (Clock::now() < m_curl_deadline) {
+  const TimePoint now = Clock::now();
+  if (m_side != nullptr && m_side->next_deadline() <= now) {
+    m_side->run_due(now);
+  }
+  if (now < m_curl_deadline) {
     return;
   }
   m_curl_deadline = TimePoint::max();  // on_timer sets the next one from inside socket_action
@@ -194,6 +203,9 @@ void CurlMulti::drain_finished(TransferSink& sink) {
     const CURLcode result = message->data.result;
     remove(easy);
     sink.on_transfer_done(easy, result);
+  }
+  if (m_side != nullptr) {
+    m_side->drain(sink);
   }
 }
 

@@ -11,6 +11,7 @@
 // milliseconds (starts may then be up to 1 ms late, which shows up as schedule lag).
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include <curl/curl.h>
@@ -34,6 +35,29 @@ class TransferSink {
   TransferSink(const TransferSink&) = default;
   TransferSink& operator=(const TransferSink&) = default;
 };
+
+// Transfers run outside libcurl on the same loop (fast_http.hpp): their sockets are in the loop's
+// epoll set with k_side_socket_tag in the event data (libcurl's sockets carry their fd, below 2^31),
+// their deadlines bound the wait, and their completions reach the same TransferSink.
+class SideTransfers {
+ public:
+  virtual ~SideTransfers() = default;
+  // A socket registered with data.u64 = tag | k_side_socket_tag is ready (`events`: EPOLL*).
+  virtual void on_ready(std::uint64_t tag, std::uint32_t events) = 0;
+  // The earliest timeout to act on (TimePoint::max() for none).
+  virtual TimePoint next_deadline() const = 0;
+  virtual void run_due(TimePoint now) = 0;
+  // Reports the transfers that finished since the last call.
+  virtual void drain(TransferSink& sink) = 0;
+  virtual std::size_t active() const = 0;
+
+ protected:
+  SideTransfers() = default;
+  SideTransfers(const SideTransfers&) = default;
+  SideTransfers& operator=(const SideTransfers&) = default;
+};
+
+inline constexpr std::uint64_t k_side_socket_tag = std::uint64_t{1} << 63;
 
 struct CurlMultiOptions {
   // CURLMOPT_MAX_HOST_CONNECTIONS and CURLMOPT_MAX_TOTAL_CONNECTIONS; 0 = unlimited. Sized to the
@@ -67,8 +91,12 @@ class CurlMulti {
   // Cancels a transfer that has not finished (its connection is closed, not reused); no completion
   // is reported for it.
   void remove(CURL* easy);
-  // Transfers added and not yet finished or removed.
-  std::size_t active() const { return m_active; }
+  // Transfers added and not yet finished or removed (the side transfers' included).
+  std::size_t active() const { return m_active + (m_side != nullptr ? m_side->active() : 0); }
+  // The epoll set, for side transfers to register their sockets in (see SideTransfers).
+  int epoll_fd() const { return m_epoll; }
+  // Runs `side`'s sockets, timeouts and completions with this loop's (it must outlive the loop's use).
+  void attach(SideTransfers& side) { m_side = &side; }
   // Sockets libcurl has open for this loop's transfers (busy and idle connections).
   std::size_t open_sockets() const { return m_open_sockets; }
 
@@ -95,6 +123,7 @@ class CurlMulti {
   std::size_t m_active = 0;
   std::size_t m_open_sockets = 0;
   bool m_multiplex = false;
+  SideTransfers* m_side = nullptr;
 };
 
 }  // namespace llmd::engine

@@ -291,6 +291,8 @@ RunResult Engine::collect(TimePoint now) {
   result.aborted = m_aborted;
   result.stop_reason = m_stop_reason;
   result.stopped_at = m_stopped_at;
+  result.http_client = m_http_client;
+  result.http_client_reason = m_http_client_reason;
   result.total = merged_total(now);
   if (m_own_ledger) {
     result.per_second = m_own_ledger->finish_seconds();  // threaded: the coordinator's, once

@@ -17,6 +17,7 @@
 #include "engine/curl_multi.hpp"
 #include "engine/engine.hpp"
 #include "engine/executors.hpp"
+#include "engine/fast_http.hpp"
 #include "engine/load_ledger.hpp"
 #include "engine/loop_progress.hpp"
 #include "engine/per_second.hpp"
@@ -67,6 +68,7 @@ class Engine final : public TransferSink {
   void on_transfer_done(CURL* easy, CURLcode code) override;
   void launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled);
   void fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message);
+  void choose_client(std::size_t max_connections);
   util::Result<RequestState*> acquire_slot();
   void release_slot(RequestState* slot, PhaseRun& phase, TimePoint now);
   curl_slist* headers_for(std::size_t session);
@@ -120,6 +122,9 @@ class Engine final : public TransferSink {
   // multi_turn: per (phase, vu), the header list of its current conversation and that session id.
   std::map<std::pair<std::size_t, std::size_t>, std::pair<std::string, HeaderList>> m_conversation_headers;
   std::unique_ptr<CurlMulti> m_multi;
+  std::unique_ptr<FastHttp> m_fast;  // the built-in HTTP/1.1 client, when it runs the requests (on m_multi's loop)
+  std::string m_http_client;         // RunResult::http_client and its reason
+  std::string m_http_client_reason;
   std::vector<std::unique_ptr<RequestState>> m_pool;  // every slot ever created
   std::vector<RequestState*> m_free;
   std::vector<PhaseRun> m_phases;

@@ -84,12 +84,33 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     return util::fail(multi.error());
   }
   m_multi = std::move(*multi);
+  choose_client(static_cast<std::size_t>(connections));
   auto probe = acquire_slot();  // fails early on a URL libcurl rejects
   if (!probe) {
     return util::fail(probe.error());
   }
   m_free.push_back(*probe);
   return {};
+}
+
+// The built-in HTTP/1.1 client where it applies (fast_http.hpp), else libcurl; either way the run
+// records which and why.
+void Engine::choose_client(std::size_t max_connections) {
+  const auto mode = m_config.scenario->engine.http == scenario::HttpClient::curl ? HttpEngineMode::curl
+                                                                                 : HttpEngineMode::automatic;
+  const HttpEngineChoice choice = choose_http_engine(mode, m_transfer);
+  m_http_client = "libcurl";
+  m_http_client_reason = choice.reason;
+  if (!choice.fast) {
+    return;
+  }
+  auto fast = FastHttp::create(choice.target, m_transfer, *m_multi, max_connections);
+  if (!fast) {  // libcurl resolves per request and reports the failure on each one, as before
+    m_http_client_reason = fast.error();
+    return;
+  }
+  m_fast = std::move(*fast);
+  m_http_client = "built-in HTTP/1.1";
 }
 
 util::Result<RequestState*> Engine::acquire_slot() {
@@ -188,7 +209,9 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
     phase.result.trace->started_offsets_ns[vu] = (start - phase.start).count();  // vu: the record (trace_executor.hpp)
   }
   state.begin(headers, state.loop == LoopKind::open ? scheduled : start, start, &phase.result.histograms);
-  if (auto added = m_multi->add(state.easy()); !added) {
+  if (m_fast) {
+    m_fast->start(state);  // failures come back as completions, as libcurl's do
+  } else if (auto added = m_multi->add(state.easy()); !added) {
     if (state.turn > 0) {  // the turn ends here: failed, and its conversation with it
       record_turn(phase.result, state.turn, Outcome{}, RequestTiming{});
       m_conversations->finish(phase_index, vu, false, {});
@@ -336,7 +359,11 @@ void Engine::abort_in_flight(std::size_t phase_index, TimePoint now) {
     if (!slot->in_use || slot->phase != phase_index) {
       continue;
     }
-    m_multi->remove(slot->easy());
+    if (m_fast) {
+      m_fast->cancel(*slot);
+    } else {
+      m_multi->remove(slot->easy());
+    }
     ++phase.result.aborted;
     count_completion(phase.result, now - m_run_start, false);
     m_ledger->ended(phase_index, now, now - m_run_start, false, 0, std::nullopt, {});

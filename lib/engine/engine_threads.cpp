@@ -123,6 +123,8 @@ RunResult merge_loops(std::vector<RunResult> results, ThreadHub& hub, TimePoint 
                       std::chrono::system_clock::time_point started_at) {
   RunResult merged;
   merged.started_at = started_at;
+  merged.http_client = results.front().http_client;  // every loop chose alike
+  merged.http_client_reason = results.front().http_client_reason;
   for (std::size_t t = 0; t < results.size(); ++t) {
     EngineThread thread;
     thread.index = t;

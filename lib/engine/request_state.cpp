@@ -64,7 +64,7 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   state->m_budget = settings.budget;
   state->m_capture_text = settings.capture_text;
   for (const auto& name : settings.served_by_headers) {
-    state->m_served_by_names.push_back(name + ':');  // header_value() matches "name:"
+    state->m_served_by_names.push_back(name);
   }
   return state;
 }
@@ -114,6 +114,9 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_code = CURLE_OK;
   m_status = 0;
   m_content_type = {};
+  m_fast = false;
+  m_headers = headers;
+  transport = nullptr;
   m_request_sent = false;
   m_new_connections = 0;
   m_content_encoding_size = 0;
@@ -137,18 +140,17 @@ std::size_t RequestState::on_header(char* data, std::size_t size, std::size_t co
 
 namespace {
 
-// The value of header line `line` when its name is `name` (lowercase, with the colon), trimmed.
-std::optional<std::string_view> header_value(std::string_view line, std::string_view name) {
-  if (line.size() <= name.size() ||
-      !std::equal(name.begin(), name.end(), line.begin(),
-                  [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
-    return std::nullopt;
-  }
-  std::string_view value = line.substr(name.size());
+bool same_name(std::string_view name, std::string_view lowercase) {
+  return name.size() == lowercase.size() &&
+         std::equal(lowercase.begin(), lowercase.end(), name.begin(),
+                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
+}
+
+std::string_view trimmed(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
     value.remove_prefix(1);
   }
-  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ')) {
+  while (!value.empty() && (value.back() == '\r' || value.back() == '\n' || value.back() == ' ' || value.back() == '\t')) {
     value.remove_suffix(1);
   }
   return value;
@@ -156,29 +158,37 @@ std::optional<std::string_view> header_value(std::string_view line, std::string_
 
 }  // namespace
 
+// A header line from libcurl ("Name: value\r\n"; the status line and the blank line have no colon).
+void RequestState::note_header(std::string_view line) {
+  const std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return;
+  }
+  note_field(line.substr(0, colon), trimmed(line.substr(colon + 1)));
+}
+
 // Keeps two header values, without allocating (their first bytes, in fixed buffers):
 // Content-Encoding (we ask for none: a compressed body cannot be read as SSE, and the failure
 // should say so) and Retry-After (how long a throttled user waits, engine/backoff.hpp).
-void RequestState::note_header(std::string_view line) {
-  if (auto encoding = header_value(line, "content-encoding:")) {
-    m_content_encoding_size = std::min(encoding->size(), m_content_encoding.size());
-    std::copy_n(encoding->begin(), m_content_encoding_size, m_content_encoding.begin());
-  } else if (auto retry = header_value(line, "retry-after:")) {
-    m_retry_after_size = std::min(retry->size(), m_retry_after.size());
-    std::copy_n(retry->begin(), m_retry_after_size, m_retry_after.begin());
+void RequestState::note_field(std::string_view name, std::string_view value) {
+  if (same_name(name, "content-encoding")) {
+    m_content_encoding_size = std::min(value.size(), m_content_encoding.size());
+    std::copy_n(value.begin(), m_content_encoding_size, m_content_encoding.begin());
+  } else if (same_name(name, "retry-after")) {
+    m_retry_after_size = std::min(value.size(), m_retry_after.size());
+    std::copy_n(value.begin(), m_retry_after_size, m_retry_after.begin());
   } else if (!m_served_by_names.empty()) {
-    note_served_by(line);
+    note_served_by(name, value);
   }
 }
 
 // The endpoint named by the most preferred of TransferSettings::served_by_headers the response carries.
-void RequestState::note_served_by(std::string_view line) {
+void RequestState::note_served_by(std::string_view name, std::string_view value) {
   for (std::size_t rank = 0; rank < m_served_by_names.size() && rank < m_served_by_rank; ++rank) {
-    const auto value = header_value(line, m_served_by_names[rank]);
-    if (!value) {
+    if (!same_name(name, m_served_by_names[rank])) {
       continue;
     }
-    const std::string_view endpoint = endpoint_of(*value);
+    const std::string_view endpoint = endpoint_of(value);
     if (!endpoint.empty()) {
       m_served_by_size = std::min(endpoint.size(), m_served_by.size());
       std::copy_n(endpoint.begin(), m_served_by_size, m_served_by.begin());
@@ -188,6 +198,35 @@ void RequestState::note_served_by(std::string_view line) {
   }
 }
 
+void RequestState::fast_status(long status, TimePoint now) {
+  if (m_timing.first_byte == TimePoint{}) {
+    m_timing.first_byte = now;
+  }
+  m_status = status;
+}
+
+void RequestState::fast_field(std::string_view name, std::string_view value) {
+  if (same_name(name, "content-type")) {
+    m_fast_content_type.assign(value);
+    m_content_type = m_fast_content_type;
+    return;
+  }
+  note_field(name, value);
+}
+
+bool RequestState::fast_body(std::string_view bytes, TimePoint now) {
+  m_now = now;
+  return write(bytes) == bytes.size();
+}
+
+void RequestState::fast_end(std::string_view error, bool request_sent, bool new_connection) {
+  const std::size_t size = std::min(error.size(), m_error_buffer.size() - 1);
+  std::copy_n(error.begin(), size, m_error_buffer.begin());
+  m_error_buffer[size] = '\0';
+  m_request_sent = request_sent;
+  m_new_connections = new_connection ? 1 : 0;
+}
+
 std::size_t RequestState::on_write(char* data, std::size_t size, std::size_t count, void* self) {
   auto* state = static_cast<RequestState*>(self);
   state->m_now = Clock::now();
@@ -195,9 +234,10 @@ std::size_t RequestState::on_write(char* data, std::size_t size, std::size_t cou
 }
 
 void RequestState::choose_mode() {
-  long status = 0;
-  curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
-  m_mode = (m_stream && status >= 200 && status <= 299) ? Mode::sse : Mode::body;
+  if (!m_fast) {
+    curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &m_status);
+  }
+  m_mode = (m_stream && m_status >= 200 && m_status <= 299) ? Mode::sse : Mode::body;
 }
 
 std::size_t RequestState::write(std::string_view bytes) {
@@ -213,9 +253,7 @@ std::size_t RequestState::write(std::string_view bytes) {
     }
     return bytes.size();
   }
-  long status = 0;
-  curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &status);
-  const bool document = status >= 200 && status <= 299;
+  const bool document = m_status >= 200 && m_status <= 299;  // choose_mode() read it
   const std::size_t limit = document ? k_max_document_bytes : k_max_error_body_bytes;
   std::size_t room = limit > m_response.size() ? limit - m_response.size() : 0;
   if (document && m_budget != nullptr) {
@@ -279,14 +317,16 @@ void RequestState::record_client_added(bool first_token) {
 void RequestState::end(CURLcode code, TimePoint now) {
   m_timing.ended = now;
   m_code = code;
-  curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &m_status);
-  char* content_type = nullptr;
-  curl_easy_getinfo(m_easy, CURLINFO_CONTENT_TYPE, &content_type);
-  m_content_type = content_type != nullptr ? std::string_view(content_type) : std::string_view();
-  long request_bytes = 0;
-  curl_easy_getinfo(m_easy, CURLINFO_REQUEST_SIZE, &request_bytes);
-  m_request_sent = request_bytes > 0;
-  curl_easy_getinfo(m_easy, CURLINFO_NUM_CONNECTS, &m_new_connections);
+  if (!m_fast) {
+    curl_easy_getinfo(m_easy, CURLINFO_RESPONSE_CODE, &m_status);
+    char* content_type = nullptr;
+    curl_easy_getinfo(m_easy, CURLINFO_CONTENT_TYPE, &content_type);
+    m_content_type = content_type != nullptr ? std::string_view(content_type) : std::string_view();
+    long request_bytes = 0;
+    curl_easy_getinfo(m_easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+    m_request_sent = request_bytes > 0;
+    curl_easy_getinfo(m_easy, CURLINFO_NUM_CONNECTS, &m_new_connections);
+  }
   if (m_mode == Mode::sse && !m_decoder.tally().done_seen) {
     // Lenient about a final "data: [DONE]" that lost only its blank line: the terminator is there.
     const sse::SseFinish pending = m_parser.finish();
@@ -316,8 +356,7 @@ TransferFacts RequestState::facts() const {
   facts.body_over_budget = m_over_budget;
   if (m_served_by_size > 0) {
     facts.served_by = std::string_view(m_served_by.data(), m_served_by_size);
-    const std::string& name = m_served_by_names[m_served_by_rank];
-    facts.served_by_header = std::string_view(name).substr(0, name.size() - 1);  // without the ':'
+    facts.served_by_header = m_served_by_names[m_served_by_rank];
 
   }
   return facts;

@@ -101,7 +101,22 @@ class RequestState final : public sse::SseListener {
   // stamped events go straight into `sinks` (may be null: nothing is recorded).
   void begin(curl_slist* headers, TimePoint scheduled, TimePoint started, PhaseHistograms* sinks);
   // Called once libcurl reported the transfer done: reads status and content type, closes the stream.
+  // After the built-in client ran it (fast_*), takes what that client reported instead.
   void end(CURLcode code, TimePoint now);
+
+  // The built-in HTTP/1.1 client (fast_http.hpp) reports the response here, in place of libcurl's
+  // header and write callbacks, between begin() and end(). `now`: the read that carried the bytes.
+  void fast_begin() { m_fast = true; }
+  void fast_status(long status, TimePoint now);
+  void fast_field(std::string_view name, std::string_view value);
+  bool fast_body(std::string_view bytes, TimePoint now);  // false: rejected (malformed SSE), as CURLE_WRITE_ERROR
+  // The transfer ended: libcurl's code and error text for the same failure, whether any request
+  // byte went out, whether a new connection was opened for it.
+  void fast_end(std::string_view error, bool request_sent, bool new_connection);
+  // The header list and body of the current request (begin()).
+  const curl_slist* headers() const { return m_headers; }
+  const std::string& request_body() const { return m_body; }
+  void* transport = nullptr;  // the built-in client's connection carrying the request
 
   // Valid after end(), until the next begin() or release_body().
   TransferFacts facts() const;
@@ -130,7 +145,8 @@ class RequestState final : public sse::SseListener {
   static std::size_t on_write(char* data, std::size_t size, std::size_t count, void* self);
   static std::size_t on_header(char* data, std::size_t size, std::size_t count, void* self);
   void note_header(std::string_view line);
-  void note_served_by(std::string_view line);
+  void note_field(std::string_view name, std::string_view value);
+  void note_served_by(std::string_view name, std::string_view value);
   void on_event(const sse::SseEvent& event) override;
   void on_comment(std::string_view text) override;
   void record_client_added(bool first_token);
@@ -159,12 +175,15 @@ class RequestState final : public sse::SseListener {
   std::int64_t m_sent_ns = -1;  // server send stamp of the event being read; -1: none
   CURLcode m_code = CURLE_OK;
   long m_status = 0;
-  std::string_view m_content_type;  // owned by libcurl, valid until the handle is reused
+  std::string_view m_content_type;  // owned by libcurl (or m_fast_content_type), valid until the slot is reused
+  std::string m_fast_content_type;  // the built-in client's Content-Type value
+  bool m_fast = false;              // the built-in client runs the current request
+  const curl_slist* m_headers = nullptr;
   std::array<char, 31> m_content_encoding{};  // a Content-Encoding header's value (first 31 bytes)
   std::size_t m_content_encoding_size = 0;
   std::array<char, 47> m_retry_after{};  // a Retry-After header's value (first 47 bytes: an HTTP-date fits)
   std::size_t m_retry_after_size = 0;
-  // TransferSettings::served_by_headers, each with its ':' (as header_value() matches names): a copy,
+  // TransferSettings::served_by_headers, lowercase: a copy,
   // since the settings may be a caller's temporary (the preflight's; ASan caught a pointer to them).
   std::vector<std::string> m_served_by_names;
   std::array<char, 95> m_served_by{};  // the preferred header's endpoint (first 95 bytes: an IPv6 [addr]:port fits)

@@ -449,7 +449,9 @@ json to_json(const RunResult& run) {
           {"phases", phases},
           {"total", to_json(run.total)},
           {"per_second", to_json(std::span<const SecondBucket>(run.per_second))},
-          {"threads", threads}};
+          {"threads", threads},
+          {"http_client", run.http_client.empty() ? json(nullptr)
+                                                  : json{{"name", run.http_client}, {"reason", run.http_client_reason}}}};
 }
 
 }  // namespace llmd::engine

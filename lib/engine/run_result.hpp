@@ -277,6 +277,10 @@ struct RunResult {
   // `--threads N` with N > 1: one entry per event loop, in thread order (empty for one thread; the
   // total's event_loop_lag_ns holds every thread's probes).
   std::vector<EngineThread> threads;
+  // The HTTP client that ran the requests (fast_http.hpp): "built-in HTTP/1.1" or "libcurl", and
+  // why (JSON run.http_client {name, reason}; empty in results written before it was recorded).
+  std::string http_client;
+  std::string http_client_reason;
 };
 
 // Counts one ended request in phase.completions_per_100ms at `since_run_start`.
@@ -327,7 +331,7 @@ nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp),
 //  "threads":[{"thread":0,"started","completed","event_loop_lag_ns":{"summary","histogram"}},...] ([] for one
-//  event loop)}; times are RFC 3339 UTC with milliseconds.
+//  event loop), "http_client":{"name","reason"} (null when not recorded)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
 

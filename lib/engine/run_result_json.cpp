@@ -633,6 +633,10 @@ Result<RunResult> run_result_from_json(const json& value, const std::string& pat
       out.threads.push_back(std::move(thread));
     }
   }
+  if (!run.has_null("http_client")) {  // results before it was recorded had none
+    const Node node(value.at("http_client"), run.path_of("http_client"));
+    LLMD_TRY(Reader(node).text("name", out.http_client).text("reason", out.http_client_reason).done());
+  }
   return out;
 }
 

@@ -245,7 +245,7 @@ json scenario_echo(const scenario::Scenario& s) {
           {"path", s.path},
           {"sha256", s.sha256.empty() ? json(nullptr) : json(s.sha256)},
           {"time_scale", s.time_scale},
-          {"engine", {{"threads", s.engine.threads}}},
+          {"engine", {{"threads", s.engine.threads}, {"http", scenario::to_string(s.engine.http)}}},
           {"target",
            {{"base_url", s.target.base_url},
             {"host", s.target.host},

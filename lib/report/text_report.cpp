@@ -470,6 +470,9 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
   out += fmt::format("model:    {}{}   api: {}\n", report.model.empty() ? "(none: not named and not discovered)" : report.model,
                      report.model_source.empty() ? "" : " (" + report.model_source + ")",
                      s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
+  if (report.run && !report.run->http_client.empty()) {
+    out += fmt::format("client:   {} ({})\n", report.run->http_client, report.run->http_client_reason);
+  }
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);
   }

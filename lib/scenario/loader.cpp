@@ -26,9 +26,15 @@ using yaml::Section;
 constexpr std::array<std::string_view, 15> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
                                                          "load",   "checks", "thresholds", "cache", "sim", "time_scale",
                                                          "cache_state", "events", "engine"};
-constexpr std::array<std::string_view, 1> k_engine_keys = {"threads"};
+constexpr std::array<std::string_view, 2> k_engine_keys = {"threads", "http"};
 
-// `engine: {threads: N}`.
+}  // namespace
+
+std::string_view to_string(HttpClient client) { return client == HttpClient::curl ? "curl" : "auto"; }
+
+namespace {
+
+// `engine: {threads: N, http: auto|curl}`.
 util::Result<void> load_engine_section(const Section& root, Scenario& scenario) {
   auto engine = root.get("engine");
   if (!engine) {
@@ -40,6 +46,21 @@ util::Result<void> load_engine_section(const Section& root, Scenario& scenario) 
   }
   if (auto threads = section->get("threads")) {
     scenario.engine.where = threads->where();
+  }
+  if (auto http = section->get("http")) {
+    auto text = http->as_string();
+    if (!text) {
+      return fail(text.error());
+    }
+    if (*text == "auto") {
+      scenario.engine.http = HttpClient::automatic;
+    } else if (*text == "curl") {
+      scenario.engine.http = HttpClient::curl;
+    } else {
+      return fail(http->error(fmt::format("engine.http must be auto (the built-in HTTP/1.1 client for plain http:// "
+                                          "targets, libcurl otherwise) or curl (always libcurl), got \"{}\"",
+                                          *text)));
+    }
   }
   return section->read_unsigned("threads", scenario.engine.threads, 1, limits::k_max_threads);
 }

@@ -257,11 +257,20 @@ struct ChurnEvent {
 // "restart_pod" | "delete_pod" (the key a scenario writes).
 std::string_view to_string(ChurnEvent::Action action);
 
+// The HTTP client that runs the requests (engine/fast_http.hpp): `automatic` takes the built-in
+// HTTP/1.1 client for plain http:// targets and libcurl for the rest; `curl` always libcurl.
+enum class HttpClient { automatic, curl };
+
+// "auto" | "curl" (what a scenario writes).
+std::string_view to_string(HttpClient client);
+
 // `engine:` how the load generator itself runs.
 struct EngineSpec {
   // Event loops (threads) the load is spread over (engine/engine.hpp); `--threads` overrides.
   std::size_t threads = 1;
   SourceLocation where;  // its key, or {"--threads"}; empty when not set
+  // engine.http; `--http-engine` overrides.
+  HttpClient http = HttpClient::automatic;
 };
 
 struct Scenario {

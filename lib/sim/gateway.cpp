@@ -226,7 +226,9 @@ net::awaitable<bool> Gateway::forward(Request& request, Connection& connection, 
       if (message.body().size == 0 && !parser->is_done()) {
         continue;  // only framing (a chunk header) was read; an empty buffer would end the chunked body
       }
-      message.body().data = buffer.data();
+      // No bytes (the pod's last chunk alone): no buffer, or Beast's chunked serializer writes an empty
+      // chunk, "0\r\n\r\n", before its own last chunk: a second terminator on a kept-alive connection.
+      message.body().data = message.body().size > 0 ? buffer.data() : nullptr;
       message.body().more = !parser->is_done();
     } else {
       message.body().data = nullptr;

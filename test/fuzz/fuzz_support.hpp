@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace llmd::fuzz {
 
@@ -33,6 +34,22 @@ inline std::uint64_t hash_of(std::string_view text) {
     hash = (hash ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
   }
   return hash;
+}
+
+// Up to 16 cut offsets (ascending) spread over `size`, from `seed`: where a target splits an input
+// to check that a parser fed in pieces parses as fed at once.
+inline std::vector<std::size_t> cuts_from(std::uint64_t seed, std::size_t size) {
+  std::vector<std::size_t> cuts;
+  std::size_t at = 0;
+  for (int i = 0; i < 16 && size > 0; ++i) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    at += 1 + (seed >> 33) % (size / 8 + 2);
+    if (at >= size) {
+      break;
+    }
+    cuts.push_back(at);
+  }
+  return cuts;
 }
 
 }  // namespace llmd::fuzz

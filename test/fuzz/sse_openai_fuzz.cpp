@@ -23,21 +23,6 @@ namespace {
 using namespace llmd;
 using sse::test::Recording;
 
-// Up to 16 cut offsets (ascending) spread over `size`, from `seed`.
-std::vector<std::size_t> cuts_from(std::uint64_t seed, std::size_t size) {
-  std::vector<std::size_t> cuts;
-  std::size_t at = 0;
-  for (int i = 0; i < 16 && size > 0; ++i) {
-    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
-    at += 1 + (seed >> 33) % (size / 8 + 2);
-    if (at >= size) {
-      break;
-    }
-    cuts.push_back(at);
-  }
-  return cuts;
-}
-
 // Equal but for the failure message, whose byte count depends on where the failing feed ended.
 bool same_parse(const Recording& a, const Recording& b) {
   return a.events == b.events && a.comments == b.comments && a.error.empty() == b.error.empty() &&
@@ -47,7 +32,7 @@ bool same_parse(const Recording& a, const Recording& b) {
 
 Recording check_splits(std::string_view stream, sse::SseParserOptions options) {
   const Recording one_shot = sse::test::parse_one_shot(stream, options);
-  const auto cuts = cuts_from(fuzz::hash_of(stream), stream.size());
+  const auto cuts = fuzz::cuts_from(fuzz::hash_of(stream), stream.size());
   LLMD_FUZZ_CHECK(same_parse(one_shot, sse::test::parse_in_pieces(stream, cuts, options)),
                   "pieces differ from the one-shot parse");
   if (stream.size() <= 1024) {

@@ -1,0 +1,270 @@
+// The built-in HTTP/1.1 client (engine/fast_http.hpp): when `auto` picks it, and that a run through
+// it measures and classifies exactly what the same run through libcurl does: the same request on
+// the wire, the same counts and tokens, the same failure class and wording for each broken answer.
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "engine/engine.hpp"
+#include "engine/engine_test_support.hpp"
+#include "engine/fast_http.hpp"
+
+namespace llmd::engine {
+namespace {
+
+using namespace std::chrono_literals;
+using test::CannedServer;
+using test::SimFleet;
+using testing::HasSubstr;
+
+TransferSettings settings_for(const std::string& url) {
+  TransferSettings settings;
+  settings.url = url;
+  return settings;
+}
+
+const char* no_env(const char*) { return nullptr; }
+const char* proxy_env(const char* name) { return std::strcmp(name, "http_proxy") == 0 ? "http://proxy:3128" : nullptr; }
+const char* upper_http_proxy_env(const char* name) { return std::strcmp(name, "HTTP_PROXY") == 0 ? "http://p:1" : nullptr; }
+
+TEST(FastHttpChoice, PlainHttpTakesTheBuiltInClientWithTheUrlParsed) {
+  const auto choice =
+      choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw.ns.svc:8080/v1/completions?x=1"), no_env);
+  ASSERT_TRUE(choice.fast) << choice.reason;
+  EXPECT_EQ(choice.target.host, "gw.ns.svc");
+  EXPECT_EQ(choice.target.port, "8080");
+  EXPECT_EQ(choice.target.host_header, "gw.ns.svc:8080");
+  EXPECT_EQ(choice.target.path, "/v1/completions?x=1");
+  const auto default_port = choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw/v1/completions"), no_env);
+  EXPECT_EQ(default_port.target.port, "80");
+  EXPECT_EQ(default_port.target.host_header, "gw");  // libcurl leaves a default port out of Host
+  const auto v6 = choose_http_engine(HttpEngineMode::automatic, settings_for("http://[::1]:9/x"), no_env);
+  EXPECT_EQ(v6.target.host, "::1");
+  EXPECT_EQ(v6.target.host_header, "[::1]:9");
+}
+
+TEST(FastHttpChoice, EverythingElseStaysWithLibcurlAndSaysWhy) {
+  const auto https = choose_http_engine(HttpEngineMode::automatic, settings_for("https://gw/v1/completions"), no_env);
+  EXPECT_FALSE(https.fast);
+  EXPECT_THAT(https.reason, HasSubstr("https://"));
+  auto h2 = settings_for("http://gw/v1/completions");
+  h2.http2 = true;
+  EXPECT_FALSE(choose_http_engine(HttpEngineMode::automatic, h2, no_env).fast);
+  const auto proxied = choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw/x"), proxy_env);
+  EXPECT_FALSE(proxied.fast);
+  EXPECT_THAT(proxied.reason, HasSubstr("$http_proxy"));
+  // libcurl ignores upper-case HTTP_PROXY for http:// (httpoxy): so does the choice.
+  EXPECT_TRUE(choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw/x"), upper_http_proxy_env).fast);
+  EXPECT_FALSE(choose_http_engine(HttpEngineMode::automatic, settings_for("http://u:p@gw/x"), no_env).fast);
+  const auto forced = choose_http_engine(HttpEngineMode::curl, settings_for("http://gw/x"), no_env);
+  EXPECT_FALSE(forced.fast);
+  EXPECT_EQ(forced.reason, "--http-engine curl");
+}
+
+RunResult run_with(scenario::HttpClient client, const std::string& url, scenario::Scenario scenario,
+                   const scenario::Phase& phase, EngineConfig config = {}) {
+  scenario.engine.http = client;
+  return test::run_against(url, scenario, {phase}, config);
+}
+
+// Request line, header lines (sorted: the two clients order them differently) and body.
+struct Wire {
+  std::string request_line;
+  std::vector<std::string> headers;
+  std::string body;
+  bool operator==(const Wire&) const = default;
+};
+
+Wire wire_of(const std::string& request) {
+  Wire wire;
+  const std::size_t end = request.find("\r\n\r\n");
+  wire.body = end == std::string::npos ? "" : request.substr(end + 4);
+  std::size_t at = 0;
+  bool first = true;
+  while (at < end) {
+    const std::size_t eol = request.find("\r\n", at);
+    const std::string line = request.substr(at, eol - at);
+    if (first) {
+      wire.request_line = line;
+      first = false;
+    } else {
+      wire.headers.push_back(line);
+    }
+    at = eol + 2;
+  }
+  std::sort(wire.headers.begin(), wire.headers.end());
+  return wire;
+}
+
+TEST(FastHttp, SendsTheRequestLibcurlSends) {
+  CannedServer server(test::sse_response("data: [DONE]\n\n"));
+  auto scenario = test::test_scenario();
+  scenario.request.prompt = scenario::PromptKind::per_session;
+  scenario.request.prefix_tokens = 3;
+  scenario.request.suffix_tokens = 1;
+  scenario.target.headers = {{"X-Team", "bench"}, {"X-Empty", ""}};
+  EngineConfig config;
+  config.bearer_token = "tok-123";
+  config.model = "m1";
+  const auto phase = test::iterations_phase(1, 1);
+  const RunResult fast = run_with(scenario::HttpClient::automatic, server.url() + "/v1", scenario, phase, config);
+  const Wire fast_wire = wire_of(server.last_request());
+  const RunResult curl = run_with(scenario::HttpClient::curl, server.url() + "/v1", scenario, phase, config);
+  const Wire curl_wire = wire_of(server.last_request());
+  EXPECT_EQ(fast.http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(curl.http_client, "libcurl");
+  EXPECT_EQ(fast_wire, curl_wire);
+  EXPECT_THAT(fast_wire.headers, testing::Contains("X-Empty:"));
+  EXPECT_THAT(fast_wire.headers, testing::Contains(testing::StartsWith("Host: 127.0.0.1:")));
+  scenario.target.host = "virtual.example";  // the Host line replaces the URL's
+  (void)run_with(scenario::HttpClient::automatic, server.url(), scenario, phase, config);
+  const Wire hosted = wire_of(server.last_request());
+  EXPECT_THAT(hosted.headers, testing::Contains("Host: virtual.example"));
+  EXPECT_EQ(std::count_if(hosted.headers.begin(), hosted.headers.end(),
+                          [](const std::string& line) { return line.rfind("Host:", 0) == 0; }),
+            1);
+}
+
+// The figures a run reports, for comparing the two clients.
+std::map<std::string, std::uint64_t> figures(const PhaseResult& phase) {
+  std::map<std::string, std::uint64_t> out = {{"started", phase.started},       {"completed", phase.completed},
+                                              {"ok", phase.ok},                 {"failed", phase.failed},
+                                              {"output_tokens", phase.output_tokens_total},
+                                              {"ttft", phase.histograms.ttft_ns.count()},
+                                              {"itl", phase.histograms.inter_token_latency_ns.count()}};
+  for (std::size_t c = 0; c < phase.failures_by_class.size(); ++c) {
+    out["class " + std::to_string(c)] = phase.failures_by_class[c];
+  }
+  return out;
+}
+
+TEST(FastHttp, StreamsFromTheSimulatorCountAsWithLibcurl) {
+  auto config = test::fast_sim_config(0.01);
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 24;
+  const auto phase = test::iterations_phase(60, 6);
+  const RunResult fast = run_with(scenario::HttpClient::automatic, fleet.url(), scenario, phase);
+  const RunResult curl = run_with(scenario::HttpClient::curl, fleet.url(), scenario, phase);
+  EXPECT_EQ(fast.http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(figures(fast.phases[0]), figures(curl.phases[0]));
+  EXPECT_EQ(fast.phases[0].ok, 60u);
+  EXPECT_EQ(fast.phases[0].output_tokens_total, 60u * 24u);
+  // Keep-alive: 6 users reuse their connections (the simulator keeps them open).
+  EXPECT_LE(fast.phases[0].connections_opened, 6u * 2u) << "libcurl opened " << curl.phases[0].connections_opened;
+}
+
+// A broken answer is classified the same, with the same wording, whichever client read it.
+struct BrokenAnswer {
+  const char* name;
+  std::string response;
+  FailureClass expected;
+};
+
+void PrintTo(const BrokenAnswer& answer, std::ostream* out) { *out << answer.name; }
+
+class FastHttpBroken : public testing::TestWithParam<BrokenAnswer> {};
+
+TEST_P(FastHttpBroken, ClassifiedAsLibcurlDoes) {
+  const BrokenAnswer& answer = GetParam();
+  CannedServer server(answer.response, 7);
+  auto scenario = test::test_scenario();
+  scenario.target.request_timeout = 2s;
+  const auto phase = test::iterations_phase(2, 1);
+  const RunResult fast = run_with(scenario::HttpClient::automatic, server.url(), scenario, phase);
+  const RunResult curl = run_with(scenario::HttpClient::curl, server.url(), scenario, phase);
+  const PhaseResult& f = fast.phases[0];
+  const PhaseResult& c = curl.phases[0];
+  EXPECT_EQ(f.failures(answer.expected), 2u) << to_json(f)["failure_examples"].dump();
+  EXPECT_EQ(figures(f), figures(c)) << "built-in: " << to_json(f)["failure_examples"].dump()
+                                    << "\nlibcurl: " << to_json(c)["failure_examples"].dump();
+  const auto index = static_cast<std::size_t>(answer.expected);
+  if (answer.expected == FailureClass::http_status || answer.expected == FailureClass::malformed_event ||
+      std::string(answer.name) == "no_done_then_close") {
+    EXPECT_EQ(f.failure_examples[index], c.failure_examples[index]);  // quoted from the body, not the transport
+  }
+}
+
+std::string chunked(const std::string& body) {
+  char size[16];
+  std::snprintf(size, sizeof(size), "%zx", body.size());
+  return std::string(size) + "\r\n" + body + "\r\n";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Answers, FastHttpBroken,
+    testing::Values(
+        BrokenAnswer{"status_404_json",
+                     "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 62\r\nConnection: close\r\n\r\n"
+                     "{\"object\":\"error\",\"message\":\"no such model\",\"type\":\"NotFound\"}",
+                     FailureClass::http_status},
+        BrokenAnswer{"chunked_cut",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                         chunked("data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n") + "40\r\ndata: {",
+                     FailureClass::stream_cut},
+        BrokenAnswer{"length_cut",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 500\r\n\r\n"
+                     "data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n",
+                     FailureClass::stream_cut},
+        BrokenAnswer{"empty_reply", "", FailureClass::stream_cut},
+        BrokenAnswer{"interim_only", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n",
+                     FailureClass::stream_cut},
+        BrokenAnswer{"no_done_then_close",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                     "data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n",
+                     FailureClass::stream_cut},
+        BrokenAnswer{"malformed_event",
+                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
+                     "data: {not json\n\ndata: [DONE]\n\n",
+                     FailureClass::malformed_event}),
+    [](const testing::TestParamInfo<BrokenAnswer>& param_info) { return std::string(param_info.param.name); });
+
+TEST(FastHttp, RefusedConnectionsAreConnectFailures) {
+  const std::string url = "http://127.0.0.1:" + std::to_string(test::closed_port());
+  const RunResult result = run_with(scenario::HttpClient::automatic, url, test::test_scenario(), test::iterations_phase(3, 1));
+  EXPECT_EQ(result.http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(result.phases[0].failures(FailureClass::connect), 3u);
+  EXPECT_THAT(result.phases[0].failure_examples[static_cast<std::size_t>(FailureClass::connect)].value_or(""),
+              HasSubstr("Failed to connect to 127.0.0.1 port"));
+}
+
+// A server that keeps a connection after its answer only to close it right away: the next request
+// finds it closed, before any byte of a response, and goes again on a fresh connection.
+TEST(FastHttp, AKeptAliveConnectionClosedByTheServerIsRetriedOnAFreshOne) {
+  const std::string events = "data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\ndata: [DONE]\n\n";
+  CannedServer server("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: " +
+                      std::to_string(events.size()) + "\r\n\r\n" + events);
+  const RunResult result =
+      run_with(scenario::HttpClient::automatic, server.url(), test::test_scenario(), test::iterations_phase(20, 1));
+  EXPECT_EQ(result.phases[0].ok, 20u) << to_json(result.phases[0])["failure_examples"].dump();
+  EXPECT_EQ(server.requests(), 20u);
+  EXPECT_EQ(result.phases[0].connections_opened, 20u);
+}
+
+// A server that accepts and never answers: the request timeout ends the request, as libcurl's does.
+TEST(FastHttp, SilentServerTimesOut) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t size = sizeof(address);
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  auto scenario = test::test_scenario();
+  scenario.target.request_timeout = 200ms;
+  const RunResult result = run_with(scenario::HttpClient::automatic, url, scenario, test::iterations_phase(2, 2));
+  ::close(listener);
+  EXPECT_EQ(result.phases[0].failures(FailureClass::timeout), 2u) << to_json(result.phases[0])["failure_examples"].dump();
+  EXPECT_THAT(result.phases[0].failure_examples[static_cast<std::size_t>(FailureClass::timeout)].value_or(""),
+              HasSubstr("Operation timed out after"));
+}
+
+}  // namespace
+}  // namespace llmd::engine
