@@ -21,13 +21,16 @@
 #   burst (only with BENCH_PARTS=burst): 1,000 users starting together (one request each) against a
 #                    simulator with a fixed 100 ms prefill and send-time stamps: TTFT p50/p99 above the
 #                    server's 100 ms and the client-added part (stamp to receipt), twice, in $work/burst.txt.
+#   http (only with BENCH_PARTS=http): the built-in HTTP/1.1 client (--http-engine auto) and libcurl
+#                    (--http-engine curl) side by side: the peers run against wrk, and 1,000 streams against a
+#                    separate simulator (events/s, client CPU per event, events per CPU-second), in $work/http.txt.
 #   merge (only with BENCH_PARTS=merge): `llmd-bench merge` of 16 shard files of a 10-minute run
 #                    (scripts/bench/merge_shards.py: one real result copied 16x with the shard fields, 600
 #                    per-second buckets, dense histograms); wall time and peak RSS of 3 merges, target < 1 s,
 #                    kept in $work/merge.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", "interference", "csv", "merge", "shards", "threads" or "burst"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
+# BENCH_PARTS ("all", "interference", "csv", "merge", "shards", "threads", "burst" or "http"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
 # BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_THREAD_TOKENS (100), BENCH_THREAD_INTER_TOKEN_MS (50), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
@@ -103,6 +106,41 @@ pod_url() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["pod
 stop_sim() { kill "$sim_pid" 2>/dev/null || true; wait "$sim_pid" 2>/dev/null || true; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# ---------------------------------------------------------------- the peers' server
+# peer_server: records a stream from the sim, serves it with nginx for POST (sets url, nginx_pid,
+# server_pid, events) and writes $work/peers.yaml for llmd-bench.
+peer_server() {
+  log "peers: recording a stream from the sim"
+  start_sim rec --pods 1 --time-scale 0.01
+  mkdir -p "$work/www/v1"
+  curl -sS -N -X POST -H 'Content-Type: application/json' --data-binary @"$here/request.json" \
+    "$(pod_url "$work/rec.json" 0)/v1/completions" >"$work/www/v1/completions"
+  stop_sim
+  events=$(grep -c '^data: ' "$work/www/v1/completions")
+  log "recorded $events SSE events, $(wc -c <"$work/www/v1/completions") bytes"
+  nginx_port=$(free_port)
+  sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$nginx_port|g" "$here/nginx.conf.in" >"$work/nginx.conf"
+  nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx-error.log" &
+  nginx_pid=$!
+  pids+=("$nginx_pid")
+  server_pid=$nginx_pid
+  url="http://127.0.0.1:$nginx_port/v1/completions"
+  for _ in $(seq 50); do curl -s -o /dev/null "$url" -X POST -d x && break; sleep 0.1; done
+  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$here/request.json" "$url")
+  [ "$status" = 200 ] || { log "error: nginx answered POST with $status"; exit 3; }
+  cat >"$work/peers.yaml" <<EOF
+name: peers
+target: {base_url: "http://127.0.0.1:$nginx_port", request_timeout: 30s}
+model: meta-llama/Llama-3.2-3B-Instruct
+requests:
+  prompt: {kind: fixed, text: "Explain the difference between a process and a thread."}
+  max_tokens: 14
+cache: {source: none}
+load:
+  - {name: peers, executor: constant-vus, vus: $connections, duration: ${peer_seconds}s, graceful_stop: 5s}
+EOF
+}
 
 # ---------------------------------------------------------------- interference (BENCH_PARTS=interference)
 # Does sampling the pods every second (cache.interval) disturb the client's event loop? The same
@@ -255,6 +293,29 @@ if [ "${BENCH_PARTS:-all}" = shards ]; then
   exit 0
 fi
 
+# stream_figures NAME LABEL [FILE]: one line of a streaming run's figures (events/s, client CPU per event,
+# events per client CPU-second, the server's CPU share, loop lag) from $work/NAME.{json,time,server_cpu_s},
+# appended to FILE (default $work/threads.txt) and printed.
+stream_figures() {
+  python3 - "$work/$1.json" "$work/$1.time" "$work/$1.server_cpu_s" "$2" <<'PYEOF2' | tee -a "${3:-$work/threads.txt}" >&2
+import json, sys
+result = json.load(open(sys.argv[1]))
+wall, user, system, rss = open(sys.argv[2]).read().split()[:4]
+server = float(open(sys.argv[3]).read())
+total = result["run"]["total"]
+events = total["output_tokens_total"]
+seconds = total["wall_duration_ns"] / 1e9
+cpu = float(user) + float(system)
+lag = total["metrics"]["event_loop_lag_ns"]["summary"]
+worst = max((t["event_loop_lag_ns"]["summary"]["p99"] or 0 for t in result["run"]["threads"]), default=lag["p99"] or 0)
+print(f"{sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1f} s), client CPU {cpu:.1f} s = "
+      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), sim CPU {server:.1f} s "
+      f"({server / float(wall):.2f} of a core{': saturated' if server / float(wall) > 0.9 else ''}), "
+      f"loop lag p99 {(lag['p99'] or 0) / 1e6:.2f} ms (worst loop {worst / 1e6:.2f} ms), ok {total['counts']['ok']}, "
+      f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB")
+PYEOF2
+}
+
 # ---------------------------------------------------------------- threads (BENCH_PARTS=threads)
 # Issue 16 item 1: what a second event loop costs and carries. 1,000 streams of tokens 50 ms apart
 # (20,000 SSE events/s asked for) from one process, --threads 1 vs --threads N, alternating, against one
@@ -277,23 +338,7 @@ EOF
     for n in 1 "$threads"; do
       timed "threads-$n-$round" "$bin" run "$work/threads.yaml" --target "$gateway" -q --threads "$n" \
         --out "json=$work/threads-$n-$round.json"
-      python3 - "$work/threads-$n-$round.json" "$work/threads-$n-$round.time" "$work/threads-$n-$round.server_cpu_s" "$n" <<'PYEOF2' | tee -a "$work/threads.txt" >&2
-import json, sys
-result = json.load(open(sys.argv[1]))
-wall, user, system, rss = open(sys.argv[2]).read().split()[:4]
-server = float(open(sys.argv[3]).read())
-total = result["run"]["total"]
-events = total["output_tokens_total"]
-seconds = total["wall_duration_ns"] / 1e9
-cpu = float(user) + float(system)
-lag = total["metrics"]["event_loop_lag_ns"]["summary"]
-worst = max((t["event_loop_lag_ns"]["summary"]["p99"] or 0 for t in result["run"]["threads"]), default=lag["p99"] or 0)
-print(f"threads {sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1f} s), client CPU {cpu:.1f} s = "
-      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), sim CPU {server:.1f} s "
-      f"({server / float(wall):.2f} of a core{': saturated' if server / float(wall) > 0.9 else ''}), "
-      f"loop lag p99 {(lag['p99'] or 0) / 1e6:.2f} ms (worst loop {worst / 1e6:.2f} ms), ok {total['counts']['ok']}, "
-      f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB")
-PYEOF2
+      stream_figures "threads-$n-$round" "threads $n"
     done
   done
   server_pid=
@@ -341,36 +386,81 @@ if [ "${BENCH_PARTS:-all}" = burst ]; then
   exit 0
 fi
 
-# ---------------------------------------------------------------- 1. peers
-log "1/4 peers: recording a stream from the sim"
-start_sim rec --pods 1 --time-scale 0.01
-mkdir -p "$work/www/v1"
-curl -sS -N -X POST -H 'Content-Type: application/json' --data-binary @"$here/request.json" \
-  "$(pod_url "$work/rec.json" 0)/v1/completions" >"$work/www/v1/completions"
-stop_sim
-events=$(grep -c '^data: ' "$work/www/v1/completions")
-log "recorded $events SSE events, $(wc -c <"$work/www/v1/completions") bytes"
-nginx_port=$(free_port)
-sed -e "s|@WORK@|$work|g" -e "s|@PORT@|$nginx_port|g" "$here/nginx.conf.in" >"$work/nginx.conf"
-nginx -p "$work" -c "$work/nginx.conf" -e "$work/nginx-error.log" &
-nginx_pid=$!
-pids+=("$nginx_pid")
-server_pid=$nginx_pid
-url="http://127.0.0.1:$nginx_port/v1/completions"
-for _ in $(seq 50); do curl -s -o /dev/null "$url" -X POST -d x && break; sleep 0.1; done
-status=$(curl -s -o /dev/null -w '%{http_code}' -X POST --data-binary @"$here/request.json" "$url")
-[ "$status" = 200 ] || { log "error: nginx answered POST with $status"; exit 3; }
-cat >"$work/peers.yaml" <<EOF
-name: peers
-target: {base_url: "http://127.0.0.1:$nginx_port", request_timeout: 30s}
-model: meta-llama/Llama-3.2-3B-Instruct
-requests:
-  prompt: {kind: fixed, text: "Explain the difference between a process and a thread."}
-  max_tokens: 14
-cache: {source: none}
-load:
-  - {name: peers, executor: constant-vus, vus: $connections, duration: ${peer_seconds}s, graceful_stop: 5s}
+# ---------------------------------------------------------------- http (BENCH_PARTS=http)
+# Issue 16 items 5 and 6: the built-in HTTP/1.1 client (--http-engine auto) against libcurl's transfers
+# (--http-engine curl), side by side, alternating:
+#  (a) peers: wrk and llmd-bench both ways on nginx's recorded stream (64 connections, one client thread):
+#      req/s and client CPU per request;
+#  (b) 1,000 streams of tokens 50 ms apart against a separate simulator: events/s, client CPU per event
+#      and events per client CPU-second.
+# Kept in $work/http.txt.
+http_part() {
+  local round engine gateway streams="${BENCH_THREAD_STREAMS:-1000}" seconds="${BENCH_THREAD_SECONDS:-15}"
+  : >"$work/http.txt"
+  peer_server
+  for round in $(seq "$rounds"); do
+    BENCH_BODY="$here/request.json" timed "http-wrk-$round" wrk -t1 -c"$connections" -d"${peer_seconds}s" -s "$here/post.lua" "$url"
+    for engine in auto curl; do
+      timed "http-peers-$engine-$round" "$bin" run "$work/peers.yaml" -q --http-engine "$engine" \
+        --out "json=$work/http-peers-$engine-$round.json"
+    done
+  done
+  python3 - "$work" "$rounds" <<'PYEOF3' | tee -a "$work/http.txt" >&2
+import json, re, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+def usage(name):
+    wall, user, system, rss = open(f"{work}/{name}.time").read().split()[:4]
+    return float(wall), float(user) + float(system)
+rows = {}
+for r in range(1, rounds + 1):
+    text = open(f"{work}/http-wrk-{r}.out").read()
+    wall, cpu = usage(f"http-wrk-{r}")
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    rows.setdefault("wrk", []).append((float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)), cpu * 1e6 / requests))
+    for engine in ("auto", "curl"):
+        name = f"http-peers-{engine}-{r}"
+        total = json.load(open(f"{work}/{name}.json"))["run"]["total"]
+        wall, cpu = usage(name)
+        ok = total["counts"]["ok"]
+        rows.setdefault(f"llmd-bench {engine}", []).append((ok / (total["wall_duration_ns"] / 1e9), cpu * 1e6 / ok))
+wrk_rate = sum(r for r, _ in rows["wrk"]) / len(rows["wrk"])
+wrk_cpu = sum(c for _, c in rows["wrk"]) / len(rows["wrk"])
+for tool, values in rows.items():
+    rate = sum(r for r, _ in values) / len(values)
+    cpu = sum(c for _, c in values) / len(values)
+    print(f"peers {tool}: {rate:,.0f} req/s ({rate / wrk_rate:.2f} x wrk), client CPU {cpu:.1f} us/request "
+          f"({cpu / wrk_cpu:.2f} x wrk); rounds: " + ", ".join(f"{r:,.0f}" for r, _ in values))
+PYEOF3
+  kill "$nginx_pid" 2>/dev/null || true
+  server_pid=
+  cat >"$work/http-streams.yaml" <<EOF
+name: http-streams
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 8}, max_tokens: ${BENCH_THREAD_TOKENS:-100}}
+load: [{name: streams, executor: constant-vus, vus: $streams, duration: ${seconds}s, graceful_stop: 30s}]
 EOF
+  start_sim http-sim --pods 4 --route round-robin --max-num-seqs 20000 --kv-blocks 400000 --prefill-base-ms 10 \
+    --prefill-per-token-us 0 --inter-token-ms "${BENCH_THREAD_INTER_TOKEN_MS:-50}"
+  gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/http-sim.json")
+  server_pid=$sim_pid
+  for round in 1 2; do
+    for engine in auto curl; do
+      timed "http-streams-$engine-$round" "$bin" run "$work/http-streams.yaml" --target "$gateway" -q \
+        --http-engine "$engine" --out "json=$work/http-streams-$engine-$round.json"
+      stream_figures "http-streams-$engine-$round" "$streams streams, --http-engine $engine" "$work/http.txt"
+    done
+  done
+  server_pid=
+  stop_sim
+}
+if [ "${BENCH_PARTS:-all}" = http ]; then
+  http_part
+  log "raw outputs kept in $work"
+  exit 0
+fi
+
+# ---------------------------------------------------------------- 1. peers
+log "1/4 peers"
+peer_server
 note peers_meta events="$events" connections="$connections" seconds="$peer_seconds" \
   body_bytes="$(wc -c <"$work/www/v1/completions")"
 for round in $(seq "$rounds"); do
@@ -385,6 +475,8 @@ for round in $(seq "$rounds"); do
   note peers tool=hey round="$round" name="hey-$round"
   timed "llmd-$round" "$bin" run "$work/peers.yaml" -q --out "json=$work/llmd-$round.json"
   note peers tool=llmd-bench round="$round" name="llmd-$round"
+  timed "llmdcurl-$round" "$bin" run "$work/peers.yaml" -q --http-engine curl --out "json=$work/llmdcurl-$round.json"
+  note peers tool=llmd-bench-curl round="$round" name="llmdcurl-$round"
 done
 kill "$nginx_pid" 2>/dev/null || true
 server_pid=""

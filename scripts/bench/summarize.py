@@ -80,7 +80,7 @@ def peers_section():
     meta = next((m for m in manifest if m["section"] == "peers_meta"), {})
     rows = [peer_row(e, float(meta.get("seconds", 5))) for e in manifest if e["section"] == "peers"]
     tools = []
-    for tool in ["wrk", "h2load", "hey", "llmd-bench"]:
+    for tool in ["wrk", "h2load", "hey", "llmd-bench", "llmd-bench-curl"]:
         mine = [r for r in rows if r["tool"] == tool and r.get("req_per_s")]
         if not mine:
             continue
@@ -191,10 +191,10 @@ with open(out_path, "w") as f:
 p = results["peers"]
 print(f"\n1. peers: nginx, recorded stream of {p['meta'].get('events')} SSE events, "
       f"{p['meta'].get('connections')} connections, 1 client thread, {p['meta'].get('seconds')} s x rounds")
-print(f"  {'tool':<11} {'req/s':>10} {'CPU µs/req':>11} {'max RSS':>10} {'errors':>7} {'vs wrk':>7} "
+print(f"  {'tool':<15} {'req/s':>10} {'CPU µs/req':>11} {'max RSS':>10} {'errors':>7} {'vs wrk':>7} "
       f"{'client CPU':>10} {'nginx CPU':>10}")
 for t in p["tools"]:
-    print(f"  {t['tool']:<11} {fmt(t['req_per_s']):>10} {fmt(t['cpu_us_per_request'], '', 1):>11} "
+    print(f"  {t['tool']:<15} {fmt(t['req_per_s']):>10} {fmt(t['cpu_us_per_request'], '', 1):>11} "
           f"{fmt(t['max_rss_kib'], ' KiB'):>10} {t['errors']:>7} {fmt(t['ratio_to_wrk'], '', 2):>7} "
           f"{fmt(t['client_cpu_share'] * 100, '%'):>10} {fmt(t['server_cpu_share'] * 100, '%'):>10}")
 wrk_row = next((t for t in p["tools"] if t["tool"] == "wrk"), None)

@@ -1,0 +1,69 @@
+// `run --http-engine auto|curl` / scenario `engine.http` with the real binary against the embedded
+// simulator: the report and the JSON result say which HTTP client ran the requests and why, the flag
+// overrides the scenario, both clients count the same run alike, and a bad value is a usage error.
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/run_test_support.hpp"
+
+namespace llmd::test {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(HttpEngineRun, TheReportAndTheResultNameTheClient) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 4}, max_tokens: 6}
+load:
+  - {name: loop, executor: iterations, iterations: 12, vus: 3}
+)");
+  auto out = run_bench({scenario.string(), "--out", "json=" + (dir / "auto.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("client:   built-in HTTP/1.1 (http:// target, HTTP/1.1, no proxy)"));
+  const auto fast = read_json(dir / "auto.json");
+  EXPECT_EQ(fast["run"]["http_client"]["name"], "built-in HTTP/1.1");
+  EXPECT_EQ(fast["scenario"]["engine"]["http"], "auto");
+
+  out = run_bench({scenario.string(), "--http-engine", "curl", "--out", "json=" + (dir / "curl.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("client:   libcurl (--http-engine curl)"));
+  const auto curl = read_json(dir / "curl.json");
+  EXPECT_EQ(curl["run"]["http_client"]["name"], "libcurl");
+  EXPECT_EQ(curl["scenario"]["engine"]["http"], "curl");
+  for (const char* count : {"started", "ok", "failed"}) {
+    EXPECT_EQ(phase_total(fast)["counts"][count], phase_total(curl)["counts"][count]) << count;
+  }
+  EXPECT_EQ(phase_total(fast)["output_tokens_total"], phase_total(curl)["output_tokens_total"]);
+  EXPECT_EQ(phase_total(fast)["counts"]["ok"], 12);
+}
+
+TEST(HttpEngineRun, TheScenarioKeyAndTheFlagOverridingIt) {
+  const auto dir = scratch_dir();
+  const auto scenario = shared_prefix_scenario(dir, "200ms", "engine: {http: curl}\n");
+  auto out = run_bench({scenario.string(), "-q", "--out", "json=" + (dir / "a.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(read_json(dir / "a.json")["run"]["http_client"]["name"], "libcurl");
+  out = run_bench({scenario.string(), "-q", "--http-engine", "auto", "--out", "json=" + (dir / "b.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.err;
+  EXPECT_EQ(read_json(dir / "b.json")["run"]["http_client"]["name"], "built-in HTTP/1.1");
+}
+
+TEST(HttpEngineRun, BadValuesAreUsageErrorsNamingTheChoices) {
+  const auto dir = scratch_dir();
+  auto out = run_bench({shared_prefix_scenario(dir, "200ms").string(), "-q", "--http-engine", "fast"});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("--http-engine"));
+  EXPECT_THAT(out.err, HasSubstr("auto"));
+  const auto bad = shared_prefix_scenario(dir, "200ms", "engine: {http: h3}\n");
+  out = run_bench({bad.string(), "-q"});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("s.yaml:7"));
+  EXPECT_THAT(out.err, HasSubstr("engine.http must be auto"));
+  EXPECT_THAT(out.err, HasSubstr("got \"h3\""));
+}
+
+}  // namespace
+}  // namespace llmd::test
