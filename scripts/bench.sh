@@ -309,7 +309,7 @@ cpu = float(user) + float(system)
 lag = total["metrics"]["event_loop_lag_ns"]["summary"]
 worst = max((t["event_loop_lag_ns"]["summary"]["p99"] or 0 for t in result["run"]["threads"]), default=lag["p99"] or 0)
 print(f"{sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1f} s), client CPU {cpu:.1f} s = "
-      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), sim CPU {server:.1f} s "
+      f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), server CPU {server:.1f} s "
       f"({server / float(wall):.2f} of a core{': saturated' if server / float(wall) > 0.9 else ''}), "
       f"loop lag p99 {(lag['p99'] or 0) / 1e6:.2f} ms (worst loop {worst / 1e6:.2f} ms), ok {total['counts']['ok']}, "
       f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB")
@@ -391,8 +391,10 @@ fi
 # (--http-engine curl), side by side, alternating:
 #  (a) peers: wrk and llmd-bench both ways on nginx's recorded stream (64 connections, one client thread):
 #      req/s and client CPU per request;
-#  (b) 1,000 streams of tokens 50 ms apart against a separate simulator: events/s, client CPU per event
-#      and events per client CPU-second.
+#  (b) 1,000 streams of 1,000 events each from nginx (the whole recorded stream at once: events arrive
+#      back to back, so the client's parsing is the cost, not the kernel's per-event wake-ups);
+#  (c) 1,000 streams of tokens 50 ms apart against a separate simulator (one event per wake-up):
+#      events/s, client CPU per event and events per client CPU-second.
 # Kept in $work/http.txt.
 http_part() {
   local round engine gateway streams="${BENCH_THREAD_STREAMS:-1000}" seconds="${BENCH_THREAD_SECONDS:-15}"
@@ -431,6 +433,22 @@ for tool, values in rows.items():
     print(f"peers {tool}: {rate:,.0f} req/s ({rate / wrk_rate:.2f} x wrk), client CPU {cpu:.1f} us/request "
           f"({cpu / wrk_cpu:.2f} x wrk); rounds: " + ", ".join(f"{r:,.0f}" for r, _ in values))
 PYEOF3
+  start_sim long --pods 1 --time-scale 0.001
+  mkdir -p "$work/www/long/v1"
+  sed -e 's/"max_tokens":[0-9]*/"max_tokens":1000/' "$here/request.json" >"$work/long-request.json"
+  curl -sS -N -X POST -H 'Content-Type: application/json' --data-binary @"$work/long-request.json" \
+    "$(pod_url "$work/long.json" 0)/v1/completions" >"$work/www/long/v1/completions"
+  stop_sim
+  sed -e "s|http://127.0.0.1:$nginx_port|http://127.0.0.1:$nginx_port/long|" -e 's/max_tokens: [0-9]*/max_tokens: 1000/' \
+    -e "s/vus: $connections, duration: ${peer_seconds}s/vus: $streams, duration: 8s/" "$work/peers.yaml" >"$work/long.yaml"
+  for round in 1 2; do
+    for engine in auto curl; do
+      timed "http-long-$engine-$round" "$bin" run "$work/long.yaml" -q --http-engine "$engine" \
+        --out "json=$work/http-long-$engine-$round.json"
+      stream_figures "http-long-$engine-$round" "$streams streams of 1,000 events from nginx, --http-engine $engine" \
+        "$work/http.txt"
+    done
+  done
   kill "$nginx_pid" 2>/dev/null || true
   server_pid=
   cat >"$work/http-streams.yaml" <<EOF

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -18,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "engine/http1_response.hpp"
+#include "util/ascii_case.hpp"
 
 namespace llmd::engine {
 
@@ -29,13 +29,6 @@ using Hook = bi::list_member_hook<bi::link_mode<bi::safe_link>>;
 
 long elapsed_ms(TimePoint from, TimePoint to) {
   return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
-}
-
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() &&
-         std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-         });
 }
 
 // The name of header line `line` ("Name: v", "Name:", "Name;"), and what libcurl does with it.
@@ -62,9 +55,7 @@ HeaderLine parse_header_line(std::string_view line) {
   return parsed;
 }
 
-bool same_header(std::string_view name, std::string_view other) {
-  return name.size() == other.size() && starts_with_ignoring_case(name, other);
-}
+bool same_header(std::string_view name, std::string_view other) { return util::equals_ignoring_case(name, other); }
 
 // The fixed-size strings of libcurl's messages, for the same failure (outcome.cpp quotes them).
 std::string connect_failure(const FastHttpTarget& target, TimePoint started, TimePoint now, int error) {
@@ -198,7 +189,7 @@ util::Result<std::unique_ptr<FastHttp>> FastHttp::create(const FastHttpTarget& t
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_ADDRCONFIG;
+  // No AI_ADDRCONFIG: on a host whose only interface is loopback it would drop 127.0.0.1 itself.
   addrinfo* found = nullptr;
   if (const int error = getaddrinfo(target.host.c_str(), target.port.c_str(), &hints, &found); error != 0) {
     return util::fail(fmt::format("cannot resolve {}: {}", target.host, gai_strerror(error)));

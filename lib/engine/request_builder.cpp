@@ -1,11 +1,12 @@
 #include "engine/request_builder.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 
 #include <curl/curl.h>
 #include <fmt/format.h>
+
+#include "util/ascii_case.hpp"
 #include <nlohmann/json.hpp>
 
 #include "sse/preview.hpp"
@@ -19,14 +20,7 @@ using util::Result;
 
 namespace {
 
-bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) {
-  if (text.size() < prefix.size()) {
-    return false;
-  }
-  return std::equal(prefix.begin(), prefix.end(), text.begin(), [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-  });
-}
+using util::starts_with_ignoring_case;
 
 bool has_line_break(std::string_view value) { return value.find_first_of("\r\n") != std::string_view::npos; }
 

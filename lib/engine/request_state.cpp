@@ -1,12 +1,12 @@
 #include "engine/request_state.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
 #include <fmt/format.h>
 
 #include "engine/conversation.hpp"
+#include "util/ascii_case.hpp"
 
 namespace llmd::engine {
 
@@ -140,11 +140,7 @@ std::size_t RequestState::on_header(char* data, std::size_t size, std::size_t co
 
 namespace {
 
-bool same_name(std::string_view name, std::string_view lowercase) {
-  return name.size() == lowercase.size() &&
-         std::equal(lowercase.begin(), lowercase.end(), name.begin(),
-                    [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); });
-}
+bool same_name(std::string_view name, std::string_view lowercase) { return util::equals_ignoring_case(name, lowercase); }
 
 std::string_view trimmed(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
