@@ -560,8 +560,12 @@ void FastHttp::read_response(Connection& conn) {
         connection_failed(conn, CURLE_WRITE_ERROR, "Failure writing output to destination", false);
         return;
       case Http1Response::State::error:
+        // A header that is not HTTP (or never ends) is a weird reply, as libcurl has it; a broken body
+        // framing after a good header cuts the response.
         connection_failed(conn, conn.response.status() == 0 ? CURLE_WEIRD_SERVER_REPLY : CURLE_RECV_ERROR,
-                          fmt::format("invalid HTTP response: {}", conn.response.error()), false);
+                          fmt::format("invalid HTTP response: {}{}", conn.response.error(),
+                                      conn.response.status() == 0 ? " (in the status line or header)" : ""),
+                          false);
         return;
     }
     if (static_cast<std::size_t>(got) < room) {

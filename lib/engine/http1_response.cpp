@@ -33,12 +33,7 @@ class Http1Response::Parser final : public http::basic_parser<false> {
   void on_response_impl(int code, boost::beast::string_view, int, error_code&) override {
     // 1xx (but 101, which ends HTTP on the connection) announce the final response to come.
     m_owner.m_interim = code >= 100 && code <= 199 && code != 101;
-    if (m_owner.m_interim) {
-      m_owner.m_interim_status = static_cast<unsigned>(code);
-    } else {
-      m_owner.m_status = static_cast<unsigned>(code);
-      m_owner.m_listener.on_status(m_owner.m_status);
-    }
+    m_code = static_cast<unsigned>(code);
   }
 
   void on_field_impl(http::field, boost::beast::string_view name, boost::beast::string_view value,
@@ -48,7 +43,17 @@ class Http1Response::Parser final : public http::basic_parser<false> {
     }
   }
 
-  void on_header_impl(error_code&) override {}
+  // The status counts once the whole header is in: whether Beast parsed the status line before
+  // the rest depends on how the bytes were split, and a response whose header never ends (too
+  // large, cut) must be reported alike whatever the split.
+  void on_header_impl(error_code&) override {
+    if (m_owner.m_interim) {
+      m_owner.m_interim_status = m_code;
+    } else {
+      m_owner.m_status = m_code;
+      m_owner.m_listener.on_status(m_owner.m_status);
+    }
+  }
   void on_body_init_impl(boost::optional<std::uint64_t> const&, error_code&) override {}
 
   std::size_t on_body_impl(boost::beast::string_view body, error_code& ec) override { return deliver(body, ec); }
@@ -71,6 +76,7 @@ class Http1Response::Parser final : public http::basic_parser<false> {
   }
 
   Http1Response& m_owner;
+  unsigned m_code = 0;  // the status line's code, until the header is complete
 };
 
 Http1Response::Http1Response(Http1Listener& listener) : m_listener(listener) { start_parser(); }

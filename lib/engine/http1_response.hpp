@@ -16,7 +16,7 @@ namespace llmd::engine {
 class Http1Listener {
  public:
   virtual ~Http1Listener() = default;
-  // The final response's status line was read (interim 1xx responses are skipped).
+  // The final response's header is complete (interim 1xx responses are skipped); after its fields.
   virtual void on_status(unsigned status) = 0;
   // One header field of the final response (name as sent; value trimmed by the parser).
   virtual void on_field(std::string_view name, std::string_view value) = 0;
@@ -61,7 +61,7 @@ class Http1Response {
   bool keep_alive() const;
   // Any byte of the current response (interim ones included) was parsed.
   bool got_some() const;
-  // Status of the final response, 0 before its status line.
+  // Status of the final response, 0 until its header is complete.
   unsigned status() const { return m_status; }
   // Status of the last interim (1xx) response, 0 when none came: a transfer that ends with no final
   // response reports it, as libcurl does (CURLINFO_RESPONSE_CODE).

@@ -218,6 +218,11 @@ INSTANTIATE_TEST_SUITE_P(
                      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
                      "data: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n",
                      FailureClass::stream_cut},
+        // A header that never ends: libcurl 7.88 says "Out of memory", the built-in client "header limit
+        // exceeded"; both class other.
+        BrokenAnswer{"endless_header", "HTTP/1.1 200 OK\r\nX-Pad: " + std::string(200 * 1024, 'a'),
+                     FailureClass::other},
+        BrokenAnswer{"not_http", "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n\r\n", FailureClass::other},
         BrokenAnswer{"malformed_event",
                      "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n"
                      "data: {not json\n\ndata: [DONE]\n\n",
