@@ -1,6 +1,7 @@
 #include "engine/http1_response.hpp"
 
 #include <limits>
+#include <new>
 
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
@@ -83,7 +84,16 @@ Http1Response::Http1Response(Http1Listener& listener) : m_listener(listener) { s
 
 Http1Response::~Http1Response() = default;
 
-void Http1Response::start_parser() { m_parser = std::make_unique<Parser>(*this); }
+// A fresh Beast parser (it has no reset) in the same storage: a kept-alive connection allocates
+// nothing per response.
+void Http1Response::start_parser() {
+  if (!m_parser) {
+    m_parser = std::make_unique<Parser>(*this);
+    return;
+  }
+  m_parser->~Parser();
+  ::new (static_cast<void*>(m_parser.get())) Parser(*this);
+}
 
 void Http1Response::reset() {
   start_parser();
