@@ -97,6 +97,7 @@ class CurlMulti {
   int epoll_fd() const { return m_epoll; }
   // Runs `side`'s sockets, timeouts and completions with this loop's (it must outlive the loop's use).
   void attach(SideTransfers& side) { m_side = &side; }
+  void detach() { m_side = nullptr; }
   // Sockets libcurl has open for this loop's transfers (busy and idle connections).
   std::size_t open_sockets() const { return m_open_sockets; }
 

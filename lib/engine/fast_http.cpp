@@ -212,6 +212,7 @@ util::Result<std::unique_ptr<FastHttp>> FastHttp::create(const FastHttpTarget& t
 }
 
 FastHttp::~FastHttp() {
+  m_loop.detach();
   for (auto& conn : m_connections) {
     if (conn->fd >= 0) {
       ::close(conn->fd);
@@ -296,7 +297,6 @@ bool FastHttp::try_connect(Connection& conn, TimePoint now) {
     if (conn.fd >= 0) {
       ::close(conn.fd);
       conn.fd = -1;
-      --m_open;
     }
     const auto& address = m_addresses[conn.address];
     conn.fd = ::socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -304,7 +304,6 @@ bool FastHttp::try_connect(Connection& conn, TimePoint now) {
       error = errno;
       break;
     }
-    ++m_open;
     const int one = 1;
     setsockopt(conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (::connect(conn.fd, reinterpret_cast<const sockaddr*>(&address), m_address_sizes[conn.address]) == 0 ||
@@ -649,7 +648,6 @@ void FastHttp::close_connection(Connection& conn) {
   if (conn.fd >= 0) {
     ::close(conn.fd);  // leaves the epoll set with it
     conn.fd = -1;
-    --m_open;
   }
   conn.step = Connection::Step::closed;
   conn.request = nullptr;

@@ -89,9 +89,6 @@ class FastHttp final : public SideTransfers {
   void drain(TransferSink& sink) override;
   std::size_t active() const override { return m_active; }
 
-  // Connections open (busy and idle), for tests and the bench.
-  std::size_t open_connections() const { return m_open; }
-
   struct Connection;  // fast_http.cpp
 
  private:
@@ -127,7 +124,6 @@ class FastHttp final : public SideTransfers {
   std::vector<Connection*> m_closed;                       // closed during the current batch
   std::vector<std::pair<RequestState*, CURLcode>> m_done;  // finished, for drain()
   std::size_t m_active = 0;
-  std::size_t m_open = 0;
 };
 
 }  // namespace llmd::engine

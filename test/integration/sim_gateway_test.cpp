@@ -1,5 +1,11 @@
 // `llmd-bench sim` end to end through its gateway: Host enforcement, prefix-aware vs round-robin
 // routing measured on the pods' own /metrics, streaming pass-through, session stickiness.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
@@ -110,6 +116,59 @@ TEST(SimGateway, RoundRobinSpreadsTrafficAndLowersTheHitRate) {
   EXPECT_EQ(hits, 16 * 992);
   EXPECT_EQ(queries, 20 * 1002);
   EXPECT_LT(hits / queries, 0.90);
+}
+
+namespace {
+
+// What arrives on `fd` until nothing more comes for `quiet_ms`.
+std::string read_until_quiet(int fd, int quiet_ms) {
+  std::string got;
+  char buffer[4096];
+  pollfd ready{fd, POLLIN, 0};
+  while (::poll(&ready, 1, quiet_ms) > 0) {
+    const ssize_t n = ::recv(fd, buffer, sizeof(buffer), 0);
+    if (n <= 0) {
+      break;
+    }
+    got.append(buffer, static_cast<std::size_t>(n));
+  }
+  return got;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t count = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace
+
+// A relayed stream ends with one chunked terminator and nothing after it, so a kept-alive connection
+// carries the next request (it once ended with two: 5 stray bytes in front of the next response).
+TEST(SimGateway, ARelayedStreamEndsWithOneTerminatorAndTheConnectionServesTheNextRequest) {
+  SimProcess sim({"--pods", "1", "--inter-token-ms", "1", "--prefill-base-ms", "1", "--prefill-per-token-us", "0"});
+  const std::string gateway = sim.gateway();
+  const auto port = static_cast<std::uint16_t>(std::stoi(gateway.substr(gateway.rfind(':') + 1)));
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const std::string body = completion("stream me please", 3, true);
+  const std::string request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_EQ(::send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+    const std::string response = read_until_quiet(fd, 300);
+    EXPECT_EQ(response.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << "round " << round << ": " << response.substr(0, 40);
+    EXPECT_NE(response.find("Transfer-Encoding: chunked"), std::string::npos);
+    EXPECT_EQ(count_of(response, "\r\n0\r\n\r\n"), 1u) << "round " << round;
+    EXPECT_EQ(response.substr(response.size() - 5), "0\r\n\r\n") << "bytes after the last chunk, round " << round;
+  }
+  ::close(fd);
 }
 
 TEST(SimGateway, StreamsEventsAsTheyAreGeneratedNotAsOneBlob) {
