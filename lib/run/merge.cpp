@@ -330,6 +330,12 @@ util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, Missing
   }
   run.total = std::move(*total);
   run.per_second = merge_seconds(shards, offsets);
+  // The HTTP client, when every shard ran the same one (a shard's machine may have had a proxy set).
+  if (std::all_of(shards.begin(), shards.end(),
+                  [&](const auto& shard) { return shard.run.http_client == shards.front().run.http_client; })) {
+    run.http_client = shards.front().run.http_client;
+    run.http_client_reason = shards.front().run.http_client_reason;
+  }
   merged.notes = merge_notes(merged);
   if (!merged.missing.empty()) {
     merged.diagnostics.push_back(

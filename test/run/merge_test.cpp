@@ -83,6 +83,21 @@ TEST(MergeShards, HistogramsEqualOneHistogramFedEveryValue) {
 
 // Rates are over the union of the shards' wall time: two shards of 10 s that overlap by 5 s make
 // 15 s, two that do not overlap make 20 s, not the sum of their rates.
+TEST(MergeShards, KeepsTheHttpClientWhenEveryShardRanTheSameOne) {
+  auto a = shard(0, 2);
+  auto b = shard(1, 2);
+  a.run.http_client = b.run.http_client = "built-in HTTP/1.1";
+  a.run.http_client_reason = b.run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
+  auto merged = merge_shards({a, b});
+  ASSERT_TRUE(merged) << merged.error();
+  EXPECT_EQ(merged->run.http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(merged->run.http_client_reason, "http:// target, HTTP/1.1, no proxy");
+  b.run.http_client = "libcurl";  // e.g. a proxy set on one load machine: no single answer
+  merged = merge_shards({a, b});
+  ASSERT_TRUE(merged) << merged.error();
+  EXPECT_EQ(merged->run.http_client, "");
+}
+
 TEST(MergeShards, WallDurationIsTheUnionOfTheShardsSpans) {
   auto a = shard(0, 2);
   auto b = shard(1, 2, 5000ms);
