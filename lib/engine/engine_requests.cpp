@@ -96,9 +96,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
 // The built-in HTTP/1.1 client where it applies (fast_http.hpp), else libcurl; either way the run
 // records which and why.
 void Engine::choose_client(std::size_t max_connections) {
-  const auto mode = m_config.scenario->engine.http == scenario::HttpClient::curl ? HttpEngineMode::curl
-                                                                                 : HttpEngineMode::automatic;
-  const HttpEngineChoice choice = choose_http_engine(mode, m_transfer);
+  const HttpEngineChoice choice = choose_http_engine(m_config.scenario->engine.http, m_transfer);
   m_http_client = "libcurl";
   m_http_client_reason = choice.reason;
   if (!choice.fast) {

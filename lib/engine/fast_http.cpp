@@ -55,8 +55,6 @@ HeaderLine parse_header_line(std::string_view line) {
   return parsed;
 }
 
-bool same_header(std::string_view name, std::string_view other) { return util::equals_ignoring_case(name, other); }
-
 // The fixed-size strings of libcurl's messages, for the same failure (outcome.cpp quotes them).
 std::string connect_failure(const FastHttpTarget& target, TimePoint started, TimePoint now, int error) {
   return fmt::format("Failed to connect to {} port {} after {} ms: {}", target.host, target.port,
@@ -99,6 +97,19 @@ struct FastHttp::Connection final : public Http1Listener {
 
 class FastHttp::Lists {
  public:
+  // Takes `conn` off every list it is on.
+  void unlink(Connection& conn) {
+    if (conn.connect_hook.is_linked()) {
+      connecting.erase(connecting.iterator_to(conn));
+    }
+    if (conn.request_hook.is_linked()) {
+      requests.erase(requests.iterator_to(conn));
+    }
+    if (conn.idle_hook.is_linked()) {
+      idle.erase(idle.iterator_to(conn));
+    }
+  }
+
   template <Hook Connection::*member>
   using List = bi::list<Connection, bi::member_hook<Connection, Hook, member>, bi::constant_time_size<true>>;
   List<&Connection::connect_hook> connecting;  // by connect_deadline (connects start in time order)
@@ -108,9 +119,9 @@ class FastHttp::Lists {
 
 // --- choosing the engine --------------------------------------------------------------------------
 
-HttpEngineChoice choose_http_engine(HttpEngineMode mode, const TransferSettings& settings, EnvLookup getenv_fn) {
+HttpEngineChoice choose_http_engine(scenario::HttpClient mode, const TransferSettings& settings, EnvLookup getenv_fn) {
   HttpEngineChoice choice;
-  if (mode == HttpEngineMode::curl) {
+  if (mode == scenario::HttpClient::curl) {
     choice.reason = "--http-engine curl";
     return choice;
   }
@@ -217,15 +228,7 @@ FastHttp::~FastHttp() {
     if (conn->fd >= 0) {
       ::close(conn->fd);
     }
-    if (conn->connect_hook.is_linked()) {
-      m_lists->connecting.erase(m_lists->connecting.iterator_to(*conn));
-    }
-    if (conn->request_hook.is_linked()) {
-      m_lists->requests.erase(m_lists->requests.iterator_to(*conn));
-    }
-    if (conn->idle_hook.is_linked()) {
-      m_lists->idle.erase(m_lists->idle.iterator_to(*conn));
-    }
+    m_lists->unlink(*conn);  // safe-mode hooks must be unlinked before their connection goes
   }
 }
 
@@ -253,7 +256,7 @@ void FastHttp::start(RequestState& state) {
   if (conn->fresh) {
     open_connection(*conn, now);
   } else {
-    begin_request(*conn, now);
+    begin_request(*conn);
   }
 }
 
@@ -308,15 +311,10 @@ bool FastHttp::try_connect(Connection& conn, TimePoint now) {
     setsockopt(conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (::connect(conn.fd, reinterpret_cast<const sockaddr*>(&address), m_address_sizes[conn.address]) == 0 ||
         errno == EINPROGRESS) {
-      conn.watching_out = false;
-      epoll_event event{};
-      event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP;
-      event.data.u64 = reinterpret_cast<std::uintptr_t>(&conn) | k_side_socket_tag;
-      if (epoll_ctl(m_epoll, EPOLL_CTL_ADD, conn.fd, &event) != 0) {
+      if (!set_interest(conn, EPOLL_CTL_ADD, true)) {
         error = errno;
         break;
       }
-      conn.watching_out = true;
       return true;  // connected (or connecting): EPOLLOUT says when
     }
     error = errno;
@@ -326,19 +324,19 @@ bool FastHttp::try_connect(Connection& conn, TimePoint now) {
   return false;
 }
 
-void FastHttp::connected(Connection& conn, TimePoint now) {
+void FastHttp::connected(Connection& conn) {
   m_lists->connecting.erase(m_lists->connecting.iterator_to(conn));
-  begin_request(conn, now);
+  begin_request(conn);
 }
 
-void FastHttp::begin_request(Connection& conn, TimePoint now) {
+void FastHttp::begin_request(Connection& conn) {
   conn.step = Connection::Step::sending;
   conn.sent = 0;
   conn.received = 0;
   conn.have = 0;
   conn.response.reset();
   build_head(conn);
-  send_request(conn, now);
+  send_request(conn);
 }
 
 // The request head libcurl would write for a POST of this body with these header lines.
@@ -355,10 +353,10 @@ void FastHttp::build_head(Connection& conn) {
   bool content_length = false;
   for (const curl_slist* item = conn.request->headers(); item != nullptr; item = item->next) {
     const HeaderLine line = parse_header_line(item->data);
-    host = host || same_header(line.name, "host");
-    accept = accept || same_header(line.name, "accept");
-    content_type = content_type || same_header(line.name, "content-type");
-    content_length = content_length || same_header(line.name, "content-length");
+    host = host || util::equals_ignoring_case(line.name, "host");
+    accept = accept || util::equals_ignoring_case(line.name, "accept");
+    content_type = content_type || util::equals_ignoring_case(line.name, "content-type");
+    content_length = content_length || util::equals_ignoring_case(line.name, "content-length");
   }
   if (!host) {
     head += "Host: ";
@@ -395,7 +393,7 @@ void FastHttp::build_head(Connection& conn) {
   head += "\r\n";
 }
 
-void FastHttp::send_request(Connection& conn, TimePoint now) {
+void FastHttp::send_request(Connection& conn) {
   const std::string& body = conn.request->request_body();
   const std::size_t total = conn.head.size() + body.size();
   while (conn.sent < total) {
@@ -429,18 +427,25 @@ void FastHttp::send_request(Connection& conn, TimePoint now) {
   }
   conn.step = Connection::Step::receiving;
   watch(conn, false);
-  (void)now;
 }
 
 void FastHttp::watch(Connection& conn, bool out) {
-  if (conn.watching_out == out) {
-    return;
+  if (conn.watching_out != out) {
+    set_interest(conn, EPOLL_CTL_MOD, out);
   }
+}
+
+// Readable (and a peer's close) always; writable when `out`. The event data names the connection,
+// tagged as a side socket (curl_multi.hpp).
+bool FastHttp::set_interest(Connection& conn, int op, bool out) {
   epoll_event event{};
   event.events = EPOLLIN | EPOLLRDHUP | (out ? EPOLLOUT : 0u);
   event.data.u64 = reinterpret_cast<std::uintptr_t>(&conn) | k_side_socket_tag;
-  epoll_ctl(m_epoll, EPOLL_CTL_MOD, conn.fd, &event);
+  if (epoll_ctl(m_epoll, op, conn.fd, &event) != 0) {
+    return false;
+  }
   conn.watching_out = out;
+  return true;
 }
 
 // --- the loop -------------------------------------------------------------------------------------
@@ -480,12 +485,12 @@ void FastHttp::on_ready(std::uint64_t tag, std::uint32_t events) {
       if ((events & EPOLLOUT) == 0) {
         return;
       }
-      connected(*conn, now);
+      connected(*conn);
       return;
     }
     case Connection::Step::sending:
       if ((events & EPOLLOUT) != 0) {
-        send_request(*conn, now);
+        send_request(*conn);
       }
       if (conn->step == Connection::Step::closed || (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) == 0) {
         return;
@@ -636,15 +641,7 @@ void FastHttp::make_idle(Connection& conn) {
 }
 
 void FastHttp::close_connection(Connection& conn) {
-  if (conn.connect_hook.is_linked()) {
-    m_lists->connecting.erase(m_lists->connecting.iterator_to(conn));
-  }
-  if (conn.request_hook.is_linked()) {
-    m_lists->requests.erase(m_lists->requests.iterator_to(conn));
-  }
-  if (conn.idle_hook.is_linked()) {
-    m_lists->idle.erase(m_lists->idle.iterator_to(conn));
-  }
+  m_lists->unlink(conn);
   if (conn.fd >= 0) {
     ::close(conn.fd);  // leaves the epoll set with it
     conn.fd = -1;

@@ -38,12 +38,10 @@
 
 #include "engine/curl_multi.hpp"
 #include "engine/request_state.hpp"
+#include "scenario/scenario.hpp"
 #include "util/result.hpp"
 
 namespace llmd::engine {
-
-// `--http-engine` / scenario engine.http.
-enum class HttpEngineMode { automatic, curl };
 
 // What a plain-HTTP URL names, pre-parsed once (libcurl's URL API does the parsing).
 struct FastHttpTarget {
@@ -63,7 +61,7 @@ struct HttpEngineChoice {
 // Reads the proxy variables libcurl honours for http:// (http_proxy, all_proxy, ALL_PROXY);
 // `getenv` is injectable for tests.
 using EnvLookup = const char* (*)(const char*);
-HttpEngineChoice choose_http_engine(HttpEngineMode mode, const TransferSettings& settings,
+HttpEngineChoice choose_http_engine(scenario::HttpClient mode, const TransferSettings& settings,
                                     EnvLookup getenv_fn = nullptr);
 
 class FastHttp final : public SideTransfers {
@@ -97,9 +95,9 @@ class FastHttp final : public SideTransfers {
   Connection* take_connection();
   void open_connection(Connection& conn, TimePoint now);
   bool try_connect(Connection& conn, TimePoint now);
-  void connected(Connection& conn, TimePoint now);
-  void begin_request(Connection& conn, TimePoint now);
-  void send_request(Connection& conn, TimePoint now);
+  void connected(Connection& conn);
+  void begin_request(Connection& conn);
+  void send_request(Connection& conn);
   void read_response(Connection& conn);
   void response_ended(Connection& conn, bool keep_alive);
   void connection_failed(Connection& conn, CURLcode code, std::string message, bool may_retry);
@@ -107,6 +105,7 @@ class FastHttp final : public SideTransfers {
   void close_connection(Connection& conn);
   void make_idle(Connection& conn);
   void watch(Connection& conn, bool out);
+  bool set_interest(Connection& conn, int op, bool out);
   void build_head(Connection& conn);
 
   FastHttpTarget m_target;

@@ -140,8 +140,6 @@ std::size_t RequestState::on_header(char* data, std::size_t size, std::size_t co
 
 namespace {
 
-bool same_name(std::string_view name, std::string_view lowercase) { return util::equals_ignoring_case(name, lowercase); }
-
 std::string_view trimmed(std::string_view value) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) {
     value.remove_prefix(1);
@@ -167,10 +165,10 @@ void RequestState::note_header(std::string_view line) {
 // Content-Encoding (we ask for none: a compressed body cannot be read as SSE, and the failure
 // should say so) and Retry-After (how long a throttled user waits, engine/backoff.hpp).
 void RequestState::note_field(std::string_view name, std::string_view value) {
-  if (same_name(name, "content-encoding")) {
+  if (util::equals_ignoring_case(name, "content-encoding")) {
     m_content_encoding_size = std::min(value.size(), m_content_encoding.size());
     std::copy_n(value.begin(), m_content_encoding_size, m_content_encoding.begin());
-  } else if (same_name(name, "retry-after")) {
+  } else if (util::equals_ignoring_case(name, "retry-after")) {
     m_retry_after_size = std::min(value.size(), m_retry_after.size());
     std::copy_n(value.begin(), m_retry_after_size, m_retry_after.begin());
   } else if (!m_served_by_names.empty()) {
@@ -181,7 +179,7 @@ void RequestState::note_field(std::string_view name, std::string_view value) {
 // The endpoint named by the most preferred of TransferSettings::served_by_headers the response carries.
 void RequestState::note_served_by(std::string_view name, std::string_view value) {
   for (std::size_t rank = 0; rank < m_served_by_names.size() && rank < m_served_by_rank; ++rank) {
-    if (!same_name(name, m_served_by_names[rank])) {
+    if (!util::equals_ignoring_case(name, m_served_by_names[rank])) {
       continue;
     }
     const std::string_view endpoint = endpoint_of(value);
@@ -202,7 +200,7 @@ void RequestState::fast_status(long status, TimePoint now) {
 }
 
 void RequestState::fast_field(std::string_view name, std::string_view value) {
-  if (same_name(name, "content-type")) {
+  if (util::equals_ignoring_case(name, "content-type")) {
     m_fast_content_type.assign(value);
     m_content_type = m_fast_content_type;
     return;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "scenario/load_sections.hpp"
+#include "util/ascii_case.hpp"
 #include "util/http_token.hpp"
 
 namespace llmd::scenario::detail {
@@ -25,21 +26,17 @@ constexpr std::pair<std::string_view, ApiKind> k_apis[] = {
     {"chat", ApiKind::chat},
 };
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using util::equals_ignoring_case;
 
 util::Result<void> load_header(const yaml::Field& key, const yaml::Field& value, Target& target) {
   const std::string& name = key.node().Scalar();
   if (auto valid = check_header_name(name); !valid) {
     return fail(key.error(valid.error()));
   }
-  if (iequals(name, "host")) {
+  if (equals_ignoring_case(name, "host")) {
     return fail(key.error("set the Host header with target.host, not in headers"));
   }
-  if (iequals(name, "authorization")) {
+  if (equals_ignoring_case(name, "authorization")) {
     return fail(key.error("do not put credentials in scenario files: name the environment variable holding the token "
                           "in target.api_key_env (sent as \"Authorization: Bearer <token>\")"));
   }
@@ -101,7 +98,7 @@ util::Result<void> check_header_name(std::string_view name) {
 
 util::Result<void> check_http_url(std::string_view url) {
   for (std::string_view scheme : {"http://", "https://"}) {
-    if (url.size() > scheme.size() && iequals(url.substr(0, scheme.size()), scheme)) {
+    if (url.size() > scheme.size() && equals_ignoring_case(url.substr(0, scheme.size()), scheme)) {
       const std::string_view rest = url.substr(scheme.size());
       if (rest.front() != '/' && rest.front() != ':' && rest.find_first_of(" \t\r\n") == std::string_view::npos) {
         return {};

@@ -27,10 +27,21 @@ constexpr std::array<std::string_view, 15> k_top_keys = {"name",   "target", "mo
                                                          "load",   "checks", "thresholds", "cache", "sim", "time_scale",
                                                          "cache_state", "events", "engine"};
 constexpr std::array<std::string_view, 2> k_engine_keys = {"threads", "http"};
+constexpr std::pair<std::string_view, HttpClient> k_http_clients[] = {
+    {"auto", HttpClient::automatic},
+    {"curl", HttpClient::curl},
+};
 
 }  // namespace
 
-std::string_view to_string(HttpClient client) { return client == HttpClient::curl ? "curl" : "auto"; }
+std::string_view to_string(HttpClient client) {
+  for (const auto& [name, value] : k_http_clients) {
+    if (value == client) {
+      return name;
+    }
+  }
+  return "?";
+}
 
 namespace {
 
@@ -48,19 +59,11 @@ util::Result<void> load_engine_section(const Section& root, Scenario& scenario) 
     scenario.engine.where = threads->where();
   }
   if (auto http = section->get("http")) {
-    auto text = http->as_string();
-    if (!text) {
-      return fail(text.error());
+    auto client = http->as_choice("engine.http", k_http_clients);
+    if (!client) {
+      return fail(client.error());
     }
-    if (*text == "auto") {
-      scenario.engine.http = HttpClient::automatic;
-    } else if (*text == "curl") {
-      scenario.engine.http = HttpClient::curl;
-    } else {
-      return fail(http->error(fmt::format("engine.http must be auto (the built-in HTTP/1.1 client for plain http:// "
-                                          "targets, libcurl otherwise) or curl (always libcurl), got \"{}\"",
-                                          *text)));
-    }
+    scenario.engine.http = *client;
   }
   return section->read_unsigned("threads", scenario.engine.threads, 1, limits::k_max_threads);
 }

@@ -1,7 +1,6 @@
 #include "sim/gateway.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <numeric>
 #include <limits>
 #include <optional>
@@ -11,6 +10,7 @@
 
 #include "sim/openai_api.hpp"
 #include "sim/tokenizer.hpp"
+#include "util/ascii_case.hpp"
 #include "util/json_text.hpp"
 
 namespace llmd::sim {
@@ -19,11 +19,6 @@ namespace {
 
 constexpr std::size_t k_relay_buffer_bytes = 4 * 1024;  // SSE events are ~250 bytes; this is per open stream
 constexpr std::size_t k_max_idle_per_pod = 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return std::tolower(x) == std::tolower(y); });
-}
 
 // "host:port" -> "host"; "[::1]:80" -> "[::1]".
 std::string_view strip_port(std::string_view host) {
@@ -98,7 +93,7 @@ bool Gateway::host_allowed(const Request& request) const {
     return true;
   }
   const auto host = request[http::field::host];
-  return iequals(strip_port(std::string_view(host.data(), host.size())), strip_port(m_config.host));
+  return util::equals_ignoring_case(strip_port(std::string_view(host.data(), host.size())), strip_port(m_config.host));
 }
 
 net::awaitable<bool> Gateway::handle(Request& request, Connection& connection) {

@@ -34,34 +34,34 @@ const char* upper_http_proxy_env(const char* name) { return std::strcmp(name, "H
 
 TEST(FastHttpChoice, PlainHttpTakesTheBuiltInClientWithTheUrlParsed) {
   const auto choice =
-      choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw.ns.svc:8080/v1/completions?x=1"), no_env);
+      choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw.ns.svc:8080/v1/completions?x=1"), no_env);
   ASSERT_TRUE(choice.fast) << choice.reason;
   EXPECT_EQ(choice.target.host, "gw.ns.svc");
   EXPECT_EQ(choice.target.port, "8080");
   EXPECT_EQ(choice.target.host_header, "gw.ns.svc:8080");
   EXPECT_EQ(choice.target.path, "/v1/completions?x=1");
-  const auto default_port = choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw/v1/completions"), no_env);
+  const auto default_port = choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw/v1/completions"), no_env);
   EXPECT_EQ(default_port.target.port, "80");
   EXPECT_EQ(default_port.target.host_header, "gw");  // libcurl leaves a default port out of Host
-  const auto v6 = choose_http_engine(HttpEngineMode::automatic, settings_for("http://[::1]:9/x"), no_env);
+  const auto v6 = choose_http_engine(scenario::HttpClient::automatic, settings_for("http://[::1]:9/x"), no_env);
   EXPECT_EQ(v6.target.host, "::1");
   EXPECT_EQ(v6.target.host_header, "[::1]:9");
 }
 
 TEST(FastHttpChoice, EverythingElseStaysWithLibcurlAndSaysWhy) {
-  const auto https = choose_http_engine(HttpEngineMode::automatic, settings_for("https://gw/v1/completions"), no_env);
+  const auto https = choose_http_engine(scenario::HttpClient::automatic, settings_for("https://gw/v1/completions"), no_env);
   EXPECT_FALSE(https.fast);
   EXPECT_THAT(https.reason, HasSubstr("https://"));
   auto h2 = settings_for("http://gw/v1/completions");
   h2.http2 = true;
-  EXPECT_FALSE(choose_http_engine(HttpEngineMode::automatic, h2, no_env).fast);
-  const auto proxied = choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw/x"), proxy_env);
+  EXPECT_FALSE(choose_http_engine(scenario::HttpClient::automatic, h2, no_env).fast);
+  const auto proxied = choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw/x"), proxy_env);
   EXPECT_FALSE(proxied.fast);
   EXPECT_THAT(proxied.reason, HasSubstr("$http_proxy"));
   // libcurl ignores upper-case HTTP_PROXY for http:// (httpoxy): so does the choice.
-  EXPECT_TRUE(choose_http_engine(HttpEngineMode::automatic, settings_for("http://gw/x"), upper_http_proxy_env).fast);
-  EXPECT_FALSE(choose_http_engine(HttpEngineMode::automatic, settings_for("http://u:p@gw/x"), no_env).fast);
-  const auto forced = choose_http_engine(HttpEngineMode::curl, settings_for("http://gw/x"), no_env);
+  EXPECT_TRUE(choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw/x"), upper_http_proxy_env).fast);
+  EXPECT_FALSE(choose_http_engine(scenario::HttpClient::automatic, settings_for("http://u:p@gw/x"), no_env).fast);
+  const auto forced = choose_http_engine(scenario::HttpClient::curl, settings_for("http://gw/x"), no_env);
   EXPECT_FALSE(forced.fast);
   EXPECT_EQ(forced.reason, "--http-engine curl");
 }
