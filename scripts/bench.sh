@@ -15,9 +15,11 @@
 #   shards (only with BENCH_PARTS=shards): 4 shard processes x 250 users (run --shard, --start-at, merge)
 #                    vs one process x 1,000 users against one simulator: requests, TTFT p50/p95/p99 and
 #                    verdict side by side, in $work/shards.txt.
-#   threads (only with BENCH_PARTS=threads): 1,000 streams (tokens 50 ms apart) from one process with --threads 1
-#                    and --threads 2 (alternating, twice each) against a separate `llmd-bench sim`: SSE events/s,
-#                    client CPU-seconds per 1,000 events and event-loop lag p99 side by side, in $work/threads.txt.
+#   threads (only with BENCH_PARTS=threads): 1,000 streams from one process with --threads 1 and --threads 2
+#                    (alternating, twice each), (a) against nginx serving 1,000-event streams (a server that is
+#                    not the bottleneck) and (b) against a separate `llmd-bench sim` (tokens 50 ms apart): SSE
+#                    events/s, client CPU per event, loop lag p99, the ratios and which limit applied, in
+#                    $work/threads.txt.
 #   burst (only with BENCH_PARTS=burst): 1,000 users starting together (one request each) against a
 #                    simulator with a fixed 100 ms prefill and send-time stamps: TTFT p50/p99 above the
 #                    server's 100 ms and the client-added part (stamp to receipt), twice, in $work/burst.txt.
@@ -316,12 +318,30 @@ print(f"{sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1
 PYEOF2
 }
 
+# long_stream_server STREAMS: after peer_server, records a 1,000-token stream from the sim, which nginx
+# serves at /long/v1/completions, and writes $work/long.yaml: STREAMS users looping on it for 8 s. The
+# events arrive back to back, so the client's parsing is the cost, not the kernel's per-event wake-ups,
+# and nginx (sendfile of a static file) is not the bottleneck.
+long_stream_server() {
+  local streams="$1"
+  start_sim long --pods 1 --time-scale 0.001
+  mkdir -p "$work/www/long/v1"
+  sed -e 's/"max_tokens":[0-9]*/"max_tokens":1000/' "$here/request.json" >"$work/long-request.json"
+  curl -sS -N -X POST -H 'Content-Type: application/json' --data-binary @"$work/long-request.json" \
+    "$(pod_url "$work/long.json" 0)/v1/completions" >"$work/www/long/v1/completions"
+  stop_sim
+  sed -e "s|http://127.0.0.1:$nginx_port|http://127.0.0.1:$nginx_port/long|" -e 's/max_tokens: [0-9]*/max_tokens: 1000/' \
+    -e "s/vus: $connections, duration: ${peer_seconds}s/vus: $streams, duration: 8s/" "$work/peers.yaml" >"$work/long.yaml"
+}
+
 # ---------------------------------------------------------------- threads (BENCH_PARTS=threads)
-# Issue 16 item 1: what a second event loop costs and carries. 1,000 streams of tokens 50 ms apart
-# (20,000 SSE events/s asked for) from one process, --threads 1 vs --threads N, alternating, against one
-# separate simulator process. An event is an output token (one SSE event each). On a machine where the
-# simulator (one io thread, ~35 us of CPU per event through its gateway) saturates first, events/s
-# cannot grow with client threads: then the figure to compare is client CPU per event at the same rate.
+# Issue 16 item 1: what a second event loop costs and carries. 1,000 streams from one process,
+# --threads 1 vs --threads N, alternating, (a) against nginx serving a 1,000-event recorded stream (events
+# back to back; nginx's sendfile is cheap, so the client is what limits: events/s is the figure) and
+# (b) against one separate simulator process with tokens 50 ms apart (20,000 SSE events/s asked for; the
+# scenario sets the pace and the simulator, one io thread at ~35 us of CPU per event through its gateway,
+# takes most of a core: client CPU per event at the same rate is the figure). An event is an output
+# token (one SSE event each). threads_ratio says which limit applied.
 threads_part() {
   local streams="${BENCH_THREAD_STREAMS:-1000}" seconds="${BENCH_THREAD_SECONDS:-15}" threads="${BENCH_THREADS:-2}" round n gateway
   : >"$work/threads.txt"
@@ -330,19 +350,67 @@ name: threads-bench
 requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 8}, max_tokens: ${BENCH_THREAD_TOKENS:-100}}
 load: [{name: streams, executor: constant-vus, vus: $streams, duration: ${seconds}s, graceful_stop: 30s}]
 EOF
+  # (a) nginx serving 1,000-event streams back to back: a server that is not the bottleneck.
+  peer_server
+  long_stream_server "$streams"
+  server_pid=$nginx_pid
+  for round in 1 2; do
+    for n in 1 "$threads"; do
+      timed "threads-nginx-$n-$round" "$bin" run "$work/long.yaml" -q --threads "$n" \
+        --out "json=$work/threads-nginx-$n-$round.json"
+      stream_figures "threads-nginx-$n-$round" "nginx, $streams streams of 1,000 events, threads $n"
+    done
+  done
+  threads_ratio threads-nginx "$threads" "nginx, 1,000-event streams"
+  kill "$nginx_pid" 2>/dev/null || true
+  # (b) the simulator, tokens 50 ms apart: one event per wake-up, and the simulator takes a core.
   start_sim threads-sim --pods 4 --route round-robin --max-num-seqs 20000 --kv-blocks 400000 --prefill-base-ms 10 \
     --prefill-per-token-us 0 --inter-token-ms "${BENCH_THREAD_INTER_TOKEN_MS:-50}"
   gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/threads-sim.json")
   server_pid=$sim_pid
   for round in 1 2; do
     for n in 1 "$threads"; do
-      timed "threads-$n-$round" "$bin" run "$work/threads.yaml" --target "$gateway" -q --threads "$n" \
-        --out "json=$work/threads-$n-$round.json"
-      stream_figures "threads-$n-$round" "threads $n"
+      timed "threads-sim-$n-$round" "$bin" run "$work/threads.yaml" --target "$gateway" -q --threads "$n" \
+        --out "json=$work/threads-sim-$n-$round.json"
+      stream_figures "threads-sim-$n-$round" "simulator, $streams streams, tokens ${BENCH_THREAD_INTER_TOKEN_MS:-50} ms apart, threads $n"
     done
   done
+  threads_ratio threads-sim "$threads" "simulator, tokens ${BENCH_THREAD_INTER_TOKEN_MS:-50} ms apart"
   server_pid=
   stop_sim
+}
+
+# threads_ratio PREFIX N LABEL: --threads N against --threads 1 over the rounds of PREFIX-{1,N}-{1,2}: the
+# events/s ratio (target >= 1.7) and the client-CPU-per-event ratio (target <= 1.1 where the server took a
+# core), and which limit applied, appended to $work/threads.txt.
+threads_ratio() {
+  python3 - "$work" "$1" "$2" "$3" <<'PYEOF2' | tee -a "$work/threads.txt" >&2
+import json, os, sys
+work, prefix, n, label = sys.argv[1:5]
+def figures(threads):
+    rates, per_event, server_share, client_share = [], [], [], []
+    for r in (1, 2):
+        name = f"{work}/{prefix}-{threads}-{r}"
+        total = json.load(open(name + ".json"))["run"]["total"]
+        wall, user, system = (float(x) for x in open(name + ".time").read().split()[:3])
+        events = total["output_tokens_total"]
+        rates.append(events / (total["wall_duration_ns"] / 1e9))
+        per_event.append((user + system) / events * 1e6)
+        server_share.append(float(open(name + ".server_cpu_s").read()) / wall)
+        client_share.append((user + system) / wall)
+    return sum(rates) / 2, sum(per_event) / 2, max(server_share), max(client_share)
+one, many = figures(1), figures(n)
+cores = os.cpu_count()
+used = f"client {many[3]:.2f} + server {many[2]:.2f} cores of {cores}"
+if many[2] + many[3] > 0.9 * cores:
+    limit = f"the machine's cores ({used}): events/s is the figure"
+elif many[2] > 0.9:
+    limit = f"the server ({used}): client CPU per event is the figure"
+else:
+    limit = f"the scenario's pace ({used}): client CPU per event is the figure"
+print(f"{label}: threads {n} vs 1: {many[0] / one[0]:.2f} x events/s ({many[0]:,.0f} vs {one[0]:,.0f}), "
+      f"{many[1] / one[1]:.2f} x client CPU per event ({many[1]:.2f} vs {one[1]:.2f} us); limit: {limit}")
+PYEOF2
 }
 if [ "${BENCH_PARTS:-all}" = threads ]; then
   threads_part
@@ -433,14 +501,7 @@ for tool, values in rows.items():
     print(f"peers {tool}: {rate:,.0f} req/s ({rate / wrk_rate:.2f} x wrk), client CPU {cpu:.1f} us/request "
           f"({cpu / wrk_cpu:.2f} x wrk); rounds: " + ", ".join(f"{r:,.0f}" for r, _ in values))
 PYEOF3
-  start_sim long --pods 1 --time-scale 0.001
-  mkdir -p "$work/www/long/v1"
-  sed -e 's/"max_tokens":[0-9]*/"max_tokens":1000/' "$here/request.json" >"$work/long-request.json"
-  curl -sS -N -X POST -H 'Content-Type: application/json' --data-binary @"$work/long-request.json" \
-    "$(pod_url "$work/long.json" 0)/v1/completions" >"$work/www/long/v1/completions"
-  stop_sim
-  sed -e "s|http://127.0.0.1:$nginx_port|http://127.0.0.1:$nginx_port/long|" -e 's/max_tokens: [0-9]*/max_tokens: 1000/' \
-    -e "s/vus: $connections, duration: ${peer_seconds}s/vus: $streams, duration: 8s/" "$work/peers.yaml" >"$work/long.yaml"
+  long_stream_server "$streams"
   for round in 1 2; do
     for engine in auto curl; do
       timed "http-long-$engine-$round" "$bin" run "$work/long.yaml" -q --http-engine "$engine" \
