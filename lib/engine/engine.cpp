@@ -273,6 +273,7 @@ PhaseResult Engine::merged_total(TimePoint now) const {
   PhaseResult total;
   total.name = "total";
   total.checks = m_config.scenario->checks;
+  total.slo = m_config.scenario->slo;
   for (const auto& phase : m_phases) {
     (void)merge_into(total, phase.result);  // same layouts: cannot fail
   }

@@ -81,6 +81,9 @@ struct RequestRecord {
   End end = End::ok;
   std::optional<FailureClass> failure;  // failed requests
   std::uint64_t output_tokens = 0;      // ok requests
+  // With a scenario `slo:`: whether the request was good (outcome.hpp judge_slo; failed and aborted
+  // requests never are); nullopt without one.
+  std::optional<bool> good;
   std::string_view endpoint;            // the served-by header's endpoint ("" when none)
 };
 

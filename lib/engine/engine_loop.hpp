@@ -89,7 +89,8 @@ class Engine final : public TransferSink {
   // EngineConfig::on_request for a request that ended: with its transfer's facts (nullptr: aborted or
   // never launched; `state` nullptr: no slot).
   void log_request(const PhaseRun& phase, const RequestState* state, const TransferFacts* facts, const Outcome* outcome,
-                   RequestRecord::End end, TimePoint now);
+                   RequestRecord::End end, TimePoint now,
+                   std::optional<bool> good = std::nullopt);
   // Closed loop: the user's next request waits when the answer asked for it (backoff.hpp).
   void back_off(PhaseRun& phase, std::size_t vu, const TransferFacts& facts, const Outcome& outcome, TimePoint now);
   void begin_stop(TimePoint now);

@@ -55,6 +55,7 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     run.result.name = run.phase.name;
     run.result.executor = run.phase.executor;
     run.result.checks = scenario.checks;
+    run.result.slo = scenario.slo;
     if (run.phase.executor == scenario::ExecutorKind::constant_arrival_rate ||
         run.phase.executor == scenario::ExecutorKind::poisson || run.phase.executor == scenario::ExecutorKind::gamma) {
       run.result.target_rate_per_s = run.phase.rate_per_s / static_cast<double>(m_config.slice.count);
@@ -251,12 +252,12 @@ void Engine::on_transfer_done(CURL* easy, CURLcode code) {
   PhaseRun& phase = m_phases[state->phase];
   const TransferFacts facts = state->facts();
   const Outcome outcome = classify(facts);
-  record_completion(phase.result, facts, outcome, state->timing(), state->loop);
+  const std::optional<bool> good = record_completion(phase.result, facts, outcome, state->timing(), state->loop);
   record_attribution(phase.result.attribution, facts.served_by_header, facts.served_by, state->group, facts, outcome,
                      state->timing(), state->loop);
   count_completion(phase.result, now - m_run_start, outcome.ok);
   count_second(*state, facts, outcome, now);
-  log_request(phase, state, &facts, &outcome, outcome.ok ? RequestRecord::End::ok : RequestRecord::End::failed, now);
+  log_request(phase, state, &facts, &outcome, outcome.ok ? RequestRecord::End::ok : RequestRecord::End::failed, now, good);
   if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
     record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
   }
@@ -293,7 +294,7 @@ void Engine::count_second(const RequestState& state, const TransferFacts& facts,
 }
 
 void Engine::log_request(const PhaseRun& phase, const RequestState* state, const TransferFacts* facts,
-                         const Outcome* outcome, RequestRecord::End end, TimePoint now) {
+                         const Outcome* outcome, RequestRecord::End end, TimePoint now, std::optional<bool> good) {
   if (!m_config.on_request) {
     return;
   }
@@ -304,6 +305,9 @@ void Engine::log_request(const PhaseRun& phase, const RequestState* state, const
   RequestRecord record;
   record.phase = phase.phase.name;
   record.end = end;
+  if (phase.result.slo) {
+    record.good = good.value_or(false);
+  }
   record.ended = offset(now);
   record.started = record.ended;
   record.scheduled = record.ended;

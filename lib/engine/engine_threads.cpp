@@ -38,6 +38,7 @@ RunResult live_run(const EngineConfig& config, ThreadHub& hub, TimePoint run_sta
   RunResult live;
   live.total.name = "total";
   live.total.checks = config.scenario->checks;
+  live.total.slo = config.scenario->slo;
   hub.visit_snapshots([&](const LoopSnapshot& snapshot) {
     if (snapshot.live_total) {
       (void)merge_into(live.total, *snapshot.live_total);  // same layouts: cannot fail

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -297,8 +298,44 @@ void record_prompt_token_accuracy(PhaseResult& phase, std::uint64_t generator_to
   ++phase.prompt_tokens_compared;
 }
 
-void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
-                       const RequestTiming& timing, LoopKind loop) {
+std::uint64_t nearest_rank_p95(std::span<const std::uint64_t> values) {
+  if (values.empty()) {
+    return 0;
+  }
+  // A copy to select in: the gaps stay in arrival order for the histograms. Per loop thread and kept,
+  // so judging does not allocate per request once it has seen the longest stream.
+  thread_local std::vector<std::uint64_t> scratch;
+  scratch.assign(values.begin(), values.end());
+  const std::size_t rank = (scratch.size() * 95 + 99) / 100;  // ceil(0.95 n), >= 1
+  const auto nth = scratch.begin() + static_cast<std::ptrdiff_t>(rank - 1);
+  std::nth_element(scratch.begin(), nth, scratch.end());
+  return *nth;
+}
+
+SloJudgement judge_slo(const scenario::Slo& slo, std::span<const std::uint64_t> inter_token_gaps_ns,
+                       std::uint64_t output_tokens, const RequestTiming& timing, TimePoint origin) {
+  const auto over = [](std::uint64_t ns, const std::optional<std::chrono::nanoseconds>& limit) {
+    return limit && ns > static_cast<std::uint64_t>(limit->count());
+  };
+  SloJudgement judgement;
+  if (slo.ttft) {
+    judgement.missed_ttft = timing.first_token == TimePoint{} || over(elapsed_ns(origin, timing.first_token), slo.ttft);
+  }
+  if (slo.itl && !inter_token_gaps_ns.empty()) {
+    const std::uint64_t gap = slo.itl_stat == scenario::ItlStat::max
+                                  ? *std::max_element(inter_token_gaps_ns.begin(), inter_token_gaps_ns.end())
+                                  : nearest_rank_p95(inter_token_gaps_ns);
+    judgement.missed_itl = over(gap, slo.itl);
+  }
+  if (slo.tpot && output_tokens > 1 && timing.first_token != TimePoint{}) {
+    judgement.missed_tpot = over(elapsed_ns(timing.first_token, timing.ended) / (output_tokens - 1), slo.tpot);
+  }
+  judgement.missed_e2e = over(elapsed_ns(origin, timing.ended), slo.e2e);
+  return judgement;
+}
+
+std::optional<bool> record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
+                                      const RequestTiming& timing, LoopKind loop) {
   ++phase.completed;
   phase.connections_opened += static_cast<std::uint64_t>(std::max(facts.new_connections, 0L));
   for (const auto check : phase.checks) {
@@ -313,7 +350,7 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   const std::uint64_t duration_ns = elapsed_ns(origin, timing.ended);
   if (!outcome.ok) {
     record_failure(phase, outcome, duration_ns);
-    return;
+    return phase.slo ? std::optional<bool>(false) : std::nullopt;
   }
   ++phase.ok;
   record_latencies(h, facts, timing, origin);
@@ -340,6 +377,21 @@ void record_completion(PhaseResult& phase, const TransferFacts& facts, const Out
   if (tokens > 1 && timing.first_token != TimePoint{}) {
     h.tpot_ns.record(elapsed_ns(timing.first_token, timing.ended) / (tokens - 1));
   }
+  if (!phase.slo) {
+    return std::nullopt;
+  }
+  const SloJudgement judgement = judge_slo(*phase.slo, facts.inter_token_gaps_ns, tokens, timing, origin);
+  GoodputCounts& g = phase.goodput;
+  g.missed_ttft += judgement.missed_ttft ? 1 : 0;
+  g.missed_itl += judgement.missed_itl ? 1 : 0;
+  g.missed_tpot += judgement.missed_tpot ? 1 : 0;
+  g.missed_e2e += judgement.missed_e2e ? 1 : 0;
+  if (!judgement.good()) {
+    return false;
+  }
+  ++g.good;
+  g.good_output_tokens = saturating_add(g.good_output_tokens, tokens);
+  return true;
 }
 
 }  // namespace llmd::engine

@@ -89,6 +89,21 @@ bool check_passes(scenario::CheckKind check, const TransferFacts& facts, const O
 // Where a request's latencies are measured from (see run_result.hpp).
 enum class LoopKind { closed, open };
 
+// Which objectives of an SLO (scenario.hpp Slo) one ok request missed. Latencies from `origin` (the
+// request's reference instant); the ITL objective judges the request's own gaps by their p95
+// (nearest rank: the ceil(0.95 n)-th smallest) or max.
+struct SloJudgement {
+  bool missed_ttft = false;  // no first token, or it came later than slo.ttft
+  bool missed_itl = false;
+  bool missed_tpot = false;
+  bool missed_e2e = false;
+  bool good() const { return !missed_ttft && !missed_itl && !missed_tpot && !missed_e2e; }
+};
+SloJudgement judge_slo(const scenario::Slo& slo, std::span<const std::uint64_t> inter_token_gaps_ns,
+                       std::uint64_t output_tokens, const RequestTiming& timing, TimePoint origin);
+// The p95 (nearest rank) of `values`; 0 when empty. Exposed for tests.
+std::uint64_t nearest_rank_p95(std::span<const std::uint64_t> values);
+
 // Folds one completed (not aborted) request into `phase`: counters, failure class, checks and
 // histograms (run_result.hpp "counting rules"): an ok request feeds first_byte / first_event / ttft
 // (when it reached that instant), its inter-token gaps, http_req_duration, output_tokens and
@@ -97,8 +112,10 @@ enum class LoopKind { closed, open };
 // An ok response's usage.prompt_tokens next to the generator's count of its prompt
 // (PhaseResult::prompt_tokens_generator / _server / _compared).
 void record_prompt_token_accuracy(PhaseResult& phase, std::uint64_t generator_tokens, std::int64_t server_tokens);
-void record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
-                       const RequestTiming& timing, LoopKind loop);
+// With phase.slo set, an ok request is also judged against it (goodput counters); returns whether
+// the request was good, or nullopt without an SLO (a failed request is never good).
+std::optional<bool> record_completion(PhaseResult& phase, const TransferFacts& facts, const Outcome& outcome,
+                                      const RequestTiming& timing, LoopKind loop);
 
 // Nanoseconds from `from` to `to`, 0 when negative.
 std::uint64_t elapsed_ns(TimePoint from, TimePoint to);

@@ -151,6 +151,22 @@ std::optional<double> total_tokens_per_second(const PhaseResult& phase) {
   return per_wall_second(saturating_add(*input, phase.output_tokens_total), phase);
 }
 
+std::optional<double> good_fraction(const PhaseResult& phase) {
+  const std::uint64_t asked = phase.ok + phase.failed + phase.aborted + phase.dropped;
+  if (!phase.slo || asked == 0) {
+    return std::nullopt;
+  }
+  return static_cast<double>(phase.goodput.good) / static_cast<double>(asked);
+}
+
+std::optional<double> goodput_per_second(const PhaseResult& phase) {
+  return phase.slo ? per_wall_second(phase.goodput.good, phase) : std::nullopt;
+}
+
+std::optional<double> good_output_tokens_per_second(const PhaseResult& phase) {
+  return phase.slo ? per_wall_second(phase.goodput.good_output_tokens, phase) : std::nullopt;
+}
+
 std::optional<double> achieved_rate_per_s(const PhaseResult& phase) {
   if (!phase.target_rate_per_s || !phase.arrival_window || phase.arrival_window->count() <= 0) {
     return std::nullopt;
@@ -285,6 +301,15 @@ util::Result<void> merge_into(PhaseResult& into, const PhaseResult& from) {
     into.check_counts[i].passed += from.check_counts[i].passed;
     into.check_counts[i].failed += from.check_counts[i].failed;
   }
+  if (!into.slo) {
+    into.slo = from.slo;
+  }
+  into.goodput.good += from.goodput.good;
+  into.goodput.good_output_tokens = saturating_add(into.goodput.good_output_tokens, from.goodput.good_output_tokens);
+  into.goodput.missed_ttft += from.goodput.missed_ttft;
+  into.goodput.missed_itl += from.goodput.missed_itl;
+  into.goodput.missed_tpot += from.goodput.missed_tpot;
+  into.goodput.missed_e2e += from.goodput.missed_e2e;
   into.streams_judged += from.streams_judged;
   into.streams_in_bursts += from.streams_in_bursts;
   into.streams_at_end += from.streams_at_end;
@@ -348,6 +373,31 @@ json completions_json(const std::vector<CompletionBucket>& buckets) {
   return {{"bucket_ms", k_completion_bucket.count()}, {"ok", ok}, {"failed", failed}};
 }
 
+json optional_ns(const std::optional<std::chrono::nanoseconds>& value) {
+  return value ? json(value->count()) : json(nullptr);
+}
+
+// {"slo": {...}, "good": N, ...}, or null without an SLO.
+json goodput_json(const PhaseResult& phase) {
+  if (!phase.slo) {
+    return nullptr;
+  }
+  const scenario::Slo& slo = *phase.slo;
+  const GoodputCounts& g = phase.goodput;
+  return {{"slo",
+           {{"ttft_ns", optional_ns(slo.ttft)},
+            {"itl_ns", optional_ns(slo.itl)},
+            {"itl_stat", std::string(scenario::to_string(slo.itl_stat))},
+            {"tpot_ns", optional_ns(slo.tpot)},
+            {"e2e_ns", optional_ns(slo.e2e)}}},
+          {"good", g.good},
+          {"good_output_tokens", g.good_output_tokens},
+          {"missed", {{"ttft", g.missed_ttft}, {"itl", g.missed_itl}, {"tpot", g.missed_tpot}, {"e2e", g.missed_e2e}}},
+          {"good_fraction", optional_json(good_fraction(phase))},
+          {"good_per_second", optional_json(goodput_per_second(phase))},
+          {"good_output_tokens_per_second", optional_json(good_output_tokens_per_second(phase))}};
+}
+
 json trace_json(const std::optional<TraceReplay>& trace) {
   if (!trace) {
     return nullptr;
@@ -402,6 +452,7 @@ json to_json(const PhaseResult& phase) {
           {"failures_by_status", by_status},
           {"failure_examples", examples},
           {"checks", checks},
+          {"goodput", goodput_json(phase)},
           {"metrics", metrics},
           {"failed_metrics", {{"time_to_failure_ns", time_to_failure}}},
           {"rates",

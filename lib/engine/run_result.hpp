@@ -186,6 +186,17 @@ inline constexpr std::chrono::milliseconds k_completion_bucket{100};
 // 24 h of slices; requests ending later count in the last slice.
 inline constexpr std::size_t k_max_completion_buckets = 864'000;
 
+// Goodput (scenario `slo:`): the ok requests judged against the SLO (outcome.hpp judge_slo).
+struct GoodputCounts {
+  std::uint64_t good = 0;                // ok and met every objective set
+  std::uint64_t good_output_tokens = 0;  // their output tokens
+  // Ok requests that missed each objective (one request may miss several).
+  std::uint64_t missed_ttft = 0;
+  std::uint64_t missed_itl = 0;
+  std::uint64_t missed_tpot = 0;
+  std::uint64_t missed_e2e = 0;
+};
+
 struct PhaseResult {
   std::string name;                                  // "total" for RunResult::total
   std::optional<scenario::ExecutorKind> executor;    // nullopt for RunResult::total
@@ -201,6 +212,8 @@ struct PhaseResult {
   std::array<std::optional<std::string>, k_failure_class_count> failure_examples;
   std::vector<scenario::CheckKind> checks;           // the checks evaluated (scenario order)
   std::array<CheckCounts, k_check_count> check_counts{};  // indexed by CheckKind
+  std::optional<scenario::Slo> slo;                  // the scenario's `slo:`; nullopt: no goodput
+  GoodputCounts goodput;                             // zero without an SLO
   PhaseHistograms histograms;                        // ok requests only (see the counting rules)
   // Failed requests: reference instant -> the transfer ended, per FailureClass (ns).
   FailureHistograms time_to_failure_ns = make_failure_histograms();
@@ -298,6 +311,13 @@ std::optional<double> output_tokens_per_second(const PhaseResult& phase);
 // (input + output tokens) / wall_duration, as vLLM's "Total Token throughput"; nullopt when the
 // input tokens are unknown or the duration is zero.
 std::optional<double> total_tokens_per_second(const PhaseResult& phase);
+// Goodput (with an SLO; nullopt without one): good / (ok + failed + aborted + dropped), i.e. of the
+// requests the phase asked for, a dropped arrival or an aborted request being not good (nullopt when
+// that is 0); good requests and their output tokens per second of wall_duration (nullopt for a zero
+// duration).
+std::optional<double> good_fraction(const PhaseResult& phase);
+std::optional<double> goodput_per_second(const PhaseResult& phase);
+std::optional<double> good_output_tokens_per_second(const PhaseResult& phase);
 // Open loop: requests started per second of the arrival window; nullopt for closed loops or an
 // empty window.
 std::optional<double> achieved_rate_per_s(const PhaseResult& phase);

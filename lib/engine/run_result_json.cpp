@@ -480,6 +480,49 @@ Result<void> read_counters(const Node& phase, PhaseResult& out) {
   return reader.done();
 }
 
+// `goodput`: null (or absent: a result written before goodput) without an SLO.
+Result<void> read_goodput(const Node& phase, PhaseResult& out) {
+  if (phase.has_null("goodput")) {
+    return {};
+  }
+  auto goodput = phase.object("goodput");
+  if (!goodput) {
+    return fail(goodput.error());
+  }
+  auto slo_node = goodput->object("slo");
+  auto missed = goodput->object("missed");
+  for (const auto* node : {&slo_node, &missed}) {
+    if (!*node) {
+      return fail(node->error());
+    }
+  }
+  scenario::Slo slo;
+  const std::pair<std::string_view, std::optional<std::chrono::nanoseconds>*> objectives[] = {
+      {"ttft_ns", &slo.ttft}, {"itl_ns", &slo.itl}, {"tpot_ns", &slo.tpot}, {"e2e_ns", &slo.e2e}};
+  for (const auto& [key, value] : objectives) {
+    if (!slo_node->has_null(key)) {
+      std::chrono::nanoseconds limit{};
+      LLMD_TRY(Reader(*slo_node).nanoseconds(key, limit).done());
+      *value = limit;
+    }
+  }
+  std::string stat;
+  LLMD_TRY(Reader(*slo_node).text("itl_stat", stat).done());
+  if (stat == "max") {
+    slo.itl_stat = scenario::ItlStat::max;
+  } else if (stat != "p95") {
+    return path_error(slo_node->path_of("itl_stat"), fmt::format("got \"{}\", expected \"p95\" or \"max\"", stat));
+  }
+  out.slo = slo;
+  LLMD_TRY(Reader(*goodput).count("good", out.goodput.good).count("good_output_tokens", out.goodput.good_output_tokens).done());
+  return Reader(*missed)
+      .count("ttft", out.goodput.missed_ttft)
+      .count("itl", out.goodput.missed_itl)
+      .count("tpot", out.goodput.missed_tpot)
+      .count("e2e", out.goodput.missed_e2e)
+      .done();
+}
+
 Result<void> read_metrics(const Node& phase, PhaseResult& out) {
   auto metrics = phase.object("metrics");
   if (!metrics) {
@@ -513,6 +556,7 @@ Result<PhaseResult> phase_result_from_json(const json& value, const std::string&
   LLMD_TRY(read_counters(phase, out));
   LLMD_TRY(read_failures(phase, out));
   LLMD_TRY(read_checks(phase, out));
+  LLMD_TRY(read_goodput(phase, out));
   LLMD_TRY(read_metrics(phase, out));
   LLMD_TRY(read_summary(phase, out));
   LLMD_TRY(read_turns(phase, out));

@@ -58,6 +58,21 @@ json phase_echo(const scenario::Phase& phase) {
           {"graceful_stop_s", seconds(phase.graceful_stop)}};
 }
 
+// `slo:` in seconds (null without one).
+json slo_echo(const std::optional<scenario::Slo>& slo) {
+  if (!slo) {
+    return nullptr;
+  }
+  const auto limit = [](const std::optional<std::chrono::nanoseconds>& value) {
+    return value ? json(seconds(*value)) : json(nullptr);
+  };
+  return {{"ttft_s", limit(slo->ttft)},
+          {"itl_s", limit(slo->itl)},
+          {"itl_stat", std::string(scenario::to_string(slo->itl_stat))},
+          {"tpot_s", limit(slo->tpot)},
+          {"e2e_s", limit(slo->e2e)}};
+}
+
 json length_json(const scenario::LengthDistribution& length) {
   using Kind = scenario::LengthDistribution::Kind;
   switch (length.kind) {
@@ -246,6 +261,7 @@ json scenario_echo(const scenario::Scenario& s) {
           {"sha256", s.sha256.empty() ? json(nullptr) : json(s.sha256)},
           {"time_scale", s.time_scale},
           {"engine", {{"threads", s.engine.threads}, {"http", scenario::to_string(s.engine.http)}}},
+          {"slo", slo_echo(s.slo)},
           {"target",
            {{"base_url", s.target.base_url},
             {"host", s.target.host},

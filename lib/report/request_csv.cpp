@@ -77,6 +77,10 @@ void append_request_row(std::string& out, const engine::RequestRecord& r, std::s
   append_field(out, r.endpoint);
   out += ',';
   append_field(out, pod);
+  out += ',';
+  if (r.good) {
+    out += *r.good ? '1' : '0';
+  }
   out += '\n';
 }
 

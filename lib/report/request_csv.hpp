@@ -17,6 +17,8 @@
 //   error_class            failed requests: connect, tls, timeout, http_status, stream_cut, ... (run_result.hpp)
 //   output_tokens          ok requests
 //   endpoint, pod          the served-by header's endpoint and the pod it maps to (empty: not attributed)
+//   good                   with a scenario `slo:`: 1 when the request was ok and met every objective, else 0
+//                          (engine/outcome.hpp judge_slo); empty without an SLO
 // Times are the engine's monotonic clock (microsecond precision in the file), the same clock as
 // the JSON result's offsets (run.per_second, phases' started_at_ns).
 #include <filesystem>
@@ -32,7 +34,7 @@ namespace llmd::report {
 
 inline constexpr std::string_view k_request_csv_header =
     "phase,vu,scheduled_s,started_s,first_byte_s,first_event_s,ttft_ms,e2e_ms,status,result,error_class,output_tokens,"
-    "endpoint,pod\n";
+    "endpoint,pod,good\n";
 
 // One row (with its newline) into `out`.
 void append_request_row(std::string& out, const engine::RequestRecord& record, std::string_view pod);

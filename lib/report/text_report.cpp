@@ -184,6 +184,51 @@ void render_tokens(std::string& out, const engine::PhaseResult& phase) {
   }
 }
 
+// "ttft <= 2s, itl p95 <= 100ms, e2e <= 30s": the objectives that are set.
+std::string slo_text(const scenario::Slo& slo) {
+  std::vector<std::string> parts;
+  if (slo.ttft) {
+    parts.push_back("ttft <= " + util::format_duration(*slo.ttft));
+  }
+  if (slo.itl) {
+    parts.push_back(fmt::format("itl {} <= {}", scenario::to_string(slo.itl_stat), util::format_duration(*slo.itl)));
+  }
+  if (slo.tpot) {
+    parts.push_back("tpot <= " + util::format_duration(*slo.tpot));
+  }
+  if (slo.e2e) {
+    parts.push_back("e2e <= " + util::format_duration(*slo.e2e));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+// Goodput (scenario `slo:`): good requests and tokens per second, the good fraction of the requests
+// asked for, and how many ok requests missed each objective.
+void render_goodput(std::string& out, const engine::PhaseResult& phase) {
+  if (!phase.slo) {
+    return;
+  }
+  const auto& g = phase.goodput;
+  const auto per_second = engine::goodput_per_second(phase);
+  const auto tokens = engine::good_output_tokens_per_second(phase);
+  const auto fraction = engine::good_fraction(phase);
+  const std::uint64_t asked = phase.ok + phase.failed + phase.aborted + phase.dropped;
+  out += fmt::format("    goodput .........: {} good req/s, {} good tokens/s; {} good ({} of {}: ok {}, failed {}, "
+                     "aborted {}, dropped {})\n",
+                     per_second ? fmt::format("{:.2f}", *per_second) : "-", tokens ? fmt::format("{:.1f}", *tokens) : "-",
+                     fraction ? fmt::format("{:.1f}%", *fraction * 100) : "-", g.good, asked, phase.ok, phase.failed,
+                     phase.aborted, phase.dropped);
+  std::vector<std::string> missed;
+  for (const auto& [name, count] : {std::pair<std::string_view, std::uint64_t>{"ttft", g.missed_ttft},
+                                    {"itl", g.missed_itl}, {"tpot", g.missed_tpot}, {"e2e", g.missed_e2e}}) {
+    if (count > 0) {
+      missed.push_back(fmt::format("{} {}", name, count));
+    }
+  }
+  out += fmt::format("    slo .............: {} per request; ok requests that missed: {}\n", slo_text(*phase.slo),
+                     missed.empty() ? std::string("none") : fmt::format("{}", fmt::join(missed, ", ")));
+}
+
 void render_phase(std::string& out, const engine::PhaseResult& phase) {
   const double seconds = std::chrono::duration<double>(phase.wall_duration).count();
   const double rate = seconds > 0 ? static_cast<double>(phase.completed) / seconds : 0;
@@ -213,6 +258,7 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
                        buffered, phase.streams_judged, phase.streams_in_bursts, phase.streams_at_end);
   }
   render_tokens(out, phase);
+  render_goodput(out, phase);
 }
 
 // `--threads N`: what each event loop carried and how late it ran, and the worst loop's lag p99

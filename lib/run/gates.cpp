@@ -166,6 +166,12 @@ std::optional<double> RunMetrics::value(std::string_view metric, const scenario:
   if (metric == "dropped_requests") {
     return counter_value(total.dropped, aggregation, run);
   }
+  if (metric == "goodput") {
+    return total.slo ? counter_value(total.goodput.good, aggregation, run) : std::nullopt;
+  }
+  if (metric == "good_fraction") {
+    return engine::good_fraction(total);
+  }
   if (metric == "http_req_failed") {
     return engine::http_req_failed_rate(total);
   }

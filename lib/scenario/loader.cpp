@@ -22,10 +22,16 @@ using yaml::Field;
 using yaml::Need;
 using yaml::Range;
 using yaml::Section;
+using yaml::ZeroDuration;
 
-constexpr std::array<std::string_view, 15> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
+constexpr std::array<std::string_view, 16> k_top_keys = {"name",   "target", "model",  "api",        "requests", "warmup",
                                                          "load",   "checks", "thresholds", "cache", "sim", "time_scale",
-                                                         "cache_state", "events", "engine"};
+                                                         "cache_state", "events", "engine", "slo"};
+constexpr std::array<std::string_view, 5> k_slo_keys = {"ttft", "itl", "itl_stat", "tpot", "e2e"};
+constexpr std::pair<std::string_view, ItlStat> k_itl_stats[] = {
+    {"p95", ItlStat::p95},
+    {"max", ItlStat::max},
+};
 constexpr std::array<std::string_view, 2> k_engine_keys = {"threads", "http"};
 constexpr std::pair<std::string_view, HttpClient> k_http_clients[] = {
     {"auto", HttpClient::automatic},
@@ -34,16 +40,49 @@ constexpr std::pair<std::string_view, HttpClient> k_http_clients[] = {
 
 }  // namespace
 
-std::string_view to_string(HttpClient client) {
-  for (const auto& [name, value] : k_http_clients) {
-    if (value == client) {
-      return name;
-    }
-  }
-  return "?";
-}
+std::string_view to_string(HttpClient client) { return yaml::name_of(k_http_clients, client); }
+
+std::string_view to_string(ItlStat stat) { return yaml::name_of(k_itl_stats, stat); }
 
 namespace {
+
+// `slo: {ttft: 2s, itl: 100ms, itl_stat: p95|max, tpot: 50ms, e2e: 30s}`: at least one objective.
+util::Result<void> load_slo_section(const Section& root, Scenario& scenario) {
+  auto field = root.get("slo");
+  if (!field) {
+    return {};
+  }
+  auto section = Section::open(*field, k_slo_keys);
+  if (!section) {
+    return fail(section.error());
+  }
+  Slo slo;
+  slo.where = field->where();
+  const std::pair<std::string_view, std::optional<std::chrono::nanoseconds>*> objectives[] = {
+      {"ttft", &slo.ttft}, {"itl", &slo.itl}, {"tpot", &slo.tpot}, {"e2e", &slo.e2e}};
+  for (const auto& [key, out] : objectives) {
+    if (section->has(key)) {
+      std::chrono::nanoseconds value{};
+      LLMD_TRY(section->read(key, value, ZeroDuration::rejected));
+      *out = value;
+    }
+  }
+  if (auto stat = section->get("itl_stat")) {
+    auto chosen = stat->as_choice("slo.itl_stat", k_itl_stats);
+    if (!chosen) {
+      return fail(chosen.error());
+    }
+    if (!slo.itl) {
+      return fail(stat->error("itl_stat says how to judge slo.itl, which is not set; add `itl: 100ms` or remove it"));
+    }
+    slo.itl_stat = *chosen;
+  }
+  if (!slo.ttft && !slo.itl && !slo.tpot && !slo.e2e) {
+    return fail(field->error("set at least one objective: ttft, itl, tpot or e2e (e.g. `slo: {ttft: 2s}`)"));
+  }
+  scenario.slo = slo;
+  return {};
+}
 
 // `engine: {threads: N, http: auto|curl}`.
 util::Result<void> load_engine_section(const Section& root, Scenario& scenario) {
@@ -170,6 +209,7 @@ util::Result<Scenario> load_document(const Field& root_field) {
   LLMD_TRY(load_load_sections(*root, scenario));
   LLMD_TRY(load_engine_section(*root, scenario));
   LLMD_TRY(load_gate_sections(*root, scenario));
+  LLMD_TRY(load_slo_section(*root, scenario));
   LLMD_TRY(load_sim_section(*root, scenario));
   LLMD_TRY(detail::check_consistency(scenario));
   return scenario;
@@ -231,6 +271,9 @@ util::Result<void> check_consistency(const Scenario& scenario) {
     if (needs_stream(threshold.metric) && !scenario.request.stream) {
       return fail(prefix + " needs requests.stream: true (tokens are timed on the stream)");
     }
+    if ((threshold.metric == "goodput" || threshold.metric == "good_fraction") && !scenario.slo) {
+      return fail(prefix + " needs an `slo:` section: a request is good when it meets the SLOs (e.g. `slo: {ttft: 2s}`)");
+    }
     const bool no_counters = scenario.cache.source == CacheSpec::Source::none ||
                              (scenario.cache.source == CacheSpec::Source::automatic && !scenario.target.base_url.empty());
     if (is_cache_metric(threshold.metric) && no_counters) {
@@ -238,6 +281,11 @@ util::Result<void> check_consistency(const Scenario& scenario) {
                            "the embedded simulator)");
     }
     LLMD_TRY(check_threshold_check(scenario, threshold, prefix));
+  }
+  if (scenario.slo && (scenario.slo->ttft || scenario.slo->itl || scenario.slo->tpot) && !scenario.request.stream) {
+    return fail(fmt::format("{}: slo: ttft, itl and tpot need requests.stream: true (tokens are timed on the stream); "
+                            "without streaming only e2e can be judged",
+                            to_string(scenario.slo->where)));
   }
   LLMD_TRY(check_cache_state(scenario));
   LLMD_TRY(check_events(scenario));

@@ -273,6 +273,28 @@ struct EngineSpec {
   HttpClient http = HttpClient::automatic;
 };
 
+// `slo:` per-request service-level objectives, for goodput (engine/outcome.hpp judge_slo): a request
+// is good when it ended ok and met every objective that is set. Latencies are measured from the
+// request's reference instant, as the histograms are (open loop: its scheduled time).
+enum class ItlStat { p95, max };
+std::string_view to_string(ItlStat stat);  // "p95", "max"
+
+struct Slo {
+  std::optional<std::chrono::nanoseconds> ttft;  // reference instant -> first token (none: missed)
+  // The request's own inter-token gaps, judged by their p95 (nearest rank) or their max; a request
+  // with fewer than two tokens has no gap and meets it.
+  std::optional<std::chrono::nanoseconds> itl;
+  ItlStat itl_stat = ItlStat::p95;
+  // vLLM's TPOT: (end - first token) / (output tokens - 1); met with fewer than two tokens.
+  std::optional<std::chrono::nanoseconds> tpot;
+  std::optional<std::chrono::nanoseconds> e2e;   // reference instant -> last byte
+  SourceLocation where;                          // the `slo` key
+
+  friend bool operator==(const Slo& a, const Slo& b) {
+    return a.ttft == b.ttft && a.itl == b.itl && a.itl_stat == b.itl_stat && a.tpot == b.tpot && a.e2e == b.e2e;
+  }
+};
+
 struct Scenario {
   std::string name;        // default: file stem
   std::string path;        // file it was loaded from ("" for built-in)
@@ -288,6 +310,7 @@ struct Scenario {
   // Checks not in it (the defaults) are named canonically ("status_200"); see check_name().
   std::map<CheckKind, std::string> check_spellings;
   std::vector<Threshold> thresholds;
+  std::optional<Slo> slo;        // `slo:`; goodput is reported only with it
   CacheSpec cache;
   CacheStateSpec cache_state;
   std::vector<ChurnEvent> events;  // `events:` churn during the measured loop, in file order

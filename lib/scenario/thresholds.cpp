@@ -16,7 +16,7 @@ namespace {
 
 using util::fail;
 
-constexpr std::array<MetricInfo, 23> k_metrics = {{
+constexpr std::array<MetricInfo, 25> k_metrics = {{
     {"ttft", "", MetricKind::time, "time to first token: request sent -> first generated token"},
     {"inter_token_latency", "itl", MetricKind::time, "gap between consecutive generated tokens (streaming)"},
     {"http_req_duration", "", MetricKind::time, "end-to-end request duration: request sent -> last byte"},
@@ -32,6 +32,10 @@ constexpr std::array<MetricInfo, 23> k_metrics = {{
     {"stream_buffered", "", MetricKind::rate,
      "fraction of streamed ok requests (>= 4 tokens) whose tokens arrived in bursts or all at the end (a buffering proxy)"},
     {"dropped_requests", "", MetricKind::counter, "open-loop requests that could not start on time (max_in_flight reached)"},
+    {"goodput", "", MetricKind::counter,
+     "good requests (ok and within every `slo:` objective): count, or rate per second of the run"},
+    {"good_fraction", "", MetricKind::rate,
+     "fraction of the requests asked for that were good: good / (ok + failed + aborted + dropped); needs `slo:`"},
     {"checks", "", MetricKind::rate, "fraction of checks that passed"},
     {"cache_hit_rate", "", MetricKind::ratio, "prefix-cache hit rate of the run: hit tokens / queried tokens, all pods"},
     {"max_pod_share", "", MetricKind::ratio, "largest fraction of the run's finished requests served by a single pod"},

@@ -192,6 +192,17 @@ std::array<std::string_view, N> names_of(const std::pair<std::string_view, T> (&
   return names;
 }
 
+// The spelling of `value` in `choices` (for to_string of a choice), "?" when it is not there.
+template <class T, std::size_t N>
+std::string_view name_of(const std::pair<std::string_view, T> (&choices)[N], T value) {
+  for (const auto& [name, choice] : choices) {
+    if (choice == value) {
+      return name;
+    }
+  }
+  return "?";
+}
+
 template <class T, std::size_t N>
 util::Result<T> Field::as_choice(std::string_view what, const std::pair<std::string_view, T> (&choices)[N]) const {
   auto text = scalar_text(std::string("one of ") + join_names(names_of(choices)));

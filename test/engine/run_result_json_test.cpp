@@ -32,6 +32,13 @@ PhaseResult full_phase(const std::string& name) {
   phase.checks = {scenario::CheckKind::sse_content_type, scenario::CheckKind::status_200};
   phase.check_counts[0] = {7, 2};
   phase.check_counts[2] = {9, 0};
+  scenario::Slo slo;
+  slo.ttft = 2s;
+  slo.itl = 100ms;
+  slo.itl_stat = scenario::ItlStat::max;
+  slo.e2e = 30s;
+  phase.slo = slo;
+  phase.goodput = {5, 40, 1, 1, 0, 2};
   std::uint64_t value = 1;
   for (auto* histogram : {&phase.histograms.first_byte_ns, &phase.histograms.first_event_ns, &phase.histograms.ttft_ns,
                           &phase.histograms.inter_token_latency_ns, &phase.histograms.http_req_duration_ns,

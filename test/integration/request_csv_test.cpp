@@ -16,40 +16,11 @@
 namespace {
 
 using llmd::test::phase_total;
+using llmd::test::read_csv;
 using llmd::test::read_json;
 using llmd::test::scratch_dir;
 using llmd::test::write_file;
 using testing::HasSubstr;
-
-std::vector<std::string> split(const std::string& line) {  // the run's rows need no quoting
-  std::vector<std::string> fields;
-  std::stringstream in(line);
-  for (std::string field; std::getline(in, field, ',');) {
-    fields.push_back(field);
-  }
-  if (!line.empty() && line.back() == ',') {
-    fields.emplace_back();
-  }
-  return fields;
-}
-
-std::vector<std::map<std::string, std::string>> read_csv(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  const auto header = split(line);
-  std::vector<std::map<std::string, std::string>> rows;
-  while (std::getline(in, line)) {
-    const auto fields = split(line);
-    EXPECT_EQ(fields.size(), header.size()) << line;
-    std::map<std::string, std::string> row;
-    for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) {
-      row[header[i]] = fields[i];
-    }
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
 
 TEST(RequestCsvRun, OneRowPerRequestEqualToTheJsonResult) {
   const auto dir = scratch_dir();

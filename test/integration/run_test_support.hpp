@@ -6,6 +6,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,37 @@ inline RunOutput run_bench(std::vector<std::string> args, std::chrono::seconds t
 }
 
 inline nlohmann::json read_json(const std::filesystem::path& path) { return nlohmann::json::parse(std::ifstream(path)); }
+
+// The rows of `--out csv=FILE` by column name (the run's rows need no RFC 4180 quoting); a row whose
+// field count differs from the header's is a test failure.
+inline std::vector<std::map<std::string, std::string>> read_csv(const std::filesystem::path& path) {
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> fields;
+    std::stringstream in(line);
+    for (std::string field; std::getline(in, field, ',');) {
+      fields.push_back(field);
+    }
+    if (!line.empty() && line.back() == ',') {
+      fields.emplace_back();
+    }
+    return fields;
+  };
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  const auto header = split(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const auto fields = split(line);
+    EXPECT_EQ(fields.size(), header.size()) << line;
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) {
+      row[header[i]] = fields[i];
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
 
 // The JSON result's merged statistics of every measured phase.
 inline const nlohmann::json& phase_total(const nlohmann::json& result) { return result["run"]["total"]; }

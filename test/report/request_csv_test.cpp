@@ -30,7 +30,15 @@ TEST(RequestCsv, AnOkRowHasEveryColumnInItsUnit) {
   r.endpoint = "10.0.0.5:8000";
   std::string row;
   append_request_row(row, r, "vllm-0");
-  EXPECT_EQ(row, "warm,3,1.500000,1.501000,1.520000,1.530000,29.500,499.000,200,ok,,16,10.0.0.5:8000,vllm-0\n");
+  EXPECT_EQ(row, "warm,3,1.500000,1.501000,1.520000,1.530000,29.500,499.000,200,ok,,16,10.0.0.5:8000,vllm-0,\n");
+  r.good = true;
+  row.clear();
+  append_request_row(row, r, "vllm-0");
+  EXPECT_THAT(row, testing::EndsWith(",vllm-0,1\n"));
+  r.good = false;
+  row.clear();
+  append_request_row(row, r, "vllm-0");
+  EXPECT_THAT(row, testing::EndsWith(",vllm-0,0\n"));
 }
 
 TEST(RequestCsv, AFailedRowLeavesWhatDidNotHappenEmptyAndQuotesFields) {
@@ -41,7 +49,7 @@ TEST(RequestCsv, AFailedRowLeavesWhatDidNotHappenEmptyAndQuotesFields) {
   r.e2e_ns = 1'000'000;
   std::string row;
   append_request_row(row, r, "");
-  EXPECT_EQ(row, "\"ramp, \"\"fast\"\"\",0,0.000000,0.000000,,,,1.000,,failed,connect,0,,\n");
+  EXPECT_EQ(row, "\"ramp, \"\"fast\"\"\",0,0.000000,0.000000,,,,1.000,,failed,connect,0,,,\n");
   r.end = engine::RequestRecord::End::aborted;
   r.failure.reset();
   row.clear();
@@ -67,7 +75,7 @@ TEST(RequestCsv, TheFileHasTheHeaderAndOneLinePerRow) {
   int rows = 0;
   while (std::getline(in, line)) {
     ++rows;
-    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 13) << line;
+    EXPECT_EQ(std::count(line.begin(), line.end(), ','), 14) << line;
   }
   EXPECT_EQ(rows, 3);
 }

@@ -310,3 +310,31 @@ TEST(Gates, TheCliMapsEachVerdictToItsDocumentedExitCode) {
   RunReport never_judged;  // a report nobody judged is an error, never a pass
   EXPECT_EQ(llmd::cli::exit_code(never_judged.verdict), 3);
 }
+
+// Goodput (issue 17 item 1): `goodput` is a counter of good requests (count, or rate per second of the
+// run) and `good_fraction` the share of the requests asked for that were good.
+TEST(Gates, GoodputAndTheGoodFractionAreGates) {
+  Fixture f;
+  f.s.thresholds = {threshold("goodput", "count==12"), threshold("goodput", "rate>=1.2"),
+                    threshold("good_fraction", "rate>=0.6"), threshold("good_fraction", "rate>=0.61")};
+  f.report.run = make_run(16, 2);
+  auto& total = f.report.run->total;
+  total.slo = scenario::Slo{};
+  total.slo->ttft = std::chrono::seconds(2);
+  total.goodput.good = 12;
+  total.dropped = 2;  // 12 good of 16 ok + 2 failed + 2 dropped = 0.6
+  judge(f.report);
+  ASSERT_EQ(f.report.thresholds.size(), 4u);
+  EXPECT_TRUE(f.report.thresholds[0].result.passed) << f.report.thresholds[0].result.reason;
+  EXPECT_TRUE(f.report.thresholds[1].result.passed) << f.report.thresholds[1].result.reason;
+  EXPECT_NEAR(*f.report.thresholds[1].result.observed, 1.2, 1e-9);
+  EXPECT_TRUE(f.report.thresholds[2].result.passed) << f.report.thresholds[2].result.reason;
+  EXPECT_NEAR(*f.report.thresholds[2].result.observed, 0.6, 1e-9);
+  EXPECT_FALSE(f.report.thresholds[3].result.passed);
+  EXPECT_EQ(f.report.verdict, Verdict::fail);
+  // Without an SLO there is nothing to judge: no data, never a pass.
+  f.report.run->total.slo.reset();
+  judge(f.report);
+  EXPECT_EQ(f.report.thresholds[0].result.reason, "no data");
+  EXPECT_EQ(f.report.thresholds[2].result.reason, "no data");
+}

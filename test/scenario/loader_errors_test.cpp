@@ -46,7 +46,7 @@ TEST(ScenarioLoader, EmptyOrNonMappingDocument) {
 TEST(ScenarioLoader, UnknownTopLevelKeyListsValidKeys) {
   EXPECT_EQ(load_error(std::string(k_load) + "targt:\n  base_url: http://x\n"),
             "scenarios/x.yaml:5:1: unknown key \"targt\"; valid keys: name, target, model, api, requests, warmup, load, "
-            "checks, thresholds, cache, sim, time_scale, cache_state, events, engine");
+            "checks, thresholds, cache, sim, time_scale, cache_state, events, engine, slo");
 }
 
 TEST(ScenarioLoader, UnknownKeyForExecutorListsItsKeys) {

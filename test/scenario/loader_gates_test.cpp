@@ -218,7 +218,7 @@ TEST(ScenarioThresholds, UnknownMetricListsValidOnes) {
   EXPECT_EQ(load_error(with("thresholds:\n  ttfb: [\"p(95)<2s\"]\n")),
             "scenarios/x.yaml:6:3: thresholds: unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), "
             "http_req_duration, time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, "
-            "http_req_failed, http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
+            "http_req_failed, http_req_cut, stream_buffered, dropped_requests, goodput, good_fraction, checks, cache_hit_rate, max_pod_share, "
             "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv, cache_recovery_time");
 }
 
@@ -363,6 +363,49 @@ TEST(ScenarioSim, ServesTheScenarioModel) {
   EXPECT_EQ(load_error(with("model: tiny\nsim: {model: big}\n")),
             "scenarios/x.yaml:6:14: sim.model: the simulator would serve \"big\" but requests ask for model \"tiny\"; "
             "drop one of the two");
+}
+
+// `slo:` (issue 17 item 1): per-request objectives for goodput.
+TEST(ScenarioSlo, ReadsEveryObjectiveAndHowItlIsJudged) {
+  const Scenario plain = load_ok(with(""));
+  EXPECT_FALSE(plain.slo);
+  const Scenario s = load_ok(with("slo: {ttft: 2s, itl: 100ms, itl_stat: max, tpot: 50ms, e2e: 30s}\n"
+                                  "thresholds:\n  goodput: [\"rate>=5\"]\n  good_fraction: [\"rate>=0.9\"]\n"));
+  ASSERT_TRUE(s.slo);
+  EXPECT_EQ(s.slo->ttft, 2s);
+  EXPECT_EQ(s.slo->itl, 100ms);
+  EXPECT_EQ(s.slo->itl_stat, ItlStat::max);
+  EXPECT_EQ(s.slo->tpot, 50ms);
+  EXPECT_EQ(s.slo->e2e, 30s);
+  EXPECT_EQ(to_string(s.slo->where), "scenarios/x.yaml:5:6");
+  const Scenario ttft_only = load_ok(with("slo: {ttft: 1500ms}\n"));
+  ASSERT_TRUE(ttft_only.slo);
+  EXPECT_EQ(ttft_only.slo->itl_stat, ItlStat::p95);
+  EXPECT_FALSE(ttft_only.slo->itl || ttft_only.slo->tpot || ttft_only.slo->e2e);
+  // Without streaming only e2e can be judged.
+  EXPECT_TRUE(load_ok(with("requests: {stream: false}\nslo: {e2e: 10s}\n")).slo);
+}
+
+TEST(ScenarioSlo, ErrorsNameTheKeyAndTheFix) {
+  EXPECT_EQ(load_error(with("slo: {ttft: 2s, p99: 1s}\n")),
+            "scenarios/x.yaml:5:17: slo: unknown key \"p99\"; valid keys: ttft, itl, itl_stat, tpot, e2e");
+  EXPECT_EQ(load_error(with("slo: {}\n")),
+            "scenarios/x.yaml:5:6: slo: set at least one objective: ttft, itl, tpot or e2e (e.g. `slo: {ttft: 2s}`)");
+  EXPECT_EQ(load_error(with("slo: {ttft: 0s}\n")).substr(0, 28), "scenarios/x.yaml:5:13: slo.t");
+  EXPECT_THAT(load_error(with("slo: {ttft: 2 seconds}\n")), testing::StartsWith("scenarios/x.yaml:5:13: slo.ttft: "));
+  EXPECT_EQ(load_error(with("slo: {ttft: 2s, itl_stat: p95}\n")),
+            "scenarios/x.yaml:5:27: slo.itl_stat: itl_stat says how to judge slo.itl, which is not set; add `itl: 100ms` "
+            "or remove it");
+  EXPECT_EQ(load_error(with("slo: {itl: 50ms, itl_stat: p99}\n")),
+            "scenarios/x.yaml:5:28: slo.itl_stat: unknown slo.itl_stat \"p99\"; expected one of p95, max");
+  EXPECT_EQ(load_error(with("requests: {stream: false}\nslo: {ttft: 2s}\n")),
+            "scenarios/x.yaml:6:6: slo: ttft, itl and tpot need requests.stream: true (tokens are timed on the stream); "
+            "without streaming only e2e can be judged");
+  EXPECT_EQ(load_error(with("thresholds:\n  good_fraction: [\"rate>=0.9\"]\n")),
+            "scenarios/x.yaml:6:19: thresholds.good_fraction: \"rate>=0.9\" needs an `slo:` section: a request is good "
+            "when it meets the SLOs (e.g. `slo: {ttft: 2s}`)");
+  EXPECT_THAT(load_error(with("slo: {ttft: 2s}\nthresholds:\n  good_fraction: [\">=0.9\"]\n")),
+              testing::HasSubstr("good_fraction"));
 }
 
 }  // namespace

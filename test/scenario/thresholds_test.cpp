@@ -155,7 +155,7 @@ TEST(ParseThreshold, RejectsEmptyAndUnknownMetric) {
   EXPECT_EQ(parse_error("ttfb", "p(95)<2s"),
             "unknown metric \"ttfb\"; valid metrics: ttft, inter_token_latency (itl), http_req_duration, "
             "time_to_first_byte, time_to_first_event, tokens_per_second, output_tokens, http_reqs, http_req_failed, "
-            "http_req_cut, stream_buffered, dropped_requests, checks, cache_hit_rate, max_pod_share, "
+            "http_req_cut, stream_buffered, dropped_requests, goodput, good_fraction, checks, cache_hit_rate, max_pod_share, "
             "max_pod_query_share, schedule_lag, event_loop_lag, routing_efficiency, affinity, pod_switches, load_imbalance_cv, cache_recovery_time");
 }
 
