@@ -13,6 +13,7 @@
 #include "cli/run_command.hpp"
 #include "cli/scrape_command.hpp"
 #include "cli/sim_command.hpp"
+#include "cli/sweep_command.hpp"
 #include "cli/validate_command.hpp"
 #include "util/console.hpp"
 
@@ -70,6 +71,11 @@ int run(std::vector<std::string> args) {
       "merge", "Merge the results of a sharded run (run --shard I/N) exactly and judge the scenario's gates on the whole");
   add_merge_options(*merge_cmd, merge_options);
 
+  SweepOptions sweep_options;
+  auto* sweep_cmd = app.add_subcommand(
+      "sweep", "Run the scenario's measured phase at a series of loads and find the highest that meets its gates");
+  add_sweep_options(*sweep_cmd, sweep_options);
+
   std::reverse(args.begin(), args.end());  // CLI11 consumes a reversed vector
   try {
     app.parse(args);
@@ -104,6 +110,9 @@ int run(std::vector<std::string> args) {
     }
     if (compare_cmd->parsed()) {
       return finish_command(run_compare_command(compare_options));
+    }
+    if (sweep_cmd->parsed()) {
+      return finish_command(run_sweep_command(sweep_options));
     }
     if (merge_cmd->parsed()) {
       return finish_command(run_merge_command(merge_options));

@@ -39,4 +39,14 @@ std::vector<scrape::PodUrl> EmbeddedSim::pods() const {
   return pods;
 }
 
+util::Result<std::shared_ptr<EmbeddedSim>> start_embedded_sim(const scenario::Scenario& scenario) {
+  sim::SimConfig config = scenario.sim;
+  config.session_header = scenario.request.session_header;  // route session keys on the header the requests carry
+  auto sim = std::make_shared<EmbeddedSim>(std::move(config));
+  if (auto started = sim->start(); !started) {
+    return util::fail(started.error());
+  }
+  return sim;
+}
+
 }  // namespace llmd::run

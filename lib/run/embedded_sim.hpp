@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scenario/scenario.hpp"
 #include "scrape/url_source.hpp"
 #include "sim/fleet.hpp"
 #include "sim/sim_config.hpp"
@@ -46,5 +47,9 @@ class EmbeddedSim {
   bool m_drained = false;
   std::thread m_thread;
 };
+
+// The scenario's simulator (its `sim:` section, routing session keys on the header its requests
+// carry), started; the error says what could not be bound.
+util::Result<std::shared_ptr<EmbeddedSim>> start_embedded_sim(const scenario::Scenario& scenario);
 
 }  // namespace llmd::run

@@ -30,12 +30,14 @@
 // turns it into "internal error", exit 3, and still writes the report as gathered so far.
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/engine.hpp"
 #include "run/cache_source.hpp"
+#include "run/embedded_sim.hpp"
 #include "run/run_report.hpp"
 #include "run/shard.hpp"
 #include "scenario/scenario.hpp"
@@ -71,6 +73,9 @@ struct RunRequest {
   // before-snapshot), so that shards on several machines run together.
   std::optional<std::chrono::system_clock::time_point> start_at;
   bool no_gates = false;  // --no-gates: judge nothing (a shard never judges)
+  // A started embedded simulator to use instead of starting one (the "simulator" stage, which still
+  // runs when the scenario has no target): `llmd-bench sweep` keeps one fleet for all its steps.
+  std::shared_ptr<EmbeddedSim> sim;
 };
 
 // The stages in order, by id (for before_stage and tests): "simulator", "target", "restart",

@@ -38,10 +38,7 @@ std::string_view host_of(std::string_view address) {
 }
 
 
-std::optional<double> seconds_at(const stats::LogLinearHistogram& histogram, double percentile) {
-  const auto ns = histogram.percentile(percentile);
-  return ns ? std::optional<double>(*ns * 1e-9) : std::nullopt;
-}
+using stats::percentile_seconds;
 
 // Requests per pod -> (cv, max/mean); nullopt for no pods or no requests.
 std::optional<std::pair<double, double>> imbalance(const std::vector<double>& counts) {
@@ -142,12 +139,12 @@ RoutingReport compute_routing(const RoutingInputs& inputs) {
     pod.ok = stats.ok;
     pod.failed = stats.failed;
     pod.requests = stats.ok + stats.failed;
-    pod.ttft_p50_s = seconds_at(stats.ttft_ns, 50);
-    pod.ttft_p99_s = seconds_at(stats.ttft_ns, 99);
-    pod.itl_p50_s = seconds_at(stats.inter_token_latency_ns, 50);
-    pod.itl_p99_s = seconds_at(stats.inter_token_latency_ns, 99);
-    pod.e2e_p50_s = seconds_at(stats.http_req_duration_ns, 50);
-    pod.e2e_p99_s = seconds_at(stats.http_req_duration_ns, 99);
+    pod.ttft_p50_s = percentile_seconds(stats.ttft_ns, 50);
+    pod.ttft_p99_s = percentile_seconds(stats.ttft_ns, 99);
+    pod.itl_p50_s = percentile_seconds(stats.inter_token_latency_ns, 50);
+    pod.itl_p99_s = percentile_seconds(stats.inter_token_latency_ns, 99);
+    pod.e2e_p50_s = percentile_seconds(stats.http_req_duration_ns, 50);
+    pod.e2e_p99_s = percentile_seconds(stats.http_req_duration_ns, 99);
     if (inputs.wall_seconds > 0) {
       pod.output_tokens_per_s = static_cast<double>(stats.output_tokens) / inputs.wall_seconds;
     }

@@ -88,12 +88,15 @@ void note_interrupted(RunState& state, std::string_view when) {
 Next start_simulator(RunState& state) {
   RunReport& report = *state.report;
   scenario::Scenario& s = *state.request->scenario;
-  sim::SimConfig config = s.sim;
-  config.session_header = s.request.session_header;  // route session keys on the header the requests carry
-  state.sim = std::make_unique<EmbeddedSim>(std::move(config));
-  if (auto started = state.sim->start(); !started) {
-    report.errors.push_back("embedded simulator: " + started.error());
-    return Next::stop;
+  if (state.request->sim) {
+    state.sim = state.request->sim;  // started by the caller, shared with its other runs
+  } else {
+    auto started = start_embedded_sim(s);
+    if (!started) {
+      report.errors.push_back("embedded simulator: " + started.error());
+      return Next::stop;
+    }
+    state.sim = std::move(*started);
   }
   report.embedded_sim = true;
   report.sim_description = state.sim->description();

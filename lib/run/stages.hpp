@@ -20,7 +20,7 @@ namespace llmd::run {
 struct RunState {
   const RunRequest* request = nullptr;
   RunReport* report = nullptr;
-  std::unique_ptr<EmbeddedSim> sim;                    // simulator → target, cache source
+  std::shared_ptr<EmbeddedSim> sim;                    // simulator → target, cache source (RunRequest::sim when given)
   std::unique_ptr<scrape::MetricsSource> source;       // cache source → scrape before, scrape after
   std::vector<scrape::PodSnapshotResult> before;       // scrape before → scrape after
   std::vector<engine::PrefixPrompt> primed;            // prime → diagnostics: the prefixes primed (2xx), for the ideal

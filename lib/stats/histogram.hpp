@@ -222,4 +222,10 @@ struct Summary {
 
 Summary summarize(const LogLinearHistogram& histogram);
 
+// percentile(p) of a histogram of nanoseconds, in seconds; nullopt when empty.
+inline std::optional<double> percentile_seconds(const LogLinearHistogram& ns, double p) {
+  const auto value = ns.percentile(p);
+  return value ? std::optional<double>(*value * 1e-9) : std::nullopt;
+}
+
 }  // namespace llmd::stats

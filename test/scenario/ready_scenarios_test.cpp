@@ -45,7 +45,7 @@ TEST(ReadyScenarios, EveryFileLoads) {
     }
   }
   for (const char* expected : {"smoke.yaml", "cache-hit.yaml", "baseline.yaml", "concentration.yaml", "trace-replay.yaml",
-                               "prefix-groups.yaml"}) {
+                               "prefix-groups.yaml", "capacity.yaml"}) {
     EXPECT_EQ(names.count(expected), 1u) << expected;
   }
 }
@@ -147,4 +147,16 @@ TEST(ReadyScenarios, ReadmeDocumentsEveryThresholdMetric) {
 }
 
 }  // namespace
+// capacity.yaml: the fleet with the knee the README documents, and the SLO a sweep step is judged on.
+TEST(ReadyScenarios, CapacityHasAKnownKneeAndAnSlo) {
+  const Scenario scenario = load_ready("capacity.yaml");
+  ASSERT_TRUE(scenario.slo);
+  EXPECT_EQ(scenario.slo->ttft, std::chrono::milliseconds(100));
+  EXPECT_EQ(scenario.sim.pods, 4u);
+  EXPECT_EQ(scenario.sim.pod.max_num_seqs, 2u);
+  EXPECT_EQ(scenario.sim.route, sim::RoutePolicy::round_robin);
+  ASSERT_EQ(scenario.phases.size(), 1u);
+  EXPECT_EQ(scenario.phases[0].executor, ExecutorKind::constant_arrival_rate);
+}
+
 }  // namespace llmd::scenario

@@ -1,0 +1,161 @@
+// `llmd-bench sweep` (issue 17) with the real binary against the embedded simulator: 4 pods routed
+// round-robin, 2 sequence slots each, 8 tokens of 10 ms after a 20 ms prefill (~90 ms a request):
+// ~89 req/s fit, beyond that requests queue and TTFT grows past a knee. The search finds a capacity
+// whose step passes and whose next failing step fails on TTFT, twice within one resolution step; a
+// client that cannot offer the load (max_in_flight 1) is client-limited, not a server capacity; and
+// usage errors are exit 2.
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "integration/run_test_support.hpp"
+
+namespace {
+
+using llmd::test::read_json;
+using llmd::test::scratch_dir;
+using llmd::test::write_file;
+using testing::HasSubstr;
+
+constexpr const char* k_fleet = R"(
+thresholds:
+  ttft: ["p(95)<100ms"]
+sim:
+  pods: 4
+  route: round-robin
+  max_num_seqs: 2
+  timing: {prefill_base: 20ms, prefill_per_token: 0us, inter_token: 10ms}
+)";
+
+std::filesystem::path capacity_scenario(const std::filesystem::path& dir, const std::string& phase) {
+  return write_file(dir / "capacity.yaml",
+                    "name: capacity\nrequests: {prompt: {kind: shared-prefix, prefix_tokens: 32, suffix_tokens: 8}, "
+                    "max_tokens: 8}\nload: [" + phase + "]\n" + k_fleet);
+}
+
+llmd::test::RunOutput sweep(std::vector<std::string> args) {
+  std::vector<std::string> argv = {LLMD_BENCH_BINARY, "sweep"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return llmd::test::run_to_completion(argv, std::chrono::seconds(240));
+}
+
+// The sweep JSON files in `folder` validate against schema/sweep-v1.schema.json.
+void expect_valid_sweeps(const std::filesystem::path& folder) {
+  const auto check = llmd::test::run_to_completion({LLMD_PYTHON3, std::string(LLMD_SOURCE_DIR) + "/test/tools/validate_results.py",
+                                                    std::string(LLMD_SOURCE_DIR) + "/schema/sweep-v1.schema.json",
+                                                    folder.string(), "--min", "1"},
+                                                   std::chrono::seconds(60));
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
+}
+
+struct Found {
+  double capacity = 0;
+  double failing = 0;
+};
+
+Found search_once(const std::filesystem::path& dir, const std::string& name) {
+  const auto scenario = capacity_scenario(dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s}");
+  const auto json_path = dir / (name + ".json");
+  const auto junit_path = dir / (name + ".xml");
+  const auto out = sweep({scenario.string(), "-q", "--search", "rate", "--min", "10", "--max", "320", "--resolution", "10",
+                          "--step-duration", "1500ms", "--out", "json=" + json_path.string(), "--out",
+                          "junit=" + junit_path.string()});
+  EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
+  EXPECT_THAT(out.out, HasSubstr("answer: capacity "));
+  const auto result = read_json(json_path);
+  EXPECT_EQ(result["schema"], "llmd-bench/sweep");
+  const auto& answer = result["answer"];
+  EXPECT_EQ(answer["limit"], "server") << result.dump(2);
+  Found found;
+  if (!answer["capacity"].is_number() || !answer["failing_step"].is_number()) {
+    ADD_FAILURE() << result.dump(2);
+    return found;
+  }
+  found.capacity = answer["capacity"].get<double>();
+  const auto& steps = result["steps"];
+  const auto& failing = steps.at(answer["failing_step"].get<std::size_t>());
+  found.failing = failing["load"].get<double>();
+  // The step at the capacity passed; the lowest failing one above it failed on TTFT, within the resolution.
+  bool capacity_step_passed = false;
+  for (const auto& step : steps) {
+    const double load = step["load"].get<double>();
+    if (step["verdict"] == "pass") {
+      EXPECT_LT(step["ttft_seconds"]["p95"].get<double>(), 0.1) << step.dump();
+      capacity_step_passed = capacity_step_passed || load == found.capacity;
+      EXPECT_NEAR(step["achieved_rate_per_second"].get<double>(), load, load * 0.05) << step.dump();
+      // Round-robin over 4 pods: every pod served a quarter of the step's requests.
+      EXPECT_EQ(step["pods"].size(), 4u);
+      EXPECT_LE(step["max_pod_share"].get<double>(), 0.3);
+    } else {
+      EXPECT_EQ(step["verdict"], "fail") << step.dump();
+      EXPECT_GT(load, found.capacity);
+    }
+  }
+  EXPECT_TRUE(capacity_step_passed);
+  EXPECT_EQ(failing["verdict"], "fail");
+  EXPECT_THAT(failing["reasons"][0].get<std::string>(), HasSubstr("ttft p(95)<100ms"));
+  EXPECT_GE(failing["ttft_seconds"]["p95"].get<double>(), 0.1);
+  EXPECT_LE(found.failing - found.capacity, 10.0);
+  // The knee: ~89 req/s fit in 8 slots of ~90 ms.
+  EXPECT_GE(found.capacity, 40.0);
+  EXPECT_LE(found.capacity, 120.0);
+  std::ifstream junit(junit_path);
+  const std::string xml((std::istreambuf_iterator<char>(junit)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(xml, HasSubstr("tests=\"" + std::to_string(steps.size()) + "\""));
+  return found;
+}
+
+TEST(SweepRun, TheSearchFindsTheKneeTwiceWithinOneResolutionStep) {
+  const auto dir = scratch_dir();
+  const Found first = search_once(dir, "first");
+  const Found second = search_once(dir, "second");
+  EXPECT_LE(std::abs(first.capacity - second.capacity), 10.0)
+      << "first " << first.capacity << " req/s, second " << second.capacity << " req/s";
+  expect_valid_sweeps(dir);
+}
+
+TEST(SweepRun, AClientThatCannotOfferTheLoadIsClientLimitedNotACapacity) {
+  const auto dir = scratch_dir();
+  const auto scenario = capacity_scenario(
+      dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s, max_in_flight: 1}");
+  const auto out = sweep({scenario.string(), "-q", "--rates", "20,40", "--step-duration", "1s", "--require-rate", "10",
+                          "--out", "json=" + (dir / "s.json").string()});
+  EXPECT_EQ(out.exit_code, 1) << out.out << out.err;  // no capacity to meet --require-rate with
+  EXPECT_THAT(out.out, HasSubstr("answer: client-limited at 20 req/s: "));
+  EXPECT_THAT(out.out, HasSubstr("arrivals dropped at max_in_flight 1"));
+  const auto result = read_json(dir / "s.json");
+  EXPECT_EQ(result["answer"]["limit"], "client");
+  EXPECT_TRUE(result["answer"]["capacity"].is_null());
+  ASSERT_EQ(result["steps"].size(), 1u);  // a client-limited step ends the sweep
+  EXPECT_EQ(result["steps"][0]["verdict"], "client-limited");
+  EXPECT_GT(result["steps"][0]["counts"]["dropped"].get<int>(), 0);
+  EXPECT_EQ(result["exit_code"], 1);
+  expect_valid_sweeps(dir);
+}
+
+TEST(SweepRun, UsageErrorsAreExit2AndNameTheFlagOrFile) {
+  const auto dir = scratch_dir();
+  const auto scenario = capacity_scenario(dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s}");
+  const auto no_mode = sweep({scenario.string()});
+  EXPECT_EQ(no_mode.exit_code, 2);
+  EXPECT_THAT(no_mode.err, HasSubstr("give exactly one of --rates LIST, --concurrency LIST or --search rate"));
+  const auto bad_list = sweep({scenario.string(), "--rates", "5,x"});
+  EXPECT_EQ(bad_list.exit_code, 2);
+  EXPECT_THAT(bad_list.err, HasSubstr("--rates: \"x\" is not a number"));
+  const auto no_bounds = sweep({scenario.string(), "--search", "rate"});
+  EXPECT_EQ(no_bounds.exit_code, 2);
+  EXPECT_THAT(no_bounds.err, HasSubstr("--search rate needs --min R and --max R"));
+  const auto no_gates = write_file(dir / "nogates.yaml",
+                                   "load: [{executor: constant-arrival-rate, rate: 1, duration: 1s}]\n");
+  const auto no_criterion = sweep({no_gates.string(), "--rates", "1"});
+  EXPECT_EQ(no_criterion.exit_code, 2);
+  EXPECT_THAT(no_criterion.err, HasSubstr("a sweep needs a pass/fail criterion per step"));
+  const auto html = sweep({scenario.string(), "--rates", "1", "--out", "html=" + (dir / "x.html").string()});
+  EXPECT_EQ(html.exit_code, 2);
+  EXPECT_THAT(html.err, HasSubstr("sweep writes json or junit"));
+}
+
+}  // namespace
