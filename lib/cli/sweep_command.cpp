@@ -6,6 +6,7 @@
 
 #include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
+#include "report/html_report.hpp"
 #include "report/sweep_report.hpp"
 #include "run/embedded_sim.hpp"
 #include "run/sweep.hpp"
@@ -133,8 +134,9 @@ CommandResult run_sweep_command(const SweepOptions& options) {
     return result.fail(k_exit_usage, outputs.error());
   }
   for (const auto& output : outputs->files) {
-    if (output.format != report::OutputFormat::json && output.format != report::OutputFormat::junit) {
-      return result.fail(k_exit_usage, fmt::format("--out {}={}: sweep writes json or junit",
+    if (output.format != report::OutputFormat::json && output.format != report::OutputFormat::junit &&
+        output.format != report::OutputFormat::html) {
+      return result.fail(k_exit_usage, fmt::format("--out {}={}: sweep writes json, junit or html",
                                                    report::to_string(output.format), output.path));
     }
   }
@@ -186,9 +188,14 @@ CommandResult run_sweep_command(const SweepOptions& options) {
     result.exit_code = k_exit_interrupted;
   }
   for (const auto& output : outputs->files) {
-    const std::string content = output.format == report::OutputFormat::junit
-                                    ? report::render_sweep_junit(sweep)
-                                    : util::dump_json(report::to_json(sweep), 2) + "\n";
+    std::string content;
+    if (output.format == report::OutputFormat::junit) {
+      content = report::render_sweep_junit(sweep);
+    } else if (output.format == report::OutputFormat::html) {
+      content = report::render_sweep_html(report::to_json(sweep)).value_or(std::string());
+    } else {
+      content = util::dump_json(report::to_json(sweep), 2) + "\n";
+    }
     if (output.to_stdout()) {
       util::print_stdout(content);
     } else if (auto written = util::write_file_atomically(output.path, content); !written) {
@@ -232,7 +239,9 @@ void add_sweep_options(CLI::App& command, SweepOptions& options) {
       ->type_name("X");
   command.add_option("--phase", options.phase, "The measured phase to sweep (default: the scenario's only one)")
       ->type_name("NAME");
-  command.add_option("--out", options.outputs, "Write the sweep: json=FILE (llmd-bench/sweep v1) or junit=FILE (repeatable; FILE - is stdout)")
+  command.add_option("--out", options.outputs,
+                     "Write the sweep: json=FILE (llmd-bench/sweep v1), junit=FILE or html=FILE (latency against "
+                     "throughput per step) (repeatable; FILE - is stdout)")
       ->type_name("FORMAT=FILE")
       ->allow_extra_args(false);
   command.footer(

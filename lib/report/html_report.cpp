@@ -794,4 +794,111 @@ std::string render_comparison_html(const json& baseline, const json& current, co
   return page;
 }
 
+namespace {
+
+// One series over the sweep's steps, sorted by `x`: (x, y) per step that has both.
+std::vector<std::pair<double, std::optional<double>>> step_points(const json& steps, std::string_view x_key,
+                                                                    const std::function<std::optional<double>(const json&)>& y) {
+  std::vector<std::pair<double, std::optional<double>>> points;
+  for (const auto& step : steps) {
+    if (const auto x = number(at(step, x_key))) {
+      points.emplace_back(*x, y(step));
+    }
+  }
+  std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return points;
+}
+
+std::function<std::optional<double>(const json&)> latency_ms(std::string_view metric, std::string_view p) {
+  return [metric = std::string(metric), p = std::string(p)](const json& step) {
+    const auto seconds = number(at(at(step, metric), p));
+    return seconds ? std::optional<double>(*seconds * 1e3) : std::nullopt;
+  };
+}
+
+// A JSON number of seconds as nanoseconds (milliseconds() takes ns).
+std::optional<double> ns_of(const json& seconds) {
+  const auto value = number(seconds);
+  return value ? std::optional<double>(*value * 1e9) : std::nullopt;
+}
+
+std::function<std::optional<double>(const json&)> field(std::string_view key) {
+  return [key = std::string(key)](const json& step) { return number(at(step, key)); };
+}
+
+}  // namespace
+
+util::Result<std::string> render_sweep_html(const json& sweep) {
+  if (!sweep.is_object() || at(sweep, "schema") != "llmd-bench/sweep") {
+    return util::fail(std::string("not an llmd-bench sweep: expected a JSON object with \"schema\": \"llmd-bench/sweep\""));
+  }
+  const json& answer = at(sweep, "answer");
+  const json& steps = at(sweep, "steps");
+  const bool users = str(at(answer, "unit")) == "users";
+  const auto capacity = number(at(answer, "capacity"));
+  const std::string limit = str(at(answer, "limit"), "unknown");
+  const bool met = at(sweep, "exit_code").is_number() && at(sweep, "exit_code").get<int>() == 0;
+  std::string page = page_start(fmt::format("llmd-bench sweep: {}", text(str(at(sweep, "scenario"), "sweep"))));
+  page += fmt::format("<header><div id=\"verdict\" class=\"verdict {}\" data-verdict=\"{}\">{}</div>", met ? "pass" : "fail",
+                      met ? "pass" : "fail", capacity ? escape(fmt::format("{} {}", compact(*capacity), users ? "users" : "req/s"))
+                                                      : std::string("no capacity"));
+  page += fmt::format("<h1>{}</h1><p id=\"answer\" data-capacity=\"{}\" data-limit=\"{}\">{}</p><dl class=\"facts\">",
+                      text(str(at(sweep, "scenario"), "sweep")), capacity ? at(answer, "capacity").dump() : "null",
+                      escape(limit), text(str(at(answer, "text"))));
+  const json& plan = at(sweep, "plan");
+  page += fmt::format("<dt>target</dt><dd>{}</dd><dt>mode</dt><dd>{}</dd><dt>step duration</dt><dd>{}</dd><dt>started</dt><dd>{}</dd>"
+                      "<dt>ended</dt><dd>{}</dd><dt>exit code</dt><dd>{}</dd></dl>",
+                      text(str(at(sweep, "target"))), text(str(at(plan, "mode"))),
+                      escape(util::format_seconds(number(at(plan, "step_duration_seconds")).value_or(0))),
+                      text(str(at(sweep, "started_at"))), text(str(at(sweep, "ended_at"))), at(sweep, "exit_code").dump());
+  for (const auto& error : at(sweep, "errors")) {
+    page += fmt::format("<p class=\"errors\">error: {}</p>", text(error.is_string() ? error.get<std::string>() : ""));
+  }
+  page += "</header>";
+  std::vector<Marker> markers;
+  if (capacity) {
+    markers.push_back({*capacity, fmt::format("capacity {}", compact(*capacity)), k_green});
+  }
+  const std::string x_key = users ? "load" : "achieved_rate_per_second";
+  const std::string x_label = users ? "users" : "achieved requests per second";
+  Chart latency = time_chart("sweep-latency", "Latency against throughput, per step", "ms");
+  latency.x_label = x_label;
+  Chart rates = time_chart("sweep-goodput", "Achieved rate and goodput against the load offered", "requests/s");
+  rates.x_label = users ? "users" : "offered requests per second";
+  page += "<section><h2>Throughput and latency <span class=\"muted\">(one point per step)</span></h2><div class=\"grid\">";
+  page += line_chart(latency,
+                     {{"TTFT p50", k_blue, step_points(steps, x_key, latency_ms("ttft_seconds", "p50"))},
+                      {"TTFT p95", k_orange, step_points(steps, x_key, latency_ms("ttft_seconds", "p95"))},
+                      {"ITL p95", k_purple, step_points(steps, x_key, latency_ms("itl_seconds", "p95"))},
+                      {"E2E p95", k_grey, step_points(steps, x_key, latency_ms("e2e_seconds", "p95")), true}},
+                     markers);
+  std::vector<Series> throughput = {{"achieved", k_blue, step_points(steps, "load", field("achieved_rate_per_second"))}};
+  if (std::any_of(steps.begin(), steps.end(), [](const json& s) { return number(at(s, "goodput_per_second")).has_value(); })) {
+    throughput.push_back({"good", k_green, step_points(steps, "load", field("goodput_per_second"))});
+  }
+  page += line_chart(rates, throughput, markers);
+  page += "</div></section><section><h2>Steps</h2><table><tr><th>step</th><th>load</th><th>achieved</th><th>ok</th><th>failed</th>"
+          "<th>dropped</th><th>TTFT p95</th><th>ITL p95</th><th>E2E p95</th><th>good</th><th>hit rate</th><th>verdict</th><th>why</th></tr>";
+  for (const auto& step : steps) {
+    const std::string verdict = str(at(step, "verdict"));
+    std::string reasons;
+    for (const auto& reason : at(step, "reasons")) {
+      reasons += (reasons.empty() ? "" : "<br>") + text(reason.is_string() ? reason.get<std::string>() : "");
+    }
+    const json& counts = at(step, "counts");
+    page += fmt::format("<tr class=\"step\" data-verdict=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>"
+                        "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+                        escape(verdict), at(step, "index").dump(), exact(number(at(step, "load"))),
+                        exact(number(at(step, "achieved_rate_per_second"))), at(counts, "ok").dump(), at(counts, "failed").dump(),
+                        at(counts, "dropped").dump(), milliseconds(ns_of(at(at(step, "ttft_seconds"), "p95"))),
+                        milliseconds(ns_of(at(at(step, "itl_seconds"), "p95"))),
+                        milliseconds(ns_of(at(at(step, "e2e_seconds"), "p95"))),
+                        percent(number(at(step, "good_fraction"))), percent(number(at(step, "hit_rate"))),
+                        verdict_class(verdict), escape(verdict), reasons);
+  }
+  page += "</table></section>";
+  page += page_end();
+  return page;
+}
+
 }  // namespace llmd::report

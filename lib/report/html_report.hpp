@@ -35,6 +35,11 @@ util::Result<std::string> render_html(const nlohmann::json& result);
 // `compare --out html=FILE`: both runs overlaid (per-second series, CDFs, per-pod hit rates; the
 // baseline dashed), the gates and the side-by-side tables of `comparison` (compare.hpp). Hooks:
 // #verdict[data-verdict="ok|regression"], svg.chart as above.
+// `llmd-bench sweep --out html=FILE`: the answer, latency against achieved throughput and the achieved
+// rate and goodput against the offered load (one point per step, the capacity marked), and the steps'
+// table; rendered from the `llmd-bench/sweep` JSON document. Fails on any other document.
+util::Result<std::string> render_sweep_html(const nlohmann::json& sweep);
+
 std::string render_comparison_html(const nlohmann::json& baseline, const nlohmann::json& current,
                                    const Comparison& comparison);
 

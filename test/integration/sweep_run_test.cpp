@@ -11,6 +11,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "integration/browser_support.hpp"
 #include "integration/run_test_support.hpp"
 
 namespace {
@@ -136,6 +137,33 @@ TEST(SweepRun, AClientThatCannotOfferTheLoadIsClientLimitedNotACapacity) {
   expect_valid_sweeps(dir);
 }
 
+// scenarios/capacity.yaml at 40 and 160 req/s: the HTML page (`--out html=`) loads in headless Chromium
+// offline without a console message, draws both charts and shows the JSON's capacity and steps.
+TEST(SweepRun, TheHtmlPageShowsTheJsonsAnswerAndDrawsItsCharts) {
+  const auto dir = scratch_dir();
+  const auto out = sweep({std::string(LLMD_SOURCE_DIR) + "/scenarios/capacity.yaml", "-q", "--rates", "40,160",
+                          "--step-duration", "1s", "--out", "json=" + (dir / "s.json").string(), "--out",
+                          "html=" + (dir / "s.html").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  const auto result = read_json(dir / "s.json");
+  ASSERT_EQ(result["answer"]["capacity"], 40) << result.dump(2);
+  ASSERT_EQ(result["steps"].size(), 2u);
+  EXPECT_EQ(result["steps"][1]["verdict"], "fail");
+  // With the scenario's slo, each step has its goodput, and the failing step's good fraction is low.
+  EXPECT_TRUE(result["steps"][0]["goodput_per_second"].is_number());
+  EXPECT_LT(result["steps"][1]["good_fraction"].get<double>(), 0.95);
+  const auto dom = llmd::test::chromium(dir / "s.html", dir / "profile", {"--dump-dom"});
+  ASSERT_EQ(dom.exit_code, 0) << dom.err;
+  EXPECT_THAT(llmd::test::console_lines(dom.err), testing::IsEmpty()) << dom.err;
+  EXPECT_EQ(llmd::test::attribute(dom.out, "id=\"answer\"", "data-capacity"), result["answer"]["capacity"].dump());
+  EXPECT_EQ(llmd::test::attribute(dom.out, "id=\"answer\"", "data-limit"), "server");
+  EXPECT_EQ(llmd::test::attribute(dom.out, "<body", "data-charts"), "2");
+  EXPECT_EQ(llmd::test::attribute(dom.out, "data-chart=\"sweep-latency\"", "data-drawn"), "yes");
+  EXPECT_EQ(llmd::test::attribute(dom.out, "data-chart=\"sweep-goodput\"", "data-drawn"), "yes");
+  EXPECT_THAT(dom.out, HasSubstr("data-verdict=\"fail\""));
+  EXPECT_THAT(dom.out, HasSubstr("ttft p(95)&lt;100ms"));
+}
+
 TEST(SweepRun, UsageErrorsAreExit2AndNameTheFlagOrFile) {
   const auto dir = scratch_dir();
   const auto scenario = capacity_scenario(dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s}");
@@ -153,9 +181,9 @@ TEST(SweepRun, UsageErrorsAreExit2AndNameTheFlagOrFile) {
   const auto no_criterion = sweep({no_gates.string(), "--rates", "1"});
   EXPECT_EQ(no_criterion.exit_code, 2);
   EXPECT_THAT(no_criterion.err, HasSubstr("a sweep needs a pass/fail criterion per step"));
-  const auto html = sweep({scenario.string(), "--rates", "1", "--out", "html=" + (dir / "x.html").string()});
-  EXPECT_EQ(html.exit_code, 2);
-  EXPECT_THAT(html.err, HasSubstr("sweep writes json or junit"));
+  const auto csv = sweep({scenario.string(), "--rates", "1", "--out", "csv=" + (dir / "x.csv").string()});
+  EXPECT_EQ(csv.exit_code, 2);
+  EXPECT_THAT(csv.err, HasSubstr("sweep writes json, junit or html"));
 }
 
 }  // namespace
