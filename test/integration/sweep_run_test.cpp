@@ -4,7 +4,9 @@
 // whose step passes and whose next failing step fails on TTFT, twice within one resolution step; a
 // client that cannot offer the load (max_in_flight 1) is client-limited, not a server capacity; and
 // usage errors are exit 2.
+#include <csignal>
 #include <fstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -162,6 +164,26 @@ TEST(SweepRun, TheHtmlPageShowsTheJsonsAnswerAndDrawsItsCharts) {
   EXPECT_EQ(llmd::test::attribute(dom.out, "data-chart=\"sweep-goodput\"", "data-drawn"), "yes");
   EXPECT_THAT(dom.out, HasSubstr("data-verdict=\"fail\""));
   EXPECT_THAT(dom.out, HasSubstr("ttft p(95)&lt;100ms"));
+}
+
+// Ctrl-C in the middle of a step: that step ends as `run` ends (in-flight requests finish), no step
+// follows, the JSON says "interrupted" with the steps so far, and the exit code is 130.
+TEST(SweepRun, AnInterruptedSweepWritesTheStepsSoFarAndExits130) {
+  const auto dir = scratch_dir();
+  llmd::test::ChildProcess child({LLMD_BENCH_BINARY, "sweep", std::string(LLMD_SOURCE_DIR) + "/scenarios/capacity.yaml", "-q",
+                                  "--rates", "20,40,80", "--step-duration", "1m", "--out", "json=" + (dir / "s.json").string()});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  child.send_signal(SIGINT);
+  const auto code = child.wait(std::chrono::seconds(60));
+  ASSERT_TRUE(code);
+  EXPECT_EQ(*code, 130) << child.stderr_text();
+  const auto result = read_json(dir / "s.json");
+  EXPECT_EQ(result["answer"]["limit"], "interrupted") << result.dump(2);
+  ASSERT_EQ(result["steps"].size(), 1u);
+  EXPECT_EQ(result["steps"][0]["verdict"], "interrupted");
+  EXPECT_GT(result["steps"][0]["counts"]["ok"].get<int>(), 0);
+  EXPECT_EQ(result["exit_code"], 130);
+  expect_valid_sweeps(dir);
 }
 
 TEST(SweepRun, UsageErrorsAreExit2AndNameTheFlagOrFile) {
