@@ -116,8 +116,8 @@ std::string render_sweep_text(const run::SweepResult& result) {
   }
   if (result.plan.require_rate) {
     const bool met = result.answer.capacity && *result.answer.capacity >= *result.plan.require_rate;
-    out += fmt::format("require: {} {} {} ({})\n", users ? "users" : "rate", met ? ">=" : "<",
-                       run::load_with_unit(*result.plan.require_rate, result.plan.mode), met ? "met" : "NOT met");
+    out += fmt::format("require: capacity >= {}: {}\n", run::load_with_unit(*result.plan.require_rate, result.plan.mode),
+                       met ? "met" : result.answer.capacity ? "NOT met" : "NOT met (no load passed)");
   }
   return out;
 }

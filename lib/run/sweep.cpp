@@ -209,18 +209,31 @@ SweepStep summarize_step(const RunReport& report, const SweepPlan& plan, double 
     step.reasons = std::move(client);
     return step;
   }
+  // Arrivals dropped at max_in_flight are the client's cap: the step is judged on the requests that
+  // went (gates that count the drops themselves are left out), and client-limited if those held.
+  const bool drops = step.dropped > 0;
+  const auto counts_drops = [](const std::string& metric) {
+    return metric == "dropped_requests" || metric == "good_fraction" || metric == "goodput";
+  };
   for (const auto& outcome : report.thresholds) {
-    if (outcome.gate_failed()) {
+    if (outcome.gate_failed() && !(drops && counts_drops(outcome.threshold.metric))) {
       step.reasons.push_back(fmt::format("{} {}: {}", scenario::display_name(outcome.threshold), outcome.threshold.source,
                                          outcome.result.reason));
     }
   }
-  if (report.scenario != nullptr && report.scenario->slo && (!step.good_fraction || *step.good_fraction < plan.good_fraction)) {
-    step.reasons.push_back(step.good_fraction ? fmt::format("good fraction {:.1f}% < {:.1f}% (--good-fraction)",
-                                                            *step.good_fraction * 100, plan.good_fraction * 100)
-                                              : std::string("good fraction: no data"));
+  if (report.scenario != nullptr && report.scenario->slo) {
+    const engine::PhaseResult& t = report.run->total;
+    const std::uint64_t sent = t.ok + t.failed + t.aborted;
+    const std::optional<double> fraction =
+        !drops ? step.good_fraction
+               : sent > 0 ? std::optional<double>(static_cast<double>(t.goodput.good) / static_cast<double>(sent)) : std::nullopt;
+    if (!fraction || *fraction < plan.good_fraction) {
+      step.reasons.push_back(fraction ? fmt::format("good fraction {:.1f}% < {:.1f}% (--good-fraction){}", *fraction * 100,
+                                                    plan.good_fraction * 100, drops ? " of the requests sent" : "")
+                                      : std::string("good fraction: no data"));
+    }
   }
-  if (!step.reasons.empty() || report.verdict == Verdict::fail) {
+  if (!step.reasons.empty() || (report.verdict == Verdict::fail && !drops)) {
     if (step.reasons.empty()) {
       step.reasons.push_back("the run's verdict is fail");
     }

@@ -33,10 +33,11 @@ sim:
   timing: {prefill_base: 20ms, prefill_per_token: 0us, inter_token: 10ms}
 )";
 
-std::filesystem::path capacity_scenario(const std::filesystem::path& dir, const std::string& phase) {
+std::filesystem::path capacity_scenario(const std::filesystem::path& dir, const std::string& phase,
+                                        const std::string& extra = "") {
   return write_file(dir / "capacity.yaml",
                     "name: capacity\nrequests: {prompt: {kind: shared-prefix, prefix_tokens: 32, suffix_tokens: 8}, "
-                    "max_tokens: 8}\nload: [" + phase + "]\n" + k_fleet);
+                    "max_tokens: 8}\nload: [" + phase + "]\n" + extra + k_fleet);
 }
 
 llmd::test::RunOutput sweep(std::vector<std::string> args) {
@@ -122,13 +123,16 @@ TEST(SweepRun, TheSearchFindsTheKneeTwiceWithinOneResolutionStep) {
 
 TEST(SweepRun, AClientThatCannotOfferTheLoadIsClientLimitedNotACapacity) {
   const auto dir = scratch_dir();
+  // With an slo: the dropped arrivals are not counted against the server's good fraction.
   const auto scenario = capacity_scenario(
-      dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s, max_in_flight: 1}");
+      dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s, max_in_flight: 1}",
+      "slo: {ttft: 100ms}\n");
   const auto out = sweep({scenario.string(), "-q", "--rates", "20,40", "--step-duration", "1s", "--require-rate", "10",
                           "--out", "json=" + (dir / "s.json").string()});
   EXPECT_EQ(out.exit_code, 1) << out.out << out.err;  // no capacity to meet --require-rate with
   EXPECT_THAT(out.out, HasSubstr("answer: client-limited at 20 req/s: "));
   EXPECT_THAT(out.out, HasSubstr("arrivals dropped at max_in_flight 1"));
+  EXPECT_THAT(out.out, HasSubstr("require: capacity >= 10 req/s: NOT met (no load passed)"));
   const auto result = read_json(dir / "s.json");
   EXPECT_EQ(result["answer"]["limit"], "client");
   EXPECT_TRUE(result["answer"]["capacity"].is_null());

@@ -133,6 +133,23 @@ TEST(SummarizeStep, WithAnSloTheGoodFractionMustHold) {
   EXPECT_THAT(step.reasons.at(0), HasSubstr("good fraction 85.0% < 90.0%"));
   report.run->total.goodput.good = 95;
   EXPECT_EQ(summarize_step(report, plan, 10, 0).verdict, StepVerdict::pass);
+  // 40 arrivals dropped at max_in_flight: the good fraction of what was asked for is 95/140, but every
+  // request sent was good and the gates that count drops are the client's: client-limited, not a failure.
+  report.run->total.dropped = 40;
+  ThresholdOutcome fraction_gate;
+  fraction_gate.threshold = *scenario::parse_threshold("good_fraction", "rate>=0.9");
+  fraction_gate.result.reason = "good_fraction rate = 0.68; required >= 0.9";
+  report.thresholds.push_back(fraction_gate);
+  report.verdict = Verdict::fail;
+  report.run->total.goodput.good = 100;
+  const auto limited = summarize_step(report, plan, 10, 0);
+  EXPECT_EQ(limited.verdict, StepVerdict::client_limited);
+  EXPECT_THAT(limited.reasons.at(0), HasSubstr("40 arrivals dropped"));
+  // ... unless the requests that went missed the SLO too: then the server was too slow.
+  report.run->total.goodput.good = 50;
+  const auto slow = summarize_step(report, plan, 10, 0);
+  EXPECT_EQ(slow.verdict, StepVerdict::fail);
+  EXPECT_THAT(slow.reasons.at(0), HasSubstr("good fraction 50.0% < 90.0% (--good-fraction) of the requests sent"));
 }
 
 SweepStep step_of(double load, StepVerdict verdict, std::string reason = "") {
