@@ -277,20 +277,12 @@ void inject_fault(std::string_view stage) {
 
 // What the pipeline needs from the flags, the checked inputs, the signal handlers and the terminal.
 run::RunRequest run_request(const RunOptions& options, RunInputs& inputs, const RunSignals& signals, ProgressLine& progress) {
-  run::RunRequest request;
-  request.scenario = &inputs.scenario;
-  request.bearer_token = inputs.token;
-  request.model_source = options.overrides.model ? "--model" : "scenario";
-  request.preflight = inputs.scenario.target.preflight && !options.no_preflight;
+  run::RunRequest request = base_run_request(options, inputs, signals);
   for (const auto flag : given_sim_flags(options)) {
     request.ignored_sim_flags.emplace_back(flag);
   }
-  request.target_origin = options.overrides.target ? "--target" : "target.base_url";
-  request.stop = &signals.stop_flag();
-  request.abort = &signals.abort_flag();
   request.on_progress = [&progress](const engine::Progress& p) { progress.show(p); };
   request.after_load = [&progress] { progress.clear(); };
-  request.say = say_on_stderr;
   request.before_stage = inject_fault;
   request.shard = inputs.shard;
   request.start_at = inputs.start_at;
@@ -319,6 +311,19 @@ std::string target_before_run(const util::Result<scenario::Scenario>& prepared, 
 }
 
 }  // namespace
+
+run::RunRequest base_run_request(const RunOptions& options, RunInputs& inputs, const RunSignals& signals) {
+  run::RunRequest request;
+  request.scenario = &inputs.scenario;
+  request.bearer_token = inputs.token;
+  request.model_source = options.overrides.model ? "--model" : "scenario";
+  request.preflight = inputs.scenario.target.preflight && !options.no_preflight;
+  request.target_origin = options.overrides.target ? "--target" : "target.base_url";
+  request.stop = &signals.stop_flag();
+  request.abort = &signals.abort_flag();
+  request.say = say_on_stderr;
+  return request;
+}
 
 util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string* target) {
   auto prepared = prepare_scenario(options);

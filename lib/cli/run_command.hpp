@@ -11,6 +11,7 @@
 #include "cli/exit_codes.hpp"
 #include "cli/kube_flags.hpp"
 #include "cli/run_outputs.hpp"
+#include "run/pipeline.hpp"
 #include "run/shard.hpp"
 #include "scenario/overrides.hpp"
 
@@ -66,5 +67,11 @@ struct RunInputs {
 // simulator (--allow-simulator). The error is what `run` prints (exit 2). `target`, when given,
 // receives the target as results name it (`simulator`, the URL without credentials, or `unknown`).
 util::Result<RunInputs> check_run_inputs(const RunOptions& options, std::string* target = nullptr);
+
+class RunSignals;
+// What every pipeline run of these flags and inputs starts from (`run`, and each step of `sweep`): the
+// scenario, the token, where the model and the target came from, the preflight, the Ctrl-C flags and
+// the lines for stderr.
+run::RunRequest base_run_request(const RunOptions& options, RunInputs& inputs, const RunSignals& signals);
 
 }  // namespace llmd::cli

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "cli/run_outputs.hpp"
 #include "cli/run_signals.hpp"
@@ -80,9 +81,6 @@ util::Result<run::SweepPlan> sweep_plan(const SweepOptions& o) {
       return util::fail(fmt::format("--resolution {}: expected a rate > 0 (req/s)", plan.resolution));
     }
   }
-  if (!o.rates && !o.concurrency && (o.min || o.max || o.resolution) && !o.search) {
-    return util::fail("--min, --max and --resolution go with --search rate");
-  }
   if ((o.rates || o.concurrency) && (o.min || o.max || o.resolution)) {
     return util::fail("--min, --max and --resolution go with --search rate, not with a list of loads");
   }
@@ -159,13 +157,7 @@ CommandResult run_sweep_command(const SweepOptions& options) {
   request.scenario = &inputs->scenario;
   request.plan = *plan;
   request.stop = &signals.stop_flag();
-  request.run.bearer_token = inputs->token;
-  request.run.model_source = options.run.overrides.model ? "--model" : "scenario";
-  request.run.preflight = s.target.preflight && !options.run.no_preflight;
-  request.run.target_origin = options.run.overrides.target ? "--target" : "target.base_url";
-  request.run.stop = &signals.stop_flag();
-  request.run.abort = &signals.abort_flag();
-  request.run.say = say_on_stderr;
+  request.run = base_run_request(options.run, *inputs, signals);
   request.run.sim = sim;
   request.on_step = [&](const run::SweepStep& step) {
     if (!options.run.quiet) {
@@ -187,14 +179,15 @@ CommandResult run_sweep_command(const SweepOptions& options) {
   if (signals.stop_flag().load()) {
     result.exit_code = k_exit_interrupted;
   }
+  const nlohmann::json document = report::to_json(sweep);
   for (const auto& output : outputs->files) {
     std::string content;
     if (output.format == report::OutputFormat::junit) {
       content = report::render_sweep_junit(sweep);
     } else if (output.format == report::OutputFormat::html) {
-      content = report::render_sweep_html(report::to_json(sweep)).value_or(std::string());
+      content = report::render_sweep_html(document).value_or(std::string());
     } else {
-      content = util::dump_json(report::to_json(sweep), 2) + "\n";
+      content = util::dump_json(document, 2) + "\n";
     }
     if (output.to_stdout()) {
       util::print_stdout(content);

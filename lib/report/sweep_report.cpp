@@ -73,8 +73,7 @@ json to_json(const run::SweepResult& result) {
             {"limit", a.limit},
             {"text", a.text},
             {"failing_step", a.failing_step ? json(*a.failing_step) : json(nullptr)},
-            {"meets_require_rate",
-             plan.require_rate ? json(a.capacity && *a.capacity >= *plan.require_rate) : json(nullptr)}}},
+            {"meets_require_rate", plan.require_rate ? json(run::meets_require_rate(result)) : json(nullptr)}}},
           {"errors", result.errors},
           {"exit_code", run::sweep_exit_code(result)}};
 }
@@ -115,9 +114,8 @@ std::string render_sweep_text(const run::SweepResult& result) {
     out += fmt::format("error: {}\n", error);
   }
   if (result.plan.require_rate) {
-    const bool met = result.answer.capacity && *result.answer.capacity >= *result.plan.require_rate;
     out += fmt::format("require: capacity >= {}: {}\n", run::load_with_unit(*result.plan.require_rate, result.plan.mode),
-                       met ? "met" : result.answer.capacity ? "NOT met" : "NOT met (no load passed)");
+                       run::meets_require_rate(result) ? "met" : result.answer.capacity ? "NOT met" : "NOT met (no load passed)");
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "engine/executors.hpp"
 #include "engine/run_result.hpp"
 #include "run/gates.hpp"
 #include "util/duration.hpp"
@@ -95,12 +96,9 @@ scenario::Scenario step_scenario(const scenario::Scenario& base, const scenario:
   scenario::Scenario s = base;
   scenario::Phase phase;
   phase.where = measured.where;
-  // The step runs in real time: the file's time_scale applies to what the step keeps from it.
-  const auto scaled = [&](scenario::Duration d) {
-    return std::chrono::duration_cast<scenario::Duration>(std::chrono::duration<double, std::nano>(
-        static_cast<double>(d.count()) * base.time_scale));
-  };
-  phase.graceful_stop = scaled(measured.graceful_stop);
+  // The step runs in real time: the file's time_scale applies to what the step keeps from it, as the
+  // engine applies it (engine::scale_phase), and the step's scenario then has a time_scale of 1.
+  phase.graceful_stop = engine::scale_phase(measured, base.time_scale).graceful_stop;
   phase.duration = std::chrono::duration_cast<scenario::Duration>(plan.step_duration);
   if (plan.mode == SweepMode::concurrency) {
     phase.name = fmt::format("users-{}", load_text(load));
@@ -120,14 +118,7 @@ scenario::Scenario step_scenario(const scenario::Scenario& base, const scenario:
     s.warmup.reset();
   } else if (s.warmup) {
     s.warmup->start_time = {};
-  }
-  if (s.warmup) {
-    s.warmup->duration = scaled(s.warmup->duration);
-    s.warmup->graceful_stop = scaled(s.warmup->graceful_stop);
-    s.warmup->max_duration = scaled(s.warmup->max_duration);
-    for (auto& stage : s.warmup->stages) {
-      stage.duration = scaled(stage.duration);
-    }
+    s.warmup = engine::scale_phase(*s.warmup, base.time_scale);
   }
   s.time_scale = 1.0;
   s.events.clear();
@@ -310,6 +301,10 @@ SweepAnswer sweep_answer(const std::vector<SweepStep>& steps, const SweepPlan& p
   return answer;
 }
 
+bool meets_require_rate(const SweepResult& result) {
+  return result.plan.require_rate && result.answer.capacity && *result.answer.capacity >= *result.plan.require_rate;
+}
+
 int sweep_exit_code(const SweepResult& result) {
   if (result.answer.limit == "interrupted") {
     return 130;
@@ -317,10 +312,7 @@ int sweep_exit_code(const SweepResult& result) {
   if (!result.errors.empty() || result.answer.limit == "error") {
     return 3;
   }
-  if (result.plan.require_rate) {
-    return result.answer.capacity && *result.answer.capacity >= *result.plan.require_rate ? 0 : 1;
-  }
-  return 0;
+  return !result.plan.require_rate || meets_require_rate(result) ? 0 : 1;
 }
 
 void run_sweep(const SweepRequest& request, SweepResult& result) {

@@ -145,6 +145,8 @@ struct SweepResult {
 // could not be carried out (or the sweep was interrupted before an answer). Its outputs:
 // report/sweep_report.hpp.
 int sweep_exit_code(const SweepResult& result);
+// --require-rate was given and the capacity found is at least that.
+bool meets_require_rate(const SweepResult& result);
 
 // A rate or user count as people write it ("8", "12.5"), and with its unit ("8 req/s", "16 users").
 std::string load_text(double load);
