@@ -291,7 +291,7 @@ net::awaitable<bool> Pod::handle_generation(Api api, Request& request, Connectio
   job->hashes = block_hashes(tokenize(parsed->prompt_text, m_settings.tokenizer_piece_bytes), m_settings.block_size_tokens);
   job->generation = m_generation;
   m_waiting.push_back(job);
-  schedule();
+  schedule(Clock::now());
   if (!job->admitted) {
     job->timer.expires_at(Clock::time_point::max());
     boost::system::error_code ec;
@@ -303,7 +303,7 @@ net::awaitable<bool> Pod::handle_generation(Api api, Request& request, Connectio
   co_return co_await stream_tokens(job, *parsed, request);
 }
 
-void Pod::schedule() {
+void Pod::schedule(Clock::time_point freed_at) {
   // FCFS like vLLM's scheduler: the head of the queue waits for KV blocks; nobody overtakes it.
   while (!m_waiting.empty() && m_running.size() < m_settings.max_num_seqs) {
     auto allocation = m_cache.allocate(m_waiting.front()->hashes, m_waiting.front()->prompt_tokens,
@@ -313,16 +313,16 @@ void Pod::schedule() {
     }
     auto job = std::move(m_waiting.front());
     m_waiting.pop_front();
-    admit(*job, *allocation);
+    admit(*job, *allocation, std::max(job->arrival, freed_at));
     m_running.insert(job);
     job->timer.cancel();
   }
 }
 
-void Pod::admit(Job& job, const PrefixCache::Allocation& allocation) {
+void Pod::admit(Job& job, const PrefixCache::Allocation& allocation, Clock::time_point admitted_at) {
   job.allocation = allocation;
   job.admitted = true;
-  job.admitted_at = Clock::now();
+  job.admitted_at = admitted_at;
   // vLLM V1 registers a request's full blocks when it allocates them at scheduling time
   // (block_pool.cache_full_blocks from allocate_slots), so a request scheduled right after can hit.
   m_cache.commit(allocation.id);
@@ -337,14 +337,14 @@ void Pod::admit(Job& job, const PrefixCache::Allocation& allocation) {
   m_metrics.request_queue_time.observe(seconds_between(job.arrival, job.admitted_at));
 }
 
-void Pod::finish(const std::shared_ptr<Job>& job, const char* reason) {
+void Pod::finish(const std::shared_ptr<Job>& job, const char* reason, Clock::time_point ended_at) {
   if (job->generation != m_generation || m_running.erase(job) == 0) {
     return;  // restarted meanwhile: this request no longer exists for the pod
   }
   m_cache.release(job->allocation->id);
   ++m_metrics.request_success_by_reason[reason];
   m_metrics.e2e_request_latency.observe(seconds_between(job->arrival, Clock::now()));
-  schedule();
+  schedule(ended_at);
 }
 
 std::optional<std::size_t> Pod::reported_cached_tokens(const Job& job) const {
@@ -365,8 +365,11 @@ net::awaitable<bool> Pod::sleep_until(const std::shared_ptr<Job>& job, Clock::ti
 net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const GenerationRequest& request, Request& http_request) {
   const auto& timing = m_settings.timing;
   const std::size_t uncached = job->prompt_tokens - job->allocation->hit_tokens;
-  if (!co_await sleep_until(job, Clock::now() + scaled(timing.prefill_base_ms * 1000.0 + timing.prefill_per_token_us *
-                                                                                        static_cast<double>(uncached)))) {
+  // Every deadline counts from the admission in model time (see finish()), not from when this coroutine
+  // happens to run: the prefill ends at admitted_at + prefill, token k at that + k x inter_token.
+  const auto first_token_due = job->admitted_at + scaled(timing.prefill_base_ms * 1000.0 +
+                                                         timing.prefill_per_token_us * static_cast<double>(uncached));
+  if (!co_await sleep_until(job, first_token_due)) {
     co_return false;
   }
   m_metrics.prompt_tokens += job->prompt_tokens;
@@ -375,9 +378,10 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
                               static_cast<std::int64_t>(unix_now_seconds()));
   const auto first_token_at = Clock::now();
   const auto interval = scaled(timing.inter_token_ms * 1000.0);
+  const auto last_token_due = first_token_due + interval * static_cast<std::int64_t>(request.max_tokens - 1);
   m_metrics.time_to_first_token.observe(seconds_between(job->arrival, first_token_at));
   if (!request.stream) {
-    if (!co_await sleep_until(job, first_token_at + interval * static_cast<std::int64_t>(request.max_tokens - 1))) {
+    if (!co_await sleep_until(job, last_token_due)) {
       co_return false;
     }
     std::string text;
@@ -385,7 +389,7 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
       text += generated_token(seed, k);
     }
     m_metrics.generation_tokens += request.max_tokens;
-    finish(job, "length");
+    finish(job, "length", last_token_due);
     const Headers headers = pod_headers();
     co_await write_response(*job->stream, http_request, http::status::ok, k_json,
                             writer.full_response(text, "length", job->prompt_tokens, request.max_tokens, reported_cached_tokens(*job)),
@@ -402,7 +406,7 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
     }
     auto last_token_at = first_token_at;
     for (std::size_t k = 0; k < request.max_tokens; ++k) {
-      if (k > 0 && !co_await sleep_until(job, first_token_at + interval * static_cast<std::int64_t>(k))) {
+      if (k > 0 && !co_await sleep_until(job, first_token_due + interval * static_cast<std::int64_t>(k))) {
         co_return false;
       }
       if (job->abort_before_token != 0 && job->abort_before_token == k) {
@@ -421,7 +425,7 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
     if (job->abort_before_token != 0) {
       // Fault injection (--abort-rate): cut the stream mid-way, as a crashed worker would.
       close_connection(*job->stream);
-      finish(job, "abort");
+      finish(job, "abort", Clock::now());
       co_return false;
     }
     if (request.include_usage) {
@@ -433,10 +437,10 @@ net::awaitable<bool> Pod::stream_tokens(std::shared_ptr<Job> job, const Generati
     co_await write_chunk(*job->stream, done);
     co_await write_last_chunk(*job->stream);
   } catch (const boost::system::system_error&) {
-    finish(job, "abort");  // the client went away mid-stream
+    finish(job, "abort", Clock::now());  // the client went away mid-stream
     co_return false;
   }
-  finish(job, "length");
+  finish(job, "length", last_token_due);
   co_return true;
 }
 

@@ -76,9 +76,14 @@ class Pod {
   net::awaitable<bool> send_error(Request& request, Connection& connection, const ApiError& error);
   // POST /tokenize, /detokenize, /reset_prefix_cache (`path` is one of them).
   net::awaitable<bool> handle_tokenizer(std::string_view path, Request& request, Connection& connection);
-  void schedule();
-  void admit(Job& job, const PrefixCache::Allocation& allocation);
-  void finish(const std::shared_ptr<Job>& job, const char* reason);
+  // Admits waiting requests while slots and KV blocks allow. `freed_at`: the model time the capacity that
+  // lets them in became free (now on an arrival; a finished request's scheduled end, see finish()).
+  void schedule(Clock::time_point freed_at);
+  void admit(Job& job, const PrefixCache::Allocation& allocation, Clock::time_point admitted_at);
+  // `ended_at`: when the request ended in the timing model (its last token's scheduled time), or now when it
+  // was cut. The requests it lets in start from there, so the pod's capacity is the model's and not the
+  // host's: a late timer on a busy machine delays the bytes, not every request after it.
+  void finish(const std::shared_ptr<Job>& job, const char* reason, Clock::time_point ended_at);
   // usage.prompt_tokens_details.cached_tokens of the job's answer; nullopt unless --prompt-tokens-details.
   std::optional<std::size_t> reported_cached_tokens(const Job& job) const;
   std::chrono::nanoseconds scaled(double microseconds) const;

@@ -357,6 +357,34 @@ TEST(EngineSimTiming, TtftIncludesTheSimulatedPrefill) {
   EXPECT_GE(ms(h.http_req_duration_ns.percentile(0)), 60.0 + 3 * 5 - 1);
 }
 
+// The pod's capacity is its timing model's, not the host's: when the pod's thread stalls (timers fire late),
+// the request waiting for a slot still starts when the running one was due to end. Found by the sweep knee test
+// on a busy CI machine: each late timer made the slot's next request start late, so the knee moved from 90 to
+// 70 req/s between two searches.
+TEST(EngineSimTiming, AStalledPodDelaysTheBytesNotTheRequestsQueuedBehind) {
+  auto config = test::fast_sim_config(1.0);
+  config.pods = 1;
+  config.pod.max_num_seqs = 1;
+  config.pod.timing.prefill_base_ms = 100;
+  config.pod.timing.prefill_per_token_us = 0;
+  config.pod.timing.inter_token_ms = 50;
+  SimFleet fleet(config);
+  // Both requests at the pod (one running, one waiting): the pod's thread stalls for 500 ms, past the running
+  // request's model end (100 ms prefill + 4 x 50 ms = 300 ms).
+  fleet.stall_when([](const sim::Fleet& f) { return f.pod(0).in_flight() == 2; }, 500ms);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 5;
+  const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(2, 2)});
+  EXPECT_EQ(result.phases[0].ok, 2u) << to_json(result.phases[0])["failure_examples"].dump();
+  fleet.stop();
+  // vllm:request_queue_time: the first request did not wait; the second waited the first's 300 ms of model
+  // time (less the gap between their arrivals), not the stall's 500 ms and more.
+  const auto& queue = fleet.pod(0).metrics().request_queue_time;
+  ASSERT_EQ(queue.count, 2u);
+  EXPECT_GT(queue.sum, 0.2);
+  EXPECT_LT(queue.sum, 0.4);
+}
+
 TEST(EngineSim, PerSessionRequestsCarryTheSessionHeader) {
   auto config = test::fast_sim_config();
   config.route = sim::RoutePolicy::session;

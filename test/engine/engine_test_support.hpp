@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <functional>
 #include <future>
+#include <memory>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "engine/engine.hpp"
 #include "scenario/scenario.hpp"
@@ -62,6 +65,8 @@ class SimFleet {
   ~SimFleet() { stop(); }
 
   const std::string& url() const { return m_url; }
+  // Read only after stop() (the fleet's thread owns it while serving).
+  const sim::Pod& pod(std::size_t i) const { return m_fleet.pod(i); }
 
   // Stops serving and joins the thread; after this the pods' metrics can be read safely.
   // The io_context is left to run out of work (every connection coroutine unwinds while the fleet
@@ -76,6 +81,13 @@ class SimFleet {
       m_io.stop();  // something kept work alive: better a leak report than a hang
     }
     m_thread.join();
+  }
+
+  // Once `ready(fleet)` holds (checked on the fleet's thread every 2 ms), blocks that thread for `stall`, as a
+  // busy host would: every timer of every pod fires late.
+  void stall_when(std::function<bool(const sim::Fleet&)> ready, std::chrono::milliseconds stall) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(m_io);
+    boost::asio::post(m_io, [this, timer, ready = std::move(ready), stall] { poll_stall(timer, ready, stall); });
   }
 
   // vllm:request_success_total summed over pods and finish reasons (call after stop()).
@@ -97,6 +109,20 @@ class SimFleet {
   }
 
  private:
+  void poll_stall(const std::shared_ptr<boost::asio::steady_timer>& timer, const std::function<bool(const sim::Fleet&)>& ready,
+                  std::chrono::milliseconds stall) {
+    if (ready(m_fleet)) {
+      std::this_thread::sleep_for(stall);
+      return;
+    }
+    timer->expires_after(2ms);
+    timer->async_wait([this, timer, ready, stall](const boost::system::error_code& ec) {
+      if (!ec) {
+        poll_stall(timer, ready, stall);
+      }
+    });
+  }
+
   sim::net::io_context m_io;
   sim::Fleet m_fleet;
   std::string m_url;

@@ -78,7 +78,17 @@ TEST_F(KubeCli, SigtermDuringTheRestartWaitEndsTheRunWithAPartialReport) {
                                    "--kubeconfig", m_kubeconfig, "--namespace", "llm-d", "--restart-pods", "--out",
                                    "json=" + m_dir.path() + "/r.json"};
   llmd::test::ChildProcess child(argv);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // deleted, now waiting
+  // Signal once the pod is deleted and the run has listed the pods at least once since (it is in the wait):
+  // a fixed 1.5 s sleep sometimes signalled a run still starting up on a loaded machine.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  auto waiting = [this] {
+    const auto pod = m_api.pod("decode-0");
+    return pod.deletions >= 1 && pod.not_ready_lists < 1'000'000;
+  };
+  while (!waiting() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(waiting()) << "the run never reached the restart wait: " << child.stderr_text();
   child.send_signal(SIGTERM);
   const auto code = child.wait(std::chrono::seconds(20));
   ASSERT_TRUE(code.has_value()) << "still waiting 20 s after SIGTERM: " << child.stderr_text();
