@@ -294,6 +294,10 @@ RunResult Engine::collect(TimePoint now) {
   result.stopped_at = m_stopped_at;
   result.http_client = m_http_client;
   result.http_client_reason = m_http_client_reason;
+  if (m_fast) {
+    result.http_reads = m_fast->receive_stats().reads;
+    result.http_reads_kernel_stamped = m_fast->receive_stats().kernel_stamped;
+  }
   result.total = merged_total(now);
   if (m_own_ledger) {
     result.per_second = m_own_ledger->finish_seconds();  // threaded: the coordinator's, once

@@ -11,12 +11,14 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iterator>
 
 #include <boost/intrusive/list.hpp>
 #include <fmt/format.h>
 
 #include "engine/http1_response.hpp"
+#include "engine/receive_clock.hpp"
 #include "util/ascii_case.hpp"
 
 namespace llmd::engine {
@@ -309,6 +311,7 @@ bool FastHttp::try_connect(Connection& conn, TimePoint now) {
     }
     const int one = 1;
     setsockopt(conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    enable_receive_stamps(conn.fd);  // without, the reads carry no stamp and take the clock (counted)
     if (::connect(conn.fd, reinterpret_cast<const sockaddr*>(&address), m_address_sizes[conn.address]) == 0 ||
         errno == EINPROGRESS) {
       if (!set_interest(conn, EPOLL_CTL_ADD, true)) {
@@ -514,7 +517,8 @@ void FastHttp::read_response(Connection& conn) {
       conn.in.resize(conn.in.size() * 2);
     }
     const std::size_t room = conn.in.size() - conn.have;
-    const ssize_t got = ::recv(conn.fd, conn.in.data() + conn.have, room, 0);
+    const StampedRead read = recv_stamped(conn.fd, conn.in.data() + conn.have, room);
+    const ssize_t got = read.got;
     if (got < 0) {
       if (errno == EINTR) {
         continue;
@@ -527,6 +531,16 @@ void FastHttp::read_response(Connection& conn) {
       return;
     }
     conn.now = Clock::now();
+    if (got > 0) {
+      ++m_receive.reads;
+      if (read.stamp) {
+        // When the bytes were there for the client, not when it got round to them (receive_clock.hpp).
+        timespec realtime_now{};
+        clock_gettime(CLOCK_REALTIME, &realtime_now);
+        conn.now = steady_from_realtime(*read.stamp, realtime_now, conn.now, conn.request_started);
+        ++m_receive.kernel_stamped;
+      }
+    }
     if (got == 0) {
       if (conn.received == 0) {
         connection_failed(conn, CURLE_GOT_NOTHING, "Empty reply from server", true);

@@ -64,6 +64,13 @@ using EnvLookup = const char* (*)(const char*);
 HttpEngineChoice choose_http_engine(scenario::HttpClient mode, const TransferSettings& settings,
                                     EnvLookup getenv_fn = nullptr);
 
+// The built-in client's data reads, and how many of them carried the kernel's receive stamp
+// (receive_clock.hpp): RunResult::http_reads / http_reads_kernel_stamped.
+struct ReceiveStats {
+  std::uint64_t reads = 0;
+  std::uint64_t kernel_stamped = 0;
+};
+
 class FastHttp final : public SideTransfers {
  public:
   // Resolves the target's host (fails when it cannot: the caller may fall back to libcurl) and
@@ -79,6 +86,7 @@ class FastHttp final : public SideTransfers {
   void start(RequestState& state);
   // Cancels a request that has not finished; its connection is closed and nothing is reported.
   void cancel(RequestState& state);
+  const ReceiveStats& receive_stats() const { return m_receive; }
 
   // SideTransfers
   void on_ready(std::uint64_t tag, std::uint32_t events) override;
@@ -123,6 +131,7 @@ class FastHttp final : public SideTransfers {
   std::vector<Connection*> m_closed;                       // closed during the current batch
   std::vector<std::pair<RequestState*, CURLcode>> m_done;  // finished, for drain()
   std::size_t m_active = 0;
+  ReceiveStats m_receive;
 };
 
 }  // namespace llmd::engine

@@ -502,7 +502,10 @@ json to_json(const RunResult& run) {
           {"per_second", to_json(std::span<const SecondBucket>(run.per_second))},
           {"threads", threads},
           {"http_client", run.http_client.empty() ? json(nullptr)
-                                                  : json{{"name", run.http_client}, {"reason", run.http_client_reason}}}};
+                                                  : json{{"name", run.http_client},
+                                                         {"reason", run.http_client_reason},
+                                                         {"reads", run.http_reads},
+                                                         {"kernel_stamped_reads", run.http_reads_kernel_stamped}}}};
 }
 
 }  // namespace llmd::engine

@@ -679,7 +679,13 @@ Result<RunResult> run_result_from_json(const json& value, const std::string& pat
   }
   if (!run.has_null("http_client")) {  // results before it was recorded had none
     const Node node(value.at("http_client"), run.path_of("http_client"));
-    LLMD_TRY(Reader(node).text("name", out.http_client).text("reason", out.http_client_reason).done());
+    Reader reader(node);
+    reader.text("name", out.http_client).text("reason", out.http_client_reason);
+    // reads / kernel_stamped_reads: absent from results written before receive stamps were counted.
+    if (!node.has_null("reads")) {
+      reader.count("reads", out.http_reads).count("kernel_stamped_reads", out.http_reads_kernel_stamped);
+    }
+    LLMD_TRY(reader.done());
   }
   return out;
 }

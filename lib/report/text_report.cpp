@@ -501,6 +501,25 @@ void render_prompt_token_accuracy(std::string& out, const run::RunReport& report
                                        scenario::to_string(kind)));
 }
 
+namespace {
+
+// Where TTFT/ITL receive times came from (engine/receive_clock.hpp), for the client line.
+std::string receive_times(const engine::RunResult& run) {
+  if (run.http_client == "libcurl") {
+    return "; receive times: the clock after each read";
+  }
+  if (run.http_reads == 0) {
+    return "";  // nothing read, or a result written before reads were counted
+  }
+  if (run.http_reads_kernel_stamped == run.http_reads) {
+    return fmt::format("; receive times: the kernel's arrival stamps ({} reads)", run.http_reads);
+  }
+  return fmt::format("; receive times: the kernel's arrival stamps on {} of {} reads, the clock after the read on the rest",
+                     run.http_reads_kernel_stamped, run.http_reads);
+}
+
+}  // namespace
+
 std::string render_text(const run::RunReport& report, const TextOptions& options) {
   std::string out;
   const auto& s = *report.scenario;
@@ -517,7 +536,8 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
                      report.model_source.empty() ? "" : " (" + report.model_source + ")",
                      s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
   if (report.run && !report.run->http_client.empty()) {
-    out += fmt::format("client:   {} ({})\n", report.run->http_client, report.run->http_client_reason);
+    out += fmt::format("client:   {} ({}){}\n", report.run->http_client, report.run->http_client_reason,
+                       receive_times(*report.run));
   }
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);

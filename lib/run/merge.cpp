@@ -336,6 +336,10 @@ util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, Missing
     run.http_client = shards.front().run.http_client;
     run.http_client_reason = shards.front().run.http_client_reason;
   }
+  for (const auto& shard : shards) {
+    run.http_reads += shard.run.http_reads;
+    run.http_reads_kernel_stamped += shard.run.http_reads_kernel_stamped;
+  }
   merged.notes = merge_notes(merged);
   if (!merged.missing.empty()) {
     merged.diagnostics.push_back(

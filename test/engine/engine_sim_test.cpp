@@ -18,6 +18,16 @@ using test::SimFleet;
 double seconds(std::chrono::nanoseconds duration) { return std::chrono::duration<double>(duration).count(); }
 double ms(std::optional<double> ns) { return ns.value_or(-1) / 1e6; }
 
+// Unscaled pods with a fixed prefill (no per-token part) and token interval, in milliseconds.
+sim::SimConfig real_time_config(std::size_t pods, double prefill_ms, double inter_token_ms) {
+  auto config = test::fast_sim_config(1.0);
+  config.pods = pods;
+  config.pod.timing.prefill_base_ms = prefill_ms;
+  config.pod.timing.prefill_per_token_us = 0;
+  config.pod.timing.inter_token_ms = inter_token_ms;
+  return config;
+}
+
 TEST(EngineSim, IterationsSendsExactlyNRequestsAndThePodsAgree) {
   SimFleet fleet(test::fast_sim_config());
   const auto scenario = test::test_scenario();
@@ -339,11 +349,7 @@ TEST(EngineSimTiming, PhasesStartAtTheirOffsetsAndMayOverlap) {
 }
 
 TEST(EngineSimTiming, TtftIncludesTheSimulatedPrefill) {
-  auto config = test::fast_sim_config(1.0);
-  config.pod.timing.prefill_base_ms = 60;
-  config.pod.timing.prefill_per_token_us = 0;
-  config.pod.timing.inter_token_ms = 5;
-  SimFleet fleet(config);
+  SimFleet fleet(real_time_config(2, 60, 5));
   auto scenario = test::test_scenario();
   scenario.request.max_tokens = 4;
   const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(6, 2)});
@@ -362,12 +368,8 @@ TEST(EngineSimTiming, TtftIncludesTheSimulatedPrefill) {
 // on a busy CI machine: each late timer made the slot's next request start late, so the knee moved from 90 to
 // 70 req/s between two searches.
 TEST(EngineSimTiming, AStalledPodDelaysTheBytesNotTheRequestsQueuedBehind) {
-  auto config = test::fast_sim_config(1.0);
-  config.pods = 1;
+  auto config = real_time_config(1, 100, 50);
   config.pod.max_num_seqs = 1;
-  config.pod.timing.prefill_base_ms = 100;
-  config.pod.timing.prefill_per_token_us = 0;
-  config.pod.timing.inter_token_ms = 50;
   SimFleet fleet(config);
   // Both requests at the pod (one running, one waiting): the pod's thread stalls for 500 ms, past the running
   // request's model end (100 ms prefill + 4 x 50 ms = 300 ms).
@@ -383,6 +385,45 @@ TEST(EngineSimTiming, AStalledPodDelaysTheBytesNotTheRequestsQueuedBehind) {
   ASSERT_EQ(queue.count, 2u);
   EXPECT_GT(queue.sum, 0.2);
   EXPECT_LT(queue.sum, 0.4);
+}
+
+// The built-in client's receive times are the kernel's arrival stamps (engine/receive_clock.hpp): a loop
+// that is busy elsewhere while the first token arrives still dates the token when it arrived. libcurl reads
+// its sockets itself, so its times are the clock after the read and carry the block.
+TEST(EngineSimTiming, ABlockedLoopDoesNotMoveTheBuiltInClientsReceiveTimes) {
+  auto config = real_time_config(1, 200, 5);
+  config.pod.stamp_events = true;
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 3;
+  for (const auto client : {scenario::HttpClient::automatic, scenario::HttpClient::curl}) {
+    SCOPED_TRACE(std::string(scenario::to_string(client)));
+    scenario.engine.http = client;
+    EngineConfig engine;
+    engine.progress_interval = 40ms;
+    bool blocked = false;
+    engine.on_progress = [&blocked](const Progress&) {
+      if (!blocked) {  // from ~40 ms to ~440 ms: the first token comes at ~200 ms
+        blocked = true;
+        std::this_thread::sleep_for(400ms);
+      }
+    };
+    const RunResult result = test::run_against(fleet.url(), scenario, {test::iterations_phase(1, 1)}, engine);
+    ASSERT_TRUE(blocked);
+    const auto& h = result.phases[0].histograms;
+    ASSERT_EQ(h.ttft_client_added_ns.count(), 1u) << to_json(result.phases[0])["failure_examples"].dump();
+    if (client == scenario::HttpClient::automatic) {
+      EXPECT_EQ(result.http_client, "built-in HTTP/1.1");
+      EXPECT_GT(result.http_reads, 0u);
+      EXPECT_EQ(result.http_reads_kernel_stamped, result.http_reads);
+      EXPECT_LT(ms(h.ttft_client_added_ns.max()), 50.0);  // stamp to arrival: loopback
+      EXPECT_LT(ms(h.ttft_ns.max()), 350.0);               // 200 ms of prefill, not the 440 ms the loop saw it at
+    } else {
+      EXPECT_EQ(result.http_client, "libcurl");
+      EXPECT_EQ(result.http_reads, 0u);
+      EXPECT_GT(ms(h.ttft_client_added_ns.max()), 150.0);  // the ~240 ms the token waited for the loop
+    }
+  }
 }
 
 TEST(EngineSim, PerSessionRequestsCarryTheSessionHeader) {

@@ -100,6 +100,10 @@ RunResult full_run() {
   thread.completed = 5;
   thread.event_loop_lag_ns.record(120'000);
   run.threads = {EngineThread{}, thread};
+  run.http_client = "built-in HTTP/1.1";
+  run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
+  run.http_reads = 40;
+  run.http_reads_kernel_stamped = 39;
   return run;
 }
 
@@ -117,6 +121,24 @@ TEST(RunResultFromJson, RoundTripsEveryFieldToJsonWrites) {
   ASSERT_EQ(read->threads.size(), 2u);
   EXPECT_EQ(read->threads[1].started, 6u);
   EXPECT_EQ(read->threads[1].event_loop_lag_ns, full_run().threads[1].event_loop_lag_ns);
+  EXPECT_EQ(read->http_reads, 40u);
+  EXPECT_EQ(read->http_reads_kernel_stamped, 39u);
+}
+
+// Results written before the client's reads were counted: name and reason only, reads 0.
+TEST(RunResultFromJson, AnHttpClientWithoutReadCountsReadsAsNone) {
+  json written = to_json(full_run());
+  written["http_client"].erase("reads");
+  written["http_client"].erase("kernel_stamped_reads");
+  auto read = run_result_from_json(written);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(read->http_reads, 0u);
+  EXPECT_EQ(read->http_reads_kernel_stamped, 0u);
+  written["http_client"]["reads"] = 3;  // one without the other is broken
+  read = run_result_from_json(written);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("run.http_client.kernel_stamped_reads"), std::string::npos) << read.error();
 }
 
 // Results written before `--threads` have no "threads": one loop.

@@ -22,16 +22,21 @@ load:
 )");
   auto out = run_bench({scenario.string(), "--out", "json=" + (dir / "auto.json").string()});
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
-  EXPECT_THAT(out.out, HasSubstr("client:   built-in HTTP/1.1 (http:// target, HTTP/1.1, no proxy)"));
+  EXPECT_THAT(out.out, HasSubstr("client:   built-in HTTP/1.1 (http:// target, HTTP/1.1, no proxy); receive times: "
+                                 "the kernel's arrival stamps ("));
   const auto fast = read_json(dir / "auto.json");
   EXPECT_EQ(fast["run"]["http_client"]["name"], "built-in HTTP/1.1");
+  // Every data read carried the kernel's stamp (12 responses: at least one read each).
+  EXPECT_GE(fast["run"]["http_client"]["reads"].get<int>(), 12);
+  EXPECT_EQ(fast["run"]["http_client"]["kernel_stamped_reads"], fast["run"]["http_client"]["reads"]);
   EXPECT_EQ(fast["scenario"]["engine"]["http"], "auto");
 
   out = run_bench({scenario.string(), "--http-engine", "curl", "--out", "json=" + (dir / "curl.json").string()});
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
-  EXPECT_THAT(out.out, HasSubstr("client:   libcurl (--http-engine curl)"));
+  EXPECT_THAT(out.out, HasSubstr("client:   libcurl (--http-engine curl); receive times: the clock after each read"));
   const auto curl = read_json(dir / "curl.json");
   EXPECT_EQ(curl["run"]["http_client"]["name"], "libcurl");
+  EXPECT_EQ(curl["run"]["http_client"]["reads"], 0);
   EXPECT_EQ(curl["scenario"]["engine"]["http"], "curl");
   for (const char* count : {"started", "ok", "failed"}) {
     EXPECT_EQ(phase_total(fast)["counts"][count], phase_total(curl)["counts"][count]) << count;

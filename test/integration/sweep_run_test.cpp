@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <gmock/gmock.h>
@@ -58,6 +59,7 @@ void expect_valid_sweeps(const std::filesystem::path& folder) {
 struct Found {
   double capacity = 0;
   double failing = 0;
+  std::string steps;  // "80 req/s pass (ttft p95 22.7 ms); ...", for a failure message
 };
 
 Found search_once(const std::filesystem::path& dir, const std::string& name) {
@@ -89,6 +91,8 @@ Found search_once(const std::filesystem::path& dir, const std::string& name) {
   bool capacity_step_passed = false;
   for (const auto& step : steps) {
     const double load = step["load"].get<double>();
+    found.steps += fmt::format("{} req/s {} (ttft p95 {:.1f} ms); ", load, step["verdict"].get<std::string>(),
+                               step["ttft_seconds"]["p95"].is_number() ? step["ttft_seconds"]["p95"].get<double>() * 1e3 : -1.0);
     if (step["verdict"] == "pass") {
       EXPECT_LT(step["ttft_seconds"]["p95"].get<double>(), 0.1) << step.dump();
       capacity_step_passed = capacity_step_passed || load == found.capacity;
@@ -115,12 +119,16 @@ Found search_once(const std::filesystem::path& dir, const std::string& name) {
   return found;
 }
 
-TEST(SweepRun, TheSearchFindsTheKneeTwiceWithinOneResolutionStep) {
+// SweepRunTiming (RUN_SERIAL): the knee is a latency bound. In a parallel ASan run on 2 cores another
+// test beside it pushed the 80 req/s step's TTFT p95 past 100 ms once (the search said 70, then 90);
+// alone, the same build passes 80 req/s at 23 ms and fails 100 req/s at 194 ms.
+TEST(SweepRunTiming, TheSearchFindsTheKneeTwiceWithinOneResolutionStep) {
   const auto dir = scratch_dir();
   const Found first = search_once(dir, "first");
   const Found second = search_once(dir, "second");
   EXPECT_LE(std::abs(first.capacity - second.capacity), 10.0)
-      << "first " << first.capacity << " req/s, second " << second.capacity << " req/s";
+      << "first " << first.capacity << " req/s: " << first.steps << "\nsecond " << second.capacity
+      << " req/s: " << second.steps;
   expect_valid_sweeps(dir);
 }
 
@@ -150,9 +158,11 @@ TEST(SweepRun, AClientThatCannotOfferTheLoadIsClientLimitedNotACapacity) {
 // offline without a console message, draws both charts and shows the JSON's capacity and steps.
 TEST(SweepRun, TheHtmlPageShowsTheJsonsAnswerAndDrawsItsCharts) {
   const auto dir = scratch_dir();
+  // --max-client-lag 250ms: in a parallel ctest the client's schedule lag p99 reached 28.4 ms at 40 req/s
+  // once and the step was rightly client-limited; this test is about the page.
   const auto out = sweep({std::string(LLMD_SOURCE_DIR) + "/scenarios/capacity.yaml", "-q", "--rates", "40,160",
-                          "--step-duration", "1s", "--out", "json=" + (dir / "s.json").string(), "--out",
-                          "html=" + (dir / "s.html").string()});
+                          "--step-duration", "1s", "--max-client-lag", "250ms", "--out", "json=" + (dir / "s.json").string(),
+                          "--out", "html=" + (dir / "s.html").string()});
   ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
   const auto result = read_json(dir / "s.json");
   ASSERT_EQ(result["answer"]["capacity"], 40) << result.dump(2);
@@ -179,7 +189,7 @@ TEST(SweepRun, AnInterruptedSweepWritesTheStepsSoFarAndExits130) {
   const auto dir = scratch_dir();
   llmd::test::ChildProcess child({LLMD_BENCH_BINARY, "sweep", std::string(LLMD_SOURCE_DIR) + "/scenarios/capacity.yaml", "-q",
                                   "--rates", "20,40,80", "--step-duration", "1m", "--out", "json=" + (dir / "s.json").string()});
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // into the first 1-minute step, even on a loaded machine
   child.send_signal(SIGINT);
   const auto code = child.wait(std::chrono::seconds(60));
   ASSERT_TRUE(code);

@@ -88,9 +88,15 @@ TEST(MergeShards, KeepsTheHttpClientWhenEveryShardRanTheSameOne) {
   auto b = shard(1, 2);
   a.run.http_client = b.run.http_client = "built-in HTTP/1.1";
   a.run.http_client_reason = b.run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
+  a.run.http_reads = 10;
+  a.run.http_reads_kernel_stamped = 10;
+  b.run.http_reads = 7;
+  b.run.http_reads_kernel_stamped = 5;
   auto merged = merge_shards({a, b});
   ASSERT_TRUE(merged) << merged.error();
   EXPECT_EQ(merged->run.http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(merged->run.http_reads, 17u);
+  EXPECT_EQ(merged->run.http_reads_kernel_stamped, 15u);
   EXPECT_EQ(merged->run.http_client_reason, "http:// target, HTTP/1.1, no proxy");
   b.run.http_client = "libcurl";  // e.g. a proxy set on one load machine: no single answer
   merged = merge_shards({a, b});
