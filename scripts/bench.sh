@@ -315,7 +315,10 @@ print(f"{sys.argv[4]}: {events / seconds:,.0f} events/s ({events} in {seconds:.1
       f"{cpu / events * 1e6:.1f} us/event ({events / cpu:,.0f} events/CPU-s), server CPU {server:.1f} s "
       f"({server / float(wall):.2f} of a core{': saturated' if server / float(wall) > 0.9 else ''}), "
       f"loop lag p99 {(lag['p99'] or 0) / 1e6:.2f} ms (worst loop {worst / 1e6:.2f} ms), ok {total['counts']['ok']}, "
-      f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB")
+      f"failed {total['counts']['failed']}, peak RSS {int(rss) / 1024:.0f} MiB"
+      + (lambda c: f", waits {c.get('waits', 0)} ({c.get('coalesced_waits', 0)} paused, longest "
+                   f"{c.get('longest_pause_ns', 0) / 1e6:.1f} ms; {events / max(c.get('waits', 0), 1):.1f} events per wait)"
+         if c.get("waits") else "")(result["run"].get("http_client") or {}))
 PYEOF2
 }
 
@@ -476,8 +479,9 @@ fi
 #      req/s and client CPU per request;
 #  (b) 1,000 streams of 1,000 events each from nginx (the whole recorded stream at once: events arrive
 #      back to back, so the client's parsing is the cost, not the kernel's per-event wake-ups);
-#  (c) 1,000 streams of tokens 50 ms apart against a separate simulator (one event per wake-up):
-#      events/s, client CPU per event and events per client CPU-second.
+#  (c) 1,000 streams of tokens 50 ms apart against a separate simulator: events/s, client CPU per
+#      event and events per client CPU-second, the built-in client with wake-ups coalesced (the
+#      default) and not (--coalesce off: about one event per wake-up), and libcurl.
 # Kept in $work/http.txt.
 http_part() {
   local round engine gateway streams="${BENCH_THREAD_STREAMS:-1000}" seconds="${BENCH_THREAD_SECONDS:-15}"
@@ -536,11 +540,16 @@ EOF
     --prefill-per-token-us 0 --inter-token-ms "${BENCH_THREAD_INTER_TOKEN_MS:-50}"
   gateway=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["gateway"])' "$work/http-sim.json")
   server_pid=$sim_pid
+  local leg
   for round in 1 2; do
-    for engine in auto curl; do
-      timed "http-streams-$engine-$round" "$bin" run "$work/http-streams.yaml" --target "$gateway" -q \
-        --http-engine "$engine" --out "json=$work/http-streams-$engine-$round.json"
-      stream_figures "http-streams-$engine-$round" "$streams streams, --http-engine $engine" "$work/http.txt"
+    # engine:coalesce. The built-in client coalesces wake-ups by default (engine.coalesce auto: a tenth
+    # of the median inter-token gap, here 5 ms); `off` shows what one wake-up per event costs.
+    for leg in auto:auto auto:off curl:auto; do
+      engine=${leg%%:*}
+      timed "http-streams-${leg/:/-}-$round" "$bin" run "$work/http-streams.yaml" --target "$gateway" -q \
+        --http-engine "$engine" --coalesce "${leg##*:}" --out "json=$work/http-streams-${leg/:/-}-$round.json"
+      stream_figures "http-streams-${leg/:/-}-$round" "$streams streams, --http-engine $engine --coalesce ${leg##*:}" \
+        "$work/http.txt"
     done
   done
   server_pid=

@@ -407,7 +407,7 @@ const std::vector<OptionGroup>& run_option_groups() {
       {"Target",
        {"--target", "--host", "--model", "--api", "--api-key-env", "--insecure", "--http2", "--http-engine", "--max-tokens",
         "--no-preflight", "--allow-simulator"}},
-      {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale", "--threads"}},
+      {"Load", {"--vus", "--duration", "--rate", "--iterations", "--time-scale", "--threads", "--coalesce"}},
       {"Cache", {"--cache-url", "--allow-missing-pods", "--cache-interval", "--prometheus-token-env"}},
       {"Kubernetes",
        {"--namespace", "--selector", "--container", "--via", "--port", "--kubeconfig", "--context", "--restart-pods"}},
@@ -436,6 +436,7 @@ void describe_run_options(CLI::App& command) {
       {"--max-tokens", std::to_string(request.max_tokens)},
       {"--time-scale", "1"},
       {"--threads", "1"},
+      {"--coalesce", "auto"},
       {"--http-engine", "auto"},
       {"--allow-missing-pods", "0"},
       {"--sim-route", std::string(sim::to_string(sim.route))},
@@ -499,6 +500,12 @@ void add_run_options(CLI::App& command, RunOptions& options) {
                                  "loop k mod N, results merge exactly; for more than one core's worth of streams",
                                  scenario::limits::k_max_threads))
       ->type_name("N");
+  command.add_option("--coalesce", o.coalesce,
+                     fmt::format("Longest pause before the event loop waits, so one wake-up reads many streams' events "
+                                 "(engine.coalesce): auto = a tenth of the median inter-token gap, at most {}; off; or a "
+                                 "duration. Built-in client only: its kernel receive stamps keep every time exact",
+                                 util::format_duration(scenario::limits::k_max_coalesce)))
+      ->type_name("auto|off|DURATION");
   command.add_option("--cache-url", o.cache_urls, "Pod metrics URL to snapshot (repeatable); replaces the scenario's cache source")
       ->allow_extra_args(false);
   command.add_option("--allow-missing-pods", o.allow_missing_pods,

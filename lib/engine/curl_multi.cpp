@@ -19,6 +19,10 @@ namespace {
 constexpr int k_max_events = 256;
 // Longest single wait (the engine always passes a nearer wake_at; this only bounds a bad clock).
 constexpr auto k_max_wait = std::chrono::hours(1);
+// Wake-up coalescing (see the header): an unpaused wait that brought this many events means the loop
+// is busy; a pause shorter than k_min_pause would cost a sleep without gathering anything.
+constexpr int k_busy_wait_events = 8;
+constexpr auto k_min_pause = std::chrono::microseconds(100);
 // Non-null marker stored with curl_multi_assign: the socket is in the epoll set.
 char g_registered_marker = 0;
 
@@ -150,10 +154,39 @@ int CurlMulti::update_socket(curl_socket_t socket, int what, void* socket_data) 
   return 0;
 }
 
+void CurlMulti::maybe_pause(TimePoint now, TimePoint deadline) {
+  // Busy: a wait that was not paused already brought several events (back to back, the loop reads
+  // them without help); a paused one filled the whole event buffer (a pause only adds delay).
+  const bool busy = m_last_paused ? m_last_ready >= k_max_events : m_last_ready >= k_busy_wait_events;
+  if (m_coalesce_window <= Clock::duration::zero() || busy || m_active > 0 || m_side == nullptr ||
+      m_side->active() == 0 || !m_side->receive_stamped()) {
+    m_last_paused = false;
+    return;
+  }
+  const TimePoint until = std::min(deadline, now + m_coalesce_window);
+  if (until - now < k_min_pause) {
+    m_last_paused = false;
+    return;
+  }
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(until.time_since_epoch()).count();
+  const timespec at{static_cast<std::time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  // steady_clock is CLOCK_MONOTONIC on Linux (libstdc++), so the absolute time is the same instant.
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, nullptr) == EINTR) {
+  }
+  ++m_wait_counts.paused;
+  m_wait_counts.longest_pause = std::max(m_wait_counts.longest_pause, std::chrono::nanoseconds(until - now));
+  m_last_paused = true;
+}
+
 void CurlMulti::wait_for_events(TimePoint until) {
-  const TimePoint now = Clock::now();
+  TimePoint now = Clock::now();
   const TimePoint side_deadline = m_side != nullptr ? m_side->next_deadline() : TimePoint::max();
   const TimePoint deadline = std::min({until, m_curl_deadline, side_deadline, now + k_max_wait});
+  ++m_wait_counts.waits;
+  maybe_pause(now, deadline);
+  if (m_last_paused) {
+    now = Clock::now();
+  }
   const auto remaining = std::max(Clock::duration::zero(), deadline - now);
   epoll_event events[k_max_events];
   int ready = -1;
@@ -169,6 +202,7 @@ void CurlMulti::wait_for_events(TimePoint until) {
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(remaining).count();
     ready = epoll_wait(m_epoll, events, k_max_events, static_cast<int>(std::min<long long>(ms, INT_MAX)));
   }
+  m_last_ready = std::max(ready, 0);
   int running = 0;
   for (int i = 0; i < ready; ++i) {
     if ((events[i].data.u64 & k_side_socket_tag) != 0) {

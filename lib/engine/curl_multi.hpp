@@ -9,6 +9,14 @@
 // Timing: the wait uses epoll_pwait2 (nanosecond timeout, Linux >= 5.11) so open-loop requests
 // start on time; on older kernels it falls back to epoll_wait with the timeout rounded UP to whole
 // milliseconds (starts may then be up to 1 ms late, which shows up as schedule lag).
+//
+// Wake-ups (engine.coalesce, README "Wake-ups"): when each wake-up brings one event, sleeping and
+// waking is most of the client's CPU (48% in `finish_task_switch` on a VM, issue 16). With a
+// coalescing window set, the loop pauses before its wait (never past its next deadline: arrivals,
+// timeouts, the 5 ms lag probe) so that one wake-up reads the events that arrived meanwhile. It
+// pauses only while no libcurl transfer runs and every read of the side transfers carried the
+// kernel's arrival stamp: a read's time is then when its bytes arrived, whenever the loop reads.
+// It stops pausing while a wait brings many events (the loop is busy and reads them anyway).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +58,9 @@ class SideTransfers {
   // Reports the transfers that finished since the last call.
   virtual void drain(TransferSink& sink) = 0;
   virtual std::size_t active() const = 0;
+  // Every read so far carried the kernel's arrival stamp (receive_clock.hpp), so when the loop gets
+  // round to a socket does not change any time it reports: the loop may pause to coalesce wake-ups.
+  virtual bool receive_stamped() const = 0;
 
  protected:
   SideTransfers() = default;
@@ -101,6 +112,16 @@ class CurlMulti {
   // Sockets libcurl has open for this loop's transfers (busy and idle connections).
   std::size_t open_sockets() const { return m_open_sockets; }
 
+  // The longest pause before a wait (see the top; zero: never pause). Set by the engine, which
+  // knows the inter-token gaps (engine.coalesce auto) and whether the built-in client runs.
+  void set_coalesce_window(std::chrono::nanoseconds window) { m_coalesce_window = window; }
+  struct WaitCounts {
+    std::uint64_t waits = 0;   // waits for sockets and timers
+    std::uint64_t paused = 0;  // of which paused first to coalesce wake-ups
+    std::chrono::nanoseconds longest_pause{};
+  };
+  const WaitCounts& wait_counts() const { return m_wait_counts; }
+
   // Waits until a socket is ready, libcurl's timer expires or `wake_at` passes (whichever comes
   // first; a past `wake_at` does not wait), lets libcurl do the ready work (write callbacks run
   // here), then reports every finished transfer to `sink`, removing it from the multi handle first.
@@ -114,6 +135,8 @@ class CurlMulti {
   static int on_close_socket(void* self, curl_socket_t socket);
   int update_socket(curl_socket_t socket, int what, void* socket_data);
   void wait_for_events(TimePoint until);
+  // Sleeps until min(now + window, deadline) when a pause may coalesce wake-ups (see the top).
+  void maybe_pause(TimePoint now, TimePoint deadline);
   void run_expired_timer();
   void drain_finished(TransferSink& sink);
 
@@ -125,6 +148,10 @@ class CurlMulti {
   std::size_t m_open_sockets = 0;
   bool m_multiplex = false;
   SideTransfers* m_side = nullptr;
+  std::chrono::nanoseconds m_coalesce_window{};
+  int m_last_ready = 0;        // events the last wait returned
+  bool m_last_paused = false;  // the last wait paused first
+  WaitCounts m_wait_counts;
 };
 
 }  // namespace llmd::engine

@@ -168,6 +168,7 @@ RunResult Engine::run(std::optional<TimePoint> run_start) {
   while (true) {
     now = Clock::now();
     probe_loop_lag(now);
+    update_coalesce(now);
     process_deferred(now);
     check_flags(now);
     check_stop(now);
@@ -295,9 +296,13 @@ RunResult Engine::collect(TimePoint now) {
   result.http_client = m_http_client;
   result.http_client_reason = m_http_client_reason;
   if (m_fast) {
-    result.http_reads = m_fast->receive_stats().reads;
-    result.http_reads_kernel_stamped = m_fast->receive_stats().kernel_stamped;
+    result.http_counts.reads = m_fast->receive_stats().reads;
+    result.http_counts.kernel_stamped_reads = m_fast->receive_stats().kernel_stamped;
   }
+  const CurlMulti::WaitCounts& waits = m_multi->wait_counts();
+  result.http_counts.waits = waits.waits;
+  result.http_counts.coalesced_waits = waits.paused;
+  result.http_counts.longest_pause_ns = static_cast<std::uint64_t>(waits.longest_pause.count());
   result.total = merged_total(now);
   if (m_own_ledger) {
     result.per_second = m_own_ledger->finish_seconds();  // threaded: the coordinator's, once

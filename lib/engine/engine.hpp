@@ -63,6 +63,10 @@ struct Progress {
 // Period of the event-loop lag probe (PhaseHistograms::event_loop_lag_ns): short enough for a p99
 // over a few seconds, long enough that an idle loop wakes only 200 times a second for it.
 inline constexpr std::chrono::nanoseconds k_loop_probe_interval = std::chrono::milliseconds(5);
+// engine.coalesce auto (curl_multi.hpp "Wake-ups"): how often the window is set again from the gaps
+// seen since, and how many new gaps that takes (fewer: the window stays as it was).
+inline constexpr std::chrono::nanoseconds k_coalesce_update = std::chrono::milliseconds(100);
+inline constexpr std::uint64_t k_coalesce_min_gaps = 32;
 
 // One request as it ended, for a per-request log (`run --out csv=FILE`): instants are offsets from
 // the run start (the clock of RunResult). Views are valid during the call only.

@@ -108,6 +108,8 @@ class Engine final : public TransferSink {
   LoopSnapshot snapshot() const;
   // Threaded: this loop's snapshot to the hub.
   void publish(TimePoint now);
+  // engine.coalesce auto, every k_coalesce_update: the loop's pause window from the recent gaps.
+  void update_coalesce(TimePoint now);
 
   const EngineConfig& m_config;
   const scenario::RequestSpec& m_spec;
@@ -146,6 +148,9 @@ class Engine final : public TransferSink {
   stats::LogLinearHistogram m_live_ttft = make_engine_histogram();  // progress only; ok requests
   stats::LogLinearHistogram m_loop_lag = make_engine_histogram();   // the run total's event_loop_lag_ns
   TimePoint m_loop_probe_due{};
+  // engine.coalesce auto: inter-token gaps seen since the window was last set (RequestState::watch_gaps).
+  stats::LogLinearHistogram m_recent_gaps = make_engine_histogram();
+  TimePoint m_next_coalesce_update{};
   std::uint64_t m_completed = 0;
   std::uint64_t m_errors = 0;
   std::optional<ProgressMerger> m_progress;  // one loop with on_progress: its line from its own snapshot

@@ -110,6 +110,26 @@ void Engine::choose_client(std::size_t max_connections) {
   }
   m_fast = std::move(*fast);
   m_http_client = "built-in HTTP/1.1";
+  const scenario::Coalesce& coalesce = m_config.scenario->engine.coalesce;
+  if (coalesce.mode == scenario::Coalesce::Mode::fixed) {
+    m_multi->set_coalesce_window(coalesce.window);  // auto: update_coalesce() once gaps are seen
+  }
+}
+
+void Engine::update_coalesce(TimePoint now) {
+  if (!m_fast || m_config.scenario->engine.coalesce.mode != scenario::Coalesce::Mode::automatic ||
+      now < m_next_coalesce_update) {
+    return;
+  }
+  m_next_coalesce_update = now + k_coalesce_update;
+  if (m_recent_gaps.count() < k_coalesce_min_gaps) {
+    return;  // too few new gaps to judge: the window stays
+  }
+  // A tenth of the median gap: a pause then rarely holds two events of one stream (those would
+  // share the later stamp); back-to-back events (median ~0) need no pause and get none.
+  const auto window = std::chrono::nanoseconds(static_cast<std::int64_t>(m_recent_gaps.percentile(50).value_or(0) / 10));
+  m_multi->set_coalesce_window(std::min(window, std::chrono::nanoseconds(scenario::limits::k_max_coalesce)));
+  m_recent_gaps.reset();
 }
 
 util::Result<RequestState*> Engine::acquire_slot() {
@@ -208,6 +228,9 @@ void Engine::launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled
     phase.result.trace->started_offsets_ns[vu] = (start - phase.start).count();  // vu: the record (trace_executor.hpp)
   }
   state.begin(headers, state.loop == LoopKind::open ? scheduled : start, start, &phase.result.histograms);
+  state.watch_gaps(m_fast && m_config.scenario->engine.coalesce.mode == scenario::Coalesce::Mode::automatic
+                       ? &m_recent_gaps
+                       : nullptr);
   if (m_fast) {
     m_fast->start(state);  // failures come back as completions, as libcurl's do
   } else if (auto added = m_multi->add(state.easy()); !added) {

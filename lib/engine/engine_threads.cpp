@@ -127,8 +127,7 @@ RunResult merge_loops(std::vector<RunResult> results, ThreadHub& hub, TimePoint 
   merged.http_client = results.front().http_client;  // every loop chose alike
   merged.http_client_reason = results.front().http_client_reason;
   for (const RunResult& loop : results) {
-    merged.http_reads += loop.http_reads;
-    merged.http_reads_kernel_stamped += loop.http_reads_kernel_stamped;
+    merged.http_counts += loop.http_counts;
   }
   for (std::size_t t = 0; t < results.size(); ++t) {
     EngineThread thread;

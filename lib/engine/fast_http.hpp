@@ -65,7 +65,7 @@ HttpEngineChoice choose_http_engine(scenario::HttpClient mode, const TransferSet
                                     EnvLookup getenv_fn = nullptr);
 
 // The built-in client's data reads, and how many of them carried the kernel's receive stamp
-// (receive_clock.hpp): RunResult::http_reads / http_reads_kernel_stamped.
+// (receive_clock.hpp): RunResult::http_counts (reads, kernel_stamped_reads).
 struct ReceiveStats {
   std::uint64_t reads = 0;
   std::uint64_t kernel_stamped = 0;
@@ -94,6 +94,7 @@ class FastHttp final : public SideTransfers {
   void run_due(TimePoint now) override;
   void drain(TransferSink& sink) override;
   std::size_t active() const override { return m_active; }
+  bool receive_stamped() const override { return m_receive.kernel_stamped == m_receive.reads; }
 
   struct Connection;  // fast_http.cpp
 

@@ -12,7 +12,7 @@
 // clocks read together, and clamped between the request's start and the clock after the read.
 //
 // libcurl reads its sockets itself, so `--http-engine curl` keeps the clock after each read (the run
-// says which: RunResult::http_reads_kernel_stamped).
+// says which: RunResult::http_counts.kernel_stamped_reads).
 #include <sys/types.h>
 
 #include <chrono>

@@ -275,7 +275,11 @@ void RequestState::on_event(const sse::SseEvent& event) {
     if (first_token) {
       m_timing.first_token = m_now;
     } else {
-      m_gaps_ns.push_back(elapsed_ns(m_timing.last_token, m_now));
+      const std::uint64_t gap = elapsed_ns(m_timing.last_token, m_now);
+      m_gaps_ns.push_back(gap);
+      if (m_gap_watch != nullptr) {
+        m_gap_watch->record(gap);
+      }
     }
     m_timing.last_token = m_now;
     record_client_added(first_token);

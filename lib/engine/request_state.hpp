@@ -100,6 +100,9 @@ class RequestState final : public sse::SseListener {
   // libcurl at body() and `headers` (which must outlive the request). The client-added delays of
   // stamped events go straight into `sinks` (may be null: nothing is recorded).
   void begin(curl_slist* headers, TimePoint scheduled, TimePoint started, PhaseHistograms* sinks);
+  // Each inter-token gap is also recorded, as it is seen, into `watch` (null: not; kept across
+  // begin()): the loop's recent gaps, which size engine.coalesce auto's window (curl_multi.hpp).
+  void watch_gaps(stats::LogLinearHistogram* watch) { m_gap_watch = watch; }
   // Called once libcurl reported the transfer done: reads status and content type, closes the stream.
   // After the built-in client ran it (fast_*), takes what that client reported instead.
   void end(CURLcode code, TimePoint now);
@@ -172,6 +175,7 @@ class RequestState final : public sse::SseListener {
   bool m_capture_text = false;
   std::string m_text;  // capture_text: the stream's generated text
   PhaseHistograms* m_sinks = nullptr;
+  stats::LogLinearHistogram* m_gap_watch = nullptr;
   std::int64_t m_sent_ns = -1;  // server send stamp of the event being read; -1: none
   CURLcode m_code = CURLE_OK;
   long m_status = 0;

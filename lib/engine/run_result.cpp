@@ -223,6 +223,15 @@ json turns_json(const std::vector<TurnStats>& turns) {
 
 }  // namespace
 
+HttpClientCounts& HttpClientCounts::operator+=(const HttpClientCounts& other) {
+  reads += other.reads;
+  kernel_stamped_reads += other.kernel_stamped_reads;
+  waits += other.waits;
+  coalesced_waits += other.coalesced_waits;
+  longest_pause_ns = std::max(longest_pause_ns, other.longest_pause_ns);
+  return *this;
+}
+
 void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_start, bool ok) {
   const auto slice = std::max<std::int64_t>(since_run_start / k_completion_bucket, 0);
   const auto index = std::min(static_cast<std::size_t>(slice), k_max_completion_buckets - 1);
@@ -504,8 +513,11 @@ json to_json(const RunResult& run) {
           {"http_client", run.http_client.empty() ? json(nullptr)
                                                   : json{{"name", run.http_client},
                                                          {"reason", run.http_client_reason},
-                                                         {"reads", run.http_reads},
-                                                         {"kernel_stamped_reads", run.http_reads_kernel_stamped}}}};
+                                                         {"reads", run.http_counts.reads},
+                                                         {"kernel_stamped_reads", run.http_counts.kernel_stamped_reads},
+                                                         {"waits", run.http_counts.waits},
+                                                         {"coalesced_waits", run.http_counts.coalesced_waits},
+                                                         {"longest_pause_ns", run.http_counts.longest_pause_ns}}}};
 }
 
 }  // namespace llmd::engine

@@ -274,6 +274,20 @@ struct EngineThread {
   stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();  // its probes, as PhaseHistograms has it
 };
 
+// The built-in HTTP client's reads and the event loop's waits (JSON run.http_client; summed over
+// threads and shards, the longest pause is the max). Reads: how many carried the kernel's receive
+// stamp (receive_clock.hpp: their times are when the bytes arrived, not when the client got round to
+// the socket); both 0 with libcurl, whose times are the clock after each read. Waits: how many
+// paused first to coalesce wake-ups (engine.coalesce, curl_multi.hpp), and the longest pause.
+struct HttpClientCounts {
+  std::uint64_t reads = 0;
+  std::uint64_t kernel_stamped_reads = 0;
+  std::uint64_t waits = 0;
+  std::uint64_t coalesced_waits = 0;
+  std::uint64_t longest_pause_ns = 0;
+  HttpClientCounts& operator+=(const HttpClientCounts& other);
+};
+
 struct RunResult {
   std::vector<PhaseResult> phases;
   PhaseResult total;         // every phase merged (peak/mean in flight: of the whole run)
@@ -294,11 +308,7 @@ struct RunResult {
   // why (JSON run.http_client {name, reason}; empty in results written before it was recorded).
   std::string http_client;
   std::string http_client_reason;
-  // The built-in client's data reads, and how many carried the kernel's receive stamp (receive_clock.hpp:
-  // their times are when the bytes arrived, not when the client got round to the socket). Both 0 with
-  // libcurl, whose times are the clock after each read. JSON run.http_client.reads / kernel_stamped_reads.
-  std::uint64_t http_reads = 0;
-  std::uint64_t http_reads_kernel_stamped = 0;
+  HttpClientCounts http_counts;
 };
 
 // Counts one ended request in phase.completions_per_100ms at `since_run_start`.
@@ -356,7 +366,7 @@ nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp),
 //  "threads":[{"thread":0,"started","completed","event_loop_lag_ns":{"summary","histogram"}},...] ([] for one
-//  event loop), "http_client":{"name","reason","reads","kernel_stamped_reads"} (null when not recorded)}; times are RFC 3339 UTC with milliseconds.
+//  event loop), "http_client":{"name","reason","reads","kernel_stamped_reads","waits","coalesced_waits","longest_pause_ns"} (null when not recorded)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
 

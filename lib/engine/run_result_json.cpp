@@ -681,9 +681,16 @@ Result<RunResult> run_result_from_json(const json& value, const std::string& pat
     const Node node(value.at("http_client"), run.path_of("http_client"));
     Reader reader(node);
     reader.text("name", out.http_client).text("reason", out.http_client_reason);
-    // reads / kernel_stamped_reads: absent from results written before receive stamps were counted.
+    // reads / kernel_stamped_reads: absent from results written before receive stamps were counted;
+    // waits / coalesced_waits / longest_pause_ns: before wake-ups were coalesced.
+    auto& counts = out.http_counts;
     if (!node.has_null("reads")) {
-      reader.count("reads", out.http_reads).count("kernel_stamped_reads", out.http_reads_kernel_stamped);
+      reader.count("reads", counts.reads).count("kernel_stamped_reads", counts.kernel_stamped_reads);
+    }
+    if (!node.has_null("waits")) {
+      reader.count("waits", counts.waits)
+          .count("coalesced_waits", counts.coalesced_waits)
+          .count("longest_pause_ns", counts.longest_pause_ns);
     }
     LLMD_TRY(reader.done());
   }

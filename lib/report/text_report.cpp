@@ -508,14 +508,27 @@ std::string receive_times(const engine::RunResult& run) {
   if (run.http_client == "libcurl") {
     return "; receive times: the clock after each read";
   }
-  if (run.http_reads == 0) {
+  const auto& counts = run.http_counts;
+  if (counts.reads == 0) {
     return "";  // nothing read, or a result written before reads were counted
   }
-  if (run.http_reads_kernel_stamped == run.http_reads) {
-    return fmt::format("; receive times: the kernel's arrival stamps ({} reads)", run.http_reads);
+  if (counts.kernel_stamped_reads == counts.reads) {
+    return fmt::format("; receive times: the kernel's arrival stamps ({} reads)", counts.reads);
   }
   return fmt::format("; receive times: the kernel's arrival stamps on {} of {} reads, the clock after the read on the rest",
-                     run.http_reads_kernel_stamped, run.http_reads);
+                     counts.kernel_stamped_reads, counts.reads);
+}
+
+// How many of the loop's waits paused to coalesce wake-ups (engine.coalesce); nothing when none did.
+std::string coalesced_waits(const engine::RunResult& run) {
+  const auto& counts = run.http_counts;
+  if (counts.coalesced_waits == 0) {
+    return "";
+  }
+  return fmt::format("; wake-ups coalesced: {} of {} waits paused first, up to {} (engine.coalesce; stamped reads keep "
+                     "their times, two events of one stream within a pause share the later one)",
+                     counts.coalesced_waits, counts.waits,
+                     util::format_seconds(static_cast<double>(counts.longest_pause_ns) / 1e9));
 }
 
 }  // namespace
@@ -536,8 +549,8 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
                      report.model_source.empty() ? "" : " (" + report.model_source + ")",
                      s.request.api == scenario::ApiKind::chat ? "chat" : "completions");
   if (report.run && !report.run->http_client.empty()) {
-    out += fmt::format("client:   {} ({}){}\n", report.run->http_client, report.run->http_client_reason,
-                       receive_times(*report.run));
+    out += fmt::format("client:   {} ({}){}{}\n", report.run->http_client, report.run->http_client_reason,
+                       receive_times(*report.run), coalesced_waits(*report.run));
   }
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);

@@ -337,8 +337,7 @@ util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, Missing
     run.http_client_reason = shards.front().run.http_client_reason;
   }
   for (const auto& shard : shards) {
-    run.http_reads += shard.run.http_reads;
-    run.http_reads_kernel_stamped += shard.run.http_reads_kernel_stamped;
+    run.http_counts += shard.run.http_counts;
   }
   merged.notes = merge_notes(merged);
   if (!merged.missing.empty()) {

@@ -47,6 +47,10 @@ inline constexpr double k_max_speedup = 1e6;
 inline constexpr std::uint64_t k_max_concurrency = 100'000;
 // engine.threads / --threads: event loops of one run.
 inline constexpr std::uint64_t k_max_threads = 256;
+// engine.coalesce / --coalesce: the longest pause a fixed window may ask for, and the cap of `auto`
+// (a tenth of the median inter-token gap). The loop wakes every 5 ms for its lag probe anyway
+// (engine.hpp k_loop_probe_interval), so no pause is ever longer than that.
+inline constexpr std::chrono::nanoseconds k_max_coalesce = std::chrono::milliseconds(5);
 
 // `iterations`: a counter, no memory; a billion requests is 3 hours at k_max_rate_per_s.
 inline constexpr std::uint64_t k_max_iterations = 1'000'000'000;

@@ -11,6 +11,7 @@
 #include "scenario/load_sections.hpp"
 #include "scenario/yaml_reader.hpp"
 #include "util/atomic_file.hpp"
+#include "util/duration.hpp"
 #include "util/sha256.hpp"
 
 namespace llmd::scenario {
@@ -32,7 +33,7 @@ constexpr std::pair<std::string_view, ItlStat> k_itl_stats[] = {
     {"p95", ItlStat::p95},
     {"max", ItlStat::max},
 };
-constexpr std::array<std::string_view, 2> k_engine_keys = {"threads", "http"};
+constexpr std::array<std::string_view, 3> k_engine_keys = {"threads", "http", "coalesce"};
 constexpr std::pair<std::string_view, HttpClient> k_http_clients[] = {
     {"auto", HttpClient::automatic},
     {"curl", HttpClient::curl},
@@ -41,6 +42,35 @@ constexpr std::pair<std::string_view, HttpClient> k_http_clients[] = {
 }  // namespace
 
 std::string_view to_string(HttpClient client) { return yaml::name_of(k_http_clients, client); }
+
+std::string to_string(const Coalesce& coalesce) {
+  switch (coalesce.mode) {
+    case Coalesce::Mode::automatic: return "auto";
+    case Coalesce::Mode::off: return "off";
+    case Coalesce::Mode::fixed: break;
+  }
+  return util::format_duration(coalesce.window);
+}
+
+util::Result<Coalesce> parse_coalesce(std::string_view text) {
+  if (text == "auto") {
+    return Coalesce{};
+  }
+  if (text == "off") {
+    return Coalesce{Coalesce::Mode::off, {}};
+  }
+  const std::string expected = fmt::format("expected auto, off or a duration in (0, {}] such as \"2ms\"",
+                                           util::format_duration(limits::k_max_coalesce));
+  auto window = util::parse_duration(text);
+  if (!window) {
+    return util::fail(fmt::format("got \"{}\": {}", text, expected));
+  }
+  if (window->count() <= 0 || *window > limits::k_max_coalesce) {
+    return util::fail(fmt::format("got \"{}\", {}; a pause is bounded by the loop's {} probe", text, expected,
+                                  util::format_duration(limits::k_max_coalesce)));
+  }
+  return Coalesce{Coalesce::Mode::fixed, *window};
+}
 
 std::string_view to_string(ItlStat stat) { return yaml::name_of(k_itl_stats, stat); }
 
@@ -84,7 +114,7 @@ util::Result<void> load_slo_section(const Section& root, Scenario& scenario) {
   return {};
 }
 
-// `engine: {threads: N, http: auto|curl}`.
+// `engine: {threads: N, http: auto|curl, coalesce: auto|off|DURATION}`.
 util::Result<void> load_engine_section(const Section& root, Scenario& scenario) {
   auto engine = root.get("engine");
   if (!engine) {
@@ -103,6 +133,17 @@ util::Result<void> load_engine_section(const Section& root, Scenario& scenario) 
       return fail(client.error());
     }
     scenario.engine.http = *client;
+  }
+  if (auto coalesce = section->get("coalesce")) {
+    auto text = coalesce->as_string();
+    if (!text) {
+      return fail(text.error());
+    }
+    auto parsed = parse_coalesce(*text);
+    if (!parsed) {
+      return fail(coalesce->error(parsed.error()));
+    }
+    scenario.engine.coalesce = *parsed;
   }
   return section->read_unsigned("threads", scenario.engine.threads, 1, limits::k_max_threads);
 }

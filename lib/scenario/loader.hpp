@@ -25,4 +25,8 @@ util::Result<Scenario> load_scenario(const std::filesystem::path& path);
 // file paths are resolved against its directory).
 util::Result<Scenario> load_scenario_text(std::string_view text, std::string_view file_name);
 
+// engine.coalesce / --coalesce: "auto", "off" or a duration in (0, limits::k_max_coalesce]. The
+// error (without a location: the caller adds the key or the flag) says which values fit.
+util::Result<Coalesce> parse_coalesce(std::string_view text);
+
 }  // namespace llmd::scenario

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "scenario/limits.hpp"
+#include "scenario/loader.hpp"
 #include "scenario/load_sections.hpp"
 #include "util/duration.hpp"
 #include "util/number_text.hpp"
@@ -179,6 +180,13 @@ util::Result<void> apply_overrides(Scenario& scenario, const Overrides& override
                               static_cast<double>(limits::k_max_threads)));
     scenario.engine.threads = *overrides.threads;
     scenario.engine.where = SourceLocation{"--threads", 0, 0};
+  }
+  if (overrides.coalesce) {
+    auto coalesce = parse_coalesce(*overrides.coalesce);
+    if (!coalesce) {
+      return fail("--coalesce: " + coalesce.error());
+    }
+    scenario.engine.coalesce = *coalesce;
   }
   if (!overrides.cache_urls.empty()) {
     for (const std::string& url : overrides.cache_urls) {

@@ -22,6 +22,7 @@ struct Overrides {
   std::optional<bool> insecure;            // --insecure: skip TLS certificate verification
   std::optional<double> time_scale;        // --time-scale: replaces Scenario::time_scale (limits.hpp bounds)
   std::optional<std::size_t> threads;      // --threads: engine.threads (1..limits::k_max_threads)
+  std::optional<std::string> coalesce;     // --coalesce: engine.coalesce (auto, off or a duration)
   std::optional<std::size_t> max_tokens;   // --max-tokens (1..limits::k_max_tokens)
   std::vector<std::string> cache_urls;     // --cache-url (repeatable): cache.source becomes urls with these
   std::optional<std::size_t> allow_missing_pods;  // --allow-missing-pods: cache.allow_missing_pods

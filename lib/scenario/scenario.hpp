@@ -264,6 +264,21 @@ enum class HttpClient { automatic, curl };
 // "auto" | "curl" (what a scenario writes).
 std::string_view to_string(HttpClient client);
 
+// engine.coalesce / --coalesce (engine/curl_multi.hpp, README "Wake-ups"): how long the event loop
+// may pause before it waits, so that one wake-up reads the events of many streams (a wake-up is most
+// of the client's CPU when each brings one event). A pause moves no receive time: it applies only
+// while every read carries the kernel's arrival stamp (the built-in client), never to libcurl.
+// `automatic`: a tenth of the median inter-token gap seen so far (none before the first gaps),
+// at most limits::k_max_coalesce; `off`: never; `fixed`: up to `window`.
+struct Coalesce {
+  enum class Mode { automatic, off, fixed };
+  Mode mode = Mode::automatic;
+  std::chrono::nanoseconds window{};  // fixed only: in (0, limits::k_max_coalesce]
+};
+
+// "auto", "off" or the fixed window ("2ms"), as a scenario writes it.
+std::string to_string(const Coalesce& coalesce);
+
 // `engine:` how the load generator itself runs.
 struct EngineSpec {
   // Event loops (threads) the load is spread over (engine/engine.hpp); `--threads` overrides.
@@ -271,6 +286,8 @@ struct EngineSpec {
   SourceLocation where;  // its key, or {"--threads"}; empty when not set
   // engine.http; `--http-engine` overrides.
   HttpClient http = HttpClient::automatic;
+  // engine.coalesce; `--coalesce` overrides.
+  Coalesce coalesce;
 };
 
 // `slo:` per-request service-level objectives, for goodput (engine/outcome.hpp judge_slo): a request

@@ -414,16 +414,66 @@ TEST(EngineSimTiming, ABlockedLoopDoesNotMoveTheBuiltInClientsReceiveTimes) {
     ASSERT_EQ(h.ttft_client_added_ns.count(), 1u) << to_json(result.phases[0])["failure_examples"].dump();
     if (client == scenario::HttpClient::automatic) {
       EXPECT_EQ(result.http_client, "built-in HTTP/1.1");
-      EXPECT_GT(result.http_reads, 0u);
-      EXPECT_EQ(result.http_reads_kernel_stamped, result.http_reads);
+      EXPECT_GT(result.http_counts.reads, 0u);
+      EXPECT_EQ(result.http_counts.kernel_stamped_reads, result.http_counts.reads);
       EXPECT_LT(ms(h.ttft_client_added_ns.max()), 50.0);  // stamp to arrival: loopback
       EXPECT_LT(ms(h.ttft_ns.max()), 350.0);               // 200 ms of prefill, not the 440 ms the loop saw it at
     } else {
       EXPECT_EQ(result.http_client, "libcurl");
-      EXPECT_EQ(result.http_reads, 0u);
+      EXPECT_EQ(result.http_counts.reads, 0u);
       EXPECT_GT(ms(h.ttft_client_added_ns.max()), 150.0);  // the ~240 ms the token waited for the loop
     }
   }
+}
+
+// engine.coalesce (curl_multi.hpp "Wake-ups"): 40 streams of tokens 20 ms apart (2,000 events/s),
+// straight to one pod. A 5 ms pause before each wait cuts the wake-ups, and moves no time: the
+// built-in client dates each read by the kernel's stamp, so the stamp-to-receipt delay stays where it
+// is without pauses and the gaps at the server's 20 ms. Dated by the clock after the read (what the
+// loop sees), the pause would add ~2.5 ms on average. `auto` sizes its window from the gaps (a tenth:
+// ~2 ms); libcurl never pauses.
+TEST(EngineSimTiming, CoalescedWakeUpsCutTheWaitsAndMoveNoTime) {
+  auto config = real_time_config(1, 10, 20);
+  config.pod.stamp_events = true;
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 30;
+  const auto run = [&](scenario::HttpClient client, scenario::Coalesce coalesce) {
+    scenario.engine.http = client;
+    scenario.engine.coalesce = coalesce;
+    // Arrivals 7.7 ms apart: the streams' tokens fall all over each 20 ms period, as independent
+    // users' do (started together, every stream's token would come in the same instant and each
+    // wake-up would bring 40 without any pause).
+    return test::run_against(fleet.pod_url(0), scenario,
+                             {test::arrival_phase(scenario::ExecutorKind::constant_arrival_rate, 130, 310ms, 64)});
+  };
+  const scenario::Coalesce fixed{scenario::Coalesce::Mode::fixed, 5ms};
+  const RunResult coalesced = run(scenario::HttpClient::automatic, fixed);
+  const RunResult off = run(scenario::HttpClient::automatic, {scenario::Coalesce::Mode::off, {}});
+  const RunResult automatic = run(scenario::HttpClient::automatic, {});
+  const RunResult curl = run(scenario::HttpClient::curl, fixed);
+  for (const RunResult* result : {&coalesced, &off, &automatic, &curl}) {
+    ASSERT_GE(result->total.ok, 39u);
+    ASSERT_EQ(result->total.ok, result->total.started) << to_json(result->total)["failure_examples"].dump();
+  }
+  const auto& h = coalesced.total.histograms;
+  EXPECT_GT(coalesced.http_counts.coalesced_waits, 0u);
+  EXPECT_LE(coalesced.http_counts.longest_pause_ns, 5'000'000u);
+  EXPECT_LT(coalesced.http_counts.waits * 2, off.http_counts.waits)
+      << "coalesced " << coalesced.http_counts.waits << " waits, off " << off.http_counts.waits;
+  EXPECT_EQ(off.http_counts.coalesced_waits, 0u);
+  ASSERT_GT(h.itl_client_added_ns.count(), 1000u);
+  EXPECT_LT(ms(h.itl_client_added_ns.percentile(50)), 1.0);
+  // The tail is the pod's thread (one, for 2,000 events/s, in a debug or sanitizer build): the same
+  // with or without pauses.
+  const double off_p99 = ms(off.total.histograms.itl_client_added_ns.percentile(99));
+  EXPECT_LT(ms(h.itl_client_added_ns.percentile(99)), off_p99 + 2.5) << "without pauses: " << off_p99 << " ms";
+  EXPECT_NEAR(ms(h.inter_token_latency_ns.percentile(50)), 20.0, 1.5);
+  EXPECT_GT(automatic.http_counts.coalesced_waits, 0u);
+  EXPECT_GT(automatic.http_counts.longest_pause_ns, 0u);
+  EXPECT_LE(automatic.http_counts.longest_pause_ns, 3'000'000u);  // a tenth of the ~20 ms gaps
+  EXPECT_EQ(curl.http_client, "libcurl");
+  EXPECT_EQ(curl.http_counts.coalesced_waits, 0u);
 }
 
 TEST(EngineSim, PerSessionRequestsCarryTheSessionHeader) {

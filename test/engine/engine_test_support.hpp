@@ -65,6 +65,8 @@ class SimFleet {
   ~SimFleet() { stop(); }
 
   const std::string& url() const { return m_url; }
+  // Pod i's own URL (no gateway relay in between).
+  std::string pod_url(std::size_t i) const { return m_fleet.pod_url(i); }
   // Read only after stop() (the fleet's thread owns it while serving).
   const sim::Pod& pod(std::size_t i) const { return m_fleet.pod(i); }
 

@@ -102,8 +102,11 @@ RunResult full_run() {
   run.threads = {EngineThread{}, thread};
   run.http_client = "built-in HTTP/1.1";
   run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
-  run.http_reads = 40;
-  run.http_reads_kernel_stamped = 39;
+  run.http_counts.reads = 40;
+  run.http_counts.kernel_stamped_reads = 39;
+  run.http_counts.waits = 500;
+  run.http_counts.coalesced_waits = 120;
+  run.http_counts.longest_pause_ns = 4'900'000;
   return run;
 }
 
@@ -121,8 +124,24 @@ TEST(RunResultFromJson, RoundTripsEveryFieldToJsonWrites) {
   ASSERT_EQ(read->threads.size(), 2u);
   EXPECT_EQ(read->threads[1].started, 6u);
   EXPECT_EQ(read->threads[1].event_loop_lag_ns, full_run().threads[1].event_loop_lag_ns);
-  EXPECT_EQ(read->http_reads, 40u);
-  EXPECT_EQ(read->http_reads_kernel_stamped, 39u);
+  EXPECT_EQ(read->http_counts.reads, 40u);
+  EXPECT_EQ(read->http_counts.kernel_stamped_reads, 39u);
+  EXPECT_EQ(read->http_counts.waits, 500u);
+  EXPECT_EQ(read->http_counts.coalesced_waits, 120u);
+  EXPECT_EQ(read->http_counts.longest_pause_ns, 4'900'000u);
+}
+
+// Results written before wake-ups were coalesced: no waits, none paused.
+TEST(RunResultFromJson, AnHttpClientWithoutWaitCountsReadsThemAsNone) {
+  json written = to_json(full_run());
+  for (const char* key : {"waits", "coalesced_waits", "longest_pause_ns"}) {
+    written["http_client"].erase(key);
+  }
+  auto read = run_result_from_json(written);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->http_counts.reads, 40u);
+  EXPECT_EQ(read->http_counts.waits, 0u);
+  EXPECT_EQ(read->http_counts.coalesced_waits, 0u);
 }
 
 // Results written before the client's reads were counted: name and reason only, reads 0.
@@ -133,8 +152,8 @@ TEST(RunResultFromJson, AnHttpClientWithoutReadCountsReadsAsNone) {
   auto read = run_result_from_json(written);
   ASSERT_TRUE(read) << read.error();
   EXPECT_EQ(read->http_client, "built-in HTTP/1.1");
-  EXPECT_EQ(read->http_reads, 0u);
-  EXPECT_EQ(read->http_reads_kernel_stamped, 0u);
+  EXPECT_EQ(read->http_counts.reads, 0u);
+  EXPECT_EQ(read->http_counts.kernel_stamped_reads, 0u);
   written["http_client"]["reads"] = 3;  // one without the other is broken
   read = run_result_from_json(written);
   ASSERT_FALSE(read);

@@ -3,6 +3,7 @@
 // overrides the scenario, both clients count the same run alike, and a bad value is a usage error.
 #include <string>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@ namespace llmd::test {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(HttpEngineRun, TheReportAndTheResultNameTheClient) {
   const auto dir = scratch_dir();
@@ -67,6 +69,42 @@ TEST(HttpEngineRun, BadValuesAreUsageErrorsNamingTheChoices) {
   EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
   EXPECT_THAT(out.err, HasSubstr("s.yaml:7"));
   EXPECT_THAT(out.err, HasSubstr("unknown engine.http \"h3\"; expected one of auto, curl"));
+}
+
+// --coalesce / engine.coalesce: the client line says how many waits paused and for how long at most,
+// the JSON counts them and echoes the setting; `off` pauses never; a window over 5 ms is a usage error.
+TEST(HttpEngineRun, CoalescedWakeUpsAreCountedAndNamed) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {prompt: {kind: shared-prefix, prefix_tokens: 64, suffix_tokens: 4}, max_tokens: 12}
+load:
+  - {name: loop, executor: iterations, iterations: 12, vus: 4}
+)");
+  auto out = run_bench({scenario.string(), "--coalesce", "2ms", "--out", "json=" + (dir / "on.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  const auto on = read_json(dir / "on.json");
+  EXPECT_EQ(on["scenario"]["engine"]["coalesce"], "2ms");
+  const auto& counts = on["run"]["http_client"];
+  EXPECT_GT(counts["coalesced_waits"].get<int>(), 0);
+  EXPECT_GE(counts["waits"].get<int>(), counts["coalesced_waits"].get<int>());
+  EXPECT_GT(counts["longest_pause_ns"].get<int>(), 0);
+  EXPECT_LE(counts["longest_pause_ns"].get<int>(), 2'000'000);
+  EXPECT_THAT(out.out, HasSubstr(fmt::format("; wake-ups coalesced: {} of {} waits paused first, up to ",
+                                             counts["coalesced_waits"].get<int>(), counts["waits"].get<int>())));
+
+  out = run_bench({scenario.string(), "--coalesce", "off", "--out", "json=" + (dir / "off.json").string()});
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  const auto off = read_json(dir / "off.json");
+  EXPECT_EQ(off["scenario"]["engine"]["coalesce"], "off");
+  EXPECT_EQ(off["run"]["http_client"]["coalesced_waits"], 0);
+  EXPECT_GT(off["run"]["http_client"]["waits"].get<int>(), 0);
+  EXPECT_THAT(out.out, Not(HasSubstr("wake-ups coalesced")));
+  EXPECT_EQ(phase_total(on)["counts"]["ok"], 12);
+  EXPECT_EQ(phase_total(off)["counts"]["ok"], 12);
+
+  out = run_bench({scenario.string(), "-q", "--coalesce", "9ms"});
+  EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
+  EXPECT_THAT(out.err, HasSubstr("--coalesce: got \"9ms\", expected auto, off or a duration in (0, 5ms]"));
 }
 
 }  // namespace

@@ -88,15 +88,24 @@ TEST(MergeShards, KeepsTheHttpClientWhenEveryShardRanTheSameOne) {
   auto b = shard(1, 2);
   a.run.http_client = b.run.http_client = "built-in HTTP/1.1";
   a.run.http_client_reason = b.run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
-  a.run.http_reads = 10;
-  a.run.http_reads_kernel_stamped = 10;
-  b.run.http_reads = 7;
-  b.run.http_reads_kernel_stamped = 5;
+  a.run.http_counts.reads = 10;
+  a.run.http_counts.kernel_stamped_reads = 10;
+  b.run.http_counts.reads = 7;
+  b.run.http_counts.kernel_stamped_reads = 5;
+  a.run.http_counts.waits = 100;
+  a.run.http_counts.coalesced_waits = 40;
+  a.run.http_counts.longest_pause_ns = 2'000'000;
+  b.run.http_counts.waits = 50;
+  b.run.http_counts.coalesced_waits = 0;
+  b.run.http_counts.longest_pause_ns = 0;
   auto merged = merge_shards({a, b});
   ASSERT_TRUE(merged) << merged.error();
   EXPECT_EQ(merged->run.http_client, "built-in HTTP/1.1");
-  EXPECT_EQ(merged->run.http_reads, 17u);
-  EXPECT_EQ(merged->run.http_reads_kernel_stamped, 15u);
+  EXPECT_EQ(merged->run.http_counts.reads, 17u);
+  EXPECT_EQ(merged->run.http_counts.kernel_stamped_reads, 15u);
+  EXPECT_EQ(merged->run.http_counts.waits, 150u);
+  EXPECT_EQ(merged->run.http_counts.coalesced_waits, 40u);
+  EXPECT_EQ(merged->run.http_counts.longest_pause_ns, 2'000'000u);  // the longest, not a sum
   EXPECT_EQ(merged->run.http_client_reason, "http:// target, HTTP/1.1, no proxy");
   b.run.http_client = "libcurl";  // e.g. a proxy set on one load machine: no single answer
   merged = merge_shards({a, b});

@@ -158,6 +158,27 @@ TEST(ScenarioLoad, EngineThreadsDefaultToOneAndAreBounded) {
   EXPECT_NE(load_error("engine:\n  thread: 2\n" + load).find("thread"), std::string::npos);
 }
 
+TEST(ScenarioLoad, EngineCoalesceIsAutoOffOrAWindowOfAtMostFiveMilliseconds) {
+  const std::string load = "load:\n  - {executor: constant-vus, vus: 4, duration: 1m}\n";
+  EXPECT_EQ(load_ok(load).engine.coalesce.mode, Coalesce::Mode::automatic);
+  EXPECT_EQ(to_string(load_ok(load).engine.coalesce), "auto");
+  EXPECT_EQ(load_ok("engine:\n  coalesce: off\n" + load).engine.coalesce.mode, Coalesce::Mode::off);
+  const Coalesce fixed = load_ok("engine:\n  coalesce: 2ms\n" + load).engine.coalesce;
+  EXPECT_EQ(fixed.mode, Coalesce::Mode::fixed);
+  EXPECT_EQ(fixed.window, 2ms);
+  EXPECT_EQ(to_string(fixed), "2ms");
+  EXPECT_EQ(load_ok("engine:\n  coalesce: 5ms\n" + load).engine.coalesce.window, 5ms);
+  EXPECT_EQ(load_error("engine:\n  coalesce: 6ms\n" + load),
+            "scenarios/x.yaml:2:13: engine.coalesce: got \"6ms\", expected auto, off or a duration in (0, 5ms] such as "
+            "\"2ms\"; a pause is bounded by the loop's 5ms probe");
+  EXPECT_EQ(load_error("engine:\n  coalesce: 0s\n" + load),
+            "scenarios/x.yaml:2:13: engine.coalesce: got \"0s\", expected auto, off or a duration in (0, 5ms] such as "
+            "\"2ms\"; a pause is bounded by the loop's 5ms probe");
+  EXPECT_EQ(load_error("engine:\n  coalesce: sometimes\n" + load),
+            "scenarios/x.yaml:2:13: engine.coalesce: got \"sometimes\": expected auto, off or a duration in (0, 5ms] such "
+            "as \"2ms\"");
+}
+
 TEST(ScenarioLoad, TimeScaleIsKeptNotApplied) {
   const Scenario scenario = load_ok("time_scale: 0.01\nload:\n  - {executor: constant-vus, vus: 1, duration: 2m}\n");
   EXPECT_DOUBLE_EQ(scenario.time_scale, 0.01);

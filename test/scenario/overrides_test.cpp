@@ -7,6 +7,7 @@
 namespace llmd::scenario {
 namespace {
 
+using namespace std::chrono_literals;
 using test::k_load;
 using test::load_ok;
 
@@ -91,6 +92,17 @@ TEST(ScenarioOverrides, ErrorsNameTheFlag) {
   ASSERT_TRUE(apply_overrides(scenario, overrides));
   EXPECT_EQ(scenario.engine.threads, 3u);
   EXPECT_EQ(to_string(scenario.engine.where), "--threads");
+  overrides = Overrides{};
+  overrides.coalesce = "1h";
+  EXPECT_EQ(apply_error(scenario, overrides),
+            "--coalesce: got \"1h\", expected auto, off or a duration in (0, 5ms] such as \"2ms\"; a pause is bounded "
+            "by the loop's 5ms probe");
+  overrides.coalesce = "off";
+  ASSERT_TRUE(apply_overrides(scenario, overrides));
+  EXPECT_EQ(scenario.engine.coalesce.mode, Coalesce::Mode::off);
+  overrides.coalesce = "750us";
+  ASSERT_TRUE(apply_overrides(scenario, overrides));
+  EXPECT_EQ(scenario.engine.coalesce.window, 750us);
   overrides = Overrides{};
   overrides.cache_urls = {"http://ok:1/metrics", "nope"};
   EXPECT_EQ(apply_error(scenario, overrides), "--cache-url: expected an http:// or https:// URL with a host, got \"nope\"");
