@@ -24,6 +24,8 @@ class JsonCursor {
   static constexpr int k_max_depth = 64;
 
   explicit JsonCursor(std::string_view text) : m_text(text) {}
+  // Starts at byte `offset` of `text` (the caller knows what came before: ChunkPrefix).
+  JsonCursor(std::string_view text, std::size_t offset) : m_text(text), m_pos(offset) {}
 
   // Skips whitespace, then consumes `c` if it is next. Inline (as skip_ws): it runs several times
   // per JSON member, and the call cost showed in the engine's profile.

@@ -2,6 +2,8 @@
 // Every "false" below means "unsure": decode() then asks decode_slow() (nlohmann/json).
 #include "sse/openai_stream.hpp"
 
+#include <cstring>
+
 #include "sse/json_scanner.hpp"
 #include "sse/openai_stream_rules.hpp"
 
@@ -31,6 +33,9 @@ bool for_each_member(JsonCursor& cursor, OnMember&& on_member) {
 // duplicate makes the scan unsure rather than read both (or the first).
 class SeenKeys {
  public:
+  SeenKeys() = default;
+  explicit SeenKeys(unsigned bits) : m_bits(bits) {}
+  unsigned bits() const { return m_bits; }
   // True the first time `key` (one of up to 8, by index) is seen.
   bool first(unsigned index) {
     const unsigned bit = 1U << index;
@@ -43,8 +48,17 @@ class SeenKeys {
   unsigned m_bits = 0;
 };
 
-// A string (its decoded bytes added to `total_bytes`) or null.
-bool scan_text(JsonCursor& cursor, std::size_t& total_bytes) {
+// Where the scan found generated-text strings (for ChunkTemplate): how many, and the last one's bytes
+// (quotes included) and which count it went to.
+struct TextSpans {
+  std::size_t count = 0;
+  std::size_t begin = 0;  // offset of the opening quote
+  std::size_t end = 0;    // offset after the closing quote
+  bool reasoning = false;
+};
+
+// A string (its decoded bytes added to `total_bytes`, its place noted in `spans`) or null.
+bool scan_text(JsonCursor& cursor, std::size_t& total_bytes, TextSpans& spans, bool reasoning) {
   if (cursor.consume_null()) {
     return true;
   }
@@ -53,20 +67,24 @@ bool scan_text(JsonCursor& cursor, std::size_t& total_bytes) {
     return false;
   }
   total_bytes += text.decoded_bytes;
+  ++spans.count;
+  spans.end = cursor.offset();
+  spans.begin = spans.end - text.raw.size() - 2;
+  spans.reasoning = reasoning;
   return true;
 }
 
-bool scan_delta(JsonCursor& cursor, OpenAiChunk& chunk) {
+bool scan_delta(JsonCursor& cursor, OpenAiChunk& chunk, TextSpans& spans) {
   SeenKeys seen;
   return for_each_member(cursor, [&](std::string_view key) {
     if (key == "content") {
-      return seen.first(0) && scan_text(cursor, chunk.text_bytes);
+      return seen.first(0) && scan_text(cursor, chunk.text_bytes, spans, false);
     }
     if (key == "reasoning_content") {
-      return seen.first(1) && scan_text(cursor, chunk.reasoning_bytes);
+      return seen.first(1) && scan_text(cursor, chunk.reasoning_bytes, spans, true);
     }
     if (key == "reasoning") {
-      return seen.first(2) && scan_text(cursor, chunk.reasoning_bytes);
+      return seen.first(2) && scan_text(cursor, chunk.reasoning_bytes, spans, true);
     }
     return cursor.skip_value();  // role, tool_calls, ...
   });
@@ -86,15 +104,15 @@ bool scan_finish_reason(JsonCursor& cursor, OpenAiChunk& chunk) {
 
 // One element of "choices". Only its own "text" / "delta" / "finish_reason" are read: "logprobs"
 // (whose entries have "text" / "content" keys of their own) is skipped whole.
-bool scan_choice(JsonCursor& cursor, OpenAiChunk& chunk) {
+bool scan_choice(JsonCursor& cursor, OpenAiChunk& chunk, TextSpans& spans) {
   ++chunk.choice_count;
   SeenKeys seen;
   return for_each_member(cursor, [&](std::string_view key) {
     if (key == "text") {
-      return seen.first(0) && scan_text(cursor, chunk.text_bytes);
+      return seen.first(0) && scan_text(cursor, chunk.text_bytes, spans, false);
     }
     if (key == "delta") {
-      return seen.first(1) && scan_delta(cursor, chunk);
+      return seen.first(1) && scan_delta(cursor, chunk, spans);
     }
     if (key == "finish_reason") {
       return seen.first(2) && scan_finish_reason(cursor, chunk);
@@ -103,7 +121,7 @@ bool scan_choice(JsonCursor& cursor, OpenAiChunk& chunk) {
   });
 }
 
-bool scan_choices(JsonCursor& cursor, OpenAiChunk& chunk) {
+bool scan_choices(JsonCursor& cursor, OpenAiChunk& chunk, TextSpans& spans) {
   if (!cursor.consume('[')) {
     return false;
   }
@@ -111,7 +129,7 @@ bool scan_choices(JsonCursor& cursor, OpenAiChunk& chunk) {
     return true;
   }
   do {
-    if (!scan_choice(cursor, chunk)) {
+    if (!scan_choice(cursor, chunk, spans)) {
       return false;
     }
   } while (cursor.consume(','));
@@ -170,18 +188,31 @@ bool scan_usage(JsonCursor& cursor, OpenAiChunk& chunk) {
   return true;
 }
 
-// The whole payload; false when unsure (including "error" payloads and non-chunks).
-bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
-  JsonCursor cursor(data);
+// The payload starts with `prefix.bytes` (and has more after them).
+bool starts_with_prefix(std::string_view data, const ChunkPrefix& prefix) {
+  return prefix.valid && data.size() > prefix.bytes.size() &&
+         std::memcmp(data.data(), prefix.bytes.data(), prefix.bytes.size()) == 0;
+}
+
+// The whole payload; false when unsure (including "error" payloads and non-chunks). Resumes after
+// `prefix` when the payload starts with it, and remembers a new one when it did not (ChunkPrefix).
+bool scan_chunk(std::string_view data, OpenAiChunk& chunk, ChunkPrefix& prefix, TextSpans& spans) {
+  const bool resumed = starts_with_prefix(data, prefix);
+  JsonCursor cursor(data, resumed ? prefix.bytes.size() : 0);
   bool has_choices = false;
-  bool has_message = false;
-  SeenKeys seen;
-  const bool ok = for_each_member(cursor, [&](std::string_view key) {
+  bool has_message = resumed && prefix.has_message;
+  bool usage_seen = false;  // before "choices": the prefix would carry a value, not only a state
+  SeenKeys seen(resumed ? prefix.seen_bits : 0);
+  std::size_t choices_at = 0;  // the offset of the "choices" member (0: not reached yet)
+  unsigned seen_at_choices = 0;
+  bool message_at_choices = false;
+  const auto on_member = [&](std::string_view key) {
     if (key == "choices") {
       has_choices = true;
-      return seen.first(0) && scan_choices(cursor, chunk);
+      return seen.first(0) && scan_choices(cursor, chunk, spans);
     }
     if (key == "usage") {
+      usage_seen = true;
       return seen.first(1) && scan_usage(cursor, chunk);
     }
     if (key == "error") {
@@ -195,9 +226,42 @@ bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
       has_message = true;
     }
     return cursor.skip_value();
-  });
+  };
+  bool ok = true;
+  if (!resumed) {
+    ok = cursor.consume('{');
+    if (ok && cursor.consume('}')) {
+      ok = false;  // {}: neither choices nor usage, not a chunk (kind_of below would say so)
+    }
+  }
+  if (ok) {
+    do {
+      const std::size_t member_at = cursor.offset();
+      JsonString key;
+      if (!cursor.read_string(key) || key.has_escapes || !cursor.consume(':')) {
+        ok = false;
+        break;
+      }
+      if (key.raw == "choices" && !resumed && !usage_seen && choices_at == 0) {
+        choices_at = member_at;
+        seen_at_choices = seen.bits();  // reading the key changed neither
+        message_at_choices = has_message;
+      }
+      if (!on_member(key.raw)) {
+        ok = false;
+        break;
+      }
+    } while (cursor.consume(','));
+    ok = ok && cursor.consume('}');
+  }
   if (!ok || !cursor.at_end() || (has_message && !has_choices)) {
     return false;
+  }
+  if (choices_at > 0) {  // a chunk scanned whole: its start is the next one's (capacity reused)
+    prefix.bytes.assign(data.data(), choices_at);
+    prefix.seen_bits = seen_at_choices;
+    prefix.has_message = message_at_choices;
+    prefix.valid = true;
   }
   const auto kind = rules::kind_of(chunk, has_choices);
   if (!kind) {
@@ -205,6 +269,52 @@ bool scan_chunk(std::string_view data, OpenAiChunk& chunk) {
   }
   chunk.kind = *kind;
   return true;
+}
+
+// The payload is `t`'s but for its text string (ChunkTemplate): fills `chunk` and returns true.
+bool read_by_template(std::string_view data, const ChunkTemplate& t, OpenAiChunk& chunk) {
+  if (!t.valid) {
+    return false;
+  }
+  const std::size_t suffix = t.bytes.size() - t.text_end;
+  if (data.size() < t.text_begin + 2 + suffix || data[t.text_begin] != '"' ||
+      std::memcmp(data.data(), t.bytes.data(), t.text_begin) != 0) {
+    return false;
+  }
+  JsonCursor cursor(data, t.text_begin);
+  JsonString text;
+  if (!cursor.read_string(text)) {
+    return false;
+  }
+  const std::size_t end = cursor.offset();
+  if (data.size() - end != suffix || std::memcmp(data.data() + end, t.bytes.data() + t.text_end, suffix) != 0) {
+    return false;
+  }
+  chunk.choice_count = t.choice_count;
+  chunk.usage = t.usage;
+  (t.reasoning ? chunk.reasoning_bytes : chunk.text_bytes) = text.decoded_bytes;
+  if (t.finish_length > 0) {
+    const std::size_t at = t.finish_at < t.text_begin ? t.finish_at : t.finish_at - t.text_end + end;
+    chunk.finish_reason = data.substr(at, t.finish_length);
+  }
+  chunk.kind = rules::kind_of(chunk, true).value_or(ChunkKind::empty_delta);  // choice_count > 0: always set
+  return true;
+}
+
+// After a whole scan that returned true: `data` becomes the template when it had one text string.
+void remember_template(std::string_view data, const TextSpans& spans, const OpenAiChunk& chunk, ChunkTemplate& t) {
+  t.valid = spans.count == 1;
+  if (!t.valid) {
+    return;
+  }
+  t.bytes.assign(data);  // capacity reused
+  t.text_begin = spans.begin;
+  t.text_end = spans.end;
+  t.reasoning = spans.reasoning;
+  t.choice_count = chunk.choice_count;
+  t.usage = chunk.usage;
+  t.finish_length = chunk.finish_reason.size();
+  t.finish_at = t.finish_length > 0 ? static_cast<std::size_t>(chunk.finish_reason.data() - data.data()) : 0;
 }
 
 }  // namespace
@@ -235,8 +345,13 @@ OpenAiChunk OpenAiStreamDecoder::decode(std::string_view data) {
   OpenAiChunk chunk;
   if (rules::is_done(data)) {
     chunk.kind = ChunkKind::done;
-  } else if (!scan_chunk(data, chunk)) {
-    chunk = decode_slow(data);
+  } else if (!read_by_template(data, m_template, chunk)) {
+    TextSpans spans;
+    if (scan_chunk(data, chunk, m_prefix, spans)) {
+      remember_template(data, spans, chunk, m_template);
+    } else {
+      chunk = decode_slow(data);
+    }
   }
   fold(chunk);
   return chunk;

@@ -83,6 +83,35 @@ struct StreamTally {
   std::int64_t output_tokens() const;
 };
 
+// The start of the last chunk whose top-level members before "choices" were all skipped: its bytes up
+// to that member's key, and what the scan knew there. Every chunk of one stream starts with the same
+// `{"id":…,"object":…,"created":…,"model":…,` (vLLM, the simulator), so a payload that begins with
+// exactly these bytes is in exactly this state at that offset: the scan resumes there instead of
+// reading the same members again (~half of a completion chunk's bytes). Byte-identical or not used.
+struct ChunkPrefix {
+  std::string bytes;         // payload[0, bytes.size()): ends after the '{' or ',' before "choices"
+  unsigned seen_bits = 0;    // the top-level SeenKeys at that point
+  bool has_message = false;  // a top-level "message" member came before
+  bool valid = false;
+};
+
+// The last chunk the scan read whole that held exactly one generated-text string (choices[0].text,
+// delta.content or a reasoning field): a chunk with the same bytes before that string and the same
+// bytes after it is that chunk but for the string, so it reads the same with the new string's length
+// (the scan of identical bytes from an identical state is identical; only the string is read, and
+// checked, again). A stream's content chunks differ only in their token (vLLM, the simulator).
+struct ChunkTemplate {
+  std::string bytes;           // the whole payload
+  std::size_t text_begin = 0;  // its text string, quotes included: [text_begin, text_end)
+  std::size_t text_end = 0;
+  bool reasoning = false;      // the string counted as reasoning, not text
+  std::size_t choice_count = 0;
+  std::optional<Usage> usage;
+  std::size_t finish_at = 0;   // finish_reason's offset in `bytes` (finish_length 0: none)
+  std::size_t finish_length = 0;
+  bool valid = false;
+};
+
 class OpenAiStreamDecoder {
  public:
   // Decodes one SSE data payload and folds it into tally().
@@ -110,6 +139,9 @@ class OpenAiStreamDecoder {
   void fold(const OpenAiChunk& chunk);
 
   StreamTally m_tally;
+  // Both kept across reset(): a different stream's chunk simply does not match them.
+  ChunkTemplate m_template;
+  ChunkPrefix m_prefix;
   std::string m_slow_finish_reason;  // storage behind OpenAiChunk::finish_reason on the slow path
 };
 

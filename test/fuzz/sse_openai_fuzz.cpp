@@ -9,6 +9,8 @@
 //    default event limit and with a small one;
 //  - for every event, the fast path (JsonCursor) and the nlohmann-only path classify its data
 //    identically (kind, text and reasoning bytes, choices, finish_reason, usage, error, problem);
+//  - one decoder over the whole stream (resuming after a repeated chunk start, ChunkPrefix) reads
+//    every event as a fresh decoder does;
 //  - the per-request tally adds up (events, content events, output tokens >= 0).
 #include <string>
 #include <vector>
@@ -62,10 +64,20 @@ void check_decoders_agree(std::string_view data) {
   (void)sse::classify_error_body(data);
 }
 
+// One decoder over the stream: each event after the first may resume after the previous chunk's start
+// (ChunkPrefix); it must read every event exactly as a fresh decoder reads it alone.
 void check_tally(const Recording& recording) {
   sse::OpenAiStreamDecoder decoder;
   for (const auto& event : recording.events) {
-    decoder.decode(event.data);
+    const sse::OpenAiChunk resumed = decoder.decode(event.data);
+    sse::OpenAiStreamDecoder fresh_decoder;
+    const sse::OpenAiChunk fresh = fresh_decoder.decode(event.data);
+    const std::string where = "\n  data: \"" + std::string(event.data.substr(0, 400)) + "\"";
+    LLMD_FUZZ_CHECK(resumed.kind == fresh.kind && resumed.text_bytes == fresh.text_bytes &&
+                        resumed.reasoning_bytes == fresh.reasoning_bytes && resumed.choice_count == fresh.choice_count &&
+                        resumed.finish_reason == fresh.finish_reason && resumed.usage == fresh.usage &&
+                        resumed.error == fresh.error && resumed.problem == fresh.problem,
+                    "a chunk read after the stream's previous one differs from a fresh read" + where);
   }
   const sse::StreamTally& tally = decoder.tally();
   LLMD_FUZZ_CHECK(tally.events == recording.events.size(), "tally.events");

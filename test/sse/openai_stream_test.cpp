@@ -251,6 +251,72 @@ TEST(OpenAiStreamDecoder, AcceptsWhitespaceAndAnyKeyOrder) {
   EXPECT_EQ(chunk.usage, (Usage{3, 7, std::nullopt}));
 }
 
+// ChunkTemplate / ChunkPrefix: after a chunk, the next one that equals it but for its text string is
+// read by that string alone, and one that starts with the same bytes up to "choices" is scanned from
+// there. Whatever the bytes, the chunk must come out exactly as from a fresh decoder.
+TEST(OpenAiStreamDecoder, AChunkReadAfterASimilarOneDecodesAsAFreshOne) {
+  const std::string start = R"({"id":"c-1","object":"chat.completion.chunk","created":1,"model":"m",)";
+  const std::string message_start = R"({"message":"hi",)";
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {start + R"("choices":[{"index":0,"delta":{"content":"ab"},"finish_reason":null}]})",
+       start + R"("choices":[{"index":0,"delta":{"content":"xyz"},"finish_reason":"stop"}]})"},
+      {start + R"("choices":[{"text":"a"}]})", start + R"("choices":[{"text":"x"}],"choices":[]})"},  // duplicate
+      {start + R"("choices":[{"text":"a"}]})", start + R"("choices":[{"text":"x")"},                 // truncated
+      {start + R"("choices":[{"text":"a"}]})", start + R"("error":{"message":"boom","type":"x","code":500}})"},
+      {start + R"("choices":[{"text":"a"}]})", start + R"("choices":[],"usage":{"prompt_tokens":3,"completion_tokens":4}})"},
+      {start + R"("choices":[{"text":"a"}]})", start + R"("choices":[{"text":"a"}]} x)"},  // trailing bytes
+      {start + R"("choices":[{"text":"a"}]})", start + R"( "choices" : [ {"text":"abc"} ] })"},
+      {start + R"("choices":[{"text":"a"}]})", start + R"("usage":null,"choices":[{"text":"ab"}]})"},
+      {start + R"("choices":[{"text":"a"}]})", start},  // only the start: nothing after it to resume on
+      {start + R"("choices":[{"text":"a"}]})", start + "}"},
+      {message_start + R"("choices":[{"text":"a"}]})", message_start + R"("usage":null})"},  // a flat error shape
+      {message_start + R"("choices":[{"text":"a"}]})", message_start + R"("choices":[{"text":"bc"}]})"},
+      {R"({"choices":[{"text":"a"}]})", R"({"choices":[{"text":"ab"}],"object":"error"})"},
+      {R"({"usage":null,"choices":[{"text":"a"}]})", R"({"usage":null,"choices":[{"text":"ab"}]})"},
+      // The same but for the text string (ChunkTemplate), and near misses.
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"\u00e9\n","logprobs":null}]})"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"","logprobs":null}]})"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"\x","logprobs":null}]})"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"a\"","logprobs":null}]})"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":null,"logprobs":null}]})"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"abc","logprobs":null}],"x":1})"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"abc","logprobs":null}]} )"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"abc","logprobs":null}])"},
+      {R"({"choices":[{"text":"a","logprobs":null}]})", R"({"choices":[{"text":"ab)" "\xff" R"(","logprobs":null}]})"},
+      {R"({"choices":[{"text":"a","finish_reason":"stop"}]})", R"({"choices":[{"text":"abcd","finish_reason":"stop"}]})"},
+      {R"({"choices":[{"finish_reason":"stop","text":"a"}]})", R"({"choices":[{"finish_reason":"stop","text":"abcd"}]})"},
+      {R"({"choices":[{"text":"a"}],"usage":{"prompt_tokens":1,"completion_tokens":2}})",
+       R"({"choices":[{"text":"abc"}],"usage":{"prompt_tokens":1,"completion_tokens":2}})"},
+      {R"({"choices":[{"delta":{"reasoning_content":"ab"}}]})", R"({"choices":[{"delta":{"reasoning_content":"abc"}}]})"},
+      {R"({"choices":[{"delta":{"content":"ab"}}]})", R"({"choices":[{"delta":{"content":"ab"}},{"delta":{"content":"c"}}]})"},
+      {R"({"choices":[{"text":"a"},{"text":"b"}]})", R"({"choices":[{"text":"a"},{"text":"bcd"}]})"},
+  };
+  for (const auto& [first, second] : pairs) {
+    SCOPED_TRACE(first + " then " + second);
+    OpenAiStreamDecoder decoder;
+    (void)decoder.decode(first);
+    const OpenAiChunk resumed = decoder.decode(second);
+    OpenAiStreamDecoder fresh_decoder;
+    const OpenAiChunk fresh = fresh_decoder.decode(second);
+    EXPECT_EQ(resumed.kind, fresh.kind);
+    EXPECT_EQ(resumed.text_bytes, fresh.text_bytes);
+    EXPECT_EQ(resumed.reasoning_bytes, fresh.reasoning_bytes);
+    EXPECT_EQ(resumed.choice_count, fresh.choice_count);
+    EXPECT_EQ(resumed.finish_reason, fresh.finish_reason);
+    EXPECT_EQ(resumed.usage, fresh.usage);
+    EXPECT_EQ(resumed.error, fresh.error);
+    EXPECT_EQ(resumed.problem, fresh.problem);
+  }
+  OpenAiStreamDecoder decoder;  // and the resumed read itself: three chunks of one stream
+  EXPECT_EQ(decoder.decode(pairs[0].first).text_bytes, 2u);
+  const OpenAiChunk second = decoder.decode(pairs[0].second);
+  EXPECT_EQ(second.text_bytes, 3u);
+  EXPECT_EQ(second.finish_reason, "stop");
+  EXPECT_EQ(decoder.decode(start + R"("choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}})").kind,
+            ChunkKind::usage_only);
+  EXPECT_EQ(decoder.tally().output_tokens(), 2);
+}
+
 TEST(OpenAiStreamDecoder, FallsBackForShapesTheScannerDoesNotTake) {
   EXPECT_EQ(decode_checked(R"({"ch\u006fices":[{"text":"ab"}]})").text_bytes, 2u);  // escaped key
   EXPECT_EQ(decode_checked(R"({"choices":[],"usage":{"prompt_tokens":15.0,"completion_tokens":2}})").usage,
@@ -359,6 +425,19 @@ TEST(OpenAiFixtures, EveryRecordedStreamDecodesTheSameAtEverySplit) {
       }
       ASSERT_EQ(decode_recording(test::parse_byte_by_byte(stream)), expected);
       ASSERT_EQ(test::first_split_difference(stream), "");
+    }
+  }
+}
+
+// One decoder over a whole recorded stream (each chunk after the first resumed after the shared start,
+// ChunkPrefix) reads every event as a fresh decoder reads it alone.
+TEST(OpenAiFixtures, EveryEventOfARecordedStreamDecodesAsItDoesAlone) {
+  for (const auto& path : test::sse_fixtures()) {
+    SCOPED_TRACE(path.filename().string());
+    const test::Recording recording = test::parse_one_shot(test::read_file(path));
+    OpenAiStreamDecoder decoder;
+    for (const auto& event : recording.events) {
+      EXPECT_EQ(to_decoded(decoder.decode(event.data)), to_decoded(OpenAiStreamDecoder().decode(event.data))) << event.data;
     }
   }
 }
