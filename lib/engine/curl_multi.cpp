@@ -159,7 +159,7 @@ void CurlMulti::maybe_pause(TimePoint now, TimePoint deadline) {
   // them without help); a paused one filled the whole event buffer (a pause only adds delay).
   const bool busy = m_last_paused ? m_last_ready >= k_max_events : m_last_ready >= k_busy_wait_events;
   if (m_coalesce_window <= Clock::duration::zero() || busy || m_active > 0 || m_side == nullptr ||
-      m_side->active() == 0 || !m_side->receive_stamped()) {
+      m_side->active() == 0 || !m_side->may_pause()) {
     m_last_paused = false;
     return;
   }

@@ -14,8 +14,9 @@
 // waking is most of the client's CPU (48% in `finish_task_switch` on a VM, issue 16). With a
 // coalescing window set, the loop pauses before its wait (never past its next deadline: arrivals,
 // timeouts, the 5 ms lag probe) so that one wake-up reads the events that arrived meanwhile. It
-// pauses only while no libcurl transfer runs and every read of the side transfers carried the
-// kernel's arrival stamp: a read's time is then when its bytes arrived, whenever the loop reads.
+// pauses only while no libcurl transfer runs and the side transfers allow it (SideTransfers::may_pause:
+// every read carried the kernel's arrival stamp, so a read's time is when its bytes arrived whenever
+// the loop reads, and no request is still on its way out).
 // It stops pausing while a wait brings many events (the loop is busy and reads them anyway).
 #include <chrono>
 #include <cstddef>
@@ -58,9 +59,10 @@ class SideTransfers {
   // Reports the transfers that finished since the last call.
   virtual void drain(TransferSink& sink) = 0;
   virtual std::size_t active() const = 0;
-  // Every read so far carried the kernel's arrival stamp (receive_clock.hpp), so when the loop gets
-  // round to a socket does not change any time it reports: the loop may pause to coalesce wake-ups.
-  virtual bool receive_stamped() const = 0;
+  // When the loop gets round to these sockets changes no time they report, so it may pause to
+  // coalesce wake-ups: every read so far carried the kernel's arrival stamp (receive_clock.hpp), and no
+  // connection is connecting or waiting to write its request (a pause would hold the request back).
+  virtual bool may_pause() const = 0;
 
  protected:
   SideTransfers() = default;

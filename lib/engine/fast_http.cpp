@@ -447,6 +447,9 @@ bool FastHttp::set_interest(Connection& conn, int op, bool out) {
   if (epoll_ctl(m_epoll, op, conn.fd, &event) != 0) {
     return false;
   }
+  if (conn.watching_out != out) {
+    out ? ++m_out_watchers : --m_out_watchers;
+  }
   conn.watching_out = out;
   return true;
 }
@@ -663,6 +666,10 @@ void FastHttp::close_connection(Connection& conn) {
   conn.step = Connection::Step::closed;
   conn.request = nullptr;
   conn.have = 0;
+  if (conn.watching_out) {  // the fd left the epoll set with its interest
+    conn.watching_out = false;
+    --m_out_watchers;
+  }
   if (conn.in.size() > m_buffer_bytes) {
     conn.in.resize(m_buffer_bytes);
     conn.in.shrink_to_fit();

@@ -94,7 +94,9 @@ class FastHttp final : public SideTransfers {
   void run_due(TimePoint now) override;
   void drain(TransferSink& sink) override;
   std::size_t active() const override { return m_active; }
-  bool receive_stamped() const override { return m_receive.kernel_stamped == m_receive.reads; }
+  bool may_pause() const override { return m_receive.kernel_stamped == m_receive.reads && m_out_watchers == 0; }
+  // Connections waiting to connect or to write the rest of their request (EPOLLOUT).
+  std::size_t out_watchers() const { return m_out_watchers; }
 
   struct Connection;  // fast_http.cpp
 
@@ -133,6 +135,7 @@ class FastHttp final : public SideTransfers {
   std::vector<std::pair<RequestState*, CURLcode>> m_done;  // finished, for drain()
   std::size_t m_active = 0;
   ReceiveStats m_receive;
+  std::size_t m_out_watchers = 0;
 };
 
 }  // namespace llmd::engine

@@ -45,7 +45,7 @@ class FakeSide final : public SideTransfers {
   void run_due(TimePoint /*now*/) override {}
   void drain(TransferSink& /*sink*/) override {}
   std::size_t active() const override { return transfers; }
-  bool receive_stamped() const override { return stamped; }
+  bool may_pause() const override { return stamped; }
 
   std::size_t transfers = 1;
   bool stamped = true;
@@ -106,7 +106,7 @@ TEST(CurlMultiCoalesce, DoesNotPauseWithoutStampsTransfersOrAWindow) {
   NoSink sink;
   loop->wait_and_process(Clock::now() + 3ms, sink);  // no window set (engine.coalesce off)
   loop->set_coalesce_window(2ms);
-  side.stamped = false;  // a read without the kernel's stamp: its time is when the loop read it
+  side.stamped = false;  // e.g. a read without the kernel's stamp: its time is when the loop read it
   loop->wait_and_process(Clock::now() + 3ms, sink);
   side.stamped = true;
   side.transfers = 0;  // nothing in flight: nothing to gather

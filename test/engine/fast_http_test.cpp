@@ -13,6 +13,7 @@
 #include "engine/engine.hpp"
 #include "engine/engine_test_support.hpp"
 #include "engine/fast_http.hpp"
+#include "engine/request_state.hpp"
 
 namespace llmd::engine {
 namespace {
@@ -228,6 +229,47 @@ INSTANTIATE_TEST_SUITE_P(
                      "data: {not json\n\ndata: [DONE]\n\n",
                      FailureClass::malformed_event}),
     [](const testing::TestParamInfo<BrokenAnswer>& param_info) { return std::string(param_info.param.name); });
+
+// SideTransfers::may_pause (engine.coalesce): while a connection is connecting or has request bytes
+// left to write, the loop must not pause (its progress carries no stamp: a pause would hold the request
+// back); once every request is out and only reads are left, it may.
+TEST(FastHttp, TheLoopMayPauseOnlyOnceEveryRequestIsOut) {
+  CannedServer server(test::sse_response("data: [DONE]\n\n"));
+  const TransferSettings settings = settings_for(server.url() + "/v1/completions");
+  const auto choice = choose_http_engine(scenario::HttpClient::automatic, settings, no_env);
+  ASSERT_TRUE(choice.fast) << choice.reason;
+  auto loop = CurlMulti::create({});
+  ASSERT_TRUE(loop) << loop.error();
+  auto fast = FastHttp::create(choice.target, settings, **loop, 0);
+  ASSERT_TRUE(fast) << fast.error();
+  auto state = RequestState::create(settings);
+  ASSERT_TRUE(state) << state.error();
+  class Done final : public TransferSink {
+   public:
+    void on_transfer_done(CURL* /*easy*/, CURLcode code) override { result = code; }
+    std::optional<CURLcode> result;
+  } done;
+  EXPECT_TRUE((*fast)->may_pause());
+  for (int request = 0; request < 2; ++request) {  // a new connection, then the kept-alive one
+    SCOPED_TRACE(request);
+    (*state)->body() = R"({"prompt":"x"})";
+    (*state)->begin(nullptr, Clock::now(), Clock::now(), nullptr);
+    done.result.reset();
+    (*fast)->start(**state);
+    if (request == 0) {
+      EXPECT_EQ((*fast)->out_watchers(), 1u);  // connecting: EPOLLOUT says when
+      EXPECT_FALSE((*fast)->may_pause());
+    }
+    const TimePoint give_up = Clock::now() + 5s;
+    while (!done.result && Clock::now() < give_up) {
+      (*loop)->wait_and_process(Clock::now() + 50ms, done);
+    }
+    ASSERT_EQ(done.result, CURLE_OK);
+    EXPECT_EQ((*fast)->out_watchers(), 0u);
+    EXPECT_TRUE((*fast)->may_pause());
+  }
+  (*loop)->detach();
+}
 
 TEST(FastHttp, RefusedConnectionsAreConnectFailures) {
   const std::string url = "http://127.0.0.1:" + std::to_string(test::closed_port());
