@@ -2,8 +2,6 @@
 // Every "false" below means "unsure": decode() then asks decode_slow() (nlohmann/json).
 #include "sse/openai_stream.hpp"
 
-#include <cstring>
-
 #include "sse/json_scanner.hpp"
 #include "sse/openai_stream_rules.hpp"
 
@@ -190,8 +188,7 @@ bool scan_usage(JsonCursor& cursor, OpenAiChunk& chunk) {
 
 // The payload starts with `prefix.bytes` (and has more after them).
 bool starts_with_prefix(std::string_view data, const ChunkPrefix& prefix) {
-  return prefix.valid && data.size() > prefix.bytes.size() &&
-         std::memcmp(data.data(), prefix.bytes.data(), prefix.bytes.size()) == 0;
+  return prefix.valid && data.size() > prefix.bytes.size() && data.starts_with(prefix.bytes);
 }
 
 // The whole payload; false when unsure (including "error" payloads and non-chunks). Resumes after
@@ -276,9 +273,9 @@ bool read_by_template(std::string_view data, const ChunkTemplate& t, OpenAiChunk
   if (!t.valid) {
     return false;
   }
-  const std::size_t suffix = t.bytes.size() - t.text_end;
-  if (data.size() < t.text_begin + 2 + suffix || data[t.text_begin] != '"' ||
-      std::memcmp(data.data(), t.bytes.data(), t.text_begin) != 0) {
+  const std::string_view before = std::string_view(t.bytes).substr(0, t.text_begin);
+  const std::string_view after = std::string_view(t.bytes).substr(t.text_end);
+  if (data.size() < before.size() + 2 + after.size() || data[t.text_begin] != '"' || !data.starts_with(before)) {
     return false;
   }
   JsonCursor cursor(data, t.text_begin);
@@ -287,7 +284,7 @@ bool read_by_template(std::string_view data, const ChunkTemplate& t, OpenAiChunk
     return false;
   }
   const std::size_t end = cursor.offset();
-  if (data.size() - end != suffix || std::memcmp(data.data() + end, t.bytes.data() + t.text_end, suffix) != 0) {
+  if (data.size() - end != after.size() || !data.ends_with(after)) {
     return false;
   }
   chunk.choice_count = t.choice_count;
