@@ -37,6 +37,7 @@
 #include <sys/socket.h>
 
 #include "engine/curl_multi.hpp"
+#include "engine/receive_clock.hpp"
 #include "engine/request_state.hpp"
 #include "scenario/scenario.hpp"
 #include "util/result.hpp"
@@ -136,6 +137,8 @@ class FastHttp final : public SideTransfers {
   std::size_t m_active = 0;
   ReceiveStats m_receive;
   std::size_t m_out_watchers = 0;
+  // Stamping on before the first connection, and kept on for the client's life (receive_clock.hpp).
+  ReceiveStampHold m_stamp_hold;
 };
 
 }  // namespace llmd::engine

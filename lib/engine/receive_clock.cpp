@@ -1,11 +1,15 @@
 #include "engine/receive_clock.hpp"
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <thread>
+#include <utility>
 
 namespace llmd::engine {
 
@@ -35,6 +39,69 @@ StampedRead recv_stamped(int fd, char* buffer, std::size_t size) {
     }
   }
   return read;
+}
+
+namespace {
+
+// A connected loopback TCP pair {client, server}, or {-1, -1}.
+std::pair<int, int> loopback_pair() {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (listener < 0) {
+    return {-1, -1};
+  }
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(address);
+  int client = -1;
+  int server = -1;
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&address), size) == 0 && ::listen(listener, 1) == 0 &&
+      ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size) == 0) {
+    client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    // Blocking: loopback completes the handshake inside connect(), and accept() then finds it queued.
+    if (client >= 0 && ::connect(client, reinterpret_cast<sockaddr*>(&address), size) == 0) {
+      server = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    }
+  }
+  ::close(listener);
+  if (server < 0) {
+    if (client >= 0) {
+      ::close(client);
+    }
+    return {-1, -1};
+  }
+  return {client, server};
+}
+
+}  // namespace
+
+ReceiveStampHold::ReceiveStampHold(std::chrono::milliseconds wait) {
+  const auto [client, server] = loopback_pair();
+  if (client < 0) {
+    return;
+  }
+  m_fd = client;
+  const timeval read_timeout{0, 100'000};  // a lost probe cannot hang the run's start
+  setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &read_timeout, sizeof(read_timeout));
+  if (enable_receive_stamps(client)) {
+    const auto give_up = std::chrono::steady_clock::now() + wait;
+    char byte = 0;
+    while (!m_confirmed && ::send(server, "s", 1, MSG_NOSIGNAL) == 1) {
+      const StampedRead read = recv_stamped(client, &byte, 1);
+      m_confirmed = read.got == 1 && read.stamp.has_value();
+      if (m_confirmed || read.got != 1 || std::chrono::steady_clock::now() >= give_up) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // the kernel's deferred work runs meanwhile
+    }
+  }
+  ::close(server);
+}
+
+ReceiveStampHold::~ReceiveStampHold() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
 }
 
 std::chrono::steady_clock::time_point steady_from_realtime(const timespec& stamp, const timespec& realtime_now,

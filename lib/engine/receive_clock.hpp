@@ -34,6 +34,35 @@ struct StampedRead {
 // One recvmsg() of up to `size` bytes into `buffer`, with the kernel's receive stamp when there is one.
 StampedRead recv_stamped(int fd, char* buffer, std::size_t size);
 
+// Keeps the kernel's packet stamping on while it lives, and at its start waits until it is on.
+//
+// Why: the first socket on a machine to ask for SO_TIMESTAMPNS turns the kernel's stamping on through
+// deferred work (net_enable_timestamp() schedules it where the kernel patches its jump labels), and
+// the last one to close turns it off the same way; a packet that arrives before that work ran carries
+// no stamp, even on a socket that asked. Measured: in a fresh process with no other stamping socket on
+// the machine, a loopback byte sent right after the setsockopt came back unstamped (1 of 1 fresh
+// processes; the project's CI at stop 28). One unstamped read makes the run's receive times mixed and
+// stops coalesced wake-ups (CurlMulti::maybe_pause) for the rest of the run.
+//
+// How: a loopback TCP pair asks for stamps, and a byte is sent over it until one comes back stamped
+// (at most `wait`); its receiving socket stays open, so stamping stays on for every socket of the run.
+// Not confirmed (no loopback, a kernel that never stamps TCP): nothing changes, reads are counted as
+// they come (RunResult::http_counts).
+class ReceiveStampHold {
+ public:
+  explicit ReceiveStampHold(std::chrono::milliseconds wait = std::chrono::milliseconds(200));
+  ReceiveStampHold(const ReceiveStampHold&) = delete;
+  ReceiveStampHold& operator=(const ReceiveStampHold&) = delete;
+  ~ReceiveStampHold();
+
+  // A probe came back stamped: from now on, packets to every socket that asked carry a stamp.
+  bool confirmed() const { return m_confirmed; }
+
+ private:
+  int m_fd = -1;
+  bool m_confirmed = false;
+};
+
 // `stamp` (CLOCK_REALTIME) on steady_clock, by the offset of `realtime_now` and `steady_now` (read
 // together), clamped to [not_before, steady_now]: a realtime step between the packet and the read
 // cannot put the arrival after the read or before the request.
