@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <iterator>
+#include <memory>
 
 #include <boost/intrusive/list.hpp>
 #include <fmt/format.h>
@@ -63,6 +64,29 @@ std::string connect_failure(const FastHttpTarget& target, TimePoint started, Tim
                      elapsed_ms(started, now), std::strerror(error));
 }
 
+// A connection's receive buffer, allocated without zero-filling: only the pages its reads reach get
+// touched, so a connection whose reads are SSE events of a few hundred bytes keeps one page of its
+// 16 KiB resident, not four (std::vector<char> value-initialises: every page at once). From 1,000
+// streams on the buffers are 2 KiB anyway (engine_requests.cpp, k_many_streams_buffer_bytes).
+class ReceiveBuffer {
+ public:
+  char* data() { return m_bytes.get(); }
+  std::size_t size() const { return m_size; }
+  // `size` bytes; the first `keep` of the old ones are kept.
+  void resize(std::size_t size, std::size_t keep) {
+    auto bytes = std::make_unique_for_overwrite<char[]>(size);
+    if (keep > 0) {
+      std::memcpy(bytes.get(), m_bytes.get(), std::min(keep, size));
+    }
+    m_bytes = std::move(bytes);
+    m_size = size;
+  }
+
+ private:
+  std::unique_ptr<char[]> m_bytes;
+  std::size_t m_size = 0;
+};
+
 }  // namespace
 
 struct FastHttp::Connection final : public Http1Listener {
@@ -84,7 +108,7 @@ struct FastHttp::Connection final : public Http1Listener {
   std::size_t sent = 0;      // bytes of head + body written
   std::size_t received = 0;  // response bytes of the current request
   std::string head;
-  std::vector<char> in;
+  ReceiveBuffer in;
   std::size_t have = 0;  // bytes in `in` not consumed by the parser yet
   Http1Response response;
   TimePoint now{};  // stamp of the read being parsed
@@ -281,7 +305,7 @@ FastHttp::Connection* FastHttp::take_connection() {
   }
   m_connections.push_back(std::make_unique<Connection>());
   Connection* conn = m_connections.back().get();
-  conn->in.resize(m_buffer_bytes);
+  conn->in.resize(m_buffer_bytes, 0);
   return conn;
 }
 
@@ -517,7 +541,7 @@ void FastHttp::read_response(Connection& conn) {
         connection_failed(conn, CURLE_WEIRD_SERVER_REPLY, "response header too large", false);
         return;
       }
-      conn.in.resize(conn.in.size() * 2);
+      conn.in.resize(conn.in.size() * 2, conn.have);
     }
     const std::size_t room = conn.in.size() - conn.have;
     const StampedRead read = recv_stamped(conn.fd, conn.in.data() + conn.have, room);
@@ -671,8 +695,7 @@ void FastHttp::close_connection(Connection& conn) {
     --m_out_watchers;
   }
   if (conn.in.size() > m_buffer_bytes) {
-    conn.in.resize(m_buffer_bytes);
-    conn.in.shrink_to_fit();
+    conn.in.resize(m_buffer_bytes, 0);
   }
   m_closed.push_back(&conn);  // reusable once no event of this batch can name it
 }

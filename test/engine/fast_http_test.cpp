@@ -230,6 +230,22 @@ INSTANTIATE_TEST_SUITE_P(
                      FailureClass::malformed_event}),
     [](const testing::TestParamInfo<BrokenAnswer>& param_info) { return std::string(param_info.param.name); });
 
+// A header block longer than the 16 KiB receive buffer: the buffer grows (twice here) and keeps what it
+// had, so the answer reads as libcurl reads it.
+TEST(FastHttp, AHeaderLargerThanTheReceiveBufferIsReadWhole) {
+  CannedServer server("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Pad: " + std::string(40 * 1024, 'p') +
+                          "\r\nConnection: close\r\n\r\ndata: {\"choices\":[{\"index\":0,\"text\":\"a\"}]}\n\n"
+                          "data: {\"choices\":[{\"index\":0,\"text\":\"b\"}]}\n\ndata: [DONE]\n\n",
+                      4096);
+  const auto phase = test::iterations_phase(2, 1);
+  const RunResult fast = run_with(scenario::HttpClient::automatic, server.url(), test::test_scenario(), phase);
+  const RunResult curl = run_with(scenario::HttpClient::curl, server.url(), test::test_scenario(), phase);
+  EXPECT_EQ(fast.http_client, "built-in HTTP/1.1");
+  EXPECT_EQ(fast.phases[0].ok, 2u) << to_json(fast.phases[0])["failure_examples"].dump();
+  EXPECT_EQ(fast.phases[0].output_tokens_total, 4u);
+  EXPECT_EQ(figures(fast.phases[0]), figures(curl.phases[0]));
+}
+
 // SideTransfers::may_pause (engine.coalesce): while a connection is connecting or has request bytes
 // left to write, the loop must not pause (its progress carries no stamp: a pause would hold the request
 // back); once every request is out and only reads are left, it may.
