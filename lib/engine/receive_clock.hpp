@@ -39,10 +39,11 @@ StampedRead recv_stamped(int fd, char* buffer, std::size_t size);
 // Why: the first socket on a machine to ask for SO_TIMESTAMPNS turns the kernel's stamping on through
 // deferred work (net_enable_timestamp() schedules it where the kernel patches its jump labels), and
 // the last one to close turns it off the same way; a packet that arrives before that work ran carries
-// no stamp, even on a socket that asked. Measured: in a fresh process with no other stamping socket on
-// the machine, a loopback byte sent right after the setsockopt came back unstamped (1 of 1 fresh
-// processes; the project's CI at stop 28). One unstamped read makes the run's receive times mixed and
-// stops coalesced wake-ups (CurlMulti::maybe_pause) for the rest of the run.
+// no stamp, even on a socket that asked. Measured: with no other stamping socket on the machine, the
+// first loopback byte a fresh process sent right after its setsockopt came back unstamped in 3 of 3
+// processes started a second apart (2 of 5 in a second set; the project's CI at stop 28 failed on
+// it). One unstamped read makes the run's receive times mixed and stops coalesced wake-ups
+// (CurlMulti::maybe_pause) for the rest of the run.
 //
 // How: a loopback TCP pair asks for stamps, and a byte is sent over it until one comes back stamped
 // (at most `wait`); its receiving socket stays open, so stamping stays on for every socket of the run.
