@@ -41,10 +41,7 @@ StampedRead recv_stamped(int fd, char* buffer, std::size_t size) {
   return read;
 }
 
-namespace {
-
-// A connected loopback TCP pair {client, server}, or {-1, -1}.
-std::pair<int, int> loopback_pair() {
+std::pair<int, int> loopback_tcp_pair() {
   const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (listener < 0) {
     return {-1, -1};
@@ -73,10 +70,8 @@ std::pair<int, int> loopback_pair() {
   return {client, server};
 }
 
-}  // namespace
-
 ReceiveStampHold::ReceiveStampHold(std::chrono::milliseconds wait) {
-  const auto [client, server] = loopback_pair();
+  const auto [client, server] = loopback_tcp_pair();
   if (client < 0) {
     return;
   }

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <ctime>
 #include <optional>
+#include <utility>
 
 namespace llmd::engine {
 
@@ -33,6 +34,10 @@ struct StampedRead {
 
 // One recvmsg() of up to `size` bytes into `buffer`, with the kernel's receive stamp when there is one.
 StampedRead recv_stamped(int fd, char* buffer, std::size_t size);
+
+// A connected loopback TCP pair {client, server} of blocking sockets, or {-1, -1} when one cannot be
+// made: ReceiveStampHold's probe (and the tests' sockets).
+std::pair<int, int> loopback_tcp_pair();
 
 // Keeps the kernel's packet stamping on while it lives, and at its start waits until it is on.
 //

@@ -2,7 +2,6 @@
 // the client got round to the socket; and the conversion onto steady_clock stays inside what is possible.
 #include "engine/receive_clock.hpp"
 
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -37,20 +36,10 @@ TEST(SteadyFromRealtime, AClockStepCannotPutTheArrivalAfterTheReadOrBeforeTheReq
 }
 
 // A connected loopback TCP pair: {client, server}.
-std::array<int, 2> tcp_pair() {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof(address);
-  EXPECT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), size), 0);
-  EXPECT_EQ(::listen(listener, 1), 0);
-  EXPECT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size), 0);
-  const int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  EXPECT_EQ(::connect(client, reinterpret_cast<sockaddr*>(&address), size), 0);
-  const int server = ::accept(listener, nullptr, nullptr);
-  ::close(listener);
-  return {client, server};
+std::pair<int, int> tcp_pair() {
+  const auto pair = loopback_tcp_pair();
+  EXPECT_GE(pair.first, 0) << "no loopback TCP pair";
+  return pair;
 }
 
 TEST(RecvStamped, TheStampIsWhenTheBytesArrivedNotWhenTheyWereRead) {
