@@ -33,7 +33,7 @@
 #                    kept in $work/merge.txt.
 # Prints a table and writes bench-results.json (path: $BENCH_OUT, default ./bench-results.json).
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
-# BENCH_PARTS ("all", "interference", "csv", "merge", "shards", "threads", "burst" or "http"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
+# BENCH_PARTS ("all", "concurrency" (part 2 alone), "interference", "csv", "merge", "shards", "threads", "burst" or "http"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
 # BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_THREAD_TOKENS (100), BENCH_THREAD_INTER_TOKEN_MS (50), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
 set -euo pipefail
@@ -562,6 +562,7 @@ if [ "${BENCH_PARTS:-all}" = http ]; then
 fi
 
 # ---------------------------------------------------------------- 1. peers
+if [ "${BENCH_PARTS:-all}" != concurrency ]; then  # BENCH_PARTS=concurrency: part 2 alone
 log "1/4 peers"
 peer_server
 note peers_meta events="$events" connections="$connections" seconds="$peer_seconds" \
@@ -583,9 +584,10 @@ for round in $(seq "$rounds"); do
 done
 kill "$nginx_pid" 2>/dev/null || true
 server_pid=""
+fi
 
 # ---------------------------------------------------------------- 2. concurrency and timing truth
-# One pod (each stream costs the sim 1 fd straight to a pod; 3 through the gateway): 20 tokens,
+# One pod (each stream costs the sim 1 fd straight to a pod; 3 through the gateway): 25 tokens,
 # one every 500 ms (~12 s per stream). The N streams start at a constant rate over max(2 s, N/2000 s)
 # (open loop, exactly N arrivals, max_in_flight N), so their token phases are spread over the 500 ms
 # period, as independent users' would be, and all N are open at once until ~12 s (peak_in_flight).
@@ -594,16 +596,18 @@ log "2/4 concurrency: $stream_counts concurrent streams against one stamped sim 
 start_sim conc --pods 1 --stamp-events --max-num-seqs 20000 --kv-blocks 400000 --inter-token-ms 500 \
   --prefill-base-ms 20 --prefill-per-token-us 0
 conc_url="$(pod_url "$work/conc.json" 0)"
-for n in $stream_counts; do
+# streams_yaml N TOKENS: the scenario of N such streams of TOKENS tokens each.
+streams_yaml() {
+  local n="$1" tokens="$2" ramp_s rate
   ramp_s=$(((n + 1999) / 2000))
   [ "$ramp_s" -ge 2 ] || ramp_s=2
   rate=$(python3 -c "print($n / $ramp_s)")  # exactly n arrivals: rate x duration = n
-  cat >"$work/streams-$n.yaml" <<EOF
+  cat <<EOF
 name: streams-$n
 target: {base_url: "$conc_url", connect_timeout: 30s, request_timeout: 120s}
 requests:
   prompt: {kind: fixed, text: "hold this stream open"}
-  max_tokens: 25
+  max_tokens: $tokens
 cache: {source: none}
 load:
 $(if [ "${BENCH_STREAM_START:-spread}" = burst ]; then
@@ -612,10 +616,26 @@ $(if [ "${BENCH_STREAM_START:-spread}" = burst ]; then
     echo "  - {name: streams-$n, executor: constant-arrival-rate, rate: $rate, duration: ${ramp_s}s, max_in_flight: $n, graceful_stop: 60s}"
   fi)
 EOF
+}
+# Each count runs twice side by side: 25 tokens, then 1 token (same connections, requests, headers,
+# usage chunk and [DONE], 24 fewer token events per stream). The difference is what the events alone
+# cost: the summary's "marginal" events per CPU-second, beside the all-in figure that includes
+# opening the N connections (on loopback the client's connect() also runs the server's half of the
+# TCP handshake) and the process itself.
+for n in $stream_counts; do
+  streams_yaml "$n" 25 >"$work/streams-$n.yaml"
   timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"
   note concurrency streams="$n" name="streams-$n" start="${BENCH_STREAM_START:-spread}"
+  streams_yaml "$n" 1 >"$work/streams-$n-1tok.yaml"
+  timed "streams-$n-1tok" "$bin" run "$work/streams-$n-1tok.yaml" -q --out "json=$work/streams-$n-1tok.json"
+  note concurrency_base streams="$n" name="streams-$n-1tok"
 done
 stop_sim
+if [ "${BENCH_PARTS:-all}" = concurrency ]; then
+  python3 "$here/summarize.py" "$work" "$manifest" "$out"
+  log "raw outputs kept in $work"
+  exit 0
+fi
 
 # ---------------------------------------------------------------- 3. open loop
 log "3/4 open loop: constant-arrival-rate 100, 400, 800 req/s, 5 s each"

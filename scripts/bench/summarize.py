@@ -97,6 +97,11 @@ def peers_section():
     return {"meta": meta, "rounds": rows, "tools": tools}
 
 
+def sse_events(total):
+    """SSE events of a run's streams: one per token, plus the usage chunk and [DONE] of each."""
+    return total.get("output_tokens_total", 0) + 2 * total.get("counts", {}).get("ok", 0)
+
+
 def concurrency_section():
     result = []
     for entry in (e for e in manifest if e["section"] == "concurrency"):
@@ -106,14 +111,23 @@ def concurrency_section():
         counts = total.get("counts", {})
         use = usage(entry["name"])
         ttft_added, itl_added = summary(total, "ttft_client_added_ns"), summary(total, "itl_client_added_ns")
-        tokens = total.get("output_tokens_total", 0)
-        events = tokens + 2 * counts.get("ok", 0)  # + usage chunk and [DONE] per stream
+        events = sse_events(total)
+        # The 1-token run of the same N beside it: what connections, requests and the process cost
+        # without the token events; the difference is the events' own CPU (the marginal figure).
+        base = next((e for e in manifest if e["section"] == "concurrency_base" and int(e["streams"]) == n), None)
+        base_use = usage(base["name"]) if base else {"cpu_s": None}
+        base_events = sse_events((run_json(base["name"]) or {}).get("total", {})) if base else None
+        marginal = None
+        if base_use["cpu_s"] is not None and use["cpu_s"] is not None and use["cpu_s"] > base_use["cpu_s"] and events > base_events:
+            marginal = (events - base_events) / (use["cpu_s"] - base_use["cpu_s"])
         result.append({
             "streams": n, "start": entry.get("start"), "ok": counts.get("ok"), "failed": counts.get("failed"), "aborted": counts.get("aborted"),
             "failures": total.get("failures"), "peak_in_flight": total.get("peak_in_flight"),
             "wall_s": use["wall_s"], "cpu_s": use["cpu_s"], "max_rss_kib": use["rss_kib"],
             "sse_events": events,
             "events_per_cpu_second": events / use["cpu_s"] if use["cpu_s"] else None,
+            "one_token_run": {"sse_events": base_events, "cpu_s": base_use["cpu_s"]} if base else None,
+            "events_per_cpu_second_marginal": marginal,
             "ttft_client_added_ns": {k: ttft_added.get(k) for k in ("count", "p50", "p99", "max")},
             "itl_client_added_ns": {k: itl_added.get(k) for k in ("count", "p50", "p99", "max")},
             "ttft_ns": {k: summary(total, "ttft_ns").get(k) for k in ("p50", "p99", "max")},
@@ -212,6 +226,13 @@ for c in results["concurrency"]:
           f"{fmt(c['max_rss_kib'], ' KiB'):>10} {fmt(c['events_per_cpu_second']):>12} {us(t['p50']):>11} {us(t['p99']):>11} "
           f"{us(t['max']):>11} {us(i['p50']):>11} {us(i['p99']):>11} {us(i['max']):>11} "
           f"{us(c['event_loop_lag_ns']['p99']):>12}")
+for c in results["concurrency"]:
+    if c.get("one_token_run"):
+        b = c["one_token_run"]
+        print(f"  {c['streams']} streams: all-in {fmt(c['events_per_cpu_second'])} events/CPU-s "
+              f"({fmt(c['sse_events'])} events, {fmt(c['cpu_s'], ' s', 2)} CPU); 1-token run beside it "
+              f"{fmt(b['sse_events'])} events, {fmt(b['cpu_s'], ' s', 2)} CPU (connections, requests, the process); "
+              f"marginal {fmt(c['events_per_cpu_second_marginal'])} events/CPU-s (the events alone)")
 if results["concurrency"] and "rss_bytes_per_stream_marginal" in results["concurrency"][0]:
     print(f"  RSS per stream (marginal, largest vs smallest run): "
           f"{fmt(results['concurrency'][0]['rss_bytes_per_stream_marginal'] / 1024, ' KiB', 1)}")
