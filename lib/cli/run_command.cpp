@@ -172,28 +172,6 @@ class ProgressLine {
   bool m_shown = false;
 };
 
-// The --sim-* flags given on the command line (they configure the embedded simulator only).
-std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
-  std::vector<std::string_view> flags;
-  const std::pair<bool, std::string_view> all[] = {
-      {o.sim_route.has_value(), "--sim-route"},
-      {o.sim_pods.has_value(), "--sim-pods"},
-      {o.sim_metrics_flavor.has_value(), "--sim-metrics-flavor"},
-      {o.sim_no_prefix_caching, "--sim-no-prefix-caching"},
-      {!o.sim_no_prefix_caching_pods.empty(), "--sim-no-prefix-caching-pod"},
-      {o.sim_error_rate.has_value(), "--sim-error-rate"},
-      {o.sim_abort_rate.has_value(), "--sim-abort-rate"},
-      {o.sim_time_scale.has_value(), "--sim-time-scale"},
-      {o.sim_prompt_tokens_details, "--sim-prompt-tokens-details"},
-  };
-  for (const auto& [given, flag] : all) {
-    if (given) {
-      flags.push_back(flag);
-    }
-  }
-  return flags;
-}
-
 // Judges again after errors were added, writes every output and prints the summary. Files first;
 // then the Pushgateways (--out prometheus-push=URL: a failed push is an unwritten output too); then standard output, devices, FIFOs and sockets, once each (what is written there cannot be
 // taken back), so each carries the verdict as it stands after every earlier write. An output that
@@ -311,6 +289,27 @@ std::string target_before_run(const util::Result<scenario::Scenario>& prepared, 
 }
 
 }  // namespace
+
+std::vector<std::string_view> given_sim_flags(const RunOptions& o) {
+  std::vector<std::string_view> flags;
+  const std::pair<bool, std::string_view> all[] = {
+      {o.sim_route.has_value(), "--sim-route"},
+      {o.sim_pods.has_value(), "--sim-pods"},
+      {o.sim_metrics_flavor.has_value(), "--sim-metrics-flavor"},
+      {o.sim_no_prefix_caching, "--sim-no-prefix-caching"},
+      {!o.sim_no_prefix_caching_pods.empty(), "--sim-no-prefix-caching-pod"},
+      {o.sim_error_rate.has_value(), "--sim-error-rate"},
+      {o.sim_abort_rate.has_value(), "--sim-abort-rate"},
+      {o.sim_time_scale.has_value(), "--sim-time-scale"},
+      {o.sim_prompt_tokens_details, "--sim-prompt-tokens-details"},
+  };
+  for (const auto& [given, flag] : all) {
+    if (given) {
+      flags.push_back(flag);
+    }
+  }
+  return flags;
+}
 
 run::RunRequest base_run_request(const RunOptions& options, RunInputs& inputs, const RunSignals& signals) {
   run::RunRequest request;

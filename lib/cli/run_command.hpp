@@ -4,6 +4,7 @@
 // of run/pipeline.hpp; this file builds its request, writes the results and prints the summary.
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -73,5 +74,8 @@ class RunSignals;
 // scenario, the token, where the model and the target came from, the preflight, the Ctrl-C flags and
 // the lines for stderr.
 run::RunRequest base_run_request(const RunOptions& options, RunInputs& inputs, const RunSignals& signals);
+// The --sim-* flags given on the command line, by name: they configure the embedded simulator only,
+// so with a target each is warned about (`run`: once, in the report's notes too; `sweep`: once).
+std::vector<std::string_view> given_sim_flags(const RunOptions& options);
 
 }  // namespace llmd::cli

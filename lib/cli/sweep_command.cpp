@@ -159,6 +159,11 @@ CommandResult run_sweep_command(const SweepOptions& options) {
   request.stop = &signals.stop_flag();
   request.run = base_run_request(options.run, *inputs, signals);
   request.run.sim = sim;
+  if (!sim) {  // once here, not in every step's run (request.run.ignored_sim_flags stays empty)
+    for (const auto flag : given_sim_flags(options.run)) {
+      say_on_stderr("warning: " + run::ignored_sim_flag_warning(flag, request.run.target_origin));
+    }
+  }
   request.on_step = [&](const run::SweepStep& step) {
     if (!options.run.quiet) {
       say_on_stderr(fmt::format("sweep step {}: {}: {}{}", step.index, run::load_with_unit(step.load, plan->mode),

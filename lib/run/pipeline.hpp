@@ -82,6 +82,9 @@ struct RunRequest {
 // "cache-source", "calibrate", "reset", "warm-up", "prime", "verify", "scrape-before", "start-at", "load", "scrape-after", "diagnostics", "judge". Their
 // display names in RunReport::stages use spaces ("scrape before").
 const std::vector<std::string_view>& stage_ids();
+// "--sim-pods has no effect with --target: the embedded simulator is not started": what `run` (each
+// ignored flag, once) and `sweep` (once for all its steps) say about a --sim-* flag given with a target.
+std::string ignored_sim_flag_warning(std::string_view flag, std::string_view target_origin);
 
 // Runs the stages that apply into `report` (which the caller owns, so that what was gathered
 // survives an exception) and judges it: report.verdict is set on return.

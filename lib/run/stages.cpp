@@ -109,6 +109,10 @@ Next start_simulator(RunState& state) {
   return Next::go_on;
 }
 
+std::string ignored_sim_flag_warning(std::string_view flag, std::string_view target_origin) {
+  return fmt::format("{} has no effect with {}: the embedded simulator is not started", flag, target_origin);
+}
+
 // The model the requests carry (the scenario's or --model, else the first of GET /v1/models), then
 // the preflight request (engine/preflight.hpp): a target that can only fail is diagnosed before pods
 // are restarted, and a restart then clears the counters these requests moved.
@@ -119,8 +123,7 @@ Next prepare_target(RunState& state) {
   if (!state.sim) {
     report.target_url = s.target.base_url;
     for (const auto& flag : request.ignored_sim_flags) {
-      const std::string warning =
-          fmt::format("{} has no effect with {}: the embedded simulator is not started", flag, request.target_origin);
+      const std::string warning = ignored_sim_flag_warning(flag, request.target_origin);
       state.say("warning: " + warning);
       report.notes.push_back(warning);
     }

@@ -203,6 +203,34 @@ TEST(SweepRun, AnInterruptedSweepWritesTheStepsSoFarAndExits130) {
   expect_valid_sweeps(dir);
 }
 
+// --sim-* flags configure the embedded simulator only: a sweep against a target says so once, not
+// once per step, and the steps run against the target.
+TEST(SweepRun, SimFlagsWithATargetWarnOnceForTheWholeSweep) {
+  llmd::test::SimProcess sim({"--pods", "1", "--time-scale", "0.01"});
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "target.yaml",
+                                   "name: target\nrequests: {prompt: {kind: fixed, text: hi}, max_tokens: 4}\n"
+                                   "cache: {source: none}\nthresholds:\n  ttft: [\"p(95)<5s\"]\n"
+                                   "load: [{name: steady, executor: constant-arrival-rate, rate: 5, duration: 10s}]\n");
+  const auto out = sweep({scenario.string(), "--target", sim.gateway(), "--sim-pods", "3", "--sim-error-rate", "1",
+                          "--rates", "5,10", "--step-duration", "600ms", "-q", "--out", "json=" + (dir / "s.json").string()});
+  EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
+  const std::string warning = "llmd-bench: warning: --sim-pods has no effect with --target: the embedded simulator is not started";
+  std::size_t count = 0;
+  for (auto at = out.err.find(warning); at != std::string::npos; at = out.err.find(warning, at + 1)) {
+    ++count;
+  }
+  EXPECT_EQ(count, 1u) << out.err;
+  EXPECT_THAT(out.err, HasSubstr("llmd-bench: warning: --sim-error-rate has no effect with --target"));
+  const auto result = read_json(dir / "s.json");
+  ASSERT_EQ(result["steps"].size(), 2u) << result.dump(2);
+  for (const auto& step : result["steps"]) {
+    EXPECT_EQ(step["verdict"], "pass") << step.dump();  // --sim-error-rate 1 changed nothing
+    EXPECT_GT(step["counts"]["ok"].get<int>(), 0) << step.dump();
+    EXPECT_EQ(step["counts"]["failed"], 0) << step.dump();
+  }
+}
+
 TEST(SweepRun, UsageErrorsAreExit2AndNameTheFlagOrFile) {
   const auto dir = scratch_dir();
   const auto scenario = capacity_scenario(dir, "{name: steady, executor: constant-arrival-rate, rate: 10, duration: 10s}");
