@@ -495,10 +495,14 @@ json to_json(const RunResult& run) {
   }
   json threads = json::array();
   for (const auto& thread : run.threads) {
-    threads.push_back({{"thread", thread.index},
-                       {"started", thread.started},
-                       {"completed", thread.completed},
-                       {"event_loop_lag_ns", histogram_json(thread.event_loop_lag_ns)}});
+    json entry = {{"thread", thread.index},
+                  {"started", thread.started},
+                  {"completed", thread.completed},
+                  {"event_loop_lag_ns", histogram_json(thread.event_loop_lag_ns)}};
+    if (thread.shard) {
+      entry["shard"] = *thread.shard;
+    }
+    threads.push_back(std::move(entry));
   }
   return {{"schema", k_run_result_schema},
           {"version", k_run_result_schema_version},

@@ -269,6 +269,9 @@ struct PhaseResult {
 // One event loop of a `--threads N` run: what it carried and how late it ran (engine.hpp).
 struct EngineThread {
   std::size_t index = 0;
+  // `merge`: the shard whose event loop this was (every shard's loops are listed; a shard with one
+  // loop is one entry made of its totals). Unset in a single run.
+  std::optional<std::size_t> shard;
   std::uint64_t started = 0;    // requests it started, all phases
   std::uint64_t completed = 0;  // requests that ended on it (ok or failed)
   stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();  // its probes, as PhaseHistograms has it
@@ -302,7 +305,8 @@ struct RunResult {
   // The whole run second by second (per_second.hpp): JSON run.per_second, the HTML report's charts.
   std::vector<SecondBucket> per_second;
   // `--threads N` with N > 1: one entry per event loop, in thread order (empty for one thread; the
-  // total's event_loop_lag_ns holds every thread's probes).
+  // total's event_loop_lag_ns holds every thread's probes). A merged run lists every shard's loops,
+  // by shard and thread (run/merge.hpp), one-loop shards included.
   std::vector<EngineThread> threads;
   // The HTTP client that ran the requests (fast_http.hpp): "built-in HTTP/1.1" or "libcurl", and
   // why (JSON run.http_client {name, reason}; empty in results written before it was recorded).
@@ -365,7 +369,7 @@ void merge_slice_plan(PhaseResult& into, const PhaseResult& from, std::chrono::n
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp),
-//  "threads":[{"thread":0,"started","completed","event_loop_lag_ns":{"summary","histogram"}},...] ([] for one
+//  "threads":[{"thread":0,"shard"(merged results only),"started","completed","event_loop_lag_ns":{"summary","histogram"}},...] ([] for one
 //  event loop), "http_client":{"name","reason","reads","kernel_stamped_reads","waits","coalesced_waits","longest_pause_ns"} (null when not recorded)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";

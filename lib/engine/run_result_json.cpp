@@ -668,8 +668,13 @@ Result<RunResult> run_result_from_json(const json& value, const std::string& pat
     for (std::size_t i = 0; i < threads->value().size(); ++i) {
       const Node node(threads->value()[i], fmt::format("{}[{}]", threads->path(), i));
       EngineThread thread;
-      LLMD_TRY(Reader(node)
-                   .count("thread", thread.index)
+      Reader reader(node);
+      if (node.value().contains("shard")) {  // merged results only
+        std::size_t shard = 0;
+        reader.count("shard", shard);
+        thread.shard = shard;
+      }
+      LLMD_TRY(reader.count("thread", thread.index)
                    .count("started", thread.started)
                    .count("completed", thread.completed)
                    .histogram("event_loop_lag_ns", thread.event_loop_lag_ns)

@@ -261,24 +261,29 @@ void render_phase(std::string& out, const engine::PhaseResult& phase) {
   render_goodput(out, phase);
 }
 
+// "thread 1", or in a merged run "shard 2 thread 1".
+std::string loop_name(const engine::EngineThread& thread) {
+  return thread.shard ? fmt::format("shard {} thread {}", *thread.shard, thread.index) : fmt::format("thread {}", thread.index);
+}
+
 // `--threads N`: what each event loop carried and how late it ran, and the worst loop's lag p99
 // (the merged phases' event loop lag holds every loop's probes).
 void render_threads(std::string& out, const engine::RunResult& run) {
   if (run.threads.empty()) {
     return;
   }
-  out += fmt::format("\nevent loops ({} threads)\n", run.threads.size());
+  out += fmt::format("\nevent loops ({} {})\n", run.threads.size(), run.threads.front().shard ? "across the shards" : "threads");
   const engine::EngineThread* worst = nullptr;
   for (const auto& thread : run.threads) {
     const auto& lag = thread.event_loop_lag_ns;
-    out += fmt::format("    {:.<17}: {} requests started, {} ended; loop lag {}\n", fmt::format("thread {} ", thread.index),
+    out += fmt::format("    {:.<17}: {} requests started, {} ended; loop lag {}\n", loop_name(thread) + " ",
                        thread.started, thread.completed, ns_quantiles(lag, {50, 99}));
     if (lag.count() > 0 && (worst == nullptr || *lag.percentile(99) > *worst->event_loop_lag_ns.percentile(99))) {
       worst = &thread;
     }
   }
   if (worst != nullptr) {
-    out += fmt::format("    worst loop ......: thread {}, lag p99 {}, max {}\n", worst->index,
+    out += fmt::format("    worst loop ......: {}, lag p99 {}, max {}\n", loop_name(*worst),
                        util::format_seconds_fixed(*worst->event_loop_lag_ns.percentile(99) * 1e-9),
                        util::format_seconds_fixed(static_cast<double>(*worst->event_loop_lag_ns.max()) * 1e-9));
   }

@@ -339,6 +339,23 @@ util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, Missing
   for (const auto& shard : shards) {
     run.http_counts += shard.run.http_counts;
   }
+  // Every shard's event loops, by shard and thread: a lagging loop on one load machine stays visible
+  // (merging loop i of every shard would dilute it). A one-loop shard lists none of its own; its one
+  // loop is its totals.
+  for (const auto& shard : shards) {
+    if (shard.run.threads.empty()) {
+      engine::EngineThread loop;
+      loop.started = shard.run.total.started;
+      loop.completed = shard.run.total.completed;
+      loop.event_loop_lag_ns = shard.run.total.histograms.event_loop_lag_ns;
+      loop.shard = shard.index;
+      run.threads.push_back(std::move(loop));
+    }
+    for (const auto& thread : shard.run.threads) {
+      run.threads.push_back(thread);
+      run.threads.back().shard = shard.index;
+    }
+  }
   merged.notes = merge_notes(merged);
   if (!merged.missing.empty()) {
     merged.diagnostics.push_back(

@@ -99,6 +99,7 @@ RunResult full_run() {
   thread.started = 6;
   thread.completed = 5;
   thread.event_loop_lag_ns.record(120'000);
+  thread.shard = 2;  // as `merge` writes it
   run.threads = {EngineThread{}, thread};
   run.http_client = "built-in HTTP/1.1";
   run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
@@ -123,6 +124,9 @@ TEST(RunResultFromJson, RoundTripsEveryFieldToJsonWrites) {
   EXPECT_EQ(read->phases[0].time_to_failure_ns, full_run().phases[0].time_to_failure_ns);
   ASSERT_EQ(read->threads.size(), 2u);
   EXPECT_EQ(read->threads[1].started, 6u);
+  EXPECT_EQ(read->threads[1].shard, 2u);
+  EXPECT_EQ(read->threads[0].shard, std::nullopt);  // no "shard" written: a single run's loop
+  EXPECT_FALSE(written["threads"][0].contains("shard"));
   EXPECT_EQ(read->threads[1].event_loop_lag_ns, full_run().threads[1].event_loop_lag_ns);
   EXPECT_EQ(read->http_counts.reads, 40u);
   EXPECT_EQ(read->http_counts.kernel_stamped_reads, 39u);
@@ -171,6 +175,11 @@ TEST(RunResultFromJson, AResultWithoutThreadsIsOneLoop) {
   read = run_result_from_json(written);
   ASSERT_FALSE(read);
   EXPECT_NE(read.error().find("run.threads[0].started"), std::string::npos) << read.error();
+  written["threads"] = to_json(full_run())["threads"];
+  written["threads"][1]["shard"] = -1;  // a merged result's shard index is a count
+  read = run_result_from_json(written);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("run.threads[1].shard"), std::string::npos) << read.error();
 }
 
 // Results written before arrival_window_ns: the window comes back from the achieved rate.

@@ -139,6 +139,14 @@ TEST_F(MergeRun, MergesTwoShardsExactlyAndJudgesTheThresholds) {
   EXPECT_EQ(result["merged_from"][0]["started_at"], a["run"]["started_at"]);
   EXPECT_THAT(result["notes"].dump(), HasSubstr("upper bound"));
   EXPECT_THAT(read_text(*s_dir / "merged.xml"), testing::Not(HasSubstr("<failure")));
+  // Each one-loop shard's event loop, named by its shard.
+  const json& loops = result["run"]["threads"];
+  ASSERT_EQ(loops.size(), 2u) << loops.dump();
+  EXPECT_EQ(loops[1]["shard"], 1);
+  EXPECT_EQ(loops[1]["thread"], 0);
+  EXPECT_EQ(loops[1]["started"], b["run"]["total"]["counts"]["started"]);
+  EXPECT_THAT(merged.out, HasSubstr("event loops (2 across the shards)"));
+  EXPECT_THAT(merged.out, HasSubstr("    shard 1 thread 0 : "));
 }
 
 TEST_F(MergeRun, AFailingThresholdExitsOneWithAJUnitFailure) {

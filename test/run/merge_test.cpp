@@ -113,6 +113,40 @@ TEST(MergeShards, KeepsTheHttpClientWhenEveryShardRanTheSameOne) {
   EXPECT_EQ(merged->run.http_client, "");
 }
 
+// Every shard's event loops, by shard: shard 1 ran two loops (listed as they were), shard 0 one loop
+// (listed as one entry made of its totals). A loop that lagged on one machine stays visible.
+TEST(MergeShards, ListsEveryShardsEventLoopsByShard) {
+  auto a = shard(0, 2);
+  auto b = shard(1, 2);
+  record(a, {1'000'000, 2'000'000, 3'000'000});
+  a.run.total.histograms.event_loop_lag_ns.record(50'000);
+  a.run.total.histograms.event_loop_lag_ns.record(70'000);
+  for (std::size_t t = 0; t < 2; ++t) {
+    engine::EngineThread loop;
+    loop.index = t;
+    loop.started = 10 + t;
+    loop.completed = 9 + t;
+    loop.event_loop_lag_ns.record(t == 1 ? 400'000'000 : 100'000);  // thread 1 stalled 400 ms
+    b.run.threads.push_back(loop);
+  }
+  auto merged = merge_shards({b, a});  // any order: listed by shard index
+  ASSERT_TRUE(merged) << merged.error();
+  const auto& loops = merged->run.threads;
+  ASSERT_EQ(loops.size(), 3u);
+  EXPECT_EQ(loops[0].shard, 0u);
+  EXPECT_EQ(loops[0].index, 0u);
+  EXPECT_EQ(loops[0].started, 3u);
+  EXPECT_EQ(loops[0].completed, 3u);
+  EXPECT_EQ(loops[0].event_loop_lag_ns, a.run.total.histograms.event_loop_lag_ns);
+  EXPECT_EQ(loops[1].shard, 1u);
+  EXPECT_EQ(loops[1].index, 0u);
+  EXPECT_EQ(loops[1].started, 10u);
+  EXPECT_EQ(loops[2].shard, 1u);
+  EXPECT_EQ(loops[2].index, 1u);
+  EXPECT_EQ(loops[2].completed, 10u);
+  EXPECT_EQ(loops[2].event_loop_lag_ns.max(), b.run.threads[1].event_loop_lag_ns.max());
+}
+
 TEST(MergeShards, WallDurationIsTheUnionOfTheShardsSpans) {
   auto a = shard(0, 2);
   auto b = shard(1, 2, 5000ms);
