@@ -622,13 +622,33 @@ EOF
 # cost: the summary's "marginal" events per CPU-second, beside the all-in figure that includes
 # opening the N connections (on loopback the client's connect() also runs the server's half of the
 # TCP handshake) and the process itself.
+# Beside each run, the floor: scripts/bench/floor_client.c sends the same request on the same schedule
+# (and the same 5 ms read pause as the engine's) and only recv()s until the end of each response, counting
+# "data:" lines: no parsing, clocks or histograms. Its CPU is what the kernel and one epoll loop cost for
+# these streams; llmd-bench's CPU over it is the client's own work.
+cc -O2 -o "$work/floor_client" "$here/floor_client.c"
+conc_port="${conc_url##*:}"
+conc_model="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' "$work/conc.json")"
+# floor_run N TOKENS NAME: the floor client for N streams of TOKENS tokens; its JSON to $work/NAME.json.
+floor_run() {
+  local n="$1" tokens="$2" name="$3" ramp_s
+  ramp_s=$(((n + 1999) / 2000))
+  [ "$ramp_s" -ge 2 ] || ramp_s=2
+  python3 -c 'import json,sys; json.dump({"model": sys.argv[1], "prompt": "hold this stream open", "max_tokens": int(sys.argv[2]),
+    "stream": True, "stream_options": {"include_usage": True}}, open(sys.argv[3], "w"))' "$conc_model" "$tokens" "$work/$name.body"
+  timeout 300 "$work/floor_client" 127.0.0.1 "$conc_port" /v1/completions "$work/$name.body" "$n" \
+    "$(python3 -c "print($n / $ramp_s)")" 5000 >"$work/$name.json" 2>"$work/$name.err" || true
+  note concurrency_floor streams="$n" tokens="$tokens" name="$name"
+}
 for n in $stream_counts; do
   streams_yaml "$n" 25 >"$work/streams-$n.yaml"
   timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"
   note concurrency streams="$n" name="streams-$n" start="${BENCH_STREAM_START:-spread}"
+  floor_run "$n" 25 "floor-$n"
   streams_yaml "$n" 1 >"$work/streams-$n-1tok.yaml"
   timed "streams-$n-1tok" "$bin" run "$work/streams-$n-1tok.yaml" -q --out "json=$work/streams-$n-1tok.json"
   note concurrency_base streams="$n" name="streams-$n-1tok"
+  floor_run "$n" 1 "floor-$n-1tok"
 done
 stop_sim
 if [ "${BENCH_PARTS:-all}" = concurrency ]; then

@@ -102,6 +102,33 @@ def sse_events(total):
     return total.get("output_tokens_total", 0) + 2 * total.get("counts", {}).get("ok", 0)
 
 
+def floor_figures(n, events, cpu_s, base_cpu_s):
+    """scripts/bench/floor_client.c beside the N-stream runs: the same requests on the same schedule,
+    only recv() until each response ends. Its CPU per event is the floor no client gets under on this
+    machine; cpu_ratio is llmd-bench's CPU over the floor's for the same run (1 = nothing of its own)."""
+    runs = {}
+    for e in manifest:
+        if e["section"] == "concurrency_floor" and int(e["streams"]) == n:
+            doc = run_json(e["name"]) or {}
+            if "user_s" in doc:
+                runs[int(e["tokens"])] = {
+                    "completed": doc.get("completed"), "failed": doc.get("failed"), "sse_events": doc.get("events"),
+                    "recv_calls": doc.get("recv_calls"), "waits": doc.get("waits"), "cpu_s": doc["user_s"] + doc["sys_s"]}
+    full, base = runs.get(25), runs.get(1)
+    if not full:
+        return None
+    out = {"run": full, "one_token_run": base,
+           "events_per_cpu_second": full["sse_events"] / full["cpu_s"] if full["cpu_s"] else None,
+           "events_per_cpu_second_marginal": None,
+           "cpu_ratio": cpu_s / full["cpu_s"] if cpu_s and full["cpu_s"] else None,
+           "one_token_cpu_ratio": base_cpu_s / base["cpu_s"] if base and base_cpu_s and base["cpu_s"] else None}
+    if base and full["cpu_s"] > base["cpu_s"] and full["sse_events"] > base["sse_events"]:
+        out["events_per_cpu_second_marginal"] = (full["sse_events"] - base["sse_events"]) / (full["cpu_s"] - base["cpu_s"])
+    if events and full["sse_events"] != events:
+        out["warning"] = f"the floor saw {full['sse_events']} events, llmd-bench {events}: not the same streams"
+    return out
+
+
 def concurrency_section():
     result = []
     for entry in (e for e in manifest if e["section"] == "concurrency"):
@@ -120,6 +147,7 @@ def concurrency_section():
         marginal = None
         if base_use["cpu_s"] is not None and use["cpu_s"] is not None and use["cpu_s"] > base_use["cpu_s"] and events > base_events:
             marginal = (events - base_events) / (use["cpu_s"] - base_use["cpu_s"])
+        floor = floor_figures(n, events, use["cpu_s"], base_use["cpu_s"])
         result.append({
             "streams": n, "start": entry.get("start"), "ok": counts.get("ok"), "failed": counts.get("failed"), "aborted": counts.get("aborted"),
             "failures": total.get("failures"), "peak_in_flight": total.get("peak_in_flight"),
@@ -128,6 +156,7 @@ def concurrency_section():
             "events_per_cpu_second": events / use["cpu_s"] if use["cpu_s"] else None,
             "one_token_run": {"sse_events": base_events, "cpu_s": base_use["cpu_s"]} if base else None,
             "events_per_cpu_second_marginal": marginal,
+            "floor": floor,
             "ttft_client_added_ns": {k: ttft_added.get(k) for k in ("count", "p50", "p99", "max")},
             "itl_client_added_ns": {k: itl_added.get(k) for k in ("count", "p50", "p99", "max")},
             "ttft_ns": {k: summary(total, "ttft_ns").get(k) for k in ("p50", "p99", "max")},
@@ -233,6 +262,13 @@ for c in results["concurrency"]:
               f"({fmt(c['sse_events'])} events, {fmt(c['cpu_s'], ' s', 2)} CPU); 1-token run beside it "
               f"{fmt(b['sse_events'])} events, {fmt(b['cpu_s'], ' s', 2)} CPU (connections, requests, the process); "
               f"marginal {fmt(c['events_per_cpu_second_marginal'])} events/CPU-s (the events alone)")
+    f = c.get("floor")
+    if f:
+        print(f"  {c['streams']} streams, floor (floor_client.c: same requests and schedule, recv() only): all-in "
+              f"{fmt(f['events_per_cpu_second'])} events/CPU-s ({fmt(f['run']['cpu_s'], ' s', 3)} CPU, "
+              f"{fmt(f['run']['waits'])} waits), marginal {fmt(f['events_per_cpu_second_marginal'])}; "
+              f"llmd-bench / floor CPU {fmt(f['cpu_ratio'], 'x', 2)} (1-token runs {fmt(f['one_token_cpu_ratio'], 'x', 2)})"
+              + (f"  WARNING: {f['warning']}" if f.get("warning") else ""))
 if results["concurrency"] and "rss_bytes_per_stream_marginal" in results["concurrency"][0]:
     print(f"  RSS per stream (marginal, largest vs smallest run): "
           f"{fmt(results['concurrency'][0]['rss_bytes_per_stream_marginal'] / 1024, ' KiB', 1)}")
