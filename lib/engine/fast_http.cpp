@@ -193,15 +193,15 @@ HttpEngineChoice choose_http_engine(scenario::HttpClient mode, const TransferSet
     choice.reason = "user info in the URL (libcurl's authentication)";
     return choice;
   }
-  const auto lookup = getenv_fn != nullptr ? getenv_fn : +[](const char* name) -> const char* { return std::getenv(name); };
-  for (const char* name : {"http_proxy", "all_proxy", "ALL_PROXY"}) {
-    if (const char* value = lookup(name); value != nullptr && value[0] != '\0') {
-      choice.reason = fmt::format("${} is set (libcurl's proxy support)", name);
-      return choice;
-    }
+  choice.reason = "http:// target, HTTP/1.1, no proxy";
+  if (const EnvProxy proxy = env_proxy("http", target.host, getenv_fn); proxy.proxied()) {
+    choice.reason = fmt::format("${} is set (libcurl's proxy support)", proxy.variable);
+    return choice;
+  } else if (!proxy.variable.empty()) {
+    choice.reason = fmt::format("http:// target, HTTP/1.1, ${} is set but ${} exempts {} (libcurl would not proxy it)",
+                                proxy.variable, proxy.exempted_by, target.host);
   }
   choice.fast = true;
-  choice.reason = "http:// target, HTTP/1.1, no proxy";
   choice.target = std::move(target);
   return choice;
 }

@@ -31,12 +31,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <netdb.h>
 #include <sys/socket.h>
 
 #include "engine/curl_multi.hpp"
+#include "engine/env_proxy.hpp"
 #include "engine/receive_clock.hpp"
 #include "engine/request_state.hpp"
 #include "scenario/scenario.hpp"
@@ -59,9 +61,9 @@ struct HttpEngineChoice {
   FastHttpTarget target;
 };
 
-// Reads the proxy variables libcurl honours for http:// (http_proxy, all_proxy, ALL_PROXY);
-// `getenv` is injectable for tests.
-using EnvLookup = const char* (*)(const char*);
+// Reads the proxy variables libcurl honours for http:// (http_proxy, all_proxy, ALL_PROXY) and, when one is
+// set, no_proxy (or NO_PROXY): a target libcurl would not proxy keeps the built-in client. `getenv` is
+// injectable for tests.
 HttpEngineChoice choose_http_engine(scenario::HttpClient mode, const TransferSettings& settings,
                                     EnvLookup getenv_fn = nullptr);
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "engine/env_proxy.hpp"
 #include "engine/request_builder.hpp"
 #include "engine/request_state.hpp"
 #include "sse/preview.hpp"
@@ -108,6 +109,7 @@ util::Result<Exchange> exchange(const TargetAccess& target, std::string_view pat
   result.http_status = facts.http_status;
   result.body = std::string(facts.body);
   result.outcome = classify(facts);
+  result.proxy_note = proxy_note(result.url);
   return result;
 }
 
@@ -138,8 +140,8 @@ util::Result<std::vector<std::string>> list_models(const TargetAccess& target) {
   }
   const Exchange& e = *answer;
   if (e.http_status == 0) {  // no answer: connection, TLS, timeout
-    return util::fail(fmt::format("GET {} failed: {} (check --target / target.base_url and that the server is up)", e.url,
-                                  e.curl_error));
+    return util::fail(fmt::format("GET {} failed: {} (check --target / target.base_url and that the server is up){}",
+                                  e.url, e.curl_error, e.proxy_note));
   }
   if (e.http_status == 401 || e.http_status == 403) {
     return util::fail(fmt::format("GET {} answered HTTP {}: wrong or missing API key{}", e.url, e.http_status,
@@ -179,8 +181,8 @@ PreflightVerdict judge_preflight(const Exchange& e, const scenario::Target& targ
   switch (e.outcome.failure) {
     case FailureClass::connect:
       return refuse(fmt::format("preflight: {} could not connect: {}; check --target / target.base_url and that the "
-                                "server is up",
-                                request, e.outcome.message));
+                                "server is up{}",
+                                request, e.outcome.message, e.proxy_note));
     case FailureClass::tls:
       return refuse(fmt::format("preflight: {} failed in TLS: {}; check the server certificate (a self-signed one "
                                 "needs --insecure / target.insecure: true)",

@@ -67,6 +67,42 @@ TEST(FastHttpChoice, EverythingElseStaysWithLibcurlAndSaysWhy) {
   EXPECT_EQ(forced.reason, "--http-engine curl");
 }
 
+const char* proxy_with_no_proxy_env(const char* name) {
+  if (std::strcmp(name, "http_proxy") == 0) {
+    return "http://proxy:3128";
+  }
+  return std::strcmp(name, "NO_PROXY") == 0 ? ".svc.cluster.local,127.0.0.1" : nullptr;
+}
+const char* lower_no_proxy_wins_env(const char* name) {
+  if (std::strcmp(name, "all_proxy") == 0) {
+    return "http://proxy:3128";
+  }
+  if (std::strcmp(name, "no_proxy") == 0) {
+    return "other.example";  // set, so NO_PROXY is not read (as libcurl does)
+  }
+  return std::strcmp(name, "NO_PROXY") == 0 ? "*" : nullptr;
+}
+
+TEST(FastHttpChoice, ATargetNoProxyExemptsKeepsTheBuiltInClient) {
+  const auto exempt =
+      choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw.ns.svc.cluster.local:8080/x"), proxy_with_no_proxy_env);
+  ASSERT_TRUE(exempt.fast) << exempt.reason;
+  EXPECT_THAT(exempt.reason, HasSubstr("$http_proxy is set but $NO_PROXY exempts gw.ns.svc.cluster.local"));
+  EXPECT_EQ(exempt.target.host, "gw.ns.svc.cluster.local");
+  EXPECT_TRUE(choose_http_engine(scenario::HttpClient::automatic, settings_for("http://127.0.0.1:9/x"), proxy_with_no_proxy_env).fast);
+  const auto proxied =
+      choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw.example.com/x"), proxy_with_no_proxy_env);
+  EXPECT_FALSE(proxied.fast);
+  EXPECT_THAT(proxied.reason, HasSubstr("$http_proxy is set"));
+  const auto lower_wins = choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw/x"), lower_no_proxy_wins_env);
+  EXPECT_FALSE(lower_wins.fast);
+  EXPECT_THAT(lower_wins.reason, HasSubstr("$all_proxy is set"));
+  // Without a proxy variable no_proxy changes nothing, and --http-engine curl still wins.
+  EXPECT_EQ(choose_http_engine(scenario::HttpClient::automatic, settings_for("http://gw/x"), no_env).reason,
+            "http:// target, HTTP/1.1, no proxy");
+  EXPECT_FALSE(choose_http_engine(scenario::HttpClient::curl, settings_for("http://127.0.0.1:9/x"), proxy_with_no_proxy_env).fast);
+}
+
 RunResult run_with(scenario::HttpClient client, const std::string& url, scenario::Scenario scenario,
                    const scenario::Phase& phase, EngineConfig config = {}) {
   scenario.engine.http = client;

@@ -65,6 +65,10 @@ TEST(PreflightJudgement, ConfigurationErrorsStopTheRunServerErrorsDoNot) {
   EXPECT_FALSE(connect.proceed);
   EXPECT_THAT(connect.message, AllOf(HasSubstr("POST http://gw:8080/v1/completions could not connect"),
                                      HasSubstr("port 1"), HasSubstr("--target")));
+  EXPECT_THAT(connect.message, Not(HasSubstr("proxy")));
+  refused.proxy_note = "; libcurl sent it through the proxy in $http_proxy (no_proxy does not exempt gw)";
+  EXPECT_THAT(judge_preflight(refused, target, "m").message,
+              HasSubstr("server is up; libcurl sent it through the proxy in $http_proxy (no_proxy does not exempt gw)"));
 
   target.api_key_env = "GW_TOKEN";
   const auto unauthorized = judge_preflight(answered(401, ""), target, "m");

@@ -1,13 +1,18 @@
 // `run --http-engine auto|curl` / scenario `engine.http` with the real binary against the embedded
 // simulator: the report and the JSON result say which HTTP client ran the requests and why, the flag
 // overrides the scenario, both clients count the same run alike, and a bad value is a usage error.
+#include <cstdlib>
+#include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "integration/run_test_support.hpp"
+#include "support/canned_server.hpp"
 
 namespace llmd::test {
 namespace {
@@ -105,6 +110,62 @@ load:
   out = run_bench({scenario.string(), "-q", "--coalesce", "9ms"});
   EXPECT_EQ(out.exit_code, 2) << out.out << out.err;
   EXPECT_THAT(out.err, HasSubstr("--coalesce: got \"9ms\", expected auto, off or a duration in (0, 5ms]"));
+}
+
+// Sets environment variables for the children this test starts, and unsets them after.
+class ScopedEnv {
+ public:
+  ScopedEnv(std::initializer_list<std::pair<const char*, std::string>> values) {
+    for (const auto& [name, value] : values) {
+      ::setenv(name, value.c_str(), 1);
+      m_names.push_back(name);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  ~ScopedEnv() {
+    for (const char* name : m_names) {
+      ::unsetenv(name);
+    }
+  }
+
+ private:
+  std::vector<const char*> m_names;
+};
+
+// http_proxy names a port nobody listens on. Where no_proxy exempts the target, libcurl would not proxy it
+// and the built-in client runs (the run passes); where it does not, libcurl runs the requests through the
+// dead proxy and the run cannot be carried out, and says it was the proxy: the built-in client never bypasses
+// a proxy libcurl would use.
+TEST(HttpEngineRun, NoProxyExemptingTheTargetKeepsTheBuiltInClient) {
+  const auto dir = scratch_dir();
+  const auto scenario = write_file(dir / "s.yaml", R"(
+requests: {prompt: {kind: fixed, text: "through no proxy"}, max_tokens: 4}
+cache: {source: none}
+load:
+  - {name: loop, executor: iterations, iterations: 6, vus: 2}
+)");
+  const std::string dead_proxy = fmt::format("http://127.0.0.1:{}", closed_port());
+  {
+    const ScopedEnv env{{"http_proxy", dead_proxy}, {"no_proxy", "localhost, 127.0.0.0/8"}};
+    const auto out = run_bench({scenario.string(), "--out", "json=" + (dir / "exempt.json").string()});
+    ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+    EXPECT_THAT(out.out, HasSubstr("client:   built-in HTTP/1.1 (http:// target, HTTP/1.1, $http_proxy is set but "
+                                   "$no_proxy exempts 127.0.0.1 (libcurl would not proxy it))"));
+    const auto result = read_json(dir / "exempt.json");
+    EXPECT_EQ(result["run"]["http_client"]["name"], "built-in HTTP/1.1");
+    EXPECT_EQ(phase_total(result)["counts"]["ok"], 6);
+  }
+  {
+    const ScopedEnv env{{"http_proxy", dead_proxy}, {"no_proxy", "localhost,.svc.cluster.local"}};
+    const auto out = run_bench({scenario.string(), "-q"});
+    EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
+    EXPECT_THAT(out.out + out.err, Not(HasSubstr("built-in HTTP/1.1")));
+    // The error says the request went through the proxy, naming the variable and never its value.
+    EXPECT_THAT(out.out + out.err, HasSubstr("libcurl sent it through the proxy in $http_proxy (no_proxy does not "
+                                             "exempt 127.0.0.1): check that proxy, or add the host to no_proxy"));
+    EXPECT_THAT(out.out + out.err, Not(HasSubstr(dead_proxy)));
+  }
 }
 
 }  // namespace
