@@ -69,6 +69,22 @@ TEST_F(KubeCli, RestartPodsResetsCountersBeforeTheLoop) {
   EXPECT_EQ(result["cache"]["pods"][0]["queries_tokens"]["before"], 0) << "the pod was not restarted before the loop";
 }
 
+// sweep with --restart-pods: every step is a whole run, so the pods are restarted before every step (the
+// README says so), each step's cache counters starting from the fresh pods.
+TEST_F(KubeCli, SweepRestartsThePodsBeforeEveryStep) {
+  const auto out = llmd::test::run_to_completion(
+      {LLMD_BENCH_BINARY, "sweep", scenario(), "--target", m_fleet.pod_url(0), "--kubeconfig", m_kubeconfig,
+       "--namespace", "llm-d", "--restart-pods", "--rates", "2,4", "--step-duration", "1s", "--out",
+       "json=" + m_dir.path() + "/sweep.json"},
+      std::chrono::seconds(120));
+  ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
+  for (const char* pod : {"decode-0", "decode-1", "decode-2"}) {
+    EXPECT_EQ(m_api.pod(pod).deletions, 2) << pod << " was not restarted once per step";
+  }
+  const auto result = nlohmann::json::parse(std::ifstream(m_dir.path() + "/sweep.json"));
+  ASSERT_EQ(result["steps"].size(), 2u) << result.dump();
+}
+
 // Replacements that never become Ready: the restart wait used to ignore SIGINT/SIGTERM (Tekton's
 // cancellation) until SIGKILL, with nothing written. SIGTERM now ends it: exit 130, the partial
 // JSON says interrupted and that no request was sent.
