@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "engine/prompt_source.hpp"
@@ -16,6 +17,7 @@
 namespace llmd::run {
 namespace {
 
+using ::testing::HasSubstr;
 using scenario::PromptKind;
 using scenario::RequestSpec;
 
@@ -83,6 +85,34 @@ TEST(IdealHitRate, SharedPrefixFixedAndTheCapAtPromptMinusOne) {
   const IdealHitRate chat = ideal_hit_rate(fixed, 2, 16);
   EXPECT_EQ(chat.prompt_tokens, 66u);
   EXPECT_EQ(chat.hit_tokens, 32u);
+}
+
+// A fixed prompt sends the same text every time; the computation tokenizes it once (ideal_hit_rate.cpp) and
+// must count every request as if it had tokenized each: prompt tokens, hits, the token cap, a primed copy.
+TEST(IdealHitRate, AFixedPromptRepeatedCountsEveryRequest) {
+  RequestSpec fixed;
+  fixed.prompt = PromptKind::fixed;
+  fixed.text = words(40);  // 2 full blocks, both may hit (39 tokens at most)
+  const IdealHitRate many = ideal_hit_rate(fixed, 1000, 16);
+  EXPECT_EQ(many.prompt_tokens, 40'000u);
+  EXPECT_EQ(many.hit_tokens, 999u * 32);
+  const IdealHitRate capped = ideal_hit_rate(fixed, 1000, 16, {}, 20'000);
+  EXPECT_FALSE(capped.rate.has_value());
+  EXPECT_THAT(capped.reason, HasSubstr("more than 20000 prompt tokens"));
+  IdealInputs primed;
+  engine::PrefixPrompt copy;
+  copy.text = fixed.text;
+  primed.primed.push_back(copy);
+  const IdealHitRate warm = ideal_hit_rate(fixed, 10, 16, primed);
+  EXPECT_EQ(warm.hit_tokens, 10u * 32);
+  // A shared prefix without a suffix is the same text every time too.
+  RequestSpec shared;
+  shared.prompt = PromptKind::shared_prefix;
+  shared.prefix_tokens = 32;
+  shared.suffix_tokens = 0;
+  const IdealHitRate same = ideal_hit_rate(shared, 4, 16);
+  EXPECT_EQ(same.prompt_tokens, 4u * 32);
+  EXPECT_EQ(same.hit_tokens, 3u * 16);  // 31 tokens may hit: one block
 }
 
 // The prefixes cache_state.prime sends for `spec` (PromptSource::prefixes).
