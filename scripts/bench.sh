@@ -596,12 +596,17 @@ log "2/4 concurrency: $stream_counts concurrent streams against one stamped sim 
 start_sim conc --pods 1 --stamp-events --max-num-seqs 20000 --kv-blocks 400000 --inter-token-ms 500 \
   --prefill-base-ms 20 --prefill-per-token-us 0
 conc_url="$(pod_url "$work/conc.json" 0)"
+# stream_ramp N: "SECONDS RATE" over which the N streams start: exactly N arrivals (rate x duration = N).
+stream_ramp() {
+  local n="$1" ramp_s
+  ramp_s=$(((n + 1999) / 2000))
+  [ "$ramp_s" -ge 2 ] || ramp_s=2
+  echo "$ramp_s $(python3 -c "print($n / $ramp_s)")"
+}
 # streams_yaml N TOKENS: the scenario of N such streams of TOKENS tokens each.
 streams_yaml() {
   local n="$1" tokens="$2" ramp_s rate
-  ramp_s=$(((n + 1999) / 2000))
-  [ "$ramp_s" -ge 2 ] || ramp_s=2
-  rate=$(python3 -c "print($n / $ramp_s)")  # exactly n arrivals: rate x duration = n
+  read -r ramp_s rate <<<"$(stream_ramp "$n")"
   cat <<EOF
 name: streams-$n
 target: {base_url: "$conc_url", connect_timeout: 30s, request_timeout: 120s}
@@ -629,26 +634,28 @@ EOF
 cc -O2 -o "$work/floor_client" "$here/floor_client.c"
 conc_port="${conc_url##*:}"
 conc_model="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["model"])' "$work/conc.json")"
-# floor_run N TOKENS NAME: the floor client for N streams of TOKENS tokens; its JSON to $work/NAME.json.
+# floor_run N TOKENS NAME ROLE: the floor client for N streams of TOKENS tokens; its JSON to $work/NAME.json.
+# ROLE: "run" beside the N-stream run, "one_token_run" beside its 1-token run.
 floor_run() {
-  local n="$1" tokens="$2" name="$3" ramp_s
-  ramp_s=$(((n + 1999) / 2000))
-  [ "$ramp_s" -ge 2 ] || ramp_s=2
+  local n="$1" tokens="$2" name="$3" role="$4" rate
+  read -r _ rate <<<"$(stream_ramp "$n")"
+  # BENCH_STREAM_START=burst: the run starts all N at once, so does the floor.
+  [ "${BENCH_STREAM_START:-spread}" != burst ] || rate=1000000000
   python3 -c 'import json,sys; json.dump({"model": sys.argv[1], "prompt": "hold this stream open", "max_tokens": int(sys.argv[2]),
     "stream": True, "stream_options": {"include_usage": True}}, open(sys.argv[3], "w"))' "$conc_model" "$tokens" "$work/$name.body"
-  timeout 300 "$work/floor_client" 127.0.0.1 "$conc_port" /v1/completions "$work/$name.body" "$n" \
-    "$(python3 -c "print($n / $ramp_s)")" 5000 >"$work/$name.json" 2>"$work/$name.err" || true
-  note concurrency_floor streams="$n" tokens="$tokens" name="$name"
+  timeout 300 "$work/floor_client" 127.0.0.1 "$conc_port" /v1/completions "$work/$name.body" "$n" "$rate" 5000 \
+    >"$work/$name.json" 2>"$work/$name.err" || true
+  note concurrency_floor streams="$n" tokens="$tokens" name="$name" role="$role"
 }
 for n in $stream_counts; do
   streams_yaml "$n" 25 >"$work/streams-$n.yaml"
   timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"
   note concurrency streams="$n" name="streams-$n" start="${BENCH_STREAM_START:-spread}"
-  floor_run "$n" 25 "floor-$n"
+  floor_run "$n" 25 "floor-$n" run
   streams_yaml "$n" 1 >"$work/streams-$n-1tok.yaml"
   timed "streams-$n-1tok" "$bin" run "$work/streams-$n-1tok.yaml" -q --out "json=$work/streams-$n-1tok.json"
   note concurrency_base streams="$n" name="streams-$n-1tok"
-  floor_run "$n" 1 "floor-$n-1tok"
+  floor_run "$n" 1 "floor-$n-1tok" one_token_run
 done
 stop_sim
 if [ "${BENCH_PARTS:-all}" = concurrency ]; then

@@ -127,7 +127,7 @@ EnvProxy env_proxy(std::string_view scheme, std::string_view host, EnvLookup get
   lower += "_proxy";
   std::string upper;
   for (const char c : lower) {
-    upper += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    upper += util::ascii_upper(c);
   }
   if (read_env(lookup, lower.c_str()) != nullptr) {
     proxy.variable = lower;

@@ -109,7 +109,9 @@ util::Result<Exchange> exchange(const TargetAccess& target, std::string_view pat
   result.http_status = facts.http_status;
   result.body = std::string(facts.body);
   result.outcome = classify(facts);
-  result.proxy_note = proxy_note(result.url);
+  if (result.http_status == 0) {  // no answer: the only case whose messages carry the note
+    result.proxy_note = proxy_note(result.url);
+  }
   return result;
 }
 

@@ -50,7 +50,7 @@ struct Exchange {
   long http_status = 0;
   std::string body;  // non-SSE answers: the body (capped as the run caps it)
   Outcome outcome;   // classify() of the transfer, as the run would count it
-  std::string proxy_note;  // env_proxy.hpp proxy_note(url): "" or "; libcurl sent it through the proxy in $…"
+  std::string proxy_note;  // with no answer (http_status 0), env_proxy.hpp proxy_note(url): "" or "; libcurl sent …"
 };
 
 // Sends one request and waits for the answer. `get`: GET with no body; else POST `body`.

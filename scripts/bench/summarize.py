@@ -111,10 +111,10 @@ def floor_figures(n, events, cpu_s, base_cpu_s):
         if e["section"] == "concurrency_floor" and int(e["streams"]) == n:
             doc = run_json(e["name"]) or {}
             if "user_s" in doc:
-                runs[int(e["tokens"])] = {
+                runs[e["role"]] = {
                     "completed": doc.get("completed"), "failed": doc.get("failed"), "sse_events": doc.get("events"),
                     "recv_calls": doc.get("recv_calls"), "waits": doc.get("waits"), "cpu_s": doc["user_s"] + doc["sys_s"]}
-    full, base = runs.get(25), runs.get(1)
+    full, base = runs.get("run"), runs.get("one_token_run")
     if not full:
         return None
     out = {"run": full, "one_token_run": base,

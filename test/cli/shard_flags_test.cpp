@@ -1,33 +1,17 @@
 // cli/shard_flags.hpp: which shard a process runs, from a flag, LLMD_SHARD, or an Indexed Job.
 #include "cli/shard_flags.hpp"
 
-#include <cstdlib>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "support/scoped_env.hpp"
 
 namespace llmd::cli {
 namespace {
 
 using ::testing::HasSubstr;
 
-// Sets (or with nullptr, unsets) an environment variable for one test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : m_name(name) {
-    if (value != nullptr) {
-      ::setenv(name, value, 1);
-    } else {
-      ::unsetenv(name);
-    }
-  }
-  ~ScopedEnv() { ::unsetenv(m_name); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* m_name;
-};
+using llmd::test::ScopedEnv;
 
 TEST(ShardFlags, NoShardWithoutAFlagOrVariable) {
   ScopedEnv shard("LLMD_SHARD", nullptr);

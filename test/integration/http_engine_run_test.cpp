@@ -1,11 +1,7 @@
 // `run --http-engine auto|curl` / scenario `engine.http` with the real binary against the embedded
 // simulator: the report and the JSON result say which HTTP client ran the requests and why, the flag
 // overrides the scenario, both clients count the same run alike, and a bad value is a usage error.
-#include <cstdlib>
-#include <initializer_list>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
@@ -13,6 +9,7 @@
 
 #include "integration/run_test_support.hpp"
 #include "support/canned_server.hpp"
+#include "support/scoped_env.hpp"
 
 namespace llmd::test {
 namespace {
@@ -112,26 +109,6 @@ load:
   EXPECT_THAT(out.err, HasSubstr("--coalesce: got \"9ms\", expected auto, off or a duration in (0, 5ms]"));
 }
 
-// Sets environment variables for the children this test starts, and unsets them after.
-class ScopedEnv {
- public:
-  ScopedEnv(std::initializer_list<std::pair<const char*, std::string>> values) {
-    for (const auto& [name, value] : values) {
-      ::setenv(name, value.c_str(), 1);
-      m_names.push_back(name);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() {
-    for (const char* name : m_names) {
-      ::unsetenv(name);
-    }
-  }
-
- private:
-  std::vector<const char*> m_names;
-};
 
 // http_proxy names a port nobody listens on. Where no_proxy exempts the target, libcurl would not proxy it
 // and the built-in client runs (the run passes); where it does not, libcurl runs the requests through the
@@ -147,7 +124,8 @@ load:
 )");
   const std::string dead_proxy = fmt::format("http://127.0.0.1:{}", closed_port());
   {
-    const ScopedEnv env{{"http_proxy", dead_proxy}, {"no_proxy", "localhost, 127.0.0.0/8"}};
+    const ScopedEnv proxy("http_proxy", dead_proxy);
+    const ScopedEnv no_proxy("no_proxy", "localhost, 127.0.0.0/8");
     const auto out = run_bench({scenario.string(), "--out", "json=" + (dir / "exempt.json").string()});
     ASSERT_EQ(out.exit_code, 0) << out.out << out.err;
     EXPECT_THAT(out.out, HasSubstr("client:   built-in HTTP/1.1 (http:// target, HTTP/1.1, $http_proxy is set but "
@@ -157,7 +135,8 @@ load:
     EXPECT_EQ(phase_total(result)["counts"]["ok"], 6);
   }
   {
-    const ScopedEnv env{{"http_proxy", dead_proxy}, {"no_proxy", "localhost,.svc.cluster.local"}};
+    const ScopedEnv proxy("http_proxy", dead_proxy);
+    const ScopedEnv no_proxy("no_proxy", "localhost,.svc.cluster.local");
     const auto out = run_bench({scenario.string(), "-q"});
     EXPECT_EQ(out.exit_code, 3) << out.out << out.err;
     EXPECT_THAT(out.out + out.err, Not(HasSubstr("built-in HTTP/1.1")));

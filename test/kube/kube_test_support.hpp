@@ -19,6 +19,7 @@
 #include "kube/kube_sources.hpp"
 #include "sim/fleet.hpp"
 #include "support/local_services.hpp"
+#include "support/scoped_env.hpp"
 
 namespace llmd::kube::test {
 
@@ -90,29 +91,7 @@ class TempDir {
   std::string m_path;
 };
 
-// Sets an environment variable for the scope, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const std::string& value) : m_name(name) {
-    if (const char* old = ::getenv(name)) {
-      m_old = old;
-    }
-    ::setenv(name, value.c_str(), 1);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() {
-    if (m_old) {
-      ::setenv(m_name, m_old->c_str(), 1);
-    } else {
-      ::unsetenv(m_name);
-    }
-  }
-
- private:
-  const char* m_name;
-  std::optional<std::string> m_old;
-};
+using llmd::test::ScopedEnv;
 
 // FakePods decode-0.. backed by the fleet's pods, in namespace llm-d.
 inline std::vector<FakePod> fake_pods_for(const SimFleet& fleet, std::size_t count) {
