@@ -235,8 +235,10 @@ void CurlMulti::drain_finished(TransferSink& sink) {
     // Copy out before removing: the message does not survive curl_multi_remove_handle.
     CURL* easy = message->easy_handle;
     const CURLcode result = message->data.result;
+    RequestState* request = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &request);
     remove(easy);
-    sink.on_transfer_done(easy, result);
+    sink.on_transfer_done(*request, result);
   }
   if (m_side != nullptr) {
     m_side->drain(sink);

@@ -32,12 +32,15 @@ namespace llmd::engine {
 using Clock = std::chrono::steady_clock;
 using TimePoint = Clock::time_point;
 
-// Receives finished transfers. The easy handle has already been removed from the multi handle, so
-// the sink may reuse it (re-add it) right away.
+class RequestState;  // request_state.hpp: every transfer's slot (libcurl's CURLOPT_PRIVATE)
+
+// Receives finished requests, libcurl's and the built-in client's alike. A libcurl transfer's easy
+// handle has already been removed from the multi handle, so the sink may reuse the slot (start it
+// again) right away.
 class TransferSink {
  public:
   virtual ~TransferSink() = default;
-  virtual void on_transfer_done(CURL* easy, CURLcode result) = 0;
+  virtual void on_transfer_done(RequestState& request, CURLcode result) = 0;
 
  protected:
   TransferSink() = default;

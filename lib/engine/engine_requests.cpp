@@ -85,12 +85,12 @@ util::Result<void> Engine::setup(std::span<const scenario::Phase> phases) {
     return util::fail(multi.error());
   }
   m_multi = std::move(*multi);
-  choose_client(static_cast<std::size_t>(connections));
-  auto probe = acquire_slot();  // fails early on a URL libcurl rejects
+  auto probe = acquire_slot();  // fails early on a URL libcurl rejects, whichever client runs it
   if (!probe) {
     return util::fail(probe.error());
   }
   m_free.push_back(*probe);
+  choose_client(static_cast<std::size_t>(connections));
   return {};
 }
 
@@ -109,6 +109,7 @@ void Engine::choose_client(std::size_t max_connections) {
     return;
   }
   m_fast = std::move(*fast);
+  m_transfer.libcurl_handle = false;  // the slots from here on: the built-in client runs them all
   m_http_client = "built-in HTTP/1.1";
   const scenario::Coalesce& coalesce = m_config.scenario->engine.coalesce;
   if (coalesce.mode == scenario::Coalesce::Mode::fixed) {
@@ -267,9 +268,8 @@ void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, co
   m_deferred.emplace_back(phase_index, vu);
 }
 
-void Engine::on_transfer_done(CURL* easy, CURLcode code) {
-  RequestState* state = nullptr;
-  curl_easy_getinfo(easy, CURLINFO_PRIVATE, &state);
+void Engine::on_transfer_done(RequestState& request, CURLcode code) {
+  RequestState* state = &request;
   const TimePoint now = Clock::now();
   state->end(code, now);
   PhaseRun& phase = m_phases[state->phase];

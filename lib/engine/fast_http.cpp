@@ -735,7 +735,7 @@ void FastHttp::drain(TransferSink& sink) {
     std::vector<std::pair<RequestState*, CURLcode>> batch;
     batch.swap(m_done);
     for (const auto& [request, code] : batch) {
-      sink.on_transfer_done(request->easy(), code);
+      sink.on_transfer_done(*request, code);
     }
     batch.clear();
     if (m_done.empty()) {

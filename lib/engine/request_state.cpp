@@ -29,6 +29,15 @@ long http_version(const TransferSettings& settings) {
 
 util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferSettings& settings) {
   std::unique_ptr<RequestState> state(new RequestState(settings.stream));
+  state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
+  state->m_budget = settings.budget;
+  state->m_capture_text = settings.capture_text;
+  for (const auto& name : settings.served_by_headers) {
+    state->m_served_by_names.push_back(name);
+  }
+  if (!settings.libcurl_handle) {
+    return state;
+  }
   state->m_easy = curl_easy_init();
   if (state->m_easy == nullptr) {
     return util::fail("cannot create a request: curl_easy_init failed");
@@ -60,12 +69,6 @@ util::Result<std::unique_ptr<RequestState>> RequestState::create(const TransferS
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, state.get());
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, state->m_error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_PRIVATE, state.get());
-  state->m_gaps_ns.reserve(std::min(settings.expected_tokens, k_reserved_gaps));
-  state->m_budget = settings.budget;
-  state->m_capture_text = settings.capture_text;
-  for (const auto& name : settings.served_by_headers) {
-    state->m_served_by_names.push_back(name);
-  }
   return state;
 }
 
@@ -124,6 +127,9 @@ void RequestState::begin(curl_slist* headers, TimePoint scheduled, TimePoint sta
   m_served_by_size = 0;
   m_served_by_rank = SIZE_MAX;
   m_error_buffer[0] = '\0';
+  if (m_easy == nullptr) {
+    return;  // the built-in client's slot: it sends headers() and request_body() itself
+  }
   curl_easy_setopt(m_easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(m_easy, CURLOPT_POSTFIELDS, m_body.data());
   curl_easy_setopt(m_easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(m_body.size()));

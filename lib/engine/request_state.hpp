@@ -72,6 +72,10 @@ struct TransferSettings {
   // Response headers naming the endpoint that served the request, lowercase, in order of preference
   // (attribution.hpp served_by_header_names); empty: none is read.
   std::vector<std::string> served_by_headers{};
+  // The slots carry a libcurl easy handle (~5.5 KiB each, allocated and zeroed by curl_easy_init).
+  // Off when the built-in HTTP/1.1 client runs every request of the run (fast_http.hpp): it never
+  // touches one, and at 1,000 streams the handles were about half the client's memory per stream.
+  bool libcurl_handle = true;
 };
 
 // Cap of the gap buffer reserved per slot up front (8 bytes each): longer streams grow it once.
@@ -92,7 +96,7 @@ class RequestState final : public sse::SseListener {
   RequestState& operator=(const RequestState&) = delete;
   ~RequestState() override;
 
-  CURL* easy() const { return m_easy; }
+  CURL* easy() const { return m_easy; }  // nullptr without TransferSettings::libcurl_handle
   // The request body buffer: fill it (request_builder.hpp build_body) before begin().
   std::string& body() { return m_body; }
 

@@ -57,7 +57,7 @@ class FakeSide final : public SideTransfers {
 
 class NoSink final : public TransferSink {
  public:
-  void on_transfer_done(CURL* /*easy*/, CURLcode /*result*/) override { ADD_FAILURE() << "no transfer ran"; }
+  void on_transfer_done(RequestState& /*request*/, CURLcode /*result*/) override { ADD_FAILURE() << "no transfer ran"; }
 };
 
 std::unique_ptr<CurlMulti> make_loop() {

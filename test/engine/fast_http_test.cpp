@@ -1,8 +1,11 @@
 // The built-in HTTP/1.1 client (engine/fast_http.hpp): when `auto` picks it, and that a run through
 // it measures and classifies exactly what the same run through libcurl does: the same request on
 // the wire, the same counts and tokens, the same failure class and wording for each broken answer.
+#include <dlfcn.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <cstring>
 #include <map>
@@ -14,6 +17,20 @@
 #include "engine/engine_test_support.hpp"
 #include "engine/fast_http.hpp"
 #include "engine/request_state.hpp"
+
+namespace llmd::engine::test {
+// libcurl easy handles made in this process since it started (curl_easy_init below).
+std::atomic<std::size_t> g_easy_handles{0};
+}  // namespace llmd::engine::test
+
+// Counts the easy handles made: this test binary's curl_easy_init comes first (the executable's
+// definition interposes on libcurl's for every caller linked into it) and forwards to libcurl's.
+extern "C" CURL* curl_easy_init() {
+  using Init = CURL* (*)();
+  static const auto real = reinterpret_cast<Init>(dlsym(RTLD_NEXT, "curl_easy_init"));
+  ++llmd::engine::test::g_easy_handles;
+  return real();
+}
 
 namespace llmd::engine {
 namespace {
@@ -282,45 +299,134 @@ TEST(FastHttp, AHeaderLargerThanTheReceiveBufferIsReadWhole) {
   EXPECT_EQ(figures(fast.phases[0]), figures(curl.phases[0]));
 }
 
+// A loop and a built-in client of its own, for a test that drives them itself (client null: `error`).
+struct OwnClient {
+  std::unique_ptr<CurlMulti> loop;
+  std::unique_ptr<FastHttp> client;
+  std::string error;
+};
+
+OwnClient own_client(const TransferSettings& settings) {
+  OwnClient own;
+  const auto choice = choose_http_engine(scenario::HttpClient::automatic, settings, no_env);
+  if (!choice.fast) {
+    own.error = choice.reason;
+    return own;
+  }
+  auto loop = CurlMulti::create({});
+  if (!loop) {
+    own.error = loop.error();
+    return own;
+  }
+  own.loop = std::move(*loop);
+  auto client = FastHttp::create(choice.target, settings, *own.loop, 0);
+  if (!client) {
+    own.error = client.error();
+    return own;
+  }
+  own.client = std::move(*client);
+  return own;
+}
+
+// The sink of a test that drives the loop itself: which request finished, and how.
+class Done final : public TransferSink {
+ public:
+  void on_transfer_done(RequestState& request, CURLcode code) override {
+    finished = &request;
+    result = code;
+  }
+  // Runs the loop until a request finished (at most 5 s).
+  void wait(CurlMulti& loop) {
+    const TimePoint give_up = Clock::now() + std::chrono::seconds(5);
+    while (!result && Clock::now() < give_up) {
+      loop.wait_and_process(Clock::now() + std::chrono::milliseconds(50), *this);
+    }
+  }
+  RequestState* finished = nullptr;
+  std::optional<CURLcode> result;
+};
+
 // SideTransfers::may_pause (engine.coalesce): while a connection is connecting or has request bytes
 // left to write, the loop must not pause (its progress carries no stamp: a pause would hold the request
 // back); once every request is out and only reads are left, it may.
 TEST(FastHttp, TheLoopMayPauseOnlyOnceEveryRequestIsOut) {
   CannedServer server(test::sse_response("data: [DONE]\n\n"));
   const TransferSettings settings = settings_for(server.url() + "/v1/completions");
-  const auto choice = choose_http_engine(scenario::HttpClient::automatic, settings, no_env);
-  ASSERT_TRUE(choice.fast) << choice.reason;
-  auto loop = CurlMulti::create({});
-  ASSERT_TRUE(loop) << loop.error();
-  auto fast = FastHttp::create(choice.target, settings, **loop, 0);
-  ASSERT_TRUE(fast) << fast.error();
+  OwnClient own = own_client(settings);
+  ASSERT_TRUE(own.client) << own.error;
+  auto& loop = own.loop;
+  auto& fast = own.client;
   auto state = RequestState::create(settings);
   ASSERT_TRUE(state) << state.error();
-  class Done final : public TransferSink {
-   public:
-    void on_transfer_done(CURL* /*easy*/, CURLcode code) override { result = code; }
-    std::optional<CURLcode> result;
-  } done;
-  EXPECT_TRUE((*fast)->may_pause());
+  Done done;
+  EXPECT_TRUE(fast->may_pause());
   for (int request = 0; request < 2; ++request) {  // a new connection, then the kept-alive one
     SCOPED_TRACE(request);
     (*state)->body() = R"({"prompt":"x"})";
     (*state)->begin(nullptr, Clock::now(), Clock::now(), nullptr);
     done.result.reset();
-    (*fast)->start(**state);
+    fast->start(**state);
     if (request == 0) {
-      EXPECT_EQ((*fast)->out_watchers(), 1u);  // connecting: EPOLLOUT says when
-      EXPECT_FALSE((*fast)->may_pause());
+      EXPECT_EQ(fast->out_watchers(), 1u);  // connecting: EPOLLOUT says when
+      EXPECT_FALSE(fast->may_pause());
     }
-    const TimePoint give_up = Clock::now() + 5s;
-    while (!done.result && Clock::now() < give_up) {
-      (*loop)->wait_and_process(Clock::now() + 50ms, done);
-    }
+    done.wait(*loop);
     ASSERT_EQ(done.result, CURLE_OK);
-    EXPECT_EQ((*fast)->out_watchers(), 0u);
-    EXPECT_TRUE((*fast)->may_pause());
+    EXPECT_EQ(fast->out_watchers(), 0u);
+    EXPECT_TRUE(fast->may_pause());
   }
-  (*loop)->detach();
+  loop->detach();
+}
+
+// A slot of the built-in client carries no libcurl easy handle (~5.5 KiB zeroed by curl_easy_init,
+// about half the client's memory per stream at 1,000 streams): the handles a run makes (libcurl's
+// multi handle keeps one of its own; one slot checks the URL with libcurl before the first request)
+// do not grow with its concurrency, where libcurl's transfer path makes one per slot.
+TEST(FastHttp, ItsSlotsCarryNoLibcurlHandle) {
+  auto config = test::fast_sim_config(0.002);
+  SimFleet fleet(config);
+  auto scenario = test::test_scenario();
+  scenario.request.max_tokens = 4;
+  const auto handles_for = [&](scenario::HttpClient client, std::size_t vus) {
+    const std::size_t before = test::g_easy_handles;
+    const RunResult result = run_with(client, fleet.url(), scenario, test::iterations_phase(60, vus));
+    EXPECT_EQ(result.phases[0].ok, 60u);
+    EXPECT_EQ(result.http_client, client == scenario::HttpClient::curl ? "libcurl" : "built-in HTTP/1.1");
+    return test::g_easy_handles - before;
+  };
+  const std::size_t fast_one = handles_for(scenario::HttpClient::automatic, 1);
+  const std::size_t fast_twenty = handles_for(scenario::HttpClient::automatic, 20);
+  const std::size_t curl_one = handles_for(scenario::HttpClient::curl, 1);
+  const std::size_t curl_twenty = handles_for(scenario::HttpClient::curl, 20);
+  EXPECT_EQ(fast_twenty, fast_one);
+  EXPECT_LE(fast_one, 2u);
+  EXPECT_GE(curl_twenty, curl_one + 19) << "libcurl's path: one handle per slot";
+
+  // The slot itself: no handle, and a request runs through it as through any other.
+  CannedServer server(test::sse_response("data: {\"choices\":[{\"text\":\"hi\"}]}\n\ndata: [DONE]\n\n"));
+  TransferSettings settings = settings_for(server.url() + "/v1/completions");
+  settings.libcurl_handle = false;
+  OwnClient own = own_client(settings);
+  ASSERT_TRUE(own.client) << own.error;
+  const std::size_t before = test::g_easy_handles;
+  auto state = RequestState::create(settings);
+  ASSERT_TRUE(state) << state.error();
+  EXPECT_EQ((*state)->easy(), nullptr);
+  EXPECT_EQ(test::g_easy_handles - before, 0u);
+  Done done;
+  (*state)->body() = R"({"prompt":"x"})";
+  (*state)->begin(nullptr, Clock::now(), Clock::now(), nullptr);
+  own.client->start(**state);
+  done.wait(*own.loop);
+  ASSERT_EQ(done.result, CURLE_OK);
+  EXPECT_EQ(done.finished, state->get());
+  (*state)->end(*done.result, Clock::now());
+  const TransferFacts facts = (*state)->facts();
+  EXPECT_EQ(facts.http_status, 200);
+  const Outcome outcome = classify(facts);
+  EXPECT_TRUE(outcome.ok);
+  EXPECT_EQ(outcome.output_tokens, 1);
+  own.loop->detach();
 }
 
 TEST(FastHttp, RefusedConnectionsAreConnectFailures) {
