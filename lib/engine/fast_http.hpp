@@ -112,7 +112,8 @@ class FastHttp final : public SideTransfers {
   void connected(Connection& conn);
   void begin_request(Connection& conn);
   void send_request(Connection& conn);
-  void read_response(Connection& conn);
+  // `events`: what the wake-up reported (EPOLL*), so a peer's close seen there is read to its end.
+  void read_response(Connection& conn, std::uint32_t events);
   void response_ended(Connection& conn, bool keep_alive);
   void connection_failed(Connection& conn, CURLcode code, std::string message, bool may_retry);
   void finish(Connection& conn, CURLcode code, std::string_view message);

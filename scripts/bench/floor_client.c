@@ -57,7 +57,8 @@ static int open_conn(struct sockaddr_in *addr, int ep, struct conn *c) {
   c->tail_len = 0;
   c->dataline = 0;
   c->at_line_start = 1;
-  struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+  /* edge-triggered, as llmd-bench's built-in client: each wake-up reads until the socket is drained */
+  struct epoll_event ev = {.events = EPOLLOUT | EPOLLET, .data.ptr = c};
   return epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
@@ -158,24 +159,30 @@ int main(int argc, char **argv) {
       struct conn *c = events[i].data.ptr;
       int done = 0, bad = 0;
       if (c->sent < request_len) {
-        ssize_t w = send(c->fd, request + c->sent, request_len - c->sent, MSG_NOSIGNAL);
-        if (w < 0 && errno != EAGAIN) {
-          bad = 1;
-        } else if (w > 0) {
-          c->sent += (size_t)w;
-          if (c->sent == request_len) {
-            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-            epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+        while (c->sent < request_len) {
+          ssize_t w = send(c->fd, request + c->sent, request_len - c->sent, MSG_NOSIGNAL);
+          if (w <= 0) {
+            bad = w < 0 && errno != EAGAIN;
+            break;
           }
+          c->sent += (size_t)w;
+        }
+        if (c->sent == request_len) {
+          struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = c};
+          epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
         }
       } else {
-        ssize_t r = recv(c->fd, buf, sizeof buf, 0);
-        ++recv_calls;
-        if (r > 0) {
-          event_count += count_events(c, buf, (size_t)r);
-          done = ends_response(c, buf, (size_t)r);
-        } else if (r == 0 || errno != EAGAIN) {
-          bad = 1;
+        for (;;) { /* a short read drained the socket; a full buffer reads again */
+          ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+          ++recv_calls;
+          if (r > 0) {
+            event_count += count_events(c, buf, (size_t)r);
+            done = ends_response(c, buf, (size_t)r);
+            if (done || (size_t)r < sizeof buf) break;
+          } else {
+            bad = r == 0 || errno != EAGAIN;
+            break;
+          }
         }
       }
       if (done || bad) {
