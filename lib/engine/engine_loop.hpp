@@ -65,7 +65,7 @@ class Engine final : public TransferSink {
     std::size_t m_phase;
   };
 
-  void on_transfer_done(RequestState& request, CURLcode code) override;
+  void on_transfer_done(RequestState& state, CURLcode code) override;
   void launch(std::size_t phase_index, std::size_t vu, TimePoint scheduled);
   void fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, const std::string& message);
   void choose_client(std::size_t max_connections);

@@ -268,36 +268,35 @@ void Engine::fail_launch(PhaseRun& phase, std::size_t vu, RequestState* slot, co
   m_deferred.emplace_back(phase_index, vu);
 }
 
-void Engine::on_transfer_done(RequestState& request, CURLcode code) {
-  RequestState* state = &request;
+void Engine::on_transfer_done(RequestState& state, CURLcode code) {
   const TimePoint now = Clock::now();
-  state->end(code, now);
-  PhaseRun& phase = m_phases[state->phase];
-  const TransferFacts facts = state->facts();
+  state.end(code, now);
+  PhaseRun& phase = m_phases[state.phase];
+  const TransferFacts facts = state.facts();
   const Outcome outcome = classify(facts);
-  const std::optional<bool> good = record_completion(phase.result, facts, outcome, state->timing(), state->loop);
-  record_attribution(phase.result.attribution, facts.served_by_header, facts.served_by, state->group, facts, outcome,
-                     state->timing(), state->loop);
+  const std::optional<bool> good = record_completion(phase.result, facts, outcome, state.timing(), state.loop);
+  record_attribution(phase.result.attribution, facts.served_by_header, facts.served_by, state.group, facts, outcome,
+                     state.timing(), state.loop);
   count_completion(phase.result, now - m_run_start, outcome.ok);
-  count_second(*state, facts, outcome, now);
-  log_request(phase, state, &facts, &outcome, outcome.ok ? RequestRecord::End::ok : RequestRecord::End::failed, now, good);
-  if (outcome.ok && outcome.prompt_tokens && state->generator_tokens) {
-    record_prompt_token_accuracy(phase.result, *state->generator_tokens, *outcome.prompt_tokens);
+  count_second(state, facts, outcome, now);
+  log_request(phase, &state, &facts, &outcome, outcome.ok ? RequestRecord::End::ok : RequestRecord::End::failed, now, good);
+  if (outcome.ok && outcome.prompt_tokens && state.generator_tokens) {
+    record_prompt_token_accuracy(phase.result, *state.generator_tokens, *outcome.prompt_tokens);
   }
-  if (state->turn > 0) {
-    end_turn(phase, *state, outcome, facts, now);
+  if (state.turn > 0) {
+    end_turn(phase, state, outcome, facts, now);
   }
-  if (const auto ttft = ttft_ns(*state, outcome)) {
+  if (const auto ttft = ttft_ns(state, outcome)) {
     m_live_ttft.record(*ttft);
   }
   ++m_completed;
   m_errors += outcome.ok ? 0 : 1;
-  const std::size_t vu = state->vu;
-  if (state->loop == LoopKind::closed && vu < phase.connect_streaks.size()) {
+  const std::size_t vu = state.vu;
+  if (state.loop == LoopKind::closed && vu < phase.connect_streaks.size()) {
     back_off(phase, vu, facts, outcome, now);
   }
-  release_slot(state, phase, now);
-  PhaseLauncher launcher(*this, state->phase);
+  release_slot(&state, phase, now);
+  PhaseLauncher launcher(*this, state.phase);
   phase.executor->on_done(vu, now, launcher);
 }
 
