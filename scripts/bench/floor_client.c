@@ -168,17 +168,20 @@ int main(int argc, char **argv) {
           c->sent += (size_t)w;
         }
         if (c->sent == request_len) {
-          struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.ptr = c};
+          struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.ptr = c};
           epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
         }
       } else {
-        for (;;) { /* a short read drained the socket; a full buffer reads again */
+        /* a short read drained the socket and later bytes wake the loop again; a full buffer reads
+           again, and so does a close reported with this wake-up (no later edge would report it) */
+        const int closed = (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+        for (;;) {
           ssize_t r = recv(c->fd, buf, sizeof buf, 0);
           ++recv_calls;
           if (r > 0) {
             event_count += count_events(c, buf, (size_t)r);
             done = ends_response(c, buf, (size_t)r);
-            if (done || (size_t)r < sizeof buf) break;
+            if (done || ((size_t)r < sizeof buf && !closed)) break;
           } else {
             bad = r == 0 || errno != EAGAIN;
             break;

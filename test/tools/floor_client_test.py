@@ -4,8 +4,10 @@
 Compiles the floor client, starts `llmd-bench sim` on loopback and checks that the floor reads every
 stream to its end: 20 streams of 3 tokens are 20 completed, 0 failed and 20 x (3 + 2) "data:" events
 (the tokens, the usage chunk and [DONE]: summarize.py's sse_events), one recv() or more per event's
-packet. A dead port fails every stream (exit 1) and bad arguments exit 2, so the bench cannot print a
-floor for streams it did not read.
+packet. A dead port fails every stream (exit 1), so does a server that closes each stream after one
+event (the close comes with the data, and the floor's sockets are edge-triggered: it must still see it
+rather than wait forever), and bad arguments exit 2, so the bench cannot print a floor for streams it
+did not read.
 Usage: floor_client_test.py LLMD_BENCH FLOOR_CLIENT_C [CC]
 """
 import json
@@ -15,6 +17,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 BIN, SOURCE = sys.argv[1], sys.argv[2]
@@ -69,6 +72,33 @@ with tempfile.TemporaryDirectory() as tmp:
     check(run.returncode == 1, f"dead port: exit {run.returncode}")
     doc = json.loads(run.stdout)
     check(doc["completed"] == 0 and doc["failed"] == 3, f"dead port: {doc}")
+
+    # A server that sends one event of each stream and closes at once: every stream fails, exit 1.
+    cutter = socket.socket()
+    cutter.bind(("127.0.0.1", 0))
+    cutter.listen(64)
+
+    def cut_streams():
+        while True:
+            try:
+                conn, _ = cutter.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8\r\ndata: x\n\r\n")
+
+    threading.Thread(target=cut_streams, daemon=True).start()
+    try:
+        run = subprocess.run([str(floor), "127.0.0.1", str(cutter.getsockname()[1]), "/v1/completions", str(body),
+                              "20", "200", "2000"], capture_output=True, text=True, timeout=30)
+        check(run.returncode == 1, f"cut streams: exit {run.returncode}")
+        doc = json.loads(run.stdout)
+        check(doc["completed"] == 0 and doc["failed"] == 20 and doc["events"] == 20, f"cut streams: {doc}")
+    except subprocess.TimeoutExpired:
+        check(False, "cut streams: the floor never saw the server's closes (still running after 30 s)")
+    finally:
+        cutter.close()
 
     for args, what in ((["127.0.0.1", "1", "/", str(body), "0", "1"], "0 streams"),
                        (["localhost", "1", "/", str(body), "1", "1"], "a host name"),
