@@ -64,6 +64,18 @@ std::string connect_failure(const FastHttpTarget& target, TimePoint started, Tim
                      elapsed_ms(started, now), std::strerror(error));
 }
 
+// Whether a non-blocking connect() already completed its handshake. On loopback it has, nearly always:
+// the SYN, the listener's SYN-ACK and the ACK all run inside the connect() call (the socket is locked
+// meanwhile and processes the SYN-ACK on release). The request then goes out at once, without a wait
+// for EPOLLOUT, an epoll_ctl to stop watching it, or a wake-up of the loop; and since the connection is
+// never left "connecting", the loop may still pause (SideTransfers::may_pause). Anything else (a
+// remote handshake, an error) is left to EPOLLOUT and SO_ERROR as before.
+bool handshake_done(int fd) {
+  tcp_info info{};
+  socklen_t size = sizeof(info);
+  return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) == 0 && info.tcpi_state == TCP_ESTABLISHED;
+}
+
 // A connection's receive buffer, allocated without zero-filling: only the pages its reads reach get
 // touched, so a connection whose reads are SSE events of a few hundred bytes keeps one page of its
 // 16 KiB resident, not four (std::vector<char> value-initialises: every page at once). From 1,000
@@ -338,11 +350,15 @@ bool FastHttp::try_connect(Connection& conn, TimePoint now) {
     enable_receive_stamps(conn.fd);  // without, the reads carry no stamp and take the clock (counted)
     if (::connect(conn.fd, reinterpret_cast<const sockaddr*>(&address), m_address_sizes[conn.address]) == 0 ||
         errno == EINPROGRESS) {
-      if (!set_interest(conn, EPOLL_CTL_ADD, true)) {
+      const bool established = handshake_done(conn.fd);
+      if (!set_interest(conn, EPOLL_CTL_ADD, !established)) {
         error = errno;
         break;
       }
-      return true;  // connected (or connecting): EPOLLOUT says when
+      if (established) {
+        connected(conn);  // the request goes out now (it may fail the request: still "not a connect failure")
+      }
+      return true;  // connected, or connecting: EPOLLOUT says when
     }
     error = errno;
     ++conn.address;

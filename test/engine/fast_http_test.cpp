@@ -1,7 +1,10 @@
 // The built-in HTTP/1.1 client (engine/fast_http.hpp): when `auto` picks it, and that a run through
 // it measures and classifies exactly what the same run through libcurl does: the same request on
 // the wire, the same counts and tokens, the same failure class and wording for each broken answer.
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -366,16 +369,120 @@ TEST(FastHttp, TheLoopMayPauseOnlyOnceEveryRequestIsOut) {
     (*state)->begin(nullptr, Clock::now(), Clock::now(), nullptr);
     done.result.reset();
     fast->start(**state);
-    if (request == 0) {
-      EXPECT_EQ(fast->out_watchers(), 1u);  // connecting: EPOLLOUT says when
-      EXPECT_FALSE(fast->may_pause());
-    }
+    // Loopback: the new connection's handshake ran inside connect() and the request went out in
+    // start() (a connect still in progress: AConnectInProgressKeepsTheLoopFromPausing).
+    EXPECT_EQ(fast->out_watchers(), 0u);
+    EXPECT_TRUE(fast->may_pause());
     done.wait(*loop);
     ASSERT_EQ(done.result, CURLE_OK);
     EXPECT_EQ(fast->out_watchers(), 0u);
     EXPECT_TRUE(fast->may_pause());
   }
   loop->detach();
+}
+
+// A loopback listener the test accepts on itself. `backlog` 0 with one connection waiting to be
+// accepted (fill_queue): the kernel drops the next SYNs, so a connect to it stays in progress.
+class Listener {
+ public:
+  explicit Listener(int backlog) {
+    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 && ::listen(m_fd, backlog) == 0) {
+      socklen_t size = sizeof(address);
+      ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &size);
+      m_port = ntohs(address.sin_port);
+    }
+  }
+  ~Listener() {
+    for (const int fd : m_others) {
+      ::close(fd);
+    }
+    ::close(m_fd);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
+  bool fill_queue() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    m_others.push_back(fd);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(m_port);
+    return ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  }
+  // What the next connection sent within `wait` ("" if none came), read without running any loop.
+  std::string first_bytes(std::chrono::milliseconds wait) {
+    pollfd listening{m_fd, POLLIN, 0};
+    if (::poll(&listening, 1, static_cast<int>(wait.count())) != 1) {
+      return "";
+    }
+    const int fd = ::accept(m_fd, nullptr, nullptr);
+    m_others.push_back(fd);
+    pollfd readable{fd, POLLIN, 0};
+    if (::poll(&readable, 1, static_cast<int>(wait.count())) != 1) {
+      return "";
+    }
+    char bytes[4096];
+    const ssize_t got = ::recv(fd, bytes, sizeof(bytes), 0);
+    return got > 0 ? std::string(bytes, static_cast<std::size_t>(got)) : "";
+  }
+
+ private:
+  int m_fd = -1;
+  std::uint16_t m_port = 0;
+  std::vector<int> m_others;
+};
+
+// A request slot ready to start: body {"prompt":"x"}, begun now (null, with a failure, if none).
+std::unique_ptr<RequestState> ready_request(const TransferSettings& settings) {
+  auto state = RequestState::create(settings);
+  if (!state) {
+    ADD_FAILURE() << state.error();
+    return nullptr;
+  }
+  (*state)->body() = R"({"prompt":"x"})";
+  (*state)->begin(nullptr, Clock::now(), Clock::now(), nullptr);
+  return std::move(*state);
+}
+
+// On loopback a non-blocking connect() has finished the handshake when it returns: the request goes
+// out from start() itself, before the loop ever waits (no EPOLLOUT round, no wake-up).
+TEST(FastHttp, ALoopbackHandshakeDoneAtConnectSendsTheRequestAtOnce) {
+  Listener server(16);
+  const TransferSettings settings = settings_for(server.url() + "/v1/completions");
+  OwnClient own = own_client(settings);
+  ASSERT_TRUE(own.client) << own.error;
+  const auto state = ready_request(settings);
+  ASSERT_NE(state, nullptr);
+  own.client->start(*state);
+  EXPECT_EQ(own.client->out_watchers(), 0u);
+  const std::string request = server.first_bytes(2s);  // the loop has not run
+  EXPECT_THAT(request, testing::StartsWith("POST /v1/completions HTTP/1.1\r\n"));
+  EXPECT_THAT(request, testing::EndsWith("\r\n\r\n{\"prompt\":\"x\"}"));
+  own.client->cancel(*state);
+  own.loop->detach();
+}
+
+// SideTransfers::may_pause: a connect still in progress (the listener's queue is full, so its SYN is
+// dropped) keeps the loop from pausing, and EPOLLOUT is watched for it; once it is gone, the loop may.
+TEST(FastHttp, AConnectInProgressKeepsTheLoopFromPausing) {
+  Listener server(0);
+  ASSERT_TRUE(server.fill_queue());
+  const TransferSettings settings = settings_for(server.url() + "/v1/completions");
+  OwnClient own = own_client(settings);
+  ASSERT_TRUE(own.client) << own.error;
+  const auto state = ready_request(settings);
+  ASSERT_NE(state, nullptr);
+  EXPECT_TRUE(own.client->may_pause());
+  own.client->start(*state);
+  EXPECT_EQ(own.client->out_watchers(), 1u);  // connecting: EPOLLOUT says when
+  EXPECT_FALSE(own.client->may_pause());
+  own.client->cancel(*state);
+  EXPECT_EQ(own.client->out_watchers(), 0u);
+  EXPECT_TRUE(own.client->may_pause());
+  own.loop->detach();
 }
 
 // A slot of the built-in client carries no libcurl easy handle (~5.5 KiB zeroed by curl_easy_init,
