@@ -1,9 +1,7 @@
 // The built-in HTTP/1.1 client (engine/fast_http.hpp): when `auto` picks it, and that a run through
 // it measures and classifies exactly what the same run through libcurl does: the same request on
 // the wire, the same counts and tokens, the same failure class and wording for each broken answer.
-#include <arpa/inet.h>
 #include <dlfcn.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -20,6 +18,7 @@
 #include "engine/engine_test_support.hpp"
 #include "engine/fast_http.hpp"
 #include "engine/request_state.hpp"
+#include "support/local_services.hpp"
 
 namespace llmd::engine::test {
 // libcurl easy handles made in this process since it started (curl_easy_init below).
@@ -381,37 +380,20 @@ TEST(FastHttp, TheLoopMayPauseOnlyOnceEveryRequestIsOut) {
   loop->detach();
 }
 
-// A loopback listener the test accepts on itself. `backlog` 0 with one connection waiting to be
-// accepted (fill_queue): the kernel drops the next SYNs, so a connect to it stays in progress.
+// A loopback listener that answers nothing; the test accepts on it itself (first_bytes). With
+// `backlog` 0 and one connection queued unaccepted (test::accepts_connections), the kernel drops the
+// next SYNs, so a connect to it stays in progress.
 class Listener {
  public:
-  explicit Listener(int backlog) {
-    m_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(m_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 && ::listen(m_fd, backlog) == 0) {
-      socklen_t size = sizeof(address);
-      ::getsockname(m_fd, reinterpret_cast<sockaddr*>(&address), &size);
-      m_port = ntohs(address.sin_port);
-    }
-  }
+  explicit Listener(int backlog) : m_fd(llmd::test::bind_loopback(m_port)) { ::listen(m_fd, backlog); }
   ~Listener() {
-    for (const int fd : m_others) {
+    for (const int fd : m_accepted) {
       ::close(fd);
     }
     ::close(m_fd);
   }
+  std::uint16_t port() const { return m_port; }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-  bool fill_queue() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    m_others.push_back(fd);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(m_port);
-    return ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  }
   // What the next connection sent within `wait` ("" if none came), read without running any loop.
   std::string first_bytes(std::chrono::milliseconds wait) {
     pollfd listening{m_fd, POLLIN, 0};
@@ -419,7 +401,7 @@ class Listener {
       return "";
     }
     const int fd = ::accept(m_fd, nullptr, nullptr);
-    m_others.push_back(fd);
+    m_accepted.push_back(fd);
     pollfd readable{fd, POLLIN, 0};
     if (::poll(&readable, 1, static_cast<int>(wait.count())) != 1) {
       return "";
@@ -430,9 +412,9 @@ class Listener {
   }
 
  private:
+  std::uint16_t m_port = 0;  // before m_fd: bind_loopback sets it
   int m_fd = -1;
-  std::uint16_t m_port = 0;
-  std::vector<int> m_others;
+  std::vector<int> m_accepted;
 };
 
 // A request slot ready to start: body {"prompt":"x"}, begun now (null, with a failure, if none).
@@ -469,7 +451,7 @@ TEST(FastHttp, ALoopbackHandshakeDoneAtConnectSendsTheRequestAtOnce) {
 // dropped) keeps the loop from pausing, and EPOLLOUT is watched for it; once it is gone, the loop may.
 TEST(FastHttp, AConnectInProgressKeepsTheLoopFromPausing) {
   Listener server(0);
-  ASSERT_TRUE(server.fill_queue());
+  ASSERT_TRUE(llmd::test::accepts_connections(server.port()));  // queued, never accepted: the queue is full
   const TransferSettings settings = settings_for(server.url() + "/v1/completions");
   OwnClient own = own_client(settings);
   ASSERT_TRUE(own.client) << own.error;
@@ -560,19 +542,11 @@ TEST(FastHttp, AKeptAliveConnectionClosedByTheServerIsRetriedOnAFreshOne) {
 
 // A server that accepts and never answers: the request timeout ends the request, as libcurl's does.
 TEST(FastHttp, SilentServerTimesOut) {
-  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(::listen(listener, 16), 0);
-  socklen_t size = sizeof(address);
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &size);
-  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  Listener server(16);
   auto scenario = test::test_scenario();
   scenario.target.request_timeout = 200ms;
-  const RunResult result = run_with(scenario::HttpClient::automatic, url, scenario, test::iterations_phase(2, 2));
-  ::close(listener);
+  const RunResult result =
+      run_with(scenario::HttpClient::automatic, server.url(), scenario, test::iterations_phase(2, 2));
   EXPECT_EQ(result.phases[0].failures(FailureClass::timeout), 2u) << to_json(result.phases[0])["failure_examples"].dump();
   EXPECT_THAT(result.phases[0].failure_examples[static_cast<std::size_t>(FailureClass::timeout)].value_or(""),
               HasSubstr("Operation timed out after"));

@@ -11,8 +11,6 @@
 
 namespace llmd::test {
 
-namespace {
-
 int bind_loopback(std::uint16_t& port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const int one = 1;
@@ -28,6 +26,9 @@ int bind_loopback(std::uint16_t& port) {
   port = ntohs(address.sin_port);
   return fd;
 }
+
+namespace {
+
 
 // Reads until the end of the headers plus Content-Length body bytes; returns what was read.
 std::string read_request(int fd) {

@@ -44,6 +44,10 @@ inline std::string sse_response(const std::string& events) {
   return "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nConnection: close\r\n\r\n" + events;
 }
 
+// A TCP socket bound to 127.0.0.1 on a port the kernel picks (SO_REUSEADDR), not listening yet;
+// `port` gets the port. Throws std::runtime_error when the bind fails.
+int bind_loopback(std::uint16_t& port);
+
 // A port on 127.0.0.1 that nothing listens on (bound, then closed).
 std::uint16_t closed_port();
 
