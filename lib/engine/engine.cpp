@@ -133,6 +133,7 @@ std::vector<TimePoint> Engine::phase_starts(TimePoint run_start) const {
 }
 
 RunResult Engine::run(std::optional<TimePoint> run_start) {
+  const CpuTime cpu_at_start = thread_cpu_now();
   const auto started_at = std::chrono::system_clock::now();
   m_started_at = started_at;
   m_run_start = run_start.value_or(Clock::now());
@@ -199,6 +200,7 @@ RunResult Engine::run(std::optional<TimePoint> run_start) {
   }
   RunResult result = collect(now);
   result.started_at = started_at;
+  result.client_cpu = thread_cpu_now() - cpu_at_start;
   return result;
 }
 

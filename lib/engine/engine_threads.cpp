@@ -120,9 +120,12 @@ PhaseResult merge_phase(std::vector<RunResult>& results, std::size_t index, Load
   return merged;
 }
 
+// `coordinator_cpu`: what the calling thread spent coordinating (progress, stop checks); the run's
+// client_cpu is it plus every loop's.
 RunResult merge_loops(std::vector<RunResult> results, ThreadHub& hub, TimePoint run_start,
-                      std::chrono::system_clock::time_point started_at) {
+                      std::chrono::system_clock::time_point started_at, const CpuTime& coordinator_cpu) {
   RunResult merged;
+  merged.client_cpu = coordinator_cpu;
   merged.started_at = started_at;
   merged.http_client = results.front().http_client;  // every loop chose alike
   merged.http_client_reason = results.front().http_client_reason;
@@ -134,6 +137,10 @@ RunResult merge_loops(std::vector<RunResult> results, ThreadHub& hub, TimePoint 
     thread.index = t;
     thread.started = results[t].total.started;
     thread.completed = results[t].total.completed;
+    thread.cpu = results[t].client_cpu;
+    if (results[t].client_cpu) {
+      *merged.client_cpu += *results[t].client_cpu;
+    }
     (void)thread.event_loop_lag_ns.merge(results[t].total.histograms.event_loop_lag_ns);  // same layout
     merged.threads.push_back(std::move(thread));
     merged.interrupted = merged.interrupted || results[t].interrupted;
@@ -217,6 +224,7 @@ util::Result<RunResult> run_threads(const EngineConfig& config, std::span<const 
     }
   }
   std::exception_ptr coordinator_failure;
+  const CpuTime coordinator_at_start = thread_cpu_now();
   try {
     coordinate(config, phases, hub, run_start, started_at);
   } catch (...) {  // a callback threw: stop the loops, and join them before it goes on up
@@ -237,7 +245,7 @@ util::Result<RunResult> run_threads(const EngineConfig& config, std::span<const 
       std::rethrow_exception(failure);
     }
   }
-  return merge_loops(std::move(results), hub, run_start, started_at);
+  return merge_loops(std::move(results), hub, run_start, started_at, thread_cpu_now() - coordinator_at_start);
 }
 
 }  // namespace llmd::engine

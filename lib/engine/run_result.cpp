@@ -488,6 +488,10 @@ json to_json(const PhaseResult& phase) {
           {"completions_per_100ms", completions_json(phase.completions_per_100ms)}};
 }
 
+namespace {
+json cpu_json(const CpuTime& cpu) { return {{"user_ns", cpu.user.count()}, {"system_ns", cpu.system.count()}}; }
+}  // namespace
+
 json to_json(const RunResult& run) {
   json phases = json::array();
   for (const auto& phase : run.phases) {
@@ -502,6 +506,9 @@ json to_json(const RunResult& run) {
     if (thread.shard) {
       entry["shard"] = *thread.shard;
     }
+    if (thread.cpu) {
+      entry["cpu"] = cpu_json(*thread.cpu);
+    }
     threads.push_back(std::move(entry));
   }
   return {{"schema", k_run_result_schema},
@@ -514,6 +521,7 @@ json to_json(const RunResult& run) {
           {"total", to_json(run.total)},
           {"per_second", to_json(std::span<const SecondBucket>(run.per_second))},
           {"threads", threads},
+          {"client_cpu", run.client_cpu ? cpu_json(*run.client_cpu) : json(nullptr)},
           {"http_client", run.http_client.empty() ? json(nullptr)
                                                   : json{{"name", run.http_client},
                                                          {"reason", run.http_client_reason},

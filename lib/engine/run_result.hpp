@@ -46,6 +46,7 @@
 
 #include "engine/attribution.hpp"
 #include "engine/per_second.hpp"
+#include "engine/thread_cpu.hpp"
 #include "scenario/scenario.hpp"
 #include "stats/histogram.hpp"
 #include "util/result.hpp"
@@ -274,6 +275,9 @@ struct EngineThread {
   std::optional<std::size_t> shard;
   std::uint64_t started = 0;    // requests it started, all phases
   std::uint64_t completed = 0;  // requests that ended on it (ok or failed)
+  // The CPU its thread used over the loop (thread_cpu.hpp); unset in results written before it was
+  // recorded.
+  std::optional<CpuTime> cpu;
   stats::LogLinearHistogram event_loop_lag_ns = make_engine_histogram();  // its probes, as PhaseHistograms has it
 };
 
@@ -313,7 +317,12 @@ struct RunResult {
   std::string http_client;
   std::string http_client_reason;
   HttpClientCounts http_counts;
+  // The client's own CPU over the measured loop (thread_cpu.hpp): every event loop's thread, plus the
+  // coordinating thread of a --threads N run; a merged run sums its shards' (unset when any shard
+  // lacks it). Unset in results written before it was recorded. JSON run.client_cpu.
+  std::optional<CpuTime> client_cpu;
 };
+
 
 // Counts one ended request in phase.completions_per_100ms at `since_run_start`.
 void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_start, bool ok);
@@ -369,8 +378,9 @@ void merge_slice_plan(PhaseResult& into, const PhaseResult& from, std::chrono::n
 nlohmann::json to_json(const PhaseResult& phase);
 // {"schema":"llmd-bench/run-result","version":1,"interrupted","aborted","started_at","ended_at",
 //  "phases":[...],"total":{...},"per_second":{...} (per_second.hpp),
-//  "threads":[{"thread":0,"shard"(merged results only),"started","completed","event_loop_lag_ns":{"summary","histogram"}},...] ([] for one
-//  event loop), "http_client":{"name","reason","reads","kernel_stamped_reads","waits","coalesced_waits","longest_pause_ns"} (null when not recorded)}; times are RFC 3339 UTC with milliseconds.
+//  "threads":[{"thread":0,"shard"(merged results only),"started","completed","cpu":{"user_ns","system_ns"},
+//  "event_loop_lag_ns":{"summary","histogram"}},...] ([] for one event loop),
+//  "client_cpu":{"user_ns","system_ns"} (null when not recorded), "http_client":{"name","reason","reads","kernel_stamped_reads","waits","coalesced_waits","longest_pause_ns"} (null when not recorded)}; times are RFC 3339 UTC with milliseconds.
 nlohmann::json to_json(const RunResult& run);
 inline constexpr const char* k_run_result_schema = "llmd-bench/run-result";
 

@@ -172,6 +172,8 @@ class Reader {
   }
   // `key`.histogram: a stats histogram JSON in the engine's layout.
   Reader& histogram(std::string_view key, stats::LogLinearHistogram& out);
+  // `key`: {"user_ns","system_ns"}; absent or null (results written before it was recorded): unset.
+  Reader& cpu(std::string_view key, std::optional<CpuTime>& out);
 
   Result<void> done() const {
     if (!m_error.empty()) {
@@ -220,6 +222,27 @@ Reader& Reader::histogram(std::string_view key, stats::LogLinearHistogram& out) 
   } else {
     out = std::move(*histogram);
   }
+  return *this;
+}
+
+Reader& Reader::cpu(std::string_view key, std::optional<CpuTime>& out) {
+  if (m_node.has_null(key)) {
+    out.reset();
+    return *this;
+  }
+  auto object = m_node.object(key);
+  if (!object) {
+    keep(object.error());
+    return *this;
+  }
+  std::int64_t user = 0;
+  std::int64_t system = 0;
+  Reader inner(*object);
+  if (auto read = inner.count("user_ns", user).count("system_ns", system).done(); !read) {
+    keep(read.error());
+    return *this;
+  }
+  out = CpuTime{std::chrono::nanoseconds{user}, std::chrono::nanoseconds{system}};
   return *this;
 }
 
@@ -677,11 +700,13 @@ Result<RunResult> run_result_from_json(const json& value, const std::string& pat
       LLMD_TRY(reader.count("thread", thread.index)
                    .count("started", thread.started)
                    .count("completed", thread.completed)
+                   .cpu("cpu", thread.cpu)
                    .histogram("event_loop_lag_ns", thread.event_loop_lag_ns)
                    .done());
       out.threads.push_back(std::move(thread));
     }
   }
+  LLMD_TRY(Reader(run).cpu("client_cpu", out.client_cpu).done());
   if (!run.has_null("http_client")) {  // results before it was recorded had none
     const Node node(value.at("http_client"), run.path_of("http_client"));
     Reader reader(node);

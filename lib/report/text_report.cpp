@@ -276,8 +276,10 @@ void render_threads(std::string& out, const engine::RunResult& run) {
   const engine::EngineThread* worst = nullptr;
   for (const auto& thread : run.threads) {
     const auto& lag = thread.event_loop_lag_ns;
-    out += fmt::format("    {:.<17}: {} requests started, {} ended; loop lag {}\n", loop_name(thread) + " ",
-                       thread.started, thread.completed, ns_quantiles(lag, {50, 99}));
+    out += fmt::format("    {:.<17}: {} requests started, {} ended; loop lag {}{}\n", loop_name(thread) + " ",
+                       thread.started, thread.completed, ns_quantiles(lag, {50, 99}),
+                       thread.cpu ? "; CPU " + util::format_seconds(std::chrono::duration<double>(thread.cpu->total()).count())
+                                  : std::string());
     if (lag.count() > 0 && (worst == nullptr || *lag.percentile(99) > *worst->event_loop_lag_ns.percentile(99))) {
       worst = &thread;
     }
@@ -536,6 +538,33 @@ std::string coalesced_waits(const engine::RunResult& run) {
                      util::format_seconds(static_cast<double>(counts.longest_pause_ns) / 1e9));
 }
 
+// The client's own CPU over the measured loop (engine/thread_cpu.hpp), per request and per output
+// token: what the load generator cost, next to what it measured. "" when not recorded.
+std::string client_cpu_line(const engine::RunResult& run) {
+  if (!run.client_cpu) {
+    return "";
+  }
+  const auto& cpu = *run.client_cpu;
+  const double seconds = std::chrono::duration<double>(cpu.total()).count();
+  const double wall = std::chrono::duration<double>(run.total.wall_duration).count();
+  std::string line = fmt::format("cpu:      the client used {} of CPU in the measured loop (user {}, system {})",
+                                 util::format_seconds(seconds), util::format_seconds(std::chrono::duration<double>(cpu.user).count()),
+                                 util::format_seconds(std::chrono::duration<double>(cpu.system).count()));
+  if (wall > 0) {
+    line += fmt::format(", {:.2f} of a core over {}", seconds / wall, util::format_seconds(wall));
+  }
+  const std::uint64_t ended = run.total.ok + run.total.failed + run.total.aborted;
+  if (ended > 0) {
+    line += fmt::format("; {} per request", util::format_seconds(seconds / static_cast<double>(ended)));
+  }
+  if (run.total.output_tokens_total > 0) {
+    line += fmt::format(", {} per output token ({:.0f} tokens per client CPU-second)",
+                        util::format_seconds(seconds / static_cast<double>(run.total.output_tokens_total)),
+                        seconds > 0 ? static_cast<double>(run.total.output_tokens_total) / seconds : 0.0);
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
 std::string render_text(const run::RunReport& report, const TextOptions& options) {
@@ -556,6 +585,9 @@ std::string render_text(const run::RunReport& report, const TextOptions& options
   if (report.run && !report.run->http_client.empty()) {
     out += fmt::format("client:   {} ({}){}{}\n", report.run->http_client, report.run->http_client_reason,
                        receive_times(*report.run), coalesced_waits(*report.run));
+  }
+  if (report.run) {
+    out += client_cpu_line(*report.run);
   }
   for (const auto& note : report.notes) {
     out += fmt::format("note:     {}\n", note);

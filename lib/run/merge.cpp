@@ -339,6 +339,14 @@ util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, Missing
   for (const auto& shard : shards) {
     run.http_counts += shard.run.http_counts;
   }
+  // The client CPU of every shard's loops, when every shard recorded it (a partial sum would pass
+  // for the whole).
+  if (std::all_of(shards.begin(), shards.end(), [](const auto& shard) { return shard.run.client_cpu.has_value(); })) {
+    run.client_cpu.emplace();
+    for (const auto& shard : shards) {
+      *run.client_cpu += *shard.run.client_cpu;
+    }
+  }
   // Every shard's event loops, by shard and thread: a lagging loop on one load machine stays visible
   // (merging loop i of every shard would dilute it). A one-loop shard lists none of its own; its one
   // loop is its totals.
@@ -347,6 +355,7 @@ util::Result<MergedShards> merge_shards(std::vector<ShardResult> shards, Missing
       engine::EngineThread loop;
       loop.started = shard.run.total.started;
       loop.completed = shard.run.total.completed;
+      loop.cpu = shard.run.client_cpu;
       loop.event_loop_lag_ns = shard.run.total.histograms.event_loop_lag_ns;
       loop.shard = shard.index;
       run.threads.push_back(std::move(loop));

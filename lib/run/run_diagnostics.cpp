@@ -147,6 +147,52 @@ void add_cached_tokens(RunReport& report, const engine::PhaseResult& total) {
   add_cached_tokens_mismatch(report, total, client, hits);
 }
 
+// Share of a core above which an event loop counts as busy: it was running the client's own work
+// nearly all the time, so a socket or timer that became ready waited for it.
+constexpr double k_busy_loop_share = 0.9;
+// Shorter runs are not judged: connection set-up and the first requests weigh too much in them.
+constexpr std::chrono::seconds k_busy_loop_min_wall{1};
+
+// An event loop used >= 90% of a core over the measured loop (engine/thread_cpu.hpp): the client
+// was close to its own limit, so reads and starts waited for it and the latencies include client
+// time. Not judged for merged shards (each shard ran over its own wall time on its own machine).
+void add_client_busy(RunReport& report, const engine::RunResult& run) {
+  const auto wall = run.total.wall_duration;
+  if (wall < k_busy_loop_min_wall) {
+    return;
+  }
+  const double seconds = std::chrono::duration<double>(wall).count();
+  std::vector<std::string> busy;
+  auto judge = [&](const std::optional<engine::CpuTime>& cpu, const std::string& name) {
+    if (cpu && std::chrono::duration<double>(cpu->total()).count() >= k_busy_loop_share * seconds) {
+      busy.push_back(fmt::format("{} {:.0f}%", name, std::chrono::duration<double>(cpu->total()).count() / seconds * 100));
+    }
+  };
+  if (run.threads.empty()) {
+    judge(run.client_cpu, "the event loop");
+  } else {
+    for (const auto& thread : run.threads) {
+      if (thread.shard) {
+        return;
+      }
+      judge(thread.cpu, fmt::format("thread {}", thread.index));
+    }
+  }
+  if (busy.empty()) {
+    return;
+  }
+  const auto& lag = run.total.histograms.event_loop_lag_ns;
+  report.diagnostics.push_back(
+      {"client_busy", scrape::Severity::warning,
+       fmt::format("the client's own CPU was nearly saturated over the {} measured loop ({} of a core; >= {:.0f}% is "
+                   "busy): sockets and timers that became ready waited for it, so TTFT, inter-token latency and "
+                   "schedule lag include client time (event loop lag p99 {})",
+                   util::format_seconds(seconds), fmt::join(busy, ", "), k_busy_loop_share * 100,
+                   ns_text(lag.percentile(99))),
+       "give the client more cores: --threads N (engine.threads) up to the machine's cores, or shards on several "
+       "machines (--shard i/N, then `llmd-bench merge`); the summary's cpu line says what each request cost"});
+}
+
 // Every request of the warm-up failed: the caches it was meant to fill are cold, and the measured
 // phases most likely fail the same way.
 void add_warmup_failed(RunReport& report) {
@@ -185,6 +231,7 @@ void add_run_diagnostics(RunReport& report) {
   add_no_request(report, report.run->total);
   add_no_successful_request(report, report.run->total);
   add_stream_buffered(report, report.run->total);
+  add_client_busy(report, *report.run);
   if (report.cache) {
     if (auto mismatch = reconcile_pod_requests(*report.cache, *report.run)) {
       report.diagnostics.push_back(std::move(*mismatch));

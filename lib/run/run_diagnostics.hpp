@@ -23,6 +23,10 @@
 //   cached_tokens_mismatch (warning): those two differ by more than 1%, with the likely causes
 //       (other traffic on the pods, failed/aborted requests the pods counted, pods outside the
 //       scraped set, a server counting cached_tokens differently).
+//   client_busy (warning): an event loop's thread used >= 90% of a core over a measured loop of at
+//       least 1 s (RunResult::client_cpu, engine/thread_cpu.hpp): the client's own work delayed reads
+//       and starts, so the latencies include client time. Names each busy loop; not judged for a
+//       merged run (its shards ran on their own machines and wall times).
 //   warmup_failed (warning): the unmeasured warm-up ended requests and not one succeeded (its top
 //       failure class and example message); the warm-up is otherwise easy to overlook.
 #include "run/run_report.hpp"

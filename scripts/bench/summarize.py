@@ -148,12 +148,19 @@ def concurrency_section():
         if base_use["cpu_s"] is not None and use["cpu_s"] is not None and use["cpu_s"] > base_use["cpu_s"] and events > base_events:
             marginal = (events - base_events) / (use["cpu_s"] - base_use["cpu_s"])
         floor = floor_figures(n, events, use["cpu_s"], base_use["cpu_s"])
+        # The client's own CPU over the measured loop (run.client_cpu: its event loop's thread), without
+        # the process's start, set-up, teardown and report that the all-in figure carries.
+        cpu = run.get("client_cpu")
+        loop_cpu_s = (cpu["user_ns"] + cpu["system_ns"]) / 1e9 if cpu else None
         result.append({
             "streams": n, "start": entry.get("start"), "ok": counts.get("ok"), "failed": counts.get("failed"), "aborted": counts.get("aborted"),
             "failures": total.get("failures"), "peak_in_flight": total.get("peak_in_flight"),
             "wall_s": use["wall_s"], "cpu_s": use["cpu_s"], "max_rss_kib": use["rss_kib"],
             "sse_events": events,
             "events_per_cpu_second": events / use["cpu_s"] if use["cpu_s"] else None,
+            "loop_cpu_s": loop_cpu_s,
+            "events_per_loop_cpu_second": events / loop_cpu_s if loop_cpu_s else None,
+            "loop_floor_cpu_ratio": loop_cpu_s / floor["run"]["cpu_s"] if loop_cpu_s and floor and floor["run"]["cpu_s"] else None,
             "one_token_run": {"sse_events": base_events, "cpu_s": base_use["cpu_s"]} if base else None,
             "events_per_cpu_second_marginal": marginal,
             "floor": floor,
@@ -262,6 +269,10 @@ for c in results["concurrency"]:
               f"({fmt(c['sse_events'])} events, {fmt(c['cpu_s'], ' s', 2)} CPU); 1-token run beside it "
               f"{fmt(b['sse_events'])} events, {fmt(b['cpu_s'], ' s', 2)} CPU (connections, requests, the process); "
               f"marginal {fmt(c['events_per_cpu_second_marginal'])} events/CPU-s (the events alone)")
+    if c.get("loop_cpu_s"):
+        print(f"  {c['streams']} streams, the measured loop alone (run.client_cpu): {fmt(c['events_per_loop_cpu_second'])} "
+              f"events/CPU-s ({fmt(c['loop_cpu_s'], ' s', 3)} of the {fmt(c['cpu_s'], ' s', 2)} all-in)"
+              + (f"; loop / floor CPU {fmt(c['loop_floor_cpu_ratio'], 'x', 2)}" if c.get("loop_floor_cpu_ratio") else ""))
     f = c.get("floor")
     if f:
         print(f"  {c['streams']} streams, floor (floor_client.c: same requests and schedule, recv() only): all-in "

@@ -100,7 +100,9 @@ RunResult full_run() {
   thread.completed = 5;
   thread.event_loop_lag_ns.record(120'000);
   thread.shard = 2;  // as `merge` writes it
+  thread.cpu = CpuTime{700ms, 200ms};
   run.threads = {EngineThread{}, thread};
+  run.client_cpu = CpuTime{1'250'000'000ns, 310'000'000ns};
   run.http_client = "built-in HTTP/1.1";
   run.http_client_reason = "http:// target, HTTP/1.1, no proxy";
   run.http_counts.reads = 40;
@@ -133,6 +135,37 @@ TEST(RunResultFromJson, RoundTripsEveryFieldToJsonWrites) {
   EXPECT_EQ(read->http_counts.waits, 500u);
   EXPECT_EQ(read->http_counts.coalesced_waits, 120u);
   EXPECT_EQ(read->http_counts.longest_pause_ns, 4'900'000u);
+  EXPECT_EQ(read->client_cpu, (CpuTime{1'250'000'000ns, 310'000'000ns}));
+  EXPECT_EQ(written["client_cpu"], (json{{"user_ns", 1'250'000'000}, {"system_ns", 310'000'000}}));
+  EXPECT_EQ(read->threads[1].cpu, (CpuTime{700ms, 200ms}));
+  EXPECT_EQ(read->threads[0].cpu, std::nullopt);  // none recorded: none written
+  EXPECT_FALSE(written["threads"][0].contains("cpu"));
+}
+
+// Results written before the client's CPU was recorded: unset, written back as null; a broken value
+// is an error naming it.
+TEST(RunResultFromJson, ClientCpuIsOptionalAndChecked) {
+  json written = to_json(full_run());
+  written.erase("client_cpu");
+  written["threads"][1].erase("cpu");
+  auto read = run_result_from_json(written);
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(read->client_cpu, std::nullopt);
+  EXPECT_EQ(read->threads[1].cpu, std::nullopt);
+  EXPECT_TRUE(to_json(*read)["client_cpu"].is_null());
+  written["client_cpu"] = {{"user_ns", -5}, {"system_ns", 0}};
+  read = run_result_from_json(written);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("run.client_cpu.user_ns"), std::string::npos) << read.error();
+  written["client_cpu"] = {{"user_ns", 5}};
+  read = run_result_from_json(written);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("run.client_cpu.system_ns"), std::string::npos) << read.error();
+  written["client_cpu"] = nullptr;
+  written["threads"][1]["cpu"] = "lots";
+  read = run_result_from_json(written);
+  ASSERT_FALSE(read);
+  EXPECT_NE(read.error().find("run.threads[1].cpu"), std::string::npos) << read.error();
 }
 
 // Results written before wake-ups were coalesced: no waits, none paused.

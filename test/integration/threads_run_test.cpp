@@ -45,6 +45,20 @@ TEST(ThreadsRun, TheCacheHitJobOnTwoLoopsCountsAndJudgesAsOnOne) {
   EXPECT_EQ(threads[0]["started"], 10);  // user k on loop k mod 2: 10 iterations each
   EXPECT_EQ(threads[1]["started"], 10);
   EXPECT_GT(threads[0]["event_loop_lag_ns"]["summary"]["count"].get<std::uint64_t>(), 0u);
+  // The client's CPU: each loop's, and the run's (the loops' plus the coordinating thread's), on the
+  // summary's cpu line; never more than the threads could have used over the run's wall time.
+  const auto cpu_ns = [](const nlohmann::json& cpu) {
+    return cpu["user_ns"].get<std::int64_t>() + cpu["system_ns"].get<std::int64_t>();
+  };
+  const std::int64_t loops = cpu_ns(threads[0]["cpu"]) + cpu_ns(threads[1]["cpu"]);
+  const std::int64_t client = cpu_ns(result["run"]["client_cpu"]);
+  EXPECT_GT(cpu_ns(threads[0]["cpu"]), 0);
+  EXPECT_GT(cpu_ns(threads[1]["cpu"]), 0);
+  EXPECT_GE(client, loops);
+  EXPECT_LE(client, 3 * total["wall_duration_ns"].get<std::int64_t>());
+  EXPECT_THAT(out.out, HasSubstr("cpu:      the client used "));
+  EXPECT_THAT(out.out, HasSubstr(" per request, "));
+  EXPECT_THAT(out.out, testing::ContainsRegex("thread 1 [.]+: 10 requests started, 10 ended; loop lag [^\n]*; CPU [0-9.]+(us|ms|s)\n"));
   // The routing report attributes every request of both loops to a pod.
   std::uint64_t routed = 0;
   for (const auto& pod : result["routing"]["pods"]) {

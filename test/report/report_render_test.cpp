@@ -207,6 +207,27 @@ TEST(Reports, ShowWhatTheWorkloadAllowsNextToTheMeasuredHitRate) {
   EXPECT_TRUE(report::scenario_echo(s)["request"]["prefix_groups"].is_null());
 }
 
+// The client's own CPU over the measured loop: total, user/system, share of a core, per request and
+// per output token; no line when it was not recorded.
+TEST(TextReport, TheCpuLineSaysWhatTheClientCostPerRequestAndToken) {
+  using namespace std::chrono_literals;
+  scenario::Scenario s;
+  run::RunReport r;
+  r.scenario = &s;
+  r.target_url = "http://127.0.0.1:9";
+  r.run.emplace();
+  r.run->total.ok = 90;
+  r.run->total.failed = 10;
+  r.run->total.output_tokens_total = 4000;
+  r.run->total.wall_duration = 4s;
+  run::judge(r);
+  EXPECT_THAT(report::render_text(r), Not(HasSubstr("cpu:")));
+  r.run->client_cpu = llmd::engine::CpuTime{1500ms, 500ms};
+  EXPECT_THAT(report::render_text(r),
+              HasSubstr("cpu:      the client used 2s of CPU in the measured loop (user 1.5s, system 500ms), 0.50 of a "
+                        "core over 4s; 20ms per request, 500us per output token (2000 tokens per client CPU-second)\n"));
+}
+
 // First byte, first event and the client's event-loop lag have lines of their own only when they
 // differ from TTFT by more than 5% (loop lag: p99 above 5% of TTFT p50); otherwise the TTFT line
 // names them. Each figure comes from its own histogram.

@@ -113,6 +113,27 @@ TEST(MergeShards, KeepsTheHttpClientWhenEveryShardRanTheSameOne) {
   EXPECT_EQ(merged->run.http_client, "");
 }
 
+// The client's CPU is the sum of the shards' (each shard's one-loop entry carries its own); one
+// shard without it (written before it was recorded) leaves the merged run's unset, not a partial sum.
+TEST(MergeShards, SumsTheShardsClientCpuWhenEveryShardHasIt) {
+  using namespace std::chrono_literals;
+  auto a = shard(0, 2);
+  auto b = shard(1, 2);
+  a.run.client_cpu = engine::CpuTime{300ms, 100ms};
+  b.run.client_cpu = engine::CpuTime{500ms, 50ms};
+  auto merged = merge_shards({a, b});
+  ASSERT_TRUE(merged) << merged.error();
+  EXPECT_EQ(merged->run.client_cpu, (engine::CpuTime{800ms, 150ms}));
+  ASSERT_EQ(merged->run.threads.size(), 2u);
+  EXPECT_EQ(merged->run.threads[0].cpu, (engine::CpuTime{300ms, 100ms}));
+  EXPECT_EQ(merged->run.threads[1].cpu, (engine::CpuTime{500ms, 50ms}));
+  b.run.client_cpu.reset();
+  merged = merge_shards({a, b});
+  ASSERT_TRUE(merged) << merged.error();
+  EXPECT_EQ(merged->run.client_cpu, std::nullopt);
+  EXPECT_EQ(merged->run.threads[1].cpu, std::nullopt);
+}
+
 // Every shard's event loops, by shard: shard 1 ran two loops (listed as they were), shard 0 one loop
 // (listed as one entry made of its totals). A loop that lagged on one machine stays visible.
 TEST(MergeShards, ListsEveryShardsEventLoopsByShard) {

@@ -64,6 +64,60 @@ TEST(RunDiagnostics, MostStreamsBufferedIsAWarningWithTheNumbersAndTheFix) {
   EXPECT_THAT(d->fix, HasSubstr("envoy.filters.http.buffer"));
 }
 
+// The one event loop used 1.9 s of CPU over a 2 s loop: 95% of a core, busy.
+TEST(RunDiagnostics, AnEventLoopUsingNearlyACoreIsAWarningNamingItsShare) {
+  using namespace std::chrono_literals;
+  Fixture f;
+  f.total().ok = 10;
+  f.total().wall_duration = 2s;
+  f.total().histograms.event_loop_lag_ns.record(4'200'000);
+  f.report.run->client_cpu = engine::CpuTime{1500ms, 400ms};
+  run::add_run_diagnostics(f.report);
+  const auto* d = f.find("client_busy");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->severity, llmd::scrape::Severity::warning);
+  EXPECT_THAT(d->message, HasSubstr("over the 2s measured loop (the event loop 95% of a core; >= 90% is busy)"));
+  EXPECT_THAT(d->message, HasSubstr("include client time (event loop lag p99 4.20ms)"));
+  EXPECT_THAT(d->fix, HasSubstr("--threads N"));
+  EXPECT_THAT(d->fix, HasSubstr("--shard i/N"));
+}
+
+TEST(RunDiagnostics, ClientBusyNamesEachBusyThreadAndSkipsIdleShortAndMergedRuns) {
+  using namespace std::chrono_literals;
+  Fixture f;
+  f.total().ok = 10;
+  f.total().wall_duration = 2s;
+  f.report.run->client_cpu = engine::CpuTime{2s, 100ms};  // coordinator + loops: not one loop's share
+  engine::EngineThread idle;
+  idle.index = 0;
+  idle.cpu = engine::CpuTime{300ms, 0ms};
+  engine::EngineThread busy;
+  busy.index = 1;
+  busy.cpu = engine::CpuTime{1700ms, 100ms};  // 90%
+  f.report.run->threads = {idle, busy};
+  run::add_run_diagnostics(f.report);
+  const auto* d = f.find("client_busy");
+  ASSERT_NE(d, nullptr);
+  EXPECT_THAT(d->message, HasSubstr("(thread 1 90% of a core;"));
+  EXPECT_THAT(d->message, testing::Not(HasSubstr("thread 0")));
+  f.report.diagnostics.clear();
+  f.report.run->threads[1].cpu = engine::CpuTime{1700ms, 0ms};  // 85%: not busy
+  run::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("client_busy"), nullptr);
+  f.report.run->threads.clear();  // one loop, 2.1 s of 2 s
+  f.total().wall_duration = 900ms;  // under a second: not judged
+  run::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("client_busy"), nullptr);
+  f.total().wall_duration = 2s;
+  f.report.run->client_cpu.reset();  // not recorded: nothing to judge
+  run::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("client_busy"), nullptr);
+  busy.shard = 1;  // a merged run's loop: its own wall time is not the merged one
+  f.report.run->threads = {busy};
+  run::add_run_diagnostics(f.report);
+  EXPECT_EQ(f.find("client_busy"), nullptr);
+}
+
 TEST(RunDiagnostics, HalfOrFewerBufferedStreamsOrNoneJudgedIsNoFinding) {
   Fixture f;
   record_bursty_streams(f.total());
