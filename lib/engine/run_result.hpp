@@ -323,7 +323,6 @@ struct RunResult {
   std::optional<CpuTime> client_cpu;
 };
 
-
 // Counts one ended request in phase.completions_per_100ms at `since_run_start`.
 void count_completion(PhaseResult& phase, std::chrono::nanoseconds since_run_start, bool ok);
 

@@ -5,8 +5,8 @@
 // RUSAGE_SELF would count its threads (and the scrapes and report before and after the loop) as the
 // client's. The total is the scheduler's own runtime of the thread (exact); the kernel splits it
 // into user and system by sampling at the tick (CONFIG_HZ), so a loop of a few ticks may show all of
-// it as one or the other. libcurl's resolver threads (a host name under the libcurl client) are not counted:
-// one lookup per connection, negligible against the loop.
+// it as one or the other. libcurl's resolver threads (a host name under the libcurl client) are not
+// counted: one lookup per connection, negligible against the loop.
 #include <chrono>
 
 namespace llmd::engine {

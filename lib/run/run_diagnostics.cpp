@@ -164,8 +164,12 @@ void add_client_busy(RunReport& report, const engine::RunResult& run) {
   const double seconds = std::chrono::duration<double>(wall).count();
   std::vector<std::string> busy;
   auto judge = [&](const std::optional<engine::CpuTime>& cpu, const std::string& name) {
-    if (cpu && std::chrono::duration<double>(cpu->total()).count() >= k_busy_loop_share * seconds) {
-      busy.push_back(fmt::format("{} {:.0f}%", name, std::chrono::duration<double>(cpu->total()).count() / seconds * 100));
+    if (!cpu) {
+      return;
+    }
+    const double share = std::chrono::duration<double>(cpu->total()).count() / seconds;
+    if (share >= k_busy_loop_share) {
+      busy.push_back(fmt::format("{} {:.0f}%", name, share * 100));
     }
   };
   if (run.threads.empty()) {
