@@ -35,7 +35,9 @@
 # Knobs: BENCH_CONNECTIONS (64), BENCH_PEER_SECONDS (5), BENCH_ROUNDS (2), BENCH_STREAMS ("100 1000 10000"),
 # BENCH_PARTS ("all", "concurrency" (part 2 alone), "interference", "csv", "merge", "shards", "threads", "burst" or "http"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
 # BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_THREAD_TOKENS (100), BENCH_THREAD_INTER_TOKEN_MS (50), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
-# BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600).
+# BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600),
+# BENCH_BASELINE (unset; a git revision of this repository: part 2 also runs that revision's client on the same
+# scenarios, right after this build's, and prints the ratio of the two; built once into build-baseline/COMMIT/).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/scripts/bench"
@@ -63,6 +65,27 @@ log "building Release into build-release/"
 LLMD_BUILD_DIR="$root/build-release" "$root/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release -DLLMD_BUILD_TESTS=OFF \
   -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
 bin="$root/build-release/llmd-bench"
+# BENCH_BASELINE=REV: an earlier revision's client, measured beside this one in part 2. Machines here differ
+# by up to 2x from one day to the next (the floor's events per CPU-second ranged 70-163 k over two days), so
+# a figure quoted from an earlier day says little; the ratio of two clients run side by side says what changed.
+baseline_bin=""
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  baseline_commit=$(git -C "$root" rev-parse --verify --quiet "${BENCH_BASELINE}^{commit}") ||
+    { log "error: BENCH_BASELINE=$BENCH_BASELINE is not a commit of this repository (try a hash from git log)"; exit 2; }
+  baseline_dir="$root/build-baseline/$baseline_commit"
+  baseline_bin="$baseline_dir/build/llmd-bench"
+  if [ ! -x "$baseline_bin" ]; then
+    log "building BENCH_BASELINE=$BENCH_BASELINE ($baseline_commit) Release into build-baseline/"
+    rm -rf "$baseline_dir"
+    mkdir -p "$baseline_dir/src"
+    git -C "$root" archive "$baseline_commit" | tar -x -C "$baseline_dir/src"
+    generator=()
+    command -v ninja >/dev/null && generator=(-G Ninja)
+    cmake -S "$baseline_dir/src" -B "$baseline_dir/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+      -DLLMD_BUILD_TESTS=OFF -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
+    cmake --build "$baseline_dir/build" --parallel "$(nproc)" --target llmd-bench >&2
+  fi
+fi
 ulimit -n "$(ulimit -Hn)"
 manifest="$work/manifest.jsonl"
 : >"$manifest"
@@ -651,6 +674,11 @@ for n in $stream_counts; do
   streams_yaml "$n" 25 >"$work/streams-$n.yaml"
   timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"
   note concurrency streams="$n" name="streams-$n" start="${BENCH_STREAM_START:-spread}"
+  if [ -n "$baseline_bin" ]; then
+    # The same scenario file against the same pod, straight after: only the client differs.
+    timed "streams-$n-baseline" "$baseline_bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n-baseline.json"
+    note concurrency_baseline streams="$n" name="streams-$n-baseline" rev="$BENCH_BASELINE" commit="$baseline_commit"
+  fi
   floor_run "$n" 25 "floor-$n" run
   streams_yaml "$n" 1 >"$work/streams-$n-1tok.yaml"
   timed "streams-$n-1tok" "$bin" run "$work/streams-$n-1tok.yaml" -q --out "json=$work/streams-$n-1tok.json"

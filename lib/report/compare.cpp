@@ -303,6 +303,22 @@ void add_run_wide_rows(const json& b, const json& c, std::vector<MetricRow>& row
   }
 }
 
+// The client's own CPU per ended request over the measured loop (run.client_cpu, engine/thread_cpu.hpp):
+// what the load generator cost, not the system under test, so the row is neutral. nullopt for a result
+// written before it was recorded or with no ended request.
+std::optional<double> client_cpu_per_request(const json& result) {
+  const auto user = number_at(result, {"run", "client_cpu", "user_ns"});
+  const auto system = number_at(result, {"run", "client_cpu", "system_ns"});
+  double ended = 0;
+  for (const char* count : {"ok", "failed", "aborted"}) {
+    ended += number_at(result, {"run", "total", "counts", count}).value_or(0);
+  }
+  if (!user || !system || ended == 0) {
+    return std::nullopt;
+  }
+  return (*user + *system) * 1e-9 / ended;
+}
+
 const json* find_phase(const json& result, const std::string& name) {
   const json& run = result["run"];
   if (!run.contains("phases") || !run["phases"].is_array()) {
@@ -380,6 +396,9 @@ util::Result<Comparison> compare_results(const json& baseline, const json& curre
   }
   CompareSection total{"total", phase_rows(baseline["run"]["total"], current["run"]["total"])};
   add_run_wide_rows(baseline, current, total.rows);
+  if (const Sides cpu{client_cpu_per_request(baseline), client_cpu_per_request(current)}; cpu.baseline || cpu.current) {
+    add_plain_row("client_cpu_per_request", cpu, "client CPU (run.client_cpu) or no ended request", total.rows);
+  }
   out.sections.push_back(std::move(total));
   if (options.phase) {
     const json* b = find_phase(baseline, *options.phase);

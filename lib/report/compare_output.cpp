@@ -36,6 +36,8 @@ std::vector<CompareMetric> build_catalog() {
   for (const auto& metric : k_run_wide_metrics) {
     out.push_back({metric.key, metric.unit, metric.direction});
   }
+  // The load generator's own cost (run.client_cpu), not the system under test's: neutral.
+  out.push_back({"client_cpu_per_request", CompareUnit::seconds, Direction::neutral});
   return out;
 }
 

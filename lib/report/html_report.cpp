@@ -370,6 +370,25 @@ std::string summary_section(const json& result) {
                               ? fmt::format("{:.1f}", *number(at(at(total, "summary"), "output_tokens_per_second")))
                               : "n/a");
   fact("peak in flight", at(total, "peak_in_flight").dump());
+  // The client's own CPU over the measured loop (run.client_cpu), as the text summary's cpu: line says it.
+  const json& cpu = at(at(result, "run"), "client_cpu");
+  if (const auto user = number(at(cpu, "user_ns")), system = number(at(cpu, "system_ns")); user && system) {
+    const double seconds = (*user + *system) / 1e9;
+    std::string text = fmt::format("{} in the measured loop (user {}, system {})", util::format_seconds(seconds),
+                                   util::format_seconds(*user / 1e9), util::format_seconds(*system / 1e9));
+    const json& threads = at(at(result, "run"), "threads");
+    const std::size_t loops = threads.is_array() && threads.size() > 1 ? threads.size() : 1;
+    if (wall_s > 0) {
+      text += loops > 1 ? fmt::format(", {:.2f} cores ({} event loops)", seconds / wall_s, loops)
+                        : fmt::format(", {:.2f} of a core", seconds / wall_s);
+    }
+    const double ended = number(at(counts, "ok")).value_or(0) + number(at(counts, "failed")).value_or(0) +
+                         number(at(counts, "aborted")).value_or(0);
+    if (ended > 0) {
+      text += fmt::format("; {} per request", util::format_seconds(seconds / ended));
+    }
+    fact("client CPU", escape(text));
+  }
   out += "</dl><table><tr><th>metric</th><th>count</th><th>p50</th><th>p90</th><th>p95</th><th>p99</th><th>max</th><th>mean</th></tr>";
   for (const auto& [key, label] : {std::pair{"ttft_ns", "TTFT"}, std::pair{"inter_token_latency_ns", "inter-token latency"},
                                    std::pair{"tpot_ns", "TPOT"}, std::pair{"http_req_duration_ns", "end-to-end"},

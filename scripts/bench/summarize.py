@@ -129,6 +129,29 @@ def floor_figures(n, events, cpu_s, base_cpu_s):
     return out
 
 
+def baseline_figures(n, events, cpu_s):
+    """BENCH_BASELINE: an earlier revision's client on the same scenario file, run straight after this
+    build's against the same pod. ratio is this build's all-in events per CPU-second over the baseline's:
+    measured side by side, it holds whatever the machine's speed that day."""
+    entry = next((e for e in manifest if e["section"] == "concurrency_baseline" and int(e["streams"]) == n), None)
+    if not entry:
+        return None
+    total = (run_json(entry["name"]) or {}).get("total", {})
+    counts = total.get("counts", {})
+    use = usage(entry["name"])
+    base_events = sse_events(total)
+    per_cpu_s = base_events / use["cpu_s"] if use["cpu_s"] and base_events else None
+    out = {"rev": entry.get("rev"), "commit": entry.get("commit"), "ok": counts.get("ok"), "failed": counts.get("failed"),
+           "sse_events": base_events, "cpu_s": use["cpu_s"], "wall_s": use["wall_s"], "max_rss_kib": use["rss_kib"],
+           "events_per_cpu_second": per_cpu_s,
+           "ratio": (events / cpu_s) / per_cpu_s if per_cpu_s and cpu_s else None,
+           "ttft_client_added_ns": {k: summary(total, "ttft_client_added_ns").get(k) for k in ("p50", "p99")},
+           "itl_client_added_ns": {k: summary(total, "itl_client_added_ns").get(k) for k in ("p50", "p99")}}
+    if base_events != events:
+        out["warning"] = f"the baseline saw {base_events} events, this build {events}: not the same streams"
+    return out
+
+
 def concurrency_section():
     result = []
     for entry in (e for e in manifest if e["section"] == "concurrency"):
@@ -164,6 +187,7 @@ def concurrency_section():
             "one_token_run": {"sse_events": base_events, "cpu_s": base_use["cpu_s"]} if base else None,
             "events_per_cpu_second_marginal": marginal,
             "floor": floor,
+            "baseline": baseline_figures(n, events, use["cpu_s"]),
             "ttft_client_added_ns": {k: ttft_added.get(k) for k in ("count", "p50", "p99", "max")},
             "itl_client_added_ns": {k: itl_added.get(k) for k in ("count", "p50", "p99", "max")},
             "ttft_ns": {k: summary(total, "ttft_ns").get(k) for k in ("p50", "p99", "max")},
@@ -280,6 +304,15 @@ for c in results["concurrency"]:
               f"{fmt(f['run']['waits'])} waits), marginal {fmt(f['events_per_cpu_second_marginal'])}; "
               f"llmd-bench / floor CPU {fmt(f['cpu_ratio'], 'x', 2)} (1-token runs {fmt(f['one_token_cpu_ratio'], 'x', 2)})"
               + (f"  WARNING: {f['warning']}" if f.get("warning") else ""))
+    b = c.get("baseline")
+    if b:
+        print(f"  {c['streams']} streams, baseline {b['rev']} ({(b['commit'] or '')[:10]}, BENCH_BASELINE: the same scenario "
+              f"straight after): all-in {fmt(b['events_per_cpu_second'])} events/CPU-s ({fmt(b['sse_events'])} events, "
+              f"{fmt(b['cpu_s'], ' s', 2)} CPU, {fmt(b['max_rss_kib'], ' KiB')}, {fmt(b['ok'])} ok, {fmt(b['failed'])} failed); "
+              f"this build / baseline {fmt(b['ratio'], 'x', 2)} events per CPU-second; client-added TTFT p99 "
+              f"{us(c['ttft_client_added_ns']['p99'])} vs {us(b['ttft_client_added_ns']['p99'])}, ITL p99 "
+              f"{us(c['itl_client_added_ns']['p99'])} vs {us(b['itl_client_added_ns']['p99'])}"
+              + (f"  WARNING: {b['warning']}" if b.get("warning") else ""))
 if results["concurrency"] and "rss_bytes_per_stream_marginal" in results["concurrency"][0]:
     print(f"  RSS per stream (marginal, largest vs smallest run): "
           f"{fmt(results['concurrency'][0]['rss_bytes_per_stream_marginal'] / 1024, ' KiB', 1)}")

@@ -119,6 +119,30 @@ TEST(Compare, MissingCacheReportIsNotAvailableAndItsGateHasNoData) {
   EXPECT_EQ(c.gates[0].reason, "no data: baseline has no cache report");
 }
 
+// The client's own CPU per ended request (run.client_cpu): a neutral run-wide row, "n/a" for a side
+// that did not record it, and no row when neither did; a gate can bound it.
+TEST(Compare, ClientCpuPerRequestIsANeutralRunWideRow) {
+  auto with_cpu = [](std::uint64_t ok, std::uint64_t failed, std::int64_t user_ns, std::int64_t system_ns) {
+    json r = result(phase("p", ok, failed, latencies(10, 1, 2)));
+    r["run"]["client_cpu"] = {{"user_ns", user_ns}, {"system_ns", system_ns}};
+    return r;
+  };
+  const auto c = compare(with_cpu(90, 10, 150'000'000, 50'000'000), with_cpu(100, 0, 300'000'000, 100'000'000),
+                         {"client_cpu_per_request>+50%"});
+  const auto& cpu = row(c, "client_cpu_per_request");
+  EXPECT_DOUBLE_EQ(*cpu.baseline, 0.002);  // 200 ms over 100 ended requests
+  EXPECT_DOUBLE_EQ(*cpu.current, 0.004);
+  EXPECT_EQ(cpu.direction, Direction::neutral);
+  EXPECT_EQ(cpu.unit, CompareUnit::seconds);
+  ASSERT_EQ(c.gates.size(), 1u);
+  EXPECT_FALSE(c.gates[0].passed);  // +100%
+  const auto one_side = compare(result(phase("p", 10, 0, latencies(10, 1, 2))), with_cpu(10, 0, 1'000'000, 0));
+  EXPECT_EQ(significance_text(row(one_side, "client_cpu_per_request")),
+            "n/a: baseline has no client CPU (run.client_cpu) or no ended request");
+  const auto neither = compare(result(phase("p", 10, 0, latencies(10, 1, 2))), result(phase("p", 10, 0, latencies(10, 1, 2))));
+  EXPECT_THROW(row(neither, "client_cpu_per_request"), std::runtime_error);
+}
+
 TEST(Compare, RelativeGateOnAZeroBaselineHasNoData) {
   const auto c = compare(result(phase("p", 10, 0, latencies(10, 1, 2))), result(phase("p", 9, 1, latencies(10, 1, 2))),
                          {"counts.failed>+10%", "counts.failed>+3"});

@@ -61,6 +61,26 @@ TEST(HtmlReport, EscapesMarkupAndRedactsSecretsFromTheResult) {
   EXPECT_THAT(*page, Not(HasSubstr("sk-html-report-secret")));
 }
 
+// The client's own CPU (run.client_cpu) is a fact of the Requests section, as the text summary's
+// cpu: line; in cores when more than one event loop ran; absent when the result has none.
+TEST(HtmlReport, ShowsTheClientsOwnCpuWhenTheResultHasIt) {
+  json result = minimal_result();
+  result["run"] = {{"total", {{"counts", {{"started", 100}, {"ok", 90}, {"failed", 10}, {"aborted", 0}, {"dropped", 0}}},
+                              {"wall_duration_ns", 4'000'000'000}}}};
+  auto page = render_html(result);
+  ASSERT_TRUE(page) << page.error();
+  EXPECT_THAT(*page, Not(HasSubstr("client CPU")));
+  result["run"]["client_cpu"] = {{"user_ns", 1'500'000'000}, {"system_ns", 500'000'000}};
+  page = render_html(result);
+  ASSERT_TRUE(page) << page.error();
+  EXPECT_THAT(*page, HasSubstr("<dt>client CPU</dt><dd>2s in the measured loop (user 1.5s, system 500ms), 0.50 of a core; "
+                               "20ms per request</dd>"));
+  result["run"]["threads"] = json::array({json::object(), json::object()});
+  page = render_html(result);
+  ASSERT_TRUE(page) << page.error();
+  EXPECT_THAT(*page, HasSubstr("system 500ms), 0.50 cores (2 event loops); 20ms per request</dd>"));
+}
+
 TEST(HtmlReport, DrawsPerSecondSeriesWithGapsWhereASecondHadNoOkRequest) {
   json result = minimal_result();
   result["run"] = {{"phases", json::array()},

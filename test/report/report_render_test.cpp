@@ -226,6 +226,10 @@ TEST(TextReport, TheCpuLineSaysWhatTheClientCostPerRequestAndToken) {
   EXPECT_THAT(report::render_text(r),
               HasSubstr("cpu:      the client used 2s of CPU in the measured loop (user 1.5s, system 500ms), 0.50 of a "
                         "core over 4s; 20ms per request, 500us per output token (2000 tokens per client CPU-second)\n"));
+  // Two event loops (--threads 2, or merged shards): their CPU over the wall time is in cores.
+  r.run->threads.resize(2);
+  r.run->client_cpu = llmd::engine::CpuTime{5s, 1s};
+  EXPECT_THAT(report::render_text(r), HasSubstr("system 1s), 1.50 cores over 4s (2 event loops); 60ms per request"));
 }
 
 // First byte, first event and the client's event-loop lag have lines of their own only when they
