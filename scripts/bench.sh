@@ -36,8 +36,10 @@
 # BENCH_PARTS ("all", "concurrency" (part 2 alone), "interference", "csv", "merge", "shards", "threads", "burst" or "http"), BENCH_BURST_USERS (1000), BENCH_THREAD_STREAMS (1000),
 # BENCH_THREAD_SECONDS (15), BENCH_THREADS (2), BENCH_THREAD_TOKENS (100), BENCH_THREAD_INTER_TOKEN_MS (50), BENCH_INTERFERENCE_STREAMS (1000), BENCH_INTERFERENCE_SECONDS (20),
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600),
-# BENCH_BASELINE (unset; a git revision of this repository: part 2 also runs that revision's client on the same
-# scenarios, right after this build's, and prints the ratio of the two; built once into build-baseline/COMMIT/).
+# BENCH_BASELINE (unset; git revisions of this repository, space-separated: part 2 also runs each one's client on
+# the same scenarios, right after this build's, and prints the ratio; each built once into build-baseline/COMMIT/),
+# BENCH_THP (unset; 1: part 2 also runs this build with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, malloc's heap
+# in transparent huge pages, straight after its default run, and prints the ratio).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/scripts/bench"
@@ -59,36 +61,51 @@ trap cleanup EXIT
 
 log() { echo "bench: $*" >&2; }
 
-"$root/scripts/setup.sh" nginx wrk nghttp2-client hey time python3 curl >&2
+"$root/scripts/setup.sh" nginx wrk nghttp2-client hey python3 curl >&2
 log "building Release into build-release/"
 # -Werror off here: GCC 12 at -O3 reports a false -Wrestrict in std::string code (lib/util/duration.cpp).
 LLMD_BUILD_DIR="$root/build-release" "$root/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release -DLLMD_BUILD_TESTS=OFF \
   -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
 bin="$root/build-release/llmd-bench"
-# BENCH_BASELINE=REV: an earlier revision's client, measured beside this one in part 2. Machines here differ
+# BENCH_BASELINE="REV...": earlier revisions' clients, measured beside this one in part 2. Machines here differ
 # by up to 2x from one day to the next (the floor's events per CPU-second ranged 70-163 k over two days), so
 # a figure quoted from an earlier day says little; the ratio of two clients run side by side says what changed.
-baseline_bin=""
-if [ -n "${BENCH_BASELINE:-}" ]; then
-  baseline_commit=$(git -C "$root" rev-parse --verify --quiet "${BENCH_BASELINE}^{commit}") ||
-    { log "error: BENCH_BASELINE=$BENCH_BASELINE is not a commit of this repository (try a hash from git log)"; exit 2; }
-  baseline_dir="$root/build-baseline/$baseline_commit"
-  baseline_bin="$baseline_dir/build/llmd-bench"
-  if [ ! -x "$baseline_bin" ]; then
-    log "building BENCH_BASELINE=$BENCH_BASELINE ($baseline_commit) Release into build-baseline/"
-    rm -rf "$baseline_dir"
-    mkdir -p "$baseline_dir/src"
-    git -C "$root" archive "$baseline_commit" | tar -x -C "$baseline_dir/src"
+baseline_revs=()
+baseline_bins=()
+baseline_commits=()
+baseline_envs=()
+for rev in ${BENCH_BASELINE:-}; do
+  commit=$(git -C "$root" rev-parse --verify --quiet "${rev}^{commit}") ||
+    { log "error: BENCH_BASELINE: $rev is not a commit of this repository (try a hash from git log)"; exit 2; }
+  dir="$root/build-baseline/$commit"
+  if [ ! -x "$dir/build/llmd-bench" ]; then
+    log "building BENCH_BASELINE $rev ($commit) Release into build-baseline/"
+    rm -rf "$dir"
+    mkdir -p "$dir/src"
+    git -C "$root" archive "$commit" | tar -x -C "$dir/src"
     generator=()
     command -v ninja >/dev/null && generator=(-G Ninja)
-    cmake -S "$baseline_dir/src" -B "$baseline_dir/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
+    cmake -S "$dir/src" -B "$dir/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
       -DLLMD_BUILD_TESTS=OFF -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
-    cmake --build "$baseline_dir/build" --parallel "$(nproc)" --target llmd-bench >&2
+    cmake --build "$dir/build" --parallel "$(nproc)" --target llmd-bench >&2
   fi
+  baseline_revs+=("baseline $rev")
+  baseline_bins+=("$dir/build/llmd-bench")
+  baseline_commits+=("$commit")
+  baseline_envs+=("LLMD_BENCH_BASELINE=$commit")
+done
+# BENCH_THP=1: this build again with malloc's heap in transparent huge pages (glibc >= 2.35; a no-op where
+# THP is "never"): what first-touch page faults cost the client (costly on VMs with shadow page tables).
+if [ "${BENCH_THP:-}" = 1 ]; then
+  baseline_revs+=("this build with GLIBC_TUNABLES=glibc.malloc.hugetlb=1")
+  baseline_bins+=("$bin")
+  baseline_commits+=("$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)")
+  baseline_envs+=("GLIBC_TUNABLES=glibc.malloc.hugetlb=1")
 fi
 ulimit -n "$(ulimit -Hn)"
 manifest="$work/manifest.jsonl"
 : >"$manifest"
+cc -O2 -o "$work/rusage" "$here/rusage.c"
 
 # note SECTION KEY=VALUE...: one manifest line for the summarizer.
 note() {
@@ -98,7 +115,8 @@ note() {
 # cpu_ticks PID: user+system CPU clock ticks the process has used so far (0 when it is gone).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 
-# timed NAME CMD...: runs CMD bounded, stdout/stderr to $work/NAME.{out,err}, "%e %U %S %M" to NAME.time.
+# timed NAME CMD...: runs CMD bounded, stdout/stderr to $work/NAME.{out,err}, "wall user system max-RSS-KiB"
+# to NAME.time (scripts/bench/rusage.c: GNU time's "%e %U %S %M" in microseconds instead of 10 ms steps).
 # With $server_pid set, the server's CPU seconds during the run go to NAME.server_cpu_s: a server
 # near 1 CPU-second per wall second was the bottleneck, not the client.
 timed() {
@@ -107,7 +125,7 @@ timed() {
   local start_ns server_before
   start_ns=$(date +%s%N)
   server_before=$([ -n "${server_pid:-}" ] && cpu_ticks "$server_pid" || echo 0)
-  /usr/bin/time -o "$work/$name.time" -f "%e %U %S %M" timeout 300 "$@" >"$work/$name.out" 2>"$work/$name.err" || true
+  "$work/rusage" "$work/$name.time" timeout 300 "$@" >"$work/$name.out" 2>"$work/$name.err" || true
   echo $(($(date +%s%N) - start_ns)) >"$work/$name.wall_ns"
   if [ -n "${server_pid:-}" ]; then
     python3 -c "import sys; print((int(sys.argv[1]) - int(sys.argv[2])) / int(sys.argv[3]))" \
@@ -674,11 +692,11 @@ for n in $stream_counts; do
   streams_yaml "$n" 25 >"$work/streams-$n.yaml"
   timed "streams-$n" "$bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n.json"
   note concurrency streams="$n" name="streams-$n" start="${BENCH_STREAM_START:-spread}"
-  if [ -n "$baseline_bin" ]; then
-    # The same scenario file against the same pod, straight after: only the client differs.
-    timed "streams-$n-baseline" "$baseline_bin" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n-baseline.json"
-    note concurrency_baseline streams="$n" name="streams-$n-baseline" rev="$BENCH_BASELINE" commit="$baseline_commit"
-  fi
+  # Each baseline: the same scenario file against the same pod, straight after; only the client differs.
+  for i in "${!baseline_bins[@]}"; do
+    timed "streams-$n-baseline-$i" env "${baseline_envs[$i]}" "${baseline_bins[$i]}" run "$work/streams-$n.yaml" -q --out "json=$work/streams-$n-baseline-$i.json"
+    note concurrency_baseline streams="$n" name="streams-$n-baseline-$i" rev="${baseline_revs[$i]}" commit="${baseline_commits[$i]}"
+  done
   floor_run "$n" 25 "floor-$n" run
   streams_yaml "$n" 1 >"$work/streams-$n-1tok.yaml"
   timed "streams-$n-1tok" "$bin" run "$work/streams-$n-1tok.yaml" -q --out "json=$work/streams-$n-1tok.json"

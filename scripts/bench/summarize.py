@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Summarizes the raw outputs of scripts/bench.sh: prints a table and writes bench-results.json.
 usage: summarize.py WORK_DIR MANIFEST OUT_JSON
-Each manifest line names a measurement; NAME.out / NAME.err / NAME.time (from /usr/bin/time
-"%e %U %S %M": wall s, user s, sys s, max RSS KiB) sit in WORK_DIR."""
+Each manifest line names a measurement; NAME.out / NAME.err / NAME.time (from scripts/bench/rusage.c,
+GNU time's "%e %U %S %M" in microseconds: wall s, user s, sys s, max RSS KiB) sit in WORK_DIR."""
 import json, os, re, statistics, sys
 
 work, manifest_path, out_path = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -130,12 +130,14 @@ def floor_figures(n, events, cpu_s, base_cpu_s):
 
 
 def baseline_figures(n, events, cpu_s):
-    """BENCH_BASELINE: an earlier revision's client on the same scenario file, run straight after this
+    """BENCH_BASELINE: earlier revisions' clients on the same scenario file, each run straight after this
     build's against the same pod. ratio is this build's all-in events per CPU-second over the baseline's:
     measured side by side, it holds whatever the machine's speed that day."""
-    entry = next((e for e in manifest if e["section"] == "concurrency_baseline" and int(e["streams"]) == n), None)
-    if not entry:
-        return None
+    return [one_baseline(e, events, cpu_s) for e in manifest
+            if e["section"] == "concurrency_baseline" and int(e["streams"]) == n]
+
+
+def one_baseline(entry, events, cpu_s):
     total = (run_json(entry["name"]) or {}).get("total", {})
     counts = total.get("counts", {})
     use = usage(entry["name"])
@@ -148,7 +150,7 @@ def baseline_figures(n, events, cpu_s):
            "ttft_client_added_ns": {k: summary(total, "ttft_client_added_ns").get(k) for k in ("p50", "p99")},
            "itl_client_added_ns": {k: summary(total, "itl_client_added_ns").get(k) for k in ("p50", "p99")}}
     if base_events != events:
-        out["warning"] = f"the baseline saw {base_events} events, this build {events}: not the same streams"
+        out["warning"] = f"that run saw {base_events} events, this build {events}: not the same streams"
     return out
 
 
@@ -187,7 +189,7 @@ def concurrency_section():
             "one_token_run": {"sse_events": base_events, "cpu_s": base_use["cpu_s"]} if base else None,
             "events_per_cpu_second_marginal": marginal,
             "floor": floor,
-            "baseline": baseline_figures(n, events, use["cpu_s"]),
+            "baselines": baseline_figures(n, events, use["cpu_s"]),
             "ttft_client_added_ns": {k: ttft_added.get(k) for k in ("count", "p50", "p99", "max")},
             "itl_client_added_ns": {k: itl_added.get(k) for k in ("count", "p50", "p99", "max")},
             "ttft_ns": {k: summary(total, "ttft_ns").get(k) for k in ("p50", "p99", "max")},
@@ -304,12 +306,11 @@ for c in results["concurrency"]:
               f"{fmt(f['run']['waits'])} waits), marginal {fmt(f['events_per_cpu_second_marginal'])}; "
               f"llmd-bench / floor CPU {fmt(f['cpu_ratio'], 'x', 2)} (1-token runs {fmt(f['one_token_cpu_ratio'], 'x', 2)})"
               + (f"  WARNING: {f['warning']}" if f.get("warning") else ""))
-    b = c.get("baseline")
-    if b:
-        print(f"  {c['streams']} streams, baseline {b['rev']} ({(b['commit'] or '')[:10]}, BENCH_BASELINE: the same scenario "
+    for b in c.get("baselines") or []:
+        print(f"  {c['streams']} streams, {b['rev']} ({(b['commit'] or '')[:10]}; the same scenario "
               f"straight after): all-in {fmt(b['events_per_cpu_second'])} events/CPU-s ({fmt(b['sse_events'])} events, "
               f"{fmt(b['cpu_s'], ' s', 2)} CPU, {fmt(b['max_rss_kib'], ' KiB')}, {fmt(b['ok'])} ok, {fmt(b['failed'])} failed); "
-              f"this build / baseline {fmt(b['ratio'], 'x', 2)} events per CPU-second; client-added TTFT p99 "
+              f"this build / that {fmt(b['ratio'], 'x', 2)} events per CPU-second; client-added TTFT p99 "
               f"{us(c['ttft_client_added_ns']['p99'])} vs {us(b['ttft_client_added_ns']['p99'])}, ITL p99 "
               f"{us(c['itl_client_added_ns']['p99'])} vs {us(b['itl_client_added_ns']['p99'])}"
               + (f"  WARNING: {b['warning']}" if b.get("warning") else ""))

@@ -317,6 +317,9 @@ TEST(TektonPipelineRun, GivesTheReportsVolumeToTheImageUid) {
   // The image's USER; fsGroup makes the kubelet give a root-owned volume to that group.
   const auto containerfile = llmd::test::read_text(k_k8s_dir + "Containerfile");
   ASSERT_THAT(containerfile, HasSubstr("USER 65532:65532"));
+  // malloc's heap in huge pages (README "Page faults") in the image that runs, not the build stage.
+  const auto runtime_stage = containerfile.substr(containerfile.rfind("\nFROM "));
+  EXPECT_THAT(runtime_stage, HasSubstr("\nENV GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"));
   EXPECT_EQ(pod["podTemplate"]["securityContext"]["fsGroup"].as<int>(), 65532);
   EXPECT_EQ(pod["podTemplate"]["securityContext"]["runAsUser"].as<int>(), 65532);
   std::set<std::string> pipeline_params;
