@@ -83,11 +83,10 @@ for rev in ${BENCH_BASELINE:-}; do
     rm -rf "$dir"
     mkdir -p "$dir/src"
     git -C "$root" archive "$commit" | tar -x -C "$dir/src"
-    generator=()
-    command -v ninja >/dev/null && generator=(-G Ninja)
-    cmake -S "$dir/src" -B "$dir/build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release \
-      -DLLMD_BUILD_TESTS=OFF -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
-    cmake --build "$dir/build" --parallel "$(nproc)" --target llmd-bench >&2
+    [ -x "$dir/src/scripts/build.sh" ] || { log "error: BENCH_BASELINE: $rev has no scripts/build.sh"; exit 2; }
+    # The revision's own build script, with the flags this build got above.
+    LLMD_BUILD_DIR="$dir/build" "$dir/src/scripts/build.sh" -DCMAKE_BUILD_TYPE=Release -DLLMD_BUILD_TESTS=OFF \
+      -DLLMD_WARNINGS_AS_ERRORS=OFF >&2
   fi
   baseline_revs+=("baseline $rev")
   baseline_bins+=("$dir/build/llmd-bench")

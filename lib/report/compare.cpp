@@ -197,10 +197,15 @@ void add_proportion_row(const std::string& key, std::optional<Proportion> b, std
   rows.push_back(std::move(row));
 }
 
+// Requests of a phase (or the total) that ended: ok, failed or aborted.
+double ended_requests(const json& phase) {
+  return number_at(phase, {"counts", "ok"}).value_or(0) + number_at(phase, {"counts", "failed"}).value_or(0) +
+         number_at(phase, {"counts", "aborted"}).value_or(0);
+}
+
 std::optional<Proportion> ended_share(const json& phase, std::initializer_list<const char*> rate_path) {
   const auto rate = number_at(phase, rate_path);
-  const double ended = number_at(phase, {"counts", "ok"}).value_or(0) + number_at(phase, {"counts", "failed"}).value_or(0) +
-                       number_at(phase, {"counts", "aborted"}).value_or(0);
+  const double ended = ended_requests(phase);
   if (!rate || ended == 0) {
     return std::nullopt;
   }
@@ -309,10 +314,7 @@ void add_run_wide_rows(const json& b, const json& c, std::vector<MetricRow>& row
 std::optional<double> client_cpu_per_request(const json& result) {
   const auto user = number_at(result, {"run", "client_cpu", "user_ns"});
   const auto system = number_at(result, {"run", "client_cpu", "system_ns"});
-  double ended = 0;
-  for (const char* count : {"ok", "failed", "aborted"}) {
-    ended += number_at(result, {"run", "total", "counts", count}).value_or(0);
-  }
+  const double ended = ended_requests(result["run"]["total"]);  // check_run_result() saw run.total
   if (!user || !system || ended == 0) {
     return std::nullopt;
   }

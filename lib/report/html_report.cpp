@@ -377,7 +377,7 @@ std::string summary_section(const json& result) {
     std::string text = fmt::format("{} in the measured loop (user {}, system {})", util::format_seconds(seconds),
                                    util::format_seconds(*user / 1e9), util::format_seconds(*system / 1e9));
     const json& threads = at(at(result, "run"), "threads");
-    const std::size_t loops = threads.is_array() && threads.size() > 1 ? threads.size() : 1;
+    const std::size_t loops = threads.is_array() ? threads.size() : 0;  // empty for one loop
     if (wall_s > 0) {
       text += loops > 1 ? fmt::format(", {:.2f} cores ({} event loops)", seconds / wall_s, loops)
                         : fmt::format(", {:.2f} of a core", seconds / wall_s);

@@ -1,6 +1,5 @@
 #include "report/text_report.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <tuple>
@@ -553,7 +552,7 @@ std::string client_cpu_line(const engine::RunResult& run) {
                                  util::format_seconds(std::chrono::duration<double>(cpu.system).count()));
   if (wall > 0) {
     // --threads N and merged shards: every loop's CPU over the run's wall time, which can pass 1.
-    const std::size_t loops = std::max<std::size_t>(run.threads.size(), 1);
+    const std::size_t loops = run.threads.size();  // empty for one loop
     line += loops > 1 ? fmt::format(", {:.2f} cores over {} ({} event loops)", seconds / wall, util::format_seconds(wall), loops)
                       : fmt::format(", {:.2f} of a core over {}", seconds / wall, util::format_seconds(wall));
   }
