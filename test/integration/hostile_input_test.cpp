@@ -3,6 +3,7 @@
 // and every output written (exit 134 from an uncaught nlohmann exception wrote nothing).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -220,7 +221,11 @@ TEST(HostileInput, CtrlCTwiceCutsASlowBeforeSnapshot) {
                                    "sim: {timing: {time_scale: 0.01}}\n");
   llmd::test::ChildProcess child({LLMD_BENCH_BINARY, "run", scenario.string(), "-q", "--cache-url", silent, "--out",
                                   "json=" + (dir / "r.json").string()});
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  // Ctrl-C once the scrape has connected (a pending connection makes the listener readable). A fixed
+  // 700 ms sleep was too short in a parallel AddressSanitizer run: the signal came before the snapshot.
+  pollfd pending{.fd = listener, .events = POLLIN, .revents = 0};
+  ASSERT_EQ(::poll(&pending, 1, 60'000), 1) << "the before-snapshot never connected: " << child.stderr_text();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
   child.send_signal(SIGINT);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   child.send_signal(SIGINT);

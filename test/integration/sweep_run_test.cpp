@@ -75,6 +75,8 @@ Found search_once(const std::filesystem::path& dir, const std::string& name) {
   EXPECT_EQ(out.exit_code, 0) << out.out << out.err;
   EXPECT_THAT(out.out, HasSubstr("answer: capacity "));
   const auto result = read_json(json_path);
+  // Every step's figures beside any failure below (a CI log is all there is of a failure on a loaded machine).
+  SCOPED_TRACE(name + " search: " + result.dump() + "\nstderr: " + out.err);
   EXPECT_EQ(result["schema"], "llmd-bench/sweep");
   const auto& answer = result["answer"];
   EXPECT_EQ(answer["limit"], "server") << result.dump(2);
