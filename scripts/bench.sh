@@ -38,8 +38,9 @@
 # BENCH_CSV_REQUESTS (50000: the small run; the large one is 4x), BENCH_MERGE_SHARDS (16), BENCH_MERGE_SECONDS (600),
 # BENCH_BASELINE (unset; git revisions of this repository, space-separated: part 2 also runs each one's client on
 # the same scenarios, right after this build's, and prints the ratio; each built once into build-baseline/COMMIT/),
-# BENCH_THP (unset; 1: part 2 also runs this build with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, malloc's heap
-# in transparent huge pages, straight after its default run, and prints the ratio).
+# BENCH_THP (unset; 1: part 2 also runs this build with LLMD_BENCH_HUGE_PAGES=0 (4 KiB pages: the binary
+# advises malloc's heap into transparent huge pages by default) and with GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+# (glibc's own way, which also covers per-thread arenas), straight after its default run, and prints the ratios).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 here="$root/scripts/bench"
@@ -93,13 +94,19 @@ for rev in ${BENCH_BASELINE:-}; do
   baseline_commits+=("$commit")
   baseline_envs+=("LLMD_BENCH_BASELINE=$commit")
 done
-# BENCH_THP=1: this build again with malloc's heap in transparent huge pages (glibc >= 2.35; a no-op where
-# THP is "never"): what first-touch page faults cost the client (costly on VMs with shadow page tables).
+# BENCH_THP=1: this build again with 4 KiB pages (LLMD_BENCH_HUGE_PAGES=0) and with glibc's own huge-page
+# tunable (glibc >= 2.35): what first-touch page faults cost the client (costly on VMs with shadow page
+# tables; lib/util/heap_pages.hpp). Both are no-ops where the kernel's THP mode is "never".
 if [ "${BENCH_THP:-}" = 1 ]; then
-  baseline_revs+=("this build with GLIBC_TUNABLES=glibc.malloc.hugetlb=1")
-  baseline_bins+=("$bin")
-  baseline_commits+=("$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)")
-  baseline_envs+=("GLIBC_TUNABLES=glibc.malloc.hugetlb=1")
+  for thp_env in LLMD_BENCH_HUGE_PAGES=0 GLIBC_TUNABLES=glibc.malloc.hugetlb=1; do
+    baseline_revs+=("this build with $thp_env")
+    baseline_bins+=("$bin")
+    baseline_commits+=("$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)")
+    baseline_envs+=("$thp_env")
+  done
+fi
+if [ -n "${GLIBC_TUNABLES:-}${LLMD_BENCH_HUGE_PAGES:-}" ]; then
+  log "warning: GLIBC_TUNABLES='${GLIBC_TUNABLES:-}' LLMD_BENCH_HUGE_PAGES='${LLMD_BENCH_HUGE_PAGES:-}' from your environment apply to every run here (BENCH_THP=1's side-by-side runs included)"
 fi
 ulimit -n "$(ulimit -Hn)"
 manifest="$work/manifest.jsonl"

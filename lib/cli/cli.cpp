@@ -16,6 +16,7 @@
 #include "cli/sweep_command.hpp"
 #include "cli/validate_command.hpp"
 #include "util/console.hpp"
+#include "util/heap_pages.hpp"
 
 namespace llmd::cli {
 
@@ -26,6 +27,9 @@ constexpr const char* k_version = LLMD_VERSION;
 }  // namespace
 
 int run(int argc, char** argv) {
+  // The process's own start (main's only call), before any thread: malloc's heap in huge pages where the
+  // kernel leaves that to madvise (util/heap_pages.hpp; LLMD_BENCH_HUGE_PAGES=0 turns it off).
+  util::advise_heap_huge_pages();
   std::vector<std::string> args(argv + 1, argv + argc);
   return run(std::move(args));
 }
