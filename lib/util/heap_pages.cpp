@@ -11,19 +11,11 @@
 #include <string_view>
 #include <vector>
 
+#include "util/atomic_file.hpp"
+
 namespace llmd::util {
 
 namespace {
-
-// The kernel's THP mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled
-// ("always [madvise] never"), or "" where the file is missing (no THP in this kernel).
-std::string thp_mode() {
-  std::ifstream file("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  const auto open = text.find('[');
-  const auto close = text.find(']', open);
-  return open == std::string::npos || close == std::string::npos ? "" : text.substr(open + 1, close - open - 1);
-}
 
 // The [heap] mapping of /proc/self/maps (malloc's brk heap), or {0, 0}.
 std::pair<std::uintptr_t, std::uintptr_t> heap_mapping() {
@@ -44,6 +36,13 @@ std::pair<std::uintptr_t, std::uintptr_t> heap_mapping() {
 
 }  // namespace
 
+std::string transparent_huge_page_mode() {
+  const std::string text = read_file("/sys/kernel/mm/transparent_hugepage/enabled").value_or("");
+  const auto open = text.find('[');
+  const auto close = text.find(']', open);
+  return open == std::string::npos || close == std::string::npos ? "" : text.substr(open + 1, close - open - 1);
+}
+
 HeapPages advise_heap_huge_pages() {
   if (const char* tunables = std::getenv("GLIBC_TUNABLES");
       tunables != nullptr && std::string_view(tunables).find("glibc.malloc.hugetlb") != std::string_view::npos) {
@@ -52,7 +51,7 @@ HeapPages advise_heap_huge_pages() {
   if (const char* opt = std::getenv("LLMD_BENCH_HUGE_PAGES"); opt != nullptr && std::string_view(opt) == "0") {
     return {.reason = "LLMD_BENCH_HUGE_PAGES=0"};
   }
-  if (const auto mode = thp_mode(); mode != "madvise") {
+  if (const auto mode = transparent_huge_page_mode(); mode != "madvise") {
     return {.reason = mode.empty() ? "the kernel has no transparent huge pages"
                                    : "the kernel's transparent huge page mode is " + mode + ", not madvise"};
   }

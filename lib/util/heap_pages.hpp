@@ -26,6 +26,10 @@ struct HeapPages {
 // nothing), and not when LLMD_BENCH_HUGE_PAGES=0. Call once, at process start, before threads start.
 HeapPages advise_heap_huge_pages();
 
+// The kernel's THP mode: the bracketed word of /sys/kernel/mm/transparent_hugepage/enabled
+// ("always [madvise] never"), or "" where the file is missing (no THP in this kernel).
+std::string transparent_huge_page_mode();
+
 inline constexpr std::size_t k_heap_pad = std::size_t{64} << 20;
 
 }  // namespace llmd::util
