@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -457,13 +458,13 @@ json to_json(const PhaseResult& phase) {
             {"failed", phase.failed},
             {"dropped", phase.dropped},
             {"aborted", phase.aborted}}},
-          {"failures", failures},
-          {"failures_by_status", by_status},
-          {"failure_examples", examples},
-          {"checks", checks},
+          {"failures", std::move(failures)},
+          {"failures_by_status", std::move(by_status)},
+          {"failure_examples", std::move(examples)},
+          {"checks", std::move(checks)},
           {"goodput", goodput_json(phase)},
-          {"metrics", metrics},
-          {"failed_metrics", {{"time_to_failure_ns", time_to_failure}}},
+          {"metrics", std::move(metrics)},
+          {"failed_metrics", {{"time_to_failure_ns", std::move(time_to_failure)}}},
           {"rates",
            {{"http_req_failed", optional_json(http_req_failed_rate(phase))},
             {"http_req_cut", optional_json(http_req_cut_rate(phase))},
@@ -517,10 +518,10 @@ json to_json(const RunResult& run) {
           {"aborted", run.aborted},
           {"started_at", util::format_rfc3339(run.started_at)},
           {"ended_at", util::format_rfc3339(run.ended_at)},
-          {"phases", phases},
+          {"phases", std::move(phases)},
           {"total", to_json(run.total)},
           {"per_second", to_json(std::span<const SecondBucket>(run.per_second))},
-          {"threads", threads},
+          {"threads", std::move(threads)},
           {"client_cpu", run.client_cpu ? cpu_json(*run.client_cpu) : json(nullptr)},
           {"http_client", run.http_client.empty() ? json(nullptr)
                                                   : json{{"name", run.http_client},

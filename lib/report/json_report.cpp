@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -353,15 +354,15 @@ json to_json(const run::RunReport& report, int exit_code) {
           {"routing", report.routing ? run::to_json(*report.routing) : json(nullptr)},
           {"timeseries", timeseries_json(report)},
           {"events", events_json(report)},
-          {"thresholds", thresholds},
-          {"checks", checks},
+          {"thresholds", std::move(thresholds)},
+          {"checks", std::move(checks)},
           {"warnings", warnings_json(report)},
           {"aborted_by_threshold", threshold_abort_json(report)},
           {"errors", report.errors},
           {"notes", report.notes},
-          {"diagnostics", diagnostics},
+          {"diagnostics", std::move(diagnostics)},
           {"interrupted", report.interrupted},
-          {"stages", stages},
+          {"stages", std::move(stages)},
           {"shard", shard_json(report)},
           {"start_at", start_at_json(report)},
           {"partial", report.interrupted || !report.errors.empty()},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string_view>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -124,7 +125,8 @@ Result<void> LogLinearHistogram::merge(const LogLinearHistogram& other) {
   if (other.m_count == 0) {
     return {};
   }
-  for (std::size_t i = 0; i < m_bucket_counts.size(); ++i) {
+  const auto [first, last] = other.occupied();
+  for (std::size_t i = first; i < last; ++i) {
     m_bucket_counts[i] += other.m_bucket_counts[i];
   }
   m_count += other.m_count;
@@ -136,8 +138,20 @@ Result<void> LogLinearHistogram::merge(const LogLinearHistogram& other) {
   return {};
 }
 
+std::pair<std::size_t, std::size_t> LogLinearHistogram::occupied() const {
+  if (m_count == 0) {
+    return {0, 0};
+  }
+  const auto index = [this](std::uint64_t value) {
+    return m_layout.bucket_index(std::clamp(value, m_layout.lowest_value, m_highest_value));
+  };
+  return {index(m_min), index(m_max) + 1};
+}
+
 void LogLinearHistogram::reset() {
-  std::fill(m_bucket_counts.begin(), m_bucket_counts.end(), 0);
+  const auto [first, last] = occupied();
+  std::fill(m_bucket_counts.begin() + static_cast<std::ptrdiff_t>(first),
+            m_bucket_counts.begin() + static_cast<std::ptrdiff_t>(last), 0);
   m_count = 0;
   m_min = UINT64_MAX;
   m_max = 0;
@@ -173,7 +187,8 @@ std::optional<double> LogLinearHistogram::percentile(double p) const {
     return static_cast<double>(m_max);
   }
   std::uint64_t seen = 0;
-  for (std::size_t i = 0; i < m_bucket_counts.size(); ++i) {
+  const auto [first, last] = occupied();
+  for (std::size_t i = first; i < last; ++i) {
     seen += m_bucket_counts[i];
     if (seen >= rank) {
       return std::clamp(m_layout.bucket_midpoint(i), static_cast<double>(m_min), static_cast<double>(m_max));

@@ -243,7 +243,8 @@ Result<void> check_extremes(const Totals& totals, const HistogramLayout& layout,
 
 json LogLinearHistogram::to_json() const {
   json buckets = json::array();
-  for (std::size_t i = 0; i < m_bucket_counts.size(); ++i) {
+  const auto [first, last] = occupied();
+  for (std::size_t i = first; i < last; ++i) {
     if (m_bucket_counts[i] != 0) {
       buckets.push_back(json::array({static_cast<std::uint64_t>(i), m_bucket_counts[i]}));
     }

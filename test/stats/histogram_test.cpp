@@ -232,6 +232,57 @@ TEST(LogLinearHistogram, ResetForgetsEverythingButTheLayout) {
   EXPECT_EQ(histogram.percentile(50), std::nullopt);
 }
 
+// reset(), percentile(), merge() and to_json() visit only the buckets between the clamped min and
+// max (occupied()): a histogram reused after reset() must equal a fresh one, whatever it held,
+// out-of-range values (clamped into the end buckets) included.
+TEST(LogLinearHistogram, AReusedHistogramEqualsAFreshOneWhateverItHeld) {
+  std::mt19937_64 rng(7);
+  std::uniform_int_distribution<int> shape(0, 3);
+  LogLinearHistogram reused;
+  for (int round = 0; round < 300; ++round) {
+    std::vector<std::uint64_t> values;
+    const int n = static_cast<int>(rng() % 40);
+    for (int i = 0; i < n; ++i) {
+      switch (shape(rng)) {
+        case 0:
+          values.push_back(0);  // below range: the bucket of lowest_value 1
+          break;
+        case 1:
+          values.push_back(UINT64_MAX - rng() % 3);  // above range: the top bucket
+          break;
+        default:
+          values.push_back(rng() >> (rng() % 64));  // anywhere in between
+      }
+    }
+    reused.reset();
+    for (const auto value : values) {
+      reused.record(value);
+    }
+    const LogLinearHistogram fresh = record_all(values);
+    ASSERT_EQ(reused, fresh) << "round " << round;
+    ASSERT_EQ(summarize(reused), summarize(fresh)) << "round " << round;
+    ASSERT_EQ(reused.to_json(), fresh.to_json()) << "round " << round;
+    LogLinearHistogram merged;
+    ASSERT_TRUE(merged.merge(reused));
+    ASSERT_EQ(merged, fresh) << "round " << round;
+    // The full scan, as before occupied(): the same non-empty buckets.
+    std::uint64_t total = 0;
+    for (const auto count : reused.bucket_counts()) {
+      total += count;
+    }
+    ASSERT_EQ(total, reused.count()) << "round " << round;
+  }
+}
+
+TEST(LogLinearHistogram, AHistogramReadFromJsonResetsToEmpty) {
+  const LogLinearHistogram original = record_all({0, 5, 1'000, 77'000'000, UINT64_MAX});
+  auto read = LogLinearHistogram::from_json(original.to_json());
+  ASSERT_TRUE(read) << read.error();
+  EXPECT_EQ(*read, original);
+  read->reset();
+  EXPECT_EQ(*read, LogLinearHistogram{});
+}
+
 TEST(LogLinearHistogram, RecordNEqualsRepeatedRecord) {
   LogLinearHistogram repeated;
   LogLinearHistogram batched;
