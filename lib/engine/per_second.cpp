@@ -1,6 +1,7 @@
 #include "engine/per_second.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -106,10 +107,10 @@ nlohmann::json to_json(std::span<const SecondBucket> seconds) {
     itl50.push_back(value(second.itl_p50_ns));
     itl95.push_back(value(second.itl_p95_ns));
   }
-  return {{"bucket_seconds", 1},     {"started", started},         {"ok", ok},
-          {"failed", failed},        {"output_tokens", tokens},    {"peak_in_flight", peak},
-          {"ttft_p50_ns", ttft50},   {"ttft_p95_ns", ttft95},      {"itl_p50_ns", itl50},
-          {"itl_p95_ns", itl95}};
+  return {{"bucket_seconds", 1},     {"started", std::move(started)},         {"ok", std::move(ok)},
+          {"failed", std::move(failed)},        {"output_tokens", std::move(tokens)},    {"peak_in_flight", std::move(peak)},
+          {"ttft_p50_ns", std::move(ttft50)},   {"ttft_p95_ns", std::move(ttft95)},      {"itl_p50_ns", std::move(itl50)},
+          {"itl_p95_ns", std::move(itl95)}};
 }
 
 }  // namespace llmd::engine

@@ -380,7 +380,7 @@ json completions_json(const std::vector<CompletionBucket>& buckets) {
     ok.push_back(bucket.ok);
     failed.push_back(bucket.failed);
   }
-  return {{"bucket_ms", k_completion_bucket.count()}, {"ok", ok}, {"failed", failed}};
+  return {{"bucket_ms", k_completion_bucket.count()}, {"ok", std::move(ok)}, {"failed", std::move(failed)}};
 }
 
 json optional_ns(const std::optional<std::chrono::nanoseconds>& value) {
@@ -418,7 +418,7 @@ json trace_json(const std::optional<TraceReplay>& trace) {
     offsets.push_back(offset ? json(*offset) : json(nullptr));
     started += offset ? 1 : 0;
   }
-  return {{"records", trace->records}, {"speedup", trace->speedup}, {"started", started}, {"started_offsets_ns", offsets}};
+  return {{"records", trace->records}, {"speedup", trace->speedup}, {"started", started}, {"started_offsets_ns", std::move(offsets)}};
 }
 
 }  // namespace

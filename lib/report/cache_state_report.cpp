@@ -1,6 +1,7 @@
 #include "report/cache_state_report.hpp"
 
 #include <map>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -143,7 +144,7 @@ json calibration_json(const run::CalibrationReport& c) {
           {"block_size_source", c.block_size_source},
           {"tokenize_calls", c.tokenize_calls},
           {"note", c.note},
-          {"prefixes", prefixes}};
+          {"prefixes", std::move(prefixes)}};
 }
 
 json cache_state_json(const run::CacheStateReport& state) {
@@ -168,7 +169,7 @@ json cache_state_json(const run::CacheStateReport& state) {
   }
   const auto cold = cold_verified(state);
   return {{"reset", state.reset},
-          {"reset_pods", pods},
+          {"reset_pods", std::move(pods)},
           {"cold_verified", cold ? json(*cold) : json(nullptr)},
           {"prime", state.prime},
           {"prefixes", state.prefixes},
@@ -177,7 +178,7 @@ json cache_state_json(const run::CacheStateReport& state) {
           {"verify", state.verify},
           {"block_size_tokens", state.block_size_tokens ? json(*state.block_size_tokens) : json(nullptr)},
           {"block_size_source", state.block_size_source},
-          {"residency", residency}};
+          {"residency", std::move(residency)}};
 }
 
 }  // namespace llmd::report

@@ -269,7 +269,7 @@ json scenario_echo(const scenario::Scenario& s) {
           {"target",
            {{"base_url", s.target.base_url},
             {"host", s.target.host},
-            {"headers", headers},
+            {"headers", std::move(headers)},
             {"api_key_env", s.target.api_key_env},
             {"insecure", s.target.insecure},
             {"http2", s.target.http2},
@@ -292,9 +292,9 @@ json scenario_echo(const scenario::Scenario& s) {
             {"trace", prompt_file_echo(r, scenario::PromptKind::trace)},
             {"prefix_groups", prefix_groups_echo(r)}}},
           {"warmup", s.warmup ? phase_echo(*s.warmup) : json(nullptr)},
-          {"phases", phases},
+          {"phases", std::move(phases)},
           {"cache_interval_s", s.cache.interval ? json(seconds(*s.cache.interval)) : json(nullptr)},
-          {"events", events}};
+          {"events", std::move(events)}};
 }
 
 // `llmd-bench merge`: the shard results merged, in index order; null for a run.

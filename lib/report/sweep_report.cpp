@@ -1,5 +1,7 @@
 #include "report/sweep_report.hpp"
 
+#include <utility>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
@@ -43,7 +45,7 @@ json to_json(const run::SweepResult& result) {
                      {"good_fraction", optional_json(s.good_fraction)},
                      {"hit_rate", optional_json(s.hit_rate)},
                      {"max_pod_share", optional_json(s.max_pod_share)},
-                     {"pods", pods},
+                     {"pods", std::move(pods)},
                      {"verdict", std::string(run::to_string(s.verdict))},
                      {"reasons", s.reasons},
                      {"wall_seconds", std::chrono::duration<double>(s.wall).count()}});
@@ -66,7 +68,7 @@ json to_json(const run::SweepResult& result) {
             {"good_fraction", plan.good_fraction},
             {"max_client_lag_seconds", std::chrono::duration<double>(plan.max_client_lag).count()},
             {"require_rate", optional_json(plan.require_rate)}}},
-          {"steps", steps},
+          {"steps", std::move(steps)},
           {"answer",
            {{"capacity", optional_json(a.capacity)},
             {"unit", plan.mode == run::SweepMode::concurrency ? "users" : "requests_per_second"},

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -152,7 +153,7 @@ json timeseries_json(const run::RunReport& report) {
                       {"reset", i.reset},
                       {"error", i.error.empty() ? json(nullptr) : json(i.error)}});
     }
-    pods[pod] = rows;
+    pods[pod] = std::move(rows);
   }
   json fleet = json::array();
   for (const auto& f : t.fleet) {
@@ -164,9 +165,9 @@ json timeseries_json(const run::RunReport& report) {
   }
   return {{"interval_seconds", t.interval_seconds},
           {"loop_seconds", t.loop_seconds},
-          {"samples", samples},
-          {"pods", pods},
-          {"fleet", fleet}};
+          {"samples", std::move(samples)},
+          {"pods", std::move(pods)},
+          {"fleet", std::move(fleet)}};
 }
 
 json events_json(const run::RunReport& report) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -335,9 +336,9 @@ json to_json(const RoutingReport& report) {
           {"headers_seen", report.headers_seen},
           {"attributed", report.attributed},
           {"unattributed", report.unattributed},
-          {"pods", pods},
+          {"pods", std::move(pods)},
           {"unmapped_endpoints", report.unmapped},
-          {"groups", groups},
+          {"groups", std::move(groups)},
           {"affinity",
            {{"p10", optional_number(report.affinity_p10)},
             {"mean", optional_number(report.affinity_mean)},
